@@ -1,0 +1,44 @@
+# Plaint: `make run` serves the app, `make test` runs every test. Both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+VENDOR := static/vendor/.copied
+export FLASK_APP := server
+
+.PHONY: setup run test bench lint clean
+
+setup: $(STAMP) $(VENDOR)
+	@$(BIN)/flask init-db --demo
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENDOR): static/package.json static/package-lock.json
+	cd static && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor/bootstrap
+	cp static/node_modules/bootstrap/dist/css/bootstrap.min.css \
+	   static/node_modules/bootstrap/dist/css/bootstrap.rtl.min.css \
+	   static/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js static/vendor/bootstrap/
+	touch $@
+
+run: setup
+	@echo "Plaint is at http://127.0.0.1:5000 - sign in with an account printed above"
+	@echo "(first run only; 'flask --app server reset-password handler' sets a new one)."
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: $(STAMP) $(VENDOR)
+	TZ=UTC $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	TZ=UTC $(BIN)/python -m tests.bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check server tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) static/vendor static/node_modules instance .pytest_cache

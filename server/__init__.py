@@ -1,0 +1,43 @@
+"""Plaint: complaint handling that follows ISO 10002, driven by BPMN diagrams."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config as config_module
+from .extensions import csrf, db, login_manager, migrate
+
+__version__ = "0.1.0"
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask application; `config` overrides the environment settings."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(config_module.from_environment(app.instance_path))
+    app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+
+    from . import cli, database, errors
+    from .engine import SpecCache
+    from .web import init_app as init_web
+
+    database.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    init_web(app)
+    app.extensions["plaint.specs"] = SpecCache(
+        app.config["PLAINT_SCRIPT_TIME_LIMIT"], app.config["PLAINT_SPEC_CACHE_SIZE"])
+    return app

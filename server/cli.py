@@ -1,0 +1,146 @@
+"""`flask --app server ...` commands: set-up, accounts, deploys, timers, audit."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from .errors import PlaintError
+from .extensions import db
+from .models import ROLES, ProcessVersion, User
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE_PROCESS = (REPO / "workflows", REPO / "forms")
+
+
+def _fail(exc: PlaintError) -> None:
+    click.secho(f"Error: {exc.message}", fg="red", err=True)
+    for issue in getattr(exc, "issues", []):
+        click.echo(f"  {issue}", err=True)
+    sys.exit(1)
+
+
+@click.command("init-db")
+@click.option("--demo", is_flag=True, help="Also create one account per role (passwords printed once).")
+@with_appcontext
+def init_db(demo: bool) -> None:
+    """Migrate the schema; deploy the reference process when none is deployed."""
+    from .services import processes, users
+    from .services.actors import Actor
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    processes.ensure_roles()
+    try:
+        if db.session.scalar(select(ProcessVersion.id).limit(1)) is None:
+            version = processes.deploy(processes.read_folders(*REFERENCE_PROCESS),
+                                       Actor.system("init-db"), note="reference process")
+            click.echo(f"Deployed the reference process as version {version.number}.")
+        if demo and db.session.scalar(select(User.id).limit(1)) is None:
+            click.echo("Demo accounts (these passwords are shown only now):")
+            for role in ROLES:
+                _user, password = users.create_user(role.replace("_", "-"), [role])
+                click.echo(f"  {role.replace('_', '-'):<14} {password}   ({role})")
+    except PlaintError as exc:
+        _fail(exc)
+    click.echo("Database ready.")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(sorted(ROLES)), help="Repeat for several roles.")
+@click.option("--password", help="Generated and printed when not given.")
+@click.option("--name", "display_name", help="Full name shown to colleagues.")
+@click.option("--email")
+@with_appcontext
+def create_user(username: str, roles: tuple[str, ...], password: str | None,
+                display_name: str | None, email: str | None) -> None:
+    """Create a staff account."""
+    from .services import users
+
+    try:
+        user, secret = users.create_user(username, list(roles), password, display_name, email)
+    except PlaintError as exc:
+        _fail(exc)
+    click.echo(f"Created {user.username} ({', '.join(roles)}).")
+    if not password:
+        click.echo(f"Password (shown only now): {secret}")
+
+
+@click.command("reset-password")
+@click.argument("username")
+@with_appcontext
+def reset_password(username: str) -> None:
+    """Give an account a new generated password, printed once."""
+    from .services import users
+
+    try:
+        secret = users.reset_password(username)
+    except PlaintError as exc:
+        _fail(exc)
+    click.echo(f"New password for {username} (shown only now): {secret}")
+
+
+@click.command("deploy")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--note", help="What changed, kept with the version.")
+@with_appcontext
+def deploy(paths: tuple[Path, ...], note: str | None) -> None:
+    """Deploy the BPMN, DMN and form files in PATHS as the new active version."""
+    from .services import processes
+    from .services.actors import Actor
+
+    try:
+        version = processes.deploy(processes.read_folders(*paths), Actor.system("cli"), note)
+    except PlaintError as exc:
+        _fail(exc)
+    click.echo(f"Deployed {version.process_id} as version {version.number}; new cases use it.")
+
+
+@click.command("fire-timers")
+@with_appcontext
+def fire_timers() -> None:
+    """Fire every timer that is due now (one sweep)."""
+    from .services import timers
+
+    result = timers.sweep()
+    click.echo(f"Fired {result.fired} timer(s) in {result.cases} case(s); "
+               f"{result.failed} failed, {result.conflicts} deferred.")
+    if result.failed:
+        sys.exit(1)
+
+
+@click.command("verify-audit")
+@with_appcontext
+def verify_audit() -> None:
+    """Check every case's hash-chained history; exit non-zero if any chain is broken."""
+    from .services import audit
+
+    broken = audit.verify_all()
+    for reference, problems in broken.items():
+        for problem in problems:
+            click.secho(f"{reference}: {problem}", fg="red", err=True)
+    if broken:
+        click.secho(f"{len(broken)} case(s) with a broken history.", fg="red", err=True)
+        sys.exit(1)
+    click.echo("Every case history is intact.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    for command in (init_db, create_user, reset_password, deploy, fire_timers, verify_audit):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """The `plaint` console script: the same commands as `flask --app server`."""
+    from . import create_app
+
+    FlaskGroup(create_app=create_app)()

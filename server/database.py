@@ -1,0 +1,56 @@
+"""Database engine set-up: SQLite pragmas and write transactions that cannot deadlock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from .extensions import db
+
+WRITE = "plaint_write"
+
+
+def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would do it late).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A write transaction takes SQLite's write lock up front: a deferred one that read
+    # first would fail at once with SQLITE_BUSY when another writer got in between.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE)
+                         else "BEGIN")
+
+
+def configure_engine(engine: Engine) -> None:
+    """Install the SQLite hooks on an engine (no-op for other databases)."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+
+
+def init_app(app: Flask) -> None:
+    """Configure the app's engine once it exists."""
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def begin_write() -> None:
+    """Start the session's transaction as a write transaction.
+
+    Services that change data call this first. Whatever the session read before is
+    rolled back (and reloaded on use), so the work below sees the latest committed
+    data while holding the write lock on SQLite; on PostgreSQL it is a plain BEGIN
+    and optimistic version checks and row locks do the rest.
+    """
+    db.session.rollback()
+    db.session.connection(execution_options={WRITE: True})

@@ -1,0 +1,32 @@
+"""Everything that imports SpiffWorkflow lives in this package and nowhere else."""
+
+from .bundle import Bundle, BundleError, DeployIssue, load_bundle
+from .cache import SpecCache
+from .runtime import (
+    EngineError,
+    MessageNotExpected,
+    ProcessRuntime,
+    ReadyTask,
+    Snapshot,
+    TaskNotReady,
+    WaitingTimer,
+)
+from .sandbox import SandboxError
+from .serializer import STATE_FORMAT
+
+__all__ = [
+    "STATE_FORMAT",
+    "Bundle",
+    "BundleError",
+    "DeployIssue",
+    "EngineError",
+    "MessageNotExpected",
+    "ProcessRuntime",
+    "ReadyTask",
+    "SandboxError",
+    "Snapshot",
+    "SpecCache",
+    "TaskNotReady",
+    "WaitingTimer",
+    "load_bundle",
+]

@@ -1,0 +1,47 @@
+"""Parsed specs per process version, kept in this process so each is parsed once."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from .runtime import ProcessRuntime
+from .serializer import load_specs
+
+
+class SpecCache:
+    """A small LRU of ProcessRuntime objects keyed by process version id."""
+
+    def __init__(self, time_limit: float, size: int = 32) -> None:
+        self.time_limit = time_limit
+        self.size = size
+        self._items: OrderedDict[int, ProcessRuntime] = OrderedDict()
+        self._lock = threading.Lock()
+        self.loads = 0  # how many times a spec was rebuilt; tests and benchmarks read it
+
+    def get(self, version_id: int,
+            load: Callable[[], tuple[str, dict[str, str]]]) -> ProcessRuntime:
+        """Return the runtime of a version, rebuilding it from `load()` on a miss.
+
+        `load` returns the stored spec JSON and the version's lane-to-role map.
+        """
+        with self._lock:
+            runtime = self._items.get(version_id)
+            if runtime is not None:
+                self._items.move_to_end(version_id)
+                return runtime
+        spec_json, role_map = load()
+        spec, subprocess_specs = load_specs(spec_json)
+        runtime = ProcessRuntime(spec, subprocess_specs, role_map, self.time_limit)
+        with self._lock:
+            self.loads += 1
+            self._items[version_id] = runtime
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return runtime
+
+    def clear(self) -> None:
+        """Forget every cached spec."""
+        with self._lock:
+            self._items.clear()

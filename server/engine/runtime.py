@@ -1,0 +1,336 @@
+"""Running a case's workflow: start, complete a task, take a message, fire timers.
+
+Every operation ends by reading back what the database must know (a Snapshot):
+the user tasks now ready, the timers now waiting with their due times, the public
+status label and the milestones reached. The services turn that into rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from .sandbox import SandboxError
+from .scripting import SandboxedScriptEngine
+from .serializer import dump_state, load_state
+
+log = logging.getLogger(__name__)
+
+STATUS_KEY = "statusLabel"
+MILESTONE_KEY = "milestone"
+FORM_SCHEMA_KEY = "formJsonSchemaFilename"
+FORM_UI_KEY = "formUiSchemaFilename"
+ROLE_KEY = "candidateRole"
+
+
+class EngineError(Exception):
+    """The workflow could not go on; the message names the element and the cause."""
+
+    def __init__(self, message: str, element_id: str | None = None) -> None:
+        super().__init__(message)
+        self.element_id = element_id
+
+
+class TaskNotReady(EngineError):
+    """The task is not (or no longer) waiting for a person."""
+
+
+class MessageNotExpected(EngineError):
+    """The case is not waiting for that message now."""
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A user task waiting for a person."""
+
+    task_id: str
+    bpmn_id: str
+    title: str
+    lane: str | None
+    role: str | None
+    form: str | None
+    ui_form: str | None
+    instructions: str | None
+    properties: dict[str, str]
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    """A timer event waiting for its due time."""
+
+    task_id: str
+    bpmn_id: str
+    title: str
+    due_at: datetime
+
+
+@dataclass
+class Snapshot:
+    """What the database must know about a workflow after it ran."""
+
+    ready: list[ReadyTask]
+    timers: list[WaitingTimer]
+    messages: list[str]
+    status_label: str | None
+    milestones: set[str]
+    data: dict[str, Any]
+    completed: bool
+    fired: list[str] = field(default_factory=list)
+
+
+def _spec_props(task_spec: Any) -> dict[str, str]:
+    return getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+
+
+def _props(task: Task) -> dict[str, str]:
+    return _spec_props(task.task_spec)
+
+
+def _title(task: Task) -> str:
+    return task.task_spec.bpmn_name or task.task_spec.bpmn_id or task.task_spec.name
+
+
+def _definitions(task: Task) -> list[Any]:
+    """The event definitions a waiting task listens for (several for event gateways)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition] if definition is not None else []
+
+
+def _timer_definition(task: Task) -> TimerEventDefinition | None:
+    return next((d for d in _definitions(task) if isinstance(d, TimerEventDefinition)), None)
+
+
+def _timer_due(task: Task) -> datetime | None:
+    value = task.internal_data.get("event_value")
+    if value is None:
+        return None
+    if isinstance(_timer_definition(task), CycleTimerEventDefinition):
+        value = value.get("next") if isinstance(value, dict) else None
+        if value is None:
+            return None
+    return TimerEventDefinition.get_datetime(value)
+
+
+def _is_timer(task: Task) -> bool:
+    return _timer_definition(task) is not None
+
+
+class ProcessRuntime:
+    """The cached, parsed specs of one process version, and what runs on them."""
+
+    def __init__(self, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
+                 role_map: dict[str, str], time_limit: float) -> None:
+        self.spec = spec
+        self.subprocess_specs = subprocess_specs
+        self.role_map = role_map
+        self.script_engine = SandboxedScriptEngine(time_limit)
+        self.start_form = next(
+            (_spec_props(ts).get(FORM_SCHEMA_KEY) for ts in spec.task_specs.values()
+             if type(ts).__name__ == "StartEvent" and _spec_props(ts).get(FORM_SCHEMA_KEY)),
+            None)
+
+    def start(self, data: dict[str, Any]) -> tuple[BpmnWorkflow, Snapshot]:
+        """Create a workflow with the intake data and run it to its first wait."""
+        workflow = BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.script_engine)
+        start = workflow.get_next_task(state=TaskState.READY)
+        if start is not None:
+            start.data.update(data)
+        else:
+            workflow.task_tree.data.update(data)
+        self._guard(workflow.do_engine_steps)
+        return workflow, self.snapshot(workflow)
+
+    def load(self, state: bytes) -> BpmnWorkflow:
+        """Rebuild a saved workflow."""
+        return load_state(state, self.spec, self.subprocess_specs, self.script_engine)
+
+    @staticmethod
+    def dump(workflow: BpmnWorkflow) -> bytes:
+        """Serialize a workflow's state without its spec."""
+        return dump_state(workflow)
+
+    def complete(self, workflow: BpmnWorkflow, task_id: str,
+                 values: dict[str, Any]) -> Snapshot:
+        """Complete a ready user task with validated form values and run on."""
+        task = self._ready_task(workflow, task_id)
+        task.data.update(values)
+
+        def run() -> None:
+            task.run()
+            workflow.do_engine_steps()
+
+        self._guard(run)
+        return self.snapshot(workflow)
+
+    def message(self, workflow: BpmnWorkflow, name: str, payload: Any) -> Snapshot:
+        """Deliver a message (e.g. from the complainant) into the running case."""
+        waiting = [d for task in workflow.get_tasks(state=TaskState.WAITING)
+                   for d in _definitions(task)
+                   if isinstance(d, MessageEventDefinition) and d.name == name]
+        if not waiting:
+            raise MessageNotExpected(f"the case is not waiting for the message '{name}' now")
+        # Events match by class as well as name: build the same kind the diagram waits for.
+        event = BpmnEvent(type(waiting[0])(name), payload=payload)
+
+        def run() -> None:
+            workflow.send_event(event)
+            workflow.do_engine_steps()
+
+        self._guard(run)
+        return self.snapshot(workflow)
+
+    def fire_timers(self, workflow: BpmnWorkflow) -> Snapshot:
+        """Fire every timer that is due now and run on."""
+        waiting = {t.id for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
+
+        def run() -> None:
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+
+        self._guard(run)
+        snapshot = self.snapshot(workflow)
+        snapshot.fired = [
+            t.task_spec.bpmn_id or t.task_spec.name
+            for tid in waiting
+            if (t := workflow.get_task_from_id(tid)) is not None and t.state == TaskState.COMPLETED
+        ]
+        return snapshot
+
+    def snapshot(self, workflow: BpmnWorkflow) -> Snapshot:
+        """Read what the database must know from a workflow."""
+        timers: list[WaitingTimer] = []
+        timer_tasks: list[Task] = []
+        labelled: list[tuple[bool, float, str]] = []  # (open, when, label)
+        milestones: set[str] = set()
+        for task in workflow.get_tasks(state=TaskState.WAITING | TaskState.READY
+                                       | TaskState.COMPLETED):
+            props = _props(task)
+            if task.state == TaskState.COMPLETED:
+                if props.get(MILESTONE_KEY):
+                    milestones.add(props[MILESTONE_KEY])
+            if props.get(STATUS_KEY) and (task.state != TaskState.READY
+                                          or task.task_spec.manual):
+                labelled.append((task.state != TaskState.COMPLETED, task.last_state_change,
+                                 props[STATUS_KEY]))
+            if task.state == TaskState.WAITING:
+                # An event gateway waits for its children; their labels describe the wait.
+                labelled.extend((True, task.last_state_change, _props(child)[STATUS_KEY])
+                                for child in task.children
+                                if child.state == TaskState.MAYBE and _props(child).get(STATUS_KEY))
+            if task.state == TaskState.WAITING and _is_timer(task):
+                due = _timer_due(task)
+                if due is None:
+                    raise EngineError(
+                        f"the timer '{_title(task)}' has no due time: its expression did "
+                        "not give a valid ISO 8601 date or duration",
+                        task.task_spec.bpmn_id)
+                timers.append(WaitingTimer(str(task.id), task.task_spec.bpmn_id,
+                                           _title(task), due))
+                timer_tasks.append(task)
+        ready = [self._ready(t, timer_tasks, timers)
+                 for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+        return Snapshot(
+            ready=ready,
+            timers=timers,
+            messages=self._waiting_messages(workflow),
+            status_label=self._status_label(labelled),
+            milestones=milestones,
+            data=self._current_data(workflow),
+            completed=workflow.completed,
+        )
+
+    def _ready(self, task: Task, timer_tasks: list[Task],
+               timers: list[WaitingTimer]) -> ReadyTask:
+        props = _props(task)
+        spec = task.task_spec
+        role_name = props.get(ROLE_KEY) or spec.lane
+        # A timer on the task's boundary shares its parent: its due time is the task's.
+        dues = [timer.due_at for ttask, timer in zip(timer_tasks, timers, strict=True)
+                if ttask.parent is task.parent and ttask is not task]
+        return ReadyTask(
+            task_id=str(task.id),
+            bpmn_id=spec.bpmn_id,
+            title=_title(task),
+            lane=spec.lane,
+            role=self.role_map.get(role_name) if role_name else None,
+            form=props.get(FORM_SCHEMA_KEY),
+            ui_form=props.get(FORM_UI_KEY),
+            instructions=getattr(spec, "documentation", None),
+            properties=dict(props),
+            due_at=min(dues) if dues else None,
+        )
+
+    @staticmethod
+    def _status_label(labelled: list[tuple[bool, float, str]]) -> str | None:
+        """The label of the newest open step, else of the newest finished one."""
+        if not labelled:
+            return None
+        open_steps = [item for item in labelled if item[0]]
+        return max(open_steps or labelled, key=lambda item: item[1])[2]
+
+    @staticmethod
+    def _waiting_messages(workflow: BpmnWorkflow) -> list[str]:
+        return sorted({
+            definition.name
+            for task in workflow.get_tasks(state=TaskState.WAITING)
+            for definition in _definitions(task)
+            if isinstance(definition, MessageEventDefinition)
+        })
+
+    @staticmethod
+    def _current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+        if workflow.completed:
+            return dict(workflow.data)
+        ready = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+        if ready:
+            return dict(max(ready, key=lambda t: t.last_state_change).data)
+        last = workflow.last_task
+        return dict(last.data) if last is not None else {}
+
+    @staticmethod
+    def _ready_task(workflow: BpmnWorkflow, task_id: str) -> Task:
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, SpiffWorkflowException):
+            task = None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady("this task is no longer waiting: it was completed or cancelled")
+        return task
+
+    @staticmethod
+    def _guard(fn: Any) -> None:
+        try:
+            fn()
+        except WorkflowTaskException as exc:
+            spec = exc.task.task_spec if exc.task is not None else None
+            cause = getattr(exc, "exception", None)
+            detail = f": {cause}" if cause is not None and str(cause) not in str(exc) else ""
+            where = f"'{spec.bpmn_name or spec.bpmn_id}' " if spec is not None else ""
+            raise EngineError(f"the step {where}failed: {exc}{detail}",
+                              getattr(spec, "bpmn_id", None)) from None
+        except (SpiffWorkflowException, SandboxError) as exc:
+            raise EngineError(f"the process could not go on: {exc}") from None
+        except Exception as exc:
+            # SpiffWorkflow raises bare exceptions for some diagram faults (e.g. a timer
+            # expression that gives no valid duration); the person still needs to know.
+            log.warning("engine step failed", exc_info=True)
+            raise EngineError(f"the process could not go on: {exc}") from None

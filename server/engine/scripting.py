@@ -1,0 +1,69 @@
+"""SpiffWorkflow's script engine, running every expression and script in the sandbox."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+
+from .sandbox import (
+    SandboxError,
+    ScriptTimeout,
+    compile_expression,
+    compile_script,
+    run_limited,
+    sandbox_globals,
+)
+
+
+class SandboxedEnvironment(TaskDataEnvironment):
+    """Evaluates diagram code with RestrictedPython under a time limit."""
+
+    def __init__(self, time_limit: float,
+                 helpers: dict[str, Callable[..., Any]] | None = None) -> None:
+        super().__init__(sandbox_globals(helpers))
+        self.time_limit = time_limit
+
+    def evaluate(self, expression: str, context: dict[str, Any],
+                 external_context: dict[str, Any] | None = None) -> Any:
+        code = compile_expression(expression)
+        names = copy.copy(self.globals)
+        names.update(external_context or {})
+        names.update(context)
+        return self._run(lambda: eval(code, names))  # noqa: S307 - restricted code
+
+    def execute(self, script: str, context: dict[str, Any],
+                external_context: dict[str, Any] | None = None) -> bool:
+        code = compile_script(script)
+        self.check_for_overwrite(context, external_context or {})
+        context.update(copy.copy(self.globals))
+        context.update(external_context or {})
+        try:
+            self._run(lambda: exec(code, context))  # noqa: S102 - restricted code
+        finally:
+            self._remove_globals_and_functions_from_context(context, external_context)
+        return True
+
+    def _run(self, fn: Callable[[], Any]) -> Any:
+        try:
+            return run_limited(fn, self.time_limit)
+        except ScriptTimeout as exc:
+            # Hand SpiffWorkflow an ordinary exception so the task goes to ERROR
+            # with the element named, like any other failing expression.
+            raise SandboxError(str(exc)) from None
+
+
+class SandboxedScriptEngine(PythonScriptEngine):
+    """A PythonScriptEngine whose validate() also applies the sandbox policy."""
+
+    def __init__(self, time_limit: float,
+                 helpers: dict[str, Callable[..., Any]] | None = None) -> None:
+        super().__init__(environment=SandboxedEnvironment(time_limit, helpers))
+
+    def validate(self, expression: str) -> None:
+        try:
+            compile_expression(expression)
+        except SandboxError as exc:
+            raise SyntaxError(str(exc)) from None

@@ -1,0 +1,96 @@
+"""Workflow state serialized without its spec; specs come back from the version cache."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+
+class _StateOnlyConverter(BpmnWorkflowConverter):
+    """Leaves the spec out of the saved state and takes it from the caller on load."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(  # type: ignore[override]
+        self,
+        dct: dict[str, Any],
+        spec: BpmnProcessSpec,
+        subprocess_specs: dict[str, BpmnProcessSpec],
+        script_engine: Any = None,
+    ) -> BpmnWorkflow:
+        workflow = self.target_class(
+            spec, subprocess_specs, script_engine=script_engine, deserializing=True
+        )
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _StateOnlyConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+_STATE = _make_serializer()
+_SPECS = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+STATE_FORMAT = f"spiff-{_STATE.VERSION}-nospec-zlib"
+
+
+def dump_state(workflow: BpmnWorkflow) -> bytes:
+    """Return the workflow's state, without its spec, as compressed JSON."""
+    text = _STATE.serialize_json(workflow)
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def load_state(
+    data: bytes,
+    spec: BpmnProcessSpec,
+    subprocess_specs: dict[str, BpmnProcessSpec],
+    script_engine: Any,
+) -> BpmnWorkflow:
+    """Rebuild a workflow from dump_state() output and the version's cached specs."""
+    dct = json.loads(zlib.decompress(data))
+    _STATE.migrate(dct)
+    return _STATE.from_dict(
+        dct, spec=spec, subprocess_specs=subprocess_specs, script_engine=script_engine
+    )
+
+
+def dump_specs(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:
+    """Return the parsed process specs as JSON, stored once per process version."""
+    _SPECS.registry._encoder_mode = True
+    try:
+        dct = {
+            "spec": _SPECS.to_dict(spec),
+            "subprocess_specs": {k: _SPECS.to_dict(v) for k, v in subprocess_specs.items()},
+        }
+        return json.dumps(dct, cls=_SPECS._encoder_cls, separators=(",", ":"))
+    finally:
+        _SPECS.registry._encoder_mode = False
+
+
+def load_specs(text: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+    """Rebuild the specs stored by dump_specs()."""
+    dct = json.loads(text)
+    spec = _SPECS.from_dict(dct["spec"])
+    subs = {k: _SPECS.from_dict(v) for k, v in dct["subprocess_specs"].items()}
+    return spec, subs

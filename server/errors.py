@@ -1,0 +1,106 @@
+"""Domain errors, each with a message a person can act on, and the one place that answers them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+
+class PlaintError(Exception):
+    """Something the person asking can fix or should know; never a bug."""
+
+    status = 400
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(PlaintError):
+    """No such case, task or version (or not one this person may see)."""
+
+    status = 404
+
+
+class Forbidden(PlaintError):
+    """The person is signed in but may not do this."""
+
+    status = 403
+
+
+class Conflict(PlaintError):
+    """The record changed since it was read; reload and try again."""
+
+    status = 409
+
+
+class InvalidInput(PlaintError):
+    """Submitted data failed validation; `field_errors` maps each field to its messages."""
+
+    status = 422
+
+    def __init__(self, message: str, field_errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.field_errors = field_errors or {}
+
+
+class ProcessFailed(PlaintError):
+    """The diagram could not go on from here (a failing expression or script)."""
+
+    status = 422
+
+
+class DeployRefused(PlaintError):
+    """A bundle was not deployed; `issues` lists every problem with its element."""
+
+    status = 422
+
+    def __init__(self, message: str, issues: list[Any]) -> None:
+        super().__init__(message)
+        self.issues = issues
+
+
+def _wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > \
+        request.accept_mimetypes["text/html"]
+
+
+def init_app(app: Flask) -> None:
+    """Answer domain and HTTP errors as JSON for the API and HTML for pages."""
+
+    @app.errorhandler(PlaintError)
+    def plaint_error(exc: PlaintError) -> Any:
+        db.session.rollback()
+        body: dict[str, Any] = {"error": exc.message}
+        if isinstance(exc, InvalidInput):
+            body["fields"] = exc.field_errors
+        if isinstance(exc, DeployRefused):
+            body["issues"] = [str(i) for i in exc.issues]
+        if _wants_json():
+            return jsonify(body), exc.status
+        return render_template("error.html", status=exc.status, message=exc.message,
+                               issues=body.get("issues", [])), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        if _wants_json():
+            return jsonify({"error": exc.description}), exc.code
+        return render_template("error.html", status=exc.code, message=exc.description,
+                               issues=[]), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        message = "Something went wrong on our side. Nothing you entered was saved; please try again."
+        if _wants_json():
+            return jsonify({"error": message}), 500
+        return render_template("error.html", status=500, message=message, issues=[]), 500

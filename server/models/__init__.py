@@ -1,0 +1,22 @@
+"""SQLAlchemy models, one module per aggregate."""
+
+from .case import Case, CaseEvent, HumanTask, ReferenceCounter, Timer
+from .process import ProcessFile, ProcessVersion
+from .types import UTCDateTime, utcnow
+from .user import ROLES, LaneMapping, Role, User
+
+__all__ = [
+    "ROLES",
+    "Case",
+    "CaseEvent",
+    "HumanTask",
+    "LaneMapping",
+    "ProcessFile",
+    "ProcessVersion",
+    "ReferenceCounter",
+    "Role",
+    "Timer",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,126 @@
+"""Cases, their append-only event log, and the projections the database answers from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class Case(db.Model):  # type: ignore[name-defined,misc]
+    """One complaint: its ISO 10002 fields, its workflow state and where it stands."""
+
+    __tablename__ = "case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    channel: Mapped[str] = mapped_column(String(32))
+    complainant_name: Mapped[str] = mapped_column(String(200))
+    complainant_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    complainant_phone: Mapped[str | None] = mapped_column(String(40))
+    preferred_language: Mapped[str | None] = mapped_column(String(8))
+    product_service: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(64), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    remedy_sought: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[str | None] = mapped_column(String(32), index=True)
+    status_label: Mapped[str | None] = mapped_column(String(255))
+    is_open: Mapped[bool] = mapped_column(default=True, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    workflow_state: Mapped[bytes] = mapped_column(LargeBinary)
+    version: Mapped[int] = mapped_column(default=1)
+    audit_head: Mapped[str | None] = mapped_column(String(64))
+    event_count: Mapped[int] = mapped_column(default=0)
+
+    process_version = relationship("ProcessVersion")
+
+    # One case, one writer: every UPDATE carries "AND version = <what we read>".
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Case {self.reference}>"
+
+
+class CaseEvent(db.Model):  # type: ignore[name-defined,misc]
+    """One entry of a case's history. Rows are only ever inserted; each hashes the last."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column()
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(String(500))
+    data: Mapped[str] = mapped_column(Text)  # canonical JSON: what the hash covers
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class HumanTask(db.Model):  # type: ignore[name-defined,misc]
+    """Projection: one row per user task that is ready for a person."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        UniqueConstraint("case_id", "task_id"),
+        Index("ix_human_task_role_assignee", "role", "assignee_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(255))
+    lane: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str | None] = mapped_column(String(64))
+    form: Mapped[str | None] = mapped_column(String(255))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship()
+
+
+class Timer(db.Model):  # type: ignore[name-defined,misc]
+    """Projection: one row per timer event waiting in a case, claimed when it falls due."""
+
+    __tablename__ = "timer"
+    __table_args__ = (UniqueConstraint("case_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(255))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ReferenceCounter(db.Model):  # type: ignore[name-defined,misc]
+    """The last case number used in a year, for references like CMP-2026-000123."""
+
+    __tablename__ = "reference_counter"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(default=0)

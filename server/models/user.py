@@ -1,0 +1,84 @@
+"""Staff accounts, their roles, and which diagram lanes map to which role."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+ROLES: dict[str, str] = {
+    "handler": "Handler: works the tasks of the complaints process",
+    "supervisor": "Supervisor: escalated and approval tasks, reassigns work",
+    "process_owner": "Process owner: edits and deploys diagrams and forms",
+    "admin": "Administrator: users, roles, escalation policy, calendar",
+    "auditor": "Auditor: reads everything, changes nothing",
+}
+
+user_roles = Table(
+    "user_role",
+    db.metadata,
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_name", ForeignKey("role.name", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Role(db.Model):  # type: ignore[name-defined,misc]
+    """A role; BPMN lanes map to roles, and tasks go to the people who hold them."""
+
+    __tablename__ = "role"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str] = mapped_column(String(255), default="")
+
+
+class LaneMapping(db.Model):  # type: ignore[name-defined,misc]
+    """A lane name that maps to a role of a different name."""
+
+    __tablename__ = "lane_mapping"
+
+    lane: Mapped[str] = mapped_column(String(255), primary_key=True)
+    role_name: Mapped[str] = mapped_column(ForeignKey("role.name", ondelete="CASCADE"))
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A member of staff who signs in."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Flask-Login refuses sign-in to deactivated accounts."""
+        return self.active
+
+    @property
+    def role_names(self) -> set[str]:
+        """The names of this user's roles."""
+        return {r.name for r in self.roles}
+
+    def has_role(self, *names: str) -> bool:
+        """Whether the user holds any of the named roles."""
+        return bool(self.role_names.intersection(names))
+
+    def set_password(self, password: str) -> None:
+        """Store only a salted hash of the password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Check a password against the stored hash."""
+        return check_password_hash(self.password_hash, password)

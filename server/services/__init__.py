@@ -1,0 +1,1 @@
+"""Use cases. Services own their transactions and never touch `request`."""

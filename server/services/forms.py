@@ -1,0 +1,110 @@
+"""Validating submitted data against a form's JSON Schema, field by field."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from jsonschema import FormatChecker
+from jsonschema.exceptions import ValidationError
+from jsonschema.validators import validator_for
+
+from ..errors import InvalidInput
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_DEPTH = 8
+FORMATS = FormatChecker(formats=())
+
+
+@FORMATS.checks("email")
+def _is_email(value: object) -> bool:
+    return not isinstance(value, str) or bool(_EMAIL.match(value))
+
+
+@FORMATS.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    return not isinstance(value, str) or bool(date.fromisoformat(value))
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+
+
+def _message(error: ValidationError) -> str:
+    kind, limit = error.validator, error.validator_value
+    messages = {
+        "required": "This field is required.",
+        "minLength": "Enter something here." if limit == 1 else f"Enter at least {limit} characters.",
+        "maxLength": f"Enter at most {limit} characters.",
+        "minimum": f"Enter {limit} or more.",
+        "maximum": f"Enter {limit} or less.",
+        "exclusiveMinimum": f"Enter more than {limit}.",
+        "exclusiveMaximum": f"Enter less than {limit}.",
+        "enum": "Choose one of: " + ", ".join(str(v) for v in limit) + "." if isinstance(limit, list) else "",
+        "const": "This must be accepted to go on." if limit is True else f"This must be {limit}.",
+        "pattern": "This is not in the expected format.",
+        "minItems": f"Choose at least {limit}.",
+        "maxItems": f"Choose at most {limit}.",
+        "uniqueItems": "Choose each option only once.",
+    }
+    if kind == "format":
+        return {"email": "Enter a valid e-mail address, like name@example.com.",
+                "date": "Enter a date as YYYY-MM-DD.",
+                "date-time": "Enter a date and time with a time zone."}.get(limit, "Invalid format.")
+    if kind == "type":
+        names = {"string": "text", "integer": "a whole number", "number": "a number",
+                 "boolean": "yes or no", "array": "a list", "object": "a group of fields"}
+        wanted = limit if isinstance(limit, list) else [limit]
+        return "Enter " + " or ".join(names.get(w, w) for w in wanted) + "."
+    return messages.get(kind) or error.message
+
+
+def _field(error: ValidationError) -> str:
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in (error.instance or {})]
+        prefix = ".".join(str(p) for p in error.absolute_path)
+        name = missing[0] if missing else ""
+        return f"{prefix}.{name}" if prefix else name
+    return ".".join(str(p) for p in error.absolute_path) or "_form"
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if isinstance(value, dict):
+        return max([_depth(v, level + 1) for v in value.values()], default=level + 1)
+    if isinstance(value, list):
+        return max([_depth(v, level + 1) for v in value], default=level + 1)
+    return level
+
+
+def _unsafe_keys(value: Any) -> bool:
+    # SpiffWorkflow's serializer treats a dict with "typename" as one of its objects:
+    # such data saves but can never be loaded again.
+    if isinstance(value, dict):
+        return "typename" in value or any(_unsafe_keys(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_unsafe_keys(v) for v in value)
+    return False
+
+
+def validate(schema: dict[str, Any], data: Any) -> dict[str, Any]:
+    """Return only the declared fields of `data`, or raise InvalidInput per field."""
+    if not isinstance(data, dict):
+        raise InvalidInput("The form data must be a set of named fields.")
+    declared = schema.get("properties", {})
+    cleaned = {k: v for k, v in data.items() if k in declared and v is not None and v != ""}
+    if _depth(cleaned) > MAX_DEPTH or _unsafe_keys(cleaned):
+        raise InvalidInput("The form data is nested too deeply or uses a reserved name.")
+    validator = validator_for(schema)(schema, format_checker=FORMATS)
+    field_errors: dict[str, list[str]] = {}
+    for error in validator.iter_errors(cleaned):
+        field_errors.setdefault(_field(error), []).append(_message(error))
+    if field_errors:
+        count = len(field_errors)
+        raise InvalidInput(
+            f"{count} field{'s' if count > 1 else ''} need{'' if count > 1 else 's'} "
+            "correcting.", field_errors)
+    return cleaned

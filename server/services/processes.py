@@ -1,0 +1,151 @@
+"""Process versions: deploying bundles, finding the active one, and their cached specs."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from ..database import begin_write
+from ..engine import STATE_FORMAT, BundleError, ProcessRuntime, SpecCache, load_bundle
+from ..errors import DeployRefused, NotFound
+from ..extensions import db
+from ..models import LaneMapping, ProcessVersion, Role
+from .actors import Actor
+
+BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".json")
+MAX_BUNDLE_FILES = 500
+
+
+def role_slug(name: str) -> str:
+    """The role a lane of this name maps to by default: 'Complaint Handler' -> complaint_handler."""
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+
+
+def role_resolver() -> Callable[[str], str | None]:
+    """Return a function mapping a lane (or candidateRole) name to an existing role."""
+    roles = set(db.session.scalars(select(Role.name)))
+    mapped = {role_slug(m.lane): m.role_name for m in db.session.scalars(select(LaneMapping))}
+
+    def resolve(name: str) -> str | None:
+        slug = role_slug(name)
+        return mapped.get(slug) or (slug if slug in roles else None)
+
+    return resolve
+
+
+def read_folders(*folders: Path) -> dict[str, bytes]:
+    """Read the BPMN, DMN and form files under the folders, keyed by file name."""
+    files: dict[str, bytes] = {}
+    issues = []
+    for folder in folders:
+        if not folder.is_dir():
+            raise DeployRefused(f"{folder} is not a folder", [])
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file() or path.suffix not in BUNDLE_SUFFIXES:
+                continue
+            if path.name in files:
+                issues.append(f"{path}: another file is also named {path.name}; names must "
+                              "be unique because diagrams refer to forms by name")
+            files[path.name] = path.read_bytes()
+    if issues:
+        raise DeployRefused("The bundle has clashing file names.", issues)
+    if len(files) > MAX_BUNDLE_FILES:
+        raise DeployRefused(f"A bundle holds at most {MAX_BUNDLE_FILES} files.", [])
+    return files
+
+
+def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
+           activate: bool = True) -> ProcessVersion:
+    """Check a bundle and store it as a new version; refuse it whole if anything is wrong."""
+    try:
+        bundle = load_bundle(files, role_resolver(),
+                             max_file_bytes=current_app.config["PLAINT_MAX_DIAGRAM_BYTES"])
+    except BundleError as exc:
+        count = len(exc.issues)
+        raise DeployRefused(
+            f"The process was not deployed: {count} problem{'s' if count != 1 else ''} "
+            "found. The active version is unchanged.", exc.issues) from None
+    begin_write()
+    number = (db.session.scalar(select(func.max(ProcessVersion.number))) or 0) + 1
+    version = ProcessVersion(
+        number=number, process_id=bundle.process_id, name=bundle.process_name,
+        spec_json=bundle.spec_json, role_map=bundle.role_map, state_format=STATE_FORMAT,
+        created_by=actor.name, note=note, is_active=False,
+    )
+    from ..models import ProcessFile
+
+    for name, content in sorted(bundle.files.items()):
+        kind = "form" if name.endswith(".json") else name.rsplit(".", 1)[1]
+        version.files.append(ProcessFile(name=name, kind=kind, content=content,
+                                         sha256=hashlib.sha256(content).hexdigest()))
+    db.session.add(version)
+    db.session.flush()
+    if activate:
+        db.session.execute(update(ProcessVersion).where(ProcessVersion.id != version.id)
+                           .values(is_active=False))
+        version.is_active = True
+    db.session.commit()
+    return version
+
+
+def active_version() -> ProcessVersion:
+    """The version new cases start on."""
+    version = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
+    if version is None:
+        raise NotFound("No process is deployed yet: run `flask --app server init-db`.")
+    return version
+
+
+def _cache() -> SpecCache:
+    cache: SpecCache = current_app.extensions["plaint.specs"]
+    return cache
+
+
+def runtime_for(version_id: int) -> ProcessRuntime:
+    """The parsed specs of a version, from this process's cache."""
+
+    def load() -> tuple[str, dict[str, str]]:
+        row = db.session.execute(
+            select(ProcessVersion.spec_json, ProcessVersion.role_map)
+            .where(ProcessVersion.id == version_id)).one()
+        return row.spec_json, row.role_map
+
+    return _cache().get(version_id, load)
+
+
+def form_schema(version_id: int, name: str) -> dict[str, Any]:
+    """A form of a version, parsed once per process (versions never change)."""
+    forms: dict[tuple[int, str], dict[str, Any]] = current_app.extensions.setdefault(
+        "plaint.forms", {})
+    key = (version_id, name)
+    schema = forms.get(key)
+    if schema is None:
+        from ..models import ProcessFile
+
+        content = db.session.scalar(select(ProcessFile.content).where(
+            ProcessFile.version_id == version_id, ProcessFile.name == name))
+        if content is None:
+            raise NotFound(f"The form {name} is not part of process version {version_id}.")
+        import json
+
+        schema = json.loads(content)
+        forms[key] = schema
+    return schema
+
+
+def ensure_roles() -> None:
+    """Create the built-in roles that are missing."""
+    from ..models import ROLES
+
+    begin_write()
+    existing = set(db.session.scalars(select(Role.name)))
+    for name, description in ROLES.items():
+        if name not in existing:
+            db.session.add(Role(name=name, description=description))
+    db.session.commit()

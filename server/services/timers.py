@@ -1,0 +1,150 @@
+"""Firing due timers: rows claimed atomically, each timer fired exactly once."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..database import begin_write
+from ..engine import EngineError
+from ..extensions import db
+from ..models import Case, Timer, utcnow
+from . import audit
+from .actors import Actor
+from .cases import apply_snapshot
+from .processes import runtime_for
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_ERROR = timedelta(minutes=5)
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    claimed: int = 0
+    fired: int = 0
+    cases: int = 0
+    failed: int = 0
+    conflicts: int = 0
+
+
+def worker_name() -> str:
+    """A name for this process in timer claims: host and pid."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+def _claimable(now: datetime):  # type: ignore[no-untyped-def]
+    return and_(Timer.due_at <= now,
+                or_(Timer.claimed_until.is_(None), Timer.claimed_until < now))
+
+
+def claim_due(now: datetime, worker: str, limit: int) -> list[int]:
+    """Claim up to `limit` due timers for this worker; return their case ids, oldest due first.
+
+    One statement claims the rows: on PostgreSQL the candidates are locked with SKIP
+    LOCKED so concurrent schedulers take disjoint sets; on SQLite the write lock does
+    the same. A claim lasts PLAINT_TIMER_LEASE_SECONDS, so a crashed worker's timers
+    are taken over after that.
+    """
+    lease = timedelta(seconds=current_app.config["PLAINT_TIMER_LEASE_SECONDS"])
+    begin_write()
+    candidates = select(Timer.id).where(_claimable(now)).order_by(Timer.due_at).limit(limit)
+    if db.engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    claimed = db.session.execute(
+        update(Timer).where(Timer.id.in_(candidates.scalar_subquery()))
+        .values(claimed_by=worker, claimed_until=now + lease, attempts=Timer.attempts + 1)
+        .returning(Timer.case_id, Timer.due_at)
+        .execution_options(synchronize_session=False)).all()
+    db.session.commit()
+    ordered = sorted(claimed, key=lambda row: row.due_at)
+    return list(dict.fromkeys(row.case_id for row in ordered))
+
+
+def fire_case(case_id: int, worker: str) -> int:
+    """Fire the due timers of one case this worker has claimed; return how many fired."""
+    begin_write()
+    case = db.session.get(Case, case_id)
+    mine = list(db.session.scalars(select(Timer).where(
+        Timer.case_id == case_id, Timer.claimed_by == worker)))
+    if case is None or not mine:
+        db.session.rollback()
+        return 0
+    runtime = runtime_for(case.process_version_id)
+    workflow = runtime.load(case.workflow_state)
+    try:
+        snapshot = runtime.fire_timers(workflow)
+    except EngineError as exc:
+        db.session.rollback()
+        _release(case_id, worker, error=str(exc))
+        log.warning("timer of case %s failed: %s", case_id, exc)
+        raise
+    if not snapshot.fired:
+        # Claimed a moment before SpiffWorkflow considers it due: let the next sweep take it.
+        db.session.rollback()
+        _release(case_id, worker)
+        return 0
+    now = utcnow()
+    case.workflow_state = runtime.dump(workflow)
+    changes = apply_snapshot(case, snapshot, now)
+    titles = {t.bpmn_id: t.title for t in mine}
+    audit.record(case, Actor.system("timer"), "timer.fired",
+                 "Timer fired: " + ", ".join(titles.get(b, b) for b in snapshot.fired),
+                 {"timers": snapshot.fired, "due": {t.bpmn_id: t.due_at for t in mine},
+                  "fired_at": now, "changes": changes,
+                  "next": [t.title for t in snapshot.ready]}, at=now)
+    db.session.commit()
+    return len(snapshot.fired)
+
+
+def _release(case_id: int, worker: str, error: str | None = None) -> None:
+    begin_write()
+    values: dict[str, object] = {"claimed_by": None, "claimed_until": None}
+    if error is not None:
+        # Keep the claim until the retry time so a failing diagram does not spin.
+        values = {"claimed_until": utcnow() + RETRY_AFTER_ERROR, "last_error": error[:2000]}
+    db.session.execute(update(Timer).where(Timer.case_id == case_id, Timer.claimed_by == worker)
+                       .values(**values).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def sweep(now: datetime | None = None, worker: str | None = None,
+          limit: int | None = None) -> SweepResult:
+    """Claim and fire every timer due now, batch by batch, until none is left."""
+    worker = worker or worker_name()
+    limit = limit or current_app.config["PLAINT_TIMER_BATCH"]
+    result = SweepResult()
+    while True:
+        case_ids = claim_due(now or utcnow(), worker, limit)
+        if not case_ids:
+            return result
+        result.claimed += len(case_ids)
+        fired_before = result.fired
+        for case_id in case_ids:
+            try:
+                fired = fire_case(case_id, worker)
+            except EngineError:
+                result.failed += 1
+                continue
+            except StaleDataError:
+                db.session.rollback()
+                _release(case_id, worker)
+                result.conflicts += 1
+                continue
+            result.fired += fired
+            result.cases += 1 if fired else 0
+        if len(case_ids) < limit or result.fired == fired_before:
+            return result  # the last batch, or nothing in it could fire yet
+
+
+def next_due() -> datetime | None:
+    """When the next unclaimed timer falls due, for the scheduler's next wake-up."""
+    return db.session.scalar(select(func.min(Timer.due_at)).where(Timer.claimed_until.is_(None)))
