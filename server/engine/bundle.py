@@ -104,9 +104,10 @@ def _local(tag: Any) -> str:
 
 
 def _owner_id(elem: etree._Element) -> str | None:
+    """The id of the diagram element a piece of XML belongs to (not its event definition)."""
     node: etree._Element | None = elem
     while node is not None:
-        if node.get("id"):
+        if node.get("id") and not _local(node.tag).endswith("EventDefinition"):
             return node.get("id")
         node = node.getparent()
     return None
@@ -144,13 +145,17 @@ def _load(c: _Checker) -> Bundle | None:
         _check_code(c, name, tree)
         if name.endswith(".dmn"):
             _check_decision_tables(c, name, tree)
+        else:
+            _check_references(c, name, tree)
+    if c.issues:
+        return None
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         for name, tree in c.trees.items():
             if name.endswith(".bpmn"):
                 parser.add_bpmn_xml(tree, filename=name)
             else:
-                parser.add_dmn_xml(tree, filename=name)
+                parser.add_dmn_xml(tree.getroot(), filename=name)
         process_id = _main_process(c, parser)
         if process_id is None:
             return None
@@ -254,6 +259,26 @@ def _check_code(c: _Checker, name: str, tree: etree._ElementTree) -> None:
             problem = _check_timer_literal(tag, text)
             if problem:
                 c.add(name, owner, elem.sourceline, problem)
+
+
+_REFERENCE_ATTRS = ("sourceRef", "targetRef", "attachedToRef", "default", "messageRef",
+                   "processRef")
+
+
+def _check_references(c: _Checker, name: str, tree: etree._ElementTree) -> None:
+    """Every reference between elements points at an element of the same file."""
+    ids = {e.get("id") for e in tree.iter() if isinstance(e.tag, str) and e.get("id")}
+    for elem in tree.iter():
+        if not isinstance(elem.tag, str):
+            continue
+        for attr in _REFERENCE_ATTRS:
+            target = elem.get(attr)
+            if target and target not in ids:
+                c.add(name, elem.get("id"), elem.sourceline,
+                      f"{attr}=\"{target}\" points at an element that does not exist")
+        if _local(elem.tag) == "flowNodeRef" and (elem.text or "").strip() not in ids:
+            c.add(name, _owner_id(elem), elem.sourceline,
+                  f"the lane lists '{(elem.text or '').strip()}', which does not exist")
 
 
 def _check_timer_literal(tag: str, text: str) -> str | None:

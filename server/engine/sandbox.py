@@ -64,6 +64,14 @@ class _Policy(RestrictingNodeTransformer):
 
     _GUARDED_OPS = (ast.Mult, ast.Pow, ast.LShift)
 
+    def visit_Import(self, node: ast.Import) -> ast.AST:
+        self.error(node, "import is not allowed in diagram code; use the helper functions")
+        return node
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
+        self.error(node, "import is not allowed in diagram code; use the helper functions")
+        return node
+
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = super().visit_BinOp(node)
         if isinstance(node, ast.BinOp) and isinstance(node.op, self._GUARDED_OPS):

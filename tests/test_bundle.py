@@ -1,0 +1,196 @@
+"""Deploy-time checks: a bad bundle is refused whole, each problem with file, element id and line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from server.engine import BundleError
+
+from .helpers import bundle, reference_bpmn, reference_files, with_bpmn
+
+
+def issues_of(files: dict[str, bytes]) -> list:
+    with pytest.raises(BundleError) as caught:
+        bundle(files)
+    return caught.value.issues
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def test_the_reference_process_passes_every_check() -> None:
+    b = bundle()
+    assert b.process_id == "complaint_handling"
+    assert b.role_map == {"Handler": "handler", "Supervisor": "supervisor"}
+    assert "intake-schema.json" in b.forms
+
+
+def test_malformed_xml_is_refused_with_its_line() -> None:
+    text = reference_bpmn().replace('<bpmn:userTask id="assess"', '<bpmn:userTask id="assess" <')
+    [issue] = issues_of(with_bpmn(text))
+    assert issue.file == "complaint.bpmn"
+    assert "not well-formed" in issue.message
+    assert issue.line == line_of(text, '<bpmn:userTask id="assess"')
+
+
+XXE = """<?xml version="1.0"?>
+<!DOCTYPE bpmn:definitions [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
+  <bpmn:process id="p" isExecutable="true"><bpmn:documentation>&xxe;</bpmn:documentation>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+BOMB = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
+  <bpmn:process id="p" isExecutable="true"><bpmn:documentation>&lol3;</bpmn:documentation>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+@pytest.mark.parametrize("text", [XXE, BOMB], ids=["xxe", "entity-bomb"])
+def test_doctype_and_entities_are_refused(text: str) -> None:
+    [issue] = issues_of(with_bpmn(text))
+    assert "DOCTYPE and ENTITY declarations are not allowed" in issue.message
+    assert issue.line == 2
+
+
+def test_an_oversize_diagram_is_refused() -> None:
+    files = reference_files()
+    files["complaint.bpmn"] += b"<!--" + b"x" * (3 * 1024 * 1024) + b"-->"
+    [issue] = issues_of(files)
+    assert "limit is" in issue.message
+
+
+def test_a_condition_that_imports_os_is_refused_naming_the_flow() -> None:
+    text = reference_bpmn().replace("not in_scope", "__import__('os').system('id')")
+    [issue] = issues_of(with_bpmn(text))
+    assert issue.element_id == "Flow_out_of_scope"
+    assert issue.line == line_of(text, "__import__")
+    assert "__import__" in issue.message
+
+
+def test_a_script_with_a_syntax_error_is_refused() -> None:
+    text = reference_bpmn().replace("received_at = now()", "received_at = now(")
+    [issue] = issues_of(with_bpmn(text))
+    assert issue.element_id == "register"
+    assert "SyntaxError" in issue.message and "never closed" in issue.message
+
+
+def test_an_invalid_timer_duration_is_refused() -> None:
+    text = reference_bpmn().replace('"P2D"', '"two days"')
+    [issue] = issues_of(with_bpmn(text))
+    assert issue.element_id == "acknowledgement_overdue"
+    assert "not ISO 8601" in issue.message
+
+
+def test_a_timer_date_without_a_zone_is_refused() -> None:
+    text = reference_bpmn().replace(
+        '<bpmn:timeDuration>"P2D"</bpmn:timeDuration>',
+        '<bpmn:timeDate>"2026-05-01T09:00:00"</bpmn:timeDate>')
+    [issue] = issues_of(with_bpmn(text))
+    assert "UTC offset" in issue.message
+
+
+def test_a_missing_form_is_refused() -> None:
+    files = reference_files()
+    del files["assess-schema.json"]
+    [issue] = issues_of(files)
+    assert issue.element_id == "assess"
+    assert "assess-schema.json" in issue.message
+    assert issue.line is not None
+
+
+def test_a_form_that_is_not_json_schema_is_refused() -> None:
+    files = reference_files()
+    files["review-schema.json"] = json.dumps(
+        {"type": "object", "properties": {"x": {"type": "strng"}}}).encode()
+    [issue] = issues_of(files)
+    assert issue.file == "review-schema.json" and issue.element_id == "review"
+    assert "not a valid JSON Schema" in issue.message
+
+
+def test_a_form_that_is_not_json_is_refused_with_its_line() -> None:
+    files = reference_files()
+    files["review-schema.json"] = b'{\n  "type": "object",\n  "properties": {,}\n}'
+    [issue] = issues_of(files)
+    assert issue.line == 3
+
+
+def test_a_lane_that_is_no_role_is_refused() -> None:
+    text = reference_bpmn().replace('name="Supervisor"', 'name="Regional Director"')
+    issues = issues_of(with_bpmn(text))
+    assert {i.element_id for i in issues} >= {"Lane_supervisor", "review"}
+    assert any("Regional Director" in i.message for i in issues)
+
+
+def test_a_flow_to_a_missing_element_is_refused_by_id() -> None:
+    text = reference_bpmn().replace('targetRef="closed_after_review"', 'targetRef="nowhere"')
+    [issue] = issues_of(with_bpmn(text))
+    assert issue.element_id == "Flow_review_end"
+    assert 'targetRef="nowhere"' in issue.message
+    assert issue.line == line_of(text, 'targetRef="nowhere"')
+
+
+def test_several_problems_are_all_reported_at_once() -> None:
+    text = reference_bpmn().replace("not in_scope", "1 +").replace('"P10D"', '"ten days"')
+    issues = issues_of(with_bpmn(text))
+    assert {i.element_id for i in issues} == {"Flow_out_of_scope", "no_answer"}
+
+
+DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="n">
+  <decision id="priority_decision" name="Priority">
+    <decisionTable id="priority_table">
+      <!-- a comment that would crash SpiffWorkflow's parser -->
+      <input id="in_amount" label="Amount">
+        <inputExpression id="ie" typeRef="number"><text>amount</text></inputExpression>
+      </input>
+      <output id="out_priority" name="priority" typeRef="string" />
+      <rule id="rule_big">
+        <inputEntry id="e1"><text>&gt; 1000</text></inputEntry>
+        <outputEntry id="o1"><text>"high"</text></outputEntry>
+      </rule>
+      LAST
+    </decisionTable>
+  </decision>
+</definitions>"""
+CATCH_ALL = """<rule id="rule_rest">
+        <inputEntry id="e2"><text>-</text></inputEntry>
+        <outputEntry id="o2"><text>"low"</text></outputEntry>
+      </rule>"""
+
+
+def test_a_decision_table_with_a_catch_all_row_deploys() -> None:
+    files = reference_files()
+    files["priority.dmn"] = DMN.replace("LAST", CATCH_ALL).encode()
+    bundle(files)
+
+
+def test_a_decision_table_without_a_catch_all_row_is_refused() -> None:
+    files = reference_files()
+    files["priority.dmn"] = DMN.replace("LAST", "").encode()
+    [issue] = issues_of(files)
+    assert issue.file == "priority.dmn" and issue.element_id == "rule_big"
+    assert "catch-all" in issue.message
+
+
+def test_a_decision_cell_that_escapes_is_refused() -> None:
+    files = reference_files()
+    files["priority.dmn"] = DMN.replace("LAST", CATCH_ALL).replace(
+        '"high"', "().__class__").encode()
+    [issue] = issues_of(files)
+    assert issue.element_id == "o1"
+
+
+def test_spiffarena_style_bundle_with_two_top_level_processes_is_explained() -> None:
+    text = reference_bpmn().replace(
+        "<bpmndi:BPMNDiagram",
+        '<bpmn:process id="other" isExecutable="true"><bpmn:startEvent id="s2"/></bpmn:process>'
+        "<bpmndi:BPMNDiagram")
+    [issue] = issues_of(with_bpmn(text))
+    assert "several top-level processes" in issue.message

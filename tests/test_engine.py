@@ -1,0 +1,179 @@
+"""The reference process run by the engine alone, each scenario with and without a
+save/restore of the state between every step (as the server does)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from server.engine import EngineError, MessageNotExpected, TaskNotReady
+
+from .conftest import ACK, ASSESS, INTAKE, RESPOND, REVIEW
+from .helpers import reference_bpmn, runtime, with_bpmn
+
+
+class Driver:
+    """Drives one workflow, optionally saving and reloading it after every step."""
+
+    def __init__(self, round_trip: bool, rt=None) -> None:
+        self.rt = rt or runtime()
+        self.round_trip = round_trip
+        self.workflow, self.snapshot = self.rt.start(dict(INTAKE))
+        self.sizes = [len(self.rt.dump(self.workflow))]
+
+    def _reload(self) -> None:
+        if self.round_trip:
+            state = self.rt.dump(self.workflow)
+            self.sizes.append(len(state))
+            self.workflow = self.rt.load(state)
+
+    def ready(self) -> list[str]:
+        return [t.bpmn_id for t in self.snapshot.ready]
+
+    def complete(self, bpmn_id: str, values: dict) -> None:
+        self._reload()
+        task = next(t for t in self.snapshot.ready if t.bpmn_id == bpmn_id)
+        self.snapshot = self.rt.complete(self.workflow, task.task_id, values)
+
+    def message(self, name: str, payload: dict) -> None:
+        self._reload()
+        self.snapshot = self.rt.message(self.workflow, name, payload)
+
+    def fire(self) -> list[str]:
+        self._reload()
+        self.snapshot = self.rt.fire_timers(self.workflow)
+        return self.snapshot.fired
+
+
+round_trip = pytest.mark.parametrize("round_trip", [False, True], ids=["in-memory", "saved"])
+
+
+@round_trip
+def test_accepted_complaint_runs_to_the_end(round_trip: bool) -> None:
+    d = Driver(round_trip)
+    assert d.ready() == ["acknowledge"]
+    assert d.snapshot.ready[0].role == "handler"
+    assert d.snapshot.status_label == "Received"
+    d.complete("acknowledge", ACK)
+    assert d.snapshot.milestones == {"acknowledged"}
+    d.complete("assess", ASSESS)
+    assert d.snapshot.data["priority"] == "high"
+    d.complete("respond", RESPOND)
+    assert d.snapshot.messages == ["complainant_response"]
+    assert d.snapshot.status_label == "Decision sent: waiting for your answer"
+    assert [t.bpmn_id for t in d.snapshot.timers] == ["await_answer"]
+    d.message("complainant_response", {"accepted": True})
+    assert d.snapshot.completed
+    assert d.snapshot.status_label == "Closed: you accepted our response"
+    assert d.snapshot.milestones == {"acknowledged", "resolved"}
+    assert d.snapshot.ready == [] and d.snapshot.timers == []
+
+
+@round_trip
+def test_rejected_response_goes_to_a_supervisor_review(round_trip: bool) -> None:
+    d = Driver(round_trip)
+    for bpmn_id, values in (("acknowledge", ACK), ("assess", ASSESS), ("respond", RESPOND)):
+        d.complete(bpmn_id, values)
+    d.message("complainant_response", {"accepted": False, "reason": "Not enough"})
+    assert d.ready() == ["review"]
+    assert d.snapshot.ready[0].role == "supervisor"
+    d.complete("review", REVIEW)
+    assert d.snapshot.completed
+    assert d.snapshot.status_label == "Closed after internal review"
+
+
+@round_trip
+def test_out_of_scope_complaint_closes_after_assessment(round_trip: bool) -> None:
+    d = Driver(round_trip)
+    d.complete("acknowledge", ACK)
+    d.complete("assess", {**ASSESS, "in_scope": False})
+    assert d.snapshot.completed
+    assert d.snapshot.status_label.startswith("Closed: outside the scope")
+
+
+@round_trip
+def test_unacknowledged_complaint_escalates_to_a_supervisor_after_two_days(
+        round_trip: bool) -> None:
+    with time_machine.travel("2026-03-01 09:00:00+00:00", tick=False) as clock:
+        d = Driver(round_trip)
+        due = d.snapshot.ready[0].due_at
+        assert due.isoformat() == "2026-03-03T09:00:00+00:00"
+        clock.shift(timedelta(days=1))
+        assert d.fire() == []
+        assert d.ready() == ["acknowledge"]
+        clock.shift(timedelta(days=1, seconds=1))
+        assert d.fire() == ["acknowledgement_overdue"]
+        assert d.ready() == ["acknowledge_escalated"]
+        assert d.snapshot.ready[0].role == "supervisor"
+        assert d.fire() == []  # a timer fires once
+        d.complete("acknowledge_escalated", ACK)
+        assert d.ready() == ["assess"]
+
+
+@round_trip
+def test_no_answer_in_ten_days_counts_as_accepted(round_trip: bool) -> None:
+    with time_machine.travel("2026-03-01 09:00:00+00:00", tick=False) as clock:
+        d = Driver(round_trip)
+        for bpmn_id, values in (("acknowledge", ACK), ("assess", ASSESS), ("respond", RESPOND)):
+            d.complete(bpmn_id, values)
+        clock.shift(timedelta(days=10, seconds=1))
+        assert d.fire() == ["await_answer"]
+        assert d.snapshot.completed
+        assert "no answer" in d.snapshot.status_label
+        with pytest.raises(MessageNotExpected):
+            d.message("complainant_response", {"accepted": False})
+
+
+def test_a_completed_task_cannot_be_completed_twice() -> None:
+    d = Driver(True)
+    task_id = d.snapshot.ready[0].task_id
+    d.complete("acknowledge", ACK)
+    with pytest.raises(TaskNotReady):
+        d.rt.complete(d.workflow, task_id, ACK)
+    with pytest.raises(TaskNotReady):
+        d.rt.complete(d.workflow, "not-a-uuid", ACK)
+
+
+def test_a_message_the_case_is_not_waiting_for_is_refused() -> None:
+    d = Driver(True)
+    with pytest.raises(MessageNotExpected):
+        d.message("complainant_response", {"accepted": True})
+
+
+def test_state_is_stored_without_the_spec_and_stays_small() -> None:
+    d = Driver(True)
+    for bpmn_id, values in (("acknowledge", ACK), ("assess", ASSESS), ("respond", RESPOND)):
+        d.complete(bpmn_id, values)
+    d.message("complainant_response", {"accepted": True})
+    state = d.rt.dump(d.workflow)
+    assert b"task_specs" not in state  # compressed; check the JSON too
+    import json
+    import zlib
+
+    text = zlib.decompress(state).decode()
+    assert "task_specs" not in text and '"spec"' not in text
+    assert len(state) < 4000, len(state)
+
+
+def test_an_endless_loop_in_a_script_is_stopped_with_a_clear_message() -> None:
+    text = reference_bpmn().replace(
+        "acknowledgement_escalated = False", "while True:\n    pass")
+    rt = runtime(with_bpmn(text), time_limit=0.3)
+    with pytest.raises(EngineError) as caught:
+        rt.start(dict(INTAKE))
+    assert "Register complaint" in str(caught.value)
+    assert "longer than 0.3 s" in str(caught.value)
+    assert caught.value.element_id == "register"
+
+
+def test_a_failing_condition_names_the_step() -> None:
+    text = reference_bpmn().replace("<bpmn:conditionExpression>not in_scope",
+                                    "<bpmn:conditionExpression>not in_scope_typo")
+    rt = runtime(with_bpmn(text))
+    wf, snap = rt.start(dict(INTAKE))
+    snap = rt.complete(wf, snap.ready[0].task_id, ACK)
+    with pytest.raises(EngineError) as caught:
+        rt.complete(wf, snap.ready[0].task_id, ASSESS)
+    assert "in_scope_typo" in str(caught.value)
