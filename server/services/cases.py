@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -95,12 +97,12 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
     except EngineError as exc:
         raise ProcessFailed(f"The task could not be completed: {exc}") from None
     now = utcnow()
-    case.workflow_state = runtime.dump(workflow)
-    changes = _apply(case, snapshot, now)
-    audit.record(case, actor, "task.completed", f"{task.title} completed",
-                 {"task": task.bpmn_id, "values": cleaned, "changes": changes,
-                  "next": [t.title for t in snapshot.ready]}, at=now)
-    _commit(case)
+    with _saving(case):
+        case.workflow_state = runtime.dump(workflow)
+        changes = _apply(case, snapshot, now)
+        audit.record(case, actor, "task.completed", f"{task.title} completed",
+                     {"task": task.bpmn_id, "values": cleaned, "changes": changes,
+                      "next": [t.title for t in snapshot.ready]}, at=now)
     return case
 
 
@@ -123,12 +125,12 @@ def send_message(reference: str, name: str, payload: Any, actor: Actor) -> Case:
     except EngineError as exc:
         raise ProcessFailed(f"The message could not be taken: {exc}") from None
     now = utcnow()
-    case.workflow_state = runtime.dump(workflow)
-    changes = _apply(case, snapshot, now)
-    audit.record(case, actor, "message.received", f"Message '{name}' received",
-                 {"message": name, "payload": payload, "changes": changes,
-                  "next": [t.title for t in snapshot.ready]}, at=now)
-    _commit(case)
+    with _saving(case):
+        case.workflow_state = runtime.dump(workflow)
+        changes = _apply(case, snapshot, now)
+        audit.record(case, actor, "message.received", f"Message '{name}' received",
+                     {"message": name, "payload": payload, "changes": changes,
+                      "next": [t.title for t in snapshot.ready]}, at=now)
     return case
 
 
@@ -148,8 +150,15 @@ def _authorize_task(task: HumanTask, actor: Actor) -> None:
                         "reassign it.")
 
 
-def _commit(case: Case) -> None:
+@contextmanager
+def _saving(case: Case) -> Iterator[None]:
+    """Write the case and commit; a concurrent writer's win becomes a clear Conflict.
+
+    The version check can fail at any flush inside the block (queries autoflush),
+    not only at commit, so the whole write sits inside it.
+    """
     try:
+        yield
         db.session.commit()
     except StaleDataError:
         db.session.rollback()

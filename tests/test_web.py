@@ -1,0 +1,48 @@
+"""The pages that exist at this stage, through the test client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from server import create_app
+from server.config import instance_secret_key
+
+
+def test_the_start_page_says_what_plaint_is_and_how_to_sign_in(client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "ISO 10002" in body and "Complaint handling" in body
+    assert "reset-password" in body
+    assert "version 1" in body
+
+
+def test_health_check_answers_json(client) -> None:
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_unknown_pages_get_a_plain_404_without_internals(client) -> None:
+    page = client.get("/no/such/page")
+    assert page.status_code == 404
+    body = page.get_data(as_text=True)
+    assert "Not found" in body and "Traceback" not in body
+    api = client.get("/api/nothing")
+    assert api.status_code == 404 and "error" in api.get_json()
+
+
+def test_the_secret_key_is_generated_once_per_instance_and_kept_private(tmp_path: Path) -> None:
+    first = instance_secret_key(str(tmp_path))
+    assert len(first) >= 48 and instance_secret_key(str(tmp_path)) == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    other = instance_secret_key(str(tmp_path / "elsewhere"))
+    assert other != first
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("PLAINT_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    monkeypatch.setenv("PLAINT_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("PLAINT_SCRIPT_TIME_LIMIT", "0.25")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/x.db"
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["PLAINT_SCRIPT_TIME_LIMIT"] == 0.25
