@@ -27,7 +27,8 @@ def _fail(exc: PlaintError) -> None:
 
 
 @click.command("init-db")
-@click.option("--demo", is_flag=True, help="Also create one account per role (passwords printed once).")
+@click.option("--demo", is_flag=True,
+              help="Also create one account per role (passwords printed once).")
 @with_appcontext
 def init_db(demo: bool) -> None:
     """Migrate the schema; deploy the reference process when none is deployed."""

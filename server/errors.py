@@ -100,7 +100,8 @@ def init_app(app: Flask) -> None:
     def unexpected(exc: Exception) -> Any:
         db.session.rollback()
         app.logger.exception("unhandled error")
-        message = "Something went wrong on our side. Nothing you entered was saved; please try again."
+        message = ("Something went wrong on our side. Nothing you entered was saved; "
+                   "please try again.")
         if _wants_json():
             return jsonify({"error": message}), 500
         return render_template("error.html", status=500, message=message, issues=[]), 500

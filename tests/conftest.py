@@ -1,4 +1,4 @@
-"""Fixtures: an app per test on SQLite or PostgreSQL, each database holding the reference process."""
+"""Fixtures: an app per test on SQLite or PostgreSQL, each holding the reference process."""
 
 from __future__ import annotations
 

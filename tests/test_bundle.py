@@ -1,4 +1,4 @@
-"""Deploy-time checks: a bad bundle is refused whole, each problem with file, element id and line."""
+"""Deploy-time checks: a bad bundle is refused whole, each problem with file, id and line."""
 
 from __future__ import annotations
 

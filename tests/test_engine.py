@@ -149,7 +149,6 @@ def test_state_is_stored_without_the_spec_and_stays_small() -> None:
     d.message("complainant_response", {"accepted": True})
     state = d.rt.dump(d.workflow)
     assert b"task_specs" not in state  # compressed; check the JSON too
-    import json
     import zlib
 
     text = zlib.decompress(state).decode()

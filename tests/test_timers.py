@@ -75,7 +75,7 @@ def test_concurrent_sweepers_fire_each_due_timer_exactly_once(app) -> None:
             with app.app_context():
                 try:
                     totals.append(timers.sweep(worker=f"w{n}", limit=4).fired)
-                except BaseException as exc:  # noqa: BLE001 - reported below
+                except BaseException as exc:
                     errors.append(exc)
                 finally:
                     db.session.remove()

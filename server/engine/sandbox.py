@@ -20,7 +20,7 @@ import math
 import operator
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from types import CodeType, FrameType
@@ -73,15 +73,15 @@ class _Policy(RestrictingNodeTransformer):
         return node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        node = super().visit_BinOp(node)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, self._GUARDED_OPS):
+        visited = super().visit_BinOp(node)
+        if isinstance(visited, ast.BinOp) and isinstance(node.op, self._GUARDED_OPS):
             call = ast.Call(
                 func=ast.Name(id="_binop_", ctx=ast.Load()),
-                args=[ast.Constant(type(node.op).__name__), node.left, node.right],
+                args=[ast.Constant(type(visited.op).__name__), visited.left, visited.right],
                 keywords=[],
             )
-            return ast.fix_missing_locations(ast.copy_location(call, node))
-        return node
+            return ast.fix_missing_locations(ast.copy_location(call, visited))
+        return visited  # type: ignore[return-value]
 
 
 def _check_size(op: str, a: Any, b: Any) -> None:
@@ -184,7 +184,7 @@ def sandbox_globals(extra_helpers: dict[str, Callable[..., Any]] | None = None) 
     return names
 
 
-def _errors_to_message(errors: tuple[str, ...] | list[str]) -> str:
+def _errors_to_message(errors: Sequence[str]) -> str:
     return "; ".join(e.replace(SANDBOX_FILENAME, "expression") for e in errors)
 
 

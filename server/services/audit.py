@@ -29,21 +29,20 @@ def _digest(reference: str, seq: int, at: datetime, actor: str, kind: str, summa
 
 
 def record(case: Case, actor: Actor, kind: str, summary: str,
-           data: dict[str, Any] | None = None, at: datetime | None = None) -> CaseEvent:
-    """Append an event to the case's history, chained to the one before it."""
+           data: dict[str, Any] | None = None, at: datetime | None = None) -> str:
+    """Append an event to the case's history, chained to the one before it; return its hash."""
     at = at or utcnow()
     seq = case.event_count + 1
     payload = canonical(data or {})
     prev = case.audit_head or GENESIS
-    event = CaseEvent(
-        case_id=case.id, seq=seq, at=at, actor=actor.name, kind=kind, summary=summary[:500],
-        data=payload, prev_hash=prev,
-        hash=_digest(case.reference, seq, at, actor.name, kind, summary[:500], payload, prev),
-    )
-    db.session.add(event)
+    summary = summary[:500]
+    digest = _digest(case.reference, seq, at, actor.name, kind, summary, payload, prev)
+    db.session.connection().execute(CaseEvent.__table__.insert().values(
+        case_id=case.id, seq=seq, at=at, actor=actor.name, kind=kind, summary=summary,
+        data=payload, prev_hash=prev, hash=digest))
     case.event_count = seq
-    case.audit_head = event.hash
-    return event
+    case.audit_head = digest
+    return digest
 
 
 def history(case: Case) -> list[CaseEvent]:

@@ -38,13 +38,15 @@ def _message(error: ValidationError) -> str:
     kind, limit = error.validator, error.validator_value
     messages = {
         "required": "This field is required.",
-        "minLength": "Enter something here." if limit == 1 else f"Enter at least {limit} characters.",
+        "minLength": ("Enter something here." if limit == 1
+                      else f"Enter at least {limit} characters."),
         "maxLength": f"Enter at most {limit} characters.",
         "minimum": f"Enter {limit} or more.",
         "maximum": f"Enter {limit} or less.",
         "exclusiveMinimum": f"Enter more than {limit}.",
         "exclusiveMaximum": f"Enter less than {limit}.",
-        "enum": "Choose one of: " + ", ".join(str(v) for v in limit) + "." if isinstance(limit, list) else "",
+        "enum": ("Choose one of: " + ", ".join(str(v) for v in limit) + "."
+                 if isinstance(limit, list) else ""),
         "const": "This must be accepted to go on." if limit is True else f"This must be {limit}.",
         "pattern": "This is not in the expected format.",
         "minItems": f"Choose at least {limit}.",
@@ -54,12 +56,13 @@ def _message(error: ValidationError) -> str:
     if kind == "format":
         return {"email": "Enter a valid e-mail address, like name@example.com.",
                 "date": "Enter a date as YYYY-MM-DD.",
-                "date-time": "Enter a date and time with a time zone."}.get(limit, "Invalid format.")
+                "date-time": "Enter a date and time with a time zone.",
+                }.get(limit, "Invalid format.")
     if kind == "type":
         names = {"string": "text", "integer": "a whole number", "number": "a number",
                  "boolean": "yes or no", "array": "a list", "object": "a group of fields"}
         wanted = limit if isinstance(limit, list) else [limit]
-        return "Enter " + " or ".join(names.get(w, w) for w in wanted) + "."
+        return "Enter " + " or ".join(names.get(str(w), str(w)) for w in wanted) + "."
     return messages.get(kind) or error.message
 
 

@@ -93,14 +93,15 @@ def fire_case(case_id: int, worker: str) -> int:
         _release(case_id, worker)
         return 0
     now = utcnow()
-    case.workflow_state = runtime.dump(workflow)
-    changes = apply_snapshot(case, snapshot, now)
     titles = {t.bpmn_id: t.title for t in mine}
-    audit.record(case, Actor.system("timer"), "timer.fired",
-                 "Timer fired: " + ", ".join(titles.get(b, b) for b in snapshot.fired),
-                 {"timers": snapshot.fired, "due": {t.bpmn_id: t.due_at for t in mine},
-                  "fired_at": now, "changes": changes,
-                  "next": [t.title for t in snapshot.ready]}, at=now)
+    due = {t.bpmn_id: t.due_at for t in mine}
+    with db.session.no_autoflush:  # one version-checked UPDATE of the case, at commit
+        case.workflow_state = runtime.dump(workflow)
+        changes = apply_snapshot(case, snapshot, now)
+        audit.record(case, Actor.system("timer"), "timer.fired",
+                     "Timer fired: " + ", ".join(titles.get(b, b) for b in snapshot.fired),
+                     {"timers": snapshot.fired, "due": due, "fired_at": now,
+                      "changes": changes, "next": [t.title for t in snapshot.ready]}, at=now)
     db.session.commit()
     return len(snapshot.fired)
 

@@ -1,0 +1,140 @@
+"""`make bench`: the engine's limit against the same cases through Plaint's services.
+
+(a) engine: whole cases in memory, the state saved and reloaded after every step;
+(b) services: the same cases through start_case/complete_task/send_message with
+    real SQLite commits (WAL, synchronous=NORMAL), projections and the event log.
+Prints a table, then the figures as one JSON object on the very last line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+CASES = int(os.environ.get("PLAINT_BENCH_CASES", "300"))
+STEPS = [("acknowledge", "ACK"), ("assess", "ASSESS"), ("respond", "RESPOND")]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def engine_run(n: int) -> dict[str, float]:
+    from tests import conftest as c
+    from tests.helpers import runtime
+
+    rt = runtime()
+    values = {"ACK": c.ACK, "ASSESS": c.ASSESS, "RESPOND": c.RESPOND}
+    steps: list[float] = []
+    started = time.perf_counter()
+    for _ in range(n):
+        t0 = time.perf_counter()
+        wf, snap = rt.start(dict(c.INTAKE))
+        state = rt.dump(wf)
+        steps.append(time.perf_counter() - t0)
+        for _bpmn_id, key in STEPS:
+            t0 = time.perf_counter()
+            wf = rt.load(state)
+            snap = rt.complete(wf, snap.ready[0].task_id, values[key])
+            state = rt.dump(wf)
+            steps.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        wf = rt.load(state)
+        snap = rt.message(wf, "complainant_response", {"accepted": True})
+        state = rt.dump(wf)
+        steps.append(time.perf_counter() - t0)
+        assert snap.completed
+    elapsed = time.perf_counter() - started
+    return {"cases_per_s": n / elapsed, "steps_per_s": len(steps) / elapsed,
+            "p50_ms": percentile(steps, 50) * 1000, "p95_ms": percentile(steps, 95) * 1000}
+
+
+def service_run(n: int, folder: Path) -> dict[str, float]:
+    from server import create_app
+    from server.extensions import db
+    from server.models import Case, CaseEvent, HumanTask
+    from server.services import cases
+    from tests import conftest as c
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
+                      "SECRET_KEY": "bench"})
+    assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    values = {"ACK": c.ACK, "ASSESS": c.ASSESS, "RESPOND": c.RESPOND}
+    steps: list[float] = []
+
+    def timed(fn: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        result = fn()
+        steps.append(time.perf_counter() - t0)
+        return result
+
+    with app.app_context():
+        started = time.perf_counter()
+        for _ in range(n):
+            case = timed(lambda: cases.start_case(dict(c.INTAKE), "web", c.HANDLER))
+            reference, case_id = case.reference, case.id
+            for _bpmn_id, key in STEPS:
+                task_id = db.session.scalar(select(HumanTask.task_id)
+                                            .where(HumanTask.case_id == case_id))
+                timed(lambda t=task_id, k=key, r=reference: cases.complete_task(
+                    r, t, values[k], c.HANDLER))
+            case = timed(lambda r=reference: cases.send_message(
+                r, "complainant_response", {"accepted": True}, c.HANDLER))
+            assert not case.is_open
+        elapsed = time.perf_counter() - started
+        state = db.session.scalar(select(func.avg(func.length(Case.workflow_state))))
+        row = db.session.scalar(select(func.avg(
+            func.length(Case.reference) + func.length(Case.complainant_name)
+            + func.coalesce(func.length(Case.complainant_email), 0)
+            + func.length(Case.description) + func.coalesce(func.length(Case.remedy_sought), 0)
+            + func.coalesce(func.length(Case.product_service), 0)
+            + func.coalesce(func.length(Case.status_label), 0) + 64)))
+        events = db.session.scalar(select(func.sum(
+            func.length(CaseEvent.data) + func.length(CaseEvent.summary)
+            + func.length(CaseEvent.actor) + func.length(CaseEvent.kind) + 128))) / n
+        db.engine.dispose()
+    return {"cases_per_s": n / elapsed, "steps_per_s": len(steps) / elapsed,
+            "p50_ms": percentile(steps, 50) * 1000, "p95_ms": percentile(steps, 95) * 1000,
+            "state_bytes": float(state), "row_bytes": float(row), "event_bytes": float(events)}
+
+
+def main() -> None:
+    engine_run(20)  # warm up imports and caches
+    engine = engine_run(CASES)
+    with tempfile.TemporaryDirectory() as tmp:
+        service = service_run(CASES, Path(tmp))
+    stored = service["state_bytes"] + service["row_bytes"] + service["event_bytes"]
+    ratio = service["cases_per_s"] / engine["cases_per_s"]
+    print(f"Plaint benchmark: {CASES} cases of the reference process "
+          f"(start, 3 user tasks, the complainant's answer = 5 steps each), one core")
+    print(f"{'':<34}{'cases/s':>10}{'steps/s':>10}{'p50 ms':>9}{'p95 ms':>9}")
+    for name, r in (("(a) engine, save/restore per step", engine),
+                    ("(b) services, SQLite commits", service)):
+        print(f"{name:<34}{r['cases_per_s']:>10.1f}{r['steps_per_s']:>10.1f}"
+              f"{r['p50_ms']:>9.2f}{r['p95_ms']:>9.2f}")
+    print(f"ratio (b)/(a): {ratio:.2f}")
+    print(f"bytes stored per closed case: {stored:,.0f} (workflow state "
+          f"{service['state_bytes']:,.0f}, case row {service['row_bytes']:,.0f}, "
+          f"event log {service['event_bytes']:,.0f})")
+    sys.stdout.flush()
+    print(json.dumps({
+        "engine_cases_per_s": round(engine["cases_per_s"], 1),
+        "service_cases_per_s": round(service["cases_per_s"], 1),
+        "service_step_p50_ms": round(service["p50_ms"], 2),
+        "service_step_p95_ms": round(service["p95_ms"], 2),
+        "bytes_per_closed_case": round(stored),
+        "service_to_engine_ratio": round(ratio, 2),
+    }))
+
+
+if __name__ == "__main__":
+    main()
