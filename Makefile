@@ -30,7 +30,7 @@ run: setup
 	@echo "(first run only; 'flask --app server reset-password handler' sets a new one)."
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: $(STAMP) $(VENDOR)
+test: setup
 	TZ=UTC $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
