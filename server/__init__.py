@@ -13,11 +13,12 @@ from .extensions import csrf, db, login_manager, migrate
 __version__ = "0.1.0"
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
+STATIC = str(Path(__file__).resolve().parent.parent / "static")  # the top-level static/
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask application; `config` overrides the environment settings."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, static_folder=STATIC)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config_module.from_environment(app.instance_path))
     app.config.update(config or {})

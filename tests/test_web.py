@@ -17,6 +17,14 @@ def test_the_start_page_says_what_plaint_is_and_how_to_sign_in(client) -> None:
     assert "version 1" in body
 
 
+def test_the_page_styles_are_served_locally_never_from_the_internet(client) -> None:
+    body = client.get("/").get_data(as_text=True)
+    assert "https://" not in body.split("<main")[0]
+    css = client.get("/static/vendor/bootstrap/bootstrap.min.css")
+    assert css.status_code == 200 and b"Bootstrap" in css.data[:200]
+    assert client.get("/static/css/plaint.css").status_code == 200
+
+
 def test_health_check_answers_json(client) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
 
