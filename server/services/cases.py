@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -199,50 +199,49 @@ _TASKS = HumanTask.__table__
 _TIMERS = Timer.__table__
 
 
-def _project_tasks(case: Case, snapshot: Snapshot, now: datetime) -> None:
-    # Core statements on the tables: these rows are rewritten on every step, and the
-    # ORM's per-statement overhead measured larger than the engine run itself.
+def _sync_rows(table: Table, case: Case, wanted: dict[str, Any],
+               new_row: Callable[[Any], dict[str, Any]],
+               moved: Callable[[Any], dict[str, Any]]) -> None:
+    """Make a projection table's rows for a case match `wanted` (keyed by task id).
+
+    Core statements on the table: these rows are rewritten on every step, and the
+    ORM's per-statement overhead measured larger than the engine run itself.
+    """
     conn = db.session.connection()
     existing = {row.task_id: row for row in conn.execute(
-        select(_TASKS.c.id, _TASKS.c.task_id, _TASKS.c.due_at)
-        .where(_TASKS.c.case_id == case.id))}
-    wanted = {t.task_id: t for t in snapshot.ready}
+        select(table.c.id, table.c.task_id, table.c.due_at).where(table.c.case_id == case.id))}
     gone = [row.id for task_id, row in existing.items() if task_id not in wanted]
     if gone:
-        conn.execute(_TASKS.delete().where(_TASKS.c.id.in_(gone)))
+        conn.execute(table.delete().where(table.c.id.in_(gone)))
     for task_id, row in existing.items():
         if task_id in wanted and row.due_at != wanted[task_id].due_at:
-            conn.execute(_TASKS.update().where(_TASKS.c.id == row.id)
-                         .values(due_at=wanted[task_id].due_at))
-    new = [t for task_id, t in wanted.items() if task_id not in existing]
+            conn.execute(table.update().where(table.c.id == row.id)
+                         .values(**moved(wanted[task_id])))
+    new = [new_row(item) for task_id, item in wanted.items() if task_id not in existing]
     if new:
-        conn.execute(_TASKS.insert(), [
-            {"case_id": case.id, "task_id": t.task_id, "bpmn_id": t.bpmn_id,
-             "title": t.title[:255], "lane": t.lane, "role": t.role, "form": t.form,
-             "assignee_id": None, "due_at": t.due_at, "created_at": now} for t in new])
+        conn.execute(table.insert(), new)
+
+
+def _project_tasks(case: Case, snapshot: Snapshot, now: datetime) -> None:
+    _sync_rows(
+        HumanTask.__table__, case, {t.task_id: t for t in snapshot.ready},
+        new_row=lambda t: {
+            "case_id": case.id, "task_id": t.task_id, "bpmn_id": t.bpmn_id,
+            "title": t.title[:255], "lane": t.lane, "role": t.role, "form": t.form,
+            "assignee_id": None, "due_at": t.due_at, "created_at": now},
+        moved=lambda t: {"due_at": t.due_at})
 
 
 def _project_timers(case: Case, snapshot: Snapshot) -> None:
-    conn = db.session.connection()
-    existing = {row.task_id: row for row in conn.execute(
-        select(_TIMERS.c.id, _TIMERS.c.task_id, _TIMERS.c.due_at)
-        .where(_TIMERS.c.case_id == case.id))}
-    wanted = {t.task_id: t for t in snapshot.timers}
-    gone = [row.id for task_id, row in existing.items() if task_id not in wanted]
-    if gone:
-        conn.execute(_TIMERS.delete().where(_TIMERS.c.id.in_(gone)))
-    for task_id, row in existing.items():
-        if task_id in wanted and row.due_at != wanted[task_id].due_at:
-            # A cycle timer moved on to its next occurrence: a fresh, unclaimed row.
-            conn.execute(_TIMERS.update().where(_TIMERS.c.id == row.id).values(
-                due_at=wanted[task_id].due_at, claimed_by=None, claimed_until=None,
-                last_error=None, attempts=0))
-    new = [t for task_id, t in wanted.items() if task_id not in existing]
-    if new:
-        conn.execute(_TIMERS.insert(), [
-            {"case_id": case.id, "task_id": t.task_id, "bpmn_id": t.bpmn_id,
-             "title": t.title[:255], "due_at": t.due_at, "claimed_by": None,
-             "claimed_until": None, "attempts": 0, "last_error": None} for t in new])
+    _sync_rows(
+        Timer.__table__, case, {t.task_id: t for t in snapshot.timers},
+        new_row=lambda t: {
+            "case_id": case.id, "task_id": t.task_id, "bpmn_id": t.bpmn_id,
+            "title": t.title[:255], "due_at": t.due_at, "claimed_by": None,
+            "claimed_until": None, "attempts": 0, "last_error": None},
+        # A cycle timer moved on to its next occurrence: a fresh, unclaimed row.
+        moved=lambda t: {"due_at": t.due_at, "claimed_by": None, "claimed_until": None,
+                         "last_error": None, "attempts": 0})
 
 
 def _next_reference(now: datetime) -> str:
