@@ -22,6 +22,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config_module.from_environment(app.instance_path))
     app.config.update(config or {})
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Server databases drop idle connections; a local SQLite file does not, and a
+        # ping on every checkout would cost each request a round trip for nothing.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
 

@@ -70,7 +70,8 @@ def test_deploy_of_a_good_bundle_makes_a_new_active_version(runner, tmp_path) ->
     assert "version 2" in result.output and active_number() == 2
     # The running case stays on the version it started on; new cases take the new one.
     assert cases.get_case(case.reference).process_version.number == 1
-    assert cases.start_case(dict(INTAKE), "web", HANDLER).process_version.number == 2
+    new = cases.start_case(dict(INTAKE), "web", HANDLER)
+    assert cases.get_case(new.reference).process_version.number == 2
 
 
 def test_deploy_of_a_broken_diagram_exits_non_zero_naming_the_element(runner, tmp_path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -28,21 +28,36 @@ def _digest(reference: str, seq: int, at: datetime, actor: str, kind: str, summa
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def record(case: Case, actor: Actor, kind: str, summary: str,
-           data: dict[str, Any] | None = None, at: datetime | None = None) -> str:
-    """Append an event to the case's history, chained to the one before it; return its hash."""
+class Chained(Protocol):
+    """What the history needs of a case: who it is and where its chain ends."""
+
+    id: int
+    reference: str
+    event_count: int
+    audit_head: str | None
+
+
+def entry(case: Chained, actor: Actor, kind: str, summary: str,
+          data: dict[str, Any] | None = None, at: datetime | None = None) -> dict[str, Any]:
+    """Build the next history row of a case, chained to the case's current head."""
     at = at or utcnow()
     seq = case.event_count + 1
     payload = canonical(data or {})
     prev = case.audit_head or GENESIS
     summary = summary[:500]
-    digest = _digest(case.reference, seq, at, actor.name, kind, summary, payload, prev)
-    db.session.connection().execute(CaseEvent.__table__.insert().values(
-        case_id=case.id, seq=seq, at=at, actor=actor.name, kind=kind, summary=summary,
-        data=payload, prev_hash=prev, hash=digest))
-    case.event_count = seq
-    case.audit_head = digest
-    return digest
+    return {"case_id": case.id, "seq": seq, "at": at, "actor": actor.name, "kind": kind,
+            "summary": summary, "data": payload, "prev_hash": prev,
+            "hash": _digest(case.reference, seq, at, actor.name, kind, summary, payload, prev)}
+
+
+def record(case: Case, actor: Actor, kind: str, summary: str,
+           data: dict[str, Any] | None = None, at: datetime | None = None) -> str:
+    """Append an event to a case loaded for writing; the case row is flushed with it."""
+    row = entry(case, actor, kind, summary, data, at)
+    db.session.connection().execute(CaseEvent.__table__.insert(), row)
+    case.event_count = row["seq"]
+    case.audit_head = row["hash"]
+    return str(row["hash"])
 
 
 def history(case: Case) -> list[CaseEvent]:

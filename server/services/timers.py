@@ -10,16 +10,15 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..database import begin_write
 from ..engine import EngineError
+from ..errors import Conflict
 from ..extensions import db
-from ..models import Case, Timer, utcnow
-from . import audit
+from ..models import Timer, utcnow
 from .actors import Actor
-from .cases import apply_snapshot
 from .processes import runtime_for
+from .recording import load_case_by_id, record_step
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_ERROR = timedelta(minutes=5)
@@ -72,7 +71,7 @@ def claim_due(now: datetime, worker: str, limit: int) -> list[int]:
 def fire_case(case_id: int, worker: str) -> int:
     """Fire the due timers of one case this worker has claimed; return how many fired."""
     begin_write()
-    case = db.session.get(Case, case_id)
+    case = load_case_by_id(case_id)
     mine = list(db.session.scalars(select(Timer).where(
         Timer.case_id == case_id, Timer.claimed_by == worker)))
     if case is None or not mine:
@@ -95,14 +94,9 @@ def fire_case(case_id: int, worker: str) -> int:
     now = utcnow()
     titles = {t.bpmn_id: t.title for t in mine}
     due = {t.bpmn_id: t.due_at for t in mine}
-    with db.session.no_autoflush:  # one version-checked UPDATE of the case, at commit
-        case.workflow_state = runtime.dump(workflow)
-        changes = apply_snapshot(case, snapshot, now)
-        audit.record(case, Actor.system("timer"), "timer.fired",
-                     "Timer fired: " + ", ".join(titles.get(b, b) for b in snapshot.fired),
-                     {"timers": snapshot.fired, "due": due, "fired_at": now,
-                      "changes": changes, "next": [t.title for t in snapshot.ready]}, at=now)
-    db.session.commit()
+    record_step(case, runtime.dump(workflow), snapshot, Actor.system("timer"), "timer.fired",
+                "Timer fired: " + ", ".join(titles.get(b, b) for b in snapshot.fired),
+                {"timers": snapshot.fired, "due": due, "fired_at": now}, now)
     return len(snapshot.fired)
 
 
@@ -135,8 +129,7 @@ def sweep(now: datetime | None = None, worker: str | None = None,
             except EngineError:
                 result.failed += 1
                 continue
-            except StaleDataError:
-                db.session.rollback()
+            except Conflict:  # a handler saved the case meanwhile: retry on the next sweep
                 _release(case_id, worker)
                 result.conflicts += 1
                 continue
