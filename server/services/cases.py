@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..database import begin_write
@@ -16,8 +17,8 @@ from ..models import Case, ReferenceCounter, utcnow
 from . import audit
 from .actors import Actor
 from .forms import validate
-from .processes import active_version, form_schema, runtime_for
-from .recording import CaseRecord, insert_case, load_case, ready_task, record_step
+from .processes import active_version_id, form_schema, runtime_for
+from .recording import CaseRecord, load_case, ready_task, record_new_case, record_step
 
 CHANNELS = ("web", "phone", "walk_in", "letter", "email", "api")
 INTAKE_FIELDS = ("complainant_name", "complainant_email", "complainant_phone",
@@ -29,12 +30,12 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor) -> CaseRecord
     """Validate intake against the process's intake form, create the case, run to its first wait."""
     if channel not in CHANNELS:
         raise InvalidInput(f"Unknown channel '{channel}': use one of {', '.join(CHANNELS)}.")
-    version = active_version()
-    runtime = runtime_for(version.id)
+    version_id = active_version_id()
+    runtime = runtime_for(version_id)
     if runtime.start_form is None:
         raise ProcessFailed("The process has no intake form: its start event needs the "
                             "property formJsonSchemaFilename.")
-    cleaned = validate(form_schema(version.id, runtime.start_form), intake)
+    cleaned = validate(form_schema(version_id, runtime.start_form), intake)
     missing = [f for f in ("complainant_name", "description") if not cleaned.get(f)]
     if missing:
         raise InvalidInput("The intake form must ask for the complainant's name and the "
@@ -45,18 +46,12 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor) -> CaseRecord
         workflow, snapshot = runtime.start({**cleaned, "channel": channel})
     except EngineError as exc:
         raise ProcessFailed(f"The complaint could not be registered: {exc}") from None
-    state = runtime.dump(workflow)
-    case = insert_case({
-        "reference": _next_reference(now), "process_version_id": version.id,
-        "channel": channel, "received_at": now, "updated_at": now, "workflow_state": state,
-        "category": None, "priority": None, "status_label": None, "is_open": True,
-        "acknowledged_at": None, "resolved_at": None, "closed_at": None, "version": 1,
-        "audit_head": None, "event_count": 0,
-        **{f: cleaned.get(f) for f in INTAKE_FIELDS},
-    })
-    record_step(case, state, snapshot, actor, "case.received",
-                f"Complaint received ({channel})", {"channel": channel, "values": cleaned}, now)
-    return case
+    fields = {"reference": _next_reference(now), "process_version_id": version_id,
+              "channel": channel, "received_at": now,
+              **{f: cleaned.get(f) for f in INTAKE_FIELDS}}
+    return record_new_case(fields, runtime.dump(workflow), snapshot, actor,
+                           f"Complaint received ({channel})",
+                           {"channel": channel, "values": cleaned}, now)
 
 
 def get_case(reference: str) -> Case:
@@ -135,19 +130,21 @@ def _authorize_task(task: Any, actor: Actor) -> None:
                         "reassign it.")
 
 
-def _next_reference(now: datetime) -> str:
-    from flask import current_app
+_COUNTERS = ReferenceCounter.__table__
+_NEXT_NUMBER = (update(_COUNTERS).where(_COUNTERS.c.year == bindparam("for_year"))
+                .values(last=_COUNTERS.c.last + 1).returning(_COUNTERS.c.last))
 
+
+def _next_reference(now: datetime) -> str:
     year = now.year
-    counter = update(ReferenceCounter).where(ReferenceCounter.year == year) \
-        .values(last=ReferenceCounter.last + 1).returning(ReferenceCounter.last)
-    number = db.session.scalar(counter)
+    conn = db.session.connection()
+    number = conn.execute(_NEXT_NUMBER, {"for_year": year}).scalar()
     if number is None:
         try:
             with db.session.begin_nested():
                 db.session.add(ReferenceCounter(year=year, last=0))
         except IntegrityError:  # another writer created the year's row first
             pass
-        number = db.session.scalar(counter)
+        number = conn.execute(_NEXT_NUMBER, {"for_year": year}).scalar()
     prefix = current_app.config["PLAINT_REFERENCE_PREFIX"]
     return f"{prefix}-{year}-{number:06d}"

@@ -94,6 +94,17 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
     return version
 
 
+_ACTIVE_ID = select(ProcessVersion.__table__.c.id).where(ProcessVersion.__table__.c.is_active)
+
+
+def active_version_id() -> int:
+    """The id of the version new cases start on (without loading the version)."""
+    version_id = db.session.connection().execute(_ACTIVE_ID).scalar()
+    if version_id is None:
+        raise NotFound("No process is deployed yet: run `flask --app server init-db`.")
+    return int(version_id)
+
+
 def active_version() -> ProcessVersion:
     """The version new cases start on."""
     version = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))

@@ -60,12 +60,6 @@ class CaseRecord(SimpleNamespace):
 _INSERT_CASE = CASES.insert().returning(CASES.c.id)
 
 
-def insert_case(values: dict[str, Any]) -> CaseRecord:
-    """Insert a new case row (every column given) and return it as a record."""
-    case_id = db.session.connection().execute(_INSERT_CASE, values).scalar_one()
-    return CaseRecord(id=case_id, **values)
-
-
 def load_case(reference: str) -> CaseRecord:
     """The case row with this reference, for a service about to change it."""
     row = db.session.connection().execute(_CASE_BY_REFERENCE, {"reference": reference}).first()
@@ -86,9 +80,51 @@ def ready_task(case: CaseRecord, task_id: str) -> Any:
         _TASK, {"case_id": case.id, "task_id": task_id}).first()
 
 
+def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, actor: Actor,
+                    summary: str, data: dict[str, Any], now: datetime) -> CaseRecord:
+    """Insert a new case with the outcome of its first engine run, and commit."""
+    case = CaseRecord(
+        id=None, status_label=None, priority=None, category=None, acknowledged_at=None,
+        resolved_at=None, closed_at=None, is_open=True, updated_at=now, audit_head=None,
+        event_count=0, version=0, workflow_state=state, **fields)
+    values, event = _outcome(case, state, snapshot, actor, "case.received", summary, data, now)
+    row = {**fields, **values}
+    try:
+        case.id = event["case_id"] = db.session.connection().execute(
+            _INSERT_CASE, row).scalar_one()
+        _write_rest(case, snapshot, event, now)
+    except IntegrityError:
+        db.session.rollback()
+        raise
+    for key, value in values.items():
+        setattr(case, key, value)
+    return case
+
+
 def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, kind: str,
                 summary: str, data: dict[str, Any], now: datetime) -> None:
     """Save a case after an engine run and commit; raise Conflict if it changed meanwhile."""
+    values, event = _outcome(case, state, snapshot, actor, kind, summary, data, now)
+    try:
+        saved = db.session.connection().execute(
+            _SAVE_CASE, {**values, "case_id": case.id, "seen": case.version})
+        if saved.rowcount != 1:
+            raise Conflict(_CONFLICT.format(case.reference))
+        _write_rest(case, snapshot, event, now)
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(_CONFLICT.format(case.reference)) from None
+    except Conflict:
+        db.session.rollback()
+        raise
+    for key, value in values.items():
+        setattr(case, key, value)
+
+
+def _outcome(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, kind: str,
+             summary: str, data: dict[str, Any],
+             now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The case row's new values and the history row that records the step."""
     values = {name: getattr(case, name) for name in MUTABLE}
     values.update(_changed_fields(case, snapshot, now))
     changes = {f: [getattr(case, f), values[f]] for f in WATCHED
@@ -98,23 +134,16 @@ def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor
                          "next": [t.title for t in snapshot.ready]}, at=now)
     values.update(workflow_state=state, updated_at=now, event_count=event["seq"],
                   audit_head=event["hash"], version=case.version + 1)
-    conn = db.session.connection()
-    try:
-        saved = conn.execute(_SAVE_CASE, {**values, "case_id": case.id, "seen": case.version})
-        if saved.rowcount != 1:
-            raise Conflict(_CONFLICT.format(case.reference))
-        _sync(_TASK_ROWS, case, {t.task_id: t for t in snapshot.ready}, now)
-        _sync(_TIMER_ROWS, case, {t.task_id: t for t in snapshot.timers}, now)
-        conn.execute(_INSERT_EVENT, event)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(_CONFLICT.format(case.reference)) from None
-    except Conflict:
-        db.session.rollback()
-        raise
-    for key, value in values.items():
-        setattr(case, key, value)
+    return values, event
+
+
+def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
+                now: datetime) -> None:
+    """Write the projections and the history row after the case row, then commit."""
+    _sync(_TASK_ROWS, case, {t.task_id: t for t in snapshot.ready}, now)
+    _sync(_TIMER_ROWS, case, {t.task_id: t for t in snapshot.timers}, now)
+    db.session.connection().execute(_INSERT_EVENT, event)
+    db.session.commit()
 
 
 def _changed_fields(case: CaseRecord, snapshot: Snapshot, now: datetime) -> dict[str, Any]:
