@@ -47,6 +47,9 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
     version: Mapped[int] = mapped_column(default=1)
     audit_head: Mapped[str | None] = mapped_column(String(64))
     event_count: Mapped[int] = mapped_column(default=0)
+    # The task and timer ids (with due times) last written to the projection tables, so a
+    # step can change only what moved, without reading those tables back first.
+    projection: Mapped[str | None] = mapped_column(Text)
 
     process_version = relationship("ProcessVersion")
 
@@ -85,7 +88,8 @@ class HumanTask(db.Model):  # type: ignore[name-defined,misc]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    # Found by the unique (case_id, task_id) index: no separate case_id index to write.
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
     task_id: Mapped[str] = mapped_column(String(36))
     bpmn_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(255))
@@ -106,7 +110,8 @@ class Timer(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (UniqueConstraint("case_id", "task_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    # Found by the unique (case_id, task_id) index: no separate case_id index to write.
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
     task_id: Mapped[str] = mapped_column(String(36))
     bpmn_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(255))

@@ -14,6 +14,7 @@ appended, and the transaction commits.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -33,7 +34,8 @@ MILESTONES = {"acknowledged": "acknowledged_at", "resolved": "resolved_at"}
 WATCHED = ("status_label", *PROJECTED, "is_open")  # changes named in the history
 MUTABLE = ("status_label", "priority", "category", "acknowledged_at", "resolved_at",
            "is_open", "closed_at", "workflow_state", "updated_at", "event_count",
-           "audit_head")
+           "audit_head", "projection")
+ALWAYS = ("workflow_state", "updated_at", "event_count", "audit_head", "version")
 
 CASES: Table = Case.__table__
 TASKS: Table = HumanTask.__table__
@@ -42,9 +44,20 @@ EVENTS: Table = CaseEvent.__table__
 
 _CASE_BY_REFERENCE = select(CASES).where(CASES.c.reference == bindparam("reference"))
 _CASE_BY_ID = select(CASES).where(CASES.c.id == bindparam("case_id"))
-_SAVE_CASE = (update(CASES)
-              .where(CASES.c.id == bindparam("case_id"), CASES.c.version == bindparam("seen"))
-              .values({name: bindparam(name) for name in (*MUTABLE, "version")}))
+_SAVES: dict[tuple[str, ...], Any] = {}
+
+
+def _save_statement(columns: tuple[str, ...]) -> Any:
+    # SQLite rewrites every index whose column is in the SET clause, changed or not, so
+    # the UPDATE names only the columns that changed: one prebuilt statement per set.
+    statement = _SAVES.get(columns)
+    if statement is None:
+        statement = (update(CASES)
+                     .where(CASES.c.id == bindparam("case_id"),
+                            CASES.c.version == bindparam("seen"))
+                     .values({name: bindparam(name) for name in columns}))
+        _SAVES[columns] = statement
+    return statement
 _TASK = select(TASKS.c.bpmn_id, TASKS.c.title, TASKS.c.role, TASKS.c.form,
                TASKS.c.assignee_id).where(TASKS.c.case_id == bindparam("case_id"),
                                           TASKS.c.task_id == bindparam("task_id"))
@@ -86,13 +99,13 @@ def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, ac
     case = CaseRecord(
         id=None, status_label=None, priority=None, category=None, acknowledged_at=None,
         resolved_at=None, closed_at=None, is_open=True, updated_at=now, audit_head=None,
-        event_count=0, version=0, workflow_state=state, **fields)
+        event_count=0, version=0, workflow_state=state, projection=None, **fields)
     values, event = _outcome(case, state, snapshot, actor, "case.received", summary, data, now)
     row = {**fields, **values}
     try:
         case.id = event["case_id"] = db.session.connection().execute(
             _INSERT_CASE, row).scalar_one()
-        _write_rest(case, snapshot, event, now)
+        _write_rest(case, snapshot, event, now, json.loads(values["projection"]))
     except IntegrityError:
         db.session.rollback()
         raise
@@ -105,12 +118,16 @@ def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor
                 summary: str, data: dict[str, Any], now: datetime) -> None:
     """Save a case after an engine run and commit; raise Conflict if it changed meanwhile."""
     values, event = _outcome(case, state, snapshot, actor, kind, summary, data, now)
+    changed = tuple(name for name in (*MUTABLE, "version")
+                    if name in ALWAYS or values[name] != getattr(case, name))
     try:
         saved = db.session.connection().execute(
-            _SAVE_CASE, {**values, "case_id": case.id, "seen": case.version})
+            _save_statement(changed),
+            {**{name: values[name] for name in changed}, "case_id": case.id,
+             "seen": case.version})
         if saved.rowcount != 1:
             raise Conflict(_CONFLICT.format(case.reference))
-        _write_rest(case, snapshot, event, now)
+        _write_rest(case, snapshot, event, now, json.loads(values["projection"]))
     except IntegrityError:
         db.session.rollback()
         raise Conflict(_CONFLICT.format(case.reference)) from None
@@ -133,15 +150,19 @@ def _outcome(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, k
                         {**data, "changes": changes,
                          "next": [t.title for t in snapshot.ready]}, at=now)
     values.update(workflow_state=state, updated_at=now, event_count=event["seq"],
-                  audit_head=event["hash"], version=case.version + 1)
+                  audit_head=event["hash"], version=case.version + 1,
+                  projection=json.dumps(projection_of(snapshot), separators=(",", ":")))
     return values, event
 
 
 def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
-                now: datetime) -> None:
+                now: datetime, after: dict[str, dict[str, str | None]]) -> None:
     """Write the projections and the history row after the case row, then commit."""
-    _sync(_TASK_ROWS, case, {t.task_id: t for t in snapshot.ready}, now)
-    _sync(_TIMER_ROWS, case, {t.task_id: t for t in snapshot.timers}, now)
+    before = json.loads(case.projection) if case.projection else {"tasks": {}, "timers": {}}
+    if before["tasks"] != after["tasks"]:
+        _sync(_TASK_ROWS, case, before["tasks"], snapshot.ready, now)
+    if before["timers"] != after["timers"]:
+        _sync(_TIMER_ROWS, case, before["timers"], snapshot.timers, now)
     db.session.connection().execute(_INSERT_EVENT, event)
     db.session.commit()
 
@@ -168,10 +189,10 @@ class _Rows:
 
     def __init__(self, table: Table, moved: tuple[str, ...]) -> None:
         self.moved = moved
-        self.select = select(table.c.id, table.c.task_id, table.c.due_at) \
-            .where(table.c.case_id == bindparam("case_id"))
-        self.delete = table.delete().where(table.c.id.in_(bindparam("ids", expanding=True)))
-        self.move = table.update().where(table.c.id == bindparam("row_id")) \
+        where = (table.c.case_id == bindparam("case_id"),)
+        self.delete = table.delete().where(
+            *where, table.c.task_id.in_(bindparam("task_ids", expanding=True)))
+        self.move = table.update().where(*where, table.c.task_id == bindparam("t_id")) \
             .values({name: bindparam(name) for name in moved})
         self.insert = table.insert()
 
@@ -194,20 +215,32 @@ def _new_row(case: CaseRecord, item: ReadyTask | WaitingTimer, now: datetime) ->
     return row
 
 
-def _sync(rows: _Rows, case: CaseRecord, wanted: dict[str, Any], now: datetime) -> None:
-    """Make a projection table's rows for a case match `wanted` (keyed by task id)."""
+def projection_of(snapshot: Snapshot) -> dict[str, dict[str, str | None]]:
+    """The task and timer ids with their due times, as stored on the case row."""
+    def due(item: ReadyTask | WaitingTimer) -> str | None:
+        return item.due_at.isoformat() if item.due_at is not None else None
+
+    return {"tasks": {t.task_id: due(t) for t in snapshot.ready},
+            "timers": {t.task_id: due(t) for t in snapshot.timers}}
+
+
+def _sync(rows: _Rows, case: CaseRecord, before: dict[str, str | None],
+          items: list[Any], now: datetime) -> None:
+    """Change a projection table's rows for a case from `before` to `items`."""
+    wanted = {item.task_id: item for item in items}
     conn = db.session.connection()
-    existing = {row.task_id: row for row in conn.execute(rows.select, {"case_id": case.id})}
-    gone = [row.id for task_id, row in existing.items() if task_id not in wanted]
+    gone = [task_id for task_id in before if task_id not in wanted]
     if gone:
-        conn.execute(rows.delete, {"ids": gone})
-    for task_id, row in existing.items():
-        if task_id in wanted and row.due_at != wanted[task_id].due_at:
-            fresh = {"due_at": wanted[task_id].due_at, "claimed_by": None,
-                     "claimed_until": None, "last_error": None, "attempts": 0}
-            conn.execute(rows.move, {"row_id": row.id,
-                                     **{name: fresh[name] for name in rows.moved}})
+        conn.execute(rows.delete, {"case_id": case.id, "task_ids": gone})
+    fresh = {"claimed_by": None, "claimed_until": None, "last_error": None, "attempts": 0}
+    for task_id, item in wanted.items():
+        if task_id in before:
+            due = item.due_at.isoformat() if item.due_at is not None else None
+            if due != before[task_id]:
+                values = {**fresh, "due_at": item.due_at}
+                conn.execute(rows.move, {"case_id": case.id, "t_id": task_id,
+                                         **{name: values[name] for name in rows.moved}})
     new = [_new_row(case, item, now) for task_id, item in wanted.items()
-           if task_id not in existing]
+           if task_id not in before]
     if new:
         conn.execute(rows.insert, new)
