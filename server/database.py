@@ -27,8 +27,10 @@ def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
 def _sqlite_begin(conn: Connection) -> None:
     # A write transaction takes SQLite's write lock up front: a deferred one that read
     # first would fail at once with SQLITE_BUSY when another writer got in between.
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE)
-                         else "BEGIN")
+    # Straight on the driver: this runs once per transaction, on every step.
+    driver = conn.connection.driver_connection
+    driver.execute("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE)  # type: ignore[union-attr]
+                   else "BEGIN")
 
 
 def configure_engine(engine: Engine) -> None:

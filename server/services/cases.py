@@ -18,7 +18,13 @@ from . import audit
 from .actors import Actor
 from .forms import validate
 from .processes import active_version_id, form_schema, runtime_for
-from .recording import CaseRecord, load_case, ready_task, record_new_case, record_step
+from .recording import (
+    CaseRecord,
+    load_case,
+    load_case_and_task,
+    record_new_case,
+    record_step,
+)
 
 CHANNELS = ("web", "phone", "walk_in", "letter", "email", "api")
 INTAKE_FIELDS = ("complainant_name", "complainant_email", "complainant_phone",
@@ -66,8 +72,7 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
                   expected_version: int | None = None) -> CaseRecord:
     """Complete a ready user task with form values; only declared, valid fields are kept."""
     begin_write()
-    case = load_case(reference)
-    task = ready_task(case, task_id)
+    case, task = load_case_and_task(reference, task_id)
     if task is None:
         raise Conflict("This task is no longer open: it was completed or the case moved on. "
                        "Reload the case to see where it stands.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
@@ -93,6 +94,22 @@ def _unsafe_keys(value: Any) -> bool:
     return False
 
 
+_VALIDATORS: OrderedDict[int, tuple[dict[str, Any], Any]] = OrderedDict()
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    """A compiled validator per schema object (forms are cached and never change)."""
+    key = id(schema)
+    cached = _VALIDATORS.get(key)
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    validator = validator_for(schema)(schema, format_checker=FORMATS)
+    _VALIDATORS[key] = (schema, validator)  # holding the schema keeps its id unique
+    while len(_VALIDATORS) > 512:
+        _VALIDATORS.popitem(last=False)
+    return validator
+
+
 def validate(schema: dict[str, Any], data: Any) -> dict[str, Any]:
     """Return only the declared fields of `data`, or raise InvalidInput per field."""
     if not isinstance(data, dict):
@@ -101,7 +118,7 @@ def validate(schema: dict[str, Any], data: Any) -> dict[str, Any]:
     cleaned = {k: v for k, v in data.items() if k in declared and v is not None and v != ""}
     if _depth(cleaned) > MAX_DEPTH or _unsafe_keys(cleaned):
         raise InvalidInput("The form data is nested too deeply or uses a reserved name.")
-    validator = validator_for(schema)(schema, format_checker=FORMATS)
+    validator = _validator(schema)
     field_errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(cleaned):
         field_errors.setdefault(_field(error), []).append(_message(error))

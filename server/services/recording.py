@@ -19,9 +19,10 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import fastsql
 from ..engine import ReadyTask, Snapshot, WaitingTimer
 from ..errors import Conflict, NotFound
 from ..extensions import db
@@ -44,24 +45,27 @@ EVENTS: Table = CaseEvent.__table__
 
 _CASE_BY_REFERENCE = select(CASES).where(CASES.c.reference == bindparam("reference"))
 _CASE_BY_ID = select(CASES).where(CASES.c.id == bindparam("case_id"))
-_SAVES: dict[tuple[str, ...], Any] = {}
+_SAVES: dict[tuple[str, ...], fastsql.Statement] = {}
 
 
-def _save_statement(columns: tuple[str, ...]) -> Any:
+def _save_statement(columns: tuple[str, ...]) -> fastsql.Statement:
     # SQLite rewrites every index whose column is in the SET clause, changed or not, so
     # the UPDATE names only the columns that changed: one prebuilt statement per set.
     statement = _SAVES.get(columns)
     if statement is None:
-        statement = (update(CASES)
-                     .where(CASES.c.id == bindparam("case_id"),
-                            CASES.c.version == bindparam("seen"))
-                     .values({name: bindparam(name) for name in columns}))
+        statement = fastsql.update(CASES, columns, where=("id", "version"),
+                                   where_params=("case_id", "seen"))
         _SAVES[columns] = statement
     return statement
-_TASK = select(TASKS.c.bpmn_id, TASKS.c.title, TASKS.c.role, TASKS.c.form,
-               TASKS.c.assignee_id).where(TASKS.c.case_id == bindparam("case_id"),
-                                          TASKS.c.task_id == bindparam("task_id"))
-_INSERT_EVENT = EVENTS.insert()
+_TASK_COLUMNS = ("bpmn_id", "title", "role", "form", "assignee_id")
+_CASE_WITH_TASK = (
+    select(CASES, *(TASKS.c[name].label(f"task_{name}") for name in _TASK_COLUMNS),
+           TASKS.c.id.label("task_row"))
+    .select_from(CASES.outerjoin(TASKS, (TASKS.c.case_id == CASES.c.id)
+                                 & (TASKS.c.task_id == bindparam("task_id"))))
+    .where(CASES.c.reference == bindparam("reference")))
+_INSERT_EVENT = fastsql.insert(EVENTS, ("case_id", "seq", "at", "actor", "kind", "summary",
+                                         "data", "prev_hash", "hash"))
 _CONFLICT = ("Case {} was changed by someone else at the same moment. Reload it and try "
              "again; nothing of yours was saved.")
 
@@ -87,10 +91,17 @@ def load_case_by_id(case_id: int) -> CaseRecord | None:
     return CaseRecord(**row._mapping) if row is not None else None
 
 
-def ready_task(case: CaseRecord, task_id: str) -> Any:
-    """The projected row of one ready task of a case (bpmn_id, title, role, form, assignee)."""
-    return db.session.connection().execute(
-        _TASK, {"case_id": case.id, "task_id": task_id}).first()
+def load_case_and_task(reference: str,
+                       task_id: str) -> tuple[CaseRecord, SimpleNamespace | None]:
+    """A case row and one of its ready tasks (None if not ready), in one query."""
+    row = db.session.connection().execute(
+        _CASE_WITH_TASK, {"reference": reference, "task_id": task_id}).first()
+    if row is None:
+        raise NotFound(f"There is no case {reference}.")
+    values = dict(row._mapping)
+    task = {name: values.pop(f"task_{name}") for name in _TASK_COLUMNS}
+    found = values.pop("task_row") is not None
+    return CaseRecord(**values), SimpleNamespace(**task) if found else None
 
 
 def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, actor: Actor,
@@ -106,7 +117,7 @@ def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, ac
         case.id = event["case_id"] = db.session.connection().execute(
             _INSERT_CASE, row).scalar_one()
         _write_rest(case, snapshot, event, now, json.loads(values["projection"]))
-    except IntegrityError:
+    except (IntegrityError, fastsql.integrity_error()):
         db.session.rollback()
         raise
     for key, value in values.items():
@@ -121,14 +132,14 @@ def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor
     changed = tuple(name for name in (*MUTABLE, "version")
                     if name in ALWAYS or values[name] != getattr(case, name))
     try:
-        saved = db.session.connection().execute(
+        saved = fastsql.execute(
             _save_statement(changed),
             {**{name: values[name] for name in changed}, "case_id": case.id,
              "seen": case.version})
-        if saved.rowcount != 1:
+        if saved != 1:
             raise Conflict(_CONFLICT.format(case.reference))
         _write_rest(case, snapshot, event, now, json.loads(values["projection"]))
-    except IntegrityError:
+    except (IntegrityError, fastsql.integrity_error()):
         db.session.rollback()
         raise Conflict(_CONFLICT.format(case.reference)) from None
     except Conflict:
@@ -163,7 +174,7 @@ def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
         _sync(_TASK_ROWS, case, before["tasks"], snapshot.ready, now)
     if before["timers"] != after["timers"]:
         _sync(_TIMER_ROWS, case, before["timers"], snapshot.timers, now)
-    db.session.connection().execute(_INSERT_EVENT, event)
+    fastsql.execute(_INSERT_EVENT, event)
     db.session.commit()
 
 
@@ -185,22 +196,30 @@ def _changed_fields(case: CaseRecord, snapshot: Snapshot, now: datetime) -> dict
 
 
 class _Rows:
-    """Prebuilt statements that keep one projection table in line with snapshots."""
+    """The statements that keep one projection table in line with snapshots."""
 
-    def __init__(self, table: Table, moved: tuple[str, ...]) -> None:
+    def __init__(self, table: Table, columns: tuple[str, ...], moved: tuple[str, ...]) -> None:
+        self.table = table
         self.moved = moved
-        where = (table.c.case_id == bindparam("case_id"),)
-        self.delete = table.delete().where(
-            *where, table.c.task_id.in_(bindparam("task_ids", expanding=True)))
-        self.move = table.update().where(*where, table.c.task_id == bindparam("t_id")) \
-            .values({name: bindparam(name) for name in moved})
-        self.insert = table.insert()
+        self.move = fastsql.update(table, moved, where=("case_id", "task_id"),
+                                   where_params=("case_id", "t_id"))
+        self.insert = fastsql.insert(table, columns)
+        self._deletes: dict[int, fastsql.Statement] = {}
+
+    def delete(self, count: int) -> fastsql.Statement:
+        """DELETE of `count` task ids of one case."""
+        if count not in self._deletes:
+            self._deletes[count] = fastsql.delete_in(self.table, "case_id", "task_id", count)
+        return self._deletes[count]
 
 
-_TASK_ROWS = _Rows(TASKS, ("due_at",))
+_COMMON = ("case_id", "task_id", "bpmn_id", "title", "due_at")
+_TASK_ROWS = _Rows(TASKS, (*_COMMON, "lane", "role", "form", "assignee_id", "created_at"),
+                   ("due_at",))
 # A cycle timer that moved on to its next occurrence becomes a fresh, unclaimed row.
-_TIMER_ROWS = _Rows(TIMERS, ("due_at", "claimed_by", "claimed_until", "last_error",
-                             "attempts"))
+_TIMER_ROWS = _Rows(TIMERS, (*_COMMON, "claimed_by", "claimed_until", "attempts",
+                             "last_error"),
+                    ("due_at", "claimed_by", "claimed_until", "last_error", "attempts"))
 
 
 def _new_row(case: CaseRecord, item: ReadyTask | WaitingTimer, now: datetime) -> dict[str, Any]:
@@ -228,19 +247,19 @@ def _sync(rows: _Rows, case: CaseRecord, before: dict[str, str | None],
           items: list[Any], now: datetime) -> None:
     """Change a projection table's rows for a case from `before` to `items`."""
     wanted = {item.task_id: item for item in items}
-    conn = db.session.connection()
     gone = [task_id for task_id in before if task_id not in wanted]
     if gone:
-        conn.execute(rows.delete, {"case_id": case.id, "task_ids": gone})
+        fastsql.execute(rows.delete(len(gone)),
+                        {"case_id": case.id, **{f"in{i}": t for i, t in enumerate(gone)}})
     fresh = {"claimed_by": None, "claimed_until": None, "last_error": None, "attempts": 0}
     for task_id, item in wanted.items():
         if task_id in before:
             due = item.due_at.isoformat() if item.due_at is not None else None
             if due != before[task_id]:
                 values = {**fresh, "due_at": item.due_at}
-                conn.execute(rows.move, {"case_id": case.id, "t_id": task_id,
-                                         **{name: values[name] for name in rows.moved}})
+                fastsql.execute(rows.move, {"case_id": case.id, "t_id": task_id,
+                                            **{name: values[name] for name in rows.moved}})
     new = [_new_row(case, item, now) for task_id, item in wanted.items()
            if task_id not in before]
     if new:
-        conn.execute(rows.insert, new)
+        fastsql.execute_many(rows.insert, new)
