@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import get_locale
 
 from . import config as config_module
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 
 __version__ = "0.1.0"
 
@@ -34,6 +36,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    # English only until the translations arrive; templates already go through gettext.
+    babel.init_app(app, locale_selector=lambda: "en")
+    app.jinja_env.filters["fromjson"] = json.loads
+    app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "en")
 
     from . import cli, database, errors
     from .engine import SpecCache

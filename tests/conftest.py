@@ -7,10 +7,12 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from flask import Flask
+from flask.globals import _cv_app
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from server import create_app
@@ -99,10 +101,29 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run in their own app context, as in production.
+
+    The `app` fixture keeps an app context open for the test's own service calls; Flask
+    would reuse it for requests, sharing `g` (and so the signed-in user) between clients.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            ctx.pop()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            if ctx is not None:
+                ctx.push()
+
+
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
     """The application on a fresh database, inside an app context."""
     application = create_app(_config(database_url))
+    application.test_client_class = IsolatedClient
     with application.app_context():
         yield application
         db.session.remove()

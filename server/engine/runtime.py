@@ -159,6 +159,16 @@ class ProcessRuntime:
         self._guard(workflow.do_engine_steps)
         return workflow, self.snapshot(workflow)
 
+    def task_info(self, bpmn_id: str) -> dict[str, Any]:
+        """What the diagram says about a task: its UI schema and its instructions."""
+        for spec in (self.spec, *self.subprocess_specs.values()):
+            for task_spec in spec.task_specs.values():
+                if getattr(task_spec, "bpmn_id", None) == bpmn_id:
+                    props = _spec_props(task_spec)
+                    return {"ui_form": props.get(FORM_UI_KEY),
+                            "instructions": getattr(task_spec, "documentation", None)}
+        return {"ui_form": None, "instructions": None}
+
     def load(self, state: bytes) -> BpmnWorkflow:
         """Rebuild a saved workflow."""
         return load_state(state, self.spec, self.subprocess_specs, self.script_engine)

@@ -3,7 +3,7 @@
 from .case import Case, CaseEvent, HumanTask, ReferenceCounter, Timer
 from .process import ProcessFile, ProcessVersion
 from .types import UTCDateTime, utcnow
-from .user import ROLES, LaneMapping, Role, User
+from .user import ROLES, LaneMapping, LoginAttempt, Role, User
 
 __all__ = [
     "ROLES",
@@ -11,6 +11,7 @@ __all__ = [
     "CaseEvent",
     "HumanTask",
     "LaneMapping",
+    "LoginAttempt",
     "ProcessFile",
     "ProcessVersion",
     "ReferenceCounter",

@@ -82,3 +82,15 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     def check_password(self, password: str) -> bool:
         """Check a password against the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+
+class LoginAttempt(db.Model):  # type: ignore[name-defined,misc]
+    """One sign-in attempt, kept to slow down password guessing (by account and by address)."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    succeeded: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

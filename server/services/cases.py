@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..database import begin_write
 from ..engine import EngineError, MessageNotExpected, TaskNotReady
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessFailed
 from ..extensions import db
-from ..models import Case, ReferenceCounter, utcnow
+from ..models import Case, HumanTask, ReferenceCounter, utcnow
 from . import audit
 from .actors import Actor
 from .forms import validate
@@ -22,6 +23,7 @@ from .recording import (
     CaseRecord,
     load_case,
     load_case_and_task,
+    record_event,
     record_new_case,
     record_step,
 )
@@ -117,6 +119,54 @@ def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseR
     record_step(case, runtime.dump(workflow), snapshot, actor, "message.received",
                 f"Message '{name}' received", {"message": name, "payload": payload}, utcnow())
     return case
+
+
+def ready_tasks(case: Case) -> list[HumanTask]:
+    """The case's tasks that wait for a person, oldest first."""
+    return list(db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id)
+                                   .order_by(HumanTask.created_at, HumanTask.id)))
+
+
+def task_details(case: Case, task: HumanTask) -> SimpleNamespace:
+    """The UI schema and instructions the diagram gives a task."""
+    return SimpleNamespace(**runtime_for(case.process_version_id).task_info(task.bpmn_id))
+
+
+def now() -> datetime:
+    """The current time (one place, so tests can move it)."""
+    return utcnow()
+
+
+def search(query: str, limit: int = 50) -> list[Case]:
+    """Cases whose reference, complainant, e-mail or description match the words."""
+    pattern = "%" + query.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
+    match = or_(Case.reference.ilike(pattern, escape="\\"),
+                Case.complainant_name.ilike(pattern, escape="\\"),
+                Case.complainant_email.ilike(pattern, escape="\\"),
+                Case.description.ilike(pattern, escape="\\"))
+    return list(db.session.scalars(select(Case).where(match)
+                                   .order_by(Case.received_at.desc()).limit(limit)))
+
+
+def recent(limit: int = 20) -> list[Case]:
+    """The newest cases."""
+    return list(db.session.scalars(select(Case).order_by(Case.received_at.desc()).limit(limit)))
+
+
+MAX_NOTE = 10_000
+
+
+def add_note(reference: str, text: str, actor: Actor) -> None:
+    """Add an internal note to a case's history (staff only; never shown publicly)."""
+    text = (text or "").strip().replace("\r\n", "\n")
+    if not text:
+        raise InvalidInput("Write the note first.", {"note": ["Write the note first."]})
+    if len(text) > MAX_NOTE:
+        raise InvalidInput(f"Notes are at most {MAX_NOTE:,} characters.",
+                           {"note": [f"Shorten the note to {MAX_NOTE:,} characters."]})
+    begin_write()
+    case = load_case(reference)
+    record_event(case, actor, "note.added", "Internal note", {"note": text}, utcnow())
 
 
 def waiting_messages(case: Case | CaseRecord) -> list[str]:

@@ -15,6 +15,7 @@ appended, and the transaction commits.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -117,6 +118,7 @@ def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, ac
         case.id = event["case_id"] = db.session.connection().execute(
             _INSERT_CASE, row).scalar_one()
         _write_rest(case, snapshot, event, now, json.loads(values["projection"]))
+        db.session.commit()
     except (IntegrityError, fastsql.integrity_error()):
         db.session.rollback()
         raise
@@ -131,14 +133,22 @@ def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor
     values, event = _outcome(case, state, snapshot, actor, kind, summary, data, now)
     changed = tuple(name for name in (*MUTABLE, "version")
                     if name in ALWAYS or values[name] != getattr(case, name))
+    _save(case, values, changed,
+          lambda: _write_rest(case, snapshot, event, now, json.loads(values["projection"])))
+
+
+def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
+          then: Callable[[], object]) -> None:
+    """UPDATE the case row if it is still at the version read, run `then`, and commit."""
     try:
         saved = fastsql.execute(
-            _save_statement(changed),
-            {**{name: values[name] for name in changed}, "case_id": case.id,
+            _save_statement(columns),
+            {**{name: values[name] for name in columns}, "case_id": case.id,
              "seen": case.version})
         if saved != 1:
             raise Conflict(_CONFLICT.format(case.reference))
-        _write_rest(case, snapshot, event, now, json.loads(values["projection"]))
+        then()
+        db.session.commit()
     except (IntegrityError, fastsql.integrity_error()):
         db.session.rollback()
         raise Conflict(_CONFLICT.format(case.reference)) from None
@@ -168,14 +178,13 @@ def _outcome(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, k
 
 def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
                 now: datetime, after: dict[str, dict[str, str | None]]) -> None:
-    """Write the projections and the history row after the case row, then commit."""
+    """Write the projections and the history row that follow the case row."""
     before = json.loads(case.projection) if case.projection else {"tasks": {}, "timers": {}}
     if before["tasks"] != after["tasks"]:
         _sync(_TASK_ROWS, case, before["tasks"], snapshot.ready, now)
     if before["timers"] != after["timers"]:
         _sync(_TIMER_ROWS, case, before["timers"], snapshot.timers, now)
     fastsql.execute(_INSERT_EVENT, event)
-    db.session.commit()
 
 
 def _changed_fields(case: CaseRecord, snapshot: Snapshot, now: datetime) -> dict[str, Any]:
@@ -263,3 +272,12 @@ def _sync(rows: _Rows, case: CaseRecord, before: dict[str, str | None],
            if task_id not in before]
     if new:
         fastsql.execute_many(rows.insert, new)
+
+
+def record_event(case: CaseRecord, actor: Actor, kind: str, summary: str,
+                 data: dict[str, Any], now: datetime) -> None:
+    """Append a history entry that is not an engine run (a claim, a note); commit."""
+    event = audit.entry(case, actor, kind, summary, data, at=now)
+    values = {"updated_at": now, "event_count": event["seq"], "audit_head": event["hash"],
+              "version": case.version + 1}
+    _save(case, values, tuple(values), lambda: fastsql.execute(_INSERT_EVENT, event))

@@ -19,6 +19,7 @@ def load_user(user_id: str) -> User | None:
 
 def init_app(app: Flask) -> None:
     """Register every blueprint."""
-    from . import public
+    from . import auth, cases, inbox, public, tasks
 
-    app.register_blueprint(public.bp)
+    for module in (public, auth, inbox, tasks, cases):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,178 @@
+"""The inbox: ready tasks from the projection tables, and who works on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, case, func, select, update
+
+from ..database import begin_write
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..extensions import db
+from ..models import Case, HumanTask, User, utcnow
+from .actors import Actor
+from .recording import load_case, record_event
+
+VIEWS = ("mine", "unclaimed", "team")
+SORTS = ("due", "received", "priority")
+PRIORITY_ORDER = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
+PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One ready task as the inbox lists it."""
+
+    task_id: str
+    reference: str
+    title: str
+    role: str | None
+    assignee_id: int | None
+    assignee: str | None
+    due_at: datetime | None
+    sla: str | None  # on_time, due_soon, overdue
+    priority: str | None
+    category: str | None
+    status_label: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """A page of the inbox with what is needed to page and filter it."""
+
+    rows: list[InboxRow]
+    total: int
+    page: int
+    pages: int
+
+
+def sla_state(due_at: datetime | None, now: datetime) -> str | None:
+    """On time, due soon (within PLAINT_DUE_SOON_HOURS) or overdue."""
+    if due_at is None:
+        return None
+    if due_at <= now:
+        return "overdue"
+    soon = timedelta(hours=current_app.config.get("PLAINT_DUE_SOON_HOURS", 24))
+    return "due_soon" if due_at - now <= soon else "on_time"
+
+
+def inbox(actor: Actor, view: str = "mine", priority: str | None = None,
+          category: str | None = None, status: str | None = None, sort: str = "due",
+          page: int = 1) -> InboxPage:
+    """The tasks the actor may see in this view, filtered, sorted and paged."""
+    if view not in VIEWS:
+        raise InvalidInput(f"Unknown view '{view}': use one of {', '.join(VIEWS)}.")
+    if sort not in SORTS:
+        raise InvalidInput(f"Unknown sort '{sort}': use one of {', '.join(SORTS)}.")
+    query = (select(HumanTask.task_id, HumanTask.title, HumanTask.role, HumanTask.assignee_id,
+                    HumanTask.due_at, Case.reference, Case.priority, Case.category,
+                    Case.status_label, Case.received_at, User.display_name)
+             .join(Case, Case.id == HumanTask.case_id)
+             .outerjoin(User, User.id == HumanTask.assignee_id))
+    query = query.where(_visible(actor, view))
+    for column, value in ((Case.priority, priority), (Case.category, category),
+                          (Case.status_label, status)):
+        if value:
+            query = query.where(column == value)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, page), pages)
+    order = {
+        "due": (HumanTask.due_at.is_(None), HumanTask.due_at, Case.received_at),
+        "received": (Case.received_at,),
+        "priority": (case(PRIORITY_ORDER, value=Case.priority, else_=9), HumanTask.due_at),
+    }[sort]
+    now = utcnow()
+    rows = [
+        InboxRow(r.task_id, r.reference, r.title, r.role, r.assignee_id, r.display_name,
+                 r.due_at, sla_state(r.due_at, now), r.priority, r.category, r.status_label,
+                 r.received_at)
+        for r in db.session.execute(
+            query.order_by(*order, HumanTask.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE))
+    ]
+    return InboxPage(rows, total, page, pages)
+
+
+def _visible(actor: Actor, view: str) -> Any:
+    mine = HumanTask.assignee_id == actor.user_id
+    my_roles = HumanTask.role.in_(sorted(actor.roles))
+    if view == "mine":
+        return mine
+    if view == "unclaimed":
+        return and_(HumanTask.assignee_id.is_(None), my_roles)
+    return HumanTask.id.is_not(None) if actor.has_role("supervisor") else my_roles
+
+
+def _task(reference: str, task_id: str) -> tuple[Any, HumanTask]:
+    case_row = load_case(reference)
+    task = db.session.scalar(select(HumanTask).where(
+        HumanTask.case_id == case_row.id, HumanTask.task_id == task_id))
+    if task is None:
+        raise Conflict("This task is no longer open: it was completed or the case moved on.")
+    return case_row, task
+
+
+def claim(reference: str, task_id: str, actor: Actor) -> None:
+    """Take an unclaimed task of one's role."""
+    begin_write()
+    case_row, task = _task(reference, task_id)
+    if task.role is None or not actor.has_role(task.role):
+        raise Forbidden(f"Only people with the role '{task.role}' can take {task.title}.")
+    if task.assignee_id == actor.user_id:
+        db.session.rollback()
+        return
+    result: Any = db.session.execute(update(HumanTask).where(
+        HumanTask.id == task.id, HumanTask.assignee_id.is_(None))
+        .values(assignee_id=actor.user_id))
+    taken = result.rowcount
+    if taken != 1:
+        raise Conflict(f"{task.title} was taken by someone else a moment ago.")
+    record_event(case_row, actor, "task.claimed", f"{task.title} taken by {actor.name}",
+                 {"task": task.bpmn_id, "assignee": actor.name}, utcnow())
+
+
+def release(reference: str, task_id: str, actor: Actor) -> None:
+    """Give a task back to the team (its holder or a supervisor)."""
+    begin_write()
+    case_row, task = _task(reference, task_id)
+    if task.assignee_id is None:
+        db.session.rollback()
+        return
+    if task.assignee_id != actor.user_id and not actor.has_role("supervisor"):
+        raise Forbidden("Only the person holding the task or a supervisor can release it.")
+    task.assignee_id = None
+    db.session.flush()
+    record_event(case_row, actor, "task.released", f"{task.title} released by {actor.name}",
+                 {"task": task.bpmn_id}, utcnow())
+
+
+def reassign(reference: str, task_id: str, username: str, actor: Actor) -> None:
+    """Give a task to a named colleague who holds its role (supervisors)."""
+    if not actor.has_role("supervisor"):
+        raise Forbidden("Only supervisors can reassign tasks.")
+    begin_write()
+    case_row, task = _task(reference, task_id)
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None or not user.active:
+        raise NotFound(f"There is no active account called {username}.")
+    if task.role is None or task.role not in user.role_names:
+        raise InvalidInput(f"{user.display_name} does not hold the role '{task.role}'.",
+                           {"username": [f"Choose someone with the role '{task.role}'."]})
+    before = task.assignee_id
+    task.assignee_id = user.id
+    db.session.flush()
+    record_event(case_row, actor, "task.reassigned",
+                 f"{task.title} reassigned to {user.username} by {actor.name}",
+                 {"task": task.bpmn_id, "from": before, "to": user.username}, utcnow())
+
+
+def candidates(role: str | None) -> list[User]:
+    """Active users who hold a role, for the reassign list."""
+    if role is None:
+        return []
+    return [u for u in db.session.scalars(select(User).where(User.active).order_by(User.username))
+            if role in u.role_names]

@@ -1,0 +1,56 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ..errors import Forbidden, InvalidInput
+from ..services import auth
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an absolute URL here would make sign-in an open redirect.
+    if target and target.startswith("/") and not target.startswith("//") \
+            and not urlsplit(target).netloc:
+        return target
+    return url_for("inbox.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """The sign-in form."""
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("inbox.index"))
+    errors: dict[str, list[str]] = {}
+    message = None
+    status = 200
+    username = request.form.get("username", "")
+    if request.method == "POST":
+        try:
+            user = auth.authenticate(username, request.form.get("password", ""),
+                                     request.remote_addr or "unknown")
+        except InvalidInput as exc:
+            errors, message, status = exc.field_errors, exc.message, 422
+        except Forbidden as exc:
+            message, status = exc.message, 429
+        else:
+            login_user(user)
+            flash(_("Signed in as %(name)s.", name=user.display_name), "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", username=username, errors=errors,
+                           message=message), status
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Sign out (POST, so that a link on another site cannot sign people out)."""
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))

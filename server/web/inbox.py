@@ -1,0 +1,54 @@
+"""The inbox: my tasks, unclaimed tasks of my roles, and (supervisors) everyone's."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from ..errors import PlaintError
+from ..services import inbox
+from .access import CASE_WRITERS, actor, roles_required
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.get("/tasks")
+@roles_required(*CASE_WRITERS)
+def index() -> ResponseReturnValue:
+    """The inbox, filtered and sorted as the query string says."""
+    args = request.args
+    view = args.get("view") or "mine"
+    page = inbox.inbox(actor(), view=view if view in inbox.VIEWS else "mine",
+                       priority=args.get("priority") or None,
+                       category=args.get("category") or None,
+                       status=args.get("status") or None,
+                       sort=str(args.get("sort")) if args.get("sort") in inbox.SORTS else "due",
+                       page=args.get("page", 1, type=int) or 1)
+    return render_template("inbox/index.html", page=page, view=view, args=args,
+                           views=inbox.VIEWS, sorts=inbox.SORTS)
+
+
+@bp.post("/cases/<reference>/tasks/<task_id>/<action>")
+@roles_required(*CASE_WRITERS)
+def act(reference: str, task_id: str, action: str) -> ResponseReturnValue:
+    """Claim, release or reassign a task, then go back where the person came from."""
+    try:
+        if action == "claim":
+            inbox.claim(reference, task_id, actor())
+            flash(_("The task is yours."), "success")
+        elif action == "release":
+            inbox.release(reference, task_id, actor())
+            flash(_("The task is back with the team."), "info")
+        elif action == "reassign":
+            inbox.reassign(reference, task_id, request.form.get("username", ""), actor())
+            flash(_("The task was reassigned."), "success")
+        else:
+            return render_template("error.html", status=404, message=_("No such action."),
+                                   issues=[]), 404
+    except PlaintError as exc:
+        flash(exc.message, "danger")
+    target = request.form.get("back", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("inbox.index")
+    return redirect(target)

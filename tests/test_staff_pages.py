@@ -1,0 +1,141 @@
+"""Staff pages through the test client: sign-in, inbox, case pages, who may see what."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import HumanTask
+from server.services import cases
+
+from .conftest import HANDLER, INTAKE
+from .web_helpers import make_user, post, sign_in, token
+
+
+def test_signing_in_and_out(client) -> None:
+    make_user("hana", "handler")
+    page = sign_in(client, "hana")
+    assert page.status_code == 302 and page.headers["Location"].endswith("/tasks")
+    assert "Inbox" in client.get("/tasks").get_data(as_text=True)
+    out = post(client, "/logout")
+    assert out.status_code == 302
+    assert client.get("/tasks").status_code == 302  # back to sign-in
+
+
+def test_a_wrong_password_is_refused_and_keeps_the_username(client) -> None:
+    make_user("hana", "handler")
+    page = sign_in(client, "hana", "wrong password!")
+    assert page.status_code == 422
+    body = page.get_data(as_text=True)
+    assert "The username or password is not right." in body
+    assert 'value="hana"' in body and "wrong password" not in body
+
+
+def test_sign_in_is_throttled_after_repeated_failures(client) -> None:
+    make_user("hana", "handler")
+    for _ in range(5):
+        assert sign_in(client, "hana", "wrong password!").status_code == 422
+    blocked = sign_in(client, "hana")  # even the right password, for now
+    assert blocked.status_code == 429
+    assert "Too many failed sign-ins" in blocked.get_data(as_text=True)
+
+
+def test_sign_in_without_a_csrf_token_is_refused(client) -> None:
+    make_user("hana", "handler")
+    page = client.post("/login", data={"username": "hana", "password": "x"})
+    assert page.status_code == 400 and "Traceback" not in page.get_data(as_text=True)
+
+
+def test_sign_in_never_redirects_off_site(client) -> None:
+    make_user("hana", "handler")
+    page = client.post("/login?next=//evil.example/x", data={
+        "username": "hana", "password": "correct horse battery", "csrf_token": token(client)})
+    assert page.headers["Location"].endswith("/tasks")
+
+
+def test_the_inbox_lists_unclaimed_tasks_of_my_role_and_lets_me_claim(client) -> None:
+    make_user("hana", "handler")
+    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    sign_in(client, "hana")
+    assert "Nothing here." in client.get("/tasks?view=mine").get_data(as_text=True)
+    page = client.get("/tasks?view=unclaimed").get_data(as_text=True)
+    assert case.reference in page and "Acknowledge complaint" in page and "On time" in page
+    task_id = db.session.scalar(select(HumanTask.task_id))
+    claimed = post(client, f"/cases/{case.reference}/tasks/{task_id}/claim",
+                   {"back": "/tasks?view=mine"})
+    assert claimed.headers["Location"].endswith("/tasks?view=mine")
+    assert case.reference in client.get("/tasks?view=mine").get_data(as_text=True)
+    history = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert "Acknowledge complaint taken by hana" in history
+
+
+def test_a_task_claimed_by_someone_else_cannot_be_claimed_again(client, app) -> None:
+    make_user("hana", "handler")
+    make_user("omar", "handler")
+    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    task_id = db.session.scalar(select(HumanTask.task_id))
+    sign_in(client, "hana")
+    post(client, f"/cases/{case.reference}/tasks/{task_id}/claim")
+    other = app.test_client()
+    sign_in(other, "omar")
+    page = post(other, f"/cases/{case.reference}/tasks/{task_id}/claim", follow_redirects=True)
+    assert "was taken by someone else" in page.get_data(as_text=True)
+
+
+def test_supervisors_see_the_whole_team_and_handlers_do_not_see_supervisor_tasks(client) -> None:
+    make_user("sara", "supervisor")
+    make_user("hana", "handler")
+    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    sign_in(client, "sara")
+    assert case.reference in client.get("/tasks?view=team").get_data(as_text=True)
+    post(client, "/logout")
+    sign_in(client, "hana")
+    assert case.reference in client.get("/tasks?view=team").get_data(as_text=True)
+
+
+def test_roles_without_case_access_are_refused(client) -> None:
+    make_user("pat", "process_owner")
+    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    sign_in(client, "pat")
+    for path in ("/tasks", "/cases", f"/cases/{case.reference}"):
+        page = client.get(path)
+        assert page.status_code == 403, path
+        assert "Traceback" not in page.get_data(as_text=True)
+
+
+def test_auditors_read_cases_but_cannot_change_them(client) -> None:
+    make_user("adel", "auditor")
+    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    sign_in(client, "adel")
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert "Layla Haddad" in page and "Add an internal note" not in page
+    assert post(client, f"/cases/{case.reference}/notes", {"note": "x"}).status_code == 403
+    assert client.get("/tasks").status_code == 403
+
+
+def test_case_search_by_reference_name_email_and_words(client) -> None:
+    make_user("hana", "handler")
+    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    sign_in(client, "hana")
+    for query in (case.reference, "layla", "layla@example.com", "charged twice"):
+        assert case.reference in client.get("/cases", query_string={"q": query}) \
+            .get_data(as_text=True), query
+    assert "No cases found." in client.get("/cases?q=nobody-like-this").get_data(as_text=True)
+
+
+def test_an_internal_note_joins_the_history_and_an_empty_one_is_refused(client) -> None:
+    make_user("hana", "handler")
+    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    sign_in(client, "hana")
+    empty = post(client, f"/cases/{case.reference}/notes", {"note": "   "})
+    assert empty.status_code == 422 and "Write the note first." in empty.get_data(as_text=True)
+    post(client, f"/cases/{case.reference}/notes", {"note": "Called <b>back</b>."})
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert "Called &lt;b&gt;back&lt;/b&gt;." in page
+
+
+def test_an_unknown_case_is_a_clean_404(client) -> None:
+    make_user("hana", "handler")
+    sign_in(client, "hana")
+    page = client.get("/cases/CMP-1999-999999")
+    assert page.status_code == 404 and "There is no case" in page.get_data(as_text=True)
