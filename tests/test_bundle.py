@@ -114,6 +114,23 @@ def test_a_form_that_is_not_json_schema_is_refused() -> None:
     assert "not a valid JSON Schema" in issue.message
 
 
+def test_a_form_the_server_cannot_render_is_refused_at_deploy() -> None:
+    files = reference_files()
+    schema = json.loads(files["review-schema.json"])
+    schema["properties"]["address"] = {"type": "object", "properties": {}}
+    files["review-schema.json"] = json.dumps(schema).encode()
+    files["acknowledge-uischema.json"] = json.dumps(
+        {"acknowledgement_channel": {"ui:widget": "colour-wheel"}}).encode()
+    issues = issues_of(files)
+    where = {(i.file, i.element_id) for i in issues}
+    assert ("review-schema.json", "review") in where
+    assert ("acknowledge-schema.json", "acknowledge") in where or \
+        ("acknowledge-uischema.json", "acknowledge") in where
+    assert all("not supported in forms" in i.message for i in issues)
+    assert any("address" in i.message for i in issues)
+    assert any("colour-wheel" in i.message for i in issues)
+
+
 def test_a_form_that_is_not_json_is_refused_with_its_line() -> None:
     files = reference_files()
     files["review-schema.json"] = b'{\n  "type": "object",\n  "properties": {,}\n}'

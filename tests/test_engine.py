@@ -63,7 +63,8 @@ def test_accepted_complaint_runs_to_the_end(round_trip: bool) -> None:
     d.complete("respond", RESPOND)
     assert d.snapshot.messages == ["complainant_response"]
     assert d.snapshot.status_label == "Decision sent: waiting for your answer"
-    assert [t.bpmn_id for t in d.snapshot.timers] == ["await_answer"]
+    assert [(t.bpmn_id, t.title) for t in d.snapshot.timers] == [
+        ("no_answer", "No answer in 10 days")]
     d.message("complainant_response", {"accepted": True})
     assert d.snapshot.completed
     assert d.snapshot.status_label == "Closed: you accepted our response"
@@ -119,7 +120,7 @@ def test_no_answer_in_ten_days_counts_as_accepted(round_trip: bool) -> None:
         for bpmn_id, values in (("acknowledge", ACK), ("assess", ASSESS), ("respond", RESPOND)):
             d.complete(bpmn_id, values)
         clock.shift(timedelta(days=10, seconds=1))
-        assert d.fire() == ["await_answer"]
+        assert d.fire() == ["no_answer"]
         assert d.snapshot.completed
         assert "no answer" in d.snapshot.status_label
         with pytest.raises(MessageNotExpected):

@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from ..formkit import unsupported
 from .sandbox import SandboxError, compile_expression, compile_script
 from .serializer import dump_specs
 from .xmlsafe import UnsafeXMLError, parse_xml
@@ -427,12 +428,18 @@ def _task_role(c: _Checker, lane: str | None, candidate: str | None) -> str | No
 
 
 def _check_form_ref(c: _Checker, bpmn_id: str, form: str, ui: str | None) -> None:
-    if form not in c.forms:
-        c.at(bpmn_id, f"the form '{form}' is not in the bundle")
-    else:
-        _check_form_schema(c, form, c.forms[form], bpmn_id)
     if ui and ui not in c.forms:
         c.at(bpmn_id, f"the UI schema '{ui}' is not in the bundle")
+    if form not in c.forms:
+        c.at(bpmn_id, f"the form '{form}' is not in the bundle")
+        return
+    before = len(c.issues)
+    _check_form_schema(c, form, c.forms[form], bpmn_id)
+    if len(c.issues) == before:
+        # What the server cannot render is refused now, not when a handler opens the task.
+        for problem in unsupported(c.forms[form], c.forms.get(ui) if ui else None):
+            c.add(ui if ui and problem.startswith("ui:") else form, bpmn_id, None,
+                  f"not supported in forms: {problem}")
 
 
 def _check_lanes(c: _Checker) -> None:

@@ -115,6 +115,25 @@ def _definitions(task: Task) -> list[Any]:
     return [definition] if definition is not None else []
 
 
+def _listeners(task: Task) -> list[tuple[Any, Any]]:
+    """Each event a waiting task listens for, with the task spec the diagram drew it on.
+
+    An event gateway takes its targets' event definitions over, in the order of its
+    outputs (SpiffWorkflow pairs them by index too); other events listen for their own.
+    """
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition) and \
+            len(definition.event_definitions) == len(task.task_spec.outputs):
+        return list(zip(definition.event_definitions, task.task_spec.outputs, strict=True))
+    return [(d, task.task_spec) for d in _definitions(task)]
+
+
+def _drawn_timer(task: Task) -> Any:
+    """The timer event as drawn (behind an event gateway, the gateway's target)."""
+    return next((spec for d, spec in _listeners(task)
+                 if isinstance(d, TimerEventDefinition)), task.task_spec)
+
+
 def _timer_definition(task: Task) -> TimerEventDefinition | None:
     return next((d for d in _definitions(task) if isinstance(d, TimerEventDefinition)), None)
 
@@ -143,10 +162,11 @@ class ProcessRuntime:
         self.subprocess_specs = subprocess_specs
         self.role_map = role_map
         self.script_engine = SandboxedScriptEngine(time_limit)
-        self.start_form = next(
-            (_spec_props(ts).get(FORM_SCHEMA_KEY) for ts in spec.task_specs.values()
-             if type(ts).__name__ == "StartEvent" and _spec_props(ts).get(FORM_SCHEMA_KEY)),
-            None)
+        start = next((ts for ts in spec.task_specs.values()
+                       if type(ts).__name__ == "StartEvent"
+                       and _spec_props(ts).get(FORM_SCHEMA_KEY)), None)
+        self.start_form = _spec_props(start).get(FORM_SCHEMA_KEY) if start else None
+        self.start_ui_form = _spec_props(start).get(FORM_UI_KEY) if start else None
 
     def start(self, data: dict[str, Any]) -> tuple[BpmnWorkflow, Snapshot]:
         """Create a workflow with the intake data and run it to its first wait."""
@@ -219,7 +239,7 @@ class ProcessRuntime:
         self._guard(run)
         snapshot = self.snapshot(workflow)
         snapshot.fired = [
-            t.task_spec.bpmn_id or t.task_spec.name
+            _drawn_timer(t).bpmn_id or t.task_spec.name
             for tid in waiting
             if (t := workflow.get_task_from_id(tid)) is not None and t.state == TaskState.COMPLETED
         ]
@@ -253,8 +273,9 @@ class ProcessRuntime:
                         f"the timer '{_title(task)}' has no due time: its expression did "
                         "not give a valid ISO 8601 date or duration",
                         task.task_spec.bpmn_id)
-                timers.append(WaitingTimer(str(task.id), task.task_spec.bpmn_id,
-                                           _title(task), due))
+                drawn = _drawn_timer(task)
+                timers.append(WaitingTimer(str(task.id), drawn.bpmn_id or task.task_spec.bpmn_id,
+                                           drawn.bpmn_name or _title(task), due))
                 timer_tasks.append(task)
         ready = [self._ready(t, timer_tasks, timers)
                  for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
@@ -296,6 +317,25 @@ class ProcessRuntime:
             return None
         open_steps = [item for item in labelled if item[0]]
         return max(open_steps or labelled, key=lambda item: item[1])[2]
+
+    @staticmethod
+    def message_forms(workflow: BpmnWorkflow) -> list[dict[str, Any]]:
+        """The messages the case waits for that the diagram gives a form (to ask the complainant).
+
+        A message catch event with formJsonSchemaFilename is a question to the outside;
+        behind an event gateway the question sits on the gateway's waiting children.
+        """
+        found: dict[str, dict[str, Any]] = {}
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            for definition, spec in _listeners(task):
+                props = _spec_props(spec)
+                if isinstance(definition, MessageEventDefinition) and \
+                        props.get(FORM_SCHEMA_KEY) and definition.name not in found:
+                    found[definition.name] = {
+                        "message": definition.name,
+                        "title": spec.bpmn_name or spec.bpmn_id or definition.name,
+                        "form": props[FORM_SCHEMA_KEY], "ui_form": props.get(FORM_UI_KEY)}
+        return list(found.values())
 
     @staticmethod
     def _waiting_messages(workflow: BpmnWorkflow) -> list[str]:

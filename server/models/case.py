@@ -50,6 +50,8 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
     # The task and timer ids (with due times) last written to the projection tables, so a
     # step can change only what moved, without reading those tables back first.
     projection: Mapped[str | None] = mapped_column(Text)
+    # Only the SHA-256 of the complainant's tracking token: the link itself is the secret.
+    tracking_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     process_version = relationship("ProcessVersion")
 

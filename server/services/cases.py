@@ -62,6 +62,17 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor) -> CaseRecord
                            {"channel": channel, "values": cleaned}, now)
 
 
+def intake_form() -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The active process's intake form (JSON Schema) and its UI schema."""
+    version_id = active_version_id()
+    runtime = runtime_for(version_id)
+    if runtime.start_form is None:
+        raise ProcessFailed("The process has no intake form: its start event needs the "
+                            "property formJsonSchemaFilename.")
+    ui = form_schema(version_id, runtime.start_ui_form) if runtime.start_ui_form else None
+    return form_schema(version_id, runtime.start_form), ui
+
+
 def get_case(reference: str) -> Case:
     """The case with this reference, as a model for reading (pages, reports)."""
     case = db.session.scalar(select(Case).where(Case.reference == reference))

@@ -121,7 +121,11 @@ def validate(schema: dict[str, Any], data: Any) -> dict[str, Any]:
     validator = _validator(schema)
     field_errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(cleaned):
-        field_errors.setdefault(_field(error), []).append(_message(error))
+        field = _field(error)
+        message = _message(error)
+        if declared.get(field, {}).get("const") is True and error.validator == "required":
+            message = "This must be accepted to go on."  # an unticked consent box
+        field_errors.setdefault(field, []).append(message)
     if field_errors:
         count = len(field_errors)
         raise InvalidInput(

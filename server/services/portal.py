@@ -1,0 +1,101 @@
+"""What complainants do without an account: track a case by its secret link, answer it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from ..database import begin_write
+from ..errors import Conflict, NotFound
+from ..extensions import db
+from ..models import Case, CaseEvent, HumanTask
+from .actors import Actor
+from .cases import send_message
+from .forms import validate
+from .processes import form_schema, runtime_for
+
+NOT_FOUND = ("This tracking link is not valid. Check that you copied all of it, or contact "
+             "us with your case reference.")
+PUBLIC_KINDS = ("case.received", "task.completed", "message.received", "timer.fired")
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A moment the public status of a case changed."""
+
+    at: datetime
+    label: str
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a tracking token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_tracking_token(case_id: int) -> str:
+    """Give a case a new secret tracking link (any earlier one stops working); commit."""
+    token = secrets.token_urlsafe(32)
+    begin_write()
+    db.session.execute(update(Case).where(Case.id == case_id)
+                       .values(tracking_token_hash=token_hash(token))
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    return token
+
+
+def case_for_token(token: str) -> Case:
+    """The case a tracking token opens; the same message for every kind of wrong token."""
+    if not token or len(token) > 100:
+        raise NotFound(NOT_FOUND)
+    case = db.session.scalar(select(Case).where(Case.tracking_token_hash == token_hash(token)))
+    if case is None:
+        raise NotFound(NOT_FOUND)
+    return case
+
+
+def public_history(case: Case) -> list[StatusChange]:
+    """The public status labels the case went through, oldest first (never internal notes)."""
+    changes: list[StatusChange] = []
+    for event in db.session.scalars(select(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind.in_(PUBLIC_KINDS))
+            .order_by(CaseEvent.seq)):
+        change = json.loads(event.data).get("changes", {}).get("status_label")
+        if change and change[1]:
+            changes.append(StatusChange(event.at, change[1]))
+    return changes
+
+
+def next_expected(case: Case) -> datetime | None:
+    """When the next step on our side is due, if the process set a deadline."""
+    return db.session.scalar(select(HumanTask.due_at).where(
+        HumanTask.case_id == case.id, HumanTask.due_at.is_not(None))
+        .order_by(HumanTask.due_at).limit(1))
+
+
+def questions(case: Case) -> list[dict[str, Any]]:
+    """What the process asks the complainant now, each with its form schema."""
+    runtime = runtime_for(case.process_version_id)
+    asked = runtime.message_forms(runtime.load(case.workflow_state))
+    for item in asked:
+        item["schema"] = form_schema(case.process_version_id, item["form"])
+        item["ui"] = form_schema(case.process_version_id, item["ui_form"]) \
+            if item["ui_form"] else None
+    return asked
+
+
+def answer(token: str, message: str, values: dict[str, Any]) -> Case:
+    """Validate the complainant's answer against its form and send it into the case."""
+    case = case_for_token(token)
+    asked = {q["message"]: q for q in questions(case)}
+    if message not in asked:
+        raise Conflict("Your case is not waiting for this answer any more. Reload the page "
+                       "to see where it stands.")
+    cleaned = validate(asked[message]["schema"], values)
+    send_message(case.reference, message, cleaned, Actor.complainant())
+    return case_for_token(token)

@@ -1,0 +1,107 @@
+"""Complainants without an account: file a complaint, follow it, answer; staff intake."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import Case, HumanTask
+from server.services import cases
+
+from .conftest import ACK, ASSESS, HANDLER, RESPOND
+from .web_helpers import make_user, post, sign_in, submit
+
+GOOD = {"complainant_name": "Layla Haddad", "complainant_email": "layla@example.com",
+        "description": "I was charged twice for one transfer.", "consent": "true"}
+
+
+def file_complaint(client, values=None):
+    page = submit(client, "/complaints/new", values or GOOD)
+    assert page.status_code == 302, page.get_data(as_text=True)[:3000]
+    done = client.get(page.headers["Location"]).get_data(as_text=True)
+    reference = re.search(r"<strong>(CMP-\d{4}-\d{6})</strong>", done).group(1)
+    link = re.search(r'id="tracking-link">([^<]+)<', done).group(1)
+    return reference, link.replace("http://localhost", "")
+
+
+def test_a_complainant_files_a_complaint_and_gets_a_reference_and_a_private_link(client) -> None:
+    reference, link = file_complaint(client)
+    case = cases.get_case(reference)
+    assert case.channel == "web" and case.complainant_name == "Layla Haddad"
+    assert case.tracking_token_hash and case.tracking_token_hash not in link
+    page = client.get(link).get_data(as_text=True)
+    assert reference in page and "Received" in page
+    assert "Our next step is due by" in page
+    assert client.get("/complaints/submitted").status_code == 302  # shown once only
+
+
+def test_the_intake_form_keeps_input_and_explains_each_error(client) -> None:
+    page = submit(client, "/complaints/new", {**GOOD, "complainant_email": "layla-at-home",
+                                              "consent": ""})
+    assert page.status_code == 422
+    body = page.get_data(as_text=True)
+    assert "Enter a valid e-mail address" in body
+    assert "This must be accepted to go on." in body
+    assert 'value="layla-at-home"' in body and "charged twice" in body
+    assert db.session.scalar(select(Case.id)) is None
+
+
+def test_a_tampered_tracking_link_shows_nothing(client) -> None:
+    _, link = file_complaint(client)
+    for bad in (link[:-1] + ("A" if link[-1] != "A" else "B"), "/track/x", "/track/" + "a" * 500):
+        page = client.get(bad)
+        assert page.status_code == 404, bad
+        body = page.get_data(as_text=True)
+        assert "This tracking link is not valid" in body and "CMP-" not in body
+
+
+def test_internal_notes_never_reach_the_tracking_page(client, app) -> None:
+    reference, link = file_complaint(client)
+    make_user("hana", "handler")
+    staff = app.test_client()
+    sign_in(staff, "hana")
+    post(staff, f"/cases/{reference}/notes", {"note": "Customer sounds angry; secret"})
+    assert "secret" not in client.get(link).get_data(as_text=True)
+
+
+def test_the_complainant_answers_the_decision_on_the_tracking_page(client) -> None:
+    reference, link = file_complaint(client)
+    case = cases.get_case(reference)
+    for values in (ACK, ASSESS, RESPOND):
+        task_id = db.session.scalar(select(HumanTask.task_id).where(
+            HumanTask.case_id == case.id))
+        cases.complete_task(reference, task_id, values, HANDLER)
+    page = client.get(link).get_data(as_text=True)
+    assert "Do you accept our response?" in page
+    empty = post(client, f"{link}/complainant_response", {"reason": "Because"})
+    assert empty.status_code == 422
+    assert "This field is required." in empty.get_data(as_text=True)
+    assert "Because" in empty.get_data(as_text=True)
+    done = post(client, f"{link}/complainant_response", {"accepted": "false",
+                                                         "reason": "Not enough"})
+    assert done.status_code == 302
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Thank you, we have your answer." in page
+    assert "Under internal review" in page
+    assert "Do you accept our response?" not in page  # not asked twice
+    again = post(client, f"{link}/complainant_response", {"accepted": "true"})
+    assert again.status_code == 409
+
+
+def test_staff_record_a_phone_complaint(client) -> None:
+    make_user("hana", "handler")
+    sign_in(client, "hana")
+    page = submit(client, "/cases/new", {**GOOD, "channel": "phone"})
+    assert page.status_code == 302
+    done = client.get(page.headers["Location"]).get_data(as_text=True)
+    reference = re.search(r"<strong>(CMP-\d{4}-\d{6})</strong>", done).group(1)
+    assert cases.get_case(reference).channel == "phone"
+
+
+def test_staff_intake_is_for_staff_only(client) -> None:
+    assert client.get("/cases/new").status_code == 302  # to sign-in
+    make_user("adel", "auditor")
+    sign_in(client, "adel")
+    assert client.get("/cases/new").status_code == 403
