@@ -93,6 +93,38 @@ def test_supervisors_see_the_whole_team_and_handlers_do_not_see_supervisor_tasks
     assert case.reference in client.get("/tasks?view=team").get_data(as_text=True)
 
 
+def test_a_supervisor_reassigns_a_task_and_it_is_logged(client) -> None:
+    make_user("sara", "supervisor", "handler")
+    make_user("hana", "handler")
+    make_user("pat", "process_owner")
+    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    task_id = db.session.scalar(select(HumanTask.task_id))
+    sign_in(client, "sara")
+    page = client.get(f"/cases/{case.reference}/tasks/{task_id}").get_data(as_text=True)
+    assert "Give this task to" in page and "(hana)" in page and "(pat)" not in page
+    post(client, f"/cases/{case.reference}/tasks/{task_id}/reassign", {"username": "hana"})
+    assert db.session.scalar(select(HumanTask.assignee_id)) is not None
+    wrong = post(client, f"/cases/{case.reference}/tasks/{task_id}/reassign",
+                 {"username": "pat"}, follow_redirects=True)
+    assert "does not hold the role" in wrong.get_data(as_text=True)
+    history = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert "reassigned to hana by sara" in history
+
+
+def test_handlers_cannot_reassign(client) -> None:
+    make_user("hana", "handler")
+    make_user("omar", "handler")
+    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    task_id = db.session.scalar(select(HumanTask.task_id))
+    sign_in(client, "hana")
+    assert "Give this task to" not in client.get(
+        f"/cases/{case.reference}/tasks/{task_id}").get_data(as_text=True)
+    page = post(client, f"/cases/{case.reference}/tasks/{task_id}/reassign",
+                {"username": "omar"}, follow_redirects=True)
+    assert "Only supervisors can reassign tasks." in page.get_data(as_text=True)
+    assert db.session.scalar(select(HumanTask.assignee_id)) is None
+
+
 def test_roles_without_case_access_are_refused(client) -> None:
     make_user("pat", "process_owner")
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
