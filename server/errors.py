@@ -33,6 +33,12 @@ class Forbidden(PlaintError):
     status = 403
 
 
+class TooManyAttempts(Forbidden):
+    """Refused for now because of repeated failures; try again later."""
+
+    status = 429
+
+
 class Conflict(PlaintError):
     """The record changed since it was read; reload and try again."""
 

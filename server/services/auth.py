@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..database import begin_write
-from ..errors import Forbidden, InvalidInput
+from ..errors import Forbidden, InvalidInput, TooManyAttempts
 from ..extensions import db
 from ..models import LoginAttempt, User, utcnow
 
@@ -35,7 +35,7 @@ def authenticate(username: str, password: str, address: str) -> User:
             **({"password": ["Enter your password."]} if not password else {})})
     if _failures(LoginAttempt.username, username) >= MAX_FAILURES_PER_ACCOUNT or \
             _failures(LoginAttempt.address, address) >= MAX_FAILURES_PER_ADDRESS:
-        raise Forbidden("Too many failed sign-ins. Wait 15 minutes and try again, or ask an "
+        raise TooManyAttempts("Too many failed sign-ins. Wait 15 minutes and try again, or ask an "
                         "administrator to reset your password.")
     user = db.session.scalar(select(User).where(User.username == username))
     ok = user.check_password(password) if user is not None else _burn(password)

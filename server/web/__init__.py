@@ -19,7 +19,7 @@ def load_user(user_id: str) -> User | None:
 
 def init_app(app: Flask) -> None:
     """Register every blueprint."""
-    from . import auth, cases, inbox, portal, public, tasks
+    from . import admin, auth, cases, inbox, portal, public, tasks
 
-    for module in (public, portal, auth, inbox, tasks, cases):
+    for module in (public, portal, auth, inbox, tasks, cases, admin):
         app.register_blueprint(module.bp)

@@ -38,8 +38,8 @@ def login() -> ResponseReturnValue:
                                      request.remote_addr or "unknown")
         except InvalidInput as exc:
             errors, message, status = exc.field_errors, exc.message, 422
-        except Forbidden as exc:
-            message, status = exc.message, 429
+        except Forbidden as exc:  # throttled (429) or a switched-off account (403)
+            message, status = exc.message, exc.status
         else:
             login_user(user)
             flash(_("Signed in as %(name)s.", name=user.display_name), "success")
