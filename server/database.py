@@ -54,5 +54,6 @@ def begin_write() -> None:
     data while holding the write lock on SQLite; on PostgreSQL it is a plain BEGIN
     and optimistic version checks and row locks do the rest.
     """
-    db.session.rollback()
+    if db.session().in_transaction():
+        db.session.rollback()
     db.session.connection(execution_options={WRITE: True})
