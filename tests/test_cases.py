@@ -203,3 +203,13 @@ def test_a_tampered_or_truncated_history_is_detected(app) -> None:
     db.session.execute(text("DELETE FROM case_event WHERE seq = 2"))
     db.session.commit()
     assert "the newest events are missing" in " ".join(audit.verify_case(case))
+
+
+def test_a_process_version_is_parsed_once_per_process_not_per_step(app) -> None:
+    specs = app.extensions["plaint.specs"]
+    before = specs.loads
+    for _ in range(3):
+        case = cases.start_case(dict(INTAKE), "web", HANDLER)
+        for values in (ACK, ASSESS, RESPOND):
+            case = complete(case, values)
+    assert specs.loads - before <= 1  # at most the first use in this process rebuilt it

@@ -18,7 +18,7 @@ class SpecCache:
         self.size = size
         self._items: OrderedDict[int, ProcessRuntime] = OrderedDict()
         self._lock = threading.Lock()
-        self.loads = 0  # how many times a spec was rebuilt; tests and benchmarks read it
+        self.loads = 0  # how many times a spec was rebuilt (a test holds it to once)
 
     def get(self, version_id: int,
             load: Callable[[], tuple[str, dict[str, str]]]) -> ProcessRuntime:

@@ -67,7 +67,6 @@ class ReadyTask:
     form: str | None
     ui_form: str | None
     instructions: str | None
-    properties: dict[str, str]
     due_at: datetime | None
 
 
@@ -306,7 +305,6 @@ class ProcessRuntime:
             form=props.get(FORM_SCHEMA_KEY),
             ui_form=props.get(FORM_UI_KEY),
             instructions=getattr(spec, "documentation", None),
-            properties=dict(props),
             due_at=min(dues) if dues else None,
         )
 

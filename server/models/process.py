@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -54,9 +53,3 @@ class ProcessFile(db.Model):  # type: ignore[name-defined,misc]
     sha256: Mapped[str] = mapped_column(String(64))
 
     version: Mapped[ProcessVersion] = relationship(back_populates="files")
-
-    def json(self) -> Any:
-        """Return a form file's parsed JSON."""
-        import json
-
-        return json.loads(self.content)

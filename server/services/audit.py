@@ -50,16 +50,6 @@ def entry(case: Chained, actor: Actor, kind: str, summary: str,
             "hash": _digest(case.reference, seq, at, actor.name, kind, summary, payload, prev)}
 
 
-def record(case: Case, actor: Actor, kind: str, summary: str,
-           data: dict[str, Any] | None = None, at: datetime | None = None) -> str:
-    """Append an event to a case loaded for writing; the case row is flushed with it."""
-    row = entry(case, actor, kind, summary, data, at)
-    db.session.connection().execute(CaseEvent.__table__.insert(), row)
-    case.event_count = row["seq"]
-    case.audit_head = row["hash"]
-    return str(row["hash"])
-
-
 def history(case: Case) -> list[CaseEvent]:
     """The case's events, oldest first."""
     return list(db.session.scalars(

@@ -143,11 +143,6 @@ def task_details(case: Case, task: HumanTask) -> SimpleNamespace:
     return SimpleNamespace(**runtime_for(case.process_version_id).task_info(task.bpmn_id))
 
 
-def now() -> datetime:
-    """The current time (one place, so tests can move it)."""
-    return utcnow()
-
-
 def search(query: str, limit: int = 50) -> list[Case]:
     """Cases whose reference, complainant, e-mail or description match the words."""
     pattern = "%" + query.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from ..database import begin_write
-from ..errors import Conflict, NotFound
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Case, CaseEvent, HumanTask
 from .actors import Actor
@@ -22,6 +22,8 @@ from .processes import form_schema, runtime_for
 
 NOT_FOUND = ("This tracking link is not valid. Check that you copied all of it, or contact "
              "us with your case reference.")
+NOT_ASKED = ("Your case is not waiting for this answer any more. Reload the page to see "
+             "where it stands.")
 PUBLIC_KINDS = ("case.received", "task.completed", "message.received", "timer.fired")
 
 
@@ -89,13 +91,10 @@ def questions(case: Case) -> list[dict[str, Any]]:
     return asked
 
 
-def answer(token: str, message: str, values: dict[str, Any]) -> Case:
-    """Validate the complainant's answer against its form and send it into the case."""
-    case = case_for_token(token)
-    asked = {q["message"]: q for q in questions(case)}
-    if message not in asked:
-        raise Conflict("Your case is not waiting for this answer any more. Reload the page "
-                       "to see where it stands.")
-    cleaned = validate(asked[message]["schema"], values)
-    send_message(case.reference, message, cleaned, Actor.complainant())
-    return case_for_token(token)
+def answer(case: Case, question: dict[str, Any], values: dict[str, Any]) -> None:
+    """Validate the complainant's answer to a question of `questions()` and send it in.
+
+    If the case moved on meanwhile, sending the message fails with a Conflict.
+    """
+    cleaned = validate(question["schema"], values)
+    send_message(case.reference, question["message"], cleaned, Actor.complainant())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from ..database import begin_write
 from ..engine import STATE_FORMAT, BundleError, ProcessRuntime, SpecCache, load_bundle
 from ..errors import DeployRefused, NotFound
 from ..extensions import db
-from ..models import LaneMapping, ProcessVersion, Role
+from ..models import ROLES, LaneMapping, ProcessFile, ProcessVersion, Role
 from .actors import Actor
 
 BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".json")
@@ -78,8 +79,6 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
         spec_json=bundle.spec_json, role_map=bundle.role_map, state_format=STATE_FORMAT,
         created_by=actor.name, note=note, is_active=False,
     )
-    from ..models import ProcessFile
-
     for name, content in sorted(bundle.files.items()):
         kind = "form" if name.endswith(".json") else name.rsplit(".", 1)[1]
         version.files.append(ProcessFile(name=name, kind=kind, content=content,
@@ -103,14 +102,6 @@ def active_version_id() -> int:
     if version_id is None:
         raise NotFound("No process is deployed yet: run `flask --app server init-db`.")
     return int(version_id)
-
-
-def active_version() -> ProcessVersion:
-    """The version new cases start on."""
-    version = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
-    if version is None:
-        raise NotFound("No process is deployed yet: run `flask --app server init-db`.")
-    return version
 
 
 def _cache() -> SpecCache:
@@ -137,14 +128,10 @@ def form_schema(version_id: int, name: str) -> dict[str, Any]:
     key = (version_id, name)
     schema = forms.get(key)
     if schema is None:
-        from ..models import ProcessFile
-
         content = db.session.scalar(select(ProcessFile.content).where(
             ProcessFile.version_id == version_id, ProcessFile.name == name))
         if content is None:
             raise NotFound(f"The form {name} is not part of process version {version_id}.")
-        import json
-
         schema = json.loads(content)
         forms[key] = schema
     return schema
@@ -152,8 +139,6 @@ def form_schema(version_id: int, name: str) -> dict[str, Any]:
 
 def ensure_roles() -> None:
     """Create the built-in roles that are missing."""
-    from ..models import ROLES
-
     begin_write()
     existing = set(db.session.scalars(select(Role.name)))
     for name, description in ROLES.items():

@@ -117,7 +117,7 @@ def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, ac
     try:
         case.id = event["case_id"] = db.session.connection().execute(
             _INSERT_CASE, row).scalar_one()
-        _write_rest(case, snapshot, event, now, json.loads(values["projection"]))
+        _write_rest(case, snapshot, event, now)
         db.session.commit()
     except (IntegrityError, fastsql.integrity_error()):
         db.session.rollback()
@@ -134,7 +134,7 @@ def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor
     changed = tuple(name for name in (*MUTABLE, "version")
                     if name in ALWAYS or values[name] != getattr(case, name))
     _save(case, values, changed,
-          lambda: _write_rest(case, snapshot, event, now, json.loads(values["projection"])))
+          lambda: _write_rest(case, snapshot, event, now))
 
 
 def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
@@ -176,10 +176,12 @@ def _outcome(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, k
     return values, event
 
 
+
 def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
-                now: datetime, after: dict[str, dict[str, str | None]]) -> None:
+                now: datetime) -> None:
     """Write the projections and the history row that follow the case row."""
     before = json.loads(case.projection) if case.projection else {"tasks": {}, "timers": {}}
+    after = projection_of(snapshot)
     if before["tasks"] != after["tasks"]:
         _sync(_TASK_ROWS, case, before["tasks"], snapshot.ready, now)
     if before["timers"] != after["timers"]:

@@ -7,11 +7,11 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from ..errors import Conflict, InvalidInput
-from ..formkit import parse_submission, render_fields
+from ..formkit import render_fields
 from ..services import cases, portal
 from ..services.actors import Actor
 from .access import CASE_WRITERS, actor, roles_required
+from .forms import Submission, submit
 
 bp = Blueprint("portal", __name__)
 STAFF_CHANNELS = ("phone", "walk_in", "letter", "email")
@@ -19,23 +19,18 @@ STAFF_CHANNELS = ("phone", "walk_in", "letter", "email")
 
 def _intake(received_by: str, who: Actor, template: str, **extra: Any) -> ResponseReturnValue:
     schema, ui = cases.intake_form()
-    values: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    status = 200
+    sent = Submission()
     if request.method == "POST":
-        values = parse_submission(schema, ui, request.form)
-        try:
-            case = cases.start_case(values, received_by, who)
-        except InvalidInput as exc:
-            errors, status = exc.field_errors or {"_form": [exc.message]}, 422
-        else:
-            token = portal.issue_tracking_token(case.id)
+        sent = submit(schema, ui, request.form,
+                      lambda values: cases.start_case(values, received_by, who))
+        if sent.ok:
+            token = portal.issue_tracking_token(sent.result.id)
             # Shown once on the next page; never put in a URL that ends up in logs.
-            session["submitted"] = {"reference": case.reference, "token": token}
+            session["submitted"] = {"reference": sent.result.reference, "token": token}
             return redirect(url_for("portal.submitted"))
-    return render_template(template, fields=render_fields(schema, ui, values, errors),
+    return render_template(template, fields=render_fields(schema, ui, sent.values, sent.errors),
                            form_title=schema.get("title"), description=schema.get("description"),
-                           status=status, **extra), status
+                           status=sent.status, **extra), sent.status
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
@@ -68,35 +63,34 @@ def submitted() -> ResponseReturnValue:
 @bp.get("/track/<token>")
 def track(token: str) -> ResponseReturnValue:
     """Where a complaint stands: public status history, the next expected date, questions."""
-    return _track_page(token, {}, {}, None, 200)
+    case = portal.case_for_token(token)
+    return _track_page(case, token, portal.questions(case), None, Submission())
 
 
 @bp.post("/track/<token>/<message>")
 def answer(token: str, message: str) -> ResponseReturnValue:
     """Answer what the process asks (e.g. whether the response is accepted)."""
     case = portal.case_for_token(token)
-    asked = {q["message"]: q for q in portal.questions(case)}
-    values = parse_submission(asked[message]["schema"], asked[message]["ui"], request.form) \
-        if message in asked else {}
-    try:
-        portal.answer(token, message, values)
-    except InvalidInput as exc:
-        return _track_page(token, values, exc.field_errors or {"_form": [exc.message]},
-                           message, 422)
-    except Conflict as exc:
-        return _track_page(token, values, {"_form": [exc.message]}, message, 409)
-    return redirect(url_for("portal.track", token=token, answered=1))
+    asked = portal.questions(case)
+    question = next((q for q in asked if q["message"] == message), None)
+    if question is None:
+        return _track_page(case, token, asked, message, Submission(
+            errors={"_form": [portal.NOT_ASKED]}, status=409))
+    sent = submit(question["schema"], question["ui"], request.form,
+                  lambda values: portal.answer(case, question, values))
+    if sent.ok:
+        return redirect(url_for("portal.track", token=token, answered=1))
+    return _track_page(case, token, asked, message, sent)
 
 
-def _track_page(token: str, values: dict[str, Any], errors: dict[str, list[str]],
-                message: str | None, status: int) -> ResponseReturnValue:
-    case = portal.case_for_token(token)
+def _track_page(case: Any, token: str, asked: list[dict[str, Any]], message: str | None,
+                sent: Submission) -> ResponseReturnValue:
     forms = [dict(q, fields=render_fields(q["schema"], q["ui"],
-                                          values if q["message"] == message else {},
-                                          errors if q["message"] == message else {},
+                                          sent.values if q["message"] == message else {},
+                                          sent.errors if q["message"] == message else {},
                                           prefix=f"{q['message']}-"))
-             for q in portal.questions(case)]
+             for q in asked]
     return render_template("portal/track.html", case=case, token=token, forms=forms,
                            history=portal.public_history(case),
                            expected=portal.next_expected(case) if case.is_open else None,
-                           answered=request.args.get("answered") and status == 200), status
+                           answered=request.args.get("answered") and sent.ok), sent.status

@@ -11,10 +11,12 @@ from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from ..errors import Conflict, Forbidden, InvalidInput, ProcessFailed
-from ..formkit import parse_submission, render_fields
+from ..errors import Conflict, Forbidden
+from ..formkit import render_fields
+from ..models import utcnow
 from ..services import audit, cases, inbox, processes
 from .access import CASE_WRITERS, actor, roles_required
+from .forms import Submission, submit
 
 bp = Blueprint("tasks", __name__)
 # CommonMark with raw HTML off: instructions from a diagram cannot inject markup.
@@ -50,26 +52,19 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
         {"type": "object", "properties": {}}
     ui = processes.form_schema(case.process_version_id, details.ui_form) \
         if details.ui_form else None
-    values: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    status = 200
+    sent = Submission()
     if request.method == "POST":
-        values = parse_submission(schema, ui, request.form)
-        try:
-            cases.complete_task(reference, task_id, values, me,
-                                expected_version=request.form.get("case_version", type=int))
-        except InvalidInput as exc:
-            errors, status = exc.field_errors or {"_form": [exc.message]}, 422
-        except (Conflict, ProcessFailed, Forbidden) as exc:
-            errors, status = {"_form": [exc.message]}, exc.status
-        else:
+        seen = request.form.get("case_version", type=int)
+        sent = submit(schema, ui, request.form, lambda values: cases.complete_task(
+            reference, task_id, values, me, expected_version=seen))
+        if sent.ok:
             flash(_("%(task)s is done.", task=row.title), "success")
             return redirect(url_for("inbox.index"))
         case = cases.get_case(reference)
     return render_template(
-        "tasks/task.html", case=case, task=row, status=status,
-        fields=render_fields(schema, ui, values, errors),
+        "tasks/task.html", case=case, task=row, status=sent.status,
+        fields=render_fields(schema, ui, sent.values, sent.errors),
         instructions=instructions_html(details.instructions),
         history=audit.history(case), candidates=inbox.candidates(row.role),
-        sla=inbox.sla_state(row.due_at, cases.now()), form_title=schema.get("title"),
-    ), status
+        sla=inbox.sla_state(row.due_at, utcnow()), form_title=schema.get("title"),
+    ), sent.status

@@ -1,0 +1,41 @@
+"""The round trip of a JSON Schema form: parse what was sent, act, or say what to fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InvalidInput, PlaintError
+from ..formkit import parse_submission
+
+
+@dataclass
+class Submission:
+    """What became of a submitted form: the values as typed, errors per field, the result."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    status: int = 200
+    result: Any = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the action went through."""
+        return self.status == 200 and not self.errors
+
+
+def submit(schema: dict[str, Any], ui: dict[str, Any] | None, form: Any,
+           action: Callable[[dict[str, Any]], Any]) -> Submission:
+    """Parse a submitted form and hand the values to `action`.
+
+    A refusal comes back as errors to show beside the fields (or above the form) with
+    the values kept, so the person loses nothing they typed.
+    """
+    values = parse_submission(schema, ui, form)
+    try:
+        return Submission(values, result=action(values))
+    except InvalidInput as exc:
+        return Submission(values, exc.field_errors or {"_form": [exc.message]}, exc.status)
+    except PlaintError as exc:
+        return Submission(values, {"_form": [exc.message]}, exc.status)
