@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from .attachment import Attachment
 from .case import Case, CaseEvent, HumanTask, ReferenceCounter, Timer
 from .process import ProcessFile, ProcessVersion
 from .types import UTCDateTime, utcnow
@@ -7,6 +8,7 @@ from .user import ROLES, LaneMapping, LoginAttempt, Role, User
 
 __all__ = [
     "ROLES",
+    "Attachment",
     "Case",
     "CaseEvent",
     "HumanTask",
