@@ -21,6 +21,8 @@ from server.services.actors import Actor
 
 from . import pg
 
+pytest_plugins = ["tests.browser_support"]
+
 REPO = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgresql"]
 
