@@ -1,16 +1,22 @@
 """SQLAlchemy models, one module per aggregate."""
 
 from .attachment import Attachment
+from .calendar import BusinessCalendar, CalendarDate, WorkingHours
 from .case import Case, CaseEvent, HumanTask, ReferenceCounter, Timer
+from .policy import EscalationTarget
 from .process import ProcessFile, ProcessVersion
+from .system_event import SystemEvent
 from .types import UTCDateTime, utcnow
 from .user import ROLES, LaneMapping, LoginAttempt, Role, User
 
 __all__ = [
     "ROLES",
     "Attachment",
+    "BusinessCalendar",
+    "CalendarDate",
     "Case",
     "CaseEvent",
+    "EscalationTarget",
     "HumanTask",
     "LaneMapping",
     "LoginAttempt",
@@ -18,8 +24,10 @@ __all__ = [
     "ProcessVersion",
     "ReferenceCounter",
     "Role",
+    "SystemEvent",
     "Timer",
     "UTCDateTime",
     "User",
+    "WorkingHours",
     "utcnow",
 ]

@@ -1,0 +1,555 @@
+"""Business time: the organisation's working calendar and deadline arithmetic in it.
+
+Working time is real elapsed time inside each day's opening hours, in the calendar's
+time zone. A day's hours come from, in order of precedence: a custom holiday (closed), a
+"working" date (open although a public holiday or the weekend would close it), the
+public holidays of the `holidays` package (closed), the working week; a worked day's
+hours are then replaced by the narrowest reduced-hours entry (Ramadan, a half day) that
+covers it. Rows are read on every call, so a change saved in one process applies to the
+next deadline computed in any other; only the package's holidays are cached here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache, lru_cache
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo, available_timezones
+
+import holidays as holiday_package
+from sqlalchemy import Select, bindparam, delete, select
+
+from ..database import begin_write
+from ..errors import InvalidInput, NotFound, PlaintError
+from ..extensions import db
+from ..models import BusinessCalendar, CalendarDate, WorkingHours, utcnow
+from . import system_log
+from .actors import Actor
+
+CALENDAR_ID = 1
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
+DEFAULT_ZONE = "Asia/Riyadh"
+DEFAULT_COUNTRY = "SA"
+DEFAULT_WEEK = {day: (time(8), time(16)) for day in (6, 0, 1, 2, 3)}  # Sunday to Thursday
+DATE_KINDS = ("holiday", "working", "hours")
+UNITS = ("working_days", "working_hours", "calendar_days", "calendar_hours")
+MAX_CLOSED_DAYS = 3660  # ten years without a working day: the calendar is broken
+MAX_SPAN_DAYS = 366
+LOOKBACK = timedelta(days=31)  # dated entries older than this cannot affect a deadline
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+log = logging.getLogger(__name__)
+
+Hours = tuple[time, time]
+
+
+@dataclass(frozen=True)
+class Special:
+    """A dated entry as the arithmetic uses it."""
+
+    id: int
+    kind: str
+    first: date
+    last: date
+    opens: time | None
+    closes: time | None
+    name: str
+
+    def covers(self, day: date) -> bool:
+        """Whether the entry applies on this day."""
+        return self.first <= day <= self.last
+
+
+@dataclass(frozen=True)
+class Holiday:
+    """A closed (or overridden) day of a year, with where it comes from."""
+
+    day: date
+    name: str
+    source: str  # "package" (public holiday of holiday_country) or "custom"
+    worked: bool = False  # a public holiday marked as a working day
+
+
+@lru_cache(maxsize=512)
+def package_holidays(country: str, subdivision: str | None, year: int) -> dict[date, str]:
+    """The public holidays of a country (and subdivision) in a year; slow to build, so cached."""
+    return dict(holiday_package.country_holidays(country, subdiv=subdivision, years=year))
+
+
+@lru_cache(maxsize=1)
+def supported_countries() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Country code -> (English name, subdivision codes) for every country the package knows."""
+    names = {entry[1]: re.sub(r"(?<=[a-z])(?=[A-Z])", " ", entry[0])
+             for entry in holiday_package.registry.COUNTRIES.values()}
+    return {code: (names.get(code, code), tuple(subdivisions))
+            for code, subdivisions in holiday_package.list_supported_countries().items()}
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> frozenset[str]:
+    """Every IANA time zone name this machine knows."""
+    return frozenset(available_timezones())
+
+
+class Calendar:
+    """A snapshot of the calendar rows, with the arithmetic of business time."""
+
+    def __init__(self, zone: str, week: Mapping[int, Hours], country: str | None,
+                 subdivision: str | None, specials: Sequence[Special] = ()) -> None:
+        self.zone = zone
+        self.tz = ZoneInfo(zone)
+        self.week = dict(week)
+        self.country = country
+        self.subdivision = subdivision
+        self.specials = list(specials)
+        self._closed = [s for s in specials if s.kind == "holiday"]
+        self._open = [s for s in specials if s.kind == "working"]
+        # Narrowest first; among equals, the one added last.
+        self._hours = sorted((s for s in specials if s.kind == "hours"),
+                             key=lambda s: (s.last - s.first, -s.id))
+
+    def public_holiday(self, day: date) -> str | None:
+        """The package's holiday name on this day, if any."""
+        if not self.country:
+            return None
+        return package_holidays(self.country, self.subdivision, day.year).get(day)
+
+    def hours_on(self, day: date) -> Hours | None:
+        """The opening hours of a day (local times), or None when it is not worked."""
+        if any(s.covers(day) for s in self._closed):
+            return None
+        override = next((s for s in self._open if s.covers(day)), None)
+        if override is not None:
+            hours = (override.opens, override.closes) if override.opens and override.closes \
+                else self.week.get(day.weekday())
+        elif self.public_holiday(day) is not None:
+            return None
+        else:
+            hours = self.week.get(day.weekday())
+        if hours is None:
+            return None
+        reduced = next((s for s in self._hours if s.covers(day)), None)
+        return (reduced.opens, reduced.closes) if reduced and reduced.opens and reduced.closes \
+            else hours
+
+    def _at(self, day: date, clock: time) -> datetime:
+        return datetime.combine(day, clock, tzinfo=self.tz).astimezone(UTC)
+
+    def interval(self, day: date) -> tuple[datetime, datetime] | None:
+        """A day's working interval in UTC, or None when it is not worked."""
+        hours = self.hours_on(day)
+        return (self._at(day, hours[0]), self._at(day, hours[1])) if hours else None
+
+    def local_day(self, at: datetime) -> date:
+        """The calendar's date at an instant."""
+        return _aware(at).astimezone(self.tz).date()
+
+    def _worked(self, first: date, step: int) -> Iterator[tuple[date, datetime, datetime]]:
+        """Worked days from `first` on (step 1) or back (step -1), with their intervals."""
+        day, closed = first, 0
+        while True:
+            interval = self.interval(day)
+            if interval is None:
+                closed += 1
+                if closed > MAX_CLOSED_DAYS:
+                    raise PlaintError("The business calendar has no working day in ten years: "
+                                      "give the working week some hours.")
+            else:
+                closed = 0
+                yield day, interval[0], interval[1]
+            day += timedelta(days=step)
+
+    def is_working_time(self, at: datetime) -> bool:
+        """Whether an instant falls inside working hours (opening included, closing not)."""
+        interval = self.interval(self.local_day(at))
+        return interval is not None and interval[0] <= at < interval[1]
+
+    def next_opening(self, at: datetime) -> datetime:
+        """The first working moment at or after an instant."""
+        for _day, opens, closes in self._worked(self.local_day(at), 1):
+            if closes > at:
+                return max(opens, at)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def last_working(self, at: datetime) -> datetime:
+        """The last moment at or before an instant that closes working time (a closing counts)."""
+        for _day, opens, closes in self._worked(self.local_day(at), -1):
+            if opens < at:
+                return min(closes, at)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """The instant when `hours` of working time have passed since `start`."""
+        remaining = timedelta(hours=_not_negative(hours))
+        start = _aware(start)
+        for _day, opens, closes in self._worked(self.local_day(start), 1):
+            if closes <= start:
+                continue
+            begin = max(opens, start)
+            if remaining <= closes - begin:
+                return begin + remaining
+            remaining -= closes - begin
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def subtract_working_hours(self, end: datetime, hours: float) -> datetime:
+        """The instant `hours` of working time before `end`."""
+        remaining = timedelta(hours=_not_negative(hours))
+        end = _aware(end)
+        for _day, opens, closes in self._worked(self.local_day(end), -1):
+            if opens >= end:
+                continue
+            finish = min(closes, end)
+            if remaining <= finish - opens:
+                return finish - remaining
+            remaining -= finish - opens
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _days_away(self, moment: datetime, days: int, step: int) -> datetime:
+        local = moment.astimezone(self.tz)
+        clock = local.time()
+        worked = self._worked(local.date() + timedelta(days=step), step)
+        for counted, (day, opens, closes) in enumerate(worked, start=1):
+            if counted == days:
+                return min(max(self._at(day, clock), opens), closes)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The same local clock time on the n-th following working day (see the module)."""
+        begin = self.next_opening(_aware(start))
+        return begin if _not_negative(days) == 0 else self._days_away(begin, int(days), 1)
+
+    def subtract_working_days(self, end: datetime, days: int) -> datetime:
+        """The same local clock time on the n-th preceding working day, clamped into its hours."""
+        finish = self.last_working(_aware(end))
+        return finish if _not_negative(days) == 0 else self._days_away(finish, int(days), -1)
+
+    def working_hours_between(self, start: datetime, end: datetime) -> float:
+        """Hours of working time between two instants (0 if end <= start)."""
+        start, end = _aware(start), _aware(end)
+        total = timedelta()
+        if end <= start:
+            return 0.0
+        for day, opens, closes in self._worked(self.local_day(start), 1):
+            if day > self.local_day(end):
+                break
+            overlap = min(closes, end) - max(opens, start)
+            total += max(overlap, timedelta())
+        return total.total_seconds() / 3600
+
+    def add(self, start: datetime, amount: int, unit: str) -> datetime:
+        """`start` plus an amount of a unit of business or calendar time."""
+        start = _aware(start)
+        if unit == "working_days":
+            return self.add_working_days(start, amount)
+        if unit == "working_hours":
+            return self.add_working_hours(start, amount)
+        if unit == "calendar_days":
+            local = start.astimezone(self.tz)
+            # Same wall-clock time n days on, whatever the clocks did in between.
+            return self._at(local.date() + timedelta(days=amount), local.time())
+        if unit == "calendar_hours":
+            return start + timedelta(hours=amount)
+        raise PlaintError(f"Unknown unit {unit!r}: use one of {', '.join(UNITS)}.")
+
+    def subtract(self, end: datetime, amount: int, unit: str) -> datetime:
+        """`end` less an amount of a unit of business or calendar time."""
+        end = _aware(end)
+        if unit == "working_days":
+            return self.subtract_working_days(end, amount)
+        if unit == "working_hours":
+            return self.subtract_working_hours(end, amount)
+        if unit == "calendar_days":
+            local = end.astimezone(self.tz)
+            return self._at(local.date() - timedelta(days=amount), local.time())
+        if unit == "calendar_hours":
+            return end - timedelta(hours=amount)
+        raise PlaintError(f"Unknown unit {unit!r}: use one of {', '.join(UNITS)}.")
+
+    def holidays_of(self, year: int) -> list[Holiday]:
+        """The public and custom holidays of a year, with their source, by date."""
+        found: dict[date, Holiday] = {}
+        if self.country:
+            for day, name in package_holidays(self.country, self.subdivision, year).items():
+                worked = any(s.covers(day) for s in self._open)
+                found[day] = Holiday(day, name, "package", worked)
+        for entry in self._closed:
+            day = max(entry.first, date(year, 1, 1))
+            while day <= min(entry.last, date(year, 12, 31)):
+                found[day] = Holiday(day, entry.name, "custom")
+                day += timedelta(days=1)
+        return [found[day] for day in sorted(found)]
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("business time needs timezone-aware datetimes")
+    return at
+
+
+def _not_negative(amount: float) -> float:
+    if amount < 0:
+        raise ValueError("business time adds only non-negative amounts")
+    return amount
+
+
+@cache
+def _read_settings() -> Select[*tuple[Any, ...]]:
+    """The calendar row with its weekly hours, built once: it runs on every deadline."""
+    return (select(BusinessCalendar.time_zone, BusinessCalendar.holiday_country,
+                   BusinessCalendar.holiday_subdivision, WorkingHours.weekday,
+                   WorkingHours.opens, WorkingHours.closes)
+            .outerjoin(WorkingHours, WorkingHours.calendar_id == BusinessCalendar.id)
+            .where(BusinessCalendar.id == CALENDAR_ID))
+
+
+@cache
+def _read_dates() -> Select[*tuple[Any, ...]]:
+    """The dated entries from a day on, built once: it runs on every deadline."""
+    return (select(CalendarDate.id, CalendarDate.kind, CalendarDate.first_day,
+                   CalendarDate.last_day, CalendarDate.opens, CalendarDate.closes,
+                   CalendarDate.name)
+            .where(CalendarDate.last_day >= bindparam("from_day")))
+
+
+def load(since: datetime | None = None) -> Calendar:
+    """The calendar as now saved; with `since`, only dated entries that can still matter."""
+    # Core execution on the session's connection (and transaction): the ORM layer would
+    # cost more than the queries on this path.
+    connection = db.session.connection()
+    rows = connection.execute(_read_settings()).all()
+    from_day = (_aware(since) - LOOKBACK).date() if since is not None else date.min
+    specials = [Special(*row) for row in connection.execute(_read_dates(), {"from_day": from_day})]
+    if not rows:  # never set up (or removed by hand): the seeded default
+        return Calendar(DEFAULT_ZONE, DEFAULT_WEEK, DEFAULT_COUNTRY, None, specials)
+    week = {r.weekday: (r.opens, r.closes) for r in rows if r.weekday is not None}
+    return Calendar(rows[0].time_zone, week, rows[0].holiday_country,
+                    rows[0].holiday_subdivision, specials)
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """The same local clock time on the n-th following working day, in UTC.
+
+    If `start` is outside working hours, counting starts from the next opening (so a
+    complaint received on Thursday evening counts from Sunday 08:00). The clock time is
+    then clamped into the hours of the day reached: 14:30 on a half day that closes at
+    12:00 gives 12:00. With days=0 the result is that next opening (or `start` itself).
+    """
+    return load(start).add_working_days(start, days)
+
+
+def add_working_hours(start: datetime, hours: float) -> datetime:
+    """The instant, in UTC, when `hours` of working time have passed since `start`."""
+    return load(start).add_working_hours(start, hours)
+
+
+def working_hours_between(start: datetime, end: datetime) -> float:
+    """Hours of working time between two instants (0 if end <= start)."""
+    return load(start).working_hours_between(start, end)
+
+
+def is_working_time(at: datetime) -> bool:
+    """Whether an instant falls inside working hours (opening included, closing not)."""
+    return load(at).is_working_time(at)
+
+
+# Administration: the form values as typed, checked, saved with a system event.
+
+def _refuse(errors: dict[str, list[str]]) -> NoReturn:
+    db.session.rollback()
+    raise InvalidInput(" ".join(m for messages in errors.values() for m in messages), errors)
+
+
+def parse_time(text: str | None) -> time | None:
+    """A 24-hour HH:MM time, or None when it is not one."""
+    match = _TIME.match((text or "").strip())
+    return time(int(match.group(1)), int(match.group(2))) if match else None
+
+
+def parse_date(text: str | None) -> date | None:
+    """A YYYY-MM-DD date between 2000 and 2100, or None when it is not one."""
+    text = (text or "").strip()
+    if not _DATE.match(text):
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
+
+
+def settings_form() -> dict[str, Any]:
+    """The calendar's settings as the form shows them."""
+    cal = load(utcnow())
+    form: dict[str, Any] = {"time_zone": cal.zone, "holiday_country": cal.country or "",
+                            "holiday_subdivision": cal.subdivision or ""}
+    for index, name in enumerate(WEEKDAYS):
+        hours = cal.week.get(index)
+        form[f"{name}_works"] = hours is not None
+        form[f"{name}_opens"] = hours[0].strftime("%H:%M") if hours else ""
+        form[f"{name}_closes"] = hours[1].strftime("%H:%M") if hours else ""
+    return form
+
+
+def _hours_errors(opens_text: str, closes_text: str, opens_field: str, closes_field: str,
+                  errors: dict[str, list[str]]) -> Hours | None:
+    opens, closes = parse_time(opens_text), parse_time(closes_text)
+    if opens is None:
+        errors[opens_field] = ["Enter a time like 08:00 (24-hour clock)."]
+    if closes is None:
+        errors[closes_field] = ["Enter a time like 16:00 (24-hour clock)."]
+    elif opens is not None and closes <= opens:
+        errors[closes_field] = ["The closing time must be after the opening time."]
+    return (opens, closes) if opens and closes and closes > opens else None
+
+
+def _described(cal: Calendar) -> dict[str, Any]:
+    return {"time_zone": cal.zone, "holiday_country": cal.country,
+            "holiday_subdivision": cal.subdivision,
+            "week": {WEEKDAYS[d]: f"{h[0]:%H:%M}-{h[1]:%H:%M}"
+                     for d, h in sorted(cal.week.items())}}
+
+
+def save_settings(values: Mapping[str, Any], by: Actor) -> None:
+    """Check and save the time zone, public holidays and working week."""
+    errors: dict[str, list[str]] = {}
+    zone = str(values.get("time_zone") or "").strip()
+    if zone not in time_zones():
+        errors["time_zone"] = ["Enter a time zone from the list, such as Asia/Riyadh or "
+                               "Asia/Dubai."]
+    country = str(values.get("holiday_country") or "").strip().upper() or None
+    subdivision = str(values.get("holiday_subdivision") or "").strip() or None
+    known = supported_countries()
+    if country is not None and country not in known:
+        errors["holiday_country"] = [f"The holidays package does not know the country code "
+                                     f"{country[:8]}: use a code like SA or AE, or leave it "
+                                     "empty for no public holidays."]
+    elif subdivision is not None:
+        choices = {code.upper(): code for code in known[country][1]} if country else {}
+        if subdivision.upper() not in choices:
+            errors["holiday_subdivision"] = [
+                f"Use one of {', '.join(sorted(choices.values()))}, or leave it empty."
+                if choices else "This country has no subdivisions: leave it empty."]
+        else:
+            subdivision = choices[subdivision.upper()]
+    week: dict[int, Hours] = {}
+    for index, name in enumerate(WEEKDAYS):
+        if values.get(f"{name}_works"):
+            hours = _hours_errors(str(values.get(f"{name}_opens") or ""),
+                                  str(values.get(f"{name}_closes") or ""),
+                                  f"{name}_opens", f"{name}_closes", errors)
+            if hours:
+                week[index] = hours
+    if not any(values.get(f"{name}_works") for name in WEEKDAYS):
+        errors["week"] = ["Choose at least one working weekday."]
+    if errors:
+        _refuse(errors)
+    begin_write()
+    before = _described(load())
+    row = db.session.get(BusinessCalendar, CALENDAR_ID)
+    if row is None:
+        row = BusinessCalendar(id=CALENDAR_ID)
+        db.session.add(row)
+    row.time_zone, row.holiday_country, row.holiday_subdivision = zone, country, subdivision
+    row.updated_at, row.updated_by = utcnow(), by.name
+    db.session.flush()
+    db.session.execute(delete(WorkingHours).where(WorkingHours.calendar_id == CALENDAR_ID))
+    db.session.add_all(WorkingHours(calendar_id=CALENDAR_ID, weekday=d, opens=h[0], closes=h[1])
+                       for d, h in week.items())
+    after = _described(Calendar(zone, week, country, subdivision))
+    system_log.record(by, "calendar.settings", "Calendar settings changed",
+                      {"before": before, "after": after})
+    db.session.commit()
+    log.info("%s changed the business calendar: %s", by.name, after)
+
+
+def list_dates() -> list[CalendarDate]:
+    """Every dated entry (custom holidays, working dates, reduced hours), by first day."""
+    return list(db.session.scalars(
+        select(CalendarDate).order_by(CalendarDate.first_day, CalendarDate.id)))
+
+
+def _entry(row: CalendarDate) -> dict[str, Any]:
+    return {"kind": row.kind, "first_day": str(row.first_day), "last_day": str(row.last_day),
+            "opens": f"{row.opens:%H:%M}" if row.opens else None,
+            "closes": f"{row.closes:%H:%M}" if row.closes else None, "name": row.name}
+
+
+def add_date(kind: str, values: Mapping[str, Any], by: Actor) -> CalendarDate:
+    """Check and add a custom holiday, a working date, or reduced hours for some dates."""
+    if kind not in DATE_KINDS:
+        raise InvalidInput(f"Unknown kind of date {kind[:20]!r}: use one of "
+                           f"{', '.join(DATE_KINDS)}.")
+    errors: dict[str, list[str]] = {}
+    first = parse_date(values.get("first_day"))
+    last_text = str(values.get("last_day") or "").strip()
+    last = parse_date(last_text) if last_text else first
+    if first is None:
+        errors["first_day"] = ["Enter a date like 2026-03-19."]
+    if last is None and last_text:
+        errors["last_day"] = ["Enter a date like 2026-03-21, or leave it empty for one day."]
+    elif first and last and last < first:
+        errors["last_day"] = ["The last day must be on or after the first day."]
+    elif first and last and (last - first).days >= MAX_SPAN_DAYS:
+        errors["last_day"] = [f"An entry covers at most {MAX_SPAN_DAYS} days."]
+    name = " ".join(str(values.get("name") or "").split())
+    if len(name) > 200:
+        errors["name"] = ["Use at most 200 characters."]
+    elif kind == "holiday" and not name:
+        errors["name"] = ["Name the holiday, e.g. Eid al-Fitr."]
+    hours: Hours | None = None
+    opens_text, closes_text = str(values.get("opens") or ""), str(values.get("closes") or "")
+    if kind == "hours" or (kind == "working" and (opens_text.strip() or closes_text.strip())):
+        hours = _hours_errors(opens_text, closes_text, "opens", "closes", errors)
+    begin_write()
+    cal = load()
+    if first and last and "last_day" not in errors:
+        _check_overlaps(cal, kind, first, last, hours, errors)
+    if errors:
+        _refuse(errors)
+    assert first is not None and last is not None
+    row = CalendarDate(kind=kind, first_day=first, last_day=last, name=name,
+                       opens=hours[0] if hours else None, closes=hours[1] if hours else None,
+                       created_by=by.name, created_at=utcnow())
+    db.session.add(row)
+    system_log.record(by, f"calendar.{kind}", f"Calendar: added {kind} {first}"
+                      f"{'' if last == first else f' to {last}'} {name}".strip(),
+                      {"before": None, "after": _entry(row)})
+    db.session.commit()
+    return row
+
+
+def _check_overlaps(cal: Calendar, kind: str, first: date, last: date, hours: Hours | None,
+                    errors: dict[str, list[str]]) -> None:
+    overlapping = [s for s in cal.specials if s.first <= last and first <= s.last]
+    if any(s.kind == kind and (s.first, s.last) == (first, last) for s in overlapping):
+        errors["first_day"] = ["There is already an entry of this kind for these dates."]
+    clash = {"holiday": "working", "working": "holiday"}.get(kind)
+    if clash and (other := next((s for s in overlapping if s.kind == clash), None)):
+        what = "a working date" if clash == "working" else "a custom holiday"
+        errors["first_day"] = [f"{other.first} is also {what} ({other.name or 'no name'}): "
+                               "remove that entry first."]
+    if kind == "working" and hours is None and "opens" not in errors:
+        day = first
+        while day <= last:
+            if day.weekday() not in cal.week:
+                errors["opens"] = [f"{day} is a {day:%A}, which is not a working weekday: "
+                                   "give the hours for it."]
+                break
+            day += timedelta(days=1)
+
+
+def remove_date(entry_id: int, by: Actor) -> None:
+    """Remove a dated entry."""
+    begin_write()
+    row = db.session.get(CalendarDate, entry_id)
+    if row is None:
+        raise NotFound("That calendar entry no longer exists.")
+    system_log.record(by, f"calendar.{row.kind}", f"Calendar: removed {row.kind} "
+                      f"{row.first_day} {row.name}".strip(), {"before": _entry(row), "after": None})
+    db.session.delete(row)
+    db.session.commit()
+
