@@ -7,6 +7,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+MB = 1024 * 1024
+# Room for the form's text fields and the multipart framing around the largest upload.
+FORM_MARGIN = 2 * MB
+
 DEFAULTS: dict[str, Any] = {
     "PLAINT_SCRIPT_TIME_LIMIT": 2.0,  # seconds any one diagram expression or script may run
     "PLAINT_MAX_DIAGRAM_BYTES": 2 * 1024 * 1024,
@@ -14,14 +18,19 @@ DEFAULTS: dict[str, Any] = {
     "PLAINT_TIMER_BATCH": 200,
     "PLAINT_REFERENCE_PREFIX": "CMP",
     "PLAINT_SPEC_CACHE_SIZE": 32,
-    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "PLAINT_MAX_ATTACHMENT_BYTES": 10 * MB,  # per document
+    "PLAINT_MAX_ATTACHMENTS_PER_UPLOAD": 5,
+    "PLAINT_MAX_CASE_ATTACHMENT_BYTES": 50 * MB,  # all documents of one case together
+    "PLAINT_STAGED_ATTACHMENT_HOURS": 24,  # documents of an unfinished intake form expire
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
 
 _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
             "PLAINT_TIMER_LEASE_SECONDS": int, "PLAINT_TIMER_BATCH": int,
-            "PLAINT_SPEC_CACHE_SIZE": int, "MAX_CONTENT_LENGTH": int}
+            "PLAINT_SPEC_CACHE_SIZE": int, "MAX_CONTENT_LENGTH": int,
+            "PLAINT_MAX_ATTACHMENT_BYTES": int, "PLAINT_MAX_ATTACHMENTS_PER_UPLOAD": int,
+            "PLAINT_MAX_CASE_ATTACHMENT_BYTES": int, "PLAINT_STAGED_ATTACHMENT_HOURS": float}
 
 
 class ConfigError(Exception):
@@ -38,6 +47,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
                 settings[key] = convert(raw)
             except ValueError:
                 raise ConfigError(f"{key}={raw!r} is not a number") from None
+    _fit_request_limit(settings, explicit="MAX_CONTENT_LENGTH" in os.environ)
     if os.environ.get("PLAINT_REFERENCE_PREFIX"):
         settings["PLAINT_REFERENCE_PREFIX"] = os.environ["PLAINT_REFERENCE_PREFIX"]
     settings["SQLALCHEMY_DATABASE_URI"] = os.environ.get("PLAINT_DATABASE_URL") or (
@@ -45,6 +55,24 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     settings["SECRET_KEY"] = os.environ.get("PLAINT_SECRET_KEY") or None
     settings["SESSION_COOKIE_SECURE"] = os.environ.get("PLAINT_SECURE_COOKIES", "0") == "1"
     return settings
+
+
+def _fit_request_limit(settings: dict[str, Any], explicit: bool) -> None:
+    """Keep the request size limit above the largest upload the document limits allow.
+
+    A request over MAX_CONTENT_LENGTH is cut off before the app reads it, so the person
+    gets a 413 page instead of a message beside the documents field; the limit must
+    only catch what no allowed upload can reach.
+    """
+    largest = (settings["PLAINT_MAX_ATTACHMENT_BYTES"]
+               * settings["PLAINT_MAX_ATTACHMENTS_PER_UPLOAD"])
+    if not explicit:
+        settings["MAX_CONTENT_LENGTH"] = largest + FORM_MARGIN
+    elif settings["MAX_CONTENT_LENGTH"] <= largest:
+        raise ConfigError(
+            f"MAX_CONTENT_LENGTH={settings['MAX_CONTENT_LENGTH']} must be larger than "
+            f"PLAINT_MAX_ATTACHMENT_BYTES x PLAINT_MAX_ATTACHMENTS_PER_UPLOAD ({largest}), "
+            "or oversize documents are cut off without a message beside the field")
 
 
 def instance_secret_key(instance_path: str) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask_babel import gettext
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .extensions import db
 
@@ -101,6 +102,20 @@ def init_app(app: Flask) -> None:
             return jsonify({"error": exc.description}), exc.code
         return render_template("error.html", status=exc.code, message=exc.description,
                                issues=[]), exc.code
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge) -> Any:
+        # Werkzeug stops reading before the view runs: say what to do, not "capacity limit".
+        megabytes = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        per_file = app.config.get("PLAINT_MAX_ATTACHMENT_BYTES", 0) // (1024 * 1024)
+        message = gettext(
+            "What you sent is larger than the %(total)d MB we accept at once, so nothing was "
+            "saved. Go back, choose fewer or smaller documents (each can be at most "
+            "%(each)d MB) and send again; you can add more documents later.",
+            total=megabytes, each=per_file)
+        if _wants_json():
+            return jsonify({"error": message}), 413
+        return render_template("error.html", status=413, message=message, issues=[]), 413
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

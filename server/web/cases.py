@@ -1,16 +1,25 @@
-"""Case pages: search, the whole case with its history, and internal notes."""
+"""Case pages: search, the whole case with its history, internal notes and documents."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..errors import InvalidInput
-from ..services import audit, cases
+from ..models import Case
+from ..services import attachments, audit, cases
 from .access import CASE_READERS, CASE_WRITERS, actor, roles_required
 
 bp = Blueprint("cases", __name__)
+
+
+@bp.context_processor
+def _document_helpers() -> dict[str, Any]:
+    return {"human_size": attachments.human_size, "limits": attachments.Limits.current()}
 
 
 @bp.get("/cases")
@@ -25,10 +34,16 @@ def search() -> ResponseReturnValue:
 @bp.get("/cases/<reference>")
 @roles_required(*CASE_READERS)
 def show(reference: str) -> ResponseReturnValue:
-    """Every field of a case, its open tasks and its history."""
-    case = cases.get_case(reference)
+    """Every field of a case, its open tasks, its documents and its history."""
+    return _page(cases.get_case(reference))
+
+
+def _page(case: Case, note: str = "", errors: dict[str, list[str]] | None = None,
+          upload: attachments.Added | None = None, status: int = 200) -> ResponseReturnValue:
     return render_template("cases/show.html", case=case, tasks=cases.ready_tasks(case),
-                           history=audit.history(case), note="", errors={})
+                           history=audit.history(case), note=note, errors=errors or {},
+                           documents=attachments.for_case(case.id, include_internal=True),
+                           upload=upload or attachments.Added()), status
 
 
 @bp.post("/cases/<reference>/notes")
@@ -39,9 +54,29 @@ def add_note(reference: str) -> ResponseReturnValue:
     try:
         cases.add_note(reference, text, actor())
     except InvalidInput as exc:
-        case = cases.get_case(reference)
-        return render_template("cases/show.html", case=case, tasks=cases.ready_tasks(case),
-                               history=audit.history(case), note=text,
-                               errors=exc.field_errors), 422
+        return _page(cases.get_case(reference), text, exc.field_errors, status=422)
     flash(_("Note added."), "success")
     return redirect(url_for("cases.show", reference=reference) + "#history")
+
+
+@bp.post("/cases/<reference>/documents")
+@roles_required(*CASE_WRITERS)
+def add_documents(reference: str) -> ResponseReturnValue:
+    """Staff add documents to a case, shared with the complainant or internal."""
+    added = attachments.add_documents(reference, request.files.getlist(attachments.FIELD),
+                                      actor(), "staff",
+                                      internal=request.form.get("internal") == "true")
+    if added.errors:
+        return _page(cases.get_case(reference), upload=added, status=422)
+    flash(ngettext("Document added.", "%(num)d documents added.", len(added.documents)),
+          "success")
+    return redirect(url_for("cases.show", reference=reference) + "#documents")
+
+
+@bp.get("/cases/<reference>/documents/<int:attachment_id>")
+@roles_required(*CASE_READERS)
+def download(reference: str, attachment_id: int) -> ResponseReturnValue:
+    """One document of the case, as a download."""
+    document = attachments.for_download(cases.get_case(reference).id, attachment_id,
+                                        include_internal=True)
+    return Response(document.data, headers=attachments.download_headers(document))

@@ -2,41 +2,75 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_babel import ngettext
 
+from ..errors import PlaintError
 from ..formkit import render_fields
-from ..services import cases, portal
+from ..services import attachments, cases, portal
 from ..services.actors import Actor
 from .access import CASE_WRITERS, actor, roles_required
 from .forms import Submission, submit
 
 bp = Blueprint("portal", __name__)
 STAFF_CHANNELS = ("phone", "walk_in", "letter", "email")
+FIELD = attachments.FIELD
 
 
-def _intake(received_by: str, who: Actor, template: str, **extra: Any) -> ResponseReturnValue:
+@bp.context_processor
+def _document_helpers() -> dict[str, Any]:
+    return {"human_size": attachments.human_size, "limits": attachments.Limits.current()}
+
+
+def _staging_owner() -> str:
+    """A secret of this browser session that staged documents are bound to."""
+    if "staging_owner" not in session:
+        session["staging_owner"] = secrets.token_urlsafe(24)
+    return str(session["staging_owner"])
+
+
+def _intake(received_by: str, who: Actor, source: str, template: str,
+            **extra: Any) -> ResponseReturnValue:
     schema, ui = cases.intake_form()
-    sent = Submission()
+    sent, staged = Submission(), attachments.Staging()
     if request.method == "POST":
-        sent = submit(schema, ui, request.form,
-                      lambda values: cases.start_case(values, received_by, who))
+        # Documents that pass are kept even when a field has an error: a browser cannot
+        # refill a file field, so the re-rendered form lists them instead.
+        staged = attachments.stage(_staging_owner(), request.form.get("staged", ""),
+                                   request.files.getlist(FIELD), request.form.getlist("unstage"),
+                                   who, source)
+        sent = submit(schema, ui, request.form, lambda values: attachments.file_complaint(
+            values, received_by, who, staged))
         if sent.ok:
             token = portal.issue_tracking_token(sent.result.id)
             # Shown once on the next page; never put in a URL that ends up in logs.
             session["submitted"] = {"reference": sent.result.reference, "token": token}
             return redirect(url_for("portal.submitted"))
-    return render_template(template, fields=render_fields(schema, ui, sent.values, sent.errors),
+    errors = dict(sent.errors)
+    document_errors = errors.pop(FIELD, [])
+    return render_template(template, fields=render_fields(schema, ui, sent.values, errors),
                            form_title=schema.get("title"), description=schema.get("description"),
-                           status=sent.status, **extra), sent.status
+                           status=sent.status, staged=staged, document_errors=document_errors,
+                           **extra), sent.status
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
 def new_complaint() -> ResponseReturnValue:
     """The public complaint form: no account needed, no charge."""
-    return _intake("web", Actor.complainant(), "portal/new.html")
+    return _intake("web", Actor.complainant(), "intake", "portal/new.html")
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -46,7 +80,7 @@ def staff_intake() -> ResponseReturnValue:
     channel = request.form.get("channel") or request.args.get("channel") or "phone"
     if channel not in STAFF_CHANNELS:
         channel = "phone"
-    return _intake(channel, actor(), "portal/staff_new.html", channel=channel,
+    return _intake(channel, actor(), "staff", "portal/staff_new.html", channel=channel,
                    channels=STAFF_CHANNELS)
 
 
@@ -83,8 +117,33 @@ def answer(token: str, message: str) -> ResponseReturnValue:
     return _track_page(case, token, asked, message, sent)
 
 
+@bp.post("/track/<token>/documents/add")
+def add_document(token: str) -> ResponseReturnValue:
+    """The complainant sends more documents while the case is open."""
+    case = portal.case_for_token(token)
+    try:
+        added = attachments.add_documents(case.reference, request.files.getlist(FIELD),
+                                          Actor.complainant(), "tracking")
+    except PlaintError as exc:
+        added = attachments.Added(errors=[exc.message])
+    if added.errors:
+        return _track_page(case, token, portal.questions(case), None, Submission(status=422),
+                           added)
+    flash(ngettext("We have your document.", "We have your %(num)d documents.",
+                   len(added.documents)), "success")
+    return redirect(url_for("portal.track", token=token) + "#documents")
+
+
+@bp.get("/track/<token>/documents/<int:attachment_id>")
+def download(token: str, attachment_id: int) -> ResponseReturnValue:
+    """One of the case's documents that the complainant may see, as a download."""
+    case = portal.case_for_token(token)
+    document = attachments.for_download(case.id, attachment_id, include_internal=False)
+    return Response(document.data, headers=attachments.download_headers(document))
+
+
 def _track_page(case: Any, token: str, asked: list[dict[str, Any]], message: str | None,
-                sent: Submission) -> ResponseReturnValue:
+                sent: Submission, upload: attachments.Added | None = None) -> ResponseReturnValue:
     forms = [dict(q, fields=render_fields(q["schema"], q["ui"],
                                           sent.values if q["message"] == message else {},
                                           sent.errors if q["message"] == message else {},
@@ -93,4 +152,6 @@ def _track_page(case: Any, token: str, asked: list[dict[str, Any]], message: str
     return render_template("portal/track.html", case=case, token=token, forms=forms,
                            history=portal.public_history(case),
                            expected=portal.next_expected(case) if case.is_open else None,
+                           documents=attachments.for_case(case.id, include_internal=False),
+                           upload=upload or attachments.Added(),
                            answered=request.args.get("answered") and sent.ok), sent.status
