@@ -28,7 +28,7 @@ $(VENDOR): static/package.json static/package-lock.json
 run: setup
 	@echo "Plaint is at http://127.0.0.1:5000 - sign in with an account printed above"
 	@echo "(first run only; 'flask --app server reset-password handler' sets a new one)."
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	PLAINT_SCHEDULER=$${PLAINT_SCHEDULER:-in-app} $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: setup
 	TZ=UTC $(BIN)/python -m pytest $(PYTEST_ARGS)

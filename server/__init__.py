@@ -43,7 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["fromjson"] = json.loads
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "en")
 
-    from . import cli, database, errors
+    from . import cli, database, errors, scheduler
     from .engine import SpecCache
     from .web import init_app as init_web
 
@@ -53,4 +53,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_web(app)
     app.extensions["plaint.specs"] = SpecCache(
         app.config["PLAINT_SCRIPT_TIME_LIMIT"], app.config["PLAINT_SPEC_CACHE_SIZE"])
+    scheduler.init_app(app)
     return app

@@ -118,6 +118,33 @@ def fire_timers() -> None:
         sys.exit(1)
 
 
+@click.command("scheduler")
+@click.option("--until-idle", is_flag=True,
+              help="Exit once nothing is due (for batch runs and tests) instead of running on.")
+@with_appcontext
+def scheduler(until_idle: bool) -> None:
+    """Run the timer scheduler in this process until stopped (Ctrl+C or SIGTERM)."""
+    import signal
+
+    from .scheduler import TimerScheduler
+
+    runner = TimerScheduler(current_app._get_current_object(),  # type: ignore[attr-defined]
+                            blocking=True, until_idle=until_idle)
+
+    def stop(signum: int, frame: object) -> None:
+        runner.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"Timer scheduler {runner.worker} running"
+               + (" until nothing is due." if until_idle else "; Ctrl+C stops it."))
+    try:
+        runner.start()
+    except (KeyboardInterrupt, SystemExit):
+        runner.shutdown(wait=False)
+    click.echo(f"Timer scheduler {runner.worker} stopped after {runner.sweeps} sweep(s); "
+               f"fired {runner.fired} timer(s).")
+
+
 @click.command("verify-audit")
 @with_appcontext
 def verify_audit() -> None:
@@ -136,7 +163,8 @@ def verify_audit() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (init_db, create_user, reset_password, deploy, fire_timers, verify_audit):
+    for command in (init_db, create_user, reset_password, deploy, fire_timers, scheduler,
+                    verify_audit):
         app.cli.add_command(command)
 
 

@@ -16,6 +16,8 @@ DEFAULTS: dict[str, Any] = {
     "PLAINT_MAX_DIAGRAM_BYTES": 2 * 1024 * 1024,
     "PLAINT_TIMER_LEASE_SECONDS": 300,  # a claimed timer is retried after this if its firer died
     "PLAINT_TIMER_BATCH": 200,
+    # The longest the scheduler sleeps: how late it can notice a timer another process wrote.
+    "PLAINT_SCHEDULER_MAX_SLEEP": 10.0,
     "PLAINT_REFERENCE_PREFIX": "CMP",
     "PLAINT_SPEC_CACHE_SIZE": 32,
     "PLAINT_MAX_ATTACHMENT_BYTES": 10 * MB,  # per document
@@ -28,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
 
 _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
             "PLAINT_TIMER_LEASE_SECONDS": int, "PLAINT_TIMER_BATCH": int,
+            "PLAINT_SCHEDULER_MAX_SLEEP": float,
             "PLAINT_SPEC_CACHE_SIZE": int, "MAX_CONTENT_LENGTH": int,
             "PLAINT_MAX_ATTACHMENT_BYTES": int, "PLAINT_MAX_ATTACHMENTS_PER_UPLOAD": int,
             "PLAINT_MAX_CASE_ATTACHMENT_BYTES": int, "PLAINT_STAGED_ATTACHMENT_HOURS": float}
@@ -53,6 +56,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     settings["SQLALCHEMY_DATABASE_URI"] = os.environ.get("PLAINT_DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "plaint.db"))
     settings["SECRET_KEY"] = os.environ.get("PLAINT_SECRET_KEY") or None
+    settings["PLAINT_SCHEDULER"] = os.environ.get("PLAINT_SCHEDULER", "off")
+    if settings["PLAINT_SCHEDULER"] not in ("off", "in-app"):
+        raise ConfigError(f"PLAINT_SCHEDULER={settings['PLAINT_SCHEDULER']!r}: use 'in-app' "
+                          "(fire timers inside the web process) or 'off' (run "
+                          "`flask --app server scheduler` separately)")
     settings["SESSION_COOKIE_SECURE"] = os.environ.get("PLAINT_SECURE_COOKIES", "0") == "1"
     return settings
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +29,7 @@ from ..engine import ReadyTask, Snapshot, WaitingTimer
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Case, CaseEvent, HumanTask, Timer
+from ..signals import timers_written
 from . import audit
 from .actors import Actor
 
@@ -117,11 +119,12 @@ def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, ac
     try:
         case.id = event["case_id"] = db.session.connection().execute(
             _INSERT_CASE, row).scalar_one()
-        _write_rest(case, snapshot, event, now)
+        written = _write_rest(case, snapshot, event, now)
         db.session.commit()
     except (IntegrityError, fastsql.integrity_error()):
         db.session.rollback()
         raise
+    _announce(written)
     for key, value in values.items():
         setattr(case, key, value)
     return case
@@ -138,7 +141,7 @@ def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor
 
 
 def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
-          then: Callable[[], object]) -> None:
+          then: Callable[[], datetime | None]) -> None:
     """UPDATE the case row if it is still at the version read, run `then`, and commit."""
     try:
         saved = fastsql.execute(
@@ -147,7 +150,7 @@ def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
              "seen": case.version})
         if saved != 1:
             raise Conflict(_CONFLICT.format(case.reference))
-        then()
+        written = then()
         db.session.commit()
     except (IntegrityError, fastsql.integrity_error()):
         db.session.rollback()
@@ -155,6 +158,7 @@ def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
     except Conflict:
         db.session.rollback()
         raise
+    _announce(written)
     for key, value in values.items():
         setattr(case, key, value)
 
@@ -178,15 +182,27 @@ def _outcome(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, k
 
 
 def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
-                now: datetime) -> None:
-    """Write the projections and the history row that follow the case row."""
+                now: datetime) -> datetime | None:
+    """Write the projections and the history row; return the earliest due of new timers."""
     before = json.loads(case.projection) if case.projection else {"tasks": {}, "timers": {}}
     after = projection_of(snapshot)
     if before["tasks"] != after["tasks"]:
         _sync(_TASK_ROWS, case, before["tasks"], snapshot.ready, now)
+    written = None
     if before["timers"] != after["timers"]:
         _sync(_TIMER_ROWS, case, before["timers"], snapshot.timers, now)
+        moved = [t.due_at for t in snapshot.timers
+                 if before["timers"].get(t.task_id) != after["timers"][t.task_id]]
+        written = min(moved, default=None)
     fastsql.execute(_INSERT_EVENT, event)
+    return written
+
+
+def _announce(written: datetime | None) -> None:
+    # After the commit, so a scheduler woken by this finds the row.
+    if written is not None:
+        timers_written.send(current_app._get_current_object(),  # type: ignore[attr-defined]
+                            due_at=written)
 
 
 def _changed_fields(case: CaseRecord, snapshot: Snapshot, now: datetime) -> dict[str, Any]:
@@ -282,4 +298,7 @@ def record_event(case: CaseRecord, actor: Actor, kind: str, summary: str,
     event = audit.entry(case, actor, kind, summary, data, at=now)
     values = {"updated_at": now, "event_count": event["seq"], "audit_head": event["hash"],
               "version": case.version + 1}
-    _save(case, values, tuple(values), lambda: fastsql.execute(_INSERT_EVENT, event))
+    def append() -> None:
+        fastsql.execute(_INSERT_EVENT, event)
+
+    _save(case, values, tuple(values), append)

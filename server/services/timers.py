@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from ..database import begin_write
 from ..engine import EngineError
@@ -54,6 +54,11 @@ def claim_due(now: datetime, worker: str, limit: int) -> list[int]:
     are taken over after that.
     """
     lease = timedelta(seconds=current_app.config["PLAINT_TIMER_LEASE_SECONDS"])
+    # Look before taking the write lock: an idle sweep is then one index probe that
+    # blocks no writer (on SQLite a write transaction would lock out every other).
+    if db.session.scalar(select(Timer.id).where(_claimable(now)).limit(1)) is None:
+        db.session.rollback()
+        return []
     begin_write()
     candidates = select(Timer.id).where(_claimable(now)).order_by(Timer.due_at).limit(limit)
     if db.engine.dialect.name == "postgresql":
@@ -140,5 +145,12 @@ def sweep(now: datetime | None = None, worker: str | None = None,
 
 
 def next_due() -> datetime | None:
-    """When the next unclaimed timer falls due, for the scheduler's next wake-up."""
-    return db.session.scalar(select(func.min(Timer.due_at)).where(Timer.claimed_until.is_(None)))
+    """When the next unclaimed timer falls due, for the scheduler's next wake-up.
+
+    ORDER BY ... LIMIT 1 walks the due_at index to the first unclaimed row; min() with a
+    WHERE clause would scan the whole table on SQLite.
+    """
+    due = db.session.scalar(select(Timer.due_at).where(Timer.claimed_until.is_(None))
+                            .order_by(Timer.due_at).limit(1))
+    db.session.rollback()
+    return due

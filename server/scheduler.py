@@ -1,0 +1,134 @@
+"""APScheduler wiring: wake up when the next timer falls due, claim it, fire it.
+
+One job, ``plaint-timers``, sweeps the due timers (see services/timers.py: rows are
+claimed atomically, so any number of schedulers in any number of processes fire each
+timer once) and then moves its own next run to the next due time. It never sleeps
+longer than PLAINT_SCHEDULER_MAX_SLEEP, which bounds how late a timer written by
+another process can be noticed; a timer written by this process wakes it at once
+(the ``timers_written`` signal). The first run is immediate, so whatever fell due
+while no scheduler ran fires at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from .extensions import db
+from .signals import timers_written
+
+log = logging.getLogger(__name__)
+JOB_ID = "plaint-timers"
+SLEEP_IN_JOB = timedelta(seconds=0.5)
+
+
+class TimerScheduler:
+    """Fires due timers for one app, waking at the next due time."""
+
+    def __init__(self, app: Flask, *, blocking: bool = False,
+                 until_idle: bool = False) -> None:
+        from .services.timers import worker_name
+
+        self.app = app
+        self.worker = worker_name()
+        self.max_sleep = timedelta(seconds=app.config["PLAINT_SCHEDULER_MAX_SLEEP"])
+        self.until_idle = until_idle
+        self.sweeps = 0
+        self.fired = 0
+        self._lock = threading.Lock()
+        self._written: datetime | None = None  # earliest timer written here since the last sweep
+        kind: type[BaseScheduler] = BlockingScheduler if blocking else BackgroundScheduler
+        self._scheduler = kind(timezone=UTC, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+
+    def start(self) -> None:
+        """Start firing timers (blocks until shutdown for a blocking scheduler)."""
+        timers_written.connect(self.wake_by, sender=self.app, weak=False)
+        self._scheduler.add_job(self._wake, "interval", id=JOB_ID, next_run_time=_now(),
+                                seconds=self.max_sleep.total_seconds())
+        log.info("timer scheduler %s started", self.worker)
+        self._scheduler.start()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the scheduler; a sweep under way finishes first when `wait`."""
+        timers_written.disconnect(self.wake_by, sender=self.app)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=wait)
+
+    @property
+    def next_wake(self) -> datetime | None:
+        """When the scheduler will sweep next."""
+        job = self._scheduler.get_job(JOB_ID)
+        return job.next_run_time if job is not None else None
+
+    def wake_by(self, sender: Any, due_at: datetime) -> None:
+        """A timer due at `due_at` was just written: be awake by then."""
+        with self._lock:
+            if self._written is None or due_at < self._written:
+                self._written = due_at
+        nxt = self.next_wake
+        if nxt is not None and due_at < nxt:
+            self._reschedule(due_at)
+
+    def _wake(self) -> None:
+        with self._lock:
+            self._written = None
+        while True:
+            result, upcoming = self._sweep()
+            self.sweeps += 1
+            now = _now()
+            if self.until_idle and result is not None and result.claimed == 0 and (
+                    upcoming is None or upcoming > now):
+                self._scheduler.remove_job(JOB_ID)
+                threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": False}).start()
+                return
+            with self._lock:
+                written, self._written = self._written, None
+            wake = min([now + self.max_sleep] + [t for t in (upcoming, written) if t])
+            if wake - now > SLEEP_IN_JOB:
+                self._reschedule(wake)
+                return
+            # Due in a moment: wait here, because a run moved to "now" while this one is
+            # still going would be skipped by APScheduler until the next interval.
+            time.sleep(max(0.0, (wake - now).total_seconds()))
+
+    def _sweep(self) -> tuple[Any, datetime | None]:
+        from .services import timers
+
+        with self.app.app_context():
+            try:
+                result = timers.sweep(worker=self.worker)
+                self.fired += result.fired
+                return result, timers.next_due()
+            except Exception:  # a broken database must not kill the scheduler thread
+                log.exception("timer sweep failed; retrying in %s", self.max_sleep)
+                return None, None
+            finally:
+                db.session.remove()
+
+    def _reschedule(self, when: datetime) -> None:
+        try:
+            self._scheduler.modify_job(JOB_ID, next_run_time=when)
+        except Exception:  # noqa: S110 - the job is gone: the scheduler is shutting down
+            pass
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def init_app(app: Flask) -> None:
+    """Run the scheduler inside this app when PLAINT_SCHEDULER is "in-app"."""
+    if app.config.get("PLAINT_SCHEDULER") != "in-app":
+        return
+    scheduler = TimerScheduler(app)
+    app.extensions["plaint.scheduler"] = scheduler
+    scheduler.start()
