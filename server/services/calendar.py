@@ -165,11 +165,13 @@ class Calendar:
 
     def is_working_time(self, at: datetime) -> bool:
         """Whether an instant falls inside working hours (opening included, closing not)."""
+        at = _aware(at)
         interval = self.interval(self.local_day(at))
         return interval is not None and interval[0] <= at < interval[1]
 
     def next_opening(self, at: datetime) -> datetime:
         """The first working moment at or after an instant."""
+        at = _aware(at)
         for _day, opens, closes in self._worked(self.local_day(at), 1):
             if closes > at:
                 return max(opens, at)
@@ -177,6 +179,7 @@ class Calendar:
 
     def last_working(self, at: datetime) -> datetime:
         """The last moment at or before an instant that closes working time (a closing counts)."""
+        at = _aware(at)
         for _day, opens, closes in self._worked(self.local_day(at), -1):
             if opens < at:
                 return min(closes, at)
@@ -285,9 +288,10 @@ class Calendar:
 
 
 def _aware(at: datetime) -> datetime:
+    """The instant in UTC, where adding a timedelta adds elapsed time (not wall-clock time)."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("business time needs timezone-aware datetimes")
-    return at
+    return at.astimezone(UTC)
 
 
 def _not_negative(amount: float) -> float:
