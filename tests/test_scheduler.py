@@ -27,7 +27,7 @@ CASES_FOR_RACE = 2000
 
 
 def overdue_cases(count: int) -> list[int]:
-    """`count` cases whose acknowledgement timer fell due long ago (one started, the rest cloned)."""
+    """`count` cases whose acknowledgement timer fell due long ago (one started, others cloned)."""
     with time_machine.travel(utcnow() - timedelta(days=30), tick=True):
         first = cases.start_case(dict(INTAKE), "web", HANDLER)
     row = dict(db.session.execute(select(Case.__table__).where(Case.id == first.id))
