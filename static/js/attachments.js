@@ -32,6 +32,7 @@
       .filter(function (id) { return id && id !== box.id; });
     box.textContent = "";
     box.hidden = found.length === 0;
+    box.classList.toggle("d-block", found.length > 0);
     input.classList.toggle("is-invalid", found.length > 0);
     if (found.length) {
       found.concat([input.dataset.fix]).forEach(function (text) {
