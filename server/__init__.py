@@ -47,12 +47,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .engine import SpecCache
     from .services import deadlines
     from .web import admin_time
+    from .web import admin_time
     from .web import init_app as init_web
 
     database.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     init_web(app)
+    app.register_blueprint(admin_time.bp)
     app.register_blueprint(admin_time.bp)
     app.extensions["plaint.specs"] = SpecCache(
         app.config["PLAINT_SCRIPT_TIME_LIMIT"], app.config["PLAINT_SPEC_CACHE_SIZE"],
