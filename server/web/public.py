@@ -8,15 +8,19 @@ from sqlalchemy import select, text
 
 from ..extensions import db
 from ..models import ProcessVersion
+from ..services import calendar, policy
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    """The landing page: what this is and how to sign in."""
+    """The landing page: how to complain, the target times, and how staff sign in."""
     version = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
-    return render_template("public/index.html", version=version)
+    week = calendar.load().week
+    return render_template("public/index.html", version=version,
+                           targets=policy.targets_for_public(),
+                           week=[(day, week[day]) for day in (6, 0, 1, 2, 3, 4, 5) if day in week])
 
 
 @bp.get("/healthz")
