@@ -131,7 +131,8 @@ def test_documents_of_a_type_we_do_not_take_are_refused_by_their_content(client)
     body = page.get_data(as_text=True)
     for name in ("letter.pdf", "setup.exe", "logo.svg", "photos.zip"):
         assert f"{name} is not a type of document we accept. Allowed types: PDF" in body
-    assert "photo.jpg is a PNG image, so its name must end in .png." in body
+    assert "By its content photo.jpg is of the type PNG image, so its name must end in .png." \
+        in body
     assert db.session.scalar(select(Attachment.id)) is None
     assert db.session.scalar(select(Case.id)) is None
 

@@ -40,6 +40,11 @@ FIELD = "documents"  # the name of the file field on every upload form
 MAX_NAME = 150  # characters of a stored file name, extension included
 
 
+def N_(text: str) -> str:
+    """Mark a string for translation where it is defined; it is translated when shown."""
+    return text
+
+
 @dataclass(frozen=True)
 class Kind:
     """A type of document we accept."""
@@ -50,21 +55,21 @@ class Kind:
 
 
 KINDS = {
-    "pdf": Kind("application/pdf", (".pdf",), "PDF"),
-    "png": Kind("image/png", (".png",), "PNG image"),
-    "jpeg": Kind("image/jpeg", (".jpg", ".jpeg"), "JPEG image"),
-    "gif": Kind("image/gif", (".gif",), "GIF image"),
-    "webp": Kind("image/webp", (".webp",), "WebP image"),
-    "text": Kind("text/plain", (".txt",), "Text"),
+    "pdf": Kind("application/pdf", (".pdf",), N_("PDF")),
+    "png": Kind("image/png", (".png",), N_("PNG image")),
+    "jpeg": Kind("image/jpeg", (".jpg", ".jpeg"), N_("JPEG image")),
+    "gif": Kind("image/gif", (".gif",), N_("GIF image")),
+    "webp": Kind("image/webp", (".webp",), N_("WebP image")),
+    "text": Kind("text/plain", (".txt",), N_("Text")),
     "docx": Kind("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                 (".docx",), "Word document"),
+                 (".docx",), N_("Word document")),
     "xlsx": Kind("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 (".xlsx",), "Excel workbook"),
+                 (".xlsx",), N_("Excel workbook")),
     "pptx": Kind("application/vnd.openxmlformats-officedocument.presentationml.presentation",
-                 (".pptx",), "PowerPoint presentation"),
-    "odt": Kind("application/vnd.oasis.opendocument.text", (".odt",), "OpenDocument text"),
+                 (".pptx",), N_("PowerPoint presentation")),
+    "odt": Kind("application/vnd.oasis.opendocument.text", (".odt",), N_("OpenDocument text")),
     "ods": Kind("application/vnd.oasis.opendocument.spreadsheet", (".ods",),
-                "OpenDocument spreadsheet"),
+                N_("OpenDocument spreadsheet")),
 }
 ACCEPT = ",".join(ext for kind in KINDS.values() for ext in kind.extensions)
 _BY_TYPE = {kind.content_type: kind for kind in KINDS.values()}
@@ -239,9 +244,9 @@ def _check(upload: Incoming, limits: Limits) -> _Checked | str:
             _allowed_types()
     kind = KINDS[found]
     if not name.lower().endswith(kind.extensions):
-        return _("%(name)s is a %(kind)s, so its name must end in %(ext)s. Rename it and "
-                 "choose it again.", name=name, kind=_(kind.label),
-                 ext=" or ".join(kind.extensions))
+        return _("By its content %(name)s is of the type %(kind)s, so its name must end in "
+                 "%(ext)s. Rename it and choose it again.", name=name, kind=_(kind.label),
+                 ext=", ".join(kind.extensions))
     return _Checked(name, kind, data)
 
 
@@ -357,6 +362,8 @@ def file_complaint(values: dict[str, Any], channel: str, actor: Actor,
             fields: dict[str, list[str]] = {}
         except InvalidInput as exc:
             fields = exc.field_errors
+        if not fields:  # the documents field is last: say at the top that it needs a look
+            fields["_form"] = [_("A document could not be taken: see the documents field.")]
         raise InvalidInput(_("Check the documents."), {**fields, FIELD: staging.errors})
     case = cases.start_case(values, channel, actor)
     for document in staging.documents:
@@ -495,14 +502,13 @@ def download_headers(document: Attachment) -> dict[str, str]:
 
 def _disposition(filename: str) -> str:
     """Content-Disposition with an ASCII name for old clients and RFC 5987 filename*."""
-    stem, dot, ext = filename.rpartition(".")
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    stem, dot, ext = re.sub(r"[^A-Za-z0-9._ -]", "_", ascii_name).rpartition(".")
     if not dot:
-        stem, ext = filename, ""
-    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    ascii_stem = re.sub(r"[^A-Za-z0-9._ -]", "_", ascii_stem).strip(" ._")
-    if not re.search(r"[A-Za-z0-9]", ascii_stem):
-        ascii_stem = "document"
-    fallback = ascii_stem + (f".{ext}" if ext.isascii() and ext else "")
+        stem, ext = ext, ""
+    stem = stem.strip(" ._")
+    fallback = (stem if re.search(r"[A-Za-z0-9]", stem) else "document") + (
+        f".{ext}" if ext else "")
     if fallback == filename:
         return f'attachment; filename="{fallback}"'
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
