@@ -77,7 +77,7 @@ def staff(app, username="hana", *roles):
 
 
 def link_for(page: str, name: str) -> str:
-    return re.search(rf'<a href="([^"]+)">{re.escape(name)}</a>', page).group(1)
+    return re.search(rf'<a href="([^"]+)"><bdi>{re.escape(name)}</bdi></a>', page).group(1)
 
 
 def test_two_documents_sent_with_a_complaint_reach_the_case_page_and_download_safely(

@@ -70,7 +70,7 @@ def add_documents(reference: str) -> ResponseReturnValue:
         return _page(cases.get_case(reference), upload=added, status=422)
     flash(ngettext("Document added.", "%(num)d documents added.", len(added.documents)),
           "success")
-    return redirect(url_for("cases.show", reference=reference) + "#documents")
+    return redirect(url_for("cases.show", reference=reference) + "#attachments")
 
 
 @bp.get("/cases/<reference>/documents/<int:attachment_id>")

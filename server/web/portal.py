@@ -131,7 +131,7 @@ def add_document(token: str) -> ResponseReturnValue:
                            added)
     flash(ngettext("We have your document.", "We have your %(num)d documents.",
                    len(added.documents)), "success")
-    return redirect(url_for("portal.track", token=token) + "#documents")
+    return redirect(url_for("portal.track", token=token) + "#attachments")
 
 
 @bp.get("/track/<token>/documents/<int:attachment_id>")
