@@ -25,6 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 PASSWORD = "correct horse battery"
+ADMIN = "ada"
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,7 @@ def live_server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
                       "SECRET_KEY": uuid.uuid4().hex})
     with app.app_context():
         create_user("hana", ["handler"], PASSWORD, display_name="Hana Handler")
+        create_user(ADMIN, ["admin"], PASSWORD, display_name="Ada Admin")
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
