@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from server.extensions import db
@@ -283,3 +285,22 @@ def test_a_category_row_is_added_refused_twice_and_removed(client, app) -> None:
     refused = post(client, f"/admin/escalation/rows/{fallback.id}/remove")
     assert refused.status_code == 422 and "priority rows" in text(refused)
     assert [e.kind for e in events("policy.")] == ["policy.row_added", "policy.row_removed"]
+
+
+def test_the_preview_counts_from_now_by_default(client, app) -> None:
+    # Thursday 17 September 2026, 15:00 in Riyadh: one working day on is Sunday 15:00.
+    with time_machine.travel(datetime(2026, 9, 17, 12, 0, tzinfo=UTC), tick=False):
+        signed_in_admin(client)
+        page = text(client.get("/admin/calendar"))
+    assert "received Thursday 17 September 2026, 15:00 (Asia/Riyadh)" in " ".join(
+        re.sub(r"<[^>]+>", "", page).split())
+    assert "Acknowledgement by Sunday 20 September 2026, 15:00" in deadlines(page)
+
+
+def test_saving_the_calendar_unchanged_logs_nothing(client, app) -> None:
+    signed_in_admin(client)
+    values = {"time_zone": "Asia/Riyadh", "holiday_country": "SA"}
+    for day in ("sun", "mon", "tue", "wed", "thu"):
+        values.update({f"{day}_works": "1", f"{day}_opens": "08:00", f"{day}_closes": "16:00"})
+    assert submit(client, "/admin/calendar", values).status_code == 302
+    assert not events("calendar.")

@@ -464,8 +464,9 @@ def save_settings(values: Mapping[str, Any], by: Actor) -> None:
     db.session.add_all(WorkingHours(calendar_id=CALENDAR_ID, weekday=d, opens=h[0], closes=h[1])
                        for d, h in week.items())
     after = _described(Calendar(zone, week, country, subdivision))
-    system_log.record(by, "calendar.settings", "Calendar settings changed",
-                      {"before": before, "after": after})
+    if after != before:
+        system_log.record(by, "calendar.settings", "Calendar settings changed",
+                          {"before": before, "after": after})
     db.session.commit()
     log.info("%s changed the business calendar: %s", by.name, after)
 
