@@ -206,3 +206,10 @@ def test_the_saved_calendar_applies_at_once(app) -> None:
     calendar.save_settings({**week, "fri_closes": "12:00", "time_zone": "Asia/Dubai",
                             "holiday_country": "ae"}, ADMIN)
     assert calendar.add_working_days(dubai(2026, 1, 8, 14, 0), 1) == dubai(2026, 1, 9, 12, 0)
+
+
+def test_a_working_date_with_its_own_hours_wins_over_ramadan_hours() -> None:
+    worked = Special(2, "working", date(2026, 2, 24), date(2026, 2, 24), time(8), time(12), "")
+    cal = saudi(ramadan(date(2026, 2, 18), date(2026, 3, 18), time(10), time(15)), worked)
+    assert cal.hours_on(date(2026, 2, 24)) == (time(8), time(12))
+    assert cal.hours_on(date(2026, 2, 25)) == (time(10), time(15))

@@ -2,11 +2,13 @@
 
 Working time is real elapsed time inside each day's opening hours, in the calendar's
 time zone. A day's hours come from, in order of precedence: a custom holiday (closed), a
-"working" date (open although a public holiday or the weekend would close it), the
-public holidays of the `holidays` package (closed), the working week; a worked day's
-hours are then replaced by the narrowest reduced-hours entry (Ramadan, a half day) that
-covers it. Rows are read on every call, so a change saved in one process applies to the
-next deadline computed in any other; only the package's holidays are cached here.
+"working" date (open although a public holiday or the weekend would close it, with its
+own hours or the weekday's), the public holidays of the `holidays` package (closed), the
+working week; unless a working date gave its own hours, a worked day's hours are then
+replaced by the narrowest reduced-hours entry (Ramadan, a half day) that covers it.
+
+Rows are read on every call, so a change saved in one process applies to the next
+deadline computed in any other; only the package's holidays are cached in-process.
 """
 
 from __future__ import annotations
@@ -123,9 +125,10 @@ class Calendar:
         if any(s.covers(day) for s in self._closed):
             return None
         override = next((s for s in self._open if s.covers(day)), None)
+        if override is not None and override.opens and override.closes:
+            return override.opens, override.closes  # hours given for that very date
         if override is not None:
-            hours = (override.opens, override.closes) if override.opens and override.closes \
-                else self.week.get(day.weekday())
+            hours = self.week.get(day.weekday())
         elif self.public_holiday(day) is not None:
             return None
         else:
