@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from . import cli, database, errors, scheduler
     from .engine import SpecCache
+    from .services import deadlines
     from .web import admin_time
     from .web import init_app as init_web
 
@@ -54,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_web(app)
     app.register_blueprint(admin_time.bp)
     app.extensions["plaint.specs"] = SpecCache(
-        app.config["PLAINT_SCRIPT_TIME_LIMIT"], app.config["PLAINT_SPEC_CACHE_SIZE"])
+        app.config["PLAINT_SCRIPT_TIME_LIMIT"], app.config["PLAINT_SPEC_CACHE_SIZE"],
+        deadlines.working_time())
     scheduler.init_app(app)
     return app

@@ -157,5 +157,8 @@ INTAKE = {
 }
 ACK = {"acknowledgement_channel": "email", "acknowledgement_message": "We have your complaint."}
 ASSESS = {"in_scope": True, "priority": "high", "category": "billing"}
+INVESTIGATE = {"findings": "The transfer was booked twice.", "need_information": False}
+ASK = {"findings": "Need the date.", "need_information": True,
+       "question_to_complainant": "On which date did you make the transfer?"}
 RESPOND = {"outcome": "upheld", "response": "We refunded the charge.", "remedy_offered": "Refund"}
 REVIEW = {"review_outcome": "decision_confirmed", "review_note": "The decision stands."}

@@ -75,12 +75,17 @@ def test_a_handler_moves_a_case_to_the_end_and_the_complainant_accepts(  # type:
         staff.get_by_label("Priority").select_option("high")
         staff.get_by_label("Category").select_option("billing")
 
+    def investigate() -> None:
+        staff.get_by_label("What you found").fill("The transfer was booked twice.")
+        staff.get_by_label("No", exact=True).check()
+
     def respond() -> None:
         staff.get_by_label("Upheld", exact=True).check()
         staff.get_by_label("Response to the complainant, with the reasons").fill("Refunded.")
 
     work("Acknowledge complaint", acknowledge)
     work("Assess complaint", assess)
+    work("Investigate", investigate)
     work("Decide and respond", respond)
 
     public.goto(link)

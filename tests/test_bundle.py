@@ -24,7 +24,8 @@ def line_of(text: str, needle: str) -> int:
 def test_the_reference_process_passes_every_check() -> None:
     b = bundle()
     assert b.process_id == "complaint_handling"
-    assert b.role_map == {"Handler": "handler", "Supervisor": "supervisor"}
+    assert b.role_map == {"Handler": "handler", "Supervisor": "supervisor",
+                          "Complaints manager": "complaints_manager"}
     assert "intake-schema.json" in b.forms
 
 
@@ -81,8 +82,14 @@ def test_a_script_with_a_syntax_error_is_refused() -> None:
     assert "SyntaxError" in issue.message and "never closed" in issue.message
 
 
+ACK_TIMER = ('<bpmn:timeDate xsi:type="bpmn:tFormalExpression">'
+             'deadline("acknowledge")</bpmn:timeDate>')
+ANSWER_TIMER = ('<bpmn:timeDate xsi:type="bpmn:tFormalExpression">'
+                'working_days(10)</bpmn:timeDate>')
+
+
 def test_an_invalid_timer_duration_is_refused() -> None:
-    text = reference_bpmn().replace('"P2D"', '"two days"')
+    text = reference_bpmn().replace(ACK_TIMER, '<bpmn:timeDuration>"two days"</bpmn:timeDuration>')
     [issue] = issues_of(with_bpmn(text))
     assert issue.element_id == "acknowledgement_overdue"
     assert "not ISO 8601" in issue.message
@@ -90,8 +97,7 @@ def test_an_invalid_timer_duration_is_refused() -> None:
 
 def test_a_timer_date_without_a_zone_is_refused() -> None:
     text = reference_bpmn().replace(
-        '<bpmn:timeDuration>"P2D"</bpmn:timeDuration>',
-        '<bpmn:timeDate>"2026-05-01T09:00:00"</bpmn:timeDate>')
+        ACK_TIMER, '<bpmn:timeDate>"2026-05-01T09:00:00"</bpmn:timeDate>')
     [issue] = issues_of(with_bpmn(text))
     assert "UTC offset" in issue.message
 
@@ -154,9 +160,10 @@ def test_a_flow_to_a_missing_element_is_refused_by_id() -> None:
 
 
 def test_several_problems_are_all_reported_at_once() -> None:
-    text = reference_bpmn().replace("not in_scope", "1 +").replace('"P10D"', '"ten days"')
+    text = reference_bpmn().replace("not in_scope", "1 +").replace(
+        ANSWER_TIMER, '<bpmn:timeDuration>"ten days"</bpmn:timeDuration>', 1)
     issues = issues_of(with_bpmn(text))
-    assert {i.element_id for i in issues} == {"Flow_out_of_scope", "no_answer"}
+    assert {i.element_id for i in issues} == {"Flow_out_of_scope", "information_timeout"}
 
 
 DMN = """<?xml version="1.0" encoding="UTF-8"?>

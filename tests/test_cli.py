@@ -38,7 +38,8 @@ def test_init_db_demo_creates_one_account_per_role_with_hashed_passwords(runner)
     result = runner.invoke(args=["init-db", "--demo"])
     assert result.exit_code == 0, result.output
     users = {u.username: u for u in db.session.scalars(select(User))}
-    assert set(users) == {"handler", "supervisor", "process-owner", "admin", "auditor"}
+    assert set(users) == {"handler", "supervisor", "complaints-manager", "process-owner", "admin",
+                          "auditor"}
     for line in result.output.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[0] in users:

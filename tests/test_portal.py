@@ -10,7 +10,7 @@ from server.extensions import db
 from server.models import Case, HumanTask
 from server.services import cases
 
-from .conftest import ACK, ASSESS, HANDLER, RESPOND
+from .conftest import ACK, ASSESS, HANDLER, INVESTIGATE, RESPOND
 from .web_helpers import make_user, post, sign_in, submit
 
 GOOD = {"complainant_name": "Layla Haddad", "complainant_email": "layla@example.com",
@@ -69,7 +69,7 @@ def test_internal_notes_never_reach_the_tracking_page(client, app) -> None:
 def test_the_complainant_answers_the_decision_on_the_tracking_page(client) -> None:
     reference, link = file_complaint(client)
     case = cases.get_case(reference)
-    for values in (ACK, ASSESS, RESPOND):
+    for values in (ACK, ASSESS, INVESTIGATE, RESPOND):
         task_id = db.session.scalar(select(HumanTask.task_id).where(
             HumanTask.case_id == case.id))
         cases.complete_task(reference, task_id, values, HANDLER)
@@ -105,3 +105,71 @@ def test_staff_intake_is_for_staff_only(client) -> None:
     make_user("adel", "auditor")
     sign_in(client, "adel")
     assert client.get("/cases/new").status_code == 403
+
+
+def complete_open(reference: str, bpmn_id: str, values: dict) -> None:
+    case = cases.get_case(reference)
+    task_id = db.session.scalar(select(HumanTask.task_id).where(
+        HumanTask.case_id == case.id, HumanTask.bpmn_id == bpmn_id))
+    cases.complete_task(reference, task_id, values, HANDLER)
+
+
+def test_the_complainant_adds_information_and_a_handler_sees_it(client, app) -> None:
+    reference, link = file_complaint(client)
+    page = client.get(link).get_data(as_text=True)
+    assert "Add information to your complaint" in page
+    empty = post(client, f"{link}/complainant_adds_information", {"information": ""})
+    assert empty.status_code == 422 and "This field is required." in empty.get_data(as_text=True)
+    sent = post(client, f"{link}/complainant_adds_information",
+                {"information": "My receipt number is 4471."})
+    assert sent.status_code == 302
+    case = cases.get_case(reference)
+    titles = set(db.session.scalars(select(HumanTask.title).where(HumanTask.case_id == case.id)))
+    assert "Review new information from the complainant" in titles
+    make_user("hana", "handler")
+    staff = app.test_client()
+    sign_in(staff, "hana")
+    history = staff.get(f"/cases/{reference}").get_data(as_text=True)
+    assert "Message received: Add information to your complaint" in history
+    assert "My receipt number is 4471." in history
+    # The complainant can add more while the case is open.
+    assert "Add information to your complaint" in client.get(link).get_data(as_text=True)
+
+
+def test_the_complainant_withdraws_and_the_case_closes_with_its_tasks(client) -> None:
+    reference, link = file_complaint(client)
+    page = client.get(link).get_data(as_text=True)
+    assert page.index("Add information to your complaint") < page.index("Withdraw my complaint")
+    refused = post(client, f"{link}/complainant_withdraws", {"comment": "Sorted elsewhere"})
+    assert refused.status_code == 422
+    assert "Sorted elsewhere" in refused.get_data(as_text=True)  # kept for the second try
+    done = post(client, f"{link}/complainant_withdraws",
+                {"reason": "resolved_elsewhere", "comment": "Sorted elsewhere", "confirm": "true"})
+    assert done.status_code == 302
+    case = cases.get_case(reference)
+    assert not case.is_open and case.status_label == "Closed: withdrawn at your request"
+    assert db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id)) is None
+    page = client.get(link).get_data(as_text=True)
+    assert "Closed: withdrawn at your request" in page
+    assert "Withdraw my complaint" not in page and "Add information" not in page
+    assert post(client, f"{link}/complainant_withdraws", {"confirm": "true"}).status_code == 409
+
+
+def test_a_handler_question_reaches_the_complainant_and_the_answer_comes_back(client) -> None:
+    reference, link = file_complaint(client)
+    complete_open(reference, "acknowledge", ACK)
+    complete_open(reference, "assess", ASSESS)
+    complete_open(reference, "investigate", {
+        "findings": "Need the date", "need_information": True,
+        "question_to_complainant": "On which date did you make the transfer?"})
+    page = client.get(link).get_data(as_text=True)
+    assert "Waiting for information from you" in page
+    assert "On which date did you make the transfer?" in page
+    asked = page.index("Please send us the information we asked for")
+    assert asked < page.index("Add information to your complaint")  # the question comes first
+    sent = post(client, f"{link}/complainant_information", {"information": "On 3 March."})
+    assert sent.status_code == 302
+    case = cases.get_case(reference)
+    assert case.status_label == "Under investigation"
+    [title] = db.session.scalars(select(HumanTask.title).where(HumanTask.case_id == case.id))
+    assert title == "Investigate"

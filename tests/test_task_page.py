@@ -96,6 +96,7 @@ def test_a_handler_moves_a_case_to_the_end_of_the_process_in_the_browser(client)
     sign_in(client, "hana")
     steps = [{"acknowledgement_channel": "email", "acknowledgement_message": "Got it"},
              {"in_scope": "true", "priority": "high", "category": "billing"},
+             {"findings": "Booked twice", "need_information": "false"},
              {"outcome": "upheld", "response": "Refunded", "compensation_amount": "25.5"}]
     for values in steps:
         page = submit(client, open_task(case), values)

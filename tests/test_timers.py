@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from sqlalchemy import func, select, update
@@ -14,7 +14,12 @@ from server.services import audit, cases, timers
 
 from .conftest import HANDLER, INTAKE
 
-START = "2026-03-01 09:00:00+00:00"
+# A Sunday, 12:00 in Riyadh: the default calendar works Sunday to Thursday, 08:00-16:00,
+# and the default policy wants an acknowledgement within 1 working day.
+START = "2026-05-03 09:00:00+00:00"
+REMINDER = datetime(2026, 5, 4, 5, 0, tzinfo=UTC)  # Monday 08:00 Riyadh: 4 working hours before
+BREACH = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)  # Monday 12:00 Riyadh
+SECOND = timedelta(seconds=1)
 
 
 def events(kind: str) -> int:
@@ -25,40 +30,44 @@ def events(kind: str) -> int:
 def test_an_overdue_acknowledgement_escalates_once_after_time_travel(app) -> None:
     with time_machine.travel(START, tick=False) as clock:
         case = cases.start_case(dict(INTAKE), "web", HANDLER)
-        clock.shift(timedelta(days=1))
+        clock.move_to(REMINDER - SECOND)
         assert timers.sweep().fired == 0
-        clock.shift(timedelta(days=1, seconds=1))
+        clock.move_to(REMINDER + SECOND)
+        assert timers.sweep().fired == 1  # the reminder
+        clock.move_to(BREACH + SECOND)
         result = timers.sweep()
         assert (result.fired, result.cases) == (1, 1)
         assert timers.sweep().fired == 0  # nothing fires twice
     case = db.session.get(Case, case.id)
     [task] = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))
     assert (task.bpmn_id, task.role) == ("acknowledge_escalated", "supervisor")
-    [event] = [e for e in audit.history(case) if e.kind == "timer.fired"]
+    reminder, event = [e for e in audit.history(case) if e.kind == "timer.fired"]
+    assert reminder.summary == "Timer fired: Acknowledgement due soon"
     assert event.actor == "system:timer"
     assert event.summary == "Timer fired: Acknowledgement overdue"
     assert audit.verify_case(case) == []
-    assert db.session.scalar(select(Timer).where(Timer.case_id == case.id)) is None
+    [timer] = db.session.scalars(select(Timer).where(Timer.case_id == case.id))
+    assert timer.bpmn_id == "acknowledgement_still_overdue"  # the next level waits
 
 
 def test_a_sweep_with_nothing_due_fires_nothing(app) -> None:
     with time_machine.travel(START, tick=False):
         cases.start_case(dict(INTAKE), "web", HANDLER)
         assert timers.sweep().claimed == 0
-        assert timers.next_due().isoformat() == "2026-03-03T09:00:00+00:00"
+        assert timers.next_due() == REMINDER
 
 
 def test_a_claim_left_by_a_crashed_worker_is_retried_after_its_lease(app) -> None:
     with time_machine.travel(START, tick=False) as clock:
         cases.start_case(dict(INTAKE), "web", HANDLER)
-        clock.shift(timedelta(days=2, seconds=1))
+        clock.move_to(BREACH + SECOND)
         from server.models import utcnow
 
         # A worker claims the timer and dies before firing it.
         assert timers.claim_due(utcnow(), "dead-worker", 10)
         assert timers.sweep(worker="live-worker").fired == 0
         clock.shift(timedelta(seconds=app.config["PLAINT_TIMER_LEASE_SECONDS"] + 1))
-        assert timers.sweep(worker="live-worker").fired == 1
+        assert timers.sweep(worker="live-worker").fired == 2  # reminder and breach at once
     assert events("timer.fired") == 1
 
 
@@ -66,7 +75,7 @@ def test_concurrent_sweepers_fire_each_due_timer_exactly_once(app) -> None:
     with time_machine.travel(START, tick=False) as clock:
         for _ in range(30):
             cases.start_case(dict(INTAKE), "web", HANDLER)
-        clock.shift(timedelta(days=2, seconds=1))
+        clock.move_to(BREACH + SECOND)
         db.session.remove()
         totals: list[int] = []
         errors: list[BaseException] = []
@@ -86,7 +95,7 @@ def test_concurrent_sweepers_fire_each_due_timer_exactly_once(app) -> None:
         for t in threads:
             t.join(timeout=60)
     assert errors == []
-    assert sum(totals) == 30
+    assert sum(totals) == 60  # each case's reminder and breach
     assert events("timer.fired") == 30
     assert db.session.scalar(select(func.count()).select_from(HumanTask)
                              .where(HumanTask.bpmn_id == "acknowledge_escalated")) == 30
@@ -101,21 +110,21 @@ def test_a_timer_that_fails_is_kept_with_its_error_and_retried_later(app, monkey
 
     with time_machine.travel(START, tick=False) as clock:
         case = cases.start_case(dict(INTAKE), "web", HANDLER)
-        clock.shift(timedelta(days=2, seconds=1))
+        clock.move_to(BREACH + SECOND)
         monkeypatch.setattr(ProcessRuntime, "fire_timers", broken)
         assert timers.sweep().failed == 1
-        timer = db.session.scalar(select(Timer).where(Timer.case_id == case.id))
-        assert timer.last_error == "the timer expression failed"
+        errors = set(db.session.scalars(select(Timer.last_error).where(Timer.case_id == case.id)))
+        assert errors == {"the timer expression failed"}
         assert timers.sweep().claimed == 0  # backed off, not spinning
         monkeypatch.undo()
         clock.shift(timers.RETRY_AFTER_ERROR + timedelta(seconds=1))
-        assert timers.sweep().fired == 1
+        assert timers.sweep().fired == 2
 
 
 def test_a_timer_is_not_fired_while_a_handler_saves_the_same_case(app) -> None:
     with time_machine.travel(START, tick=False) as clock:
         case = cases.start_case(dict(INTAKE), "web", HANDLER)
-        clock.shift(timedelta(days=2, seconds=1))
+        clock.move_to(BREACH + SECOND)
         # The handler acknowledges just before the sweep: the timer is cancelled with it.
         [task] = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))
         cases.complete_task(case.reference, task.task_id,

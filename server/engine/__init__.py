@@ -2,6 +2,7 @@
 
 from .bundle import Bundle, BundleError, DeployIssue, load_bundle
 from .cache import SpecCache
+from .clocks import WorkingTime
 from .runtime import (
     EngineError,
     MessageNotExpected,
@@ -28,5 +29,6 @@ __all__ = [
     "SpecCache",
     "TaskNotReady",
     "WaitingTimer",
+    "WorkingTime",
     "load_bundle",
 ]

@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
+from .clocks import WorkingTime
 from .runtime import ProcessRuntime
 from .serializer import load_specs
 
@@ -13,8 +14,10 @@ from .serializer import load_specs
 class SpecCache:
     """A small LRU of ProcessRuntime objects keyed by process version id."""
 
-    def __init__(self, time_limit: float, size: int = 32) -> None:
+    def __init__(self, time_limit: float, size: int = 32,
+                 working_time: WorkingTime | None = None) -> None:
         self.time_limit = time_limit
+        self.working_time = working_time
         self.size = size
         self._items: OrderedDict[int, ProcessRuntime] = OrderedDict()
         self._lock = threading.Lock()
@@ -33,7 +36,8 @@ class SpecCache:
                 return runtime
         spec_json, role_map = load()
         spec, subprocess_specs = load_specs(spec_json)
-        runtime = ProcessRuntime(spec, subprocess_specs, role_map, self.time_limit)
+        runtime = ProcessRuntime(spec, subprocess_specs, role_map, self.time_limit,
+                                 self.working_time)
         with self._lock:
             self.loads += 1
             self._items[version_id] = runtime

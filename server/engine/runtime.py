@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +26,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .clocks import PAUSED_HOURS, PAUSED_SINCE, PAUSES_KEY, WorkingTime, clocks_of, timer_clock
 from .sandbox import SandboxError
 from .scripting import SandboxedScriptEngine
 from .serializer import dump_state, load_state
@@ -37,6 +38,9 @@ MILESTONE_KEY = "milestone"
 FORM_SCHEMA_KEY = "formJsonSchemaFilename"
 FORM_UI_KEY = "formUiSchemaFilename"
 ROLE_KEY = "candidateRole"
+FLAG_KEY = "inboxFlag"  # on a non-interrupting boundary event: a badge on its task once fired
+REMINDER_KEY = "reminder"  # "true" on a timer that reminds: it does not set the task's due time
+PROMPT_KEY = "promptVariable"  # on a question to the complainant: the data holding its wording
 
 
 class EngineError(Exception):
@@ -68,6 +72,9 @@ class ReadyTask:
     ui_form: str | None
     instructions: str | None
     due_at: datetime | None
+    # What fired on the task's boundary without interrupting it (inboxFlag properties),
+    # e.g. "Acknowledgement due soon": shown on the inbox row.
+    flag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,11 +163,18 @@ class ProcessRuntime:
     """The cached, parsed specs of one process version, and what runs on them."""
 
     def __init__(self, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
-                 role_map: dict[str, str], time_limit: float) -> None:
+                 role_map: dict[str, str], time_limit: float,
+                 working_time: WorkingTime | None = None) -> None:
         self.spec = spec
         self.subprocess_specs = subprocess_specs
         self.role_map = role_map
-        self.script_engine = SandboxedScriptEngine(time_limit)
+        self.working_time = working_time or WorkingTime()
+        self.script_engine = SandboxedScriptEngine(
+            time_limit, self.working_time.helpers, self.working_time.data_helpers)
+        # Only diagrams that pause a clock pay for looking after clocks.
+        self._pausing = any(_spec_props(ts).get(PAUSES_KEY)
+                            for s in (spec, *subprocess_specs.values())
+                            for ts in s.task_specs.values())
         start = next((ts for ts in spec.task_specs.values()
                        if type(ts).__name__ == "StartEvent"
                        and _spec_props(ts).get(FORM_SCHEMA_KEY)), None)
@@ -176,6 +190,7 @@ class ProcessRuntime:
         else:
             workflow.task_tree.data.update(data)
         self._guard(workflow.do_engine_steps)
+        self._settle_clocks(workflow)
         return workflow, self.snapshot(workflow)
 
     def task_info(self, bpmn_id: str) -> dict[str, Any]:
@@ -208,6 +223,7 @@ class ProcessRuntime:
             workflow.do_engine_steps()
 
         self._guard(run)
+        self._settle_clocks(workflow)
         return self.snapshot(workflow)
 
     def message(self, workflow: BpmnWorkflow, name: str, payload: Any) -> Snapshot:
@@ -225,24 +241,72 @@ class ProcessRuntime:
             workflow.do_engine_steps()
 
         self._guard(run)
+        self._settle_clocks(workflow)
         return self.snapshot(workflow)
 
     def fire_timers(self, workflow: BpmnWorkflow) -> Snapshot:
-        """Fire every timer that is due now and run on."""
-        waiting = {t.id for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
+        """Fire every timer that is due now and run on.
+
+        Snapshot.fired names every timer that fired in this run, including one started
+        by this run that was already due (an escalation catching up after downtime).
+        """
+        done_before = {t.id for t in workflow.get_tasks(state=TaskState.COMPLETED)
+                       if _is_timer(t)}
 
         def run() -> None:
             workflow.refresh_timers()
             workflow.do_engine_steps()
 
         self._guard(run)
+        self._settle_clocks(workflow)
         snapshot = self.snapshot(workflow)
         snapshot.fired = [
             _drawn_timer(t).bpmn_id or t.task_spec.name
-            for tid in waiting
-            if (t := workflow.get_task_from_id(tid)) is not None and t.state == TaskState.COMPLETED
+            for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if _is_timer(t) and t.id not in done_before
         ]
         return snapshot
+
+    def _settle_clocks(self, workflow: BpmnWorkflow) -> None:
+        """Start and stop paused clocks, moving that clock's deadlines by the pause.
+
+        See engine/clocks.py. A clock is paused while any task that pauses it waits
+        (behind an event gateway, while the gateway waits for it).
+        """
+        add_hours, hours_between = self.working_time.add_hours, self.working_time.hours_between
+        if not self._pausing or add_hours is None or hours_between is None:
+            return
+        now = datetime.now(UTC)
+        live = workflow.get_tasks(state=TaskState.WAITING | TaskState.READY)
+        pausing: set[str] = set()
+        for task in live:
+            pausing |= clocks_of(_props(task), PAUSES_KEY)
+            if task.state == TaskState.WAITING:
+                for child in task.children:
+                    if child.state == TaskState.MAYBE:
+                        pausing |= clocks_of(_props(child), PAUSES_KEY)
+        since: dict[str, str] = workflow.data.setdefault(PAUSED_SINCE, {})
+        for clock in pausing - since.keys():
+            since[clock] = now.isoformat()
+        ended = {clock: hours_between(datetime.fromisoformat(since.pop(clock)), now)
+                 for clock in set(since) - pausing}
+        ended = {clock: hours for clock, hours in ended.items() if hours > 0}
+        if not ended:
+            return
+        for task in live:
+            paused = dict(task.data.get(PAUSED_HOURS) or {})
+            for clock, hours in ended.items():
+                paused[clock] = round(paused.get(clock, 0.0) + hours, 6)
+            task.data[PAUSED_HOURS] = paused
+            definition = _timer_definition(task)
+            value = task.internal_data.get("event_value")
+            if task.state == TaskState.WAITING and definition is not None and \
+                    isinstance(value, str):
+                counts_on = timer_clock(_spec_props(_drawn_timer(task)), definition.expression)
+                if counts_on in ended:
+                    due = TimerEventDefinition.get_datetime(value)
+                    task.internal_data["event_value"] = add_hours(
+                        due, ended[counts_on]).isoformat()
 
     def snapshot(self, workflow: BpmnWorkflow) -> Snapshot:
         """Read what the database must know from a workflow."""
@@ -250,12 +314,15 @@ class ProcessRuntime:
         timer_tasks: list[Task] = []
         labelled: list[tuple[bool, float, str]] = []  # (open, when, label)
         milestones: set[str] = set()
+        flags: dict[Any, str] = {}  # boundary split task -> the newest flag fired on it
         for task in workflow.get_tasks(state=TaskState.WAITING | TaskState.READY
                                        | TaskState.COMPLETED):
             props = _props(task)
             if task.state == TaskState.COMPLETED:
                 if props.get(MILESTONE_KEY):
                     milestones.add(props[MILESTONE_KEY])
+                if props.get(FLAG_KEY) and task.parent is not None:
+                    flags[task.parent.id] = props[FLAG_KEY]
             if props.get(STATUS_KEY) and (task.state != TaskState.READY
                                           or task.task_spec.manual):
                 labelled.append((task.state != TaskState.COMPLETED, task.last_state_change,
@@ -276,7 +343,7 @@ class ProcessRuntime:
                 timers.append(WaitingTimer(str(task.id), drawn.bpmn_id or task.task_spec.bpmn_id,
                                            drawn.bpmn_name or _title(task), due))
                 timer_tasks.append(task)
-        ready = [self._ready(t, timer_tasks, timers)
+        ready = [self._ready(t, timer_tasks, timers, flags)
                  for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
         return Snapshot(
             ready=ready,
@@ -288,14 +355,16 @@ class ProcessRuntime:
             completed=workflow.completed,
         )
 
-    def _ready(self, task: Task, timer_tasks: list[Task],
-               timers: list[WaitingTimer]) -> ReadyTask:
+    def _ready(self, task: Task, timer_tasks: list[Task], timers: list[WaitingTimer],
+               flags: dict[Any, str]) -> ReadyTask:
         props = _props(task)
         spec = task.task_spec
         role_name = props.get(ROLE_KEY) or spec.lane
-        # A timer on the task's boundary shares its parent: its due time is the task's.
+        # A timer on the task's boundary shares its parent: its due time is the task's
+        # (a reminder's is not: it comes before the due time).
         dues = [timer.due_at for ttask, timer in zip(timer_tasks, timers, strict=True)
-                if ttask.parent is task.parent and ttask is not task]
+                if ttask.parent is task.parent and ttask is not task
+                and _props(ttask).get(REMINDER_KEY) != "true"]
         return ReadyTask(
             task_id=str(task.id),
             bpmn_id=spec.bpmn_id,
@@ -306,6 +375,7 @@ class ProcessRuntime:
             ui_form=props.get(FORM_UI_KEY),
             instructions=getattr(spec, "documentation", None),
             due_at=min(dues) if dues else None,
+            flag=flags.get(task.parent.id) if task.parent is not None else None,
         )
 
     @staticmethod
@@ -329,10 +399,14 @@ class ProcessRuntime:
                 props = _spec_props(spec)
                 if isinstance(definition, MessageEventDefinition) and \
                         props.get(FORM_SCHEMA_KEY) and definition.name not in found:
+                    prompt = task.data.get(props.get(PROMPT_KEY, ""))
                     found[definition.name] = {
                         "message": definition.name,
                         "title": spec.bpmn_name or spec.bpmn_id or definition.name,
-                        "form": props[FORM_SCHEMA_KEY], "ui_form": props.get(FORM_UI_KEY)}
+                        "form": props[FORM_SCHEMA_KEY], "ui_form": props.get(FORM_UI_KEY),
+                        "prompt": prompt if isinstance(prompt, str) and prompt else None,
+                        # A question the process stops for shows its status while it waits.
+                        "asked": bool(props.get(STATUS_KEY))}
         return list(found.values())
 
     @staticmethod

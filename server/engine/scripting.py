@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -22,9 +23,11 @@ class SandboxedEnvironment(TaskDataEnvironment):
     """Evaluates diagram code with RestrictedPython under a time limit."""
 
     def __init__(self, time_limit: float,
-                 helpers: dict[str, Callable[..., Any]] | None = None) -> None:
-        super().__init__(sandbox_globals(helpers))
+                 helpers: dict[str, Callable[..., Any]] | None = None,
+                 data_helpers: dict[str, Callable[..., Any]] | None = None) -> None:
+        super().__init__(sandbox_globals({**(helpers or {}), **(data_helpers or {})}))
         self.time_limit = time_limit
+        self.data_helpers: dict[str, Callable[..., Any]] = dict(data_helpers or {})
 
     def evaluate(self, expression: str, context: dict[str, Any],
                  external_context: dict[str, Any] | None = None) -> Any:
@@ -32,7 +35,16 @@ class SandboxedEnvironment(TaskDataEnvironment):
         names = copy.copy(self.globals)
         names.update(external_context or {})
         names.update(context)
+        self._bind(code.co_names, names, context)
         return self._run(lambda: eval(code, names))  # noqa: S307 - restricted code
+
+    def _bind(self, used: tuple[str, ...], names: dict[str, Any],
+              data: dict[str, Any]) -> None:
+        # Helpers such as deadline("acknowledge") read the case's priority and dates
+        # from the task data; bind only the ones this code uses (most code uses none).
+        for name in used:
+            if name in self.data_helpers and names.get(name) is self.data_helpers[name]:
+                names[name] = functools.partial(self.data_helpers[name], data)
 
     def execute(self, script: str, context: dict[str, Any],
                 external_context: dict[str, Any] | None = None) -> bool:
@@ -40,6 +52,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         self.check_for_overwrite(context, external_context or {})
         context.update(copy.copy(self.globals))
         context.update(external_context or {})
+        self._bind(code.co_names, context, dict(context))
         try:
             self._run(lambda: exec(code, context))  # noqa: S102 - restricted code
         finally:
@@ -59,8 +72,9 @@ class SandboxedScriptEngine(PythonScriptEngine):
     """A PythonScriptEngine whose validate() also applies the sandbox policy."""
 
     def __init__(self, time_limit: float,
-                 helpers: dict[str, Callable[..., Any]] | None = None) -> None:
-        super().__init__(environment=SandboxedEnvironment(time_limit, helpers))
+                 helpers: dict[str, Callable[..., Any]] | None = None,
+                 data_helpers: dict[str, Callable[..., Any]] | None = None) -> None:
+        super().__init__(environment=SandboxedEnvironment(time_limit, helpers, data_helpers))
 
     def validate(self, expression: str) -> None:
         try:

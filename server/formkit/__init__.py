@@ -1,7 +1,7 @@
 """JSON Schema forms as accessible HTML, and submissions back as typed values."""
 
-from .check import unsupported
+from .check import submit_options, unsupported
 from .parse import parse_submission
 from .render import render_fields
 
-__all__ = ["parse_submission", "render_fields", "unsupported"]
+__all__ = ["parse_submission", "render_fields", "submit_options", "unsupported"]

@@ -8,6 +8,7 @@ from typing import Any
 FORMATS = {"email", "date", "date-time"}
 WIDGETS = {"textarea", "radio", "select", "checkboxes", "hidden"}
 FIELD_UI_KEYS = {"ui:widget", "ui:help", "ui:placeholder"}
+SUBMIT_KEY = "ui:submitButtonOptions"
 TOP_KEYS = {"type", "properties", "required", "title", "description", "$schema"}
 COMMON = {"type", "title", "description", "default"}
 KEYWORDS = {
@@ -208,6 +209,33 @@ def _field_problems(spec: Any) -> list[str]:
     return problems
 
 
+def _submit_problems(options: Any) -> list[str]:
+    """What is wrong with ui:submitButtonOptions (react-jsonschema-form's key, as SpiffArena)."""
+    if not isinstance(options, dict):
+        return [f"_form: {SUBMIT_KEY} must be an object"]
+    problems = [f"_form: {SUBMIT_KEY}.{key} is not supported; use submitText or props.className"
+                for key in options if key not in ("submitText", "props")]
+    if not isinstance(options.get("submitText", ""), str):
+        problems.append(f"_form: {SUBMIT_KEY}.submitText must be a string")
+    props = options.get("props", {})
+    if not isinstance(props, dict) or set(props) - {"className"} or \
+            not isinstance(props.get("className", ""), str):
+        problems.append(f'_form: {SUBMIT_KEY}.props may only hold "className", a string')
+    return problems
+
+
+def submit_options(ui: Any) -> tuple[str | None, str | None]:
+    """The submit button's text and CSS classes the UI schema asks for, if any."""
+    options = ui.get(SUBMIT_KEY) if isinstance(ui, dict) else None
+    if not isinstance(options, dict):
+        return None, None
+    props = options.get("props")
+    css = props.get("className") if isinstance(props, dict) else None
+    text = options.get("submitText")
+    return (text if isinstance(text, str) and text else None,
+            css if isinstance(css, str) and css else None)
+
+
 def _ui_problems(properties: dict[str, Any], ui: Any) -> list[str]:
     """Every reason the UI schema does not fit the form."""
     if ui is None:
@@ -229,11 +257,13 @@ def _ui_problems(properties: dict[str, Any], ui: Any) -> list[str]:
                 for name in properties:
                     if name not in order:
                         problems.append(f"ui:order: leaves out '{name}'; list it or add '*'")
+    problems += _submit_problems(ui.get(SUBMIT_KEY, {}))
     for name, entry in ui.items():
-        if name == "ui:order":
+        if name in ("ui:order", SUBMIT_KEY):
             continue
         if name.startswith("ui:"):
-            problems.append(f"_form: '{name}' is not supported; only ui:order applies to the form")
+            problems.append(f"_form: '{name}' is not supported; only ui:order and "
+                            f"{SUBMIT_KEY} apply to the form")
             continue
         if name not in properties:
             problems.append(f"{name}: the UI schema describes a field the form does not have")

@@ -101,6 +101,8 @@ class HumanTask(db.Model):  # type: ignore[name-defined,misc]
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when a reminder or alert fired on the task's boundary ("Resolution overdue").
+    flag: Mapped[str | None] = mapped_column(String(255))
 
     case: Mapped[Case] = relationship()
 

@@ -121,6 +121,8 @@ def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseR
     case = load_case(reference)
     runtime = runtime_for(case.process_version_id)
     workflow = runtime.load(case.workflow_state)
+    title = next((f["title"] for f in runtime.message_forms(workflow) if f["message"] == name),
+                 name)
     try:
         snapshot = runtime.message(workflow, name, payload)
     except MessageNotExpected:
@@ -128,7 +130,7 @@ def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseR
     except EngineError as exc:
         raise ProcessFailed(f"The message could not be taken: {exc}") from None
     record_step(case, runtime.dump(workflow), snapshot, actor, "message.received",
-                f"Message '{name}' received", {"message": name, "payload": payload}, utcnow())
+                f"Message received: {title}", {"message": name, "payload": payload}, utcnow())
     return case
 
 

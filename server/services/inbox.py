@@ -69,7 +69,7 @@ def inbox(actor: Actor, view: str = "mine", priority: str | None = None,
     if sort not in SORTS:
         raise InvalidInput(f"Unknown sort '{sort}': use one of {', '.join(SORTS)}.")
     query = (select(HumanTask.task_id, HumanTask.title, HumanTask.role, HumanTask.assignee_id,
-                    HumanTask.due_at, Case.reference, Case.priority, Case.category,
+                    HumanTask.due_at, HumanTask.flag, Case.reference, Case.priority, Case.category,
                     Case.status_label, Case.received_at, User.display_name)
              .join(Case, Case.id == HumanTask.case_id)
              .outerjoin(User, User.id == HumanTask.assignee_id))

@@ -241,8 +241,9 @@ class _Rows:
 
 
 _COMMON = ("case_id", "task_id", "bpmn_id", "title", "due_at")
-_TASK_ROWS = _Rows(TASKS, (*_COMMON, "lane", "role", "form", "assignee_id", "created_at"),
-                   ("due_at",))
+_TASK_ROWS = _Rows(TASKS, (*_COMMON, "lane", "role", "form", "assignee_id", "created_at",
+                           "flag"),
+                   ("due_at", "flag"))
 # A cycle timer that moved on to its next occurrence becomes a fresh, unclaimed row.
 _TIMER_ROWS = _Rows(TIMERS, (*_COMMON, "claimed_by", "claimed_until", "attempts",
                              "last_error"),
@@ -255,19 +256,23 @@ def _new_row(case: CaseRecord, item: ReadyTask | WaitingTimer, now: datetime) ->
                            "due_at": item.due_at}
     if isinstance(item, ReadyTask):
         row.update(lane=item.lane, role=item.role, form=item.form, assignee_id=None,
-                   created_at=now)
+                   created_at=now, flag=item.flag)
     else:
         row.update(claimed_by=None, claimed_until=None, attempts=0, last_error=None)
     return row
 
 
 def projection_of(snapshot: Snapshot) -> dict[str, dict[str, str | None]]:
-    """The task and timer ids with their due times, as stored on the case row."""
-    def due(item: ReadyTask | WaitingTimer) -> str | None:
-        return item.due_at.isoformat() if item.due_at is not None else None
+    """The task and timer ids with their due times (and task flags), as stored on the case."""
+    return {"tasks": {t.task_id: _state(t) for t in snapshot.ready},
+            "timers": {t.task_id: _state(t) for t in snapshot.timers}}
 
-    return {"tasks": {t.task_id: due(t) for t in snapshot.ready},
-            "timers": {t.task_id: due(t) for t in snapshot.timers}}
+
+def _state(item: ReadyTask | WaitingTimer) -> str | None:
+    """What a projection row shows that can change while it exists: due time and flag."""
+    due = item.due_at.isoformat() if item.due_at is not None else None
+    flag = getattr(item, "flag", None)
+    return f"{due}|{flag}" if flag else due
 
 
 def _sync(rows: _Rows, case: CaseRecord, before: dict[str, str | None],
@@ -281,9 +286,8 @@ def _sync(rows: _Rows, case: CaseRecord, before: dict[str, str | None],
     fresh = {"claimed_by": None, "claimed_until": None, "last_error": None, "attempts": 0}
     for task_id, item in wanted.items():
         if task_id in before:
-            due = item.due_at.isoformat() if item.due_at is not None else None
-            if due != before[task_id]:
-                values = {**fresh, "due_at": item.due_at}
+            if _state(item) != before[task_id]:
+                values = {**fresh, "due_at": item.due_at, "flag": getattr(item, "flag", None)}
                 fastsql.execute(rows.move, {"case_id": case.id, "t_id": task_id,
                                             **{name: values[name] for name in rows.moved}})
     new = [_new_row(case, item, now) for task_id, item in wanted.items()

@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import ngettext
 
 from ..errors import PlaintError
-from ..formkit import render_fields
+from ..formkit import render_fields, submit_options
 from ..services import attachments, cases, portal
 from ..services.actors import Actor
 from .access import CASE_WRITERS, actor, roles_required
@@ -147,8 +147,12 @@ def _track_page(case: Any, token: str, asked: list[dict[str, Any]], message: str
     forms = [dict(q, fields=render_fields(q["schema"], q["ui"],
                                           sent.values if q["message"] == message else {},
                                           sent.errors if q["message"] == message else {},
-                                          prefix=f"{q['message']}-"))
+                                          prefix=f"{q['message']}-"),
+                  button=submit_options(q["ui"]))
              for q in asked]
+    # What the process asks first; what the complainant may do at any time after, and a
+    # form whose button the diagram marks as dangerous (withdrawing) last.
+    forms.sort(key=lambda f: (not f["asked"], "danger" in (f["button"][1] or "")))
     return render_template("portal/track.html", case=case, token=token, forms=forms,
                            history=portal.public_history(case),
                            expected=portal.next_expected(case) if case.is_open else None,
