@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from server import create_app
@@ -26,6 +27,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 PASSWORD = "correct horse battery"
 ADMIN = "ada"
+APPS: dict[str, Flask] = {}  # base URL -> the app serving it, for checks behind the pages
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,10 @@ def live_server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    base = f"http://127.0.0.1:{server.server_port}"
+    APPS[base] = app
+    yield base
+    APPS.pop(base, None)
     server.shutdown()
     thread.join(timeout=10)
 
