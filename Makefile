@@ -23,6 +23,8 @@ $(VENDOR): static/package.json static/package-lock.json
 	cp static/node_modules/bootstrap/dist/css/bootstrap.min.css \
 	   static/node_modules/bootstrap/dist/css/bootstrap.rtl.min.css \
 	   static/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js static/vendor/bootstrap/
+	mkdir -p static/vendor/htmx
+	cp static/node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
 	touch $@
 
 run: setup

@@ -171,3 +171,18 @@ def test_an_unknown_case_is_a_clean_404(client) -> None:
     sign_in(client, "hana")
     page = client.get("/cases/CMP-1999-999999")
     assert page.status_code == 404 and "There is no case" in page.get_data(as_text=True)
+
+
+def test_htmx_asks_for_the_inbox_rows_alone(client) -> None:
+    make_user("hana", "handler")
+    reference = cases.start_case(dict(INTAKE), "web", HANDLER).reference
+    sign_in(client, "hana")
+    whole = client.get("/tasks?view=unclaimed").get_data(as_text=True)
+    rows = client.get("/tasks?view=unclaimed", headers={"HX-Request": "true"})
+    body = rows.get_data(as_text=True)
+    assert "<html" in whole and "<html" not in body
+    assert 'id="inbox-results"' in body
+    assert reference in body and "HX-Request" in rows.headers["Vary"]
+    restore = client.get("/tasks", headers={"HX-Request": "true",
+                                            "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.get_data(as_text=True)

@@ -22,6 +22,8 @@ PRIORITY_ORDER = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
 PER_PAGE = 25
 
 
+# Who sees the whole team's work and may release or reassign anyone's task.
+SUPERVISING = ("supervisor", "complaints_manager")
 @dataclass(frozen=True)
 class InboxRow:
     """One ready task as the inbox lists it."""
@@ -104,7 +106,7 @@ def _visible(actor: Actor, view: str) -> Any:
         return mine
     if view == "unclaimed":
         return and_(HumanTask.assignee_id.is_(None), my_roles)
-    return HumanTask.id.is_not(None) if actor.has_role("supervisor") else my_roles
+    return HumanTask.id.is_not(None) if actor.has_role(*SUPERVISING) else my_roles
 
 
 def _task(reference: str, task_id: str) -> tuple[Any, HumanTask]:
@@ -142,7 +144,7 @@ def release(reference: str, task_id: str, actor: Actor) -> None:
     if task.assignee_id is None:
         db.session.rollback()
         return
-    if task.assignee_id != actor.user_id and not actor.has_role("supervisor"):
+    if task.assignee_id != actor.user_id and not actor.has_role(*SUPERVISING):
         raise Forbidden("Only the person holding the task or a supervisor can release it.")
     task.assignee_id = None
     db.session.flush()
@@ -152,7 +154,7 @@ def release(reference: str, task_id: str, actor: Actor) -> None:
 
 def reassign(reference: str, task_id: str, username: str, actor: Actor) -> None:
     """Give a task to a named colleague who holds its role (supervisors)."""
-    if not actor.has_role("supervisor"):
+    if not actor.has_role(*SUPERVISING):
         raise Forbidden("Only supervisors can reassign tasks.")
     begin_write()
     case_row, task = _task(reference, task_id)

@@ -20,6 +20,8 @@ def load_user(user_id: str) -> User | None:
 def init_app(app: Flask) -> None:
     """Register every blueprint."""
     from . import admin, auth, cases, inbox, portal, public, tasks
+    from .access import CASE_WRITERS
 
     for module in (public, portal, auth, inbox, tasks, cases, admin):
         app.register_blueprint(module.bp)
+    app.jinja_env.globals["case_writers"] = CASE_WRITERS

@@ -13,8 +13,8 @@ from ..services.actors import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-CASE_READERS = ("handler", "supervisor", "auditor")
-CASE_WRITERS = ("handler", "supervisor")
+CASE_WRITERS = ("handler", "supervisor", "complaints_manager")
+CASE_READERS = (*CASE_WRITERS, "auditor")
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

@@ -25,8 +25,13 @@ def index() -> ResponseReturnValue:
                        status=args.get("status") or None,
                        sort=str(args.get("sort")) if args.get("sort") in inbox.SORTS else "due",
                        page=args.get("page", 1, type=int) or 1)
-    return render_template("inbox/index.html", page=page, view=view, args=args,
-                           views=inbox.VIEWS, sorts=inbox.SORTS)
+    # htmx asks for the rows alone (filters, paging, claim and release without a reload);
+    # restoring history it asks for the whole page.
+    partial = request.headers.get("HX-Request") == "true" and \
+        request.headers.get("HX-History-Restore-Request") != "true"
+    return render_template("inbox/_results.html" if partial else "inbox/index.html",
+                           page=page, view=view, args=args, views=inbox.VIEWS,
+                           sorts=inbox.SORTS, partial=partial), 200, {"Vary": "HX-Request"}
 
 
 @bp.post("/cases/<reference>/tasks/<task_id>/<action>")
