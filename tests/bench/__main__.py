@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 CASES = int(os.environ.get("PLAINT_BENCH_CASES", "300"))
-STEPS = [("acknowledge", "ACK"), ("assess", "ASSESS"), ("respond", "RESPOND")]
+STEPS = [("acknowledge", "ACK"), ("assess", "ASSESS"), ("investigate", "INVESTIGATE"),
+         ("respond", "RESPOND")]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -33,7 +34,8 @@ def engine_run(n: int) -> dict[str, float]:
     from tests.helpers import runtime
 
     rt = runtime()
-    values = {"ACK": c.ACK, "ASSESS": c.ASSESS, "RESPOND": c.RESPOND}
+    values = {"ACK": c.ACK, "ASSESS": c.ASSESS, "INVESTIGATE": c.INVESTIGATE,
+              "RESPOND": c.RESPOND}
     steps: list[float] = []
     started = time.perf_counter()
     for _ in range(n):
@@ -68,7 +70,8 @@ def service_run(n: int, folder: Path) -> dict[str, float]:
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
                       "SECRET_KEY": "bench"})
     assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
-    values = {"ACK": c.ACK, "ASSESS": c.ASSESS, "RESPOND": c.RESPOND}
+    values = {"ACK": c.ACK, "ASSESS": c.ASSESS, "INVESTIGATE": c.INVESTIGATE,
+              "RESPOND": c.RESPOND}
     steps: list[float] = []
 
     def timed(fn: Callable[[], Any]) -> Any:
@@ -126,7 +129,7 @@ def main() -> None:
     stored = service["state_bytes"] + service["row_bytes"] + service["event_bytes"]
     ratio = service["cases_per_s"] / engine["cases_per_s"]
     print(f"Plaint benchmark: {CASES} cases of the reference process "
-          f"(start, 3 user tasks, the complainant's answer = 5 steps each), one core; "
+          f"(start, 4 user tasks, the complainant's answer = 6 steps each), one core; "
           f"median of {ROUNDS} alternating rounds")
     print(f"{'':<34}{'cases/s':>10}{'steps/s':>10}{'p50 ms':>9}{'p95 ms':>9}")
     for name, r in (("(a) engine, save/restore per step", engine),
