@@ -2,7 +2,9 @@
 
 (a) engine: whole cases in memory, the state saved and reloaded after every step;
 (b) services: the same cases through start_case/complete_task/send_message with
-    real SQLite commits (WAL, synchronous=NORMAL), projections and the event log.
+    real SQLite commits (WAL, synchronous=NORMAL), projections and the event log;
+then timers (tests/bench/timers.py): idle sweeps at 1,000 and 100,000 open cases,
+firing 1,000 due timers, and the scheduler's lateness.
 Prints a table, then the figures as one JSON object on the very last line.
 """
 
@@ -18,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+
+from .timers import timer_run
 
 CASES = int(os.environ.get("PLAINT_BENCH_CASES", "300"))
 STEPS = [("acknowledge", "ACK"), ("assess", "ASSESS"), ("investigate", "INVESTIGATE"),
@@ -126,6 +130,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             services.append(service_run(CASES, Path(tmp)))
     engine, service = median_run(engines), median_run(services)
+    with tempfile.TemporaryDirectory() as tmp:
+        timer_lines, timer_figures = timer_run(Path(tmp))
     stored = service["state_bytes"] + service["row_bytes"] + service["event_bytes"]
     ratio = service["cases_per_s"] / engine["cases_per_s"]
     print(f"Plaint benchmark: {CASES} cases of the reference process "
@@ -140,6 +146,7 @@ def main() -> None:
     print(f"bytes stored per closed case: {stored:,.0f} (workflow state "
           f"{service['state_bytes']:,.0f}, case row {service['row_bytes']:,.0f}, "
           f"event log {service['event_bytes']:,.0f})")
+    print("\n".join(timer_lines))
     sys.stdout.flush()
     print(json.dumps({
         "engine_cases_per_s": round(engine["cases_per_s"], 1),
@@ -148,6 +155,7 @@ def main() -> None:
         "service_step_p95_ms": round(service["p95_ms"], 2),
         "bytes_per_closed_case": round(stored),
         "service_to_engine_ratio": round(ratio, 2),
+        **timer_figures,
     }))
 
 
