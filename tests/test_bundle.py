@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from server.engine import BundleError
+from server.engine import BundleError, load_bundle
 
-from .helpers import bundle, reference_bpmn, reference_files, with_bpmn
+from .helpers import bundle, reference_bpmn, reference_files, resolve, with_bpmn
 
 
 def issues_of(files: dict[str, bytes]) -> list:
@@ -218,3 +218,14 @@ def test_spiffarena_style_bundle_with_two_top_level_processes_is_explained() -> 
         "<bpmndi:BPMNDiagram")
     [issue] = issues_of(with_bpmn(text))
     assert "several top-level processes" in issue.message
+
+
+def test_a_deadline_kind_the_policy_does_not_know_is_refused_at_deploy() -> None:
+    text = reference_bpmn().replace('deadline("acknowledge")', 'deadline("acknowlege")')
+    with pytest.raises(BundleError) as caught:
+        load_bundle(with_bpmn(text), resolve,
+                    clock_kinds=("acknowledge", "response", "resolution"))
+    [issue] = caught.value.issues
+    assert issue.element_id == "acknowledgement_overdue"
+    assert "'acknowlege' is not a deadline kind" in issue.message
+    assert "acknowledge, response, resolution" in issue.message

@@ -64,7 +64,7 @@ def test_a_claim_left_by_a_crashed_worker_is_retried_after_its_lease(app) -> Non
         from server.models import utcnow
 
         # A worker claims the timer and dies before firing it.
-        assert timers.claim_due(utcnow(), "dead-worker", 10)
+        assert timers.claim_due(utcnow(), "dead-worker", 10)[1] == 2  # reminder and breach
         assert timers.sweep(worker="live-worker").fired == 0
         clock.shift(timedelta(seconds=app.config["PLAINT_TIMER_LEASE_SECONDS"] + 1))
         assert timers.sweep(worker="live-worker").fired == 2  # reminder and breach at once
@@ -133,3 +133,14 @@ def test_a_timer_is_not_fired_while_a_handler_saves_the_same_case(app) -> None:
         assert timers.sweep().fired == 0
     assert events("timer.fired") == 0
     db.session.execute(update(Timer).values(due_at=Timer.due_at))  # table still usable
+
+
+def test_one_sweep_fires_everything_due_even_when_cases_have_several_due_timers(app) -> None:
+    with time_machine.travel(START, tick=False) as clock:
+        for _ in range(5):
+            cases.start_case(dict(INTAKE), "web", HANDLER)
+        clock.move_to(BREACH + SECOND)
+        # Batches of 4 rows hold 2 cases each: a short batch of cases is not the last one.
+        result = timers.sweep(limit=4)
+        assert (result.fired, result.cases) == (10, 5)
+        assert timers.sweep().claimed == 0

@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from ..formkit import unsupported
+from .clocks import KIND_CALL
 from .sandbox import SandboxError, compile_expression, compile_script
 from .serializer import dump_specs
 from .xmlsafe import UnsafeXMLError, parse_xml
@@ -87,6 +88,7 @@ class _Checker:
     files: dict[str, bytes]
     resolve_role: Callable[[str], str | None]
     max_file_bytes: int
+    clock_kinds: tuple[str, ...] = ()
     issues: list[DeployIssue] = field(default_factory=list)
     trees: dict[str, etree._ElementTree] = field(default_factory=dict)
     forms: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -119,9 +121,14 @@ def load_bundle(
     resolve_role: Callable[[str], str | None],
     *,
     max_file_bytes: int = 2 * 1024 * 1024,
+    clock_kinds: tuple[str, ...] = (),
 ) -> Bundle:
-    """Parse and check a bundle; raise BundleError listing every problem."""
-    checker = _Checker(files, resolve_role, max_file_bytes)
+    """Parse and check a bundle; raise BundleError listing every problem.
+
+    `clock_kinds` are the deadline kinds the escalation policy knows: a literal kind in
+    deadline(...), reminder(...) or next_level(...) must be one of them.
+    """
+    checker = _Checker(files, resolve_role, max_file_bytes, clock_kinds)
     bundle = _load(checker)
     if checker.issues or bundle is None:
         if not checker.issues:
@@ -260,6 +267,11 @@ def _check_code(c: _Checker, name: str, tree: etree._ElementTree) -> None:
             problem = _check_timer_literal(tag, text)
             if problem:
                 c.add(name, owner, elem.sourceline, problem)
+        for kind in KIND_CALL.findall(text) if c.clock_kinds else ():
+            if kind not in c.clock_kinds:
+                c.add(name, owner, elem.sourceline,
+                      f"'{kind}' is not a deadline kind of the escalation policy: use one of "
+                      + ", ".join(c.clock_kinds))
 
 
 _REFERENCE_ATTRS = ("sourceRef", "targetRef", "attachedToRef", "default", "messageRef",

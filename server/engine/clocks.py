@@ -25,7 +25,7 @@ PAUSES_KEY = "pausesClock"
 CLOCK_KEY = "clock"
 PAUSED_HOURS = "clock_paused_hours"  # in task data: {clock: working hours paused so far}
 PAUSED_SINCE = "clock_paused_since"  # in the workflow's own data: {clock: ISO time}
-_KIND_CALL = re.compile(r"""\b(?:deadline|reminder|next_level)\(\s*["'](\w+)["']""")
+KIND_CALL = re.compile(r"""\b(?:deadline|reminder|next_level)\(\s*["'](\w+)["']""")
 
 # A helper bound to task data is called as fn(data, *args) where diagrams write fn(*args).
 DataHelper = Callable[..., Any]
@@ -50,5 +50,5 @@ def timer_clock(props: Mapping[str, str], expression: str | None) -> str | None:
     """Which clock a timer counts on: its `clock` property, else the kind its helper names."""
     if props.get(CLOCK_KEY):
         return props[CLOCK_KEY].strip()
-    found = _KIND_CALL.search(expression or "")
+    found = KIND_CALL.search(expression or "")
     return found.group(1) if found else None

@@ -17,6 +17,7 @@ from ..engine import STATE_FORMAT, BundleError, ProcessRuntime, SpecCache, load_
 from ..errors import DeployRefused, NotFound
 from ..extensions import db
 from ..models import ROLES, LaneMapping, ProcessFile, ProcessVersion, Role
+from . import policy
 from .actors import Actor
 
 BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".json")
@@ -66,7 +67,8 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
     """Check a bundle and store it as a new version; refuse it whole if anything is wrong."""
     try:
         bundle = load_bundle(files, role_resolver(),
-                             max_file_bytes=current_app.config["PLAINT_MAX_DIAGRAM_BYTES"])
+                             max_file_bytes=current_app.config["PLAINT_MAX_DIAGRAM_BYTES"],
+                             clock_kinds=policy.KINDS)
     except BundleError as exc:
         count = len(exc.issues)
         raise DeployRefused(

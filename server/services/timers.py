@@ -45,8 +45,11 @@ def _claimable(now: datetime):  # type: ignore[no-untyped-def]
                 or_(Timer.claimed_until.is_(None), Timer.claimed_until < now))
 
 
-def claim_due(now: datetime, worker: str, limit: int) -> list[int]:
-    """Claim up to `limit` due timers for this worker; return their case ids, oldest due first.
+def claim_due(now: datetime, worker: str, limit: int) -> tuple[list[int], int]:
+    """Claim up to `limit` due timers for this worker.
+
+    Return the ids of their cases (oldest due first) and how many timer rows were claimed:
+    a case may have several due timers, so fewer cases than `limit` is not the last batch.
 
     One statement claims the rows: on PostgreSQL the candidates are locked with SKIP
     LOCKED so concurrent schedulers take disjoint sets; on SQLite the write lock does
@@ -58,7 +61,7 @@ def claim_due(now: datetime, worker: str, limit: int) -> list[int]:
     # blocks no writer (on SQLite a write transaction would lock out every other).
     if db.session.scalar(select(Timer.id).where(_claimable(now)).limit(1)) is None:
         db.session.rollback()
-        return []
+        return [], 0
     begin_write()
     candidates = select(Timer.id).where(_claimable(now)).order_by(Timer.due_at).limit(limit)
     if db.engine.dialect.name == "postgresql":
@@ -70,7 +73,7 @@ def claim_due(now: datetime, worker: str, limit: int) -> list[int]:
         .execution_options(synchronize_session=False)).all()
     db.session.commit()
     ordered = sorted(claimed, key=lambda row: row.due_at)
-    return list(dict.fromkeys(row.case_id for row in ordered))
+    return list(dict.fromkeys(row.case_id for row in ordered)), len(claimed)
 
 
 def fire_case(case_id: int, worker: str) -> int:
@@ -123,7 +126,7 @@ def sweep(now: datetime | None = None, worker: str | None = None,
     limit = limit or current_app.config["PLAINT_TIMER_BATCH"]
     result = SweepResult()
     while True:
-        case_ids = claim_due(now or utcnow(), worker, limit)
+        case_ids, rows = claim_due(now or utcnow(), worker, limit)
         if not case_ids:
             return result
         result.claimed += len(case_ids)
@@ -140,7 +143,7 @@ def sweep(now: datetime | None = None, worker: str | None = None,
                 continue
             result.fired += fired
             result.cases += 1 if fired else 0
-        if len(case_ids) < limit or result.fired == fired_before:
+        if rows < limit or result.fired == fired_before:
             return result  # the last batch, or nothing in it could fire yet
 
 
