@@ -65,3 +65,14 @@ def browser(live_server: str):  # type: ignore[no-untyped-def]
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield chromium
         chromium.close()
+
+
+def signed_in(browser, base: str, username: str):  # type: ignore[no-untyped-def]
+    """A new browser page signed in as `username` (password PASSWORD)."""
+    page = browser.new_context().new_page()
+    page.goto(base + "/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    return page

@@ -10,19 +10,14 @@ import os
 import re
 from pathlib import Path
 
-from tests.browser_support import ADMIN, PASSWORD
+from tests import browser_support as support
+from tests.browser_support import ADMIN
 
 SUNDAY = "2026-09-20T10:00"  # Riyadh; Wednesday 23 September is the National Day holiday
 
 
 def signed_in(browser, base: str):  # type: ignore[no-untyped-def]
-    page = browser.new_context().new_page()
-    page.goto(base + "/login")
-    page.get_by_label("Username").fill(ADMIN)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    return page
+    return support.signed_in(browser, base, ADMIN)
 
 
 def acknowledgement_due(page) -> str:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import HumanTask
 from server.services import calendar, cases
-from tests.browser_support import ADMIN, APPS, PASSWORD
+from tests.browser_support import ADMIN, APPS, signed_in
 from tests.test_browser import file_complaint
 
 
@@ -21,11 +21,7 @@ def test_the_next_complaint_follows_a_target_and_holiday_changed_in_the_browser(
         # A holiday on the next working day: a deadline in working days must step over it.
         holiday_day = calendar.load().local_day(calendar.add_working_days(datetime.now(UTC), 1))
         db.session.remove()
-    admin = browser.new_context().new_page()
-    admin.goto(live_server + "/login")
-    admin.get_by_label("Username").fill(ADMIN)
-    admin.get_by_label("Password").fill(PASSWORD)
-    admin.get_by_role("button", name="Sign in").click()
+    admin = signed_in(browser, live_server, ADMIN)
     admin.goto(live_server + "/admin")
     admin.get_by_role("link", name="Escalation policy").click()
     admin.get_by_label("Acknowledgement, Any priority: target: amount").fill("3")

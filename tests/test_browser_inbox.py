@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.extensions import db
 from server.services import cases
-from tests.browser_support import APPS, PASSWORD
+from tests.browser_support import APPS, signed_in
 
 from .conftest import HANDLER, INTAKE
 
@@ -15,11 +15,7 @@ def test_a_handler_filters_and_claims_without_reloading_the_page(  # type: ignor
     with app.app_context():
         reference = cases.start_case(dict(INTAKE), "phone", HANDLER).reference
         db.session.remove()
-    page = browser.new_context().new_page()
-    page.goto(live_server + "/login")
-    page.get_by_label("Username").fill("hana")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page = signed_in(browser, live_server, "hana")
     page.goto(live_server + "/tasks?view=unclaimed")
     page.evaluate("window.stillTheSamePage = true")
     row = page.locator("#inbox-results tr", has_text=reference)
