@@ -10,7 +10,7 @@ import os
 import re
 from pathlib import Path
 
-from tests.browser_support import PASSWORD
+from tests.browser_support import signed_in
 
 
 def file_complaint(page, base: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -50,11 +50,7 @@ def test_a_handler_moves_a_case_to_the_end_and_the_complainant_accepts(  # type:
     public = browser.new_page()
     reference, link = file_complaint(public, live_server)
 
-    staff = browser.new_context().new_page()
-    staff.goto(live_server + "/login")
-    staff.get_by_label("Username").fill("hana")
-    staff.get_by_label("Password").fill(PASSWORD)
-    staff.get_by_role("button", name="Sign in").click()
+    staff = signed_in(browser, live_server, "hana")
     staff.wait_for_url("**/tasks")
 
     def work(title: str, fill) -> None:  # type: ignore[no-untyped-def]
