@@ -24,6 +24,12 @@ DEFAULTS: dict[str, Any] = {
     "PLAINT_MAX_ATTACHMENTS_PER_UPLOAD": 5,
     "PLAINT_MAX_CASE_ATTACHMENT_BYTES": 50 * MB,  # all documents of one case together
     "PLAINT_STAGED_ATTACHMENT_HOURS": 24,  # documents of an unfinished intake form expire
+    # Named in e-mails, letters and the case bundle.
+    "PLAINT_ORGANISATION_NAME": "Plaint demo organisation",
+    # Where complainants reach the app: links in e-mails sent outside any request.
+    "PLAINT_PUBLIC_URL": "http://127.0.0.1:5000",
+    # Where a complainant can go after the internal review (ISO 10003).
+    "PLAINT_EXTERNAL_BODY": "the external dispute resolution body named in our complaints policy",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
@@ -51,8 +57,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             except ValueError:
                 raise ConfigError(f"{key}={raw!r} is not a number") from None
     _fit_request_limit(settings, explicit="MAX_CONTENT_LENGTH" in os.environ)
-    if os.environ.get("PLAINT_REFERENCE_PREFIX"):
-        settings["PLAINT_REFERENCE_PREFIX"] = os.environ["PLAINT_REFERENCE_PREFIX"]
+    for key in ("PLAINT_REFERENCE_PREFIX", "PLAINT_ORGANISATION_NAME", "PLAINT_PUBLIC_URL",
+                "PLAINT_EXTERNAL_BODY"):
+        if os.environ.get(key):
+            settings[key] = os.environ[key]
+    settings["PLAINT_PUBLIC_URL"] = settings["PLAINT_PUBLIC_URL"].rstrip("/")
     settings["SQLALCHEMY_DATABASE_URI"] = os.environ.get("PLAINT_DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "plaint.db"))
     settings["SECRET_KEY"] = os.environ.get("PLAINT_SECRET_KEY") or None

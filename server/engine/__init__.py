@@ -6,6 +6,7 @@ from .clocks import WorkingTime
 from .runtime import (
     EngineError,
     MessageNotExpected,
+    Notice,
     ProcessRuntime,
     ReadyTask,
     Snapshot,
@@ -22,6 +23,7 @@ __all__ = [
     "DeployIssue",
     "EngineError",
     "MessageNotExpected",
+    "Notice",
     "ProcessRuntime",
     "ReadyTask",
     "SandboxError",

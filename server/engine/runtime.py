@@ -7,7 +7,9 @@ status label and the milestones reached. The services turn that into rows.
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +18,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -40,6 +43,8 @@ FORM_UI_KEY = "formUiSchemaFilename"
 ROLE_KEY = "candidateRole"
 FLAG_KEY = "inboxFlag"  # on a non-interrupting boundary event: a badge on its task once fired
 REMINDER_KEY = "reminder"  # "true" on a timer that reminds: it does not set the task's due time
+NOTIFY_KEY = "notify"  # on any element: the e-mail template sent when it completes
+NOTIFY_TO_KEY = "notifyTo"  # who gets it: "complainant" (default), "assignee", or a lane/role
 PROMPT_KEY = "promptVariable"  # on a question to the complainant: the data holding its wording
 
 
@@ -87,6 +92,23 @@ class WaitingTimer:
     due_at: datetime
 
 
+@dataclass(frozen=True)
+class Notice:
+    """An e-mail the diagram asks for: an element with the `notify` property completed.
+
+    `task_id` is the task a boundary event is attached to (so "assignee" means whoever
+    holds that task), else the element's own task.
+    """
+
+    template: str
+    recipient: str
+    element: str
+    title: str
+    task_id: str
+    role: str | None
+    data: dict[str, Any]
+
+
 @dataclass
 class Snapshot:
     """What the database must know about a workflow after it ran."""
@@ -99,6 +121,9 @@ class Snapshot:
     data: dict[str, Any]
     completed: bool
     fired: list[str] = field(default_factory=list)
+    # Milestones reached and e-mails asked for by elements completed in this run only.
+    reached: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
 
 def _spec_props(task_spec: Any) -> dict[str, str]:
@@ -159,6 +184,15 @@ def _is_timer(task: Task) -> bool:
     return _timer_definition(task) is not None
 
 
+def _is_event(task: Task) -> bool:
+    return getattr(task.task_spec, "event_definition", None) is not None
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    """A JSON-safe copy of task data, for a message rendered later."""
+    return json.loads(json.dumps(data, default=str))
+
+
 class ProcessRuntime:
     """The cached, parsed specs of one process version, and what runs on them."""
 
@@ -183,6 +217,7 @@ class ProcessRuntime:
 
     def start(self, data: dict[str, Any]) -> tuple[BpmnWorkflow, Snapshot]:
         """Create a workflow with the intake data and run it to its first wait."""
+        since = time.time()
         workflow = BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.script_engine)
         start = workflow.get_next_task(state=TaskState.READY)
         if start is not None:
@@ -191,7 +226,7 @@ class ProcessRuntime:
             workflow.task_tree.data.update(data)
         self._guard(workflow.do_engine_steps)
         self._settle_clocks(workflow)
-        return workflow, self.snapshot(workflow)
+        return workflow, self.snapshot(workflow, since)
 
     def task_info(self, bpmn_id: str) -> dict[str, Any]:
         """What the diagram says about a task: its UI schema and its instructions."""
@@ -202,6 +237,10 @@ class ProcessRuntime:
                     return {"ui_form": props.get(FORM_UI_KEY),
                             "instructions": getattr(task_spec, "documentation", None)}
         return {"ui_form": None, "instructions": None}
+
+    def data_of(self, state: bytes) -> dict[str, Any]:
+        """The case's current data (what its newest step sees), from a saved state."""
+        return self._current_data(self.load(state))
 
     def load(self, state: bytes) -> BpmnWorkflow:
         """Rebuild a saved workflow."""
@@ -215,6 +254,7 @@ class ProcessRuntime:
     def complete(self, workflow: BpmnWorkflow, task_id: str,
                  values: dict[str, Any]) -> Snapshot:
         """Complete a ready user task with validated form values and run on."""
+        since = time.time()
         task = self._ready_task(workflow, task_id)
         task.data.update(values)
 
@@ -224,7 +264,7 @@ class ProcessRuntime:
 
         self._guard(run)
         self._settle_clocks(workflow)
-        return self.snapshot(workflow)
+        return self.snapshot(workflow, since)
 
     def message(self, workflow: BpmnWorkflow, name: str, payload: Any) -> Snapshot:
         """Deliver a message (e.g. from the complainant) into the running case."""
@@ -235,6 +275,7 @@ class ProcessRuntime:
             raise MessageNotExpected(f"the case is not waiting for the message '{name}' now")
         # Events match by class as well as name: build the same kind the diagram waits for.
         event = BpmnEvent(type(waiting[0])(name), payload=payload)
+        since = time.time()
 
         def run() -> None:
             workflow.send_event(event)
@@ -242,7 +283,7 @@ class ProcessRuntime:
 
         self._guard(run)
         self._settle_clocks(workflow)
-        return self.snapshot(workflow)
+        return self.snapshot(workflow, since)
 
     def fire_timers(self, workflow: BpmnWorkflow) -> Snapshot:
         """Fire every timer that is due now and run on.
@@ -250,6 +291,7 @@ class ProcessRuntime:
         Snapshot.fired names every timer that fired in this run, including one started
         by this run that was already due (an escalation catching up after downtime).
         """
+        since = time.time()
         done_before = {t.id for t in workflow.get_tasks(state=TaskState.COMPLETED)
                        if _is_timer(t)}
 
@@ -259,7 +301,7 @@ class ProcessRuntime:
 
         self._guard(run)
         self._settle_clocks(workflow)
-        snapshot = self.snapshot(workflow)
+        snapshot = self.snapshot(workflow, since)
         snapshot.fired = [
             _drawn_timer(t).bpmn_id or t.task_spec.name
             for t in workflow.get_tasks(state=TaskState.COMPLETED)
@@ -308,19 +350,30 @@ class ProcessRuntime:
                     task.internal_data["event_value"] = add_hours(
                         due, ended[counts_on]).isoformat()
 
-    def snapshot(self, workflow: BpmnWorkflow) -> Snapshot:
-        """Read what the database must know from a workflow."""
+    def snapshot(self, workflow: BpmnWorkflow, since: float | None = None) -> Snapshot:
+        """Read what the database must know from a workflow.
+
+        `since` is when the run began: elements completed after it give `reached`
+        milestones and `notices`.
+        """
         timers: list[WaitingTimer] = []
         timer_tasks: list[Task] = []
         labelled: list[tuple[bool, float, str]] = []  # (open, when, label)
         milestones: set[str] = set()
         flags: dict[Any, str] = {}  # boundary split task -> the newest flag fired on it
+        reached: list[tuple[float, str]] = []
+        notices: list[tuple[float, Notice]] = []
         for task in workflow.get_tasks(state=TaskState.WAITING | TaskState.READY
                                        | TaskState.COMPLETED):
             props = _props(task)
             if task.state == TaskState.COMPLETED:
                 if props.get(MILESTONE_KEY):
                     milestones.add(props[MILESTONE_KEY])
+                if since is not None and task.last_state_change >= since:
+                    if props.get(MILESTONE_KEY):
+                        reached.append((task.last_state_change, props[MILESTONE_KEY]))
+                    if props.get(NOTIFY_KEY):
+                        notices.append((task.last_state_change, self._notice(task, props)))
                 if props.get(FLAG_KEY) and task.parent is not None:
                     flags[task.parent.id] = props[FLAG_KEY]
             if props.get(STATUS_KEY) and (task.state != TaskState.READY
@@ -353,7 +406,25 @@ class ProcessRuntime:
             milestones=milestones,
             data=self._current_data(workflow),
             completed=workflow.completed,
+            reached=[name for _, name in sorted(reached, key=lambda item: item[0])],
+            notices=[notice for _, notice in sorted(notices, key=lambda item: item[0])],
         )
+
+    def _notice(self, task: Task, props: dict[str, str]) -> Notice:
+        """The e-mail a completed element asks for, addressed as the diagram says."""
+        concerns = task
+        if isinstance(task.parent.task_spec if task.parent else None, BoundaryEventSplit):
+            # A boundary event speaks about the activity it is attached to.
+            concerns = next((c for c in task.parent.children
+                             if c is not task and not _is_event(c)), task)
+        spec = concerns.task_spec
+        role_name = _props(concerns).get(ROLE_KEY) or getattr(spec, "lane", None)
+        return Notice(template=props[NOTIFY_KEY].strip(),
+                      recipient=(props.get(NOTIFY_TO_KEY) or "complainant").strip(),
+                      element=task.task_spec.bpmn_id or task.task_spec.name,
+                      title=_title(concerns), task_id=str(concerns.id),
+                      role=self.role_map.get(role_name) if role_name else None,
+                      data=_plain(task.data))
 
     def _ready(self, task: Task, timer_tasks: list[Task], timers: list[WaitingTimer],
                flags: dict[Any, str]) -> ReadyTask:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -54,12 +56,25 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor) -> CaseRecord
         workflow, snapshot = runtime.start({**cleaned, "channel": channel})
     except EngineError as exc:
         raise ProcessFailed(f"The complaint could not be registered: {exc}") from None
+    token = secrets.token_urlsafe(32)
     fields = {"reference": _next_reference(now), "process_version_id": version_id,
-              "channel": channel, "received_at": now,
+              "channel": channel, "received_at": now, "tracking_token_hash": token_hash(token),
               **{f: cleaned.get(f) for f in INTAKE_FIELDS}}
-    return record_new_case(fields, runtime.dump(workflow), snapshot, actor,
+    case = record_new_case(fields, runtime.dump(workflow), snapshot, actor,
                            f"Complaint received ({channel})",
-                           {"channel": channel, "values": cleaned}, now)
+                           {"channel": channel, "values": cleaned}, now, token)
+    case.tracking_token = token  # shown once to whoever filed it; only its hash is stored
+    return case
+
+
+def case_data(case: Case | CaseRecord) -> dict[str, Any]:
+    """The case's workflow data as its newest step sees it (decision, review, closure...)."""
+    return runtime_for(case.process_version_id).data_of(case.workflow_state)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a tracking token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def intake_form() -> tuple[dict[str, Any], dict[str, Any] | None]:

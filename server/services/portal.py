@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import Case, CaseEvent, HumanTask
 from .actors import Actor
-from .cases import send_message
+from .cases import send_message, token_hash
 from .forms import validate
 from .processes import form_schema, runtime_for
 
@@ -33,11 +32,6 @@ class StatusChange:
 
     at: datetime
     label: str
-
-
-def token_hash(token: str) -> str:
-    """The stored form of a tracking token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def issue_tracking_token(case_id: int) -> str:

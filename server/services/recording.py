@@ -30,7 +30,7 @@ from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Case, CaseEvent, HumanTask, Timer
 from ..signals import timers_written
-from . import audit
+from . import audit, notifications
 from .actors import Actor
 
 PROJECTED = ("priority", "category")  # workflow variables mirrored on the case row
@@ -108,8 +108,13 @@ def load_case_and_task(reference: str,
 
 
 def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, actor: Actor,
-                    summary: str, data: dict[str, Any], now: datetime) -> CaseRecord:
-    """Insert a new case with the outcome of its first engine run, and commit."""
+                    summary: str, data: dict[str, Any], now: datetime,
+                    tracking_token: str | None = None) -> CaseRecord:
+    """Insert a new case with the outcome of its first engine run, and commit.
+
+    `tracking_token` is the complainant's secret link, known only now: the first e-mails
+    may carry it.
+    """
     case = CaseRecord(
         id=None, status_label=None, priority=None, category=None, acknowledged_at=None,
         resolved_at=None, closed_at=None, is_open=True, updated_at=now, audit_head=None,
@@ -119,7 +124,7 @@ def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, ac
     try:
         case.id = event["case_id"] = db.session.connection().execute(
             _INSERT_CASE, row).scalar_one()
-        written = _write_rest(case, snapshot, event, now)
+        written = _write_rest(case, snapshot, event, now, tracking_token)
         db.session.commit()
     except (IntegrityError, fastsql.integrity_error()):
         db.session.rollback()
@@ -182,8 +187,8 @@ def _outcome(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, k
 
 
 def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
-                now: datetime) -> datetime | None:
-    """Write the projections and the history row; return the earliest due of new timers."""
+                now: datetime, tracking_token: str | None = None) -> datetime | None:
+    """Write the projections, the history row and the outbox; return the earliest new due."""
     before = json.loads(case.projection) if case.projection else {"tasks": {}, "timers": {}}
     after = projection_of(snapshot)
     if before["tasks"] != after["tasks"]:
@@ -195,6 +200,9 @@ def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
                  if before["timers"].get(t.task_id) != after["timers"][t.task_id]]
         written = min(moved, default=None)
     fastsql.execute(_INSERT_EVENT, event)
+    if snapshot.notices:
+        # In the same transaction as the step: no e-mail without its step, nor the reverse.
+        notifications.enqueue(case, snapshot.notices, now, tracking_token)
     return written
 
 
@@ -216,7 +224,14 @@ def _changed_fields(case: CaseRecord, snapshot: Snapshot, now: datetime) -> dict
     for milestone, column in MILESTONES.items():
         if milestone in snapshot.milestones and getattr(case, column) is None:
             values[column] = now
-    if snapshot.completed and case.is_open:
+    # A "closed" milestone closes the case while its diagram still waits (a survey, a
+    # reopen window); "reopened" opens it again. The last one reached in the run wins.
+    for milestone in snapshot.reached:
+        if milestone == "closed":
+            values["is_open"], values["closed_at"] = False, now
+        elif milestone == "reopened":
+            values["is_open"], values["closed_at"] = True, None
+    if snapshot.completed and case.is_open and values.get("is_open", True):
         values["is_open"] = False
         values["closed_at"] = now
     return values

@@ -55,7 +55,7 @@ def _intake(received_by: str, who: Actor, source: str, template: str,
         sent = submit(schema, ui, request.form, lambda values: attachments.file_complaint(
             values, received_by, who, staged))
         if sent.ok:
-            token = portal.issue_tracking_token(sent.result.id)
+            token = sent.result.tracking_token
             # Shown once on the next page; never put in a URL that ends up in logs.
             session["submitted"] = {"reference": sent.result.reference, "token": token}
             return redirect(url_for("portal.submitted"))
