@@ -8,10 +8,11 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from werkzeug.wsgi import wrap_file
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
 from ..models import Case
-from ..services import attachments, audit, cases
+from ..services import attachments, audit, cases, export, letters
 from .access import CASE_READERS, CASE_WRITERS, actor, roles_required
 
 bp = Blueprint("cases", __name__)
@@ -43,7 +44,8 @@ def _page(case: Case, note: str = "", errors: dict[str, list[str]] | None = None
     return render_template("cases/show.html", case=case, tasks=cases.ready_tasks(case),
                            history=audit.history(case), note=note, errors=errors or {},
                            documents=attachments.for_case(case.id, include_internal=True),
-                           upload=upload or attachments.Added()), status
+                           upload=upload or attachments.Added(),
+                           has_letter=letters.has_decision(case)), status
 
 
 @bp.post("/cases/<reference>/notes")
@@ -80,3 +82,46 @@ def download(reference: str, attachment_id: int) -> ResponseReturnValue:
     document = attachments.for_download(cases.get_case(reference).id, attachment_id,
                                         include_internal=True)
     return Response(document.data, headers=attachments.download_headers(document))
+
+
+@bp.get("/cases/<reference>/bundle.zip")
+@roles_required(*CASE_READERS)
+def bundle(reference: str) -> ResponseReturnValue:
+    """The case bundle (record, history, documents) as a ZIP, for referral and audit.
+
+    `?internal=1` adds the internal documents, which every case reader sees on the case
+    page too; the export is recorded in the case's history.
+    """
+    internal = request.args.get("internal", "").lower() in ("1", "true", "yes")
+    made = export.build_bundle(reference, actor(), include_internal=internal)
+    return Response(wrap_file(request.environ, made.file, export.CHUNK),
+                    mimetype="application/zip", direct_passthrough=True,
+                    headers={"Content-Disposition": f'attachment; filename="{made.filename}"',
+                             "Content-Length": str(made.size), "X-Content-Type-Options": "nosniff",
+                             "Cache-Control": "private, no-store"})
+
+
+@bp.get("/cases/<reference>/letter")
+@roles_required(*CASE_READERS)
+def letter(reference: str) -> ResponseReturnValue:
+    """The decision letter, printable, in the complainant's language (or ?lang=en|ar)."""
+    case = cases.get_case(reference)
+    back = url_for("cases.show", reference=case.reference)
+    try:
+        made = letters.decision_letter(case, request.args.get("lang"))
+    except NotFound:
+        return render_template("letters/no_decision.html", reference=case.reference,
+                               back=back), 404
+    return letters.render_html(
+        made, back=back,
+        pdf=url_for("cases.letter_pdf", reference=case.reference, lang=made.language),
+        other=url_for("cases.letter", reference=case.reference,
+                      lang=letters.other_language(made))), 200, letters.PRIVATE
+
+
+@bp.get("/cases/<reference>/letter.pdf")
+@roles_required(*CASE_READERS)
+def letter_pdf(reference: str) -> ResponseReturnValue:
+    """The decision letter as a PDF (404 while there is no decision)."""
+    made = letters.decision_letter(cases.get_case(reference), request.args.get("lang"))
+    return Response(letters.render_pdf(made), headers=letters.pdf_headers(made))

@@ -18,9 +18,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import ngettext
 
-from ..errors import PlaintError
+from ..errors import NotFound, PlaintError
 from ..formkit import render_fields, submit_options
-from ..services import attachments, cases, portal
+from ..services import attachments, cases, letters, portal
 from ..services.actors import Actor
 from .access import CASE_WRITERS, actor, roles_required
 from .forms import Submission, submit
@@ -142,6 +142,29 @@ def download(token: str, attachment_id: int) -> ResponseReturnValue:
     return Response(document.data, headers=attachments.download_headers(document))
 
 
+@bp.get("/track/<token>/letter")
+def letter(token: str) -> ResponseReturnValue:
+    """Our decision letter, printable; a plain 'no decision yet' page before there is one."""
+    case = portal.case_for_token(token)
+    back = url_for("portal.track", token=token)
+    try:
+        made = letters.decision_letter(case, request.args.get("lang"))
+    except NotFound:
+        return render_template("letters/no_decision.html", reference=case.reference,
+                               back=back), 404, letters.PRIVATE
+    return letters.render_html(
+        made, back=back, pdf=url_for("portal.letter_pdf", token=token, lang=made.language),
+        other=url_for("portal.letter", token=token, lang=letters.other_language(made))), \
+        200, letters.PRIVATE
+
+
+@bp.get("/track/<token>/letter.pdf")
+def letter_pdf(token: str) -> ResponseReturnValue:
+    """Our decision letter as a PDF to keep (404 while there is no decision)."""
+    made = letters.decision_letter(portal.case_for_token(token), request.args.get("lang"))
+    return Response(letters.render_pdf(made), headers=letters.pdf_headers(made))
+
+
 def _track_page(case: Any, token: str, asked: list[dict[str, Any]], message: str | None,
                 sent: Submission, upload: attachments.Added | None = None) -> ResponseReturnValue:
     forms = [dict(q, fields=render_fields(q["schema"], q["ui"],
@@ -158,4 +181,5 @@ def _track_page(case: Any, token: str, asked: list[dict[str, Any]], message: str
                            expected=portal.next_expected(case) if case.is_open else None,
                            documents=attachments.for_case(case.id, include_internal=False),
                            upload=upload or attachments.Added(),
+                           has_letter=letters.has_decision(case),
                            answered=request.args.get("answered") and sent.ok), sent.status
