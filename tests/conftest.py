@@ -19,9 +19,9 @@ from server import create_app
 from server.extensions import db
 from server.services.actors import Actor
 
-from . import pg
+from . import flowcov, pg
 
-pytest_plugins = ["tests.browser_support"]
+pytest_plugins = ["tests.browser_support", "tests.flowcov"]
 
 REPO = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgresql"]
@@ -128,6 +128,7 @@ def app(database_url: str) -> Iterator[Flask]:
     application.test_client_class = IsolatedClient
     with application.app_context():
         yield application
+        flowcov.collect_app(application)
         db.session.remove()
         db.engine.dispose()
 
@@ -156,9 +157,14 @@ INTAKE = {
     "consent": True,
 }
 ACK = {"acknowledgement_channel": "email", "acknowledgement_message": "We have your complaint."}
-ASSESS = {"in_scope": True, "priority": "high", "category": "billing"}
+# Serious, not vulnerable, no regulator: triage.dmn gives priority "high".
+ASSESS = {"in_scope": True, "category": "billing", "severity": "serious", "complexity": "simple",
+          "vulnerable_customer": False, "regulator_involved": False,
+          "immediate_action_needed": False}
 INVESTIGATE = {"findings": "The transfer was booked twice.", "need_information": False}
 ASK = {"findings": "Need the date.", "need_information": True,
        "question_to_complainant": "On which date did you make the transfer?"}
 RESPOND = {"outcome": "upheld", "response": "We refunded the charge.", "remedy_offered": "Refund"}
 REVIEW = {"review_outcome": "decision_confirmed", "review_note": "The decision stands."}
+CLOSE = {"closure_reason": "accepted", "final_outcome": "upheld", "root_cause": "process",
+         "corrective_action_needed": False}

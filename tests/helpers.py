@@ -11,7 +11,8 @@ from server.engine import Bundle, ProcessRuntime, WorkingTime, load_bundle
 from server.engine.serializer import load_specs
 
 REPO = Path(__file__).resolve().parent.parent
-ROLES = {"handler", "supervisor", "complaints_manager", "process_owner", "admin", "auditor"}
+ROLES = {"handler", "supervisor", "complaints_manager", "specialist", "process_owner", "admin",
+         "auditor"}
 # Engine tests run without a database, so without the business calendar: round-the-clock
 # hours and these targets stand in for it (the services tests use the real one).
 TARGET_HOURS = {"acknowledge": 48, "response": 72, "resolution": 120}

@@ -25,7 +25,7 @@ def test_the_reference_process_passes_every_check() -> None:
     b = bundle()
     assert b.process_id == "complaint_handling"
     assert b.role_map == {"Handler": "handler", "Supervisor": "supervisor",
-                          "Complaints manager": "complaints_manager"}
+                          "Complaints manager": "complaints_manager", "Specialist": "specialist"}
     assert "intake-schema.json" in b.forms
 
 
@@ -152,9 +152,9 @@ def test_a_lane_that_is_no_role_is_refused() -> None:
 
 
 def test_a_flow_to_a_missing_element_is_refused_by_id() -> None:
-    text = reference_bpmn().replace('targetRef="closed_after_review"', 'targetRef="nowhere"')
+    text = reference_bpmn().replace('targetRef="mark_reviewed"', 'targetRef="nowhere"')
     [issue] = issues_of(with_bpmn(text))
-    assert issue.element_id == "Flow_review_end"
+    assert issue.element_id == "Flow_review_mark"
     assert 'targetRef="nowhere"' in issue.message
     assert issue.line == line_of(text, 'targetRef="nowhere"')
 

@@ -14,6 +14,7 @@ from server.services import audit, cases
 
 from .conftest import (
     ACK,
+    CLOSE,
     ASSESS,
     HANDLER,
     INTAKE,
@@ -64,12 +65,20 @@ def test_a_case_runs_to_the_end_and_leaves_an_intact_history(app) -> None:
     case = cases.send_message(case.reference, "complainant_response", {"accepted": False},
                               HANDLER)
     case = complete(case, REVIEW, SUPERVISOR)
+    case = cases.send_message(case.reference, "complainant_response", {"accepted": True},
+                              HANDLER)
+    assert case.is_open and [t.bpmn_id for t in ready(case)] == ["close"]
+    case = complete(case, {**CLOSE, "closure_reason": "resolved_after_review"})
     assert not case.is_open and case.closed_at is not None
-    assert case.status_label == "Closed after internal review"
-    assert db.session.scalar(select(Timer).where(Timer.case_id == case.id)) is None
+    assert case.status_label == "Closed"
+    # Closed, yet the complainant may still rate the handling or reopen it for a while.
+    assert cases.waiting_messages(case) == ["complainant_rates", "complainant_reopens"]
+    [timer] = db.session.scalars(select(Timer).where(Timer.case_id == case.id))
+    assert timer.bpmn_id == "reopen_window_over"
     kinds = [e.kind for e in audit.history(case)]
     assert kinds == ["case.received", "task.completed", "task.completed", "task.completed",
-                     "task.completed", "message.received", "task.completed"]
+                     "task.completed", "message.received", "task.completed",
+                     "message.received", "task.completed"]
     assert audit.verify_case(case) == []
 
 

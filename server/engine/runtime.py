@@ -45,6 +45,8 @@ FLAG_KEY = "inboxFlag"  # on a non-interrupting boundary event: a badge on its t
 REMINDER_KEY = "reminder"  # "true" on a timer that reminds: it does not set the task's due time
 NOTIFY_KEY = "notify"  # on any element: the e-mail template sent when it completes
 NOTIFY_TO_KEY = "notifyTo"  # who gets it: "complainant" (default), "assignee", or a lane/role
+ROLE_VARIABLE_KEY = "candidateRoleVariable"  # data variable naming a role of the version
+EXCLUDES_KEY = "notPerformedBy"  # task ids whose performers may not do this task (objectivity)
 PROMPT_KEY = "promptVariable"  # on a question to the complainant: the data holding its wording
 
 
@@ -235,8 +237,9 @@ class ProcessRuntime:
                 if getattr(task_spec, "bpmn_id", None) == bpmn_id:
                     props = _spec_props(task_spec)
                     return {"ui_form": props.get(FORM_UI_KEY),
-                            "instructions": getattr(task_spec, "documentation", None)}
-        return {"ui_form": None, "instructions": None}
+                            "instructions": getattr(task_spec, "documentation", None),
+                            "excludes": props.get(EXCLUDES_KEY, "").replace(",", " ").split()}
+        return {"ui_form": None, "instructions": None, "excludes": []}
 
     def data_of(self, state: bytes) -> dict[str, Any]:
         """The case's current data (what its newest step sees), from a saved state."""
@@ -431,6 +434,11 @@ class ProcessRuntime:
         props = _props(task)
         spec = task.task_spec
         role_name = props.get(ROLE_KEY) or spec.lane
+        role = self.role_map.get(role_name) if role_name else None
+        chosen = task.data.get(props.get(ROLE_VARIABLE_KEY, ""))
+        if isinstance(chosen, str) and chosen in self.role_map.values():
+            # Only a role this version already routes to: data cannot invent one.
+            role = chosen
         # A timer on the task's boundary shares its parent: its due time is the task's
         # (a reminder's is not: it comes before the due time).
         dues = [timer.due_at for ttask, timer in zip(timer_tasks, timers, strict=True)
@@ -441,7 +449,7 @@ class ProcessRuntime:
             bpmn_id=spec.bpmn_id,
             title=_title(task),
             lane=spec.lane,
-            role=self.role_map.get(role_name) if role_name else None,
+            role=role,
             form=props.get(FORM_SCHEMA_KEY),
             ui_form=props.get(FORM_UI_KEY),
             instructions=getattr(spec, "documentation", None),

@@ -19,10 +19,11 @@ import ast
 import math
 import operator
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, wraps
 from types import CodeType, FrameType
 from typing import Any
 
@@ -212,16 +213,39 @@ def compile_script(source: str) -> CodeType:
     return result.code
 
 
+_trusted = threading.local()  # seconds spent in our own helpers during the current run
+
+
+def trusted(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a helper so its running time does not count against the script's limit.
+
+    The limit stops runaway diagram code; a helper such as deadline() may read the
+    database or build a holiday calendar for the first time, and that is not the
+    diagram's doing.
+    """
+    @wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        start = time.monotonic()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _trusted.seconds = getattr(_trusted, "seconds", 0.0) + time.monotonic() - start
+
+    return call
+
+
 def run_limited(fn: Callable[[], Any], seconds: float) -> Any:
     """Call fn, stopping any sandboxed frame it runs once `seconds` have passed.
 
     A trace function is installed for this thread only, and only frames compiled
     from sandboxed source are traced, so the cost falls on diagram code alone.
+    Time spent inside `trusted` helpers is not counted.
     """
     deadline = time.monotonic() + seconds
+    _trusted.seconds = 0.0
 
     def local_trace(frame: FrameType, event: str, arg: Any) -> Any:
-        if time.monotonic() > deadline:
+        if time.monotonic() - _trusted.seconds > deadline:
             raise ScriptTimeout(f"stopped after running longer than {seconds:g} s")
         return local_trace
 

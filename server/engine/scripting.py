@@ -16,6 +16,7 @@ from .sandbox import (
     compile_script,
     run_limited,
     sandbox_globals,
+    trusted,
 )
 
 
@@ -25,9 +26,11 @@ class SandboxedEnvironment(TaskDataEnvironment):
     def __init__(self, time_limit: float,
                  helpers: dict[str, Callable[..., Any]] | None = None,
                  data_helpers: dict[str, Callable[..., Any]] | None = None) -> None:
-        super().__init__(sandbox_globals({**(helpers or {}), **(data_helpers or {})}))
+        helpers = {name: trusted(fn) for name, fn in (helpers or {}).items()}
+        data_helpers = {name: trusted(fn) for name, fn in (data_helpers or {}).items()}
+        super().__init__(sandbox_globals({**helpers, **data_helpers}))
         self.time_limit = time_limit
-        self.data_helpers: dict[str, Callable[..., Any]] = dict(data_helpers or {})
+        self.data_helpers: dict[str, Callable[..., Any]] = data_helpers
 
     def evaluate(self, expression: str, context: dict[str, Any],
                  external_context: dict[str, Any] | None = None) -> Any:
@@ -52,7 +55,9 @@ class SandboxedEnvironment(TaskDataEnvironment):
         self.check_for_overwrite(context, external_context or {})
         context.update(copy.copy(self.globals))
         context.update(external_context or {})
-        self._bind(code.co_names, context, dict(context))
+        # Bound to the live namespace: a helper called late in a script sees what the
+        # script set before (e.g. received_at = now(); expected_by = deadline(...)).
+        self._bind(code.co_names, context, context)
         try:
             self._run(lambda: exec(code, context))  # noqa: S102 - restricted code
         finally:

@@ -16,6 +16,7 @@ ROLES: dict[str, str] = {
     "handler": "Handler: works the tasks of the complaints process",
     "supervisor": "Supervisor: escalated and approval tasks, reassigns work",
     "complaints_manager": "Complaints manager: the second level of escalation",
+    "specialist": "Specialist: consulted during investigations (legal, compliance, product)",
     "process_owner": "Process owner: edits and deploys diagrams and forms",
     "admin": "Administrator: users, roles, escalation policy, calendar",
     "auditor": "Auditor: reads everything, changes nothing",

@@ -17,7 +17,7 @@ from ..engine import EngineError, MessageNotExpected, TaskNotReady
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessFailed
 from ..extensions import db
 from ..models import Case, HumanTask, ReferenceCounter, utcnow
-from . import audit
+from . import audit, objectivity
 from .actors import Actor
 from .forms import validate
 from .processes import active_version_id, form_schema, runtime_for
@@ -105,6 +105,8 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
         raise Conflict("This task is no longer open: it was completed or the case moved on. "
                        "Reload the case to see where it stands.")
     _authorize_task(task, actor)
+    if actor.kind == "staff":
+        objectivity.check(case, task, actor.name)
     if expected_version is not None and case.version != expected_version:
         raise Conflict(f"Case {reference} changed while you were working on it. Reload it; "
                        "your input is still in the form.")

@@ -13,6 +13,7 @@ from ..database import begin_write
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Case, HumanTask, User, utcnow
+from . import objectivity
 from .actors import Actor
 from .recording import load_case, record_event
 
@@ -124,6 +125,7 @@ def claim(reference: str, task_id: str, actor: Actor) -> None:
     case_row, task = _task(reference, task_id)
     if task.role is None or not actor.has_role(task.role):
         raise Forbidden(f"Only people with the role '{task.role}' can take {task.title}.")
+    objectivity.check(case_row, task, actor.name)
     if task.assignee_id == actor.user_id:
         db.session.rollback()
         return
@@ -164,6 +166,7 @@ def reassign(reference: str, task_id: str, username: str, actor: Actor) -> None:
     if task.role is None or task.role not in user.role_names:
         raise InvalidInput(f"{user.display_name} does not hold the role '{task.role}'.",
                            {"username": [f"Choose someone with the role '{task.role}'."]})
+    objectivity.check(case_row, task, user.username, you=False)
     before = task.assignee_id
     task.assignee_id = user.id
     db.session.flush()
