@@ -3,6 +3,7 @@
 from .attachment import Attachment
 from .calendar import BusinessCalendar, CalendarDate, WorkingHours
 from .case import Case, CaseEvent, HumanTask, ReferenceCounter, Timer
+from .draft import DraftFile, ProcessDraft
 from .policy import EscalationTarget
 from .process import ProcessFile, ProcessVersion
 from .system_event import SystemEvent
@@ -16,10 +17,12 @@ __all__ = [
     "CalendarDate",
     "Case",
     "CaseEvent",
+    "DraftFile",
     "EscalationTarget",
     "HumanTask",
     "LaneMapping",
     "LoginAttempt",
+    "ProcessDraft",
     "ProcessFile",
     "ProcessVersion",
     "ReferenceCounter",

@@ -16,8 +16,8 @@ from ..database import begin_write
 from ..engine import STATE_FORMAT, BundleError, ProcessRuntime, SpecCache, load_bundle
 from ..errors import DeployRefused, NotFound
 from ..extensions import db
-from ..models import ROLES, LaneMapping, ProcessFile, ProcessVersion, Role
-from . import policy
+from ..models import ROLES, Case, LaneMapping, ProcessFile, ProcessVersion, Role
+from . import policy, system_log
 from .actors import Actor
 
 BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".json")
@@ -63,8 +63,12 @@ def read_folders(*folders: Path) -> dict[str, bytes]:
 
 
 def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
-           activate: bool = True) -> ProcessVersion:
-    """Check a bundle and store it as a new version; refuse it whole if anything is wrong."""
+           activate: bool = True, *, commit: bool = True) -> ProcessVersion:
+    """Check a bundle and store it as a new version; refuse it whole if anything is wrong.
+
+    With `commit=False` the version is only flushed, so the caller can add what belongs
+    to the same transaction (the studio's audit row) and commit it.
+    """
     try:
         bundle = load_bundle(files, role_resolver(),
                              max_file_bytes=current_app.config["PLAINT_MAX_DIAGRAM_BYTES"],
@@ -91,8 +95,55 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
         db.session.execute(update(ProcessVersion).where(ProcessVersion.id != version.id)
                            .values(is_active=False))
         version.is_active = True
+    if commit:
+        db.session.commit()
+    return version
+
+
+def activate(version_id: int, actor: Actor) -> ProcessVersion:
+    """Make a deployed version the one new cases start on (rolling back, or forward again).
+
+    Cases keep the version they started on, so this only changes what new cases use.
+    A version this server can no longer run, or one that cannot start a case, is refused.
+    """
+    begin_write()
+    version = db.session.get(ProcessVersion, version_id)
+    if version is None:
+        raise NotFound(f"There is no process version {version_id}.")
+    if version.is_active:
+        db.session.rollback()
+        return version
+    if version.state_format != STATE_FORMAT:
+        raise DeployRefused(
+            f"Version {version.number} was stored in the format {version.state_format}, "
+            f"which this server no longer runs ({STATE_FORMAT}): deploy its files again "
+            "instead (download them, upload them, deploy).", [])
+    try:
+        start_form = runtime_for(version.id).start_form
+    except Exception as exc:  # a spec an older SpiffWorkflow wrote may no longer load
+        raise DeployRefused(f"Version {version.number} cannot be loaded any more ({exc}): "
+                            "deploy its files again instead.", []) from None
+    if start_form is None or version.file(start_form) is None:
+        raise DeployRefused(f"Version {version.number} has no intake form on its start "
+                            "event, so no complaint could be registered with it.", [])
+    previous = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
+    db.session.execute(update(ProcessVersion).values(is_active=False))
+    version.is_active = True
+    system_log.record(
+        actor, "process.activated",
+        f"Version {version.number} of {version.process_id} made active for new cases"
+        + (f" (was version {previous.number})" if previous else ""),
+        {"version": version.number, "process_id": version.process_id,
+         "previous": previous.number if previous else None})
     db.session.commit()
     return version
+
+
+def open_case_counts() -> dict[int, int]:
+    """How many open cases run on each version, by version id."""
+    rows = db.session.execute(select(Case.process_version_id, func.count())
+                              .where(Case.is_open).group_by(Case.process_version_id))
+    return {int(version_id): int(count) for version_id, count in rows}
 
 
 _ACTIVE_ID = select(ProcessVersion.__table__.c.id).where(ProcessVersion.__table__.c.is_active)

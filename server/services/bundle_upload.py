@@ -1,0 +1,161 @@
+"""Reading uploaded process files: loose .bpmn/.dmn/.json files or one ZIP made elsewhere.
+
+Nothing uploaded touches the disk and nothing is trusted: names are checked (no folders
+climbing out, only the three bundle kinds), entry counts and sizes are capped before a
+byte is inflated, and every entry is read with a hard limit, so a ZIP whose headers lie
+(a zip bomb) stops at the limit. The XML itself is parsed later, by the hardened parser
+of the deploy-time checks.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import PurePosixPath
+
+from .processes import BUNDLE_SUFFIXES, MAX_BUNDLE_FILES
+
+MAX_ZIP_ENTRIES = 2 * MAX_BUNDLE_FILES
+# Process-model metadata that SpiffArena keeps beside the diagrams; not a form.
+METADATA_FILES = {"process_model.json", "process_group.json"}
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9 _.()+-]{0,250}\.(bpmn|dmn|json)$")
+
+
+@dataclass(frozen=True)
+class UploadProblem:
+    """Why an uploaded file (or the whole upload) was refused."""
+
+    file: str | None
+    message: str
+
+
+class UploadRefused(Exception):
+    """The upload as a whole was refused; nothing was stored."""
+
+    def __init__(self, problems: list[UploadProblem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class Upload:
+    """The bundle files found in an upload, and what was left out (with why)."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot be a file of a process, or None when it can."""
+    if "/" in name or "\\" in name:
+        return "file names cannot contain folders: diagrams refer to forms by bare name"
+    if not name.endswith(BUNDLE_SUFFIXES):
+        return "only .bpmn (diagrams), .dmn (decision tables) and .json (forms) files belong " \
+               "to a process"
+    if not _NAME.match(name):
+        return "use letters, digits, spaces, dots, hyphens and underscores (at most 255 " \
+               "characters, not starting with a dot or a space)"
+    return None
+
+
+def read_upload(uploads: list[tuple[str, bytes]], max_file_bytes: int) -> Upload:
+    """The bundle files in the uploaded files and ZIPs; raise UploadRefused if any is unsafe."""
+    result, problems = Upload(), []
+    if not uploads:
+        raise UploadRefused([UploadProblem(None, "choose the .bpmn, .dmn and .json files, or "
+                                                 "one ZIP, to upload")])
+    for filename, data in uploads:
+        if filename.lower().endswith(".zip") or data.startswith(b"PK\x03\x04"):
+            problems += _read_zip(filename, data, max_file_bytes, result)
+        else:
+            # Browsers send a bare name; some old ones send the whole path of the file.
+            problems += _add(result, re.split(r"[\\/]", filename)[-1], data, max_file_bytes,
+                             filename)
+    if not problems and not result.files:
+        problems.append(UploadProblem(None, "the upload holds no .bpmn, .dmn or .json file"))
+    if len(result.files) > MAX_BUNDLE_FILES:
+        problems.append(UploadProblem(None, f"a process holds at most {MAX_BUNDLE_FILES} files"))
+    if problems:
+        raise UploadRefused(problems)
+    return result
+
+
+def _add(result: Upload, name: str, data: bytes, max_file_bytes: int,
+         shown: str) -> list[UploadProblem]:
+    if name in METADATA_FILES or name.startswith(".") or not name.endswith(BUNDLE_SUFFIXES):
+        result.skipped.append(shown)
+        return []
+    problem = name_problem(name)
+    if problem:
+        return [UploadProblem(shown, problem)]
+    if len(data) > max_file_bytes:
+        return [UploadProblem(shown, f"the file is {len(data):,} bytes; the limit is "
+                                     f"{max_file_bytes:,} bytes")]
+    if name in result.files:
+        return [UploadProblem(shown, f"another file is also named {name}; names must be unique "
+                                     "because diagrams refer to forms by name")]
+    result.files[name] = data
+    return []
+
+
+def _entry_problem(info: zipfile.ZipInfo) -> str | None:
+    """Why a ZIP entry is refused outright (it could only be an attack or an accident)."""
+    path = info.filename.replace("\\", "/")
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or ".." in PurePosixPath(path).parts:
+        return "the entry points outside the archive (absolute path or '..')"
+    if info.flag_bits & 0x1:
+        return "the entry is encrypted; upload an archive without a password"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "the entry is a symbolic link; archives may only hold files"
+    return None
+
+
+def _read_zip(filename: str, data: bytes, max_file_bytes: int,
+              result: Upload) -> list[UploadProblem]:
+    try:
+        archive = zipfile.ZipFile(BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+        return [UploadProblem(filename, "not a ZIP archive that can be read")]
+    if len(entries) > MAX_ZIP_ENTRIES:
+        return [UploadProblem(filename, f"the archive holds {len(entries):,} entries; at most "
+                                        f"{MAX_ZIP_ENTRIES:,} are read")]
+    problems = []
+    for info in entries:
+        problem = _entry_problem(info)
+        if problem:
+            problems.append(UploadProblem(info.filename, problem))
+    if problems:
+        return problems
+    for info in entries:
+        if info.is_dir() or info.filename.startswith("__MACOSX/"):
+            continue
+        name = PurePosixPath(info.filename.replace("\\", "/")).name
+        if info.file_size > max_file_bytes and name.endswith(BUNDLE_SUFFIXES):
+            problems.append(UploadProblem(info.filename, f"the file is {info.file_size:,} bytes "
+                                                         f"unpacked; the limit is "
+                                                         f"{max_file_bytes:,} bytes"))
+            continue
+        content = _inflate(archive, info, max_file_bytes) \
+            if name.endswith(BUNDLE_SUFFIXES) else b""
+        if content is None:
+            problems.append(UploadProblem(info.filename, "the entry is damaged or larger than "
+                                                         "its header says; it was not read"))
+            continue
+        problems += _add(result, name, content, max_file_bytes, info.filename)
+    return problems
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:
+    """The entry's bytes, reading at most `limit` + 1 of them; None if damaged or too big."""
+    try:
+        with archive.open(info) as stream:
+            content = stream.read(limit + 1)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError,
+            RuntimeError, ValueError):
+        return None
+    return content if len(content) <= limit else None

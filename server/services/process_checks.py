@@ -1,0 +1,161 @@
+"""Checking a draft before it may become a version: every deploy-time check, as problems.
+
+The bundle checks (server.engine.bundle) find everything wrong inside the diagrams and
+forms. On top of them the studio checks what would stop new cases from starting once
+the draft is active: complaints are registered through the intake form named on the
+start event, and every complaint needs the complainant's name and a description.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flask import current_app
+from jsonschema import SchemaError
+from jsonschema.validators import validator_for
+from lxml import etree
+
+from ..engine import BundleError, DeployIssue, load_bundle
+from ..engine.xmlsafe import UnsafeXMLError, parse_xml
+from ..formkit import unsupported
+from . import policy
+from .processes import role_resolver
+from .users import list_roles
+
+FORM_KEY = "formJsonSchemaFilename"
+UI_KEY = "formUiSchemaFilename"
+# What cases.start_case needs from every intake, whatever the form asks besides.
+INTAKE_FIELDS = ("complainant_name", "description")
+_LANE = re.compile(r"^the lane '(?P<lane>.*)' (is not mapped to a role|does not map to a role)")
+_ROLE = re.compile(r"^the candidateRole '(?P<role>.*)' is not a role$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing that stops a draft from being deployed, located for the editor."""
+
+    file: str | None
+    element_id: str | None
+    line: int | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The problem as the editor reads it."""
+        return asdict(self)
+
+
+def from_issue(issue: DeployIssue, roles: list[str]) -> Problem:
+    """A bundle check's issue as a problem, with what to do about lanes that are not roles."""
+    file = None if issue.file.startswith("(") else issue.file
+    return Problem(file, issue.element_id, issue.line, _explain(issue.message, roles))
+
+
+def _explain(message: str, roles: list[str]) -> str:
+    names = ", ".join(roles)
+    lane = _LANE.match(message)
+    if lane:
+        return (f"the lane '{lane['lane']}' is not a role: rename the lane to one of the roles "
+                f"({names}), or ask an administrator to map it to a role under Admin → Roles "
+                "and lanes → Map a lane; then validate again")
+    role = _ROLE.match(message)
+    if role:
+        return f"the candidateRole '{role['role']}' is not a role: use one of {names}"
+    return message
+
+
+def check(files: dict[str, bytes]) -> list[Problem]:
+    """Every problem that would stop these files from being deployed; [] when they would go."""
+    try:
+        bundle = load_bundle(files, role_resolver(),
+                             max_file_bytes=current_app.config["PLAINT_MAX_DIAGRAM_BYTES"],
+                             clock_kinds=policy.KINDS)
+    except BundleError as exc:
+        roles = [r.name for r in list_roles()]
+        return [from_issue(issue, roles) for issue in exc.issues]
+    except Exception as exc:  # a checker tripped on odd input: report it, never fail the save
+        current_app.logger.exception("bundle check failed")
+        return [Problem(None, None, None, f"the files could not be checked ({exc}); look for "
+                                          "unusual values, e.g. a $schema that is not a text")]
+    return intake_problems(files, bundle.process_id, bundle.forms)
+
+
+def _start_events(files: dict[str, bytes], process_id: str) -> list[tuple[str, etree._Element]]:
+    """The start events directly in the process, with the file that holds each."""
+    found = []
+    for name, data in sorted(files.items()):
+        if not name.endswith(".bpmn"):
+            continue
+        try:
+            tree = parse_xml(data, max_bytes=len(data) + 1)
+        except UnsafeXMLError:
+            continue  # the bundle checks passed, so this does not happen
+        for process in tree.iter("{*}process"):
+            if process.get("id") == process_id:
+                found += [(name, event) for event in process.findall("{*}startEvent")]
+    return found
+
+
+def _form_of(event: etree._Element) -> str | None:
+    for prop in event.iterfind("{*}extensionElements/{*}properties/{*}property"):
+        if prop.get("name") == FORM_KEY and prop.get("value"):
+            return str(prop.get("value"))
+    return None
+
+
+def intake_problems(files: dict[str, bytes], process_id: str,
+                    forms: dict[str, dict[str, Any]]) -> list[Problem]:
+    """What would stop a new case from starting: no intake form, or one without the basics."""
+    events = _start_events(files, process_id)
+    with_form = [(name, event, _form_of(event)) for name, event in events if _form_of(event)]
+    if not with_form:
+        name, event = events[0] if events else (None, None)
+        return [Problem(name, event.get("id") if event is not None else None,
+                        event.sourceline if event is not None else None,
+                        f"the start event needs the property {FORM_KEY} naming the intake "
+                        "form: every complaint is registered through it")]
+    name, event, form = with_form[0]
+    properties = (forms.get(str(form)) or {}).get("properties") or {}
+    missing = [f for f in INTAKE_FIELDS if f not in properties]
+    if missing:
+        return [Problem(str(form), event.get("id"), None,
+                        f"the intake form {form} must have the fields {' and '.join(missing)}: "
+                        "every complaint is registered with the complainant's name and a "
+                        "description")]
+    return []
+
+
+def _parse_json(text: str, what: str) -> tuple[Any, list[Problem]]:
+    try:
+        return json.loads(text), []
+    except json.JSONDecodeError as exc:
+        return None, [Problem(None, None, exc.lineno,
+                              f"the {what} is not valid JSON: {exc.msg} (line {exc.lineno}, "
+                              f"column {exc.colno})")]
+
+
+def form_problems(schema_text: str, ui_text: str) -> tuple[dict[str, Any], dict[str, Any] | None,
+                                                           list[Problem]]:
+    """A form and its UI schema as the task page would draw them, or why it cannot."""
+    schema, problems = _parse_json(schema_text, "form schema")
+    ui, ui_problems = _parse_json(ui_text, "UI schema") if ui_text.strip() else (None, [])
+    problems += ui_problems
+    if problems:
+        return {}, None, problems
+    if not isinstance(schema, dict):
+        return {}, None, [Problem(None, None, None, "the form schema must be a JSON object")]
+    if ui is not None and not isinstance(ui, dict):
+        return {}, None, [Problem(None, None, None, "the UI schema must be a JSON object")]
+    try:
+        validator_for(schema).check_schema(schema)
+    except SchemaError as exc:
+        path = "/".join(str(p) for p in exc.path) or "(top)"
+        return {}, None, [Problem(None, None, None,
+                                  f"not a valid JSON Schema at {path}: {exc.message}")]
+    except TypeError:  # jsonschema looks "$schema" up in a dict: a list there is unhashable
+        return {}, None, [Problem(None, None, None, "$schema must be the URL of a JSON Schema "
+                                                    "draft, as text")]
+    found = [Problem(None, None, None, message) for message in unsupported(schema, ui)]
+    return (schema, ui, found) if not found else ({}, None, found)

@@ -1,0 +1,326 @@
+"""The process studio: drafts that process owners edit, check and deploy as new versions.
+
+How a deploy is kept from breaking cases:
+
+- Versions are immutable and a case keeps the version it started on, so no deploy and
+  no roll back can change what a running case executes: its timers, messages and tasks
+  are read from its own version's spec, forms and role map, which never change.
+- A draft becomes a version only through `processes.deploy`, which runs every bundle
+  check again; the studio adds what would stop NEW cases (process_checks): the start
+  event must name an intake form that asks for the complainant's name and description.
+- Changing the process id (or uploading another process) is allowed: nothing is keyed
+  on the process id (cases point at version rows), so it cannot strand a running case;
+  the diff in the log says what was replaced.
+- Roll back (`processes.activate`) refuses versions this server can no longer load.
+- A draft is deleted in the deploy's own transaction: a second click, or the same draft
+  deployed from two tabs, finds no draft and is answered 409 instead of a second version.
+  Two deploys at once on PostgreSQL collide on the version number and one gets a 409.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from io import BytesIO
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..database import begin_write
+from ..engine.xmlsafe import UnsafeXMLError, parse_xml
+from ..errors import Conflict, DeployRefused, Forbidden, NotFound, PlaintError
+from ..extensions import db
+from ..models import DraftFile, ProcessDraft, ProcessVersion, utcnow
+from . import process_diff, processes, system_log
+from .actors import Actor
+from .bundle_upload import UploadProblem, name_problem, read_upload
+from .process_checks import FORM_KEY, UI_KEY, Problem, check, from_issue
+from .users import lane_mappings, list_roles
+
+MAX_DRAFTS_PER_USER = 50
+MAX_DRAFT_FILE_COUNT = processes.MAX_BUNDLE_FILES
+
+
+class DraftRefused(PlaintError):
+    """A request about a draft that cannot be done; `problems` says why, for the editor."""
+
+    def __init__(self, message: str, problems: list[Problem], status: int = 422) -> None:
+        super().__init__(message)
+        self.problems = problems
+        self.status = status
+
+
+@dataclass
+class VersionRow:
+    """One version on the processes page."""
+
+    id: int
+    number: int
+    created_by: str
+    created_at: datetime
+    note: str | None
+    is_active: bool
+    open_cases: int
+
+
+@dataclass
+class ProcessEntry:
+    """A process (by process id) with its versions, newest first."""
+
+    process_id: str
+    name: str
+    versions: list[VersionRow] = field(default_factory=list)
+
+    @property
+    def is_active(self) -> bool:
+        """Whether new cases start on one of this process's versions."""
+        return any(v.is_active for v in self.versions)
+
+
+@dataclass
+class Deployed:
+    """What a deploy made: the version and what changed since the draft's base."""
+
+    version: ProcessVersion
+    diff: dict[str, Any]
+
+
+def _problem(file: str | None, message: str) -> Problem:
+    return Problem(file, None, None, message)
+
+
+def _owner(actor: Actor) -> int:
+    if actor.user_id is None:
+        raise Forbidden("Only a signed-in member of staff has drafts.")
+    return actor.user_id
+
+
+def list_processes() -> list[ProcessEntry]:
+    """Every process with its versions and their open cases; the active process first."""
+    counts = processes.open_case_counts()
+    entries: dict[str, ProcessEntry] = {}
+    for v in db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.number.desc())):
+        entry = entries.setdefault(v.process_id, ProcessEntry(v.process_id, v.name))
+        entry.versions.append(VersionRow(v.id, v.number, v.created_by, v.created_at, v.note,
+                                         v.is_active, counts.get(v.id, 0)))
+    return sorted(entries.values(), key=lambda e: (not e.is_active, -e.versions[0].number))
+
+
+def drafts_of(actor: Actor) -> list[ProcessDraft]:
+    """The person's drafts, most recently changed first."""
+    return list(db.session.scalars(select(ProcessDraft).where(
+        ProcessDraft.owner_id == _owner(actor)).order_by(ProcessDraft.updated_at.desc())))
+
+
+def get_draft(draft_id: int, actor: Actor) -> ProcessDraft:
+    """One of the person's drafts; someone else's is 'not found', so ids reveal nothing."""
+    draft = db.session.get(ProcessDraft, draft_id)
+    if draft is None or draft.owner_id != _owner(actor):
+        raise DraftRefused("There is no such draft: it was deployed or discarded, or it is "
+                           "not yours.", [_problem(None, "no such draft")], 404)
+    return draft
+
+
+def _new_draft(owner: int, title: str, base_id: int | None,
+               files: dict[str, bytes]) -> ProcessDraft:
+    count = db.session.scalar(select(func.count()).select_from(ProcessDraft)
+                              .where(ProcessDraft.owner_id == owner)) or 0
+    if count >= MAX_DRAFTS_PER_USER:
+        raise DraftRefused(f"You have {count} drafts: deploy or discard some first.",
+                           [_problem(None, f"at most {MAX_DRAFTS_PER_USER} drafts per person")])
+    draft = ProcessDraft(owner_id=owner, title=title[:255], base_version_id=base_id)
+    draft.files = [DraftFile(name=n, content=c) for n, c in sorted(files.items())]
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+def edit_version(version_id: int, actor: Actor) -> ProcessDraft:
+    """The person's draft based on a version: reopened if it exists, else made from its files."""
+    owner = _owner(actor)
+    begin_write()
+    version = db.session.get(ProcessVersion, version_id)
+    if version is None:
+        raise NotFound(f"There is no process version {version_id}.")
+    draft = db.session.scalar(select(ProcessDraft).where(
+        ProcessDraft.owner_id == owner, ProcessDraft.base_version_id == version_id)
+        .order_by(ProcessDraft.id).limit(1))
+    if draft is not None:
+        db.session.rollback()
+        return draft
+    files = {f.name: f.content for f in version.files}
+    return _new_draft(owner, f"{version.name} (from version {version.number})", version.id,
+                      files)
+
+
+def upload(uploads: list[tuple[str, bytes]], actor: Actor) -> tuple[ProcessDraft, list[str]]:
+    """A new draft from uploaded files or a ZIP; the diff of its deploy is against the active
+    version. Returns the draft and the uploaded files that were left out."""
+    owner = _owner(actor)
+    found = read_upload(uploads, current_app.config["PLAINT_MAX_DIAGRAM_BYTES"])
+    begin_write()
+    active = db.session.scalar(select(ProcessVersion.id).where(ProcessVersion.is_active))
+    names = ", ".join(name for name, _data in uploads)
+    return _new_draft(owner, f"Upload: {names}", active, found.files), found.skipped
+
+
+def upload_problems(problems: list[UploadProblem]) -> list[Problem]:
+    """An upload's refusal as problems."""
+    return [_problem(p.file, p.message) for p in problems]
+
+
+def _references(draft: ProcessDraft) -> tuple[set[str], set[str]]:
+    """The form and UI schema names the draft's diagrams refer to."""
+    forms: set[str] = set()
+    uis: set[str] = set()
+    for f in draft.files:
+        if not f.name.endswith(".bpmn"):
+            continue
+        try:
+            tree = parse_xml(f.content, max_bytes=len(f.content) + 1)
+        except UnsafeXMLError:
+            continue  # a broken diagram refers to nothing; its problem is reported anyway
+        for prop in tree.iter("{*}property"):
+            target = forms if prop.get("name") == FORM_KEY else \
+                uis if prop.get("name") == UI_KEY else None
+            if target is not None and prop.get("value"):
+                target.add(str(prop.get("value")))
+    return forms, uis
+
+
+def listing(draft: ProcessDraft) -> list[dict[str, Any]]:
+    """The draft's files as the editor lists them: name, kind (bpmn, dmn, form, uiform), size."""
+    forms, uis = _references(draft)
+
+    def kind(name: str) -> str:
+        if name.endswith((".bpmn", ".dmn")):
+            return name.rsplit(".", 1)[1]
+        if name in uis or (name not in forms and name.endswith("uischema.json")):
+            return "uiform"
+        return "form"
+
+    return [{"name": f.name, "kind": kind(f.name), "size": len(f.content)} for f in draft.files]
+
+
+def editor_context(draft: ProcessDraft) -> dict[str, Any]:
+    """What the editor page needs besides its URLs: files, problems, roles, lane mappings."""
+    return {"files": [{"name": f["name"], "kind": f["kind"]} for f in listing(draft)],
+            "problems": [p.as_dict() for p in check(draft.contents())],
+            "roles": [r.name for r in list_roles()],
+            "lanes": {m.lane: m.role_name for m in lane_mappings()}}
+
+
+def read_file(draft_id: int, name: str, actor: Actor) -> bytes:
+    """One file of the person's draft."""
+    found = get_draft(draft_id, actor).file(name)
+    if found is None:
+        raise DraftRefused(f"The draft has no file {name}.",
+                           [_problem(name, "no such file in the draft")], 404)
+    return found.content
+
+
+def save_file(draft_id: int, name: str, content: bytes, actor: Actor) -> list[Problem]:
+    """Create or replace a file of the draft, then check the whole draft (it may be broken)."""
+    problem = name_problem(name)
+    if problem:
+        raise DraftRefused(f"{name}: {problem}", [_problem(name, problem)], 400)
+    limit = current_app.config["PLAINT_MAX_DIAGRAM_BYTES"]
+    if len(content) > limit:
+        raise DraftRefused(f"{name} is too large.", [_problem(
+            name, f"the file is {len(content):,} bytes; the limit is {limit:,} bytes")], 413)
+    begin_write()
+    draft = get_draft(draft_id, actor)
+    existing = draft.file(name)
+    if existing is None:
+        if len(draft.files) >= MAX_DRAFT_FILE_COUNT:
+            raise DraftRefused("The draft is full.", [_problem(
+                name, f"a process holds at most {MAX_DRAFT_FILE_COUNT} files")], 400)
+        draft.files.append(DraftFile(name=name, content=content))
+    else:
+        existing.content = content
+    draft.updated_at = utcnow()
+    db.session.commit()
+    return check(draft.contents())
+
+
+def delete_file(draft_id: int, name: str, actor: Actor) -> list[Problem]:
+    """Remove a file from the draft, then check what is left."""
+    begin_write()
+    draft = get_draft(draft_id, actor)
+    found = draft.file(name)
+    if found is None:
+        raise DraftRefused(f"The draft has no file {name}.",
+                           [_problem(name, "no such file in the draft")], 404)
+    draft.files.remove(found)
+    draft.updated_at = utcnow()
+    db.session.commit()
+    return check(draft.contents())
+
+
+def validate(draft_id: int, actor: Actor) -> list[Problem]:
+    """Every problem that stops the draft from being deployed."""
+    return check(get_draft(draft_id, actor).contents())
+
+
+def discard(draft_id: int, actor: Actor) -> None:
+    """Throw a draft away."""
+    begin_write()
+    db.session.delete(get_draft(draft_id, actor))
+    db.session.commit()
+
+
+def deploy(draft_id: int, comment: str, actor: Actor) -> Deployed:
+    """Make the draft a new version, active for new cases; log it with what changed."""
+    draft = get_draft(draft_id, actor)
+    files, base_id = draft.contents(), draft.base_version_id
+    problems = check(files)
+    if problems:
+        raise DraftRefused(f"Not deployed: {len(problems)} problem(s) found. The active "
+                           "version is unchanged.", problems)
+    previous = db.session.scalar(select(ProcessVersion.number).where(ProcessVersion.is_active))
+    try:
+        version = processes.deploy(files, actor, note=comment.strip()[:2000] or None,
+                                   commit=False)
+    except DeployRefused as exc:
+        roles = [r.name for r in list_roles()]
+        raise DraftRefused(exc.message, [from_issue(i, roles) for i in exc.issues]) from None
+    base = db.session.get(ProcessVersion, base_id) if base_id else None
+    changes = process_diff.diff({f.name: f.content for f in base.files} if base else {}, files)
+    system_log.record(
+        actor, "process.deployed",
+        f"Deployed version {version.number} of {version.process_id}"
+        + (f" (from version {base.number})" if base else "") + ": "
+        + process_diff.summary(changes),
+        {"version": version.number, "process_id": version.process_id,
+         "base_version": base.number if base else None, "previous_active": previous,
+         "comment": version.note, "diff": changes})
+    gone = db.session.execute(delete(ProcessDraft).where(
+        ProcessDraft.id == draft_id, ProcessDraft.owner_id == actor.user_id))
+    if gone.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise Conflict("This draft was deployed or discarded meanwhile; nothing was deployed "
+                       "now.")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("Another version was deployed at the same moment; nothing was "
+                       "deployed now. Deploy again.") from None
+    return Deployed(version, changes)
+
+
+def version_archive(version_id: int) -> tuple[str, bytes]:
+    """A version's files as a ZIP (flat, as SpiffArena keeps a process model), and its name."""
+    version = db.session.get(ProcessVersion, version_id)
+    if version is None:
+        raise NotFound(f"There is no process version {version_id}.")
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for f in version.files:
+            archive.writestr(zipfile.ZipInfo(f.name, date_time=(
+                version.created_at.timetuple()[:6])), f.content,
+                compress_type=zipfile.ZIP_DEFLATED)
+    return f"{version.process_id}-v{version.number}.zip", buffer.getvalue()

@@ -1,0 +1,233 @@
+"""The process studio: the processes page, the editor's draft API, deploy and roll back.
+
+Pages answer HTML; the editor's calls answer JSON, every error as
+{"problems": [{"file", "element_id", "line", "message"}]}.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from ..errors import PlaintError
+from ..extensions import db
+from ..formkit import render_fields, submit_options
+from ..services import processes, studio
+from ..services.bundle_upload import UploadRefused
+from ..services.process_checks import Problem, form_problems
+from .access import actor, roles_required
+
+bp = Blueprint("studio", __name__, url_prefix="/studio")
+# The editor's endpoints: they answer JSON, errors included.
+JSON_ENDPOINTS = {"studio.files", "studio.file", "studio.save_file", "studio.delete_file",
+                  "studio.validate", "studio.deploy", "studio.preview"}
+
+
+@bp.before_request
+@roles_required("process_owner", "admin")
+def only_process_owners() -> None:
+    """Only process owners and administrators edit and deploy processes."""
+
+
+def _problems(problems: list[Problem], status: int = 200, **extra: Any) -> ResponseReturnValue:
+    return jsonify({**extra, "problems": [p.as_dict() for p in problems]}), status
+
+
+def _error_problems(exc: Exception) -> tuple[list[Problem], int]:
+    if isinstance(exc, studio.DraftRefused):
+        return exc.problems, exc.status
+    if isinstance(exc, PlaintError):
+        return [Problem(None, None, None, exc.message)], exc.status
+    assert isinstance(exc, HTTPException)
+    return [Problem(None, None, None, str(exc.description))], exc.code or 500
+
+
+@bp.errorhandler(PlaintError)
+@bp.errorhandler(HTTPException)
+@bp.errorhandler(413)  # the app answers 413 itself unless a blueprint claims the code
+def studio_error(exc: Exception) -> ResponseReturnValue:
+    """Errors of the editor's calls as problems; of pages, as the error page."""
+    db.session.rollback()
+    problems, status = _error_problems(exc)
+    if request.endpoint in JSON_ENDPOINTS:
+        return _problems(problems, status)
+    message = exc.message if isinstance(exc, PlaintError) else problems[0].message
+    issues = [p.message if p.file is None else f"{p.file}: {p.message}" for p in problems] \
+        if isinstance(exc, studio.DraftRefused) else []
+    return render_template("error.html", status=status, message=message,
+                           issues=issues), status
+
+
+def _index(status: int = 200, problems: list[Problem] | None = None) -> ResponseReturnValue:
+    return render_template("studio/index.html", processes=studio.list_processes(),
+                           drafts=studio.drafts_of(actor()),
+                           upload_problems=problems or []), status
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """Every process with its versions, the person's drafts, and the upload form."""
+    return _index()
+
+
+@bp.post("/upload")
+def upload() -> ResponseReturnValue:
+    """Make a draft from uploaded .bpmn/.dmn/.json files or one ZIP, and open it."""
+    sent = [(f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename]
+    try:
+        draft, skipped = studio.upload(sent, actor())
+    except UploadRefused as exc:
+        return _index(422, studio.upload_problems(exc.problems))
+    if skipped:
+        flash(_("Left out (not part of a process): %(names)s", names=", ".join(skipped)), "info")
+    return redirect(url_for("studio.editor", draft_id=draft.id))
+
+
+@bp.post("/versions/<int:version_id>/edit")
+def edit(version_id: int) -> ResponseReturnValue:
+    """Open (or make) the person's draft of a version."""
+    draft = studio.edit_version(version_id, actor())
+    return redirect(url_for("studio.editor", draft_id=draft.id))
+
+
+@bp.get("/versions/<int:version_id>/download")
+def download(version_id: int) -> ResponseReturnValue:
+    """A version's files as a ZIP."""
+    name, data = studio.version_archive(version_id)
+    return send_file(BytesIO(data), mimetype="application/zip", as_attachment=True,
+                     download_name=name)
+
+
+@bp.route("/versions/<int:version_id>/activate", methods=["GET", "POST"])
+def activate(version_id: int) -> ResponseReturnValue:
+    """Ask, then make a version the one new cases start on (roll back or forward)."""
+    if request.method == "GET":
+        entry = next(((p, v) for p in studio.list_processes() for v in p.versions
+                      if v.id == version_id), None)
+        if entry is None:
+            return render_template("error.html", status=404, issues=[],
+                                   message=_("There is no such process version.")), 404
+        return render_template("studio/activate.html", process=entry[0], version=entry[1])
+    version = processes.activate(version_id, actor())
+    flash(_("Version %(number)s is now active: new cases start on it. Open cases stay on "
+            "their versions.", number=version.number), "success")
+    return redirect(url_for("studio.index"))
+
+
+@bp.get("/drafts/<int:draft_id>")
+def editor(draft_id: int) -> ResponseReturnValue:
+    """The editor for one of the person's drafts."""
+    draft = studio.get_draft(draft_id, actor())
+    urls = {"files": url_for("studio.files", draft_id=draft.id),
+            "file": url_for("studio.file", draft_id=draft.id, name="__NAME__"),
+            "validate": url_for("studio.validate", draft_id=draft.id),
+            "deploy": url_for("studio.deploy", draft_id=draft.id),
+            "discard": url_for("studio.discard", draft_id=draft.id),
+            "preview": url_for("studio.preview"), "index": url_for("studio.index")}
+    # The plain page stands in until the editor's own template is installed.
+    return render_template(["studio/editor.html", "studio/draft.html"], draft=draft,
+                           urls=urls, **studio.editor_context(draft))
+
+
+@bp.get("/drafts/<int:draft_id>/files")
+def files(draft_id: int) -> ResponseReturnValue:
+    """The draft's files and every problem that stops it from being deployed."""
+    draft = studio.get_draft(draft_id, actor())
+    return _problems(studio.check(draft.contents()), files=studio.listing(draft))
+
+
+@bp.get("/drafts/<int:draft_id>/files/<path:name>")
+def file(draft_id: int, name: str) -> ResponseReturnValue:
+    """One file of the draft, as it was saved."""
+    content = studio.read_file(draft_id, name, actor())
+    kind = "application/json" if name.endswith(".json") else "application/xml"
+    return content, 200, {"Content-Type": f"{kind}; charset=utf-8", "Cache-Control": "no-store",
+                          "X-Content-Type-Options": "nosniff"}
+
+
+@bp.put("/drafts/<int:draft_id>/files/<path:name>")
+def save_file(draft_id: int, name: str) -> ResponseReturnValue:
+    """Create or replace a file of the draft; answer every problem of the whole draft."""
+    problems = studio.save_file(draft_id, name, _body(), actor())
+    return _problems(problems, saved=True)
+
+
+@bp.delete("/drafts/<int:draft_id>/files/<path:name>")
+def delete_file(draft_id: int, name: str) -> ResponseReturnValue:
+    """Remove a file from the draft; answer every problem of what is left."""
+    return _problems(studio.delete_file(draft_id, name, actor()), deleted=True)
+
+
+@bp.post("/drafts/<int:draft_id>/validate")
+def validate(draft_id: int) -> ResponseReturnValue:
+    """Every problem that stops the draft from being deployed."""
+    return _problems(studio.validate(draft_id, actor()))
+
+
+@bp.post("/drafts/<int:draft_id>/deploy")
+def deploy(draft_id: int) -> ResponseReturnValue:
+    """Deploy the draft as a new version, active for new cases, or say what stops it."""
+    comment = _json_field("comment", required=False)
+    done = studio.deploy(draft_id, comment, actor())
+    flash(_("Version %(number)s of %(process)s is deployed: new cases start on it.",
+            number=done.version.number, process=done.version.process_id), "success")
+    return jsonify({"version": done.version.number, "process_id": done.version.process_id,
+                    "diff": done.diff, "redirect": url_for("studio.index")})
+
+
+@bp.post("/drafts/<int:draft_id>/discard")
+def discard(draft_id: int) -> ResponseReturnValue:
+    """Throw the draft away."""
+    studio.discard(draft_id, actor())
+    flash(_("The draft was discarded."), "info")
+    return redirect(url_for("studio.index"))
+
+
+@bp.post("/forms/preview")
+def preview() -> ResponseReturnValue:
+    """A form drawn as the task page draws it (submit disabled), or what is wrong with it."""
+    schema, ui, problems = form_problems(_json_field("schema"),
+                                         _json_field("uischema", required=False))
+    if problems:
+        return _problems(problems, 422)
+    text, css = submit_options(ui)
+    return render_template("studio/_preview.html", title=schema.get("title"),
+                           description=schema.get("description"),
+                           fields=render_fields(schema, ui, {}, {}, prefix="preview-"),
+                           submit_text=text, submit_class=css)
+
+
+def _body() -> bytes:
+    """The request body, refused before reading when it is over the diagram size limit."""
+    limit = int(current_app.config["PLAINT_MAX_DIAGRAM_BYTES"])
+    if (request.content_length or 0) > limit:
+        raise studio.DraftRefused("The file is too large.", [Problem(
+            None, None, None, f"the file is larger than the limit of {limit:,} bytes")], 413)
+    return request.get_data(cache=False)
+
+
+def _json_field(key: str, required: bool = True) -> str:
+    """A text field of the JSON body; a body that is not such JSON is a 400."""
+    body = request.get_json(silent=True)
+    if body is None and not required and not request.get_data(cache=True):
+        return ""  # no body at all: nothing optional was sent
+    value = body.get(key, None if required else "") if isinstance(body, dict) else None
+    if not isinstance(value, str):
+        raise studio.DraftRefused("Malformed request.", [Problem(
+            None, None, None, f'send a JSON object with "{key}" as text')], 400)
+    return value
