@@ -186,6 +186,16 @@ def _is_timer(task: Task) -> bool:
     return _timer_definition(task) is not None
 
 
+def _completed_timers(workflow: BpmnWorkflow) -> list[Task]:
+    """Timer events that fired, in sub-workflows too.
+
+    Asking get_tasks for COMPLETED alone would not look below a running multi-instance
+    call activity (its iterator prunes branches whose root is in a lower state).
+    """
+    return [t for t in workflow.get_tasks(state=TaskState.WAITING | TaskState.COMPLETED)
+            if t.state == TaskState.COMPLETED and _is_timer(t)]
+
+
 def _is_event(task: Task) -> bool:
     return getattr(task.task_spec, "event_definition", None) is not None
 
@@ -295,8 +305,7 @@ class ProcessRuntime:
         by this run that was already due (an escalation catching up after downtime).
         """
         since = time.time()
-        done_before = {t.id for t in workflow.get_tasks(state=TaskState.COMPLETED)
-                       if _is_timer(t)}
+        done_before = {t.id for t in _completed_timers(workflow)}
 
         def run() -> None:
             workflow.refresh_timers()
@@ -307,8 +316,7 @@ class ProcessRuntime:
         snapshot = self.snapshot(workflow, since)
         snapshot.fired = [
             _drawn_timer(t).bpmn_id or t.task_spec.name
-            for t in workflow.get_tasks(state=TaskState.COMPLETED)
-            if _is_timer(t) and t.id not in done_before
+            for t in _completed_timers(workflow) if t.id not in done_before
         ]
         return snapshot
 
