@@ -17,29 +17,31 @@ from ..models import CaseEvent
 from .processes import runtime_for
 
 
-def excluded_because(case_id: int, version_id: int, bpmn_id: str, username: str) -> str | None:
-    """The earlier step `username` completed that bars them from this task, or None."""
+def excluded_because(case_id: int, version_id: int, bpmn_id: str, username: str) -> list[str]:
+    """The earlier steps `username` completed that bar them from this task (oldest first)."""
     excludes = set(runtime_for(version_id).task_info(bpmn_id)["excludes"])
     if not excludes:
-        return None
+        return []
+    steps: list[str] = []
     for summary, data in db.session.execute(
             select(CaseEvent.summary, CaseEvent.data).where(
                 CaseEvent.case_id == case_id, CaseEvent.actor == username,
                 CaseEvent.kind == "task.completed").order_by(CaseEvent.seq)):
-        if json.loads(data).get("task") in excludes:
-            return summary.removesuffix(" completed")
-    return None
+        step = summary.removesuffix(" completed")
+        if json.loads(data).get("task") in excludes and step not in steps:
+            steps.append(step)
+    return steps
 
 
 def check(case: object, task: object, username: str, you: bool = True) -> None:
     """Refuse, with the reason, a task to someone who handled the case before."""
-    step = excluded_because(case.id, case.process_version_id,  # type: ignore[attr-defined]
-                            task.bpmn_id, username)  # type: ignore[attr-defined]
-    if step is None:
+    steps = excluded_because(case.id, case.process_version_id,  # type: ignore[attr-defined]
+                             task.bpmn_id, username)  # type: ignore[attr-defined]
+    if not steps:
         return
     who = "You" if you else username
     raise Forbidden(
-        f"{who} handled this case before ({step}), so {'you' if you else 'they'} cannot do "
+        f"{who} handled this case before ({', '.join(steps)}), so {'you' if you else 'they'} cannot do "
         f"\"{task.title}\". ISO 10002 asks for an objective review: it must be done by "  # type: ignore[attr-defined]
         "someone who was not involved. Leave it for a colleague with the same role, or ask "
         "a supervisor to give it to one.")

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from ..errors import Conflict, Forbidden
 from ..formkit import render_fields
 from ..models import utcnow
-from ..services import audit, cases, inbox, processes
+from ..services import audit, cases, inbox, objectivity, processes
 from .access import CASE_WRITERS, actor, roles_required
 from .forms import Submission, submit
 
@@ -48,6 +48,7 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
     if row.role is None or not me.has_role(row.role):
         raise Forbidden(_("Only people with the role '%(role)s' can work on this task.",
                           role=row.role))
+    objectivity.check(case, row, me.name)
     schema = processes.form_schema(case.process_version_id, row.form) if row.form else \
         {"type": "object", "properties": {}}
     ui = processes.form_schema(case.process_version_id, details.ui_form) \
