@@ -39,9 +39,9 @@ def check(case: object, task: object, username: str, you: bool = True) -> None:
                              task.bpmn_id, username)  # type: ignore[attr-defined]
     if not steps:
         return
-    who = "You" if you else username
+    who, they = ("You", "you") if you else (username, "they")
     raise Forbidden(
-        f"{who} handled this case before ({', '.join(steps)}), so {'you' if you else 'they'} cannot do "
+        f"{who} handled this case before ({', '.join(steps)}), so {they} cannot do "
         f"\"{task.title}\". ISO 10002 asks for an objective review: it must be done by "  # type: ignore[attr-defined]
         "someone who was not involved. Leave it for a colleague with the same role, or ask "
         "a supervisor to give it to one.")
