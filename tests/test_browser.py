@@ -1,7 +1,8 @@
 """The main journeys in a real browser (Playwright driving Debian's Chromium).
 
 A complainant files and follows a complaint; a handler signs in and moves the case
-through every task; the complainant accepts the decision; the case closes.
+through its tasks; the complainant rejects the decision twice, so a supervisor reviews it
+and the complaints manager refers it to external dispute resolution; the case closes.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import os
 import re
 from pathlib import Path
 
-from tests.browser_support import signed_in
+from server.services.users import create_user
+from tests.browser_support import APPS, PASSWORD, signed_in
 
 
 def file_complaint(page, base: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -45,53 +47,95 @@ def test_a_complainant_files_and_follows_a_complaint(browser, live_server) -> No
     page.close()
 
 
-def test_a_handler_moves_a_case_to_the_end_and_the_complainant_accepts(  # type: ignore[no-untyped-def]
+def test_a_rejected_decision_goes_through_review_and_referral_in_the_browser(  # type: ignore[no-untyped-def]
         browser, live_server) -> None:
+    """The journey `make run` offers: decision, rejection, internal review, referral, closing."""
+    with APPS[live_server].app_context():
+        create_user("sara", ["supervisor"], PASSWORD, display_name="Sara Supervisor")
+        create_user("max", ["complaints_manager"], PASSWORD, display_name="Max Manager")
     public = browser.new_page()
     reference, link = file_complaint(public, live_server)
 
-    staff = signed_in(browser, live_server, "hana")
-    staff.wait_for_url("**/tasks")
+    def work(who, title: str, fill) -> None:  # type: ignore[no-untyped-def]
+        who.goto(live_server + "/tasks?view=unclaimed")
+        who.locator("tr", has_text=reference).get_by_role("link", name=title).click()
+        fill(who)
+        who.get_by_role("button", name="Complete task").click()
+        who.wait_for_url("**/tasks")
+        assert who.get_by_text(f"{title} is done.").is_visible()
 
-    def work(title: str, fill) -> None:  # type: ignore[no-untyped-def]
-        staff.goto(live_server + "/tasks?view=unclaimed")
-        row = staff.locator("tr", has_text=reference)
-        row.get_by_role("link", name=title).click()
-        fill()
-        staff.get_by_role("button", name="Complete task").click()
-        staff.wait_for_url("**/tasks")
-        assert staff.get_by_text(f"{title} is done.").is_visible()
+    def choose(page, question: str, answer: str) -> None:  # type: ignore[no-untyped-def]
+        page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
 
-    def acknowledge() -> None:
-        staff.get_by_label("Email", exact=True).check()
-        staff.get_by_label("What was said").fill("We have your complaint, reference " + reference)
+    def acknowledge(page) -> None:  # type: ignore[no-untyped-def]
+        page.get_by_label("Email", exact=True).check()
+        page.get_by_label("What was said").fill("We have your complaint, reference " + reference)
 
-    def assess() -> None:
-        staff.get_by_label("Is this a complaint about our products or services?").check()
-        staff.get_by_label("Priority").select_option("high")
-        staff.get_by_label("Category").select_option("billing")
+    def assess(page) -> None:  # type: ignore[no-untyped-def]
+        choose(page, "Is this a complaint about our products or services?", "Yes")
+        page.get_by_label("Category").select_option("billing")
+        choose(page, "Severity", "Serious")
+        choose(page, "Complexity", "Simple")
+        for question in ("Is the customer in a vulnerable situation?",
+                         "Did the complaint come through a regulator or ombudsman?",
+                         "Does something need to be done at once?"):
+            choose(page, question, "No")
 
-    def investigate() -> None:
-        staff.get_by_label("What you found").fill("The transfer was booked twice.")
-        staff.get_by_label("No", exact=True).check()
+    def investigate(page) -> None:  # type: ignore[no-untyped-def]
+        page.get_by_label("What you found").fill("The transfer was booked twice.")
+        choose(page, "Do you need more information from the complainant?", "No")
 
-    def respond() -> None:
-        staff.get_by_label("Upheld", exact=True).check()
-        staff.get_by_label("Response to the complainant, with the reasons").fill("Refunded.")
+    def respond(page) -> None:  # type: ignore[no-untyped-def]
+        page.get_by_label("Upheld", exact=True).check()
+        page.get_by_label("Response to the complainant, with the reasons").fill("Refunded.")
 
-    work("Acknowledge complaint", acknowledge)
-    work("Assess complaint", assess)
-    work("Investigate", investigate)
-    work("Decide and respond", respond)
+    def review(page) -> None:  # type: ignore[no-untyped-def]
+        page.get_by_label("Decision confirmed", exact=True).check()
+        page.get_by_label("Reasons (sent to the complainant)").fill("The refund was right.")
+
+    def refer(page) -> None:  # type: ignore[no-untyped-def]
+        page.get_by_label("External body").fill("Central bank consumer protection")
+        page.get_by_label("The case bundle was sent to them").check()
+
+    def close(page) -> None:  # type: ignore[no-untyped-def]
+        page.get_by_label("Referred externally", exact=True).check()
+        page.get_by_role("group", name="Outcome").get_by_label("Upheld", exact=True).check()
+        page.get_by_label("Root cause").select_option("process")
+        choose(page, "Is a corrective action needed?", "No")
+
+    def reject(reason: str) -> None:
+        public.goto(link)
+        assert public.get_by_text("Decision sent: waiting for your answer").first.is_visible()
+        public.get_by_label("No", exact=True).check()
+        public.get_by_label("If not, tell us why").fill(reason)
+        public.get_by_role("button", name="Send my answer").click()
+        assert public.get_by_text("Thank you, we have your answer.").is_visible()
+
+    hana = signed_in(browser, live_server, "hana")
+    for title, fill in (("Acknowledge complaint", acknowledge), ("Assess complaint", assess),
+                        ("Investigate", investigate), ("Decide and respond", respond)):
+        work(hana, title, fill)
+    reject("The refund was late.")
+    assert public.get_by_text("Under internal review").first.is_visible()
+
+    # A supervisor who was not involved reviews it (tests/test_objectivity.py: one who was
+    # is refused).
+    sara = signed_in(browser, live_server, "sara")
+    work(sara, "Review rejected response", review)
+    reject("I still disagree.")
+    assert public.get_by_text("Referred to external dispute resolution").first.is_visible()
+
+    max_ = signed_in(browser, live_server, "max")
+    max_.goto(f"{live_server}/cases/{reference}")
+    with max_.expect_download() as download:
+        max_.get_by_role("link", name="case bundle", exact=False).first.click()
+    assert download.value.suggested_filename.endswith(".zip")
+    work(max_, "Refer to external dispute resolution", refer)
+    work(hana, "Close the case", close)
 
     public.goto(link)
-    assert public.get_by_text("Decision sent: waiting for your answer").first.is_visible()
-    public.get_by_label("Yes").check()
-    public.get_by_role("button", name="Send my answer").click()
-    assert public.get_by_text("Thank you, we have your answer.").is_visible()
-    assert public.get_by_text("Closed: you accepted our response").first.is_visible()
-
-    staff.goto(f"{live_server}/cases/{reference}")
-    assert staff.get_by_text("Closed: you accepted our response").first.is_visible()
-    staff.close()
-    public.close()
+    assert public.get_by_text("Closed").first.is_visible()
+    assert public.get_by_role("button", name="Send my rating").is_visible()
+    assert public.get_by_role("button", name="Reopen my complaint").is_visible()
+    for page in (hana, sara, max_, public):
+        page.close()
