@@ -47,8 +47,9 @@ def test_the_complainant_reads_the_decision_with_its_reasons_and_next_route(app,
     assert page.status_code == 200 and "no-store" in page.headers["Cache-Control"]
     body = page.get_data(as_text=True)
     assert '<html lang="en" dir="ltr">' in body
-    for expected in (reference, "Dear Layla Haddad,", "Upheld: we agree with your complaint.",
-                     REASONS, "Refund of the duplicate", "Compensation: 150",
+    for expected in (reference, "Dear <bdi>Layla Haddad</bdi>,",
+                     "Upheld: we agree with your complaint.", REASONS,
+                     "Refund of the duplicate", "Compensation: 150",
                      "within 10 working days", "we will take it that you accept",
                      "Someone who was not involved in handling your complaint",
                      "the Banking Disputes Committee", "@media print",
@@ -71,9 +72,9 @@ def test_a_complainant_who_asked_for_arabic_gets_a_right_to_left_letter(app, cli
     assert letters.language_for(cases.get_case(reference)) == "ar"
     body = client.get(f"/track/{token}/letter").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in body and 'dir="rtl"' in body
-    for expected in ("قرارنا بشأن شكواكم", "ليلى حداد المحترم/ة", ARABIC_REASONS,
+    for expected in ("قرارنا بشأن شكواكم", "<bdi>ليلى حداد</bdi> المحترم/ة", ARABIC_REASONS,
                      "خلال 10 أيام عمل", "شخص لم يشارك في معالجتها",
-                     "جهة تسوية النزاعات الخارجية", f"<bdi>{reference}</bdi>"):
+                     "جهة تسوية النزاعات الخارجية", f'<bdi class="ref">{reference}</bdi>'):
         assert expected in body, expected
     text = pdf_text(client.get(f"/track/{token}/letter.pdf").get_data())
     assert reference in text
@@ -124,7 +125,8 @@ def test_the_pdf_comes_without_shaping_rather_than_not_at_all(app, monkeypatch, 
 
 
 def test_a_letter_is_read_back_block_by_block_for_the_pdf() -> None:
-    html = ('<style>p{}</style><h1>Title &amp; more</h1><p>one\n   two<br>three</p>'
+    html = ('<style>p{}</style><h1>Title &amp; more</h1><p dir="auto">one\n   two<br>three</p>'
             '<p class="small meta"> </p><ul><li>item</li></ul><nav><p>skip</p></nav>')
-    assert letters.blocks_of(html) == [("h1", "", "Title & more"), ("p", "", "one two\nthree"),
-                                       ("li", "", "item")]
+    assert letters.blocks_of(html) == [("h1", "", "Title & more", None),
+                                       ("p", "", "one two\nthree", "auto"),
+                                       ("li", "", "item", None)]
