@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Case, HumanTask, ProcessDraft, ProcessVersion, SystemEvent
+from server.services import users
 
 from .web_helpers import make_user, post, sign_in, submit, token
 
@@ -321,6 +322,19 @@ def test_deploy_makes_the_next_version_and_logs_what_changed(owner, spiff) -> No
     assert "Clearer task name" in owner.get("/studio/").get_data(as_text=True)
 
 
+def test_a_deploy_from_the_command_line_is_logged_with_its_diff_too(app, runner) -> None:
+    users.map_lane("Customer Care", "handler")
+    result = runner.invoke(args=["deploy", str(SPIFF), "--note", "from the shell"])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    event = db.session.scalar(select(SystemEvent).where(SystemEvent.kind == "process.deployed")
+                              .order_by(SystemEvent.id.desc()).limit(1))
+    logged = json.loads(event.data)
+    assert event.actor == "system:cli" and logged["comment"] == "from the shell"
+    assert "Activity_triage" in {e["id"] for e in logged["diff"]["added"]}
+    assert logged["base_version"] == logged["previous_active"] == 1
+
+
 def test_running_cases_finish_on_their_version_while_new_ones_use_the_new(app, owner,
                                                                           spiff) -> None:
     public, handler = app.test_client(), signed_in(app, "hana", "handler")
@@ -426,3 +440,38 @@ def test_the_form_preview_draws_the_task_page_form_or_says_what_is_wrong(owner) 
         assert said in refused.get_json()["problems"][0]["message"]
     assert owner.post("/studio/forms/preview", headers=csrf(owner), json=[]).status_code == 400
 
+
+
+ODD_FILES = [
+    (BPMN, b""), (BPMN, b"\xff\xfe\x00garbage"), (BPMN, b"<bpmn:definitions/>"),
+    (BPMN, b'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process '
+           b'id="p" isExecutable="true"><startEvent id="s"/></process></definitions>'),
+    ("priority.dmn", b"<definitions><decision id='d'><!-- c --></decision></definitions>"),
+    ("triage-schema.json", b"\xff not utf-8"), ("triage-schema.json", b"[1, 2]"),
+    ("triage-schema.json", b'{"$schema": [], "type": "object", "properties": {}}'),
+    ("triage-schema.json", b'{"type": "object", "properties": {"a": {"type": "object"}}}'),
+    ("triage-uischema.json", b'["not", "an", "object"]'), ("triage-schema.json", b"[" * 100000),
+    ("triage-uischema.json", b'{"ui:order": 5, "category": {"ui:widget": 3}}'),
+]
+
+
+@pytest.mark.parametrize(("name", "content"), ODD_FILES)
+def test_odd_files_are_problems_never_server_errors(owner, spiff, name, content) -> None:
+    draft = draft_of(post(owner, f"/studio/versions/{active().id}/edit"))
+    saved = put(owner, draft, name, content)
+    assert saved.status_code == 200 and saved.get_json()["problems"], saved.get_json()
+    assert owner.get(f"/studio/drafts/{draft}").status_code == 200
+    assert deploy(owner, draft).status_code == 422
+
+
+@pytest.mark.parametrize("body", [
+    {"schema": "[]", "uischema": ""}, {"schema": "null", "uischema": "null"},
+    {"schema": '{"type": "object", "properties": {}}', "uischema": "[]"},
+    {"schema": '{"type": "object", "properties": {"a": {"type": "string"}}}',
+     "uischema": '{"a": {"ui:widget": "radio"}}'},
+    {"schema": 5}, {"uischema": ""}, {"schema": "{" * 5000, "uischema": ""},
+    {"schema": "[" * 100000 + "]" * 100000, "uischema": ""},
+])
+def test_odd_previews_are_problems_never_server_errors(owner, body) -> None:
+    answer = owner.post("/studio/forms/preview", headers=csrf(owner), json=body)
+    assert answer.status_code in (400, 422) and answer.get_json()["problems"]

@@ -134,6 +134,8 @@ def _parse_json(text: str, what: str) -> tuple[Any, list[Problem]]:
         return None, [Problem(None, None, exc.lineno,
                               f"the {what} is not valid JSON: {exc.msg} (line {exc.lineno}, "
                               f"column {exc.colno})")]
+    except RecursionError:
+        return None, [Problem(None, None, None, f"the {what} is nested too deeply")]
 
 
 def form_problems(schema_text: str, ui_text: str) -> tuple[dict[str, Any], dict[str, Any] | None,

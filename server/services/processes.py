@@ -17,7 +17,7 @@ from ..engine import STATE_FORMAT, BundleError, ProcessRuntime, SpecCache, load_
 from ..errors import DeployRefused, NotFound
 from ..extensions import db
 from ..models import ROLES, Case, LaneMapping, ProcessFile, ProcessVersion, Role
-from . import policy, system_log
+from . import policy, process_diff, system_log
 from .actors import Actor
 
 BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".json")
@@ -63,11 +63,13 @@ def read_folders(*folders: Path) -> dict[str, bytes]:
 
 
 def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
-           activate: bool = True, *, commit: bool = True) -> ProcessVersion:
+           activate: bool = True, *, commit: bool = True,
+           base_version_id: int | None = None) -> ProcessVersion:
     """Check a bundle and store it as a new version; refuse it whole if anything is wrong.
 
-    With `commit=False` the version is only flushed, so the caller can add what belongs
-    to the same transaction (the studio's audit row) and commit it.
+    Every deploy goes to the system log with what changed since `base_version_id` (by
+    default the version that was active). With `commit=False` the version is only
+    flushed, so the caller can add what belongs to the same transaction and commit it.
     """
     try:
         bundle = load_bundle(files, role_resolver(),
@@ -91,6 +93,7 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
                                          sha256=hashlib.sha256(content).hexdigest()))
     db.session.add(version)
     db.session.flush()
+    _log_deploy(version, bundle.files, actor, base_version_id)
     if activate:
         db.session.execute(update(ProcessVersion).where(ProcessVersion.id != version.id)
                            .values(is_active=False))
@@ -98,6 +101,22 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
     if commit:
         db.session.commit()
     return version
+
+
+def _log_deploy(version: ProcessVersion, files: dict[str, bytes], actor: Actor,
+                base_id: int | None) -> None:
+    previous = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
+    base = db.session.get(ProcessVersion, base_id) if base_id else previous
+    changes = process_diff.diff({f.name: f.content for f in base.files} if base else {}, files)
+    system_log.record(
+        actor, "process.deployed",
+        f"Deployed version {version.number} of {version.process_id}"
+        + (f" (from version {base.number})" if base else "") + ": "
+        + process_diff.summary(changes),
+        {"version": version.number, "process_id": version.process_id,
+         "base_version": base.number if base else None,
+         "previous_active": previous.number if previous else None,
+         "comment": version.note, "diff": changes})
 
 
 def activate(version_id: int, actor: Actor) -> ProcessVersion:

@@ -6,8 +6,9 @@ How a deploy is kept from breaking cases:
   no roll back can change what a running case executes: its timers, messages and tasks
   are read from its own version's spec, forms and role map, which never change.
 - A draft becomes a version only through `processes.deploy`, which runs every bundle
-  check again; the studio adds what would stop NEW cases (process_checks): the start
-  event must name an intake form that asks for the complainant's name and description.
+  check again and logs the deploy with its diff (so CLI deploys are logged too); the
+  studio adds what would stop NEW cases (process_checks): the start event must name an
+  intake form that asks for the complainant's name and description.
 - Changing the process id (or uploading another process) is allowed: nothing is keyed
   on the process id (cases point at version rows), so it cannot strand a running case;
   the diff in the log says what was replaced.
@@ -34,7 +35,7 @@ from ..engine.xmlsafe import UnsafeXMLError, parse_xml
 from ..errors import Conflict, DeployRefused, Forbidden, NotFound, PlaintError
 from ..extensions import db
 from ..models import DraftFile, ProcessDraft, ProcessVersion, utcnow
-from . import process_diff, processes, system_log
+from . import process_diff, processes
 from .actors import Actor
 from .bundle_upload import UploadProblem, name_problem, read_upload
 from .process_checks import FORM_KEY, UI_KEY, Problem, check, from_issue
@@ -242,7 +243,12 @@ def save_file(draft_id: int, name: str, content: bytes, actor: Actor) -> list[Pr
     else:
         existing.content = content
     draft.updated_at = utcnow()
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same new file saved from two tabs at once
+        db.session.rollback()
+        raise Conflict(f"{name} was saved from elsewhere at the same moment; save again.") \
+            from None
     return check(draft.contents())
 
 
@@ -280,23 +286,17 @@ def deploy(draft_id: int, comment: str, actor: Actor) -> Deployed:
     if problems:
         raise DraftRefused(f"Not deployed: {len(problems)} problem(s) found. The active "
                            "version is unchanged.", problems)
-    previous = db.session.scalar(select(ProcessVersion.number).where(ProcessVersion.is_active))
     try:
         version = processes.deploy(files, actor, note=comment.strip()[:2000] or None,
-                                   commit=False)
+                                   commit=False, base_version_id=base_id)
     except DeployRefused as exc:
         roles = [r.name for r in list_roles()]
         raise DraftRefused(exc.message, [from_issue(i, roles) for i in exc.issues]) from None
+    except IntegrityError:
+        raise _at_the_same_moment() from None
     base = db.session.get(ProcessVersion, base_id) if base_id else None
+    # The same comparison the deploy logged, for the editor to show.
     changes = process_diff.diff({f.name: f.content for f in base.files} if base else {}, files)
-    system_log.record(
-        actor, "process.deployed",
-        f"Deployed version {version.number} of {version.process_id}"
-        + (f" (from version {base.number})" if base else "") + ": "
-        + process_diff.summary(changes),
-        {"version": version.number, "process_id": version.process_id,
-         "base_version": base.number if base else None, "previous_active": previous,
-         "comment": version.note, "diff": changes})
     gone = db.session.execute(delete(ProcessDraft).where(
         ProcessDraft.id == draft_id, ProcessDraft.owner_id == actor.user_id))
     if gone.rowcount != 1:  # type: ignore[attr-defined]
@@ -306,10 +306,14 @@ def deploy(draft_id: int, comment: str, actor: Actor) -> Deployed:
     try:
         db.session.commit()
     except IntegrityError:
-        db.session.rollback()
-        raise Conflict("Another version was deployed at the same moment; nothing was "
-                       "deployed now. Deploy again.") from None
+        raise _at_the_same_moment() from None
     return Deployed(version, changes)
+
+
+def _at_the_same_moment() -> Conflict:
+    db.session.rollback()
+    return Conflict("Another version was deployed at the same moment; nothing was deployed "
+                    "now. Deploy again.")
 
 
 def version_archive(version_id: int) -> tuple[str, bytes]:
