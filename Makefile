@@ -33,7 +33,7 @@ run: setup
 	PLAINT_SCHEDULER=$${PLAINT_SCHEDULER:-in-app} $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: setup
-	TZ=UTC $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TZ=UTC $(BIN)/python -m pytest --flow-coverage-min=100 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	TZ=UTC $(BIN)/python -m tests.bench
