@@ -59,6 +59,7 @@ def fill(schema: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any]:
 
 
 def _first_valid(spec: dict[str, Any]) -> Any:
+    """A value the schema of one field accepts."""
     if "enum" in spec:
         return spec["enum"][0]
     kind = spec.get("type")
@@ -114,6 +115,7 @@ def decided(**intake: Any) -> tuple[str, str]:
 
 def add_document(reference: str, name: str, data: bytes, internal: bool = False,
                  actor: Actor | None = None) -> None:
+    """Add a document to a case as staff would (shared unless `internal`)."""
     added = attachments.add_documents(
         reference, [FileStorage(io.BytesIO(data), filename=name)],
         actor or Actor("hana", 101, frozenset({"handler"})), "staff", internal=internal)
@@ -121,6 +123,7 @@ def add_document(reference: str, name: str, data: bytes, internal: bool = False,
 
 
 def staff(app, role: str = "handler", name: str = "hana"):
+    """A test client signed in as a new user with one role."""
     client = app.test_client()
     make_user(name, role)
     sign_in(client, name)
@@ -137,6 +140,7 @@ _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 
 def _unescape(raw: bytes) -> bytes:
+    """The bytes of a PDF literal string."""
     def one(match: re.Match) -> bytes:
         code = match.group(1)
         return bytes([int(code, 8)]) if code[:1].isdigit() else _ESCAPES.get(code, code)
@@ -144,6 +148,7 @@ def _unescape(raw: bytes) -> bytes:
 
 
 def _cmap(text: bytes) -> dict[int, str]:
+    """A ToUnicode CMap as glyph code -> text."""
     found: dict[int, str] = {}
     for block in re.findall(rb"beginbfchar(.*?)endbfchar", text, re.S):
         for src, dst in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
@@ -193,6 +198,7 @@ def pdf_text(data: bytes) -> str:
 
 
 def unpack(response) -> dict[str, bytes]:
+    """Every file of a bundle response, by name, after checking the ZIP's CRCs."""
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
     with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
         assert archive.testzip() is None
@@ -201,6 +207,7 @@ def unpack(response) -> dict[str, bytes]:
 
 @pytest.fixture
 def fonts_reset() -> Iterator[None]:
+    """Forget which fonts were found, before and after the test."""
     letters.font_files.cache_clear()
     yield
     letters.font_files.cache_clear()

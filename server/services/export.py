@@ -226,6 +226,7 @@ def record_data(context: _Context, documents: list[dict[str, Any]]) -> dict[str,
 
 
 def _plain(value: Any) -> Any:
+    """A value as JSON holds it (datetimes as ISO 8601)."""
     return value.isoformat() if isinstance(value, datetime) else value
 
 
@@ -243,6 +244,7 @@ def _shown(value: Any) -> str:
 
 
 def _label(name: str) -> str:
+    """A data key as a label: root_cause -> Root cause."""
     return name.replace("_", " ").capitalize()
 
 

@@ -78,6 +78,7 @@ class Printer:
         self.pdf.add_page()
 
     def _load_fonts(self) -> bool:
+        """Add the DejaVu fonts; False when they are missing (a core font is used)."""
         files = font_files()
         if files is None:
             return False
@@ -86,6 +87,7 @@ class Printer:
         return True
 
     def _shape(self) -> bool:
+        """Turn on HarfBuzz shaping; False (logged) when uharfbuzz is missing."""
         try:
             self.pdf.set_text_shaping(True)
         except FPDFException as exc:  # uharfbuzz missing: letters unjoined but readable
@@ -94,13 +96,16 @@ class Printer:
         return True
 
     def _text(self, text: str) -> str:
+        """Text the current font can show: no control characters, Latin-1 for a core font."""
         text = strip_controls(text.replace("\t", "    "))
         return text if self.unicode else text.encode("latin-1", "replace").decode("latin-1")
 
     def _font(self, size: float, bold: bool = False) -> None:
+        """Set the body font at a size."""
         self.pdf.set_font("body" if self.unicode else "helvetica", "B" if bold else "", size)
 
     def _direction(self, text: str, direction: str | None = None) -> TextDirection:
+        """The direction a block reads in: as asked, the document's, or from its text."""
         if direction in ("rtl", "ltr"):
             return TextDirection.coerce(direction)
         if self.rtl and direction != "auto":
@@ -108,6 +113,7 @@ class Printer:
         return auto_detect_base_direction(text)
 
     def _align(self, text: str, direction: str | None = None) -> str:
+        """Prepare shaping for a block and return its alignment (R or L)."""
         found = self._direction(text, direction)
         if self.shaped:
             # fpdf2 shapes a paragraph again for every character its line breaking adds,
@@ -304,6 +310,7 @@ class _Blocks(HTMLParser):
     SKIPPED = frozenset({"style", "script", "nav"})
 
     def __init__(self) -> None:
+        """Start with no blocks found."""
         super().__init__(convert_charrefs=True)
         self.found: list[Block] = []
         self._open: dict[str, str | None] | None = None
@@ -311,6 +318,7 @@ class _Blocks(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Open a block, start skipping, or note a line break."""
         if tag in self.SKIPPED:
             self._skip += 1
         elif tag in self.BLOCKS:
@@ -320,12 +328,14 @@ class _Blocks(HTMLParser):
             self._text.append(_BREAK)
 
     def handle_endtag(self, tag: str) -> None:
+        """Close a block or stop skipping."""
         if tag in self.SKIPPED:
             self._skip = max(0, self._skip - 1)
         elif tag in self.BLOCKS:
             self.close_block()
 
     def handle_data(self, data: str) -> None:
+        """Collect text inside an open block."""
         if self._open and not self._skip:
             self._text.append(data.replace(_BREAK, " "))
 
