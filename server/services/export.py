@@ -211,6 +211,7 @@ def record_data(context: _Context, documents: list[dict[str, Any]]) -> dict[str,
         "exported_at": context.at.isoformat(), "exported_by": context.actor.name,
         "internal_documents_included": context.include_internal,
         "case": {name: _plain(getattr(case, name)) for name in names},
+        "process_version_id": case.process_version_id,  # the diagram version it runs on
         "workflow_data": context.data,
         "open_tasks": [{"title": task.title, "role": task.role,
                         "due_at": _plain(task.due_at)} for task in cases.ready_tasks(case)],
