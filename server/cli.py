@@ -145,6 +145,20 @@ def scheduler(until_idle: bool) -> None:
                f"fired {runner.fired} timer(s).")
 
 
+@click.command("deliver-mail")
+@with_appcontext
+def deliver_mail() -> None:
+    """Send the e-mails due in the outbox now, once (the scheduler does this by itself)."""
+    from .services import outbox
+
+    if not outbox.smtp_configured():
+        click.echo("No SMTP server is set (PLAINT_SMTP_HOST): e-mails wait in the outbox.")
+        return
+    result = outbox.deliver_due()
+    click.echo(f"Sent {result.sent} e-mail(s); {result.retrying} to be retried later; "
+               f"{result.failed} failed.")
+
+
 @click.command("verify-audit")
 @with_appcontext
 def verify_audit() -> None:
@@ -164,7 +178,7 @@ def verify_audit() -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (init_db, create_user, reset_password, deploy, fire_timers, scheduler,
-                    verify_audit):
+                    deliver_mail, verify_audit):
         app.cli.add_command(command)
 
 

@@ -30,6 +30,19 @@ DEFAULTS: dict[str, Any] = {
     "PLAINT_PUBLIC_URL": "http://127.0.0.1:5000",
     # Where a complainant can go after the internal review (ISO 10003).
     "PLAINT_EXTERNAL_BODY": "the external dispute resolution body named in our complaints policy",
+    # E-mail (DESIGN decision 12). With no SMTP host nothing is sent: messages wait in the
+    # outbox, readable on the admin outbox page, and go out once a host is set.
+    "PLAINT_SMTP_HOST": "",
+    "PLAINT_SMTP_PORT": 25,
+    "PLAINT_SMTP_USERNAME": "",
+    "PLAINT_SMTP_PASSWORD": "",
+    "PLAINT_SMTP_STARTTLS": False,
+    "PLAINT_SMTP_TIMEOUT": 20.0,  # seconds per SMTP exchange
+    "PLAINT_MAIL_SENDER": "complaints@localhost",
+    "PLAINT_MAIL_MAX_ATTEMPTS": 8,  # then the message is marked failed
+    "PLAINT_MAIL_RETRY_SECONDS": 60.0,  # the first retry; each later one waits 5 times longer
+    "PLAINT_MAIL_INTERVAL": 10.0,  # how often the scheduler looks for e-mail to send
+    "PLAINT_STAFF_LANGUAGE": "en",  # of e-mails to staff (complainants choose their own)
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
@@ -39,7 +52,10 @@ _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
             "PLAINT_SCHEDULER_MAX_SLEEP": float,
             "PLAINT_SPEC_CACHE_SIZE": int, "MAX_CONTENT_LENGTH": int,
             "PLAINT_MAX_ATTACHMENT_BYTES": int, "PLAINT_MAX_ATTACHMENTS_PER_UPLOAD": int,
-            "PLAINT_MAX_CASE_ATTACHMENT_BYTES": int, "PLAINT_STAGED_ATTACHMENT_HOURS": float}
+            "PLAINT_MAX_CASE_ATTACHMENT_BYTES": int, "PLAINT_STAGED_ATTACHMENT_HOURS": float,
+            "PLAINT_SMTP_PORT": int, "PLAINT_SMTP_TIMEOUT": float,
+            "PLAINT_MAIL_MAX_ATTEMPTS": int, "PLAINT_MAIL_RETRY_SECONDS": float,
+            "PLAINT_MAIL_INTERVAL": float}
 
 
 class ConfigError(Exception):
@@ -58,7 +74,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
                 raise ConfigError(f"{key}={raw!r} is not a number") from None
     _fit_request_limit(settings, explicit="MAX_CONTENT_LENGTH" in os.environ)
     for key in ("PLAINT_REFERENCE_PREFIX", "PLAINT_ORGANISATION_NAME", "PLAINT_PUBLIC_URL",
-                "PLAINT_EXTERNAL_BODY"):
+                "PLAINT_EXTERNAL_BODY", "PLAINT_SMTP_HOST", "PLAINT_SMTP_USERNAME",
+                "PLAINT_SMTP_PASSWORD", "PLAINT_MAIL_SENDER", "PLAINT_STAFF_LANGUAGE"):
         if os.environ.get(key):
             settings[key] = os.environ[key]
     settings["PLAINT_PUBLIC_URL"] = settings["PLAINT_PUBLIC_URL"].rstrip("/")
@@ -70,6 +87,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         raise ConfigError(f"PLAINT_SCHEDULER={settings['PLAINT_SCHEDULER']!r}: use 'in-app' "
                           "(fire timers inside the web process) or 'off' (run "
                           "`flask --app server scheduler` separately)")
+    settings["PLAINT_SMTP_STARTTLS"] = os.environ.get(
+        "PLAINT_SMTP_STARTTLS", "0").strip().lower() in ("1", "true", "yes", "on")
     settings["SESSION_COOKIE_SECURE"] = os.environ.get("PLAINT_SECURE_COOKIES", "0") == "1"
     return settings
 

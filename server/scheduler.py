@@ -7,6 +7,9 @@ longer than PLAINT_SCHEDULER_MAX_SLEEP, which bounds how late a timer written by
 another process can be noticed; a timer written by this process wakes it at once
 (the ``timers_written`` signal). The first run is immediate, so whatever fell due
 while no scheduler ran fires at start-up.
+
+When an SMTP server is set, a second job, ``plaint-mail``, sends the outbox every
+PLAINT_MAIL_INTERVAL seconds (services/outbox.py; an idle run is one index probe).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .signals import timers_written
 
 log = logging.getLogger(__name__)
 JOB_ID = "plaint-timers"
+MAIL_JOB_ID = "plaint-mail"  # sends the outbox every PLAINT_MAIL_INTERVAL when SMTP is set
 SLEEP_IN_JOB = timedelta(seconds=0.5)
 
 
@@ -43,6 +47,7 @@ class TimerScheduler:
         self.until_idle = until_idle
         self.sweeps = 0
         self.fired = 0
+        self.mailed = 0
         self._lock = threading.Lock()
         self._written: datetime | None = None  # earliest timer written here since the last sweep
         kind: type[BaseScheduler] = BlockingScheduler if blocking else BackgroundScheduler
@@ -54,6 +59,10 @@ class TimerScheduler:
         timers_written.connect(self.wake_by, sender=self.app, weak=False)
         self._scheduler.add_job(self._wake, "interval", id=JOB_ID, next_run_time=_now(),
                                 seconds=self.max_sleep.total_seconds())
+        if self.app.config.get("PLAINT_SMTP_HOST"):
+            self._scheduler.add_job(self._deliver_mail, "interval", id=MAIL_JOB_ID,
+                                    next_run_time=_now(),
+                                    seconds=self.app.config["PLAINT_MAIL_INTERVAL"])
         log.info("timer scheduler %s started", self.worker)
         self._scheduler.start()
 
@@ -87,6 +96,7 @@ class TimerScheduler:
             now = _now()
             if self.until_idle and result is not None and result.claimed == 0 and (
                     upcoming is None or upcoming > now):
+                self._deliver_mail()  # a batch run sends what is due before it exits
                 self._scheduler.remove_job(JOB_ID)
                 threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": False}).start()
                 return
@@ -111,6 +121,17 @@ class TimerScheduler:
             except Exception:  # a broken database must not kill the scheduler thread
                 log.exception("timer sweep failed; retrying in %s", self.max_sleep)
                 return None, None
+            finally:
+                db.session.remove()
+
+    def _deliver_mail(self) -> None:
+        from .services import outbox
+
+        with self.app.app_context():
+            try:
+                self.mailed += outbox.deliver_due().sent
+            except Exception:  # a broken database must not kill the scheduler thread
+                log.exception("e-mail delivery failed; retrying at the next interval")
             finally:
                 db.session.remove()
 

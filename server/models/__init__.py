@@ -4,6 +4,7 @@ from .attachment import Attachment
 from .calendar import BusinessCalendar, CalendarDate, WorkingHours
 from .case import Case, CaseEvent, HumanTask, ReferenceCounter, Timer
 from .draft import DraftFile, ProcessDraft
+from .outbox import OutboxMessage
 from .policy import EscalationTarget
 from .process import ProcessFile, ProcessVersion
 from .system_event import SystemEvent
@@ -22,6 +23,7 @@ __all__ = [
     "HumanTask",
     "LaneMapping",
     "LoginAttempt",
+    "OutboxMessage",
     "ProcessDraft",
     "ProcessFile",
     "ProcessVersion",

@@ -1,18 +1,325 @@
-"""E-mail notifications through the outbox (DESIGN decision 12).
+"""E-mail notifications: who a diagram's notice goes to, and the message rendered for them.
 
-Placeholder signature only: the outbox helper replaces this module with the real one.
+`enqueue` runs inside the step's transaction (recording._write_rest) and never commits:
+it writes one outbox row per recipient, so an e-mail exists exactly when its step does
+(DESIGN decision 12). Messages are rendered now, so the outbox shows what was said even
+after the templates change; services/outbox.py delivers them.
+
+Templates live in server/templates/email as `<event>.<language>.txt`: a "Subject:" line,
+a blank line, then the text. The HTML part is that text set in `_layout.html` (escaped,
+links made clickable, right to left for Arabic), so each message is written once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from email.utils import make_msgid
+from functools import cache
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time
+from flask import current_app
+from jinja2 import ChainableUndefined, FileSystemLoader, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import Select, bindparam, select
+
+from .. import fastsql
 from ..engine import Notice
+from ..extensions import db
+from ..models import BusinessCalendar, HumanTask, OutboxMessage, User
+from ..models.outbox import HELD, PENDING
+from ..models.user import user_roles
+from . import calendar
+from .processes import role_resolver, runtime_for
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+DEFAULT_LANGUAGE = "en"
+RTL = frozenset({"ar", "fa", "he", "ur"})
+# The stored bodies carry this where the secret link goes; delivery puts the token in.
+TOKEN_PLACEHOLDER = "~tracking-token~"  # noqa: S105 - a marker, not a secret
+NO_ADDRESS = ("The complainant gave no e-mail address: contact them by phone or letter "
+              "instead.")
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+_LINK = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)]")
+
+
+class TemplateProblem(Exception):
+    """An e-mail template is missing or broken; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone a notice goes to, or why nobody can receive it (`problem`)."""
+
+    address: str | None
+    name: str | None
+    staff: bool
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message ready for the outbox."""
+
+    subject: str
+    text: str
+    html: str
+
+
+_COLUMNS = ("case_id", "event", "element", "language", "recipient_kind", "recipient_name",
+            "recipient", "subject", "body_text", "body_html", "message_id", "tracking_token",
+            "status", "attempts", "next_attempt_at", "claimed_by", "claimed_until",
+            "last_error", "created_at", "sent_at")
+
+
+@cache
+def _statements() -> dict[str, Any]:
+    """Prebuilt statements: timer sweeps run enqueue for thousands of cases at a time."""
+    tasks, users = HumanTask.__table__, User.__table__
+    person = (users.c.email, users.c.display_name)
+    return {
+        "insert": fastsql.insert(OutboxMessage.__table__, _COLUMNS),
+        "task": select(tasks.c.assignee_id, tasks.c.due_at).where(
+            tasks.c.case_id == bindparam("case_id"), tasks.c.task_id == bindparam("task_id")),
+        "user": select(*person).where(users.c.id == bindparam("user_id"), users.c.active),
+        "holders": select(*person).join(user_roles, user_roles.c.user_id == users.c.id).where(
+            user_roles.c.role_name == bindparam("role"), users.c.active).order_by(users.c.id),
+        "zone": select(BusinessCalendar.__table__.c.time_zone).where(
+            BusinessCalendar.__table__.c.id == calendar.CALENDAR_ID),
+    }
+
+
+def _run(name: str, **params: Any) -> list[Any]:
+    statement: Select[Any] = _statements()[name]
+    return list(db.session.connection().execute(statement, params))
 
 
 def enqueue(case: Any, notices: Sequence[Notice], now: datetime,
             tracking_token: str | None = None) -> None:
     """Write one outbox row per recipient of each notice, in the caller's transaction."""
-    del case, notices, now, tracking_token
+    rows: list[dict[str, Any]] = []
+    zone = _zone()
+    for notice in notices:
+        task = None
+        if notice.recipient != "complainant":
+            found = _run("task", case_id=case.id, task_id=notice.task_id)
+            task = found[0] if found else None
+        for recipient in _recipients(case, notice, task):
+            rows.append(_row(case, notice, recipient, task, now, tracking_token, zone))
+    if rows:
+        fastsql.execute_many(_statements()["insert"], rows)
+
+
+def _zone() -> tzinfo:
+    """The organisation's time zone, for the dates in e-mails."""
+    found = _run("zone")
+    try:
+        return ZoneInfo(found[0].time_zone if found else calendar.DEFAULT_ZONE)
+    except (ValueError, LookupError):
+        return UTC
+
+
+def _recipients(case: Any, notice: Notice, task: Any) -> list[Recipient]:
+    """Resolve notifyTo: the complainant, the task's assignee (else its role), or a role."""
+    if notice.recipient == "complainant":
+        address = (case.complainant_email or "").strip() or None
+        return [Recipient(address, case.complainant_name, False,
+                          None if address else NO_ADDRESS)]
+    if notice.recipient == "assignee":
+        if task is not None and task.assignee_id is not None:
+            return _staff(_run("user", user_id=task.assignee_id),
+                          f"the person assigned to '{notice.title}'")
+        if notice.role is None:
+            return [Recipient(None, None, True, f"'{notice.title}' has no assignee and no "
+                              "role, so nobody can be told.")]
+        return _staff(_holders(notice.role), f"the role {notice.role}")
+    role = _role_named(case.process_version_id, notice.recipient)
+    if role is None:
+        return [Recipient(None, None, True, f"notifyTo '{notice.recipient}' on "
+                          f"{notice.element} is neither a role nor a lane mapped to one: "
+                          "fix the diagram or map the lane on the roles page.")]
+    return _staff(_holders(role), f"the role {role}")
+
+
+def _holders(role: str) -> list[Any]:
+    return _run("holders", role=role)
+
+
+def _staff(people: list[Any], who: str) -> list[Recipient]:
+    found = [Recipient(u.email.strip(), u.display_name, True) for u in people
+             if u.email and u.email.strip()]
+    return found or [Recipient(None, None, True, f"Nobody to send to: {who} has no active "
+                               "account with an e-mail address.")]
+
+
+def _role_named(version_id: int, name: str) -> str | None:
+    """The role a notifyTo names: a lane of the case's diagram, a mapped lane, or a role."""
+    return runtime_for(version_id).role_map.get(name) or role_resolver()(name)
+
+
+def _row(case: Any, notice: Notice, recipient: Recipient, task: Any, now: datetime,
+         token: str | None, zone: tzinfo) -> dict[str, Any]:
+    """The outbox row of one message: pending, or held with the reason."""
+    config = current_app.config
+    language = _language(notice.template, config.get("PLAINT_STAFF_LANGUAGE")
+                         if recipient.staff else case.preferred_language)
+    tracking = token is not None and not recipient.staff
+    problem = recipient.problem
+    try:
+        context = _context(case, notice, recipient, task, language, zone, tracking)
+        rendered = render(notice.template, language, context)
+    except TemplateProblem as exc:
+        problem = problem or str(exc)
+        rendered = Rendered(f"({notice.template}: not rendered)", str(exc), "")
+    domain = config["PLAINT_MAIL_SENDER"].rpartition("@")[2] or "plaint.invalid"
+    held = problem is not None
+    return {"case_id": case.id, "event": notice.template[:64], "element": notice.element[:255],
+            "language": language, "recipient_kind": notice.recipient[:64],
+            "recipient_name": _one_line(recipient.name)[:200] or None,
+            "recipient": recipient.address[:254] if recipient.address else None,
+            "subject": rendered.subject[:500], "body_text": rendered.text,
+            "body_html": rendered.html, "message_id": make_msgid("plaint", domain=domain),
+            "tracking_token": token if tracking and TOKEN_PLACEHOLDER in rendered.text
+            else None,
+            "status": HELD if held else PENDING, "attempts": 0,
+            "next_attempt_at": None if held else now, "claimed_by": None,
+            "claimed_until": None, "last_error": problem, "created_at": now, "sent_at": None}
+
+
+def _language(event: str, wanted: str | None) -> str:
+    """The language wanted when a template exists in it, else the default."""
+    for language in (wanted, DEFAULT_LANGUAGE):
+        if language and _LANGUAGE.fullmatch(language) and \
+                (TEMPLATES / f"{event}.{language}.txt").is_file():
+            return language
+    return DEFAULT_LANGUAGE
+
+
+def _context(case: Any, notice: Notice, recipient: Recipient, task: Any, language: str,
+             zone: tzinfo, tracking: bool) -> dict[str, Any]:
+    """What a template may use. Complainant mails see only what the complainant may."""
+    config = current_app.config
+    public_url = config["PLAINT_PUBLIC_URL"].rstrip("/")
+    shown = SimpleNamespace(reference=case.reference, complainant_name=case.complainant_name,
+                            product_service=case.product_service, received_at=case.received_at)
+    context: dict[str, Any] = {
+        "case": shown, "data": notice.data, "language": language,
+        "recipient": SimpleNamespace(name=recipient.name or "", kind=notice.recipient),
+        "organisation": config["PLAINT_ORGANISATION_NAME"],
+        "external_body": config["PLAINT_EXTERNAL_BODY"], "public_url": public_url,
+        "tracking_url": f"{public_url}/track/{TOKEN_PLACEHOLDER}" if tracking else None,
+        "date": _formatter(language, zone, with_time=False),
+        "datetime": _formatter(language, zone, with_time=True),
+    }
+    if recipient.staff:
+        shown.priority = notice.data.get("priority") or case.priority
+        shown.category = notice.data.get("category") or case.category
+        context["case_url"] = f"{public_url}/cases/{case.reference}"
+        context["task"] = SimpleNamespace(title=notice.title, element=notice.element,
+                                          due_at=task.due_at if task is not None else None)
+    return context
+
+
+def _formatter(language: str, zone: tzinfo, with_time: bool) -> Callable[[Any], str]:
+    """A template helper showing a timestamp (or ISO text) as a local date (and time)."""
+
+    def show(value: Any) -> str:
+        moment = _moment(value)
+        if moment is None:
+            return ""
+        try:
+            if isinstance(moment, datetime):
+                local = moment.astimezone(zone)
+                text = format_date(local.date(), "long", locale=language)
+                if with_time:
+                    text += f" {format_time(local.time(), 'short', locale=language)} ({zone})"
+                return text
+            return format_date(moment, "long", locale=language)
+        except (ValueError, LookupError):  # a language Babel does not know
+            return moment.isoformat()
+
+    return show
+
+
+def _moment(value: Any) -> datetime | date | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if len(value.strip()) == 10:  # a date without a time
+        return parsed.date()
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def render(event: str, language: str, context: dict[str, Any]) -> Rendered:
+    """Render `<event>.<language>.txt` into subject, text and HTML; TemplateProblem if broken."""
+    if not _NAME.fullmatch(event):
+        raise TemplateProblem(f"'{event}' is not a template name: use lowercase letters, "
+                              "digits and underscores (notify property of the diagram).")
+    name = f"{event}.{language}.txt"
+    env = _environment()
+    if not (TEMPLATES / name).is_file():
+        raise TemplateProblem(f"There is no e-mail template {name}: add "
+                              f"server/templates/email/{name}.")
+    try:
+        source = env.get_template(name).render(context)
+    except Exception as exc:  # a broken template must never stop the step that sends it
+        raise TemplateProblem(f"The e-mail template {name} could not be rendered: "
+                              f"{type(exc).__name__}: {exc}") from None
+    head, _, body = source.strip().partition("\n\n")
+    if not head.lower().startswith("subject:"):
+        raise TemplateProblem(f"The e-mail template {name} must start with a line "
+                              "'Subject: ...' followed by a blank line.")
+    subject = _one_line(head[len("subject:"):])
+    text = body.strip("\n") + "\n"
+    html = env.get_template("_layout.html").render(
+        language=language, direction="rtl" if language in RTL else "ltr", subject=subject,
+        paragraphs=_paragraphs(text), organisation=context.get("organisation", ""))
+    return Rendered(subject, text, html)
+
+
+def _one_line(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def _paragraphs(text: str) -> list[list[list[tuple[str, str]]]]:
+    """Paragraphs of lines of (kind, text) pieces, kind "link" or "text", for the layout."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = []
+        for line in block.splitlines():
+            pieces: list[tuple[str, str]] = []
+            last = 0
+            for match in _LINK.finditer(line):
+                pieces.append(("text", line[last:match.start()]))
+                pieces.append(("link", match.group(0)))
+                last = match.end()
+            pieces.append(("text", line[last:]))
+            lines.append([piece for piece in pieces if piece[1]])
+        paragraphs.append(lines)
+    return paragraphs
+
+
+def _environment() -> SandboxedEnvironment:
+    """The e-mail templates' own environment: sandboxed, lenient about missing data."""
+    env: SandboxedEnvironment | None = current_app.extensions.get("plaint.mail_templates")
+    if env is None:
+        env = SandboxedEnvironment(
+            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+            undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True,
+            keep_trailing_newline=True)
+        current_app.extensions["plaint.mail_templates"] = env
+    return env

@@ -19,9 +19,9 @@ def load_user(user_id: str) -> User | None:
 
 def init_app(app: Flask) -> None:
     """Register every blueprint."""
-    from . import admin, auth, cases, inbox, portal, public, studio, tasks
+    from . import admin, admin_outbox, auth, cases, inbox, portal, public, studio, tasks
     from .access import CASE_WRITERS
 
-    for module in (public, portal, auth, inbox, tasks, cases, admin, studio):
+    for module in (public, portal, auth, inbox, tasks, cases, admin, studio, admin_outbox):
         app.register_blueprint(module.bp)
     app.jinja_env.globals["case_writers"] = CASE_WRITERS

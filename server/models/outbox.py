@@ -1,0 +1,53 @@
+"""The outbox: e-mails written with the step that caused them, delivered later with retries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+PENDING, SENT, FAILED, HELD = "pending", "sent", "failed", "held"
+STATUSES = (PENDING, SENT, FAILED, HELD)
+
+
+class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
+    """One e-mail to one recipient, rendered when its step committed.
+
+    Only pending messages have a `next_attempt_at`, so the delivery job's "anything
+    due?" probe walks that index over pending rows alone.
+    """
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case.id", ondelete="SET NULL"), index=True)
+    event: Mapped[str] = mapped_column(String(64))  # the template: "acknowledgement", ...
+    element: Mapped[str | None] = mapped_column(String(255))  # the diagram element that asked
+    language: Mapped[str] = mapped_column(String(8))
+    # "complainant", "assignee", or the role/lane the diagram named (notifyTo).
+    recipient_kind: Mapped[str] = mapped_column(String(64))
+    recipient_name: Mapped[str | None] = mapped_column(String(200))
+    recipient: Mapped[str | None] = mapped_column(String(254))  # None: nobody to send to (held)
+    subject: Mapped[str] = mapped_column(String(500))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255))  # the same on every attempt
+    # The complainant's secret link, put into the mail only when it is sent and cleared
+    # then: the stored bodies hold a placeholder, so nobody reads the link here.
+    tracking_token: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.event} {self.status}>"
