@@ -238,6 +238,18 @@ def test_hostile_uploads_are_refused_with_a_reason_and_nothing_kept(owner, files
     assert db.session.scalar(select(func.count()).select_from(ProcessDraft)) == 0
 
 
+def test_loose_files_upload_as_a_draft_and_an_oversize_upload_is_explained(app, owner) -> None:
+    draft = draft_of(upload(owner, *spiff_files().items(), ("README.md", b"notes")))
+    names = {f["name"] for f in owner.get(f"/studio/drafts/{draft}/files").get_json()["files"]}
+    assert names == set(spiff_files())
+    assert "Left out (not part of a process): README.md" in owner.get("/studio/") \
+        .get_data(as_text=True)
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    page = upload(owner, ("big.zip", b"PK\x03\x04" + b"x" * 2 * 1024 * 1024))
+    assert page.status_code == 413
+    assert "larger than the 1 MB accepted at once" in page.get_data(as_text=True)
+
+
 def test_a_doctype_in_a_diagram_is_a_problem_of_the_draft_not_a_crash(owner) -> None:
     xxe = (b'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
            b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">'
@@ -403,6 +415,14 @@ def test_a_downloaded_version_uploads_again_unchanged(owner, spiff) -> None:
 
 
 # --- drafts belong to one person ---------------------------------------------------------------
+
+def test_the_reference_process_passes_the_studio_checks_and_redeploys_unchanged(owner) -> None:
+    draft = draft_of(post(owner, f"/studio/versions/{active().id}/edit"))
+    assert problems(owner, draft) == []
+    done = deploy(owner, draft, "no change").get_json()
+    assert done["version"] == 2 and done["process_id"] == "complaint_handling"
+    assert done["diff"]["added"] == done["diff"]["removed"] == done["diff"]["changed"] == []
+
 
 def test_a_draft_is_its_owners_alone(app, owner, spiff) -> None:
     version = active().id

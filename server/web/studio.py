@@ -66,6 +66,11 @@ def studio_error(exc: Exception) -> ResponseReturnValue:
     problems, status = _error_problems(exc)
     if request.endpoint in JSON_ENDPOINTS:
         return _problems(problems, status)
+    if request.endpoint == "studio.upload" and status == 413:
+        limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        return _index(413, [Problem(None, None, None, _(
+            "the upload is larger than the %(limit)d MB accepted at once; upload the "
+            "process's files without anything else", limit=limit))])
     message = exc.message if isinstance(exc, PlaintError) else problems[0].message
     issues = [p.message if p.file is None else f"{p.file}: {p.message}" for p in problems] \
         if isinstance(exc, studio.DraftRefused) else []
