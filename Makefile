@@ -4,11 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := static/vendor/.copied
+STUDIO := static/vendor/studio/studio.js
+STUDIO_SOURCES := $(wildcard static/js/studio/*.js static/js/studio/*.json)
 export FLASK_APP := server
 
 .PHONY: setup run test bench lint clean
 
-setup: $(STAMP) $(VENDOR)
+setup: $(STAMP) $(VENDOR) $(STUDIO)
 	@$(BIN)/flask init-db --demo
 
 $(STAMP): setup.cfg pyproject.toml
@@ -26,6 +28,17 @@ $(VENDOR): static/package.json static/package-lock.json
 	mkdir -p static/vendor/htmx
 	cp static/node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
 	touch $@
+
+# The process editor: our ES modules bundled with bpmn-js, dmn-js and the properties panel,
+# plus their style sheets and fonts. Rebuilt when a source or the npm packages change.
+$(STUDIO): $(VENDOR) $(STUDIO_SOURCES)
+	mkdir -p static/vendor/studio/bpmn-js static/vendor/studio/dmn-js static/vendor/studio/properties-panel
+	cp -R static/node_modules/bpmn-js/dist/assets/. static/vendor/studio/bpmn-js/
+	cp -R static/node_modules/dmn-js/dist/assets/. static/vendor/studio/dmn-js/
+	cp static/node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css \
+	   static/vendor/studio/properties-panel/
+	cd static && node_modules/.bin/esbuild js/studio/main.js --bundle --format=iife --minify \
+	   --sourcemap --target=es2020 --log-level=warning --outfile=vendor/studio/studio.js
 
 run: setup
 	@echo "Plaint is at http://127.0.0.1:5000 - sign in with an account printed above"
