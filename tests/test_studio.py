@@ -194,6 +194,9 @@ def test_a_spiffarena_export_uploads_and_runs_unchanged(app, owner) -> None:
     assert done["redirect"] == "/studio/"
     version = active()
     assert {f.name: f.content for f in version.files} == spiff_files()  # byte for byte
+    event = db.session.scalar(select(SystemEvent).where(SystemEvent.kind == "process.deployed")
+                              .order_by(SystemEvent.id.desc()).limit(1))
+    assert f"replacing version {before} of complaint_handling" in event.summary
 
     public = app.test_client()
     assert "Tell us about your complaint" in public.get("/complaints/new").get_data(as_text=True)
@@ -331,7 +334,9 @@ def test_deploy_makes_the_next_version_and_logs_what_changed(owner, spiff) -> No
                                             "type": "userTask", "file": BPMN}
     assert logged["comment"] == "Clearer task name"
     assert owner.get(f"/studio/drafts/{draft}").status_code == 404  # the draft is gone
-    assert "Clearer task name" in owner.get("/studio/").get_data(as_text=True)
+    page = owner.get("/studio/").get_data(as_text=True)
+    assert "Clearer task name" in page  # the version's comment
+    assert f"Deployed version {spiff + 1} of {PROCESS_ID} (from version {spiff})" in page
 
 
 def test_a_deploy_from_the_command_line_is_logged_with_its_diff_too(app, runner) -> None:

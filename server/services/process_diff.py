@@ -77,10 +77,15 @@ def diff(old: dict[str, bytes], new: dict[str, bytes]) -> dict[str, Any]:
     }
 
 
-def summary(result: dict[str, Any]) -> str:
-    """One line for the log: how many elements and which files changed."""
+def summary(result: dict[str, Any], names_shown: int = 6) -> str:
+    """One line for the log: how many elements changed, and which files (named when few)."""
     counts = ", ".join(f"{len(result[k])} {k}" for k in ("added", "removed", "changed"))
     files = result["files"]
     touched = [f"{name} ({how})" for how in ("added", "removed", "changed")
                for name in files[how]]
-    return f"elements: {counts}" + (f"; files: {', '.join(touched)}" if touched else "")
+    if not touched:
+        return f"elements: {counts}; no file changed"
+    if len(touched) > names_shown:
+        return f"elements: {counts}; files: " + ", ".join(
+            f"{len(files[k])} {k}" for k in ("added", "removed", "changed"))
+    return f"elements: {counts}; files: {', '.join(touched)}"

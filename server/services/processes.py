@@ -111,8 +111,9 @@ def _log_deploy(version: ProcessVersion, files: dict[str, bytes], actor: Actor,
     system_log.record(
         actor, "process.deployed",
         f"Deployed version {version.number} of {version.process_id}"
-        + (f" (from version {base.number})" if base else "") + ": "
-        + process_diff.summary(changes),
+        + (f" (from version {base.number})" if base and base.process_id == version.process_id
+           else f" (replacing version {base.number} of {base.process_id})" if base else "")
+        + ": " + process_diff.summary(changes),
         {"version": version.number, "process_id": version.process_id,
          "base_version": base.number if base else None,
          "previous_active": previous.number if previous else None,

@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import PlaintError
 from ..extensions import db
 from ..formkit import render_fields, submit_options
-from ..services import processes, studio
+from ..services import processes, studio, system_log
 from ..services.bundle_upload import UploadRefused
 from ..services.process_checks import Problem, form_problems
 from .access import actor, roles_required
@@ -80,7 +80,7 @@ def studio_error(exc: Exception) -> ResponseReturnValue:
 
 def _index(status: int = 200, problems: list[Problem] | None = None) -> ResponseReturnValue:
     return render_template("studio/index.html", processes=studio.list_processes(),
-                           drafts=studio.drafts_of(actor()),
+                           drafts=studio.drafts_of(actor()), changes=system_log.recent("process."),
                            upload_problems=problems or []), status
 
 
