@@ -16,11 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from server.engine import Notice
 from server.extensions import db
-from server.models import HumanTask, User, utcnow
+from server.models import HumanTask, OutboxMessage, User, utcnow
 from server.scheduler import TimerScheduler
-from server.services import cases, inbox, outbox, timers
+from server.services import cases, inbox, notifications, outbox, timers
 from server.services.actors import Actor
+from server.services.recording import load_case
 
 from .conftest import ACK, HANDLER, INTAKE
 from .notification_support import (
@@ -369,3 +371,34 @@ def test_a_scheduler_process_configured_from_the_environment_sends_mail(
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(mail_server.received) == 1
     assert mail_server.envelopes[0] == ("complaints@bank.example", ["layla@example.com"])
+
+
+STAFF_EVENTS = {"reminder", "escalated", "consultation_requested"}
+EVENTS = sorted({path.name.split(".")[0] for path in notifications.TEMPLATES.glob("*.txt")
+                 if not path.name.startswith("_")})
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_every_template_renders_with_no_data_at_all(app, language: str) -> None:
+    assert {"acknowledgement", "information_requested", "decision", "review_outcome",
+            "referral", "closed", "reminder", "escalated", "consultation_requested",
+            "out_of_scope", "reopened", "withdrawn"} <= set(EVENTS)
+    deploy_notifying_process()
+    staff("sara", "supervisor")
+    app.config["PLAINT_STAFF_LANGUAGE"] = language
+    case = cases.start_case({**INTAKE, "preferred_language": language}, "web", HANDLER)
+    record = load_case(case.reference)
+    notices = [Notice(event, "Supervisor" if event in STAFF_EVENTS else "complainant",
+                      "element", "Some task", "no-such-task", None, {}) for event in EVENTS]
+    notifications.enqueue(record, notices, utcnow())
+    rows = list(db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.element == "element")))
+    db.session.expunge_all()
+    db.session.rollback()  # nothing committed: this only looks at the rendering
+    assert sorted(row.event for row in rows) == EVENTS
+    for row in rows:
+        assert (row.status, row.language, row.last_error) == ("pending", language, None), row
+        assert case.reference in row.subject, row.event
+        for leftover in ("None", "Undefined", "{{", "{%", "[]", "{}"):
+            assert leftover not in row.body_text, (row.event, leftover)
+        assert row.body_html.startswith("<!doctype html>")
