@@ -402,3 +402,15 @@ def test_every_template_renders_with_no_data_at_all(app, language: str) -> None:
         for leftover in ("None", "Undefined", "{{", "{%", "[]", "{}"):
             assert leftover not in row.body_text, (row.event, leftover)
         assert row.body_html.startswith("<!doctype html>")
+
+
+def test_the_reference_process_acknowledges_a_complaint_filed_on_the_portal(
+        app, client, mail_server: MailServer) -> None:
+    use_smtp(app, mail_server.port)
+    reference, link = file_complaint(client, preferred_language="ar")
+    [row] = messages(event="acknowledgement")
+    assert row.recipient == "layla@example.com" and row.language == "ar"
+    assert "نسعى إلى إبلاغك بقرارنا في موعد أقصاه" in row.body_text  # its expected_by
+    assert outbox.deliver_due().sent >= 1
+    [mail] = [m for m in mail_server.received if reference in m["Subject"]]
+    assert "http://127.0.0.1:5000" + link in parts(mail)["text/plain"]
