@@ -17,6 +17,8 @@ from .helpers import REPO, reference_bpmn
 def copy_bundle(tmp_path: Path, bpmn: str) -> Path:
     folder = tmp_path / "bundle"
     folder.mkdir()
+    for other in (REPO / "workflows").iterdir():  # the called processes and decision tables
+        (folder / other.name).write_bytes(other.read_bytes())
     (folder / "complaint.bpmn").write_text(bpmn)
     for form in (REPO / "forms").iterdir():
         (folder / form.name).write_bytes(form.read_bytes())
@@ -38,8 +40,8 @@ def test_init_db_demo_creates_one_account_per_role_with_hashed_passwords(runner)
     result = runner.invoke(args=["init-db", "--demo"])
     assert result.exit_code == 0, result.output
     users = {u.username: u for u in db.session.scalars(select(User))}
-    assert set(users) == {"handler", "supervisor", "complaints-manager", "process-owner", "admin",
-                          "auditor"}
+    assert set(users) == {"handler", "supervisor", "complaints-manager", "specialist",
+                          "process-owner", "admin", "auditor"}
     for line in result.output.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[0] in users:

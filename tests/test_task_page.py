@@ -95,12 +95,18 @@ def test_a_handler_moves_a_case_to_the_end_of_the_process_in_the_browser(client)
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     sign_in(client, "hana")
     steps = [{"acknowledgement_channel": "email", "acknowledgement_message": "Got it"},
-             {"in_scope": "true", "priority": "high", "category": "billing"},
+             {"in_scope": "true", "category": "billing", "severity": "serious",
+              "complexity": "simple", "vulnerable_customer": "false",
+              "regulator_involved": "false", "immediate_action_needed": "false"},
              {"findings": "Booked twice", "need_information": "false"},
              {"outcome": "upheld", "response": "Refunded", "compensation_amount": "25.5"}]
     for values in steps:
         page = submit(client, open_task(case), values)
         assert page.status_code == 302, page.get_data(as_text=True)[:2000]
     cases.send_message(case.reference, "complainant_response", {"accepted": True}, HANDLER)
+    page = submit(client, open_task(case), {"closure_reason": "accepted",
+                                            "final_outcome": "upheld", "root_cause": "system",
+                                            "corrective_action_needed": "false"})
+    assert page.status_code == 302, page.get_data(as_text=True)[:2000]
     final = cases.get_case(case.reference)
     assert not final.is_open and final.priority == "high"
