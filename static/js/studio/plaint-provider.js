@@ -155,6 +155,30 @@ function MessageExtension({ element, id, type, label, description }) {
   });
 }
 
+// ---- scripts and decisions ----
+
+function Script({ element, id }) {
+  const modeling = useService('modeling');
+  const debounce = useService('debounceInput');
+  return h(TextAreaEntry, {
+    element, id, debounce, monospace: true, rows: 6, label: 'Script',
+    description: 'Python, run in the sandbox with the case data as variables.',
+    getValue: () => getBusinessObject(element).script || '',
+    setValue: (script) => modeling.updateProperties(element, { script }),
+  });
+}
+
+function BodyExtension({ element, id, type, label, description, multiline }) {
+  const editing = useEditing();
+  const debounce = useService('debounceInput');
+  const bo = getBusinessObject(element);
+  return h(multiline ? TextAreaEntry : TextFieldEntry, {
+    element, id, debounce, label, description, monospace: multiline, rows: multiline ? 3 : undefined,
+    getValue: () => getBodyExtension(bo, type) || '',
+    setValue: (value) => setBodyExtension(element, bo, type, value, editing),
+  });
+}
+
 // ---- who works a task ----
 
 function RoleNote({ element, id }) {
@@ -210,6 +234,16 @@ function plaintEntries(element) {
       component: MessageExtension, isEdited: isTextFieldEntryEdited,
     });
   }
+  if (is(element, 'bpmn:ScriptTask')) {
+    entries.push({ id: 'plaint-script', component: Script, isEdited: isTextAreaEntryEdited });
+  }
+  if (is(element, 'bpmn:BusinessRuleTask')) {
+    entries.push({
+      id: 'plaint-calledDecisionId', type: 'spiffworkflow:CalledDecisionId', label: 'Decision',
+      description: 'The id of the decision (in a .dmn file of this draft) that this task evaluates.',
+      component: BodyExtension, isEdited: isTextFieldEntryEdited,
+    });
+  }
   if (isAny(element, PEOPLE_TASKS)) {
     entries.push({ id: 'plaint-task-role', component: RoleNote });
     entries.push({
@@ -251,6 +285,18 @@ function plaintEntries(element) {
       'A deadline kind (e.g. resolution) whose clock stops while the case waits here.'));
     entries.push(text('plaint-promptVariable', 'promptVariable', 'Prompt variable',
       'The case data field holding the question shown to the complainant.'));
+  }
+  if (is(element, 'bpmn:Activity')) {
+    entries.push({
+      id: 'plaint-preScript', type: 'spiffworkflow:PreScript', label: 'Before script', multiline: true,
+      description: 'Python run just before the step starts.',
+      component: BodyExtension, isEdited: isTextAreaEntryEdited,
+    });
+    entries.push({
+      id: 'plaint-postScript', type: 'spiffworkflow:PostScript', label: 'After script', multiline: true,
+      description: 'Python run just after the step completes.',
+      component: BodyExtension, isEdited: isTextAreaEntryEdited,
+    });
   }
   if (isAny(element, STEPS)) {
     entries.push(text('plaint-milestone', 'milestone', 'Milestone',
