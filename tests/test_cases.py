@@ -14,8 +14,8 @@ from server.services import audit, cases
 
 from .conftest import (
     ACK,
-    CLOSE,
     ASSESS,
+    CLOSE,
     HANDLER,
     INTAKE,
     INVESTIGATE,

@@ -197,6 +197,8 @@ def test_a_question_left_unanswered_returns_to_the_investigation(round_trip: boo
         assert "information_timeout" in d.fire()
         assert "investigate" in d.ready()
         assert "complainant_information" not in d.snapshot.messages
+        d.complete("investigate", INVESTIGATE)
+        assert "respond" in d.ready()
 
 
 @round_trip

@@ -190,6 +190,8 @@ def test_reminders_escalations_and_overdue_steps_fire_on_time(round_trip: bool) 
         assert sorted(d.ready()) == ["resolution_overdue_review", "respond"]
         assert next(t for t in d.snapshot.ready if t.bpmn_id == "respond").flag == \
             "Resolution overdue"
+        d.complete("resolution_overdue_review", {"action_taken": "reassigned"})
+        assert d.ready() == ["respond"]
 
 
 @round_trip
@@ -200,6 +202,8 @@ def test_a_supervisor_who_acknowledged_an_escalated_case_passes_it_on(round_trip
         d.fire()
         d.complete("acknowledge_escalated", ACK)
         assert d.ready() == ["assess"]
+        d.complete("assess", ASSESS)
+        assert d.ready() == ["investigate"]
 
 
 @round_trip
