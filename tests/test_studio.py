@@ -228,11 +228,14 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     ([("evil.zip", _zip({"/abs/x.bpmn": b"<x/>"}))], "points outside the archive"),
     ([("bomb.zip", _zip({"bomb.bpmn": b"\0" * (40 * 1024 * 1024)}))], "the limit is"),
     ([("many.zip", _zip({f"f{i}.json": b"{}" for i in range(1001)}))], "entries; at most"),
+    ([("bombs.zip", _zip({f"f{i}.json": b" " * (2 * 1024 * 1024) for i in range(40)}))],
+     "the files together are larger than"),
     ([("broken.zip", b"PK\x03\x04 this is not a zip")], "not a ZIP archive"),
     ([("notes.txt", b"hello")], "holds no .bpmn"),
     ([("x.zip", _zip({"a/x.bpmn": b"<a/>", "b/x.bpmn": b"<b/>"}))], "also named x.bpmn"),
     ([], "choose the"),
-], ids=["traversal", "absolute", "zip-bomb", "too-many", "not-zip", "nothing", "clash", "empty"])
+], ids=["traversal", "absolute", "zip-bomb", "too-many", "many-bombs", "not-zip", "nothing",
+        "clash", "empty"])
 def test_hostile_uploads_are_refused_with_a_reason_and_nothing_kept(owner, files, said) -> None:
     page = upload(owner, *files)
     assert page.status_code == 422
@@ -308,6 +311,10 @@ def test_bad_file_requests_are_refused_with_problems(app, owner, spiff) -> None:
                for p in gone.get_json()["problems"])
     assert owner.post(f"/studio/drafts/{draft}/deploy", data="x", headers={
         **csrf(owner), "Content-Type": "application/json"}).status_code == 400
+    app.config["PLAINT_MAX_DIAGRAM_BYTES"] = 1000  # so 16,000 bytes for the whole draft
+    draft = draft_of(upload(owner, ("a.json", b"{}")))
+    answers = [put(owner, draft, f"f{i}.json", b" " * 1000).status_code for i in range(17)]
+    assert answers == [200] * 15 + [413, 413]
 
 
 # --- deploy, running cases, roll back --------------------------------------------------------

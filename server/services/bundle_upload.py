@@ -20,6 +20,9 @@ from pathlib import PurePosixPath
 from .processes import BUNDLE_SUFFIXES, MAX_BUNDLE_FILES
 
 MAX_ZIP_ENTRIES = 2 * MAX_BUNDLE_FILES
+# All files of a process together may be this many times the limit for one file: a ZIP of
+# many small bombs is stopped here, not by the memory running out.
+TOTAL_FACTOR = 16
 # Process-model metadata that SpiffArena keeps beside the diagrams; not a form.
 METADATA_FILES = {"process_model.json", "process_group.json"}
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9 _.()+-]{0,250}\.(bpmn|dmn|json)$")
@@ -47,6 +50,16 @@ class Upload:
 
     files: dict[str, bytes] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        """The bytes of every file kept so far."""
+        return sum(len(data) for data in self.files.values())
+
+
+def total_limit(max_file_bytes: int) -> int:
+    """The most bytes all files of one process may hold together."""
+    return TOTAL_FACTOR * max_file_bytes
 
 
 def name_problem(name: str) -> str | None:
@@ -95,6 +108,9 @@ def _add(result: Upload, name: str, data: bytes, max_file_bytes: int,
     if len(data) > max_file_bytes:
         return [UploadProblem(shown, f"the file is {len(data):,} bytes; the limit is "
                                      f"{max_file_bytes:,} bytes")]
+    if result.size + len(data) > total_limit(max_file_bytes):
+        return [UploadProblem(shown, "the files together are larger than the "
+                                     f"{total_limit(max_file_bytes):,} bytes a process may hold")]
     if name in result.files:
         return [UploadProblem(shown, f"another file is also named {name}; names must be unique "
                                      "because diagrams refer to forms by name")]
@@ -147,6 +163,8 @@ def _read_zip(filename: str, data: bytes, max_file_bytes: int,
                                                          "its header says; it was not read"))
             continue
         problems += _add(result, name, content, max_file_bytes, info.filename)
+        if problems:
+            break  # say what is wrong without inflating the rest
     return problems
 
 

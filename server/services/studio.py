@@ -37,7 +37,7 @@ from ..extensions import db
 from ..models import DraftFile, ProcessDraft, ProcessVersion, utcnow
 from . import process_diff, processes
 from .actors import Actor
-from .bundle_upload import UploadProblem, name_problem, read_upload
+from .bundle_upload import UploadProblem, name_problem, read_upload, total_limit
 from .process_checks import FORM_KEY, UI_KEY, Problem, check, from_issue
 from .users import lane_mappings, list_roles
 
@@ -235,6 +235,11 @@ def save_file(draft_id: int, name: str, content: bytes, actor: Actor) -> list[Pr
     begin_write()
     draft = get_draft(draft_id, actor)
     existing = draft.file(name)
+    total = sum(len(f.content) for f in draft.files if f is not existing) + len(content)
+    if total > total_limit(limit):
+        raise DraftRefused("The draft is full.", [_problem(
+            name, f"the files of a process may hold {total_limit(limit):,} bytes together")],
+            413)
     if existing is None:
         if len(draft.files) >= MAX_DRAFT_FILE_COUNT:
             raise DraftRefused("The draft is full.", [_problem(
