@@ -49,6 +49,11 @@ class TimerScheduler:
         self.fired = 0
         self.mailed = 0
         self._lock = threading.Lock()
+        # Held while a sweep job runs. APScheduler's shutdown(wait=True) holds its job-store
+        # lock while it waits for running jobs, and a job that reschedules itself needs that
+        # lock: so shutdown first waits here for the sweep to end, and no sweep starts after.
+        self._busy = threading.Lock()
+        self._closing = False
         self._written: datetime | None = None  # earliest timer written here since the last sweep
         kind: type[BaseScheduler] = BlockingScheduler if blocking else BackgroundScheduler
         self._scheduler = kind(timezone=UTC, job_defaults={
@@ -69,8 +74,10 @@ class TimerScheduler:
     def shutdown(self, wait: bool = True) -> None:
         """Stop the scheduler; a sweep under way finishes first when `wait`."""
         timers_written.disconnect(self.wake_by, sender=self.app)
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=wait)
+        self._closing = True
+        with self._busy:
+            if self._scheduler.running:
+                self._scheduler.shutdown(wait=wait)
 
     @property
     def next_wake(self) -> datetime | None:
@@ -88,9 +95,17 @@ class TimerScheduler:
             self._reschedule(due_at)
 
     def _wake(self) -> None:
+        if self._closing or not self._busy.acquire(blocking=False):
+            return
+        try:
+            self._sweep_until_idle()
+        finally:
+            self._busy.release()
+
+    def _sweep_until_idle(self) -> None:
         with self._lock:
             self._written = None
-        while True:
+        while not self._closing:
             result, upcoming = self._sweep()
             self.sweeps += 1
             now = _now()
@@ -136,6 +151,8 @@ class TimerScheduler:
                 db.session.remove()
 
     def _reschedule(self, when: datetime) -> None:
+        if self._closing:
+            return
         try:
             self._scheduler.modify_job(JOB_ID, next_run_time=when)
         except Exception:  # noqa: S110 - the job is gone: the scheduler is shutting down
