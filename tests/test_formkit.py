@@ -105,7 +105,8 @@ def test_a_consent_box_must_be_ticked_but_a_plain_yes_no_box_need_not_be() -> No
     consent = _by_id(_page(*_load("intake")), "f-consent")
     assert consent.get("type") == "checkbox" and consent.get("required") is not None
     assert consent.get("checked") is None, "consent is never given on someone's behalf"
-    in_scope = _by_id(_page(*_load("assess")), "f-in_scope")
+    schema, _ui = _load("assess")  # without its UI schema a boolean is a plain box
+    in_scope = _by_id(_page(schema), "f-in_scope")
     assert in_scope.get("type") == "checkbox" and in_scope.get("required") is None
 
 
