@@ -229,3 +229,15 @@ def test_a_deadline_kind_the_policy_does_not_know_is_refused_at_deploy() -> None
     assert issue.element_id == "acknowledgement_overdue"
     assert "'acknowlege' is not a deadline kind" in issue.message
     assert "acknowledge, response, resolution" in issue.message
+
+
+@pytest.mark.parametrize("text,message", [
+    (b'{"$schema": [], "type": "object", "properties": {}}', '"$schema" must be the text'),
+    (b'{"type": "object", "properties": {"a": ' + b'{"items": ' * 3000 + b'1' + b'}' * 3000
+     + b'}}', "nests too deeply"),
+])
+def test_a_malformed_form_is_a_problem_not_a_crash(text: bytes, message: str) -> None:
+    files = reference_files()
+    files["assess-schema.json"] = text
+    [issue] = issues_of(files)
+    assert issue.file == "assess-schema.json" and message in issue.message

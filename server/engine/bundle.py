@@ -221,6 +221,9 @@ def _read_form(c: _Checker, name: str, data: bytes) -> None:
     except json.JSONDecodeError as exc:
         c.add(name, None, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})")
         return
+    except RecursionError:
+        c.add(name, None, None, "the form nests too deeply")
+        return
     if not isinstance(schema, dict):
         c.add(name, None, None, "a form file must hold a JSON object")
         return
@@ -228,8 +231,14 @@ def _read_form(c: _Checker, name: str, data: bytes) -> None:
 
 
 def _check_form_schema(c: _Checker, name: str, schema: dict[str, Any], element_id: str) -> None:
+    if not isinstance(schema.get("$schema", ""), str):
+        c.add(name, element_id, None, '"$schema" must be the text of a JSON Schema dialect URI')
+        return
     try:
         validator_for(schema).check_schema(schema)
+    except RecursionError:
+        c.add(name, element_id, None, "the form nests too deeply")
+        return
     except SchemaError as exc:
         path = "/".join(str(p) for p in exc.path) or "(top)"
         c.add(name, element_id, None, f"not a valid JSON Schema at {path}: {exc.message}")
