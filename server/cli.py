@@ -46,7 +46,7 @@ def init_db(demo: bool) -> None:
             click.echo("Demo accounts (these passwords are shown only now):")
             for role in ROLES:
                 _user, password = users.create_user(role.replace("_", "-"), [role])
-                click.echo(f"  {role.replace('_', '-'):<14} {password}   ({role})")
+                click.echo(f"  {role.replace('_', '-'):<19} {password}   ({role})")
     except PlaintError as exc:
         _fail(exc)
     click.echo("Database ready.")
