@@ -18,11 +18,11 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from server.engine import ProcessRuntime, load_bundle
-from server.engine.serializer import load_specs
+from server.engine.serializer import dump_state, load_specs
 from server.services import cases, processes
 
 from .conftest import HANDLER, INTAKE
-from .flowcov import Collector, Coverage, FlowMap
+from .flowcov import Collector, Coverage, FlowMap, saved_steps, steps
 from .helpers import reference_files
 
 pytest_plugins = ["pytester"]
@@ -40,6 +40,7 @@ def flow(flow_id: str, source: str, target: str, condition: str | None = None,
 
 
 def timer(duration: str) -> str:
+    """A timer event definition that fires `duration` (ISO 8601) after it starts waiting."""
     return (f'<bpmn:timerEventDefinition><bpmn:timeDuration>"{duration}"</bpmn:timeDuration>'
             "</bpmn:timerEventDefinition>")
 
@@ -80,6 +81,7 @@ class Run:
         self.workflow.do_engine_steps()
 
     def message(self, name: str) -> None:
+        """Deliver a message the workflow waits for."""
         self.workflow.send_event(BpmnEvent(MessageEventDefinition(name)))
         self.workflow.do_engine_steps()
 
@@ -89,17 +91,18 @@ Drive = Callable[[Run], None]
 
 @pytest.fixture
 def measure() -> Callable[..., Coverage]:
-    """Run synthetic diagrams once per driver and return the coverage of all runs."""
+    """Run synthetic diagrams as `drive` says and return the flows the run took."""
 
-    def run(files: dict[str, bytes], process_id: str, *drivers: Drive,
-            **data: object) -> Coverage:
+    def run(files: dict[str, bytes], process_id: str, drive: Drive, **data: object) -> Coverage:
         coverage = Coverage(FlowMap(files))
-        for drive in drivers:
-            with time_machine.travel(START, tick=False) as clock:
-                current = Run(files, process_id, clock, **data)
-                drive(current)
-                coverage.record(current.workflow)
-        assert coverage.unmapped == set(), "every step of the runs is a drawn flow"
+        with time_machine.travel(START, tick=False) as clock:
+            current = Run(files, process_id, clock, **data)
+            drive(current)
+        workflow = current.workflow
+        coverage.record(workflow)
+        assert coverage.unmapped == set(), "every step of the run is a drawn flow"
+        saved = saved_steps(dump_state(workflow), workflow.spec, workflow.subprocess_specs)
+        assert saved == steps(workflow), "a saved state reads as the same steps"
         return coverage
 
     return run
@@ -325,6 +328,8 @@ def test_saved_cases_count_only_on_versions_with_the_same_diagram_files(app: Fla
     collector.collect_app(app)
     assert (collector.cases_read, collector.cases_other_version) == (1, 1)
     assert collector.errors == []
+    collector.collect_app(app)  # a state counted once is not loaded again
+    assert (collector.cases_read, collector.cases_known) == (1, 1)
 
 
 GATE_DIAGRAM = EXCLUSIVE["exclusive.bpmn"].decode()
