@@ -161,6 +161,8 @@ def steps(workflow: Any) -> set[Pair]:
 
 @dataclass
 class _SavedTask:
+    """A task as saved: enough of it for _steps."""
+
     task_spec: Any
     state: int
     parent: _SavedTask | None = None
@@ -175,8 +177,11 @@ def _saved_tree(tasks: dict[str, Any], spec: Any) -> list[_SavedTask]:
 
 
 def saved_steps(state: bytes, spec: Any, subprocess_specs: Mapping[str, Any]) -> set[Pair]:
-    """The steps of a state saved by server.engine's dump_state, without rebuilding the
-    workflow (a fifth of the cost: teardown reads thousands of cases in some tests)."""
+    """The steps of a state saved by server.engine's dump_state, read from its JSON.
+
+    Rebuilding the workflow costs five times as much, and some tests leave thousands of
+    cases behind for the teardown to read.
+    """
     dct = json.loads(zlib.decompress(state))
     trees = [(dct["tasks"], spec)] + [(sub["tasks"], subprocess_specs[sub["spec"]])
                                       for sub in dct["subprocesses"].values()]
