@@ -55,8 +55,11 @@ class SandboxError(Exception):
 class ScriptTimeout(BaseException):
     """Raised inside sandboxed code that ran past its time limit.
 
-    A BaseException so that a bare ``except Exception`` in diagram code cannot
-    swallow it; once the deadline passes it is raised again on every line.
+    A BaseException so that ``except Exception`` in diagram code cannot swallow it.
+    CPython turns tracing off once a trace function raises, so nothing would stop
+    diagram code that caught it: the policy refuses every way to catch it (a bare
+    ``except:``, ``except BaseException``, leaving a ``finally`` by break, continue
+    or return).
     """
 
 
@@ -64,6 +67,26 @@ class _Policy(RestrictingNodeTransformer):
     """RestrictedPython's policy, plus size checks on operators that can explode."""
 
     _GUARDED_OPS = (ast.Mult, ast.Pow, ast.LShift)
+
+    _UNCATCHABLE = frozenset({"BaseException", "SystemExit", "KeyboardInterrupt",
+                              "GeneratorExit"})
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
+        names = {n.id for n in ast.walk(node.type)
+                 if isinstance(n, ast.Name)} if node.type is not None else set()
+        if node.type is None or names & self._UNCATCHABLE:
+            self.error(node, "catch named errors only (e.g. except KeyError:), not every "
+                             "error: a bare except could hide the time limit")
+            return node
+        return super().visit_ExceptHandler(node)  # type: ignore[return-value]
+
+    def visit_Try(self, node: ast.Try) -> ast.AST:
+        for statement in node.finalbody:
+            for inner in ast.walk(statement):
+                if isinstance(inner, ast.Break | ast.Continue | ast.Return):
+                    self.error(inner, "break, continue and return cannot leave a finally "
+                                      "block in diagram code")
+        return super().visit_Try(node)  # type: ignore[return-value]
 
     def visit_Import(self, node: ast.Import) -> ast.AST:
         self.error(node, "import is not allowed in diagram code; use the helper functions")
