@@ -6,8 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -25,6 +23,7 @@ from server.services.actors import Actor
 from server.services.recording import load_case
 
 from .conftest import ACK, HANDLER, INTAKE
+from .helpers import wait_for
 from .notification_support import (
     REPO,
     MailServer,
@@ -49,16 +48,6 @@ def ready_task(reference: str, bpmn_id: str) -> str:
         HumanTask.case_id == case.id, HumanTask.bpmn_id == bpmn_id))
     assert task_id, f"{bpmn_id} is not ready in {reference}"
     return task_id
-
-
-def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    """Poll `condition` until it holds or `seconds` pass (a bound, not a speed check)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_a_complaint_filed_on_the_portal_is_acknowledged_by_email(app, client,

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from server.scheduler import TimerScheduler
 from server.services import cases, timers
 
 from .conftest import HANDLER, INTAKE
+from .helpers import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 CASES_FOR_RACE = 2000
@@ -83,16 +83,6 @@ def scheduler_process(app: Flask, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "server", "scheduler", "--until-idle"],
         cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    """Poll `condition` until it holds or `seconds` pass (a bound, not a speed check)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_three_scheduler_processes_fire_each_due_timer_exactly_once(app) -> None:

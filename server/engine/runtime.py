@@ -226,6 +226,7 @@ class ProcessRuntime:
                        and _spec_props(ts).get(FORM_SCHEMA_KEY)), None)
         self.start_form = _spec_props(start).get(FORM_SCHEMA_KEY) if start else None
         self.start_ui_form = _spec_props(start).get(FORM_UI_KEY) if start else None
+        self._task_infos = self._read_task_infos()
 
     def start(self, data: dict[str, Any]) -> tuple[BpmnWorkflow, Snapshot]:
         """Create a workflow with the intake data and run it to its first wait."""
@@ -241,15 +242,23 @@ class ProcessRuntime:
         return workflow, self.snapshot(workflow, since)
 
     def task_info(self, bpmn_id: str) -> dict[str, Any]:
-        """What the diagram says about a task: its UI schema and its instructions."""
+        """What the diagram says about a task: UI schema, instructions, who is excluded."""
+        return self._task_infos.get(bpmn_id) or {"ui_form": None, "instructions": None,
+                                                 "excludes": []}
+
+    def _read_task_infos(self) -> dict[str, dict[str, Any]]:
+        """task_info for every element, read once per version (pages ask on every view)."""
+        infos: dict[str, dict[str, Any]] = {}
         for spec in (self.spec, *self.subprocess_specs.values()):
             for task_spec in spec.task_specs.values():
-                if getattr(task_spec, "bpmn_id", None) == bpmn_id:
+                bpmn_id = getattr(task_spec, "bpmn_id", None)
+                if bpmn_id and bpmn_id not in infos:
                     props = _spec_props(task_spec)
-                    return {"ui_form": props.get(FORM_UI_KEY),
-                            "instructions": getattr(task_spec, "documentation", None),
-                            "excludes": props.get(EXCLUDES_KEY, "").replace(",", " ").split()}
-        return {"ui_form": None, "instructions": None, "excludes": []}
+                    infos[bpmn_id] = {
+                        "ui_form": props.get(FORM_UI_KEY),
+                        "instructions": getattr(task_spec, "documentation", None),
+                        "excludes": props.get(EXCLUDES_KEY, "").replace(",", " ").split()}
+        return infos
 
     def data_of(self, state: bytes) -> dict[str, Any]:
         """The case's current data (what its newest step sees), from a saved state."""

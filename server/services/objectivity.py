@@ -8,6 +8,7 @@ so it holds for every way into the task: claiming, being given it, completing it
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import select
 
@@ -33,15 +34,17 @@ def excluded_because(case_id: int, version_id: int, bpmn_id: str, username: str)
     return steps
 
 
-def check(case: object, task: object, username: str, you: bool = True) -> None:
-    """Refuse, with the reason, a task to someone who handled the case before."""
-    steps = excluded_because(case.id, case.process_version_id,  # type: ignore[attr-defined]
-                             task.bpmn_id, username)  # type: ignore[attr-defined]
+def check(case: Any, task: Any, username: str, you: bool = True) -> None:
+    """Refuse, with the reason, a task to someone who handled the case before.
+
+    `case` has id and process_version_id, `task` bpmn_id and title (a row or a model).
+    """
+    steps = excluded_because(case.id, case.process_version_id, task.bpmn_id, username)
     if not steps:
         return
     who, they = ("You", "you") if you else (username, "they")
     raise Forbidden(
         f"{who} handled this case before ({', '.join(steps)}), so {they} cannot do "
-        f"\"{task.title}\". ISO 10002 asks for an objective review: it must be done by "  # type: ignore[attr-defined]
+        f"\"{task.title}\". ISO 10002 asks for an objective review: it must be done by "
         "someone who was not involved. Leave it for a colleague with the same role, or ask "
         "a supervisor to give it to one.")

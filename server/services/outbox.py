@@ -22,14 +22,14 @@ from email.utils import formataddr, formatdate
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 
 from ..database import begin_write
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Case, OutboxMessage, utcnow
 from ..models.outbox import FAILED, HELD, PENDING, SENT, STATUSES
-from . import system_log
+from . import claims, system_log
 from .actors import Actor
 from .notifications import TOKEN_PLACEHOLDER
 from .timers import worker_name
@@ -66,11 +66,6 @@ def smtp_configured() -> bool:
     return bool(current_app.config.get("PLAINT_SMTP_HOST"))
 
 
-def _due(now: datetime):  # type: ignore[no-untyped-def]
-    return and_(OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
-
-
 def _lease() -> timedelta:
     # Long enough for a whole batch to wait out its SMTP timeouts, with room to spare.
     return timedelta(seconds=current_app.config["PLAINT_SMTP_TIMEOUT"] * (BATCH + 2))
@@ -78,22 +73,10 @@ def _lease() -> timedelta:
 
 def claim_due(now: datetime, worker: str, limit: int) -> list[int]:
     """Claim up to `limit` due messages for this deliverer; return their ids, oldest first."""
-    # Look before taking the write lock: an idle run is one index probe that blocks nobody.
-    if db.session.scalar(select(OutboxMessage.id).where(_due(now)).limit(1)) is None:
-        db.session.rollback()
-        return []
-    begin_write()
-    candidates = (select(OutboxMessage.id).where(_due(now))
-                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
-    if db.engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    claimed = db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(candidates.scalar_subquery()))
-        .values(claimed_by=worker, claimed_until=now + _lease(),
-                attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage.id).execution_options(synchronize_session=False)).scalars().all()
-    db.session.commit()
-    return sorted(claimed)
+    claimed = claims.claim(OutboxMessage, OutboxMessage.next_attempt_at,
+                           (OutboxMessage.next_attempt_at, OutboxMessage.id),
+                           (OutboxMessage.id,), now, worker, _lease(), limit)
+    return sorted(row.id for row in claimed)
 
 
 def deliver_due(limit: int | None = None, now: datetime | None = None,

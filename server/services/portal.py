@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from ..database import begin_write
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Case, CaseEvent, HumanTask
@@ -32,17 +30,6 @@ class StatusChange:
 
     at: datetime
     label: str
-
-
-def issue_tracking_token(case_id: int) -> str:
-    """Give a case a new secret tracking link (any earlier one stops working); commit."""
-    token = secrets.token_urlsafe(32)
-    begin_write()
-    db.session.execute(update(Case).where(Case.id == case_id)
-                       .values(tracking_token_hash=token_hash(token))
-                       .execution_options(synchronize_session=False))
-    db.session.commit()
-    return token
 
 
 def case_for_token(token: str) -> Case:

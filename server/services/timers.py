@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 
 from ..database import begin_write
 from ..engine import EngineError
 from ..errors import Conflict
 from ..extensions import db
 from ..models import Timer, utcnow
+from . import claims
 from .actors import Actor
 from .processes import runtime_for
 from .recording import load_case_by_id, record_step
@@ -40,38 +41,16 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
-def _claimable(now: datetime):  # type: ignore[no-untyped-def]
-    return and_(Timer.due_at <= now,
-                or_(Timer.claimed_until.is_(None), Timer.claimed_until < now))
-
-
 def claim_due(now: datetime, worker: str, limit: int) -> tuple[list[int], int]:
-    """Claim up to `limit` due timers for this worker.
+    """Claim up to `limit` due timers for this worker (services/claims.py).
 
     Return the ids of their cases (oldest due first) and how many timer rows were claimed:
     a case may have several due timers, so fewer cases than `limit` is not the last batch.
-
-    One statement claims the rows: on PostgreSQL the candidates are locked with SKIP
-    LOCKED so concurrent schedulers take disjoint sets; on SQLite the write lock does
-    the same. A claim lasts PLAINT_TIMER_LEASE_SECONDS, so a crashed worker's timers
-    are taken over after that.
+    A claim lasts PLAINT_TIMER_LEASE_SECONDS.
     """
     lease = timedelta(seconds=current_app.config["PLAINT_TIMER_LEASE_SECONDS"])
-    # Look before taking the write lock: an idle sweep is then one index probe that
-    # blocks no writer (on SQLite a write transaction would lock out every other).
-    if db.session.scalar(select(Timer.id).where(_claimable(now)).limit(1)) is None:
-        db.session.rollback()
-        return [], 0
-    begin_write()
-    candidates = select(Timer.id).where(_claimable(now)).order_by(Timer.due_at).limit(limit)
-    if db.engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    claimed = db.session.execute(
-        update(Timer).where(Timer.id.in_(candidates.scalar_subquery()))
-        .values(claimed_by=worker, claimed_until=now + lease, attempts=Timer.attempts + 1)
-        .returning(Timer.case_id, Timer.due_at)
-        .execution_options(synchronize_session=False)).all()
-    db.session.commit()
+    claimed = claims.claim(Timer, Timer.due_at, (Timer.due_at,), (Timer.case_id, Timer.due_at),
+                           now, worker, lease, limit)
     ordered = sorted(claimed, key=lambda row: row.due_at)
     return list(dict.fromkeys(row.case_id for row in ordered)), len(claimed)
 

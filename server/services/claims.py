@@ -1,0 +1,42 @@
+"""Claiming due rows for one worker: the mechanism timers and the e-mail outbox share.
+
+A row is due when its time has come and nobody holds a live claim on it. One statement
+claims a batch: on PostgreSQL the candidates are locked with SKIP LOCKED so concurrent
+workers take disjoint sets; on SQLite the write lock does the same. A claim lasts
+`lease`, so the rows of a worker that died are taken over after that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+
+from ..database import begin_write
+from ..extensions import db
+
+
+def claim(model: Any, due: Any, order_by: Sequence[Any], returning: Sequence[Any],
+          now: datetime, worker: str, lease: timedelta, limit: int) -> list[Any]:
+    """Claim up to `limit` rows of `model` whose `due` column has passed; commit.
+
+    Returns the `returning` columns of the rows claimed (none when nothing was due).
+    """
+    free = and_(due <= now, or_(model.claimed_until.is_(None), model.claimed_until < now))
+    # Look before taking the write lock: an idle run is then one index probe that
+    # blocks no writer (on SQLite a write transaction would lock out every other).
+    if db.session.scalar(select(model.id).where(free).limit(1)) is None:
+        db.session.rollback()
+        return []
+    begin_write()
+    candidates = select(model.id).where(free).order_by(*order_by).limit(limit)
+    if db.engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    rows = db.session.execute(
+        update(model).where(model.id.in_(candidates.scalar_subquery()))
+        .values(claimed_by=worker, claimed_until=now + lease, attempts=model.attempts + 1)
+        .returning(*returning).execution_options(synchronize_session=False)).all()
+    db.session.commit()
+    return list(rows)
