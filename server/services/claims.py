@@ -18,13 +18,18 @@ from ..database import begin_write
 from ..extensions import db
 
 
+def due_and_free(model: Any, due: Any, now: datetime) -> Any:
+    """The condition a claimable row meets: due by `now`, no live claim on it."""
+    return and_(due <= now, or_(model.claimed_until.is_(None), model.claimed_until < now))
+
+
 def claim(model: Any, due: Any, order_by: Sequence[Any], returning: Sequence[Any],
           now: datetime, worker: str, lease: timedelta, limit: int) -> list[Any]:
     """Claim up to `limit` rows of `model` whose `due` column has passed; commit.
 
     Returns the `returning` columns of the rows claimed (none when nothing was due).
     """
-    free = and_(due <= now, or_(model.claimed_until.is_(None), model.claimed_until < now))
+    free = due_and_free(model, due, now)
     # Look before taking the write lock: an idle run is then one index probe that
     # blocks no writer (on SQLite a write transaction would lock out every other).
     if db.session.scalar(select(model.id).where(free).limit(1)) is None:

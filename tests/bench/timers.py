@@ -198,10 +198,11 @@ def query_plans() -> list[str]:
     """SQLite's plan for the idle sweep's probe and for next_due(), one line each."""
     from server.extensions import db
     from server.models import Timer
-    from server.services.timers import _claimable
+    from server.services.claims import due_and_free
 
     probes = {
-        "idle probe": select(Timer.id).where(_claimable(datetime.now())).limit(1),
+        "idle probe": select(Timer.id)
+        .where(due_and_free(Timer, Timer.due_at, datetime.now())).limit(1),
         "next_due": select(Timer.due_at).where(Timer.claimed_until.is_(None))
         .order_by(Timer.due_at).limit(1),
     }
