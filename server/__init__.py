@@ -43,17 +43,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["fromjson"] = json.loads
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "en")
 
-    from . import cli, database, errors, scheduler
+    from . import access, cli, database, errors, scheduler
     from .engine import SpecCache
     from .services import deadlines
-    from .web import admin_time
     from .web import init_app as init_web
 
     database.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     init_web(app)
-    app.register_blueprint(admin_time.bp)
+    access.init_app(app)
     app.extensions["plaint.specs"] = SpecCache(
         app.config["PLAINT_SCRIPT_TIME_LIMIT"], app.config["PLAINT_SPEC_CACHE_SIZE"],
         deadlines.working_time())

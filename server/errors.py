@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -72,8 +73,18 @@ class DeployRefused(PlaintError):
         self.issues = issues
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def answers_json(view: F) -> F:
+    """Declare a view that answers JSON, its errors included (the studio editor's calls)."""
+    setattr(view, "plaint_json", True)  # noqa: B010 - a function attribute mypy cannot see
+    return view
+
+
 def _wants_json() -> bool:
-    if request.path.startswith("/api/"):
+    view = current_app.view_functions.get(request.endpoint or "")
+    if request.path.startswith("/api/") or getattr(view, "plaint_json", False):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > \
@@ -86,20 +97,28 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(PlaintError)
     def plaint_error(exc: PlaintError) -> Any:
         db.session.rollback()
-        body: dict[str, Any] = {"error": exc.message}
-        if isinstance(exc, InvalidInput):
-            body["fields"] = exc.field_errors
-        if isinstance(exc, DeployRefused):
-            body["issues"] = [str(i) for i in exc.issues]
+        # Errors that carry located problems (a studio draft's) list them; others say one.
+        located = getattr(exc, "problems", None) or []
+        problems = [p.as_dict() for p in located] or [_problem(exc.message)]
+        issues = [str(i) for i in exc.issues] if isinstance(exc, DeployRefused) else \
+            [p["message"] if p["file"] is None else f"{p['file']}: {p['message']}"
+             for p in problems if located]
         if _wants_json():
+            body: dict[str, Any] = {"error": exc.message, "problems": problems}
+            if isinstance(exc, InvalidInput):
+                body["fields"] = exc.field_errors
+            if isinstance(exc, DeployRefused):
+                body["issues"] = issues
             return jsonify(body), exc.status
         return render_template("error.html", status=exc.status, message=exc.message,
-                               issues=body.get("issues", [])), exc.status
+                               issues=issues), exc.status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        db.session.rollback()
         if _wants_json():
-            return jsonify({"error": exc.description}), exc.code
+            return jsonify({"error": exc.description,
+                            "problems": [_problem(str(exc.description))]}), exc.code
         return render_template("error.html", status=exc.code, message=exc.description,
                                issues=[]), exc.code
 
@@ -108,13 +127,18 @@ def init_app(app: Flask) -> None:
         # Werkzeug stops reading before the view runs: say what to do, not "capacity limit".
         megabytes = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
         per_file = app.config.get("PLAINT_MAX_ATTACHMENT_BYTES", 0) // (1024 * 1024)
-        message = gettext(
-            "What you sent is larger than the %(total)d MB we accept at once, so nothing was "
-            "saved. Go back, choose fewer or smaller documents (each can be at most "
-            "%(each)d MB) and send again; you can add more documents later.",
-            total=megabytes, each=per_file)
+        if request.blueprint == "studio":
+            message = gettext(
+                "The upload is larger than the %(total)d MB accepted at once, so nothing was "
+                "saved. Upload the process's files without anything else.", total=megabytes)
+        else:
+            message = gettext(
+                "What you sent is larger than the %(total)d MB we accept at once, so nothing "
+                "was saved. Go back, choose fewer or smaller documents (each can be at most "
+                "%(each)d MB) and send again; you can add more documents later.",
+                total=megabytes, each=per_file)
         if _wants_json():
-            return jsonify({"error": message}), 413
+            return jsonify({"error": message, "problems": [_problem(message)]}), 413
         return render_template("error.html", status=413, message=message, issues=[]), 413
 
     @app.errorhandler(Exception)
@@ -124,5 +148,10 @@ def init_app(app: Flask) -> None:
         message = ("Something went wrong on our side. Nothing you entered was saved; "
                    "please try again.")
         if _wants_json():
-            return jsonify({"error": message}), 500
+            return jsonify({"error": message, "problems": [_problem(message)]}), 500
         return render_template("error.html", status=500, message=message, issues=[]), 500
+
+
+def _problem(message: str) -> dict[str, Any]:
+    """A message as the studio editor lists problems: not tied to a file or element."""
+    return {"file": None, "element_id": None, "line": None, "message": message}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
@@ -14,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import begin_write
 from ..engine import EngineError, MessageNotExpected, TaskNotReady
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessFailed
+from ..errors import Conflict, InvalidInput, NotFound, ProcessFailed
 from ..extensions import db
 from ..models import Case, HumanTask, ReferenceCounter, utcnow
-from . import audit, objectivity
+from . import audit, tasks
 from .actors import Actor
 from .forms import validate
 from .processes import active_version_id, form_schema, runtime_for
@@ -104,9 +103,7 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
     if task is None:
         raise Conflict("This task is no longer open: it was completed or the case moved on. "
                        "Reload the case to see where it stands.")
-    _authorize_task(task, actor)
-    if actor.kind == "staff":
-        objectivity.check(case, task, actor.name)
+    tasks.authorize(case, task, actor)
     if expected_version is not None and case.version != expected_version:
         raise Conflict(f"Case {reference} changed while you were working on it. Reload it; "
                        "your input is still in the form.")
@@ -121,8 +118,8 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
     except EngineError as exc:
         raise ProcessFailed(f"The task could not be completed: {exc}") from None
     record_step(case, runtime.dump(workflow), snapshot, actor, "task.completed",
-                f"{task.title} completed", {"task": task.bpmn_id, "values": cleaned},
-                utcnow())
+                f"{task.title} completed",
+                {"task": task.bpmn_id, "title": task.title, "values": cleaned}, utcnow())
     return case
 
 
@@ -155,11 +152,6 @@ def ready_tasks(case: Case) -> list[HumanTask]:
     """The case's tasks that wait for a person, oldest first."""
     return list(db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id)
                                    .order_by(HumanTask.created_at, HumanTask.id)))
-
-
-def task_details(case: Case, task: HumanTask) -> SimpleNamespace:
-    """The UI schema and instructions the diagram gives a task."""
-    return SimpleNamespace(**runtime_for(case.process_version_id).task_info(task.bpmn_id))
 
 
 def search(query: str, limit: int = 50) -> list[Case]:
@@ -198,16 +190,6 @@ def waiting_messages(case: Case | CaseRecord) -> list[str]:
     """The messages the case accepts now (e.g. the complainant's answer)."""
     runtime = runtime_for(case.process_version_id)
     return runtime.snapshot(runtime.load(case.workflow_state)).messages
-
-
-def _authorize_task(task: Any, actor: Actor) -> None:
-    if actor.kind == "system":
-        return
-    if task.role is None or not actor.has_role(task.role):
-        raise Forbidden(f"Only people with the role '{task.role}' can work on {task.title}.")
-    if task.assignee_id is not None and task.assignee_id != actor.user_id:
-        raise Forbidden(f"{task.title} is assigned to someone else. Ask a supervisor to "
-                        "reassign it.")
 
 
 _COUNTERS = ReferenceCounter.__table__

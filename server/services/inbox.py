@@ -9,22 +9,22 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, case, func, select, update
 
+from ..access import SUPERVISE, can
 from ..database import begin_write
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Case, HumanTask, User, utcnow
-from . import objectivity
+from . import objectivity, policy, tasks
 from .actors import Actor
 from .recording import load_case, record_event
 
 VIEWS = ("mine", "unclaimed", "team")
 SORTS = ("due", "received", "priority")
-PRIORITY_ORDER = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
+# Most urgent first, in the escalation policy's own scale of priorities.
+PRIORITY_ORDER = {name: rank for rank, name in enumerate(reversed(policy.PRIORITIES))}
 PER_PAGE = 25
 
 
-# Who sees the whole team's work and may release or reassign anyone's task.
-SUPERVISING = ("supervisor", "complaints_manager")
 @dataclass(frozen=True)
 class InboxRow:
     """One ready task as the inbox lists it."""
@@ -107,7 +107,7 @@ def _visible(actor: Actor, view: str) -> Any:
         return mine
     if view == "unclaimed":
         return and_(HumanTask.assignee_id.is_(None), my_roles)
-    return HumanTask.id.is_not(None) if actor.has_role(*SUPERVISING) else my_roles
+    return HumanTask.id.is_not(None) if can(actor, SUPERVISE) else my_roles
 
 
 def _task(reference: str, task_id: str) -> tuple[Any, HumanTask]:
@@ -123,9 +123,7 @@ def claim(reference: str, task_id: str, actor: Actor) -> None:
     """Take an unclaimed task of one's role."""
     begin_write()
     case_row, task = _task(reference, task_id)
-    if task.role is None or not actor.has_role(task.role):
-        raise Forbidden(f"Only people with the role '{task.role}' can take {task.title}.")
-    objectivity.check(case_row, task, actor.name)
+    tasks.authorize(case_row, task, actor, claiming=True)
     if task.assignee_id == actor.user_id:
         db.session.rollback()
         return
@@ -146,7 +144,7 @@ def release(reference: str, task_id: str, actor: Actor) -> None:
     if task.assignee_id is None:
         db.session.rollback()
         return
-    if task.assignee_id != actor.user_id and not actor.has_role(*SUPERVISING):
+    if task.assignee_id != actor.user_id and not can(actor, SUPERVISE):
         raise Forbidden("Only the person holding the task or a supervisor can release it.")
     task.assignee_id = None
     db.session.flush()
@@ -156,7 +154,7 @@ def release(reference: str, task_id: str, actor: Actor) -> None:
 
 def reassign(reference: str, task_id: str, username: str, actor: Actor) -> None:
     """Give a task to a named colleague who holds its role (supervisors)."""
-    if not actor.has_role(*SUPERVISING):
+    if not can(actor, SUPERVISE):
         raise Forbidden("Only supervisors can reassign tasks.")
     begin_write()
     case_row, task = _task(reference, task_id)

@@ -2,7 +2,8 @@
 
 A task names, in its `notPerformedBy` property, the steps whose performers are excluded
 (the internal review lists the handling steps). The check reads the case's own history,
-so it holds for every way into the task: claiming, being given it, completing it.
+the task id and title each completion stored, so it holds for every way into the task:
+claiming, being given it, completing it.
 """
 
 from __future__ import annotations
@@ -19,32 +20,39 @@ from .processes import runtime_for
 
 
 def excluded_because(case_id: int, version_id: int, bpmn_id: str, username: str) -> list[str]:
-    """The earlier steps `username` completed that bar them from this task (oldest first)."""
+    """The titles of earlier steps `username` completed that bar them from this task."""
     excludes = set(runtime_for(version_id).task_info(bpmn_id)["excludes"])
     if not excludes:
         return []
     steps: list[str] = []
-    for summary, data in db.session.execute(
-            select(CaseEvent.summary, CaseEvent.data).where(
+    for (data,) in db.session.execute(
+            select(CaseEvent.data).where(
                 CaseEvent.case_id == case_id, CaseEvent.actor == username,
                 CaseEvent.kind == "task.completed").order_by(CaseEvent.seq)):
-        step = summary.removesuffix(" completed")
-        if json.loads(data).get("task") in excludes and step not in steps:
+        done = json.loads(data)
+        step = done.get("title") or done.get("task")
+        if done.get("task") in excludes and step not in steps:
             steps.append(step)
     return steps
 
 
-def check(case: Any, task: Any, username: str, you: bool = True) -> None:
-    """Refuse, with the reason, a task to someone who handled the case before.
+def refusal(case: Any, task: Any, username: str, you: bool = True) -> str | None:
+    """Why `username` may not do the task because they handled the case (None if they may).
 
     `case` has id and process_version_id, `task` bpmn_id and title (a row or a model).
     """
     steps = excluded_because(case.id, case.process_version_id, task.bpmn_id, username)
     if not steps:
-        return
+        return None
     who, they = ("You", "you") if you else (username, "they")
-    raise Forbidden(
-        f"{who} handled this case before ({', '.join(steps)}), so {they} cannot do "
-        f"\"{task.title}\". ISO 10002 asks for an objective review: it must be done by "
-        "someone who was not involved. Leave it for a colleague with the same role, or ask "
-        "a supervisor to give it to one.")
+    return (f"{who} handled this case before ({', '.join(steps)}), so {they} cannot do "
+            f"\"{task.title}\". ISO 10002 asks for an objective review: it must be done by "
+            "someone who was not involved. Leave it for a colleague with the same role, or "
+            "ask a supervisor to give it to one.")
+
+
+def check(case: Any, task: Any, username: str, you: bool = True) -> None:
+    """Refuse, with the reason, a task to someone who handled the case before."""
+    reason = refusal(case, task, username, you)
+    if reason is not None:
+        raise Forbidden(reason)

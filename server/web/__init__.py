@@ -18,10 +18,20 @@ def load_user(user_id: str) -> User | None:
 
 
 def init_app(app: Flask) -> None:
-    """Register every blueprint."""
-    from . import admin, admin_outbox, auth, cases, inbox, portal, public, studio, tasks
-    from .access import CASE_WRITERS
+    """Register every blueprint: the one place that lists them."""
+    from . import (
+        admin,
+        admin_outbox,
+        admin_time,
+        auth,
+        cases,
+        inbox,
+        portal,
+        public,
+        studio,
+        tasks,
+    )
 
-    for module in (public, portal, auth, inbox, tasks, cases, admin, studio, admin_outbox):
+    for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
+                   admin_outbox):
         app.register_blueprint(module.bp)
-    app.jinja_env.globals["case_writers"] = CASE_WRITERS

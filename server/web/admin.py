@@ -9,18 +9,15 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from ..access import ADMIN, current_actor, guard
 from ..errors import InvalidInput
 from ..services import users
-from .access import actor, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 SHOWN_ONCE = "admin_new_password"
 
 
-@bp.before_request
-@roles_required("admin")
-def only_admins() -> None:
-    """Every page here is for administrators only (signed-out people go to sign-in)."""
+guard(bp, ADMIN)  # every page here is for administrators (signed-out people go to sign-in)
 
 
 @dataclass
@@ -74,7 +71,7 @@ def new_user() -> ResponseReturnValue:
     typed = None if form.generate else request.form.get("password", "")
     try:
         user, password = users.create_user(form.username, form.roles, typed,
-                                           form.display_name, form.email, by=actor())
+                                           form.display_name, form.email, by=current_actor())
     except InvalidInput as exc:
         return render_template("admin/new_user.html", form=form, roles=users.list_roles(),
                                errors=_errors(exc)), 422
@@ -100,7 +97,7 @@ def edit_user(username: str) -> ResponseReturnValue:
     form = AccountForm.posted()
     try:
         users.update_user(user.username, form.display_name, form.email, form.roles,
-                          form.active, by=actor())
+                          form.active, by=current_actor())
     except InvalidInput as exc:
         return render_template("admin/edit_user.html", user=users.get_user(username),
                                form=form, roles=users.list_roles(), errors=_errors(exc),
@@ -113,7 +110,7 @@ def edit_user(username: str) -> ResponseReturnValue:
 def new_password(username: str) -> ResponseReturnValue:
     """Give an account a new generated password, shown once on the next page."""
     user = users.get_user(username)
-    password = users.reset_password(user.username, by=actor())
+    password = users.reset_password(user.username, by=current_actor())
     session[SHOWN_ONCE] = {"username": user.username, "password": password}
     flash(_("%(name)s has a new password; the old one no longer works.", name=user.username),
           "success")
@@ -135,7 +132,7 @@ def roles() -> ResponseReturnValue:
     form = {"name": request.form.get("name", "").strip(),
             "description": request.form.get("description", "")}
     try:
-        role = users.add_role(form["name"], form["description"], by=actor())
+        role = users.add_role(form["name"], form["description"], by=current_actor())
     except InvalidInput as exc:
         return _roles_page(422, role_form=form, role_errors=_errors(exc))
     flash(_("Role %(name)s added.", name=role.name), "success")
@@ -147,7 +144,7 @@ def add_lane() -> ResponseReturnValue:
     """Send the tasks of a diagram lane to a role of another name."""
     form = {"lane": request.form.get("lane", ""), "role": request.form.get("role", "")}
     try:
-        mapping = users.map_lane(form["lane"], form["role"], by=actor())
+        mapping = users.map_lane(form["lane"], form["role"], by=current_actor())
     except InvalidInput as exc:
         return _roles_page(422, lane_form=form, lane_errors=_errors(exc))
     flash(_("Lanes named %(lane)s now go to the role %(role)s.", lane=mapping.lane,
@@ -158,6 +155,6 @@ def add_lane() -> ResponseReturnValue:
 @bp.post("/lanes/<lane>/remove")
 def remove_lane(lane: str) -> ResponseReturnValue:
     """Remove a lane mapping."""
-    users.unmap_lane(lane, by=actor())
+    users.unmap_lane(lane, by=current_actor())
     flash(_("The mapping for %(lane)s was removed.", lane=lane), "info")
     return redirect(url_for("admin.roles") + "#lanes")

@@ -9,19 +9,16 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..access import READ_OUTBOX, RESEND_MAIL, can, current_actor, guard, requires
 from ..errors import InvalidInput
 from ..models.outbox import FAILED, HELD, STATUSES
 from ..services import outbox
-from .access import actor, roles_required
 
 bp = Blueprint("admin_outbox", __name__, url_prefix="/admin")
 MAX_PAGE = 100_000
 
 
-@bp.before_request
-@roles_required("admin", "auditor")
-def only_readers() -> None:
-    """Administrators and auditors read the outbox; only administrators send again."""
+guard(bp, READ_OUTBOX)  # administrators and auditors read it; only administrators send again
 
 
 def _page() -> int:
@@ -50,15 +47,15 @@ def outbox_message(message_id: int) -> ResponseReturnValue:
         "admin/outbox_message.html", message=message, reference=reference,
         subject=outbox.redact(message.subject), text=outbox.redact(message.body_text),
         html=outbox.redact(message.body_html),
-        can_retry=current_user.has_role("admin") and message.status in (FAILED, HELD))
+        can_retry=can(current_user, RESEND_MAIL) and message.status in (FAILED, HELD))
 
 
 @bp.post("/outbox/<int:message_id>/retry")
-@roles_required("admin")
+@requires(RESEND_MAIL)
 def retry(message_id: int) -> ResponseReturnValue:
     """Send a failed or held e-mail again at the next delivery run."""
     try:
-        outbox.retry(message_id, by=actor())
+        outbox.retry(message_id, by=current_actor())
     except InvalidInput as exc:
         flash(exc.message, "danger")
     else:

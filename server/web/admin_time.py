@@ -9,19 +9,16 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from ..access import ADMIN, current_actor, guard
 from ..errors import InvalidInput
 from ..models import utcnow
 from ..services import calendar, policy, system_log
-from .access import actor, roles_required
 
 bp = Blueprint("admin_time", __name__, url_prefix="/admin")
 WEEK_ORDER = (6, 0, 1, 2, 3, 4, 5)  # Sunday first, as the working week starts here
 
 
-@bp.before_request
-@roles_required("admin")
-def only_admins() -> None:
-    """Every page here is for administrators only (signed-out people go to sign-in)."""
+guard(bp, ADMIN)  # every page here is for administrators (signed-out people go to sign-in)
 
 
 def _errors(exc: InvalidInput) -> dict[str, list[str]]:
@@ -72,7 +69,7 @@ def save_calendar() -> ResponseReturnValue:
     """Save the time zone, public holidays and working week."""
     form = _posted()
     try:
-        calendar.save_settings(form, by=actor())
+        calendar.save_settings(form, by=current_actor())
     except InvalidInput as exc:
         return _calendar_page(422, form=form, errors=_errors(exc))
     flash(_("The calendar was saved; new deadlines use it from now on."), "success")
@@ -84,7 +81,7 @@ def add_date(kind: str) -> ResponseReturnValue:
     """Add a custom holiday, a working date, or reduced hours."""
     form = _posted()
     try:
-        entry = calendar.add_date(kind, form, by=actor())
+        entry = calendar.add_date(kind, form, by=current_actor())
     except InvalidInput as exc:
         if kind not in calendar.DATE_KINDS:
             raise
@@ -97,7 +94,7 @@ def add_date(kind: str) -> ResponseReturnValue:
 @bp.post("/calendar/dates/<int:entry_id>/remove")
 def remove_date(entry_id: int) -> ResponseReturnValue:
     """Remove a dated entry."""
-    calendar.remove_date(entry_id, by=actor())
+    calendar.remove_date(entry_id, by=current_actor())
     flash(_("The calendar entry was removed."), "info")
     return redirect(url_for("admin_time.calendar_page") + "#dates")
 
@@ -130,7 +127,7 @@ def save_escalation(kind: str) -> ResponseReturnValue:
     """Save the targets of one kind."""
     form = _posted()
     try:
-        changed = policy.save_targets(kind, form, by=actor())
+        changed = policy.save_targets(kind, form, by=current_actor())
     except InvalidInput as exc:
         if kind not in policy.KINDS:
             raise
@@ -144,7 +141,7 @@ def add_escalation_row() -> ResponseReturnValue:
     """Add a row for a category."""
     form = _posted()
     try:
-        policy.add_target(form, by=actor())
+        policy.add_target(form, by=current_actor())
     except InvalidInput as exc:
         return _escalation_page(422, row_form=form, row_errors=_errors(exc))
     flash(_("The row was added."), "success")
@@ -154,7 +151,7 @@ def add_escalation_row() -> ResponseReturnValue:
 @bp.post("/escalation/rows/<int:target_id>/remove")
 def remove_escalation_row(target_id: int) -> ResponseReturnValue:
     """Remove a category row."""
-    policy.remove_target(target_id, by=actor())
+    policy.remove_target(target_id, by=current_actor())
     flash(_("The row was removed."), "info")
     return redirect(url_for("admin_time.escalation") + "#rows")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -9,25 +10,27 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from ..access import landing, public, requires_sign_in
 from ..errors import Forbidden, InvalidInput
 from ..services import auth
 
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, user: Any) -> str:
     # Only same-site paths: an absolute URL here would make sign-in an open redirect.
     if target and target.startswith("/") and not target.startswith("//") \
             and not urlsplit(target).netloc:
         return target
-    return url_for("inbox.index")
+    return landing(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login() -> ResponseReturnValue:
     """The sign-in form."""
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(url_for("inbox.index"))
+        return redirect(landing(current_user))
     errors: dict[str, list[str]] = {}
     message = None
     status = 200
@@ -43,14 +46,22 @@ def login() -> ResponseReturnValue:
         else:
             login_user(user)
             flash(_("Signed in as %(name)s.", name=user.display_name), "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), user))
     return render_template("auth/login.html", username=username, errors=errors,
                            message=message), status
 
 
 @bp.post("/logout")
+@public
 def logout() -> ResponseReturnValue:
     """Sign out (POST, so that a link on another site cannot sign people out)."""
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/no-access")
+@requires_sign_in
+def no_access() -> ResponseReturnValue:
+    """Where sign-in takes someone whose roles open no page yet."""
+    return render_template("auth/no_access.html")

@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wsgi import wrap_file
 
+from ..access import READ_CASES, WRITE_CASES, current_actor, requires
 from ..errors import InvalidInput, NotFound
 from ..models import Case
 from ..services import attachments, audit, cases, export, letters
-from .access import CASE_READERS, CASE_WRITERS, actor, roles_required
 
 bp = Blueprint("cases", __name__)
 
@@ -24,7 +24,7 @@ def _document_helpers() -> dict[str, Any]:
 
 
 @bp.get("/cases")
-@roles_required(*CASE_READERS)
+@requires(READ_CASES)
 def search() -> ResponseReturnValue:
     """Find cases by reference, name, e-mail or words of the description."""
     query = request.args.get("q", "").strip()[:200]
@@ -33,7 +33,7 @@ def search() -> ResponseReturnValue:
 
 
 @bp.get("/cases/<reference>")
-@roles_required(*CASE_READERS)
+@requires(READ_CASES)
 def show(reference: str) -> ResponseReturnValue:
     """Every field of a case, its open tasks, its documents and its history."""
     return _page(cases.get_case(reference))
@@ -49,12 +49,12 @@ def _page(case: Case, note: str = "", errors: dict[str, list[str]] | None = None
 
 
 @bp.post("/cases/<reference>/notes")
-@roles_required(*CASE_WRITERS)
+@requires(WRITE_CASES)
 def add_note(reference: str) -> ResponseReturnValue:
     """Add an internal note (never shown to the complainant) to the case history."""
     text = request.form.get("note", "")
     try:
-        cases.add_note(reference, text, actor())
+        cases.add_note(reference, text, current_actor())
     except InvalidInput as exc:
         return _page(cases.get_case(reference), text, exc.field_errors, status=422)
     flash(_("Note added."), "success")
@@ -62,11 +62,11 @@ def add_note(reference: str) -> ResponseReturnValue:
 
 
 @bp.post("/cases/<reference>/documents")
-@roles_required(*CASE_WRITERS)
+@requires(WRITE_CASES)
 def add_documents(reference: str) -> ResponseReturnValue:
     """Staff add documents to a case, shared with the complainant or internal."""
     added = attachments.add_documents(reference, request.files.getlist(attachments.FIELD),
-                                      actor(), "staff",
+                                      current_actor(), "staff",
                                       internal=request.form.get("internal") == "true")
     if added.errors:
         return _page(cases.get_case(reference), upload=added, status=422)
@@ -76,7 +76,7 @@ def add_documents(reference: str) -> ResponseReturnValue:
 
 
 @bp.get("/cases/<reference>/documents/<int:attachment_id>")
-@roles_required(*CASE_READERS)
+@requires(READ_CASES)
 def download(reference: str, attachment_id: int) -> ResponseReturnValue:
     """One document of the case, as a download."""
     document = attachments.for_download(cases.get_case(reference).id, attachment_id,
@@ -85,7 +85,7 @@ def download(reference: str, attachment_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/cases/<reference>/bundle.zip")
-@roles_required(*CASE_READERS)
+@requires(READ_CASES)
 def bundle(reference: str) -> ResponseReturnValue:
     """The case bundle (record, history, documents) as a ZIP, for referral and audit.
 
@@ -93,7 +93,7 @@ def bundle(reference: str) -> ResponseReturnValue:
     page too; the export is recorded in the case's history.
     """
     internal = request.args.get("internal", "").lower() in ("1", "true", "yes")
-    made = export.build_bundle(reference, actor(), include_internal=internal)
+    made = export.build_bundle(reference, current_actor(), include_internal=internal)
     return Response(wrap_file(request.environ, made.file, export.CHUNK),
                     mimetype="application/zip", direct_passthrough=True,
                     headers={"Content-Disposition": f'attachment; filename="{made.filename}"',
@@ -102,7 +102,7 @@ def bundle(reference: str) -> ResponseReturnValue:
 
 
 @bp.get("/cases/<reference>/letter")
-@roles_required(*CASE_READERS)
+@requires(READ_CASES)
 def letter(reference: str) -> ResponseReturnValue:
     """The decision letter, printable, in the complainant's language (or ?lang=en|ar)."""
     case = cases.get_case(reference)
@@ -120,7 +120,7 @@ def letter(reference: str) -> ResponseReturnValue:
 
 
 @bp.get("/cases/<reference>/letter.pdf")
-@roles_required(*CASE_READERS)
+@requires(READ_CASES)
 def letter_pdf(reference: str) -> ResponseReturnValue:
     """The decision letter as a PDF (404 while there is no decision)."""
     made = letters.decision_letter(cases.get_case(reference), request.args.get("lang"))

@@ -6,20 +6,20 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from ..errors import PlaintError
+from ..access import WORK_TASKS, current_actor, requires
+from ..errors import NotFound, PlaintError
 from ..services import inbox
-from .access import CASE_WRITERS, actor, roles_required
 
 bp = Blueprint("inbox", __name__)
 
 
 @bp.get("/tasks")
-@roles_required(*CASE_WRITERS)
+@requires(WORK_TASKS)
 def index() -> ResponseReturnValue:
     """The inbox, filtered and sorted as the query string says."""
     args = request.args
     view = args.get("view") or "mine"
-    page = inbox.inbox(actor(), view=view if view in inbox.VIEWS else "mine",
+    page = inbox.inbox(current_actor(), view=view if view in inbox.VIEWS else "mine",
                        priority=args.get("priority") or None,
                        category=args.get("category") or None,
                        status=args.get("status") or None,
@@ -35,22 +35,21 @@ def index() -> ResponseReturnValue:
 
 
 @bp.post("/cases/<reference>/tasks/<task_id>/<action>")
-@roles_required(*CASE_WRITERS)
+@requires(WORK_TASKS)
 def act(reference: str, task_id: str, action: str) -> ResponseReturnValue:
     """Claim, release or reassign a task, then go back where the person came from."""
+    if action not in ("claim", "release", "reassign"):
+        raise NotFound(_("No such action: use claim, release or reassign."))
     try:
         if action == "claim":
-            inbox.claim(reference, task_id, actor())
+            inbox.claim(reference, task_id, current_actor())
             flash(_("The task is yours."), "success")
         elif action == "release":
-            inbox.release(reference, task_id, actor())
+            inbox.release(reference, task_id, current_actor())
             flash(_("The task is back with the team."), "info")
         elif action == "reassign":
-            inbox.reassign(reference, task_id, request.form.get("username", ""), actor())
+            inbox.reassign(reference, task_id, request.form.get("username", ""), current_actor())
             flash(_("The task was reassigned."), "success")
-        else:
-            return render_template("error.html", status=404, message=_("No such action."),
-                                   issues=[]), 404
     except PlaintError as exc:
         flash(exc.message, "danger")
     target = request.form.get("back", "")

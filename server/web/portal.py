@@ -18,11 +18,11 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import ngettext
 
+from ..access import RECORD_COMPLAINT, current_actor, public, requires
 from ..errors import NotFound, PlaintError
 from ..formkit import render_fields, submit_options
 from ..services import attachments, cases, letters, portal
 from ..services.actors import Actor
-from .access import CASE_WRITERS, actor, roles_required
 from .forms import Submission, submit
 
 bp = Blueprint("portal", __name__)
@@ -68,23 +68,25 @@ def _intake(received_by: str, who: Actor, source: str, template: str,
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
+@public
 def new_complaint() -> ResponseReturnValue:
     """The public complaint form: no account needed, no charge."""
     return _intake("web", Actor.complainant(), "intake", "portal/new.html")
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
-@roles_required(*CASE_WRITERS)
+@requires(RECORD_COMPLAINT)
 def staff_intake() -> ResponseReturnValue:
     """Staff record a complaint received by phone, in person, by letter or e-mail."""
     channel = request.form.get("channel") or request.args.get("channel") or "phone"
     if channel not in STAFF_CHANNELS:
         channel = "phone"
-    return _intake(channel, actor(), "staff", "portal/staff_new.html", channel=channel,
+    return _intake(channel, current_actor(), "staff", "portal/staff_new.html", channel=channel,
                    channels=STAFF_CHANNELS)
 
 
 @bp.get("/complaints/submitted")
+@public
 def submitted() -> ResponseReturnValue:
     """The reference and the secret tracking link, shown once after submitting."""
     done = session.pop("submitted", None)
@@ -95,6 +97,7 @@ def submitted() -> ResponseReturnValue:
 
 
 @bp.get("/track/<token>")
+@public
 def track(token: str) -> ResponseReturnValue:
     """Where a complaint stands: public status history, the next expected date, questions."""
     case = portal.case_for_token(token)
@@ -102,6 +105,7 @@ def track(token: str) -> ResponseReturnValue:
 
 
 @bp.post("/track/<token>/<message>")
+@public
 def answer(token: str, message: str) -> ResponseReturnValue:
     """Answer what the process asks (e.g. whether the response is accepted)."""
     case = portal.case_for_token(token)
@@ -118,6 +122,7 @@ def answer(token: str, message: str) -> ResponseReturnValue:
 
 
 @bp.post("/track/<token>/documents/add")
+@public
 def add_document(token: str) -> ResponseReturnValue:
     """The complainant sends more documents while the case is open."""
     case = portal.case_for_token(token)
@@ -135,6 +140,7 @@ def add_document(token: str) -> ResponseReturnValue:
 
 
 @bp.get("/track/<token>/documents/<int:attachment_id>")
+@public
 def download(token: str, attachment_id: int) -> ResponseReturnValue:
     """One of the case's documents that the complainant may see, as a download."""
     case = portal.case_for_token(token)
@@ -143,6 +149,7 @@ def download(token: str, attachment_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/track/<token>/letter")
+@public
 def letter(token: str) -> ResponseReturnValue:
     """Our decision letter, printable; a plain 'no decision yet' page before there is one."""
     case = portal.case_for_token(token)
@@ -159,6 +166,7 @@ def letter(token: str) -> ResponseReturnValue:
 
 
 @bp.get("/track/<token>/letter.pdf")
+@public
 def letter_pdf(token: str) -> ResponseReturnValue:
     """Our decision letter as a PDF to keep (404 while there is no decision)."""
     made = letters.decision_letter(portal.case_for_token(token), request.args.get("lang"))

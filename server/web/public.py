@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
 
+from ..access import public
 from ..extensions import db
 from ..models import ProcessVersion
 from ..services import calendar, policy
@@ -14,6 +15,7 @@ bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
+@public
 def index() -> ResponseReturnValue:
     """The landing page: how to complain, the target times, and how staff sign in."""
     version = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
@@ -24,6 +26,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.get("/healthz")
+@public
 def health() -> ResponseReturnValue:
     """Liveness and database reachability, for load balancers."""
     db.session.execute(text("SELECT 1"))

@@ -22,65 +22,26 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
 
-from ..errors import PlaintError
-from ..extensions import db
+from ..access import STUDIO, current_actor, guard
+from ..errors import NotFound, answers_json
 from ..formkit import render_fields, submit_options
 from ..services import processes, studio, system_log
 from ..services.bundle_upload import UploadRefused
 from ..services.process_checks import Problem, form_problems
-from .access import actor, roles_required
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
-# The editor's endpoints: they answer JSON, errors included.
-JSON_ENDPOINTS = {"studio.files", "studio.file", "studio.save_file", "studio.delete_file",
-                  "studio.validate", "studio.deploy", "studio.preview"}
-
-
-@bp.before_request
-@roles_required("process_owner", "admin")
-def only_process_owners() -> None:
-    """Only process owners and administrators edit and deploy processes."""
+guard(bp, STUDIO)  # only process owners and administrators edit and deploy processes
 
 
 def _problems(problems: list[Problem], status: int = 200, **extra: Any) -> ResponseReturnValue:
     return jsonify({**extra, "problems": [p.as_dict() for p in problems]}), status
 
 
-def _error_problems(exc: Exception) -> tuple[list[Problem], int]:
-    if isinstance(exc, studio.DraftRefused):
-        return exc.problems, exc.status
-    if isinstance(exc, PlaintError):
-        return [Problem(None, None, None, exc.message)], exc.status
-    assert isinstance(exc, HTTPException)
-    return [Problem(None, None, None, str(exc.description))], exc.code or 500
-
-
-@bp.errorhandler(PlaintError)
-@bp.errorhandler(HTTPException)
-@bp.errorhandler(413)  # the app answers 413 itself unless a blueprint claims the code
-def studio_error(exc: Exception) -> ResponseReturnValue:
-    """Errors of the editor's calls as problems; of pages, as the error page."""
-    db.session.rollback()
-    problems, status = _error_problems(exc)
-    if request.endpoint in JSON_ENDPOINTS:
-        return _problems(problems, status)
-    if request.endpoint == "studio.upload" and status == 413:
-        limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
-        return _index(413, [Problem(None, None, None, _(
-            "the upload is larger than the %(limit)d MB accepted at once; upload the "
-            "process's files without anything else", limit=limit))])
-    message = exc.message if isinstance(exc, PlaintError) else problems[0].message
-    issues = [p.message if p.file is None else f"{p.file}: {p.message}" for p in problems] \
-        if isinstance(exc, studio.DraftRefused) else []
-    return render_template("error.html", status=status, message=message,
-                           issues=issues), status
-
-
 def _index(status: int = 200, problems: list[Problem] | None = None) -> ResponseReturnValue:
     return render_template("studio/index.html", processes=studio.list_processes(),
-                           drafts=studio.drafts_of(actor()), changes=system_log.recent("process."),
+                           drafts=studio.drafts_of(current_actor()),
+                           changes=system_log.recent("process."),
                            upload_problems=problems or []), status
 
 
@@ -95,7 +56,7 @@ def upload() -> ResponseReturnValue:
     """Make a draft from uploaded .bpmn/.dmn/.json files or one ZIP, and open it."""
     sent = [(f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename]
     try:
-        draft, skipped = studio.upload(sent, actor())
+        draft, skipped = studio.upload(sent, current_actor())
     except UploadRefused as exc:
         return _index(422, studio.upload_problems(exc.problems))
     if skipped:
@@ -106,7 +67,7 @@ def upload() -> ResponseReturnValue:
 @bp.post("/versions/<int:version_id>/edit")
 def edit(version_id: int) -> ResponseReturnValue:
     """Open (or make) the person's draft of a version."""
-    draft = studio.edit_version(version_id, actor())
+    draft = studio.edit_version(version_id, current_actor())
     return redirect(url_for("studio.editor", draft_id=draft.id))
 
 
@@ -125,10 +86,9 @@ def activate(version_id: int) -> ResponseReturnValue:
         entry = next(((p, v) for p in studio.list_processes() for v in p.versions
                       if v.id == version_id), None)
         if entry is None:
-            return render_template("error.html", status=404, issues=[],
-                                   message=_("There is no such process version.")), 404
+            raise NotFound(_("There is no such process version."))
         return render_template("studio/activate.html", process=entry[0], version=entry[1])
-    version = processes.activate(version_id, actor())
+    version = processes.activate(version_id, current_actor())
     flash(_("Version %(number)s is now active: new cases start on it. Open cases stay on "
             "their versions.", number=version.number), "success")
     return redirect(url_for("studio.index"))
@@ -137,7 +97,7 @@ def activate(version_id: int) -> ResponseReturnValue:
 @bp.get("/drafts/<int:draft_id>")
 def editor(draft_id: int) -> ResponseReturnValue:
     """The editor for one of the person's drafts."""
-    draft = studio.get_draft(draft_id, actor())
+    draft = studio.get_draft(draft_id, current_actor())
     urls = {"files": url_for("studio.files", draft_id=draft.id),
             "file": url_for("studio.file", draft_id=draft.id, name="__NAME__"),
             "validate": url_for("studio.validate", draft_id=draft.id),
@@ -150,45 +110,51 @@ def editor(draft_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/drafts/<int:draft_id>/files")
+@answers_json
 def files(draft_id: int) -> ResponseReturnValue:
     """The draft's files and every problem that stops it from being deployed."""
-    draft = studio.get_draft(draft_id, actor())
+    draft = studio.get_draft(draft_id, current_actor())
     return _problems(studio.check(draft.contents()), files=studio.listing(draft))
 
 
 @bp.get("/drafts/<int:draft_id>/files/<path:name>")
+@answers_json
 def file(draft_id: int, name: str) -> ResponseReturnValue:
     """One file of the draft, as it was saved."""
-    content = studio.read_file(draft_id, name, actor())
+    content = studio.read_file(draft_id, name, current_actor())
     kind = "application/json" if name.endswith(".json") else "application/xml"
     return content, 200, {"Content-Type": f"{kind}; charset=utf-8", "Cache-Control": "no-store",
                           "X-Content-Type-Options": "nosniff"}
 
 
 @bp.put("/drafts/<int:draft_id>/files/<path:name>")
+@answers_json
 def save_file(draft_id: int, name: str) -> ResponseReturnValue:
     """Create or replace a file of the draft; answer every problem of the whole draft."""
-    problems = studio.save_file(draft_id, name, _body(), actor())
+    problems = studio.save_file(draft_id, name, _body(), current_actor())
     return _problems(problems, saved=True)
 
 
 @bp.delete("/drafts/<int:draft_id>/files/<path:name>")
+@answers_json
 def delete_file(draft_id: int, name: str) -> ResponseReturnValue:
     """Remove a file from the draft; answer every problem of what is left."""
-    return _problems(studio.delete_file(draft_id, name, actor()), deleted=True)
+    return _problems(studio.delete_file(draft_id, name, current_actor()), deleted=True)
 
 
 @bp.post("/drafts/<int:draft_id>/validate")
+@answers_json
 def validate(draft_id: int) -> ResponseReturnValue:
     """Every problem that stops the draft from being deployed."""
-    return _problems(studio.validate(draft_id, actor()))
+    return _problems(studio.validate(draft_id, current_actor()))
 
 
 @bp.post("/drafts/<int:draft_id>/deploy")
+@answers_json
 def deploy(draft_id: int) -> ResponseReturnValue:
     """Deploy the draft as a new version, active for new cases, or say what stops it."""
     comment = _json_field("comment", required=False)
-    done = studio.deploy(draft_id, comment, actor())
+    done = studio.deploy(draft_id, comment, current_actor())
     flash(_("Version %(number)s of %(process)s is deployed: new cases start on it.",
             number=done.version.number, process=done.version.process_id), "success")
     return jsonify({"version": done.version.number, "process_id": done.version.process_id,
@@ -198,12 +164,13 @@ def deploy(draft_id: int) -> ResponseReturnValue:
 @bp.post("/drafts/<int:draft_id>/discard")
 def discard(draft_id: int) -> ResponseReturnValue:
     """Throw the draft away."""
-    studio.discard(draft_id, actor())
+    studio.discard(draft_id, current_actor())
     flash(_("The draft was discarded."), "info")
     return redirect(url_for("studio.index"))
 
 
 @bp.post("/forms/preview")
+@answers_json
 def preview() -> ResponseReturnValue:
     """A form drawn as the task page draws it (submit disabled), or what is wrong with it."""
     schema, ui, problems = form_problems(_json_field("schema"),

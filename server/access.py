@@ -1,0 +1,197 @@
+"""Who may do what: the one table of capabilities and the roles that hold them.
+
+Routes declare the capability they need (`requires`, `guard`), menus and the landing
+page after sign-in are read from `MENU`, the inbox and task services ask `can`, and the
+generated authorization test reads `rule_for`. Record-level rules (a task assigned to
+someone else, objectivity, a tracking token) are the services' to check.
+
+One rule is not static: any role that a deployed process version routes a task to may
+open its inbox and work that task (a diagram that consults a "specialist" makes the
+specialist a task worker without a code change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, Flask, g, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .errors import Forbidden
+from .extensions import db
+from .models import ProcessVersion
+from .services.actors import Actor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+WORK_TASKS = "work_tasks"          # the inbox; claiming and completing tasks of one's roles
+SUPERVISE = "supervise"            # the team's inbox; releasing and reassigning anyone's task
+READ_CASES = "read_cases"          # case search, case pages, documents, letters, bundles
+WRITE_CASES = "write_cases"        # internal notes and documents on a case
+RECORD_COMPLAINT = "record_complaint"  # staff intake (phone, walk-in, letter, e-mail)
+STUDIO = "studio"                  # edit, check and deploy process versions
+ADMIN = "admin"                    # accounts, roles, lanes, calendar, escalation policy
+READ_OUTBOX = "read_outbox"        # the e-mails Plaint wrote and their delivery
+RESEND_MAIL = "resend_mail"        # send a failed or held e-mail again
+
+CASE_STAFF = frozenset({"handler", "supervisor", "complaints_manager"})
+
+# The table. A role not named here gets a capability only through the routing rule.
+TABLE: dict[str, frozenset[str]] = {
+    WORK_TASKS: CASE_STAFF,
+    SUPERVISE: frozenset({"supervisor", "complaints_manager"}),
+    READ_CASES: CASE_STAFF | {"auditor"},
+    WRITE_CASES: CASE_STAFF,
+    RECORD_COMPLAINT: CASE_STAFF,
+    STUDIO: frozenset({"process_owner", "admin"}),
+    ADMIN: frozenset({"admin"}),
+    READ_OUTBOX: frozenset({"admin", "auditor"}),
+    RESEND_MAIL: frozenset({"admin"}),
+}
+ROUTED = frozenset({WORK_TASKS})  # capabilities also held by every role tasks are routed to
+
+PUBLIC = "public"        # anyone, signed in or not (record-level rules still apply)
+SIGNED_IN = "signed_in"  # any signed-in member of staff
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """A link in the main menu, shown to those who hold its capability."""
+
+    capability: str
+    endpoint: str
+    label: Any  # a lazy translation
+
+
+# In menu order; the first item a person may use is where sign-in takes them.
+MENU = (
+    MenuItem(WORK_TASKS, "inbox.index", _l("Inbox")),
+    MenuItem(RECORD_COMPLAINT, "portal.staff_intake", _l("Record a complaint")),
+    MenuItem(READ_CASES, "cases.search", _l("Cases")),
+    MenuItem(STUDIO, "studio.index", _l("Processes")),
+    MenuItem(ADMIN, "admin.user_list", _l("Admin")),
+    MenuItem(READ_OUTBOX, "admin_outbox.outbox_list", _l("Outbox")),
+)
+
+
+def routed_roles() -> frozenset[str]:
+    """The roles that some deployed process version routes a task to (once per request)."""
+    cached: frozenset[str] | None = g.get("plaint_routed_roles")
+    if cached is None:
+        cached = frozenset(role for role_map in db.session.scalars(select(ProcessVersion.role_map))
+                           for role in (role_map or {}).values())
+        g.plaint_routed_roles = cached
+    return cached
+
+
+def roles_with(capability: str) -> frozenset[str]:
+    """Every role that holds a capability, the routing rule included."""
+    roles = TABLE[capability]
+    return roles | routed_roles() if capability in ROUTED else roles
+
+
+def can(who: Any, capability: str) -> bool:
+    """Whether a user or an actor (anything with `role_names` or `roles`) holds a capability."""
+    if capability not in TABLE:
+        raise KeyError(f"unknown capability {capability!r}")
+    if not getattr(who, "is_authenticated", True):
+        return False
+    held = who.roles if isinstance(who, Actor) else who.role_names
+    if held & TABLE[capability]:
+        return True
+    # Only people outside the table pay for the routing query.
+    return capability in ROUTED and bool(held & routed_roles())
+
+
+def require(who: Any, capability: str) -> None:
+    """Raise Forbidden unless `who` holds the capability."""
+    if not can(who, capability):
+        raise Forbidden("Your roles do not give access to this page.")
+
+
+def _mark(view: Callable[..., Any], rule: str) -> None:
+    setattr(view, "plaint_access", (*getattr(view, "plaint_access", ()), rule))  # noqa: B010
+
+
+def requires(capability: str) -> Callable[[F], F]:
+    """Let in signed-in users who hold the capability; others get 403 (or sign-in)."""
+    if capability not in TABLE:
+        raise KeyError(f"unknown capability {capability!r}")
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            require(current_user, capability)
+            return view(*args, **kwargs)
+
+        _mark(wrapper, capability)
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def requires_sign_in(view: F) -> F:
+    """Let in any signed-in member of staff, whatever their roles."""
+    wrapper = cast(F, login_required(view))
+    _mark(wrapper, SIGNED_IN)
+    return wrapper
+
+
+def public(view: F) -> F:
+    """Declare a view open to anyone; its record-level checks are its services'."""
+    _mark(view, PUBLIC)
+    return view
+
+
+_GUARDS: dict[str, str] = {}
+
+
+def guard(blueprint: Blueprint, capability: str) -> None:
+    """Require a capability for every view of a blueprint."""
+    if capability not in TABLE:
+        raise KeyError(f"unknown capability {capability!r}")
+    _GUARDS[blueprint.name] = capability
+
+    @blueprint.before_request
+    @login_required
+    def check() -> None:
+        require(current_user, capability)
+
+
+def rule_for(app: Flask, endpoint: str) -> tuple[str, ...]:
+    """The capabilities (or PUBLIC) an endpoint declares, blueprint guard first; () if none."""
+    if endpoint == "static":
+        return (PUBLIC,)
+    blueprint = endpoint.rpartition(".")[0]
+    own = getattr(app.view_functions[endpoint], "plaint_access", ())
+    return ((_GUARDS[blueprint],) if blueprint in _GUARDS else ()) + tuple(own)
+
+
+def menu() -> list[MenuItem]:
+    """The menu items the signed-in person may use."""
+    if not current_user.is_authenticated:
+        return []
+    return [item for item in MENU if can(current_user, item.capability)]
+
+
+def landing(user: Any) -> str:
+    """Where a person goes after sign-in: the first page of the menu they may use."""
+    item = next((item for item in MENU if can(user, item.capability)), None)
+    return url_for(item.endpoint) if item else url_for("auth.no_access")
+
+
+def current_actor() -> Actor:
+    """The signed-in user as the services see them."""
+    return Actor.for_user(current_user)
+
+
+def init_app(app: Flask) -> None:
+    """Give templates the menu and the capability check."""
+    app.jinja_env.globals.update(
+        menu=menu, can=lambda capability: can(current_user, capability))

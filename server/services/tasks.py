@@ -1,0 +1,95 @@
+"""Opening a task for a person: the one place that says who may work it, and why not.
+
+The task page, claiming and completing all ask `refusal` (role, assignee, objectivity),
+so the three doors into a task give the same answer in the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..access import SUPERVISE, can
+from ..errors import Conflict, Forbidden, NotFound
+from ..extensions import db
+from ..models import Case, HumanTask
+from . import objectivity
+from .actors import Actor
+from .processes import runtime_for
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A ready task as a page shows it (a copy: completing the task deletes its row)."""
+
+    task_id: str
+    bpmn_id: str
+    title: str
+    role: str | None
+    form: str | None
+    assignee_id: int | None
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    """A task opened for a person, with what the diagram says about it."""
+
+    case: Case
+    task: TaskView
+    ui_form: str | None
+    instructions: str | None
+
+
+def refusal(case: Any, task: Any, actor: Actor, claiming: bool = False) -> str | None:
+    """Why `actor` may not work this task (None if they may).
+
+    `case` needs id and process_version_id; `task` bpmn_id, title, role and assignee_id.
+    Claiming skips the assignee rule: the claim itself settles who holds the task.
+    """
+    if actor.kind == "system":
+        return None
+    if task.role is None or not actor.has_role(task.role):
+        return _("Only people with the role '%(role)s' can work on %(task)s.",
+                 role=task.role or "-", task=task.title)
+    if not claiming and task.assignee_id is not None and task.assignee_id != actor.user_id:
+        return _("%(task)s is assigned to someone else. Ask a supervisor to reassign it.",
+                 task=task.title)
+    if actor.kind == "staff":
+        return objectivity.refusal(case, task, actor.name)
+    return None
+
+
+def authorize(case: Any, task: Any, actor: Actor, claiming: bool = False) -> None:
+    """Raise Forbidden, saying why, unless `actor` may work (or claim) the task."""
+    reason = refusal(case, task, actor, claiming)
+    if reason is not None:
+        raise Forbidden(reason)
+
+
+def open_task(reference: str, task_id: str, actor: Actor) -> OpenTask:
+    """The case and one of its ready tasks, for a person who may work it (or supervises)."""
+    case = db.session.scalar(select(Case).where(Case.reference == reference))
+    if case is None:
+        raise NotFound(_("There is no case %(reference)s.", reference=reference))
+    row = db.session.scalar(select(HumanTask).where(
+        HumanTask.case_id == case.id, HumanTask.task_id == task_id))
+    if row is None:
+        raise Conflict(_("This task is no longer open: it was completed or the case moved on."))
+    task = TaskView(row.task_id, row.bpmn_id, row.title, row.role, row.form, row.assignee_id,
+                    row.due_at)
+    reason = refusal(case, task, actor)
+    if reason is not None and not (_held_by_other(task, actor) and can(actor, SUPERVISE)):
+        raise Forbidden(reason)
+    info = runtime_for(case.process_version_id).task_info(task.bpmn_id)
+    return OpenTask(case, task, info["ui_form"], info["instructions"])
+
+
+def _held_by_other(task: TaskView, actor: Actor) -> bool:
+    """A supervisor of the task's role may look at a colleague's task to reassign it."""
+    return task.role is not None and actor.has_role(task.role) and \
+        task.assignee_id not in (None, actor.user_id)
