@@ -55,6 +55,7 @@ TABLE: dict[str, frozenset[str]] = {
 }
 ROUTED = frozenset({WORK_TASKS})  # capabilities also held by every role tasks are routed to
 
+REFUSED = "Your roles do not give access to this page."
 PUBLIC = "public"        # anyone, signed in or not (record-level rules still apply)
 SIGNED_IN = "signed_in"  # any signed-in member of staff
 
@@ -111,15 +112,20 @@ def can(who: Any, capability: str) -> bool:
 def require(who: Any, capability: str) -> None:
     """Raise Forbidden unless `who` holds the capability."""
     if not can(who, capability):
-        raise Forbidden("Your roles do not give access to this page.")
+        raise Forbidden(REFUSED)
 
 
 def _mark(view: Callable[..., Any], rule: str) -> None:
     setattr(view, "plaint_access", (*getattr(view, "plaint_access", ()), rule))  # noqa: B010
 
 
-def requires(capability: str) -> Callable[[F], F]:
-    """Let in signed-in users who hold the capability; others get 403 (or sign-in)."""
+def requires(capability: str,
+             or_record: Callable[..., bool] | None = None) -> Callable[[F], F]:
+    """Let in signed-in users who hold the capability; others get 403 (or sign-in).
+
+    `or_record(actor, **view_args)` lets in, for one record, someone without the
+    capability (a consulted specialist reads the case they are asked about).
+    """
     if capability not in TABLE:
         raise KeyError(f"unknown capability {capability!r}")
 
@@ -127,10 +133,14 @@ def requires(capability: str) -> Callable[[F], F]:
         @wraps(view)
         @login_required
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            require(current_user, capability)
+            if not can(current_user, capability) and not (
+                    or_record is not None and or_record(current_actor(), **kwargs)):
+                raise Forbidden(REFUSED)
             return view(*args, **kwargs)
 
         _mark(wrapper, capability)
+        if or_record is not None:
+            _mark(wrapper, f"or {or_record.__name__}")
         return cast(F, wrapper)
 
     return decorate

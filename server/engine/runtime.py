@@ -47,7 +47,7 @@ NOTIFY_KEY = "notify"  # on any element: the e-mail template sent when it comple
 NOTIFY_TO_KEY = "notifyTo"  # who gets it: "complainant" (default), "assignee", or a lane/role
 ROLE_VARIABLE_KEY = "candidateRoleVariable"  # data variable naming a role of the version
 EXCLUDES_KEY = "notPerformedBy"  # task ids whose performers may not do this task (objectivity)
-PROMPT_KEY = "promptVariable"  # on a question to the complainant: the data holding its wording
+PROMPT_KEY = "promptVariable"  # the data holding a question's wording (complainant or task)
 
 
 class EngineError(Exception):
@@ -523,6 +523,12 @@ class ProcessRuntime:
             return dict(max(ready, key=lambda t: t.last_state_change).data)
         last = workflow.last_task
         return dict(last.data) if last is not None else {}
+
+    def prompt(self, workflow: BpmnWorkflow, task_id: str) -> str | None:
+        """The wording a ready task's promptVariable names: what its worker is asked."""
+        task = self._ready_task(workflow, task_id)
+        prompt = task.data.get(_props(task).get(PROMPT_KEY, ""))
+        return prompt if isinstance(prompt, str) and prompt else None
 
     @staticmethod
     def _ready_task(workflow: BpmnWorkflow, task_id: str) -> Task:

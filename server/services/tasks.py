@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..access import SUPERVISE, can
+from ..engine import TaskNotReady
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import Case, HumanTask
@@ -43,6 +44,7 @@ class OpenTask:
     task: TaskView
     ui_form: str | None
     instructions: str | None
+    prompt: str | None  # what the worker is asked (the task's promptVariable)
 
 
 def refusal(case: Any, task: Any, actor: Actor, claiming: bool = False) -> str | None:
@@ -85,8 +87,22 @@ def open_task(reference: str, task_id: str, actor: Actor) -> OpenTask:
     reason = refusal(case, task, actor)
     if reason is not None and not (_held_by_other(task, actor) and can(actor, SUPERVISE)):
         raise Forbidden(reason)
-    info = runtime_for(case.process_version_id).task_info(task.bpmn_id)
-    return OpenTask(case, task, info["ui_form"], info["instructions"])
+    runtime = runtime_for(case.process_version_id)
+    info = runtime.task_info(task.bpmn_id)
+    try:
+        prompt = runtime.prompt(runtime.load(case.workflow_state), task.task_id)
+    except TaskNotReady:
+        raise Conflict(_("This task is no longer open: it was completed or the case moved "
+                         "on.")) from None
+    return OpenTask(case, task, info["ui_form"], info["instructions"], prompt)
+
+
+def works_on(actor: Actor, reference: str, **_: Any) -> bool:
+    """Whether the case has a ready task for one of the actor's roles (need to know)."""
+    return db.session.scalar(
+        select(HumanTask.id).join(Case, Case.id == HumanTask.case_id)
+        .where(Case.reference == reference, HumanTask.role.in_(sorted(actor.roles)))
+        .limit(1)) is not None
 
 
 def _held_by_other(task: TaskView, actor: Actor) -> bool:

@@ -13,7 +13,7 @@ from werkzeug.wsgi import wrap_file
 from ..access import READ_CASES, WRITE_CASES, current_actor, requires
 from ..errors import InvalidInput, NotFound
 from ..models import Case
-from ..services import attachments, audit, cases, export, letters
+from ..services import attachments, audit, cases, export, letters, tasks
 
 bp = Blueprint("cases", __name__)
 
@@ -33,7 +33,7 @@ def search() -> ResponseReturnValue:
 
 
 @bp.get("/cases/<reference>")
-@requires(READ_CASES)
+@requires(READ_CASES, or_record=tasks.works_on)
 def show(reference: str) -> ResponseReturnValue:
     """Every field of a case, its open tasks, its documents and its history."""
     return _page(cases.get_case(reference))
@@ -76,7 +76,7 @@ def add_documents(reference: str) -> ResponseReturnValue:
 
 
 @bp.get("/cases/<reference>/documents/<int:attachment_id>")
-@requires(READ_CASES)
+@requires(READ_CASES, or_record=tasks.works_on)
 def download(reference: str, attachment_id: int) -> ResponseReturnValue:
     """One document of the case, as a download."""
     document = attachments.for_download(cases.get_case(reference).id, attachment_id,

@@ -47,7 +47,7 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
     return render_template(
         "tasks/task.html", case=case, task=row, status=sent.status,
         fields=render_fields(schema, ui, sent.values, sent.errors),
-        instructions=instructions_html(opened.instructions),
+        instructions=instructions_html(opened.instructions), prompt=opened.prompt,
         history=audit.history(case), candidates=inbox.candidates(row.role),
         sla=inbox.sla_state(row.due_at, utcnow()), form_title=schema.get("title"),
     ), sent.status
