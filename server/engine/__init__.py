@@ -1,6 +1,7 @@
 """Everything that imports SpiffWorkflow lives in this package and nowhere else."""
 
-from .bundle import Bundle, BundleError, DeployIssue, load_bundle
+from .bundle import Bundle, BundleError, load_bundle
+from .bundle_checks import DeployIssue
 from .cache import SpecCache
 from .clocks import WorkingTime
 from .errors import EngineError, MessageNotExpected, TaskNotReady
