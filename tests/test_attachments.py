@@ -18,7 +18,8 @@ from server.config import ConfigError, from_environment
 from server.extensions import db
 from server.models import Attachment, Case, CaseEvent, utcnow
 from server.services import attachments, cases
-from server.services.attachments import clean_filename, sniff
+from server.services.attachments import clean_filename
+from server.services.filetypes import sniff
 
 from .web_helpers import make_user, sign_in
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from server.services import calendar
+from server.services import business_time, calendar
 from server.services.actors import Actor
-from server.services.calendar import Calendar, Special
+from server.services.business_time import Calendar, Special
 
 ADMIN = Actor("root", 1, frozenset({"admin"}))
 RIYADH = ZoneInfo("Asia/Riyadh")
@@ -177,11 +177,11 @@ def test_naive_times_and_negative_amounts_are_refused() -> None:
 
 
 def test_package_holidays_are_built_once_per_country_and_year() -> None:
-    calendar.package_holidays.cache_clear()
+    business_time.package_holidays.cache_clear()
     cal = saudi()
     cal.add_working_days(riyadh(2026, 9, 20, 10, 0), 20)
     cal.add_working_days(riyadh(2026, 9, 21, 10, 0), 20)
-    info = calendar.package_holidays.cache_info()
+    info = business_time.package_holidays.cache_info()
     assert info.misses == 1 and info.hits > 20
 
 

@@ -1,20 +1,14 @@
 """Everything that imports SpiffWorkflow lives in this package and nowhere else."""
 
-from .bundle import Bundle, BundleError, DeployIssue, load_bundle
+from .bundle import Bundle, BundleError, load_bundle
+from .bundle_checks import DeployIssue
 from .cache import SpecCache
 from .clocks import WorkingTime
-from .runtime import (
-    EngineError,
-    MessageNotExpected,
-    Notice,
-    ProcessRuntime,
-    ReadyTask,
-    Snapshot,
-    TaskNotReady,
-    WaitingTimer,
-)
+from .errors import EngineError, MessageNotExpected, TaskNotReady
+from .runtime import ProcessRuntime
 from .sandbox import SandboxError
 from .serializer import STATE_FORMAT
+from .snapshot import Notice, ReadyTask, Snapshot, WaitingTimer
 
 __all__ = [
     "STATE_FORMAT",

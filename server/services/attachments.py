@@ -1,20 +1,17 @@
 """Documents on a case: what may be uploaded, staging for unfinished intake forms, adding,
 listing and handing them out.
 
-A type is decided by the file's content (its first bytes, and for ZIP-based office files
-the names inside), never by what the browser claims; the name's extension must agree.
+What type a file is comes from filetypes: its content decides, never what the browser
+claims; the name's extension must agree.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import re
 import secrets
 import unicodedata
-import zipfile
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,59 +25,15 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import undefer
 
 from ..database import begin_write
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Attachment, utcnow
-from . import cases
 from .actors import Actor
-from .forms import validate
+from .filetypes import ACCEPT, BY_TYPE, KINDS, Kind, allowed_types, sniff
 from .recording import CaseRecord, load_case, load_case_by_id, record_event
 
 FIELD = "documents"  # the name of the file field on every upload form
 MAX_NAME = 150  # characters of a stored file name, extension included
-
-
-def N_(text: str) -> str:
-    """Mark a string for translation where it is defined; it is translated when shown."""
-    return text
-
-
-@dataclass(frozen=True)
-class Kind:
-    """A type of document we accept."""
-
-    content_type: str
-    extensions: tuple[str, ...]
-    label: str
-
-
-KINDS = {
-    "pdf": Kind("application/pdf", (".pdf",), N_("PDF")),
-    "png": Kind("image/png", (".png",), N_("PNG image")),
-    "jpeg": Kind("image/jpeg", (".jpg", ".jpeg"), N_("JPEG image")),
-    "gif": Kind("image/gif", (".gif",), N_("GIF image")),
-    "webp": Kind("image/webp", (".webp",), N_("WebP image")),
-    "text": Kind("text/plain", (".txt",), N_("Text")),
-    "docx": Kind("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                 (".docx",), N_("Word document")),
-    "xlsx": Kind("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 (".xlsx",), N_("Excel workbook")),
-    "pptx": Kind("application/vnd.openxmlformats-officedocument.presentationml.presentation",
-                 (".pptx",), N_("PowerPoint presentation")),
-    "odt": Kind("application/vnd.oasis.opendocument.text", (".odt",), N_("OpenDocument text")),
-    "ods": Kind("application/vnd.oasis.opendocument.spreadsheet", (".ods",),
-                N_("OpenDocument spreadsheet")),
-}
-ACCEPT = ",".join(ext for kind in KINDS.values() for ext in kind.extensions)
-_BY_TYPE = {kind.content_type: kind for kind in KINDS.values()}
-_MAGIC = ((b"%PDF-", "pdf"), (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"),
-          (b"GIF87a", "gif"), (b"GIF89a", "gif"))
-_OOXML = (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx"))
-_ODF = {KINDS["odt"].content_type: "odt", KINDS["ods"].content_type: "ods"}
-# Text that opens like HTML, SVG or XML is markup a browser would run, not a letter.
-_MARKUP = re.compile(r"\s*<[!?a-zA-Z]")
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError,
-               ValueError, RuntimeError, NotImplementedError)
 # Bidirectional overrides can make "txt.exe" read as "exe.txt"; they never belong in a name.
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _UNSAFE = re.compile(r'[<>:"/\\|?*]')
@@ -133,7 +86,7 @@ class Document:
     @property
     def kind_label(self) -> str:
         """A name for the type a person recognises, such as 'Word document'."""
-        kind = _BY_TYPE.get(self.content_type)
+        kind = BY_TYPE.get(self.content_type)
         return _(kind.label) if kind else self.content_type
 
 
@@ -189,46 +142,6 @@ def clean_filename(raw: str | None) -> str:
     return stem + suffix
 
 
-def sniff(data: bytes) -> str | None:
-    """The kind of document these bytes are (a key of KINDS), or None if not one we accept."""
-    for magic, kind in _MAGIC:
-        if data.startswith(magic):
-            return kind
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    if data.startswith(b"PK\x03\x04"):
-        return _office_kind(data)
-    if b"\x00" in data:
-        return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return None if _MARKUP.match(text.lstrip("\ufeff")) else "text"
-
-
-def _office_kind(data: bytes) -> str | None:
-    """Which office format a ZIP file is; None for any other archive."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
-            if "[Content_Types].xml" in names:
-                return next((kind for prefix, kind in _OOXML
-                             if any(n.startswith(prefix) for n in names)), None)
-            if "mimetype" in names and archive.getinfo("mimetype").file_size < 100:
-                mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
-                return _ODF.get(mimetype)
-    except _ZIP_ERRORS:
-        return None
-    return None
-
-
-def _allowed_types() -> str:
-    return _("Allowed types: PDF, PNG, JPEG, GIF, WebP, plain text (.txt), Word (.docx), "
-             "Excel (.xlsx), PowerPoint (.pptx), OpenDocument text (.odt) and "
-             "spreadsheet (.ods).")
-
-
 def _check(upload: Incoming, limits: Limits) -> _Checked | str:
     """One upload read and checked; a message naming the file when it is refused."""
     name = clean_filename(upload.filename)
@@ -241,7 +154,7 @@ def _check(upload: Incoming, limits: Limits) -> _Checked | str:
     found = sniff(data)
     if found is None:
         return _("%(name)s is not a type of document we accept.", name=name) + " " + \
-            _allowed_types()
+            allowed_types()
     kind = KINDS[found]
     if not name.lower().endswith(kind.extensions):
         return _("By its content %(name)s is of the type %(kind)s, so its name must end in "
@@ -348,24 +261,8 @@ def delete_expired_staging() -> int:
     return count
 
 
-def file_complaint(values: dict[str, Any], channel: str, actor: Actor,
-                   staging: Staging) -> CaseRecord:
-    """Start a case from an intake form and attach the documents staged with it.
-
-    While a chosen document is refused no case starts: the person fixes that first, and
-    hears about every other field at the same time.
-    """
-    if staging.errors:
-        schema, _ui = cases.intake_form()
-        try:
-            validate(schema, values)
-            fields: dict[str, list[str]] = {}
-        except InvalidInput as exc:
-            fields = exc.field_errors
-        if not fields:  # the documents field is last: say at the top that it needs a look
-            fields["_form"] = [_("A document could not be taken: see the documents field.")]
-        raise InvalidInput(_("Check the documents."), {**fields, FIELD: staging.errors})
-    case = cases.start_case(values, channel, actor)
+def attach_staged(case: CaseRecord, staging: Staging, actor: Actor) -> None:
+    """Move the documents staged with an intake form onto its new case, each with its history."""
     for document in staging.documents:
         try:
             _retrying(partial(_claim, case.id, document, staging.key, actor))
@@ -373,7 +270,6 @@ def file_complaint(values: dict[str, Any], channel: str, actor: Actor,
             # The complaint is in; the document stays staged until it expires.
             current_app.logger.warning("staged document %s not attached to %s",
                                        document.id, case.reference)
-    return case
 
 
 def _claim(case_id: int, document: Document, key: str, actor: Actor) -> None:

@@ -22,14 +22,14 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import EscalationTarget, utcnow
 from ..models.policy import ANY
-from . import calendar, system_log
+from . import business_time, calendar, system_log
 from .actors import Actor
 
 KINDS = ("acknowledge", "response", "resolution")
 PRIORITIES = ("low", "medium", "high", "urgent")
 CATEGORIES = ("service_quality", "billing", "product_defect", "staff_conduct", "delay",
               "privacy", "other")
-UNITS = calendar.UNITS
+UNITS = business_time.UNITS
 # The longest target an administrator may set per unit: about a year.
 LIMITS = {"working_days": 250, "working_hours": 2000, "calendar_days": 366,
           "calendar_hours": 8784}

@@ -21,7 +21,7 @@ from flask_babel import ngettext
 from ..access import RECORD_COMPLAINT, current_actor, public, requires
 from ..errors import NotFound, PlaintError
 from ..formkit import render_fields, submit_options
-from ..services import attachments, cases, letters, portal
+from ..services import attachments, cases, intake, letters, portal
 from ..services.actors import Actor
 from .forms import Submission, submit
 
@@ -52,7 +52,7 @@ def _intake(received_by: str, who: Actor, source: str, template: str,
         staged = attachments.stage(_staging_owner(), request.form.get("staged", ""),
                                    request.files.getlist(FIELD), request.form.getlist("unstage"),
                                    who, source)
-        sent = submit(schema, ui, request.form, lambda values: attachments.file_complaint(
+        sent = submit(schema, ui, request.form, lambda values: intake.file_complaint(
             values, received_by, who, staged))
         if sent.ok:
             token = sent.result.tracking_token

@@ -26,9 +26,10 @@ from flask_babel import gettext as _
 from ..access import STUDIO, current_actor, guard
 from ..errors import NotFound, answers_json
 from ..formkit import render_fields, submit_options
-from ..services import processes, studio, system_log
-from ..services.bundle_upload import UploadRefused
-from ..services.process_checks import Problem, form_problems
+from ..services import processes, system_log
+from ..services.processes import drafts
+from ..services.processes.checks import Problem, check, form_problems
+from ..services.processes.upload import UploadRefused
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 guard(bp, STUDIO)  # only process owners and administrators edit and deploy processes
@@ -39,8 +40,8 @@ def _problems(problems: list[Problem], status: int = 200, **extra: Any) -> Respo
 
 
 def _index(status: int = 200, problems: list[Problem] | None = None) -> ResponseReturnValue:
-    return render_template("studio/index.html", processes=studio.list_processes(),
-                           drafts=studio.drafts_of(current_actor()),
+    return render_template("studio/index.html", processes=drafts.list_processes(),
+                           drafts=drafts.drafts_of(current_actor()),
                            changes=system_log.recent("process."),
                            upload_problems=problems or []), status
 
@@ -56,9 +57,9 @@ def upload() -> ResponseReturnValue:
     """Make a draft from uploaded .bpmn/.dmn/.json files or one ZIP, and open it."""
     sent = [(f.filename or "", f.read()) for f in request.files.getlist("files") if f.filename]
     try:
-        draft, skipped = studio.upload(sent, current_actor())
+        draft, skipped = drafts.upload(sent, current_actor())
     except UploadRefused as exc:
-        return _index(422, studio.upload_problems(exc.problems))
+        return _index(422, drafts.upload_problems(exc.problems))
     if skipped:
         flash(_("Left out (not part of a process): %(names)s", names=", ".join(skipped)), "info")
     return redirect(url_for("studio.editor", draft_id=draft.id))
@@ -67,14 +68,14 @@ def upload() -> ResponseReturnValue:
 @bp.post("/versions/<int:version_id>/edit")
 def edit(version_id: int) -> ResponseReturnValue:
     """Open (or make) the person's draft of a version."""
-    draft = studio.edit_version(version_id, current_actor())
+    draft = drafts.edit_version(version_id, current_actor())
     return redirect(url_for("studio.editor", draft_id=draft.id))
 
 
 @bp.get("/versions/<int:version_id>/download")
 def download(version_id: int) -> ResponseReturnValue:
     """A version's files as a ZIP."""
-    name, data = studio.version_archive(version_id)
+    name, data = drafts.version_archive(version_id)
     return send_file(BytesIO(data), mimetype="application/zip", as_attachment=True,
                      download_name=name)
 
@@ -83,7 +84,7 @@ def download(version_id: int) -> ResponseReturnValue:
 def activate(version_id: int) -> ResponseReturnValue:
     """Ask, then make a version the one new cases start on (roll back or forward)."""
     if request.method == "GET":
-        entry = next(((p, v) for p in studio.list_processes() for v in p.versions
+        entry = next(((p, v) for p in drafts.list_processes() for v in p.versions
                       if v.id == version_id), None)
         if entry is None:
             raise NotFound(_("There is no such process version."))
@@ -97,7 +98,7 @@ def activate(version_id: int) -> ResponseReturnValue:
 @bp.get("/drafts/<int:draft_id>")
 def editor(draft_id: int) -> ResponseReturnValue:
     """The editor for one of the person's drafts."""
-    draft = studio.get_draft(draft_id, current_actor())
+    draft = drafts.get_draft(draft_id, current_actor())
     urls = {"files": url_for("studio.files", draft_id=draft.id),
             "file": url_for("studio.file", draft_id=draft.id, name="__NAME__"),
             "validate": url_for("studio.validate", draft_id=draft.id),
@@ -106,22 +107,22 @@ def editor(draft_id: int) -> ResponseReturnValue:
             "preview": url_for("studio.preview"), "index": url_for("studio.index")}
     # The plain page stands in until the editor's own template is installed.
     return render_template(["studio/editor.html", "studio/draft.html"], draft=draft,
-                           urls=urls, **studio.editor_context(draft))
+                           urls=urls, **drafts.editor_context(draft))
 
 
 @bp.get("/drafts/<int:draft_id>/files")
 @answers_json
 def files(draft_id: int) -> ResponseReturnValue:
     """The draft's files and every problem that stops it from being deployed."""
-    draft = studio.get_draft(draft_id, current_actor())
-    return _problems(studio.check(draft.contents()), files=studio.listing(draft))
+    draft = drafts.get_draft(draft_id, current_actor())
+    return _problems(check(draft.contents()), files=drafts.listing(draft))
 
 
 @bp.get("/drafts/<int:draft_id>/files/<path:name>")
 @answers_json
 def file(draft_id: int, name: str) -> ResponseReturnValue:
     """One file of the draft, as it was saved."""
-    content = studio.read_file(draft_id, name, current_actor())
+    content = drafts.read_file(draft_id, name, current_actor())
     kind = "application/json" if name.endswith(".json") else "application/xml"
     return content, 200, {"Content-Type": f"{kind}; charset=utf-8", "Cache-Control": "no-store",
                           "X-Content-Type-Options": "nosniff"}
@@ -131,7 +132,7 @@ def file(draft_id: int, name: str) -> ResponseReturnValue:
 @answers_json
 def save_file(draft_id: int, name: str) -> ResponseReturnValue:
     """Create or replace a file of the draft; answer every problem of the whole draft."""
-    problems = studio.save_file(draft_id, name, _body(), current_actor())
+    problems = drafts.save_file(draft_id, name, _body(), current_actor())
     return _problems(problems, saved=True)
 
 
@@ -139,14 +140,14 @@ def save_file(draft_id: int, name: str) -> ResponseReturnValue:
 @answers_json
 def delete_file(draft_id: int, name: str) -> ResponseReturnValue:
     """Remove a file from the draft; answer every problem of what is left."""
-    return _problems(studio.delete_file(draft_id, name, current_actor()), deleted=True)
+    return _problems(drafts.delete_file(draft_id, name, current_actor()), deleted=True)
 
 
 @bp.post("/drafts/<int:draft_id>/validate")
 @answers_json
 def validate(draft_id: int) -> ResponseReturnValue:
     """Every problem that stops the draft from being deployed."""
-    return _problems(studio.validate(draft_id, current_actor()))
+    return _problems(drafts.validate(draft_id, current_actor()))
 
 
 @bp.post("/drafts/<int:draft_id>/deploy")
@@ -154,7 +155,7 @@ def validate(draft_id: int) -> ResponseReturnValue:
 def deploy(draft_id: int) -> ResponseReturnValue:
     """Deploy the draft as a new version, active for new cases, or say what stops it."""
     comment = _json_field("comment", required=False)
-    done = studio.deploy(draft_id, comment, current_actor())
+    done = drafts.deploy(draft_id, comment, current_actor())
     flash(_("Version %(number)s of %(process)s is deployed: new cases start on it.",
             number=done.version.number, process=done.version.process_id), "success")
     return jsonify({"version": done.version.number, "process_id": done.version.process_id,
@@ -164,7 +165,7 @@ def deploy(draft_id: int) -> ResponseReturnValue:
 @bp.post("/drafts/<int:draft_id>/discard")
 def discard(draft_id: int) -> ResponseReturnValue:
     """Throw the draft away."""
-    studio.discard(draft_id, current_actor())
+    drafts.discard(draft_id, current_actor())
     flash(_("The draft was discarded."), "info")
     return redirect(url_for("studio.index"))
 
@@ -188,7 +189,7 @@ def _body() -> bytes:
     """The request body, refused before reading when it is over the diagram size limit."""
     limit = int(current_app.config["PLAINT_MAX_DIAGRAM_BYTES"])
     if (request.content_length or 0) > limit:
-        raise studio.DraftRefused("The file is too large.", [Problem(
+        raise drafts.DraftRefused("The file is too large.", [Problem(
             None, None, None, f"the file is larger than the limit of {limit:,} bytes")], 413)
     return request.get_data(cache=False)
 
@@ -200,6 +201,6 @@ def _json_field(key: str, required: bool = True) -> str:
         return ""  # no body at all: nothing optional was sent
     value = body.get(key, None if required else "") if isinstance(body, dict) else None
     if not isinstance(value, str):
-        raise studio.DraftRefused("Malformed request.", [Problem(
+        raise drafts.DraftRefused("Malformed request.", [Problem(
             None, None, None, f'send a JSON object with "{key}" as text')], 400)
     return value

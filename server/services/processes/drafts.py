@@ -5,14 +5,14 @@ How a deploy is kept from breaking cases:
 - Versions are immutable and a case keeps the version it started on, so no deploy and
   no roll back can change what a running case executes: its timers, messages and tasks
   are read from its own version's spec, forms and role map, which never change.
-- A draft becomes a version only through `processes.deploy`, which runs every bundle
+- A draft becomes a version only through `versions.deploy`, which runs every bundle
   check again and logs the deploy with its diff (so CLI deploys are logged too); the
-  studio adds what would stop NEW cases (process_checks): the start event must name an
+  studio adds what would stop NEW cases (checks.py): the start event must name an
   intake form that asks for the complainant's name and description.
 - Changing the process id (or uploading another process) is allowed: nothing is keyed
   on the process id (cases point at version rows), so it cannot strand a running case;
   the diff in the log says what was replaced.
-- Roll back (`processes.activate`) refuses versions this server can no longer load.
+- Roll back (`versions.activate`) refuses versions this server can no longer load.
 - A draft is deleted in the deploy's own transaction: a second click, or the same draft
   deployed from two tabs, finds no draft and is answered 409 instead of a second version.
   Two deploys at once on PostgreSQL collide on the version number and one gets a 409.
@@ -30,19 +30,20 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import begin_write
-from ..engine.xmlsafe import UnsafeXMLError, parse_xml
-from ..errors import Conflict, DeployRefused, Forbidden, NotFound, PlaintError
-from ..extensions import db
-from ..models import DraftFile, ProcessDraft, ProcessVersion, utcnow
-from . import process_diff, processes
-from .actors import Actor
-from .bundle_upload import UploadProblem, name_problem, read_upload, total_limit
-from .process_checks import FORM_KEY, UI_KEY, Problem, check, from_issue
-from .users import lane_mappings, list_roles
+from ...database import begin_write
+from ...engine.xmlsafe import UnsafeXMLError, parse_xml
+from ...errors import Conflict, DeployRefused, Forbidden, NotFound, PlaintError
+from ...extensions import db
+from ...models import DraftFile, ProcessDraft, ProcessVersion, utcnow
+from ..actors import Actor
+from ..users import lane_mappings, list_roles
+from . import versions
+from .checks import FORM_KEY, UI_KEY, Problem, check, from_issue
+from .diff import diff
+from .upload import UploadProblem, name_problem, read_upload, total_limit
 
 MAX_DRAFTS_PER_USER = 50
-MAX_DRAFT_FILE_COUNT = processes.MAX_BUNDLE_FILES
+MAX_DRAFT_FILE_COUNT = versions.MAX_BUNDLE_FILES
 
 
 class DraftRefused(PlaintError):
@@ -101,7 +102,7 @@ def _owner(actor: Actor) -> int:
 
 def list_processes() -> list[ProcessEntry]:
     """Every process with its versions and their open cases; the active process first."""
-    counts = processes.open_case_counts()
+    counts = versions.open_case_counts()
     entries: dict[str, ProcessEntry] = {}
     for v in db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.number.desc())):
         entry = entries.setdefault(v.process_id, ProcessEntry(v.process_id, v.name))
@@ -292,8 +293,8 @@ def deploy(draft_id: int, comment: str, actor: Actor) -> Deployed:
         raise DraftRefused(f"Not deployed: {len(problems)} problem(s) found. The active "
                            "version is unchanged.", problems)
     try:
-        version = processes.deploy(files, actor, note=comment.strip()[:2000] or None,
-                                   commit=False, base_version_id=base_id)
+        version = versions.deploy(files, actor, note=comment.strip()[:2000] or None,
+                                 commit=False, base_version_id=base_id)
     except DeployRefused as exc:
         roles = [r.name for r in list_roles()]
         raise DraftRefused(exc.message, [from_issue(i, roles) for i in exc.issues]) from None
@@ -301,7 +302,7 @@ def deploy(draft_id: int, comment: str, actor: Actor) -> Deployed:
         raise _at_the_same_moment() from None
     base = db.session.get(ProcessVersion, base_id) if base_id else None
     # The same comparison the deploy logged, for the editor to show.
-    changes = process_diff.diff({f.name: f.content for f in base.files} if base else {}, files)
+    changes = diff({f.name: f.content for f in base.files} if base else {}, files)
     gone = db.session.execute(delete(ProcessDraft).where(
         ProcessDraft.id == draft_id, ProcessDraft.owner_id == actor.user_id))
     if gone.rowcount != 1:  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from typing import Any
 
 from lxml import etree
 
-from ..engine.xmlsafe import UnsafeXMLError, parse_xml
+from ...engine.xmlsafe import UnsafeXMLError, parse_xml
 
 # Layout namespaces of BPMN and DMN (BPMNDI, DC, DI, DMNDI): where shapes are drawn.
 _LAYOUT = re.compile(r"/(DI|DC|DMNDI)/?$", re.IGNORECASE)

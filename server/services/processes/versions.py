@@ -12,13 +12,14 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from ..database import begin_write
-from ..engine import STATE_FORMAT, BundleError, ProcessRuntime, SpecCache, load_bundle
-from ..errors import DeployRefused, NotFound
-from ..extensions import db
-from ..models import ROLES, Case, LaneMapping, ProcessFile, ProcessVersion, Role
-from . import policy, process_diff, system_log
-from .actors import Actor
+from ...database import begin_write
+from ...engine import STATE_FORMAT, BundleError, ProcessRuntime, SpecCache, load_bundle
+from ...errors import DeployRefused, NotFound
+from ...extensions import db
+from ...models import ROLES, Case, LaneMapping, ProcessFile, ProcessVersion, Role
+from .. import policy, system_log
+from ..actors import Actor
+from .diff import diff, summary
 
 BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".json")
 MAX_BUNDLE_FILES = 500
@@ -107,13 +108,13 @@ def _log_deploy(version: ProcessVersion, files: dict[str, bytes], actor: Actor,
                 base_id: int | None) -> None:
     previous = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
     base = db.session.get(ProcessVersion, base_id) if base_id else previous
-    changes = process_diff.diff({f.name: f.content for f in base.files} if base else {}, files)
+    changes = diff({f.name: f.content for f in base.files} if base else {}, files)
     system_log.record(
         actor, "process.deployed",
         f"Deployed version {version.number} of {version.process_id}"
         + (f" (from version {base.number})" if base and base.process_id == version.process_id
            else f" (replacing version {base.number} of {base.process_id})" if base else "")
-        + ": " + process_diff.summary(changes),
+        + ": " + summary(changes),
         {"version": version.number, "process_id": version.process_id,
          "base_version": base.number if base else None,
          "previous_active": previous.number if previous else None,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import PurePosixPath
 
-from .processes import BUNDLE_SUFFIXES, MAX_BUNDLE_FILES
+from .versions import BUNDLE_SUFFIXES, MAX_BUNDLE_FILES
 
 MAX_ZIP_ENTRIES = 2 * MAX_BUNDLE_FILES
 # All files of a process together may be this many times the limit for one file: a ZIP of

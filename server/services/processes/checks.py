@@ -1,6 +1,6 @@
 """Checking a draft before it may become a version: every deploy-time check, as problems.
 
-The bundle checks (server.engine.bundle) find everything wrong inside the diagrams and
+The bundle checks (server.engine.bundle_checks) find everything wrong inside the diagrams and
 forms. On top of them the studio checks what would stop new cases from starting once
 the draft is active: complaints are registered through the intake form named on the
 start event, and every complaint needs the complainant's name and a description.
@@ -18,12 +18,12 @@ from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 from lxml import etree
 
-from ..engine import BundleError, DeployIssue, load_bundle
-from ..engine.xmlsafe import UnsafeXMLError, parse_xml
-from ..formkit import unsupported
-from . import policy
-from .processes import role_resolver
-from .users import list_roles
+from ...engine import BundleError, DeployIssue, load_bundle
+from ...engine.xmlsafe import UnsafeXMLError, parse_xml
+from ...formkit import unsupported
+from .. import policy
+from ..users import list_roles
+from .versions import role_resolver
 
 FORM_KEY = "formJsonSchemaFilename"
 UI_KEY = "formUiSchemaFilename"

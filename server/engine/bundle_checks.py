@@ -1,0 +1,310 @@
+"""The deploy checks of a bundle: everything SpiffWorkflow's parser does not check itself.
+
+Expressions and scripts compile under the sandbox, literal timers parse, deadline kinds
+exist, references point at elements that exist, forms exist and are valid JSON Schema
+the server can render, lanes and candidate roles map to roles, and decision tables
+have a catch-all row. Each problem is noted on the Checker with its file, element and line.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from jsonschema import SchemaError
+from jsonschema.validators import validator_for
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from ..formkit import unsupported
+from .clocks import KIND_CALL
+from .sandbox import SandboxError, compile_expression, compile_script
+
+FORM_SCHEMA_KEY = "formJsonSchemaFilename"
+FORM_UI_KEY = "formUiSchemaFilename"
+ROLE_KEY = "candidateRole"
+
+_EXPRESSION_TAGS = {
+    "conditionExpression": "condition",
+    "loopCardinality": "loop cardinality",
+    "completionCondition": "completion condition",
+    "condition": "condition",
+    "messagePayload": "message payload",
+}
+_SCRIPT_TAGS = {"script": "script", "preScript": "pre-script", "postScript": "post-script"}
+_TIMER_TAGS = {"timeDuration", "timeDate", "timeCycle"}
+
+@dataclass(frozen=True)
+class DeployIssue:
+    """One thing wrong with a bundle, located as precisely as we can."""
+
+    file: str
+    element_id: str | None
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        element = f" [{self.element_id}]" if self.element_id else ""
+        return f"{where}{element}: {self.message}"
+
+
+@dataclass
+class Checker:
+    """A bundle as it is read, with every issue found in it so far."""
+
+    files: dict[str, bytes]
+    resolve_role: Callable[[str], str | None]
+    max_file_bytes: int
+    clock_kinds: tuple[str, ...] = ()
+    issues: list[DeployIssue] = field(default_factory=list)
+    trees: dict[str, etree._ElementTree] = field(default_factory=dict)
+    forms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    where: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+
+    def add(self, file: str, element_id: str | None, line: int | None, message: str) -> None:
+        """Note an issue in a file, at an element and line when known."""
+        self.issues.append(DeployIssue(file, element_id, line, message))
+
+    def at(self, element_id: str, message: str) -> None:
+        """Note an issue at an element, in the file and line it was read from."""
+        file, line = self.where.get(element_id, ("(bundle)", None))
+        self.add(file, element_id, line, message)
+
+
+def local_name(tag: Any) -> str:
+    """An XML tag without its namespace ('' for comments and processing instructions)."""
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _owner_id(elem: etree._Element) -> str | None:
+    """The id of the diagram element a piece of XML belongs to (not its event definition)."""
+    node: etree._Element | None = elem
+    while node is not None:
+        if node.get("id") and not local_name(node.tag).endswith("EventDefinition"):
+            return node.get("id")
+        node = node.getparent()
+    return None
+
+def _check_form_schema(c: Checker, name: str, schema: dict[str, Any], element_id: str) -> None:
+    if not isinstance(schema.get("$schema", ""), str):
+        c.add(name, element_id, None, '"$schema" must be the text of a JSON Schema dialect URI')
+        return
+    try:
+        validator_for(schema).check_schema(schema)
+    except RecursionError:
+        c.add(name, element_id, None, "the form nests too deeply")
+        return
+    except SchemaError as exc:
+        path = "/".join(str(p) for p in exc.path) or "(top)"
+        c.add(name, element_id, None, f"not a valid JSON Schema at {path}: {exc.message}")
+        return
+    if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
+        c.add(name, element_id, None, 'a form schema needs "type": "object" and "properties"')
+        return
+    for prop in schema["properties"]:
+        if not prop.isidentifier() or keyword.iskeyword(prop) or prop.startswith("_") \
+                or prop == "typename":
+            c.add(name, element_id, None,
+                  f"field name '{prop}' cannot be used in expressions: use letters, digits and "
+                  "underscores, not starting with a digit or underscore")
+
+
+def check_code(c: Checker, name: str, tree: etree._ElementTree) -> None:
+    """Every expression, script and timer compiles under the sandbox; literal timers parse."""
+    for elem in tree.iter():
+        tag = local_name(elem.tag)
+        text = (elem.text or "").strip()
+        if not text or not (tag in _EXPRESSION_TAGS or tag in _SCRIPT_TAGS or tag in _TIMER_TAGS):
+            continue
+        if tag in ("condition",) and \
+                local_name(elem.getparent().tag) != "conditionalEventDefinition":
+            continue
+        owner = _owner_id(elem)
+        try:
+            if tag in _SCRIPT_TAGS:
+                compile_script(elem.text or "")
+            else:
+                compile_expression(text)
+        except SandboxError as exc:
+            kind = _SCRIPT_TAGS.get(tag) or _EXPRESSION_TAGS.get(tag) or "timer expression"
+            c.add(name, owner, elem.sourceline, f"the {kind} is refused: {exc}")
+            continue
+        if tag in _TIMER_TAGS:
+            problem = _check_timer_literal(tag, text)
+            if problem:
+                c.add(name, owner, elem.sourceline, problem)
+        for kind in KIND_CALL.findall(text) if c.clock_kinds else ():
+            if kind not in c.clock_kinds:
+                c.add(name, owner, elem.sourceline,
+                      f"'{kind}' is not a deadline kind of the escalation policy: use one of "
+                      + ", ".join(c.clock_kinds))
+
+
+_REFERENCE_ATTRS = ("sourceRef", "targetRef", "attachedToRef", "default", "messageRef",
+                   "processRef")
+
+
+def check_references(c: Checker, name: str, tree: etree._ElementTree) -> None:
+    """Every reference between elements points at an element of the same file."""
+    ids = {e.get("id") for e in tree.iter() if isinstance(e.tag, str) and e.get("id")}
+    for elem in tree.iter():
+        if not isinstance(elem.tag, str):
+            continue
+        for attr in _REFERENCE_ATTRS:
+            target = elem.get(attr)
+            if target and target not in ids:
+                c.add(name, elem.get("id"), elem.sourceline,
+                      f"{attr}=\"{target}\" points at an element that does not exist")
+        if local_name(elem.tag) == "flowNodeRef" and (elem.text or "").strip() not in ids:
+            c.add(name, _owner_id(elem), elem.sourceline,
+                  f"the lane lists '{(elem.text or '').strip()}', which does not exist")
+
+
+def _check_timer_literal(tag: str, text: str) -> str | None:
+    """Check a timer whose expression is a plain string, the common case."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None  # computed at run time; checked when it runs
+    if not isinstance(value, str):
+        return f"the timer expression {text} must give a string such as \"P2D\""
+    try:
+        if tag == "timeDuration":
+            TimerEventDefinition.parse_iso_duration(value)
+        elif tag == "timeCycle":
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        else:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                return f"the timer date {value} needs a UTC offset, e.g. {value}+00:00"
+    except Exception:
+        examples = {"timeDuration": '"P2D" or "PT4H"', "timeCycle": '"R3/PT1H"',
+                    "timeDate": '"2026-01-31T09:00:00+03:00"'}
+        return f"the timer value {value!r} is not ISO 8601; use e.g. {examples[tag]}"
+    return None
+
+
+def check_decision_tables(c: Checker, name: str, tree: etree._ElementTree) -> None:
+    """Every input and cell compiles, and every table answers every case (a catch-all row)."""
+    for table in tree.iter("{*}decisionTable"):
+        inputs = [(i.findtext("{*}inputExpression/{*}text") or "").strip()
+                  for i in table.findall("{*}input")]
+        for idx, expr in enumerate(inputs):
+            if not expr:
+                c.add(name, _owner_id(table), table.sourceline,
+                      f"input column {idx + 1} has no expression")
+                inputs[idx] = "None"
+                continue
+            try:
+                compile_expression(expr)
+            except SandboxError as exc:
+                c.add(name, _owner_id(table), table.sourceline,
+                      f"input expression {expr!r} is refused: {exc}")
+        rules = table.findall("{*}rule")
+        for rule in rules:
+            for idx, entry in enumerate(rule.findall("{*}inputEntry")):
+                text = (entry.findtext("{*}text") or "").strip()
+                if text in ("", "-") or idx >= len(inputs):
+                    continue
+                _compile_dmn_entry(c, name, entry, inputs[idx], text)
+            for entry in rule.findall("{*}outputEntry"):
+                text = (entry.findtext("{*}text") or "").strip()
+                if text:
+                    _compile_cell(c, name, entry, text, text)
+        policy = table.get("hitPolicy", "UNIQUE").upper()
+        if policy != "COLLECT":
+            last = rules[-1] if rules else None
+            if last is None or any((e.findtext("{*}text") or "").strip() not in ("", "-")
+                                   for e in last.findall("{*}inputEntry")):
+                target = last if last is not None else table
+                c.add(name, _owner_id(target), target.sourceline,
+                      "the decision table needs a catch-all last row (every input '-') so that "
+                      "every case gets an answer")
+
+
+def _compile_dmn_entry(c: Checker, name: str, entry: etree._Element, input_expr: str,
+                       text: str) -> None:
+    # Mirror SpiffWorkflow's DMNEngine.evaluate: '?' stands for the input, a value is
+    # compared with ==, an operator is appended to the input expression.
+    if "?" in text:
+        _compile_cell(c, name, entry, text, text.replace("?", "dmninputexpr"))
+        return
+    try:
+        compile_expression(text)
+        _compile_cell(c, name, entry, text, f"({input_expr}) == ({text})")
+    except SandboxError:
+        _compile_cell(c, name, entry, text, input_expr + text)
+
+
+def _compile_cell(c: Checker, name: str, elem: etree._Element, text: str, expr: str) -> None:
+    try:
+        compile_expression(expr)
+    except SandboxError as exc:
+        c.add(name, _owner_id(elem), elem.sourceline, f"the cell {text!r} is refused: {exc}")
+
+
+def check_tasks(c: Checker, specs: list[BpmnProcessSpec]) -> dict[str, str]:
+    """Check every task; return the lane and candidateRole names mapped to roles."""
+    roles: dict[str, str] = {}
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            bpmn_id = getattr(task_spec, "bpmn_id", None)
+            if bpmn_id is None:
+                continue
+            props = getattr(task_spec, "extensions", {}).get("properties", {})
+            form = props.get(FORM_SCHEMA_KEY)
+            if form:
+                _check_form_ref(c, bpmn_id, form, props.get(FORM_UI_KEY))
+            if not getattr(task_spec, "manual", False):
+                continue
+            if not form:
+                c.at(bpmn_id, f"the user task has no form: set the property {FORM_SCHEMA_KEY}")
+            role = _task_role(c, task_spec.lane, props.get(ROLE_KEY))
+            if role is None:
+                if props.get(ROLE_KEY):
+                    c.at(bpmn_id, f"the {ROLE_KEY} '{props[ROLE_KEY]}' is not a role")
+                elif task_spec.lane:
+                    c.at(bpmn_id, f"the lane '{task_spec.lane}' is not mapped to a role")
+                else:
+                    c.at(bpmn_id, f"nobody can work this task: put it in a lane or set {ROLE_KEY}")
+            else:
+                roles[props.get(ROLE_KEY) or task_spec.lane] = role
+    return roles
+
+
+def _task_role(c: Checker, lane: str | None, candidate: str | None) -> str | None:
+    if candidate:
+        return c.resolve_role(candidate)
+    return c.resolve_role(lane) if lane else None
+
+
+def _check_form_ref(c: Checker, bpmn_id: str, form: str, ui: str | None) -> None:
+    if ui and ui not in c.forms:
+        c.at(bpmn_id, f"the UI schema '{ui}' is not in the bundle")
+    if form not in c.forms:
+        c.at(bpmn_id, f"the form '{form}' is not in the bundle")
+        return
+    before = len(c.issues)
+    _check_form_schema(c, form, c.forms[form], bpmn_id)
+    if len(c.issues) == before:
+        # What the server cannot render is refused now, not when a handler opens the task.
+        for problem in unsupported(c.forms[form], c.forms.get(ui) if ui else None):
+            c.add(ui if ui and problem.startswith("ui:") else form, bpmn_id, None,
+                  f"not supported in forms: {problem}")
+
+
+def check_lanes(c: Checker) -> None:
+    """Every lane maps to a role."""
+    for name, tree in c.trees.items():
+        for lane in tree.iter("{*}lane"):
+            lane_name = lane.get("name") or ""
+            if not lane_name or c.resolve_role(lane_name) is None:
+                c.add(name, lane.get("id"), lane.sourceline,
+                      f"the lane '{lane_name}' does not map to a role: name it after a role "
+                      "or map it on the roles page")

@@ -1,0 +1,241 @@
+"""What the database must know about a workflow after it ran: a Snapshot.
+
+The user tasks now ready, the timers now waiting with their due times, the messages the
+case waits for, the public status label, the milestones reached and the e-mails the
+diagram asks for. The services turn that into rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from . import tasks
+from .errors import EngineError
+from .tasks import (
+    FLAG_KEY,
+    FORM_SCHEMA_KEY,
+    FORM_UI_KEY,
+    MILESTONE_KEY,
+    NOTIFY_KEY,
+    NOTIFY_TO_KEY,
+    REMINDER_KEY,
+    ROLE_KEY,
+    ROLE_VARIABLE_KEY,
+    STATUS_KEY,
+)
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A user task waiting for a person."""
+
+    task_id: str
+    bpmn_id: str
+    title: str
+    lane: str | None
+    role: str | None
+    form: str | None
+    ui_form: str | None
+    instructions: str | None
+    due_at: datetime | None
+    # What fired on the task's boundary without interrupting it (inboxFlag properties),
+    # e.g. "Acknowledgement due soon": shown on the inbox row.
+    flag: str | None = None
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    """A timer event waiting for its due time."""
+
+    task_id: str
+    bpmn_id: str
+    title: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An e-mail the diagram asks for: an element with the `notify` property completed.
+
+    `task_id` is the task a boundary event is attached to (so "assignee" means whoever
+    holds that task), else the element's own task.
+    """
+
+    template: str
+    recipient: str
+    element: str
+    title: str
+    task_id: str
+    role: str | None
+    data: dict[str, Any]
+
+
+@dataclass
+class Snapshot:
+    """What the database must know about a workflow after it ran."""
+
+    ready: list[ReadyTask]
+    timers: list[WaitingTimer]
+    messages: list[str]
+    status_label: str | None
+    milestones: set[str]
+    data: dict[str, Any]
+    completed: bool
+    fired: list[str] = field(default_factory=list)
+    # Milestones reached and e-mails asked for by elements completed in this run only.
+    reached: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+
+def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
+                  since: float | None = None) -> Snapshot:
+    """Read what the database must know from a workflow.
+
+    `since` is when the run began: elements completed after it give `reached`
+    milestones and `notices`.
+    """
+    timers: list[WaitingTimer] = []
+    timer_tasks: list[Task] = []
+    labelled: list[tuple[bool, float, str]] = []  # (open, when, label)
+    milestones: set[str] = set()
+    flags: dict[Any, str] = {}  # boundary split task -> the newest flag fired on it
+    reached: list[tuple[float, str]] = []
+    notices: list[tuple[float, Notice]] = []
+    for task in workflow.get_tasks(state=TaskState.WAITING | TaskState.READY
+                                   | TaskState.COMPLETED):
+        props = tasks.props(task)
+        if task.state == TaskState.COMPLETED:
+            if props.get(MILESTONE_KEY):
+                milestones.add(props[MILESTONE_KEY])
+            if since is not None and task.last_state_change >= since:
+                if props.get(MILESTONE_KEY):
+                    reached.append((task.last_state_change, props[MILESTONE_KEY]))
+                if props.get(NOTIFY_KEY):
+                    notices.append((task.last_state_change, _notice(task, props, role_map)))
+            if props.get(FLAG_KEY) and task.parent is not None:
+                flags[task.parent.id] = props[FLAG_KEY]
+        if props.get(STATUS_KEY) and (task.state != TaskState.READY
+                                      or task.task_spec.manual):
+            labelled.append((task.state != TaskState.COMPLETED, task.last_state_change,
+                             props[STATUS_KEY]))
+        if task.state == TaskState.WAITING:
+            # An event gateway waits for its children; their labels describe the wait.
+            labelled.extend((True, task.last_state_change, tasks.props(child)[STATUS_KEY])
+                            for child in task.children if child.state == TaskState.MAYBE
+                            and tasks.props(child).get(STATUS_KEY))
+        if task.state == TaskState.WAITING and tasks.is_timer(task):
+            due = tasks.timer_due(task)
+            if due is None:
+                raise EngineError(
+                    f"the timer '{tasks.title(task)}' has no due time: its expression did "
+                    "not give a valid ISO 8601 date or duration",
+                    task.task_spec.bpmn_id)
+            drawn = tasks.drawn_timer(task)
+            timers.append(WaitingTimer(str(task.id), drawn.bpmn_id or task.task_spec.bpmn_id,
+                                       drawn.bpmn_name or tasks.title(task), due))
+            timer_tasks.append(task)
+    ready = [_ready(t, timer_tasks, timers, flags, role_map)
+             for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+    return Snapshot(
+        ready=ready,
+        timers=timers,
+        messages=_waiting_messages(workflow),
+        status_label=_status_label(labelled),
+        milestones=milestones,
+        data=current_data(workflow),
+        completed=workflow.completed,
+        reached=[name for _, name in sorted(reached, key=lambda item: item[0])],
+        notices=[notice for _, notice in sorted(notices, key=lambda item: item[0])],
+    )
+
+
+def _notice(task: Task, props: dict[str, str], role_map: dict[str, str]) -> Notice:
+    """The e-mail a completed element asks for, addressed as the diagram says."""
+    concerns = task
+    if isinstance(task.parent.task_spec if task.parent else None, BoundaryEventSplit):
+        # A boundary event speaks about the activity it is attached to.
+        concerns = next((c for c in task.parent.children
+                         if c is not task and not _is_event(c)), task)
+    spec = concerns.task_spec
+    role_name = tasks.props(concerns).get(ROLE_KEY) or getattr(spec, "lane", None)
+    return Notice(template=props[NOTIFY_KEY].strip(),
+                  recipient=(props.get(NOTIFY_TO_KEY) or "complainant").strip(),
+                  element=task.task_spec.bpmn_id or task.task_spec.name,
+                  title=tasks.title(concerns), task_id=str(concerns.id),
+                  role=role_map.get(role_name) if role_name else None,
+                  data=_plain(task.data))
+
+
+def _ready(task: Task, timer_tasks: list[Task], timers: list[WaitingTimer],
+           flags: dict[Any, str], role_map: dict[str, str]) -> ReadyTask:
+    props = tasks.props(task)
+    spec = task.task_spec
+    role_name = props.get(ROLE_KEY) or spec.lane
+    role = role_map.get(role_name) if role_name else None
+    chosen = task.data.get(props.get(ROLE_VARIABLE_KEY, ""))
+    if isinstance(chosen, str) and chosen in role_map.values():
+        # Only a role this version already routes to: data cannot invent one.
+        role = chosen
+    # A timer on the task's boundary shares its parent: its due time is the task's
+    # (a reminder's is not: it comes before the due time).
+    dues = [timer.due_at for ttask, timer in zip(timer_tasks, timers, strict=True)
+            if ttask.parent is task.parent and ttask is not task
+            and tasks.props(ttask).get(REMINDER_KEY) != "true"]
+    return ReadyTask(
+        task_id=str(task.id),
+        bpmn_id=spec.bpmn_id,
+        title=tasks.title(task),
+        lane=spec.lane,
+        role=role,
+        form=props.get(FORM_SCHEMA_KEY),
+        ui_form=props.get(FORM_UI_KEY),
+        instructions=getattr(spec, "documentation", None),
+        due_at=min(dues) if dues else None,
+        flag=flags.get(task.parent.id) if task.parent is not None else None,
+    )
+
+
+def _status_label(labelled: list[tuple[bool, float, str]]) -> str | None:
+    """The label of the newest open step, else of the newest finished one."""
+    if not labelled:
+        return None
+    open_steps = [item for item in labelled if item[0]]
+    return max(open_steps or labelled, key=lambda item: item[1])[2]
+
+
+def _waiting_messages(workflow: BpmnWorkflow) -> list[str]:
+    return sorted({
+        definition.name
+        for task in workflow.get_tasks(state=TaskState.WAITING)
+        for definition in tasks.definitions(task)
+        if isinstance(definition, MessageEventDefinition)
+    })
+
+
+def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The case's current data: what its newest step sees, or the workflow's once it ended."""
+    if workflow.completed:
+        return dict(workflow.data)
+    ready = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    if ready:
+        return dict(max(ready, key=lambda t: t.last_state_change).data)
+    last = workflow.last_task
+    return dict(last.data) if last is not None else {}
+
+
+def _is_event(task: Task) -> bool:
+    return getattr(task.task_spec, "event_definition", None) is not None
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    """A JSON-safe copy of task data, for a message rendered later."""
+    return json.loads(json.dumps(data, default=str))

@@ -1,0 +1,107 @@
+"""Reading a workflow's tasks as the diagram drew them.
+
+The extension properties Plaint reads from elements, a task's title, the events a
+waiting task listens for (an event gateway's targets included) and when its timer is due.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+STATUS_KEY = "statusLabel"
+MILESTONE_KEY = "milestone"
+FORM_SCHEMA_KEY = "formJsonSchemaFilename"
+FORM_UI_KEY = "formUiSchemaFilename"
+ROLE_KEY = "candidateRole"
+FLAG_KEY = "inboxFlag"  # on a non-interrupting boundary event: a badge on its task once fired
+REMINDER_KEY = "reminder"  # "true" on a timer that reminds: it does not set the task's due time
+NOTIFY_KEY = "notify"  # on any element: the e-mail template sent when it completes
+NOTIFY_TO_KEY = "notifyTo"  # who gets it: "complainant" (default), "assignee", or a lane/role
+ROLE_VARIABLE_KEY = "candidateRoleVariable"  # data variable naming a role of the version
+EXCLUDES_KEY = "notPerformedBy"  # task ids whose performers may not do this task (objectivity)
+PROMPT_KEY = "promptVariable"  # the data holding a question's wording (complainant or task)
+
+
+def spec_props(task_spec: Any) -> dict[str, str]:
+    """The extension properties the diagram set on a task spec, by name."""
+    return getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+
+
+def props(task: Task) -> dict[str, str]:
+    """The extension properties the diagram set on a task's element, by name."""
+    return spec_props(task.task_spec)
+
+
+def title(task: Task) -> str:
+    """What a task is called: its element's name, else its id."""
+    return task.task_spec.bpmn_name or task.task_spec.bpmn_id or task.task_spec.name
+
+
+def definitions(task: Task) -> list[Any]:
+    """The event definitions a waiting task listens for (several for event gateways)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition] if definition is not None else []
+
+
+def listeners(task: Task) -> list[tuple[Any, Any]]:
+    """Each event a waiting task listens for, with the task spec the diagram drew it on.
+
+    An event gateway takes its targets' event definitions over, in the order of its
+    outputs (SpiffWorkflow pairs them by index too); other events listen for their own.
+    """
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition) and \
+            len(definition.event_definitions) == len(task.task_spec.outputs):
+        return list(zip(definition.event_definitions, task.task_spec.outputs, strict=True))
+    return [(d, task.task_spec) for d in definitions(task)]
+
+
+def drawn_timer(task: Task) -> Any:
+    """The timer event as drawn (behind an event gateway, the gateway's target)."""
+    return next((spec for d, spec in listeners(task)
+                 if isinstance(d, TimerEventDefinition)), task.task_spec)
+
+
+def timer_definition(task: Task) -> TimerEventDefinition | None:
+    """The timer a task listens for, if it listens for one."""
+    return next((d for d in definitions(task) if isinstance(d, TimerEventDefinition)), None)
+
+
+def timer_due(task: Task) -> datetime | None:
+    """When a waiting timer is due (for a cycle, its next time); None when that is not known."""
+    value = task.internal_data.get("event_value")
+    if value is None:
+        return None
+    if isinstance(timer_definition(task), CycleTimerEventDefinition):
+        value = value.get("next") if isinstance(value, dict) else None
+        if value is None:
+            return None
+    return TimerEventDefinition.get_datetime(value)
+
+
+def is_timer(task: Task) -> bool:
+    """Whether a task listens for a timer."""
+    return timer_definition(task) is not None
+
+
+def completed_timers(workflow: BpmnWorkflow) -> list[Task]:
+    """Timer events that fired, in sub-workflows too.
+
+    Asking get_tasks for COMPLETED alone would not look below a running multi-instance
+    call activity (its iterator prunes branches whose root is in a lower state).
+    """
+    return [t for t in workflow.get_tasks(state=TaskState.WAITING | TaskState.COMPLETED)
+            if t.state == TaskState.COMPLETED and is_timer(t)]
+
