@@ -1,7 +1,9 @@
 """Objectivity (ISO 10002, 4.6): who may not do a task because they handled the case before.
 
-A task names, in its `notPerformedBy` property, the steps whose performers are excluded
-(the internal review lists the handling steps). The check reads the case's own history,
+A task names, in its `notPerformedBy` property, the steps whose performers are excluded:
+the approvals name the decision (nobody approves their own remedy), the internal review
+names the handling steps and the approvals. The rule is by person, so holding several
+roles does not get round it. The check reads the case's own history,
 the task id and title each completion stored, so it holds for every way into the task:
 claiming, being given it, completing it.
 """
@@ -46,9 +48,9 @@ def refusal(case: Any, task: Any, username: str, you: bool = True) -> str | None
         return None
     who, they = ("You", "you") if you else (username, "they")
     return (f"{who} handled this case before ({', '.join(steps)}), so {they} cannot do "
-            f"\"{task.title}\". ISO 10002 asks for an objective review: it must be done by "
-            "someone who was not involved. Leave it for a colleague with the same role, or "
-            "ask a supervisor to give it to one.")
+            f"\"{task.title}\". ISO 10002 asks for objectivity: a decision is approved, and "
+            "an objective review done, by someone who was not involved. Leave it for a "
+            "colleague with the same role, or ask a supervisor to give it to one.")
 
 
 def check(case: Any, task: Any, username: str, you: bool = True) -> None:
