@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,27 @@ class ConfigError(Exception):
     """A setting has a value Plaint cannot use; the message says which and why."""
 
 
+Proxies = int | tuple[IPv4Network | IPv6Network, ...]
+
+
+def trusted_proxies(raw: str) -> Proxies:
+    """Read PLAINT_TRUSTED_PROXIES: a number of proxy hops, or proxy addresses and networks.
+
+    Empty means no proxy: X-Forwarded-For is then ignored, since any client can send it.
+    """
+    raw = raw.strip()
+    if not raw or raw.isdigit():
+        return int(raw or 0)
+    try:
+        return tuple(ip_network(part.strip(), strict=False)
+                     for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(
+            f"PLAINT_TRUSTED_PROXIES={raw!r}: give the number of proxies in front of "
+            "Plaint (e.g. 1), or their addresses or networks separated by commas "
+            "(e.g. 10.0.0.0/8, 192.168.1.5)") from None
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Read PLAINT_* variables over the defaults; fill in the database and secret key."""
     settings = dict(DEFAULTS)
@@ -90,6 +112,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     settings["PLAINT_SMTP_STARTTLS"] = os.environ.get(
         "PLAINT_SMTP_STARTTLS", "0").strip().lower() in ("1", "true", "yes", "on")
     settings["SESSION_COOKIE_SECURE"] = os.environ.get("PLAINT_SECURE_COOKIES", "0") == "1"
+    settings["PLAINT_TRUSTED_PROXIES"] = trusted_proxies(
+        os.environ.get("PLAINT_TRUSTED_PROXIES", ""))
     return settings
 
 

@@ -9,7 +9,7 @@ from .policy import EscalationTarget
 from .process import ProcessFile, ProcessVersion
 from .system_event import SystemEvent
 from .types import UTCDateTime, utcnow
-from .user import ROLES, LaneMapping, LoginAttempt, Role, User
+from .user import ROLES, LaneMapping, Role, SignInThrottle, User
 
 __all__ = [
     "ROLES",
@@ -22,13 +22,13 @@ __all__ = [
     "EscalationTarget",
     "HumanTask",
     "LaneMapping",
-    "LoginAttempt",
     "OutboxMessage",
     "ProcessDraft",
     "ProcessFile",
     "ProcessVersion",
     "ReferenceCounter",
     "Role",
+    "SignInThrottle",
     "SystemEvent",
     "Timer",
     "UTCDateTime",

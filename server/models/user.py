@@ -59,6 +59,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of every session and remember cookie: raising it ends them all (see get_id).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
@@ -67,6 +69,14 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     def is_active(self) -> bool:  # type: ignore[override]
         """Flask-Login refuses sign-in to deactivated accounts."""
         return self.active
+
+    def get_id(self) -> str:
+        """What a session holds: the account and its epoch, checked on every request.
+
+        Flask-Login cookies are signed, not stored, so a captured one stays valid until
+        what it names changes; the user loader refuses it once the epoch has moved on.
+        """
+        return f"{self.id}:{self.session_epoch}"
 
     @property
     def role_names(self) -> set[str]:
@@ -86,13 +96,17 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         return check_password_hash(self.password_hash, password)
 
 
-class LoginAttempt(db.Model):  # type: ignore[name-defined,misc]
-    """One sign-in attempt, kept to slow down password guessing (by account and by address)."""
+class SignInThrottle(db.Model):  # type: ignore[name-defined,misc]
+    """Recent failed sign-ins of one bucket: an account from one address, or an address.
 
-    __tablename__ = "login_attempt"
+    One row per bucket, changed only under its row lock (the write lock on SQLite), so
+    parallel guesses are counted one after another before any password is checked.
+    """
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), index=True)
-    address: Mapped[str] = mapped_column(String(64), index=True)
-    succeeded: Mapped[bool] = mapped_column(default=False)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    __tablename__ = "sign_in_throttle"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)  # "": the address
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,7 +7,7 @@ import re
 import secrets
 from typing import NoReturn
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..database import begin_write
 from ..errors import InvalidInput, NotFound
@@ -97,16 +97,27 @@ def create_user(username: str, roles: list[str], password: str | None = None,
     return user, password
 
 
+def end_sessions(user_id: int) -> None:
+    """Sign an account out on every device, in the caller's write transaction.
+
+    Sessions carry the epoch they began under (User.get_id); raising it in one statement
+    means two changes at once cannot both write the same next value.
+    """
+    db.session.execute(update(User).where(User.id == user_id)
+                       .values(session_epoch=User.session_epoch + 1))
+
+
 def reset_password(username: str, password: str | None = None, by: Actor | None = None) -> str:
-    """Set a new password for an account; return it."""
+    """Set a new password for an account and end its sessions; return the password."""
     password = generate_password() if password is None else password
     if problems := _password_errors(password):
         _refuse({"password": problems})
     begin_write()
     user = _user(username)
     user.set_password(password)
+    end_sessions(user.id)
     db.session.commit()
-    log.info("%s set a new password for %s", _who(by), user.username)
+    log.info("%s set a new password for %s (signed out everywhere)", _who(by), user.username)
     return password
 
 
@@ -124,9 +135,10 @@ def update_user(username: str, display_name: str | None, email: str | None,
                 roles: list[str], active: bool, by: Actor) -> User:
     """Change an account's details, roles and whether it may sign in.
 
-    Nobody may lock themselves out (drop their own admin role or switch themselves
-    off), and the last active administrator keeps the role, so someone can always
-    manage accounts.
+    Taking a role away or switching the account off ends every session of the account,
+    so that nobody keeps, in a browser left open, what they may no longer do. Nobody
+    may lock themselves out (drop their own admin role or switch themselves off), and
+    the last active administrator keeps the role, so someone can always manage accounts.
     """
     errors: dict[str, list[str]] = {}
     name, address = _details(display_name, email, errors)
@@ -152,13 +164,17 @@ def update_user(username: str, display_name: str | None, email: str | None,
         errors.setdefault("roles" if loses_admin else "active", []).append(message)
     if errors:
         _refuse(errors)
+    ends_sessions = switched_off or bool(user.role_names - {r.name for r in chosen})
     user.display_name = name or user.username
     user.email = address
     user.roles = chosen
     user.active = active
+    if ends_sessions:
+        end_sessions(user.id)
     db.session.commit()
-    log.info("%s updated account %s: roles %s, %s", _who(by), user.username,
-             ",".join(r.name for r in chosen), "active" if active else "switched off")
+    log.info("%s updated account %s: roles %s, %s%s", _who(by), user.username,
+             ",".join(r.name for r in chosen), "active" if active else "switched off",
+             " (signed out everywhere)" if ends_sessions else "")
     return user
 
 

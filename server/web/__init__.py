@@ -10,11 +10,20 @@ from ..models import User
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The signed-in user for a session, unless the account was deactivated."""
-    if not user_id.isdigit():
+    """The signed-in user of a session or remember cookie, if that sign-in still holds.
+
+    The cookie names the account and the session epoch it signed in under (User.get_id);
+    sign-out, a new password, a role taken away or switching the account off raise the
+    epoch, and so end every session of the account, a copied cookie's included. A bare
+    id (a cookie from before epochs) is refused: that person signs in once more.
+    """
+    account, _, epoch = user_id.partition(":")
+    if not account.isdigit() or not epoch.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    user = db.session.get(User, int(account))
+    if user is None or not user.active or user.session_epoch != int(epoch):
+        return None
+    return user
 
 
 def init_app(app: Flask) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user, login_user
 
 from ..access import ADMIN, current_actor, guard
 from ..errors import InvalidInput
@@ -47,6 +48,16 @@ def _errors(exc: InvalidInput) -> dict[str, list[str]]:
 def _no_store(body: str, status: int = 200) -> ResponseReturnValue:
     # The page may hold a password shown once: keep it out of caches and the back button.
     return body, status, {"Cache-Control": "no-store"}
+
+
+def _keep_own_session(username: str) -> None:
+    """After changing one's own account, stay signed in here (its other sessions ended).
+
+    The change raised the account's session epoch, which ends this session too; the
+    administrator who made it is still the one at this browser.
+    """
+    if username == current_user.username:
+        login_user(users.get_user(username))
 
 
 @bp.get("/")
@@ -102,6 +113,7 @@ def edit_user(username: str) -> ResponseReturnValue:
         return render_template("admin/edit_user.html", user=users.get_user(username),
                                form=form, roles=users.list_roles(), errors=_errors(exc),
                                password=None), 422
+    _keep_own_session(user.username)
     flash(_("Account %(name)s saved.", name=user.username), "success")
     return redirect(url_for("admin.user_list"))
 
@@ -111,6 +123,7 @@ def new_password(username: str) -> ResponseReturnValue:
     """Give an account a new generated password, shown once on the next page."""
     user = users.get_user(username)
     password = users.reset_password(user.username, by=current_actor())
+    _keep_own_session(user.username)
     session[SHOWN_ONCE] = {"username": user.username, "password": password}
     flash(_("%(name)s has a new password; the old one no longer works.", name=user.username),
           "success")
