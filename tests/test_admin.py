@@ -106,11 +106,9 @@ def test_a_short_password_a_taken_username_and_no_roles_are_refused_keeping_the_
     assert account("nadia") is None and account("hana").display_name == "Hana"
 
 
-def test_a_user_given_the_supervisor_role_sees_the_team_view(client, auth, app) -> None:
+def test_a_user_given_the_supervisor_role_sees_the_team_view(client, auth) -> None:
     auth.login("root", "admin")
-    auth.add_user("sam", "auditor")
-    sam = app.test_client()
-    auth.login("sam", client=sam)
+    sam = auth.signed_in("sam", "auditor")
     assert sam.get("/tasks?view=team").status_code == 403
     saved = edit(client, "sam", ["auditor", "supervisor"])
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/admin/users")
@@ -122,9 +120,7 @@ def test_a_user_given_the_supervisor_role_sees_the_team_view(client, auth, app) 
 
 def test_a_switched_off_account_cannot_sign_in_and_is_signed_out(client, auth, app) -> None:
     auth.login("root", "admin")
-    auth.add_user("hana", "handler")
-    hana = app.test_client()
-    auth.login("hana", client=hana)
+    hana = auth.signed_in("hana", "handler")
     assert hana.get("/tasks").status_code == 200
     assert edit(client, "hana", ["handler"], active=False).status_code == 302
     assert hana.get("/tasks").status_code == 302  # the open session ends
@@ -239,8 +235,7 @@ def test_a_role_added_on_the_roles_page_takes_lanes_of_its_name(client, auth, ap
 @pytest.mark.parametrize("role", ["handler", "supervisor", "auditor", "process_owner"])
 def test_other_roles_are_refused_every_admin_page(client, auth, app_ctx, role: str) -> None:
     auth.add_user("root", "admin")
-    auth.add_user("someone", role)
-    auth.login("someone")
+    auth.login("someone", role)
     for path in ADMIN_PAGES:
         assert client.get(path).status_code == 403, path
     for path in ADMIN_POSTS:

@@ -75,8 +75,7 @@ def target_fields(kind: str, **changes: dict[str, str]) -> dict[str, str]:
 @pytest.mark.parametrize("path", PAGES)
 def test_only_administrators_reach_the_pages(client, auth, path: str) -> None:
     assert "/login" in client.get(path).headers["Location"]
-    auth.add_user("hana", "handler", "supervisor")
-    auth.login("hana")
+    auth.login("hana", "handler", "supervisor")
     assert client.get(path).status_code == 403
     for target in POSTS:
         assert post(client, target, {"time_zone": "UTC"}).status_code == 403

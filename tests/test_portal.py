@@ -78,8 +78,7 @@ def test_the_complainant_answers_the_decision_on_the_tracking_page(client, app_c
 
 
 def test_staff_record_a_phone_complaint(client, auth, app_ctx) -> None:
-    auth.add_user("hana", "handler")
-    auth.login("hana")
+    auth.login("hana", "handler")
     page = submit(client, "/cases/new", {**PUBLIC_FORM, "channel": "phone"})
     assert page.status_code == 302
     reference = reference_on(client.get(page.headers["Location"]).get_data(as_text=True))
@@ -88,8 +87,7 @@ def test_staff_record_a_phone_complaint(client, auth, app_ctx) -> None:
 
 def test_staff_intake_is_for_staff_only(client, auth) -> None:
     assert client.get("/cases/new").status_code == 302  # to sign-in
-    auth.add_user("adel", "auditor")
-    auth.login("adel")
+    auth.login("adel", "auditor")
     assert client.get("/cases/new").status_code == 403
 
 
