@@ -39,9 +39,7 @@ from .support.web import file_complaint
 
 
 def test_a_complaint_filed_on_the_portal_is_acknowledged_by_email(
-        app, app_ctx, client, mail_server: MailServer) -> None:
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
+        app_ctx, client, mail_server: MailServer, mailing) -> None:
     reference, link = file_complaint(client)
     [row] = messages()
     assert (row.event, row.recipient, row.status) == ("acknowledgement", "layla@example.com",
@@ -73,9 +71,7 @@ def test_a_complaint_filed_on_the_portal_is_acknowledged_by_email(
 
 
 def test_a_complainant_who_chose_arabic_gets_the_arabic_email(
-        app, app_ctx, client, mail_server: MailServer) -> None:
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
+        app_ctx, client, mail_server: MailServer, mailing) -> None:
     reference, _ = file_complaint(client, preferred_language="ar")
     outbox.deliver_due()
     [mail] = mail_server.received
@@ -128,9 +124,8 @@ def test_back_off_grows_five_fold_and_stops_growing_at_six_hours(app_ctx) -> Non
     assert outbox.retry_delay(9) == timedelta(hours=6)
 
 
-def test_a_permanent_refusal_fails_at_once(app, app_ctx, client, mail_server: MailServer) -> None:
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
+def test_a_permanent_refusal_fails_at_once(
+        app_ctx, client, mail_server: MailServer, mailing) -> None:
     mail_server.rcpt_reply = "550 5.1.1 No such mailbox"
     file_complaint(client)
     assert outbox.deliver_due().failed == 1
@@ -141,9 +136,7 @@ def test_a_permanent_refusal_fails_at_once(app, app_ctx, client, mail_server: Ma
 
 
 def test_a_temporary_refusal_is_tried_again_later(
-        app, app_ctx, client, mail_server: MailServer) -> None:
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
+        app_ctx, client, mail_server: MailServer, mailing) -> None:
     mail_server.data_reply = "451 4.3.0 Mailbox busy, try later"
     file_complaint(client)
     assert outbox.deliver_due().retrying == 1
@@ -156,9 +149,7 @@ def test_a_temporary_refusal_is_tried_again_later(
 
 
 def test_three_deliverers_at_once_send_each_email_exactly_once(
-        app, app_ctx, mail_server: MailServer) -> None:
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
+        app, app_ctx, mail_server: MailServer, mailing) -> None:
     for number in range(30):
         cases.start_case({**INTAKE, "complainant_email": f"c{number}@example.com"}, "web",
                          HANDLER)
@@ -222,9 +213,7 @@ def test_an_email_exists_only_when_its_step_was_saved(app_ctx, monkeypatch) -> N
 
 
 def test_one_step_tells_the_complainant_and_the_staff_the_diagram_names(
-        app, app_ctx, mail_server: MailServer) -> None:
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
+        app_ctx, mail_server: MailServer, mailing) -> None:
     staff("sara", "supervisor")
     staff("sami", "supervisor", email=False)  # cannot be told: skipped
     staff("hana", "handler")

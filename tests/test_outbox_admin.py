@@ -81,11 +81,9 @@ def test_an_email_that_is_not_there_is_a_404(client, auth, path: str) -> None:
     assert post(admin, path + "/retry").status_code == 404
 
 
-def test_an_admin_sends_a_failed_email_again(app, client, auth, app_ctx, mail_server) -> None:
+def test_an_admin_sends_a_failed_email_again(client, auth, app_ctx, mail_server, mailing) -> None:
     from server.services import outbox
 
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
     mail_server.rcpt_reply = "550 5.1.1 No such mailbox"
     file_complaint(client)
     outbox.deliver_due()

@@ -1,6 +1,7 @@
 """For the e-mail tests: a real SMTP server on loopback, a process that sends e-mails, staff.
 
-A pytest plugin (listed in tests/conftest.py): tests ask for the `mail_server` fixture by name.
+A pytest plugin (listed in tests/conftest.py): tests ask for the `mail_server` and `mailing`
+fixtures by name.
 """
 
 from __future__ import annotations
@@ -82,6 +83,13 @@ def mail_server() -> Iterator[MailServer]:
         yield server
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def mailing(app: Flask, app_ctx: None, mail_server: MailServer) -> None:
+    """The small notifying test process is active and the app sends to `mail_server`."""
+    deploy_notifying_process()
+    use_smtp(app, mail_server.port)
 
 
 def use_smtp(app: Flask, port: int, **settings: Any) -> None:
