@@ -38,7 +38,7 @@ def edit(client, username: str, roles: list[str], active: bool = True, **fields:
 
 
 def test_an_admin_creates_a_handler_whose_generated_password_is_shown_once(
-        client, auth, app_ctx, app) -> None:
+        client, auth, app, app_ctx) -> None:
     auth.login("root", "admin")
     created = submit(client, "/admin/users/new", {
         "username": "Hana", "display_name": "Hana Haddad", "email": "hana@example.com",
@@ -64,7 +64,7 @@ def test_an_admin_creates_a_handler_whose_generated_password_is_shown_once(
     assert newcomer.get("/tasks").status_code == 200
 
 
-def test_a_typed_password_is_used_and_never_shown(client, auth, app_ctx, app) -> None:
+def test_a_typed_password_is_used_and_never_shown(client, auth, app, app_ctx) -> None:
     auth.login("root", "admin")
     created = submit(client, "/admin/users/new", {
         "username": "omar", "roles": ["handler", "supervisor"], "password_mode": "typed",

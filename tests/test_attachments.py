@@ -81,7 +81,7 @@ def test_two_documents_sent_with_a_complaint_reach_the_case_page_and_download_sa
 
 
 def test_an_oversize_document_is_refused_beside_the_field_and_the_typed_fields_stay(
-        client, app_ctx, app) -> None:
+        client, app, app_ctx) -> None:
     app.config["PLAINT_MAX_ATTACHMENT_BYTES"] = 1000
     page = send(client, "/complaints/new", PUBLIC_FORM,
                 [("big.pdf", PDF + b"0" * 1000), ("fine.png", PNG)])
@@ -145,7 +145,7 @@ def test_too_many_documents_at_once_are_refused(client, app_ctx) -> None:
     assert db.session.scalar(select(Attachment.id)) is None
 
 
-def test_the_documents_of_one_case_stay_within_the_total(client, app_ctx, app) -> None:
+def test_the_documents_of_one_case_stay_within_the_total(client, app, app_ctx) -> None:
     app.config["PLAINT_MAX_CASE_ATTACHMENT_BYTES"] = 2500
     chunk = PDF + b"%" * (1000 - len(PDF))
     page = send(client, "/complaints/new", PUBLIC_FORM,
@@ -181,7 +181,7 @@ def test_a_form_error_keeps_the_documents_and_the_second_submit_attaches_them(
     assert db.session.scalar(select(Attachment.id).where(Attachment.case_id.is_(None))) is None
 
 
-def test_a_staging_token_from_another_session_does_nothing(client, app_ctx, app) -> None:
+def test_a_staging_token_from_another_session_does_nothing(client, app, app_ctx) -> None:
     body = send(client, "/complaints/new", {**PUBLIC_FORM, "complainant_email": "x"},
                 [("receipt.pdf", PDF)]).get_data(as_text=True)
     token = _STAGED.search(body).group(1)
@@ -243,7 +243,7 @@ def test_a_closed_case_takes_no_more_documents_from_the_complainant(client, app_
     assert documents_of(reference) == []
 
 
-def test_links_reach_only_their_own_case_documents(client, auth, app_ctx, app) -> None:
+def test_links_reach_only_their_own_case_documents(client, auth, app, app_ctx) -> None:
     first, first_link = file_complaint(client, [("mine.pdf", PDF)])
     second, _ = file_complaint(app.test_client(), [("theirs.pdf", PDF)])
     mine, theirs = documents_of(first)[0].id, documents_of(second)[0].id

@@ -8,13 +8,16 @@ import pytest
 
 from server.engine import BundleError, load_bundle
 
+from .support.data import ACK, ASSESS
 from .support.process import (
     BOMB,
     XXE,
+    Driver,
     bundle,
     reference_bpmn,
     reference_files,
     resolve,
+    runtime,
     with_bpmn,
 )
 
@@ -182,11 +185,18 @@ CATCH_ALL = """<rule id="rule_rest">
 
 
 def test_a_decision_table_with_a_catch_all_row_deploys() -> None:
+    # The table as the process's triage: critical complaints are "high", the rest "low".
     files = reference_files()
-    files["priority.dmn"] = DMN.replace("LAST", CATCH_ALL).encode()
-    deployed = bundle(files)
-    assert deployed.process_id == "complaint_handling"
-    assert deployed.files["priority.dmn"] == files["priority.dmn"]  # the version holds it
+    files["triage.dmn"] = (
+        DMN.replace("LAST", CATCH_ALL).replace('id="priority_decision"', 'id="triage"')
+        .replace('typeRef="number"><text>amount', 'typeRef="string"><text>severity')
+        .replace("&gt; 1000", '"critical"')).encode()
+    rt = runtime(files)
+    for severity, priority in (("critical", "high"), ("serious", "low")):
+        d = Driver(False, rt)
+        d.complete("acknowledge", ACK)
+        d.complete("assess", {**ASSESS, "severity": severity})
+        assert d.snapshot.data["priority"] == priority, severity  # the catch-all decides
 
 
 def test_a_decision_table_without_a_catch_all_row_is_refused() -> None:

@@ -63,6 +63,7 @@ def live_server(live_app: Flask) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(live_server: str) -> Iterator[Any]:
+    """Headless Chromium for the module's tests."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

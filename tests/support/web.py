@@ -44,6 +44,7 @@ def make_user(username: str, *roles: str, email: str | None = None) -> None:
 
 
 def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> TestResponse:
+    """Send the sign-in form; the answer, whatever it is."""
     return client.post("/login", data={"username": username, "password": password,
                                        "csrf_token": token(client)})
 
@@ -122,6 +123,7 @@ class AuthActions:
         assert signed.status_code == 302, signed.get_data(as_text=True)[:2000]
 
     def logout(self, client: FlaskClient | None = None) -> TestResponse:
+        """Sign the test client (or `client`) out."""
         return post(client or self._client, "/logout")
 
     def signed_in(self, username: str, *roles: str) -> FlaskClient:
