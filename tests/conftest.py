@@ -1,7 +1,12 @@
-"""Fixtures: an app per test on SQLite or PostgreSQL, each holding the reference process."""
+"""Fixtures: an app per test on SQLite or PostgreSQL, each holding the reference process.
+
+The app pushes no app context of its own: a test that calls the services directly asks for
+`app_ctx`; requests through the test client run in contexts of their own, as in production.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import uuid
@@ -11,38 +16,21 @@ from typing import Any
 
 import psycopg
 import pytest
-from flask import Flask
-from flask.globals import _cv_app
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from server import create_app
 from server.extensions import db
-from server.services.actors import Actor
 
-from . import flowcov, pg
+from . import flowcov
+from .support import pg
+from .support.app import app_config, init_database
+from .support.web import AuthActions
 
-pytest_plugins = ["tests.browser_support", "tests.flowcov"]
+pytest_plugins = ["tests.support.browser", "tests.support.mail", "tests.support.pdf",
+                  "tests.flowcov"]
 
-REPO = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgresql"]
-
-
-def _config(url: str) -> dict[str, object]:
-    return {
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SECRET_KEY": "test-" + uuid.uuid4().hex,
-        "PLAINT_SCRIPT_TIME_LIMIT": 0.5,
-        "WTF_CSRF_ENABLED": True,
-    }
-
-
-def _init(url: str) -> None:
-    app = create_app(_config(url))
-    result = app.test_cli_runner().invoke(args=["init-db"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +48,7 @@ def postgres() -> Iterator[pg.PostgresServer | None]:
         with psycopg.connect(host="127.0.0.1", port=server.port, user="postgres",
                              dbname="postgres", autocommit=True) as conn:
             conn.execute("CREATE DATABASE plaint_template")
-        _init(server.url("plaint_template"))
+        init_database(server.url("plaint_template"))
         yield server
     finally:
         server.stop()
@@ -70,7 +58,7 @@ def postgres() -> Iterator[pg.PostgresServer | None]:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite database with the reference process, copied for each test."""
     path = tmp_path_factory.mktemp("template") / "plaint.db"
-    _init(f"sqlite:///{path}")
+    init_database(f"sqlite:///{path}")
     return path
 
 
@@ -104,33 +92,37 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 
 class IsolatedClient(FlaskClient):
-    """A test client whose requests run in their own app context, as in production.
+    """A test client whose requests each start from an empty context, as in production.
 
-    The `app` fixture keeps an app context open for the test's own service calls; Flask
-    would reuse it for requests, sharing `g` (and so the signed-in user) between clients.
+    Flask runs a request inside an app context that is already pushed; a test holding one
+    (`app_ctx`) would then share `g`, and so the signed-in user, and its database session
+    with every request. Each request here starts in a fresh `contextvars.Context` instead,
+    so it pushes and pops contexts of its own (`with client:` is not supported). The test's
+    session ends before each request, so what the test reads next is what is committed then.
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
-        ctx = _cv_app.get(None)
-        if ctx is not None:
-            ctx.pop()
-        try:
-            return super().open(*args, **kwargs)
-        finally:
-            if ctx is not None:
-                ctx.push()
+        if has_app_context():
+            db.session.remove()
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    """The application on a fresh database, inside an app context."""
-    application = create_app(_config(database_url))
+    """The application on a fresh database (no app context pushed)."""
+    application = create_app(app_config(database_url))
     application.test_client_class = IsolatedClient
+    yield application
+    flowcov.collect_app(application)  # in an app context of its own
     with application.app_context():
-        yield application
-        flowcov.collect_app(application)
-        db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[None]:
+    """An app context for the test's own calls to the services (its own database session)."""
+    with app.app_context():
+        yield
 
 
 @pytest.fixture
@@ -143,28 +135,7 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-HANDLER = Actor("hana.handler", 101, frozenset({"handler"}))
-OTHER_HANDLER = Actor("omar.handler", 102, frozenset({"handler"}))
-SUPERVISOR = Actor("sara.supervisor", 201, frozenset({"supervisor"}))
-AUDITOR = Actor("adel.auditor", 301, frozenset({"auditor"}))
-
-INTAKE = {
-    "complainant_name": "Layla Haddad",
-    "complainant_email": "layla@example.com",
-    "product_service": "Current account",
-    "description": "I was charged twice for the same transfer on 3 March.",
-    "remedy_sought": "Refund the duplicate charge",
-    "consent": True,
-}
-ACK = {"acknowledgement_channel": "email", "acknowledgement_message": "We have your complaint."}
-# Serious, not vulnerable, no regulator: triage.dmn gives priority "high".
-ASSESS = {"in_scope": True, "category": "billing", "severity": "serious", "complexity": "simple",
-          "vulnerable_customer": False, "regulator_involved": False,
-          "immediate_action_needed": False}
-INVESTIGATE = {"findings": "The transfer was booked twice.", "need_information": False}
-ASK = {"findings": "Need the date.", "need_information": True,
-       "question_to_complainant": "On which date did you make the transfer?"}
-RESPOND = {"outcome": "upheld", "response": "We refunded the charge.", "remedy_offered": "Refund"}
-REVIEW = {"review_outcome": "decision_confirmed", "review_note": "The decision stands."}
-CLOSE = {"closure_reason": "accepted", "final_outcome": "upheld", "root_cause": "process",
-         "corrective_action_needed": False}
+@pytest.fixture
+def auth(app: Flask, client: FlaskClient) -> AuthActions:
+    """Accounts and signing in: `auth.login("hana", "handler")`, `auth.logout()`."""
+    return AuthActions(app, client)

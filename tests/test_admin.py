@@ -14,8 +14,8 @@ from server.services import users
 from server.services.actors import Actor
 from server.services.processes import deploy, read_folders
 
-from .conftest import REPO
-from .web_helpers import make_user, post, sign_in, submit
+from .support.process import REPO
+from .support.web import post, sign_in, submit
 
 _SHOWN = re.compile(r'<code id="new-password">([^<]+)</code>')
 ADMIN_PAGES = ["/admin/users", "/admin/users/new", "/admin/users/root", "/admin/roles"]
@@ -29,10 +29,6 @@ def account(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
 
 
-def signed_in_admin(client) -> None:
-    make_user("root", "admin")
-    assert sign_in(client, "root").status_code == 302
-
 
 def edit(client, username: str, roles: list[str], active: bool = True, **fields: str):
     values = {"display_name": username.title(), "email": "", "roles": roles, **fields}
@@ -41,8 +37,9 @@ def edit(client, username: str, roles: list[str], active: bool = True, **fields:
     return submit(client, f"/admin/users/{username}", values)
 
 
-def test_an_admin_creates_a_handler_whose_generated_password_is_shown_once(client, app) -> None:
-    signed_in_admin(client)
+def test_an_admin_creates_a_handler_whose_generated_password_is_shown_once(
+        client, auth, app, app_ctx) -> None:
+    auth.login("root", "admin")
     created = submit(client, "/admin/users/new", {
         "username": "Hana", "display_name": "Hana Haddad", "email": "hana@example.com",
         "roles": ["handler"], "password_mode": "generate", "password": ""})
@@ -67,8 +64,8 @@ def test_an_admin_creates_a_handler_whose_generated_password_is_shown_once(clien
     assert newcomer.get("/tasks").status_code == 200
 
 
-def test_a_typed_password_is_used_and_never_shown(client, app) -> None:
-    signed_in_admin(client)
+def test_a_typed_password_is_used_and_never_shown(client, auth, app, app_ctx) -> None:
+    auth.login("root", "admin")
     created = submit(client, "/admin/users/new", {
         "username": "omar", "roles": ["handler", "supervisor"], "password_mode": "typed",
         "password": "a long typed password"})
@@ -80,9 +77,9 @@ def test_a_typed_password_is_used_and_never_shown(client, app) -> None:
 
 
 def test_a_short_password_a_taken_username_and_no_roles_are_refused_keeping_the_rest(
-        client) -> None:
-    signed_in_admin(client)
-    make_user("hana", "handler")
+        client, auth, app_ctx) -> None:
+    auth.login("root", "admin")
+    auth.add_user("hana", "handler")
     page = submit(client, "/admin/users/new", {
         "username": "hana", "display_name": "Second Hana", "email": "second@example.com",
         "password_mode": "typed", "password": "short"})
@@ -109,11 +106,9 @@ def test_a_short_password_a_taken_username_and_no_roles_are_refused_keeping_the_
     assert account("nadia") is None and account("hana").display_name == "Hana"
 
 
-def test_a_user_given_the_supervisor_role_sees_the_team_view(client, app) -> None:
-    signed_in_admin(client)
-    make_user("sam", "auditor")
-    sam = app.test_client()
-    sign_in(sam, "sam")
+def test_a_user_given_the_supervisor_role_sees_the_team_view(client, auth) -> None:
+    auth.login("root", "admin")
+    sam = auth.signed_in("sam", "auditor")
     assert sam.get("/tasks?view=team").status_code == 403
     saved = edit(client, "sam", ["auditor", "supervisor"])
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/admin/users")
@@ -123,11 +118,9 @@ def test_a_user_given_the_supervisor_role_sees_the_team_view(client, app) -> Non
     assert "supervisor" in row.split("</tr>")[0]
 
 
-def test_a_switched_off_account_cannot_sign_in_and_is_signed_out(client, app) -> None:
-    signed_in_admin(client)
-    make_user("hana", "handler")
-    hana = app.test_client()
-    sign_in(hana, "hana")
+def test_a_switched_off_account_cannot_sign_in_and_is_signed_out(client, auth, app) -> None:
+    auth.login("root", "admin")
+    hana = auth.signed_in("hana", "handler")
     assert hana.get("/tasks").status_code == 200
     assert edit(client, "hana", ["handler"], active=False).status_code == 302
     assert hana.get("/tasks").status_code == 302  # the open session ends
@@ -139,9 +132,10 @@ def test_a_switched_off_account_cannot_sign_in_and_is_signed_out(client, app) ->
     assert sign_in(app.test_client(), "hana").status_code == 302
 
 
-def test_an_admin_cannot_switch_themselves_off_or_drop_their_own_admin_role(client) -> None:
-    signed_in_admin(client)
-    make_user("ada", "admin")  # not the last admin: the refusal is about oneself
+def test_an_admin_cannot_switch_themselves_off_or_drop_their_own_admin_role(
+        client, auth, app_ctx) -> None:
+    auth.login("root", "admin")
+    auth.add_user("ada", "admin")  # not the last admin: the refusal is about oneself
     dropped = edit(client, "root", ["handler"])
     assert dropped.status_code == 422
     assert "You cannot remove your own admin role" in dropped.get_data(as_text=True)
@@ -153,10 +147,10 @@ def test_an_admin_cannot_switch_themselves_off_or_drop_their_own_admin_role(clie
     assert client.get("/admin/users").status_code == 200
 
 
-def test_the_last_active_admin_keeps_the_role(client) -> None:
-    signed_in_admin(client)
-    make_user("ada", "admin")
-    make_user("old", "admin")
+def test_the_last_active_admin_keeps_the_role(client, auth, app_ctx) -> None:
+    auth.login("root", "admin")
+    auth.add_user("ada", "admin")
+    auth.add_user("old", "admin")
     # Another admin may be demoted or switched off while someone else still holds the role.
     assert edit(client, "ada", ["handler"]).status_code == 302
     assert edit(client, "old", ["admin"], active=False).status_code == 302
@@ -173,9 +167,9 @@ def test_the_last_active_admin_keeps_the_role(client) -> None:
     assert account("root").role_names == {"admin", "handler"}
 
 
-def test_a_new_generated_password_replaces_the_old_one_and_is_shown_once(client, app) -> None:
-    signed_in_admin(client)
-    make_user("hana", "handler")
+def test_a_new_generated_password_replaces_the_old_one_and_is_shown_once(client, auth, app) -> None:
+    auth.login("root", "admin")
+    auth.add_user("hana", "handler")
     reset = post(client, "/admin/users/hana/password")
     assert reset.status_code == 302 and reset.headers["Location"].endswith("/admin/users/hana")
     password = _SHOWN.search(client.get("/admin/users/hana").get_data(as_text=True)).group(1)
@@ -191,13 +185,13 @@ def _renamed_lane_bundle() -> dict[str, bytes]:
     return files
 
 
-def test_a_lane_mapping_lets_a_diagram_with_another_lane_name_deploy(client) -> None:
+def test_a_lane_mapping_lets_a_diagram_with_another_lane_name_deploy(client, auth, app_ctx) -> None:
     files = _renamed_lane_bundle()
     with pytest.raises(DeployRefused) as refused:
         deploy(files, Actor.system("test"))
     assert any("Complaints Officer" in str(issue) for issue in refused.value.issues)
 
-    signed_in_admin(client)
+    auth.login("root", "admin")
     added = post(client, "/admin/lanes", {"lane": "Complaints Officer", "role": "handler"})
     assert added.status_code == 302
     page = client.get("/admin/roles").get_data(as_text=True)
@@ -219,8 +213,8 @@ def test_a_lane_mapping_lets_a_diagram_with_another_lane_name_deploy(client) -> 
         deploy(files, Actor.system("test"))
 
 
-def test_a_role_added_on_the_roles_page_takes_lanes_of_its_name(client) -> None:
-    signed_in_admin(client)
+def test_a_role_added_on_the_roles_page_takes_lanes_of_its_name(client, auth, app_ctx) -> None:
+    auth.login("root", "admin")
     bad = post(client, "/admin/roles", {"name": "Complaints Officer", "description": "x"})
     assert bad.status_code == 422
     body = bad.get_data(as_text=True)
@@ -239,10 +233,9 @@ def test_a_role_added_on_the_roles_page_takes_lanes_of_its_name(client) -> None:
 
 
 @pytest.mark.parametrize("role", ["handler", "supervisor", "auditor", "process_owner"])
-def test_other_roles_are_refused_every_admin_page(client, role: str) -> None:
-    make_user("root", "admin")
-    make_user("someone", role)
-    sign_in(client, "someone")
+def test_other_roles_are_refused_every_admin_page(client, auth, app_ctx, role: str) -> None:
+    auth.add_user("root", "admin")
+    auth.login("someone", role)
     for path in ADMIN_PAGES:
         assert client.get(path).status_code == 403, path
     for path in ADMIN_POSTS:
@@ -252,8 +245,8 @@ def test_other_roles_are_refused_every_admin_page(client, role: str) -> None:
     assert account("x") is None and account("root").check_password("correct horse battery")
 
 
-def test_signed_out_visitors_are_sent_to_sign_in(client) -> None:
-    make_user("root", "admin")
+def test_signed_out_visitors_are_sent_to_sign_in(client, auth, app_ctx) -> None:
+    auth.add_user("root", "admin")
     for path in ADMIN_PAGES:
         page = client.get(path)
         assert page.status_code == 302 and "/login" in page.headers["Location"], path

@@ -15,7 +15,7 @@ from server.extensions import db
 from server.models import CalendarDate, EscalationTarget, SystemEvent
 from server.services import policy
 
-from .web_helpers import make_user, post, sign_in, submit, token
+from .support.web import post, submit, token
 
 PAGES = ["/admin/calendar", "/admin/escalation"]
 POSTS = ["/admin/calendar", "/admin/calendar/dates/holiday", "/admin/calendar/dates/1/remove",
@@ -24,10 +24,6 @@ POSTS = ["/admin/calendar", "/admin/calendar/dates/holiday", "/admin/calendar/da
 WEEK = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 PREVIEW = "/admin/calendar?at=2026-09-20T10:00"  # a Sunday in Riyadh
 
-
-def signed_in_admin(client) -> None:
-    make_user("root", "admin")
-    assert sign_in(client, "root").status_code == 302
 
 
 def text(response) -> str:
@@ -77,23 +73,23 @@ def target_fields(kind: str, **changes: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_only_administrators_reach_the_pages(client, app, path: str) -> None:
+def test_only_administrators_reach_the_pages(client, auth, path: str) -> None:
     assert "/login" in client.get(path).headers["Location"]
-    make_user("hana", "handler", "supervisor")
-    sign_in(client, "hana")
+    auth.login("hana", "handler", "supervisor")
     assert client.get(path).status_code == 403
     for target in POSTS:
         assert post(client, target, {"time_zone": "UTC"}).status_code == 403
 
 
-def test_signed_out_posts_go_to_sign_in(client, app) -> None:
+def test_signed_out_posts_go_to_sign_in(client) -> None:
     for target in POSTS:
         response = post(client, target, {"time_zone": "UTC"})
         assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(client, app) -> None:
-    signed_in_admin(client)
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
+        client, auth, app_ctx) -> None:
+    auth.login("root", "admin")
     response = client.post("/admin/calendar", data=dubai_week())
     assert response.status_code == 400
     assert 'value="Asia/Riyadh"' in client.get("/admin/calendar").get_data(as_text=True)
@@ -102,8 +98,9 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(client, ap
     assert response.status_code == 400 and not events("calendar.")
 
 
-def test_an_admin_moves_the_calendar_to_dubai_and_the_change_is_logged(client, app) -> None:
-    signed_in_admin(client)
+def test_an_admin_moves_the_calendar_to_dubai_and_the_change_is_logged(
+        client, auth, app_ctx) -> None:
+    auth.login("root", "admin")
     response = submit(client, "/admin/calendar", dubai_week())
     assert response.status_code == 302
     page = text(client.get("/admin/calendar?at=2026-01-08T14:00"))  # a Thursday
@@ -123,8 +120,8 @@ def test_an_admin_moves_the_calendar_to_dubai_and_the_change_is_logged(client, a
     assert "Asia/Riyadh" in page.split('id="changes"')[1]  # the recent changes show it
 
 
-def test_bad_calendar_settings_are_kept_with_a_message_per_field(client, app) -> None:
-    signed_in_admin(client)
+def test_bad_calendar_settings_are_kept_with_a_message_per_field(client, auth, app_ctx) -> None:
+    auth.login("root", "admin")
     values = {**dubai_week(), "time_zone": "Mars/Olympus", "holiday_country": "XX",
               "mon_opens": "25:99", "tue_closes": "06:00", "wed_opens": ""}
     response = submit(client, "/admin/calendar", values)
@@ -149,8 +146,9 @@ def test_bad_calendar_settings_are_kept_with_a_message_per_field(client, app) ->
     assert not events("calendar.")
 
 
-def test_a_custom_holiday_moves_the_preview_and_is_listed_with_its_source(client, app) -> None:
-    signed_in_admin(client)
+def test_a_custom_holiday_moves_the_preview_and_is_listed_with_its_source(
+        client, auth, app_ctx) -> None:
+    auth.login("root", "admin")
     before = text(client.get(PREVIEW))
     assert "Acknowledgement by Monday 21 September 2026, 10:00" in deadlines(before)
     response = submit(client, "/admin/calendar/dates/holiday",
@@ -172,8 +170,8 @@ def test_a_custom_holiday_moves_the_preview_and_is_listed_with_its_source(client
     assert json.loads(events("calendar.holiday")[-1].data)["after"] is None
 
 
-def test_a_public_holiday_marked_as_a_working_day_counts_again(client, app) -> None:
-    signed_in_admin(client)
+def test_a_public_holiday_marked_as_a_working_day_counts_again(client, auth) -> None:
+    auth.login("root", "admin")
     at = "/admin/calendar?at=2026-09-22T10:00"  # Tuesday before National Day
     assert "Acknowledgement by Thursday 24 September 2026, 10:00" in deadlines(text(client.get(at)))
     assert submit(client, "/admin/calendar/dates/working",
@@ -183,8 +181,8 @@ def test_a_public_holiday_marked_as_a_working_day_counts_again(client, app) -> N
     assert "(worked)" in page.split("Wed 2026-09-23")[1].split("</tr>")[0]
 
 
-def test_bad_dates_are_kept_with_a_message_per_field(client, app) -> None:
-    signed_in_admin(client)
+def test_bad_dates_are_kept_with_a_message_per_field(client, auth, app_ctx) -> None:
+    auth.login("root", "admin")
     response = submit(client, "/admin/calendar/dates/hours", {
         "first_day": "2026-03-10", "last_day": "2026-02-30", "opens": "15:00",
         "closes": "10:00", "name": "Ramadan"})
@@ -209,8 +207,8 @@ def test_bad_dates_are_kept_with_a_message_per_field(client, app) -> None:
     assert len(events("calendar.")) == 1
 
 
-def test_garbage_posts_get_an_answer_not_a_crash(client, app) -> None:
-    signed_in_admin(client)
+def test_garbage_posts_get_an_answer_not_a_crash(client, auth) -> None:
+    auth.login("root", "admin")
     csrf = token(client, "/admin/calendar")
     garbage = client.post("/admin/calendar", data=b"\x00\xff{not json",
                           content_type="application/json", headers={"X-CSRFToken": csrf})
@@ -226,8 +224,8 @@ def test_garbage_posts_get_an_answer_not_a_crash(client, app) -> None:
     assert "Enter a date and time" in text(client.get("/admin/escalation?at=yesterday"))
 
 
-def test_an_admin_changes_the_acknowledgement_target(client, app) -> None:
-    signed_in_admin(client)
+def test_an_admin_changes_the_acknowledgement_target(client, auth, app_ctx) -> None:
+    auth.login("root", "admin")
     values = target_fields("acknowledge", any={"amount": "3"})
     response = submit(client, "/admin/escalation/acknowledge", values)
     assert response.status_code == 302
@@ -242,8 +240,8 @@ def test_an_admin_changes_the_acknowledgement_target(client, app) -> None:
     assert "We acknowledge your complaint within 3 working days." in text(client.get("/"))
 
 
-def test_bad_targets_are_kept_with_a_message_per_field(client, app) -> None:
-    signed_in_admin(client)
+def test_bad_targets_are_kept_with_a_message_per_field(client, auth, app_ctx) -> None:
+    auth.login("root", "admin")
     rows = {r.priority: r.id for r in policy.list_targets()["acknowledge"]}
     values = target_fields("acknowledge", any={"amount": "-1"}, low={"amount": "abc"},
                            medium={"next_level_amount": "99999"},
@@ -262,8 +260,8 @@ def test_bad_targets_are_kept_with_a_message_per_field(client, app) -> None:
     assert not events("policy.")
 
 
-def test_a_category_row_is_added_refused_twice_and_removed(client, app) -> None:
-    signed_in_admin(client)
+def test_a_category_row_is_added_refused_twice_and_removed(client, auth, app_ctx) -> None:
+    auth.login("root", "admin")
     row = {"kind": "resolution", "priority": "any", "category": "privacy", "amount": "30",
            "unit": "calendar_days", "remind_amount": "5", "remind_unit": "calendar_days",
            "next_level_amount": "2", "next_level_unit": "working_days"}
@@ -287,18 +285,18 @@ def test_a_category_row_is_added_refused_twice_and_removed(client, app) -> None:
     assert [e.kind for e in events("policy.")] == ["policy.row_added", "policy.row_removed"]
 
 
-def test_the_preview_counts_from_now_by_default(client, app) -> None:
+def test_the_preview_counts_from_now_by_default(client, auth) -> None:
     # Thursday 17 September 2026, 15:00 in Riyadh: one working day on is Sunday 15:00.
     with time_machine.travel(datetime(2026, 9, 17, 12, 0, tzinfo=UTC), tick=False):
-        signed_in_admin(client)
+        auth.login("root", "admin")
         page = text(client.get("/admin/calendar"))
     assert "received Thursday 17 September 2026, 15:00 (Asia/Riyadh)" in " ".join(
         re.sub(r"<[^>]+>", "", page).split())
     assert "Acknowledgement by Sunday 20 September 2026, 15:00" in deadlines(page)
 
 
-def test_saving_the_calendar_unchanged_logs_nothing(client, app) -> None:
-    signed_in_admin(client)
+def test_saving_the_calendar_unchanged_logs_nothing(client, auth, app_ctx) -> None:
+    auth.login("root", "admin")
     values = {"time_zone": "Asia/Riyadh", "holiday_country": "SA"}
     for day in ("sun", "mon", "tue", "wed", "thu"):
         values.update({f"{day}_works": "1", f"{day}_opens": "08:00", f"{day}_closes": "16:00"})

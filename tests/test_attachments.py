@@ -21,16 +21,13 @@ from server.services import attachments, cases
 from server.services.attachments import clean_filename
 from server.services.filetypes import sniff
 
-from .web_helpers import make_user, sign_in
+from .support.data import PDF, PUBLIC_FORM
+from .support.web import file_complaint, reference_on, send
 
-GOOD = {"complainant_name": "Layla Haddad", "complainant_email": "layla@example.com",
-        "description": "I was charged twice for one transfer.", "consent": "true"}
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
 HTML = b"<!doctype html><html><script>alert(document.cookie)</script></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(64)
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _STAGED = re.compile(r'name="staged" value="([^"]+)"')
 
 
@@ -42,25 +39,6 @@ def zipped(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def send(client, path, values=None, files=(), page=None, **kwargs):
-    """Post a multipart form as the browser would: CSRF token from `page` (or `path`)."""
-    html = client.get(page or path).get_data(as_text=True)
-    data = {**(values or {}), "csrf_token": _CSRF.search(html).group(1),
-            "documents": [(io.BytesIO(content), name, "application/pdf")
-                          for name, content in files]}
-    return client.post(path, data=data, content_type="multipart/form-data", **kwargs)
-
-
-def file_complaint(client, files=(), values=None):
-    """File a complaint through the public form; return its reference and tracking path."""
-    sent = send(client, "/complaints/new", values or GOOD, files)
-    assert sent.status_code == 302, sent.get_data(as_text=True)[:3000]
-    done = client.get(sent.headers["Location"]).get_data(as_text=True)
-    reference = re.search(r"<strong>(CMP-\d{4}-\d{6})</strong>", done).group(1)
-    link = re.search(r'id="tracking-link">([^<]+)<', done).group(1)
-    return reference, link.replace("http://localhost", "")
-
-
 def documents_of(reference: str) -> list[SimpleNamespace]:
     """The case's documents as plain values (requests end the test's session)."""
     case_id = cases.get_case(reference).id
@@ -70,19 +48,12 @@ def documents_of(reference: str) -> list[SimpleNamespace]:
             for row in rows]
 
 
-def staff(app, username="hana", *roles):
-    make_user(username, *(roles or ("handler",)))
-    client = app.test_client()
-    sign_in(client, username)
-    return client
-
-
 def link_for(page: str, name: str) -> str:
     return re.search(rf'<a href="([^"]+)"><bdi>{re.escape(name)}</bdi></a>', page).group(1)
 
 
 def test_two_documents_sent_with_a_complaint_reach_the_case_page_and_download_safely(
-        client, app) -> None:
+        client, auth, app_ctx) -> None:
     reference, _ = file_complaint(client, [("receipt.pdf", PDF), ("screen.png", PNG)])
     stored = documents_of(reference)
     assert [(d.filename, d.content_type, d.size, d.source, d.added_by, d.internal)
@@ -91,7 +62,7 @@ def test_two_documents_sent_with_a_complaint_reach_the_case_page_and_download_sa
                                  ("screen.png", "image/png", len(PNG), "intake",
                                   "complainant", False)]
     assert stored[0].sha256 == sha256(PDF).hexdigest()
-    hana = staff(app)
+    hana = auth.signed_in("hana", "handler")
     page = hana.get(f"/cases/{reference}").get_data(as_text=True)
     assert "receipt.pdf" in page and "screen.png" in page and "PNG image" in page
     assert "Document added: receipt.pdf" in page  # on the case's history
@@ -111,9 +82,9 @@ def test_two_documents_sent_with_a_complaint_reach_the_case_page_and_download_sa
 
 
 def test_an_oversize_document_is_refused_beside_the_field_and_the_typed_fields_stay(
-        client, app) -> None:
+        client, app, app_ctx) -> None:
     app.config["PLAINT_MAX_ATTACHMENT_BYTES"] = 1000
-    page = send(client, "/complaints/new", GOOD,
+    page = send(client, "/complaints/new", PUBLIC_FORM,
                 [("big.pdf", PDF + b"0" * 1000), ("fine.png", PNG)])
     assert page.status_code == 422
     body = page.get_data(as_text=True)
@@ -124,8 +95,8 @@ def test_an_oversize_document_is_refused_beside_the_field_and_the_typed_fields_s
     assert db.session.scalar(select(Case.id)) is None
 
 
-def test_documents_of_a_type_we_do_not_take_are_refused_by_their_content(client) -> None:
-    page = send(client, "/complaints/new", GOOD, [
+def test_documents_of_a_type_we_do_not_take_are_refused_by_their_content(client, app_ctx) -> None:
+    page = send(client, "/complaints/new", PUBLIC_FORM, [
         ("letter.pdf", HTML), ("setup.exe", EXE), ("logo.svg", SVG),
         ("photos.zip", zipped({"a.txt": b"x"})), ("photo.jpg", PNG)])
     assert page.status_code == 422
@@ -167,24 +138,24 @@ def test_file_names_are_cleaned_but_stay_readable() -> None:
     assert clean_filename("") == "document" and clean_filename("...") == "document"
 
 
-def test_too_many_documents_at_once_are_refused(client) -> None:
+def test_too_many_documents_at_once_are_refused(client, app_ctx) -> None:
     files = [(f"note{i}.txt", b"note %d" % i) for i in range(6)]
-    page = send(client, "/complaints/new", GOOD, files)
+    page = send(client, "/complaints/new", PUBLIC_FORM, files)
     assert page.status_code == 422
     assert "Send at most 5 documents at a time (you chose 6)." in page.get_data(as_text=True)
     assert db.session.scalar(select(Attachment.id)) is None
 
 
-def test_the_documents_of_one_case_stay_within_the_total(client, app) -> None:
+def test_the_documents_of_one_case_stay_within_the_total(client, app, app_ctx) -> None:
     app.config["PLAINT_MAX_CASE_ATTACHMENT_BYTES"] = 2500
     chunk = PDF + b"%" * (1000 - len(PDF))
-    page = send(client, "/complaints/new", GOOD,
+    page = send(client, "/complaints/new", PUBLIC_FORM,
                 [("a.pdf", chunk), ("b.pdf", chunk), ("c.pdf", chunk)])
     assert page.status_code == 422
     body = page.get_data(as_text=True)
     assert "c.pdf does not fit: the documents of one complaint can add up to 2 KB" in body
     token = _STAGED.search(body).group(1)
-    reference, link = file_complaint(client, values={**GOOD, "staged": token})
+    reference, link = file_complaint(client, staged=token)
     assert [d.filename for d in documents_of(reference)] == ["a.pdf", "b.pdf"]
     refused = send(client, f"{link}/documents/add", files=[("d.pdf", chunk)], page=link)
     assert refused.status_code == 422
@@ -193,8 +164,8 @@ def test_the_documents_of_one_case_stay_within_the_total(client, app) -> None:
 
 
 def test_a_form_error_keeps_the_documents_and_the_second_submit_attaches_them(
-        client) -> None:
-    page = send(client, "/complaints/new", {**GOOD, "complainant_email": "layla-at-home"},
+        client, app_ctx) -> None:
+    page = send(client, "/complaints/new", {**PUBLIC_FORM, "complainant_email": "layla-at-home"},
                 [("receipt.pdf", PDF), ("screen.png", PNG)])
     assert page.status_code == 422
     body = page.get_data(as_text=True)
@@ -206,42 +177,41 @@ def test_a_form_error_keeps_the_documents_and_the_second_submit_attaches_them(
     assert [a.case_id for a in staged] == [None, None]
     token = _STAGED.search(body).group(1)
     assert token not in {a.staging_token_hash for a in staged}  # only a keyed hash is kept
-    reference, _ = file_complaint(client, values={**GOOD, "staged": token,
-                                                  "unstage": str(staged[1].id)})
+    reference, _ = file_complaint(client, staged=token, unstage=str(staged[1].id))
     assert [d.filename for d in documents_of(reference)] == ["receipt.pdf"]
     assert db.session.scalar(select(Attachment.id).where(Attachment.case_id.is_(None))) is None
 
 
-def test_a_staging_token_from_another_session_does_nothing(client, app) -> None:
-    body = send(client, "/complaints/new", {**GOOD, "complainant_email": "x"},
+def test_a_staging_token_from_another_session_does_nothing(client, app, app_ctx) -> None:
+    body = send(client, "/complaints/new", {**PUBLIC_FORM, "complainant_email": "x"},
                 [("receipt.pdf", PDF)]).get_data(as_text=True)
     token = _STAGED.search(body).group(1)
     staged_id = db.session.scalar(select(Attachment.id))
     other = app.test_client()
-    reference, _ = file_complaint(other, values={**GOOD, "staged": token,
-                                                 "unstage": str(staged_id)})
+    reference, _ = file_complaint(other, staged=token, unstage=str(staged_id))
     assert documents_of(reference) == []
     db.session.expire_all()
     assert db.session.get(Attachment, staged_id).case_id is None  # still the first one's
-    again = send(client, "/complaints/new", {**GOOD, "staged": token})
+    again = send(client, "/complaints/new", {**PUBLIC_FORM, "staged": token})
     assert again.status_code == 302
     assert db.session.get(Attachment, staged_id).case_id is not None
 
 
-def test_staged_documents_expire_and_are_cleaned_up(client, app) -> None:
-    body = send(client, "/complaints/new", {**GOOD, "complainant_email": "x"},
+def test_staged_documents_expire_and_are_cleaned_up(client, app_ctx) -> None:
+    body = send(client, "/complaints/new", {**PUBLIC_FORM, "complainant_email": "x"},
                 [("receipt.pdf", PDF)]).get_data(as_text=True)
     token = _STAGED.search(body).group(1)
     db.session.execute(update(Attachment).values(staged_at=utcnow() - timedelta(hours=25)))
     db.session.commit()
-    page = send(client, "/complaints/new", {**GOOD, "complainant_email": "x", "staged": token})
+    page = send(client, "/complaints/new",
+                {**PUBLIC_FORM, "complainant_email": "x", "staged": token})
     assert "Already attached" not in page.get_data(as_text=True)
     assert attachments.delete_expired_staging() == 1
     assert db.session.scalar(select(Attachment.id)) is None
 
 
 def test_the_complainant_adds_lists_and_downloads_documents_on_the_tracking_page(
-        client, app) -> None:
+        client, auth, app_ctx) -> None:
     reference, link = file_complaint(client)
     page = client.get(link).get_data(as_text=True)
     assert "No documents yet." in page and "Add a document" in page
@@ -255,13 +225,13 @@ def test_the_complainant_adds_lists_and_downloads_documents_on_the_tracking_page
     assert got.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert got.headers["Content-Disposition"].startswith("attachment;")
     assert documents_of(reference)[0].source == "tracking"
-    history = staff(app).get(f"/cases/{reference}").get_data(as_text=True)
+    history = auth.signed_in("hana", "handler").get(f"/cases/{reference}").get_data(as_text=True)
     assert "Document added: note.txt" in history
     nothing = send(client, f"{link}/documents/add", page=link)
     assert "Choose a document first." in nothing.get_data(as_text=True)
 
 
-def test_a_closed_case_takes_no_more_documents_from_the_complainant(client) -> None:
+def test_a_closed_case_takes_no_more_documents_from_the_complainant(client, app_ctx) -> None:
     reference, link = file_complaint(client)
     db.session.execute(update(Case).values(is_open=False))
     db.session.commit()
@@ -274,7 +244,7 @@ def test_a_closed_case_takes_no_more_documents_from_the_complainant(client) -> N
     assert documents_of(reference) == []
 
 
-def test_links_reach_only_their_own_case_documents(client, app) -> None:
+def test_links_reach_only_their_own_case_documents(client, auth, app, app_ctx) -> None:
     first, first_link = file_complaint(client, [("mine.pdf", PDF)])
     second, _ = file_complaint(app.test_client(), [("theirs.pdf", PDF)])
     mine, theirs = documents_of(first)[0].id, documents_of(second)[0].id
@@ -282,15 +252,15 @@ def test_links_reach_only_their_own_case_documents(client, app) -> None:
     assert client.get(f"{first_link}/documents/{theirs}").status_code == 404
     tampered = first_link[:-1] + ("A" if first_link[-1] != "A" else "B")
     assert client.get(f"{tampered}/documents/{mine}").status_code == 404
-    hana = staff(app)
+    hana = auth.signed_in("hana", "handler")
     assert hana.get(f"/cases/{first}/documents/{mine}").status_code == 200
     wrong = hana.get(f"/cases/{first}/documents/{theirs}")
     assert wrong.status_code == 404 and b"theirs" not in wrong.data
 
 
-def test_a_handlers_internal_document_stays_off_the_tracking_page(client, app) -> None:
+def test_a_handlers_internal_document_stays_off_the_tracking_page(client, auth, app_ctx) -> None:
     reference, link = file_complaint(client)
-    hana = staff(app)
+    hana = auth.signed_in("hana", "handler")
     path = f"/cases/{reference}"
     assert send(hana, f"{path}/documents", {"internal": "true"}, [("fraud-check.pdf", PDF)],
                 page=path).status_code == 302
@@ -307,9 +277,9 @@ def test_a_handlers_internal_document_stays_off_the_tracking_page(client, app) -
     assert client.get(f"{link}/documents/{shared.id}").status_code == 200
 
 
-def test_auditors_download_documents_but_cannot_add_them(client, app) -> None:
+def test_auditors_download_documents_but_cannot_add_them(client, auth, app_ctx) -> None:
     reference, _ = file_complaint(client, [("receipt.pdf", PDF)])
-    adel = staff(app, "adel", "auditor")
+    adel = auth.signed_in("adel", "auditor")
     page = adel.get(f"/cases/{reference}").get_data(as_text=True)
     assert "receipt.pdf" in page and 'name="documents"' not in page
     assert adel.get(link_for(page, "receipt.pdf")).data == PDF
@@ -319,12 +289,11 @@ def test_auditors_download_documents_but_cannot_add_them(client, app) -> None:
     assert len(documents_of(reference)) == 1
 
 
-def test_staff_intake_takes_documents(client, app) -> None:
-    hana = staff(app)
-    sent = send(hana, "/cases/new", {**GOOD, "channel": "letter"}, [("letter.pdf", PDF)])
+def test_staff_intake_takes_documents(client, auth, app_ctx) -> None:
+    hana = auth.signed_in("hana", "handler")
+    sent = send(hana, "/cases/new", {**PUBLIC_FORM, "channel": "letter"}, [("letter.pdf", PDF)])
     assert sent.status_code == 302
-    done = hana.get(sent.headers["Location"]).get_data(as_text=True)
-    reference = re.search(r"<strong>(CMP-\d{4}-\d{6})</strong>", done).group(1)
+    reference = reference_on(hana.get(sent.headers["Location"]).get_data(as_text=True))
     assert cases.get_case(reference).channel == "letter"
     [document] = documents_of(reference)
     assert (document.source, document.added_by) == ("staff", "hana")
@@ -332,7 +301,7 @@ def test_staff_intake_takes_documents(client, app) -> None:
 
 def test_a_request_above_the_size_limit_gets_a_413_page(client, app) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 20_000
-    page = send(client, "/complaints/new", GOOD, [("huge.pdf", PDF + b"0" * 30_000)])
+    page = send(client, "/complaints/new", PUBLIC_FORM, [("huge.pdf", PDF + b"0" * 30_000)])
     assert page.status_code == 413
     body = page.get_data(as_text=True)
     assert "larger than the" in body and "Traceback" not in body
@@ -342,7 +311,7 @@ def test_a_request_above_the_size_limit_gets_a_413_page(client, app) -> None:
     assert as_json.status_code == 413 and "larger than the" in as_json.get_json()["error"]
 
 
-def test_an_arabic_file_name_survives_the_round_trip(client, app) -> None:
+def test_an_arabic_file_name_survives_the_round_trip(client, app_ctx) -> None:
     name = "شكوى رسمية.pdf"
     reference, link = file_complaint(client, [(name, PDF)])
     assert documents_of(reference)[0].filename == name
@@ -354,8 +323,7 @@ def test_an_arabic_file_name_survives_the_round_trip(client, app) -> None:
     assert unquote(disposition.split("''", 1)[1]) == name
 
 
-def test_a_request_limit_below_the_upload_limits_is_refused_at_start(
-        monkeypatch, tmp_path) -> None:
+def test_a_request_limit_below_the_upload_limits_is_refused_at_start(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("MAX_CONTENT_LENGTH", "1000")
     with pytest.raises(ConfigError, match="MAX_CONTENT_LENGTH"):
         from_environment(str(tmp_path))

@@ -11,22 +11,9 @@ import os
 import re
 from pathlib import Path
 
-from server.services.users import create_user
-from tests.browser_support import APPS, PASSWORD, signed_in
+from playwright.sync_api import expect
 
-
-def file_complaint(page, base: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    page.goto(base + "/")
-    page.get_by_role("link", name="Make a complaint").click()
-    page.get_by_label("Your name").fill("Layla Haddad")
-    page.get_by_label("E-mail").fill("layla@example.com")
-    page.get_by_label("What happened?").fill("I was charged twice for the same transfer.")
-    page.get_by_label("I agree that my personal data").check()
-    page.get_by_role("button", name="Send my complaint").click()
-    page.wait_for_url("**/complaints/submitted")
-    reference = page.locator("strong").first.inner_text()
-    link = page.locator("#tracking-link").inner_text()
-    return reference, link
+from .support.browser import add_user, file_complaint, signed_in
 
 
 def test_a_complainant_files_and_follows_a_complaint(browser, live_server) -> None:  # type: ignore[no-untyped-def]
@@ -36,23 +23,22 @@ def test_a_complainant_files_and_follows_a_complaint(browser, live_server) -> No
     page.get_by_label("Your name").fill("Layla Haddad")
     page.get_by_label("E-mail").fill("not-an-email")
     page.get_by_role("button", name="Send my complaint").click()
-    assert page.get_by_text("Enter a valid e-mail address").is_visible()
+    expect(page.get_by_text("Enter a valid e-mail address")).to_be_visible()
     assert page.get_by_label("Your name").input_value() == "Layla Haddad"
     reference, link = file_complaint(page, live_server)
     assert re.fullmatch(r"CMP-\d{4}-\d{6}", reference)
     page.goto(link)
     assert reference in page.content()
-    assert page.get_by_text("Status: Received").is_visible()
+    expect(page.get_by_text("Status: Received")).to_be_visible()
     page.screenshot(path=str(Path(os.environ.get("PLAINT_SCREENSHOTS", "/tmp")) / "track.png"))
     page.close()
 
 
 def test_a_rejected_decision_goes_through_review_and_referral_in_the_browser(  # type: ignore[no-untyped-def]
-        browser, live_server) -> None:
+        browser, live_server, live_app) -> None:
     """The journey `make run` offers: decision, rejection, internal review, referral, closing."""
-    with APPS[live_server].app_context():
-        create_user("sara", ["supervisor"], PASSWORD, display_name="Sara Supervisor")
-        create_user("max", ["complaints_manager"], PASSWORD, display_name="Max Manager")
+    add_user(live_app, "sara", "supervisor", "Sara Supervisor")
+    add_user(live_app, "max", "complaints_manager", "Max Manager")
     public = browser.new_page()
     reference, link = file_complaint(public, live_server)
 
@@ -62,7 +48,7 @@ def test_a_rejected_decision_goes_through_review_and_referral_in_the_browser(  #
         fill(who)
         who.get_by_role("button", name="Complete task").click()
         who.wait_for_url("**/tasks")
-        assert who.get_by_text(f"{title} is done.").is_visible()
+        expect(who.get_by_text(f"{title} is done.")).to_be_visible()
 
     def choose(page, question: str, answer: str) -> None:  # type: ignore[no-untyped-def]
         page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
@@ -105,25 +91,25 @@ def test_a_rejected_decision_goes_through_review_and_referral_in_the_browser(  #
 
     def reject(reason: str) -> None:
         public.goto(link)
-        assert public.get_by_text("Decision sent: waiting for your answer").first.is_visible()
+        expect(public.get_by_text("Decision sent: waiting for your answer").first).to_be_visible()
         public.get_by_label("No", exact=True).check()
         public.get_by_label("If not, tell us why").fill(reason)
         public.get_by_role("button", name="Send my answer").click()
-        assert public.get_by_text("Thank you, we have your answer.").is_visible()
+        expect(public.get_by_text("Thank you, we have your answer.")).to_be_visible()
 
     hana = signed_in(browser, live_server, "hana")
     for title, fill in (("Acknowledge complaint", acknowledge), ("Assess complaint", assess),
                         ("Investigate", investigate), ("Decide and respond", respond)):
         work(hana, title, fill)
     reject("The refund was late.")
-    assert public.get_by_text("Under internal review").first.is_visible()
+    expect(public.get_by_text("Under internal review").first).to_be_visible()
 
     # A supervisor who was not involved reviews it (tests/test_objectivity.py: one who was
     # is refused).
     sara = signed_in(browser, live_server, "sara")
     work(sara, "Review rejected response", review)
     reject("I still disagree.")
-    assert public.get_by_text("Referred to external dispute resolution").first.is_visible()
+    expect(public.get_by_text("Referred to external dispute resolution").first).to_be_visible()
 
     max_ = signed_in(browser, live_server, "max")
     max_.goto(f"{live_server}/cases/{reference}")
@@ -134,8 +120,8 @@ def test_a_rejected_decision_goes_through_review_and_referral_in_the_browser(  #
     work(hana, "Close the case", close)
 
     public.goto(link)
-    assert public.get_by_text("Closed").first.is_visible()
-    assert public.get_by_role("button", name="Send my rating").is_visible()
-    assert public.get_by_role("button", name="Reopen my complaint").is_visible()
+    expect(public.get_by_text("Closed").first).to_be_visible()
+    expect(public.get_by_role("button", name="Send my rating")).to_be_visible()
+    expect(public.get_by_role("button", name="Reopen my complaint")).to_be_visible()
     for page in (hana, sara, max_, public):
         page.close()

@@ -10,14 +10,11 @@ import os
 import re
 from pathlib import Path
 
-from tests import browser_support as support
-from tests.browser_support import ADMIN
+from playwright.sync_api import expect
+
+from .support.browser import ADMIN, signed_in
 
 SUNDAY = "2026-09-20T10:00"  # Riyadh; Wednesday 23 September is the National Day holiday
-
-
-def signed_in(browser, base: str):  # type: ignore[no-untyped-def]
-    return support.signed_in(browser, base, ADMIN)
 
 
 def acknowledgement_due(page) -> str:  # type: ignore[no-untyped-def]
@@ -30,14 +27,14 @@ def acknowledgement_due(page) -> str:  # type: ignore[no-untyped-def]
 
 def test_an_admin_changes_the_target_and_adds_a_holiday_and_the_preview_follows(  # type: ignore[no-untyped-def]
         browser, live_server) -> None:
-    page = signed_in(browser, live_server)
+    page = signed_in(browser, live_server, ADMIN)
     page.goto(live_server + "/admin")
     page.get_by_role("link", name="Escalation policy").click()
     assert "Monday 21 September 2026, 10:00" in acknowledgement_due(page)
 
     page.get_by_label("Acknowledgement, Any priority: target: amount").fill("3")
     page.get_by_role("button", name="Save the acknowledgement targets").click()
-    assert page.get_by_text("Saved: 1 row(s) changed.").is_visible()
+    expect(page.get_by_text("Saved: 1 row(s) changed.")).to_be_visible()
     # Monday, Tuesday, then Thursday: the National Day does not count.
     assert "Thursday 24 September 2026, 10:00" in acknowledgement_due(page)
 
@@ -46,16 +43,17 @@ def test_an_admin_changes_the_target_and_adds_a_holiday_and_the_preview_follows(
     holiday.get_by_label("First day").fill("2026-09-24")
     holiday.get_by_label("Name").fill("Moved Eid")
     holiday.get_by_role("button", name="Add").click()
-    assert page.get_by_text("Added: 2026-09-24 Moved Eid.").is_visible()
+    expect(page.get_by_text("Added: 2026-09-24 Moved Eid.")).to_be_visible()
     assert "Sunday 27 September 2026, 10:00" in acknowledgement_due(page)
     row = page.locator("#holidays-2026 tr", has_text="2026-09-24")
     assert "custom" in row.inner_text()
-    assert page.locator("#changes").get_by_text("Calendar: added holiday 2026-09-24").is_visible()
+    changes = page.locator("#changes")
+    expect(changes.get_by_text("Calendar: added holiday 2026-09-24")).to_be_visible()
 
     # A mistake comes back with the message and the typed value.
     page.get_by_label("Time zone", exact=True).fill("Mars/Olympus")
     page.get_by_role("button", name="Save the calendar").click()
-    assert page.get_by_text("Enter a time zone from the list").is_visible()
+    expect(page.get_by_text("Enter a time zone from the list")).to_be_visible()
     assert page.get_by_label("Time zone", exact=True).input_value() == "Mars/Olympus"
     page.screenshot(path=str(Path(os.environ.get("PLAINT_SCREENSHOTS", "/tmp"))
                              / "admin-calendar.png"), full_page=True)
@@ -64,7 +62,7 @@ def test_an_admin_changes_the_target_and_adds_a_holiday_and_the_preview_follows(
 
 def test_an_admin_creates_an_account_and_sees_its_password_once(  # type: ignore[no-untyped-def]
         browser, live_server) -> None:
-    page = signed_in(browser, live_server)
+    page = signed_in(browser, live_server, ADMIN)
     page.goto(live_server + "/admin/users")
     page.get_by_role("link", name="New account").click()
     page.get_by_label("Username").fill("sami")
@@ -84,6 +82,6 @@ def test_an_admin_creates_an_account_and_sees_its_password_once(  # type: ignore
     newcomer.get_by_label("Password").fill(password)
     newcomer.get_by_role("button", name="Sign in").click()
     newcomer.wait_for_url("**/tasks")
-    assert newcomer.get_by_text("Signed in as Sami Supervisor.").is_visible()
+    expect(newcomer.get_by_text("Signed in as Sami Supervisor.")).to_be_visible()
     newcomer.context.close()
     page.context.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
+from playwright.sync_api import expect
+
+from .support.data import PDF
 
 
 def test_a_document_survives_a_form_error_and_reaches_the_tracking_page(  # type: ignore[no-untyped-def]
@@ -18,21 +20,27 @@ def test_a_document_survives_a_form_error_and_reaches_the_tracking_page(  # type
     documents.set_input_files([{"name": "setup.exe", "mimeType": "application/octet-stream",
                                 "buffer": b"MZ\x90\x00"}])
     warning = page.locator("#documents-warning")
-    assert warning.is_visible() and "setup.exe is not a type" in warning.inner_text()
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("setup.exe is not a type")
     posts: list[str] = []
     page.on("request", lambda request: posts.append(request.url)
             if request.method == "POST" else None)
+    # A listener on the window hears the submit after the form's own: was it stopped?
+    page.evaluate("window.addEventListener('submit', (event) => {"
+                  " window.submitStopped = event.defaultPrevented; })")
     page.get_by_role("button", name="Send my complaint").click()
-    page.wait_for_timeout(300)
-    assert posts == [] and page.locator("#documents:focus").count() == 1
+    page.wait_for_function("window.submitStopped !== undefined")
+    assert page.evaluate("window.submitStopped") is True
+    expect(page.locator("#documents:focus")).to_have_count(1)
+    assert posts == []
     documents.set_input_files([{"name": "receipt.pdf", "mimeType": "application/pdf",
                                 "buffer": PDF}])
-    assert not warning.is_visible()
+    expect(warning).to_be_hidden()
     # The mistake: the form comes back with the message, the text and the document kept.
     page.get_by_role("button", name="Send my complaint").click()
     page.get_by_text("Enter a valid e-mail address").wait_for()
     assert page.get_by_label("What happened?").input_value().startswith("I was charged twice")
-    assert page.get_by_text("Already attached: receipt.pdf").is_visible()
+    expect(page.get_by_text("Already attached: receipt.pdf")).to_be_visible()
     page.get_by_label("E-mail").fill("layla@example.com")
     page.get_by_role("button", name="Send my complaint").click()
     page.wait_for_url("**/complaints/submitted")

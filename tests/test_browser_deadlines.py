@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import HumanTask
 from server.services import calendar, cases
-from tests.browser_support import ADMIN, APPS, signed_in
-from tests.test_browser import file_complaint
+
+from .support.browser import ADMIN, file_complaint, signed_in
 
 
 def test_the_next_complaint_follows_a_target_and_holiday_changed_in_the_browser(  # type: ignore[no-untyped-def]
-        browser, live_server) -> None:
-    app = APPS[live_server]
-    with app.app_context():
+        browser, live_server, live_app) -> None:
+    with live_app.app_context():
         # A holiday on the next working day: a deadline in working days must step over it.
         holiday_day = calendar.load().local_day(calendar.add_working_days(datetime.now(UTC), 1))
         db.session.remove()
@@ -26,14 +26,14 @@ def test_the_next_complaint_follows_a_target_and_holiday_changed_in_the_browser(
     admin.get_by_role("link", name="Escalation policy").click()
     admin.get_by_label("Acknowledgement, Any priority: target: amount").fill("3")
     admin.get_by_role("button", name="Save the acknowledgement targets").click()
-    assert admin.get_by_text("Saved: 1 row(s) changed.").is_visible()
+    expect(admin.get_by_text("Saved: 1 row(s) changed.")).to_be_visible()
     admin.get_by_role("link", name="Calendar").click()
     holiday = admin.locator("#add-holiday")
     holiday.get_by_label("First day").fill(holiday_day.isoformat())
     holiday.get_by_label("Name").fill("Short-notice holiday")
     holiday.get_by_role("button", name="Add").click()
-    assert admin.get_by_text(f"Added: {holiday_day.isoformat()} Short-notice holiday.") \
-        .is_visible()
+    expect(admin.get_by_text(f"Added: {holiday_day.isoformat()} Short-notice holiday.")) \
+        .to_be_visible()
     admin.context.close()
 
     public = browser.new_context().new_page()
@@ -42,7 +42,7 @@ def test_the_next_complaint_follows_a_target_and_holiday_changed_in_the_browser(
     shown = public.locator("p", has_text="Our next step is due by").locator("time") \
         .get_attribute("datetime")
     public.context.close()
-    with app.app_context():
+    with live_app.app_context():
         case = cases.get_case(reference)
         due = db.session.scalar(select(HumanTask.due_at).where(
             HumanTask.case_id == case.id, HumanTask.bpmn_id == "acknowledge"))

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from server.extensions import db
-from server.services import cases
-from tests.browser_support import APPS, signed_in
-
-from .conftest import HANDLER, INTAKE
+from .support.browser import signed_in, start_case
 
 
 def test_a_handler_filters_and_claims_without_reloading_the_page(  # type: ignore[no-untyped-def]
-        browser, live_server) -> None:
-    app = APPS[live_server]
-    with app.app_context():
-        reference = cases.start_case(dict(INTAKE), "phone", HANDLER).reference
-        db.session.remove()
+        browser, live_server, live_app) -> None:
+    reference = start_case(live_app)
     page = signed_in(browser, live_server, "hana")
     page.goto(live_server + "/tasks?view=unclaimed")
     page.evaluate("window.stillTheSamePage = true")

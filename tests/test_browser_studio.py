@@ -12,14 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
-from server.extensions import db
-from server.services import cases
-from server.services.users import create_user
-from tests.browser_support import APPS, PASSWORD, signed_in
-from tests.test_browser import file_complaint
-
-from .conftest import HANDLER, INTAKE
+from .support.browser import add_user, file_complaint, signed_in, start_case
 
 OWNER = "olive"
 STEP = "Check for duplicate complaints"
@@ -50,11 +45,9 @@ ADD_USER_TASK = """({ file, laneName }) => {
 
 
 @pytest.fixture(scope="module")
-def owner(live_server: str) -> str:
+def owner(live_app: Flask) -> str:
     """A process owner's account on the live server."""
-    with APPS[live_server].app_context():
-        create_user(OWNER, ["process_owner"], PASSWORD, display_name="Olive Owner")
-        db.session.remove()
+    add_user(live_app, OWNER, "process_owner", "Olive Owner")
     return OWNER
 
 
@@ -74,10 +67,8 @@ def inbox_tasks(page, base: str, reference: str) -> list[str]:  # type: ignore[n
 
 
 def test_a_process_owner_adds_a_step_and_only_new_complaints_pass_through_it(  # type: ignore[no-untyped-def]
-        browser, live_server, owner) -> None:
-    with APPS[live_server].app_context():
-        before = cases.start_case(dict(INTAKE), "phone", HANDLER).reference
-        db.session.remove()
+        browser, live_server, live_app, owner) -> None:
+    before = start_case(live_app)
     handler = signed_in(browser, live_server, "hana")
     old_path = inbox_tasks(handler, live_server, before)
     assert old_path and STEP not in old_path

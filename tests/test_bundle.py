@@ -8,7 +8,18 @@ import pytest
 
 from server.engine import BundleError, load_bundle
 
-from .helpers import bundle, reference_bpmn, reference_files, resolve, with_bpmn
+from .support.data import ACK, ASSESS
+from .support.process import (
+    BOMB,
+    XXE,
+    Driver,
+    bundle,
+    reference_bpmn,
+    reference_files,
+    resolve,
+    runtime,
+    with_bpmn,
+)
 
 
 def issues_of(files: dict[str, bytes]) -> list:
@@ -35,22 +46,6 @@ def test_malformed_xml_is_refused_with_its_line() -> None:
     assert issue.file == "complaint.bpmn"
     assert "not well-formed" in issue.message
     assert issue.line == line_of(text, '<bpmn:userTask id="assess"')
-
-
-XXE = """<?xml version="1.0"?>
-<!DOCTYPE bpmn:definitions [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
-  <bpmn:process id="p" isExecutable="true"><bpmn:documentation>&xxe;</bpmn:documentation>
-  </bpmn:process>
-</bpmn:definitions>"""
-
-BOMB = """<?xml version="1.0"?>
-<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
-<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
-  <bpmn:process id="p" isExecutable="true"><bpmn:documentation>&lol3;</bpmn:documentation>
-  </bpmn:process>
-</bpmn:definitions>"""
 
 
 @pytest.mark.parametrize("text", [XXE, BOMB], ids=["xxe", "entity-bomb"])
@@ -190,9 +185,18 @@ CATCH_ALL = """<rule id="rule_rest">
 
 
 def test_a_decision_table_with_a_catch_all_row_deploys() -> None:
+    # The table as the process's triage: critical complaints are "high", the rest "low".
     files = reference_files()
-    files["priority.dmn"] = DMN.replace("LAST", CATCH_ALL).encode()
-    bundle(files)
+    files["triage.dmn"] = (
+        DMN.replace("LAST", CATCH_ALL).replace('id="priority_decision"', 'id="triage"')
+        .replace('typeRef="number"><text>amount', 'typeRef="string"><text>severity')
+        .replace("&gt; 1000", '"critical"')).encode()
+    rt = runtime(files)
+    for severity, priority in (("critical", "high"), ("serious", "low")):
+        d = Driver(False, rt)
+        d.complete("acknowledge", ACK)
+        d.complete("assess", {**ASSESS, "severity": severity})
+        assert d.snapshot.data["priority"] == priority, severity  # the catch-all decides
 
 
 def test_a_decision_table_without_a_catch_all_row_is_refused() -> None:

@@ -185,7 +185,7 @@ def test_package_holidays_are_built_once_per_country_and_year() -> None:
     assert info.misses == 1 and info.hits > 20
 
 
-def test_the_saved_calendar_applies_at_once(app) -> None:
+def test_the_saved_calendar_applies_at_once(app_ctx) -> None:
     """The module functions read the saved rows: the seeded Riyadh calendar, then changes."""
     sunday = riyadh(2026, 10, 4, 9, 0)
     assert calendar.add_working_days(sunday, 1) == riyadh(2026, 10, 5, 9, 0)

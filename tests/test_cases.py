@@ -12,7 +12,7 @@ from server.extensions import db
 from server.models import Case, CaseEvent, HumanTask, Timer
 from server.services import audit, cases
 
-from .conftest import (
+from .support.data import (
     ACK,
     ASSESS,
     CLOSE,
@@ -35,7 +35,7 @@ def complete(case: Case, values: dict, actor=HANDLER) -> Case:
     return cases.complete_task(case.reference, task.task_id, values, actor)
 
 
-def test_a_complaint_is_registered_with_a_reference_and_a_first_task(app) -> None:
+def test_a_complaint_is_registered_with_a_reference_and_a_first_task(app_ctx) -> None:
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     assert case.reference.startswith("CMP-") and case.reference.endswith("-000001")
     assert case.complainant_name == "Layla Haddad" and case.channel == "web"
@@ -52,7 +52,7 @@ def test_a_complaint_is_registered_with_a_reference_and_a_first_task(app) -> Non
     assert second.reference.endswith("-000002")
 
 
-def test_a_case_runs_to_the_end_and_leaves_an_intact_history(app) -> None:
+def test_a_case_runs_to_the_end_and_leaves_an_intact_history(app_ctx) -> None:
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     case = complete(case, ACK)
     assert case.acknowledged_at is not None
@@ -82,7 +82,7 @@ def test_a_case_runs_to_the_end_and_leaves_an_intact_history(app) -> None:
     assert audit.verify_case(case) == []
 
 
-def test_bad_form_input_is_refused_field_by_field_and_nothing_changes(app) -> None:
+def test_bad_form_input_is_refused_field_by_field_and_nothing_changes(app_ctx) -> None:
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     [task] = ready(case)
     with pytest.raises(InvalidInput) as caught:
@@ -96,7 +96,7 @@ def test_bad_form_input_is_refused_field_by_field_and_nothing_changes(app) -> No
     assert ready(db.session.get(Case, case.id))[0].task_id == task.task_id
 
 
-def test_a_bad_email_at_intake_is_refused_with_a_message(app) -> None:
+def test_a_bad_email_at_intake_is_refused_with_a_message(app_ctx) -> None:
     with pytest.raises(InvalidInput) as caught:
         cases.start_case({**INTAKE, "complainant_email": "layla-at-example"}, "web", HANDLER)
     assert caught.value.field_errors == {
@@ -107,7 +107,7 @@ def test_a_bad_email_at_intake_is_refused_with_a_message(app) -> None:
     assert db.session.scalar(select(Case.id)) is None
 
 
-def test_only_declared_fields_reach_the_workflow(app) -> None:
+def test_only_declared_fields_reach_the_workflow(app_ctx) -> None:
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     case = complete(case, {**ACK, "is_admin": True, "typename": "BpmnWorkflow"})
     event = audit.history(case)[-1]
@@ -117,7 +117,7 @@ def test_only_declared_fields_reach_the_workflow(app) -> None:
     assert '"acknowledgement_channel":"email"' in event.data
 
 
-def test_nested_reserved_names_are_refused(app) -> None:
+def test_nested_reserved_names_are_refused(app_ctx) -> None:
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     for values in (ACK, ASSESS, INVESTIGATE, RESPOND):
         case = complete(case, values)
@@ -126,14 +126,14 @@ def test_nested_reserved_names_are_refused(app) -> None:
                            {"accepted": True, "x": {"typename": "Task"}}, HANDLER)
 
 
-def test_a_task_refuses_people_without_its_role(app) -> None:
+def test_a_task_refuses_people_without_its_role(app_ctx) -> None:
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     [task] = ready(case)
     with pytest.raises(Forbidden, match="role 'handler'"):
         cases.complete_task(case.reference, task.task_id, ACK, SUPERVISOR)
 
 
-def test_a_task_assigned_to_someone_else_is_refused(app) -> None:
+def test_a_task_assigned_to_someone_else_is_refused(app_ctx) -> None:
     from server.models import User
     from server.services.actors import Actor
     from server.services.users import create_user
@@ -150,7 +150,7 @@ def test_a_task_assigned_to_someone_else_is_refused(app) -> None:
     assert cases.complete_task(case.reference, task.task_id, ACK, hana_actor).acknowledged_at
 
 
-def test_a_form_submitted_after_the_case_changed_gets_a_conflict(app) -> None:
+def test_a_form_submitted_after_the_case_changed_gets_a_conflict(app_ctx) -> None:
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     seen_version = case.version
     task_id = ready(case)[0].task_id
@@ -166,7 +166,8 @@ def test_a_form_submitted_after_the_case_changed_gets_a_conflict(app) -> None:
                             expected_version=seen_version)
 
 
-def test_two_concurrent_saves_of_one_case_one_wins_the_other_is_told(app, monkeypatch) -> None:
+def test_two_concurrent_saves_of_one_case_one_wins_the_other_is_told(
+        app, app_ctx, monkeypatch) -> None:
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     reference, [task] = case.reference, ready(case)
     task_id = task.task_id
@@ -209,7 +210,7 @@ def test_two_concurrent_saves_of_one_case_one_wins_the_other_is_told(app, monkey
     assert audit.verify_case(case) == []
 
 
-def test_the_event_log_cannot_be_updated(app) -> None:
+def test_the_event_log_cannot_be_updated(app_ctx) -> None:
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     with pytest.raises(Exception, match="append-only"):
         db.session.execute(text("UPDATE case_event SET actor = 'mallory'"))
@@ -218,7 +219,7 @@ def test_the_event_log_cannot_be_updated(app) -> None:
     assert audit.verify_case(cases.get_case(case.reference)) == []
 
 
-def test_a_tampered_or_truncated_history_is_detected(app) -> None:
+def test_a_tampered_or_truncated_history_is_detected(app_ctx) -> None:
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     complete(case, ACK)
     case = cases.get_case(case.reference)
@@ -227,7 +228,7 @@ def test_a_tampered_or_truncated_history_is_detected(app) -> None:
     assert "the newest events are missing" in " ".join(audit.verify_case(case))
 
 
-def test_a_process_version_is_parsed_once_per_process_not_per_step(app) -> None:
+def test_a_process_version_is_parsed_once_per_process_not_per_step(app, app_ctx) -> None:
     specs = app.extensions["plaint.specs"]
     before = specs.loads
     for _ in range(3):

@@ -10,8 +10,8 @@ from server.extensions import db
 from server.models import ProcessVersion, User
 from server.services import cases
 
-from .conftest import HANDLER, INTAKE
-from .helpers import REPO, reference_bpmn
+from .support.data import HANDLER, INTAKE
+from .support.process import BOMB, REPO, XXE, reference_bpmn
 
 
 def copy_bundle(tmp_path: Path, bpmn: str) -> Path:
@@ -29,14 +29,14 @@ def active_number() -> int:
     return db.session.scalar(select(ProcessVersion.number).where(ProcessVersion.is_active))
 
 
-def test_init_db_is_idempotent(runner) -> None:
+def test_init_db_is_idempotent(app_ctx, runner) -> None:
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     assert "Deployed" not in result.output and "Database ready." in result.output
     assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == 1
 
 
-def test_init_db_demo_creates_one_account_per_role_with_hashed_passwords(runner) -> None:
+def test_init_db_demo_creates_one_account_per_role_with_hashed_passwords(app_ctx, runner) -> None:
     result = runner.invoke(args=["init-db", "--demo"])
     assert result.exit_code == 0, result.output
     users = {u.username: u for u in db.session.scalars(select(User))}
@@ -52,7 +52,7 @@ def test_init_db_demo_creates_one_account_per_role_with_hashed_passwords(runner)
     assert "Demo accounts" not in again.output
 
 
-def test_create_user_prints_a_generated_password_once(runner) -> None:
+def test_create_user_prints_a_generated_password_once(app_ctx, runner) -> None:
     result = runner.invoke(args=["create-user", "Mona", "--role", "handler", "--role",
                                  "supervisor"])
     assert result.exit_code == 0, result.output
@@ -65,7 +65,7 @@ def test_create_user_prints_a_generated_password_once(runner) -> None:
     assert short.exit_code == 1 and "at least 12 characters" in short.output
 
 
-def test_deploy_of_a_good_bundle_makes_a_new_active_version(runner, tmp_path) -> None:
+def test_deploy_of_a_good_bundle_makes_a_new_active_version(app_ctx, runner, tmp_path) -> None:
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     folder = copy_bundle(tmp_path, reference_bpmn().replace("Being assessed", "In review"))
     result = runner.invoke(args=["deploy", str(folder), "--note", "relabel"])
@@ -77,7 +77,8 @@ def test_deploy_of_a_good_bundle_makes_a_new_active_version(runner, tmp_path) ->
     assert cases.get_case(new.reference).process_version.number == 2
 
 
-def test_deploy_of_a_broken_diagram_exits_non_zero_naming_the_element(runner, tmp_path) -> None:
+def test_deploy_of_a_broken_diagram_exits_non_zero_naming_the_element(
+        app_ctx, runner, tmp_path) -> None:
     folder = copy_bundle(tmp_path, reference_bpmn().replace(
         "not in_scope", "__import__('os').system('touch /tmp/pwned')"))
     result = runner.invoke(args=["deploy", str(folder)])
@@ -88,9 +89,7 @@ def test_deploy_of_a_broken_diagram_exits_non_zero_naming_the_element(runner, tm
     assert not Path("/tmp/pwned").exists()
 
 
-def test_deploy_refuses_xxe_and_entity_bombs_on_every_database(runner, tmp_path) -> None:
-    from .test_bundle import BOMB, XXE
-
+def test_deploy_refuses_xxe_and_entity_bombs_on_every_database(app_ctx, runner, tmp_path) -> None:
     for i, text_ in enumerate((XXE, BOMB)):
         folder = copy_bundle(tmp_path / str(i), text_) if (tmp_path / str(i)).mkdir() is None \
             else None
@@ -105,7 +104,7 @@ def test_fire_timers_runs_one_sweep(runner) -> None:
     assert result.exit_code == 0 and "Fired 0 timer(s)" in result.output
 
 
-def test_verify_audit_passes_then_catches_tampering(runner) -> None:
+def test_verify_audit_passes_then_catches_tampering(app_ctx, runner) -> None:
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     ok = runner.invoke(args=["verify-audit"])
     assert ok.exit_code == 0 and "intact" in ok.output

@@ -10,48 +10,8 @@ import time_machine
 
 from server.engine import EngineError, MessageNotExpected, TaskNotReady
 
-from .conftest import ACK, ASK, ASSESS, CLOSE, INTAKE, INVESTIGATE, RESPOND, REVIEW
-from .helpers import reference_bpmn, runtime, with_bpmn
-
-
-class Driver:
-    """Drives one workflow, optionally saving and reloading it after every step."""
-
-    def __init__(self, round_trip: bool, rt=None) -> None:
-        self.rt = rt or runtime()
-        self.round_trip = round_trip
-        self.workflow, self.snapshot = self.rt.start(dict(INTAKE))
-        self.sizes = [len(self.rt.dump(self.workflow))]
-
-    def _reload(self) -> None:
-        if self.round_trip:
-            state = self.rt.dump(self.workflow)
-            self.sizes.append(len(state))
-            self.workflow = self.rt.load(state)
-
-    def ready(self) -> list[str]:
-        return [t.bpmn_id for t in self.snapshot.ready]
-
-    def complete(self, bpmn_id: str, values: dict) -> None:
-        self._reload()
-        task = next(t for t in self.snapshot.ready if t.bpmn_id == bpmn_id)
-        self.snapshot = self.rt.complete(self.workflow, task.task_id, values)
-
-    def message(self, name: str, payload: dict) -> None:
-        self._reload()
-        self.snapshot = self.rt.message(self.workflow, name, payload)
-
-    def fire(self) -> list[str]:
-        self._reload()
-        self.snapshot = self.rt.fire_timers(self.workflow)
-        return self.snapshot.fired
-
-
-round_trip = pytest.mark.parametrize("round_trip", [False, True], ids=["in-memory", "saved"])
-
-
-HANDLED = (("acknowledge", ACK), ("assess", ASSESS), ("investigate", INVESTIGATE),
-           ("respond", RESPOND))
+from .support.data import ACK, ASK, ASSESS, CLOSE, INTAKE, INVESTIGATE, RESPOND, REVIEW
+from .support.process import Driver, reference_bpmn, round_trip, runtime, to_decision, with_bpmn
 
 
 @round_trip
@@ -84,8 +44,7 @@ def test_accepted_complaint_runs_to_the_end(round_trip: bool) -> None:
 @round_trip
 def test_rejected_response_goes_to_a_supervisor_review(round_trip: bool) -> None:
     d = Driver(round_trip)
-    for bpmn_id, values in HANDLED:
-        d.complete(bpmn_id, values)
+    to_decision(d)
     d.message("complainant_response", {"accepted": False, "reason": "Not enough"})
     assert d.ready() == ["review"]
     assert d.snapshot.ready[0].role == "supervisor"
@@ -156,8 +115,7 @@ def test_an_overdue_resolution_alerts_a_supervisor_without_taking_the_task_away(
 def test_no_answer_in_ten_days_counts_as_accepted(round_trip: bool) -> None:
     with time_machine.travel("2026-03-01 09:00:00+00:00", tick=False) as clock:
         d = Driver(round_trip)
-        for bpmn_id, values in HANDLED:
-            d.complete(bpmn_id, values)
+        to_decision(d)
         clock.shift(timedelta(days=10, seconds=1))
         assert d.fire() == ["no_answer"]
         assert d.ready() == ["close"]
@@ -246,8 +204,7 @@ def test_a_message_the_case_is_not_waiting_for_is_refused() -> None:
 
 def test_state_is_stored_without_the_spec_and_stays_small() -> None:
     d = Driver(True)
-    for bpmn_id, values in HANDLED:
-        d.complete(bpmn_id, values)
+    to_decision(d)
     d.message("complainant_response", {"accepted": True})
     state = d.rt.dump(d.workflow)
     assert b"task_specs" not in state  # compressed; check the JSON too

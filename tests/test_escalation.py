@@ -14,7 +14,7 @@ from server.models import Case, EscalationTarget, HumanTask
 from server.services import audit, cases, policy, timers
 from server.services.actors import Actor
 
-from .conftest import ACK, ASK, ASSESS, HANDLER, INTAKE
+from .support.data import ACK, ASK, ASSESS, HANDLER, INTAKE
 
 SECOND = timedelta(seconds=1)
 
@@ -33,7 +33,7 @@ def complete(case: Case, bpmn_id: str, values: dict) -> None:
     cases.complete_task(case.reference, tasks(case)[bpmn_id].task_id, values, HANDLER)
 
 
-def test_the_acknowledgement_chain_runs_in_business_time_across_the_weekend(app) -> None:
+def test_the_acknowledgement_chain_runs_in_business_time_across_the_weekend(app_ctx) -> None:
     # Thursday 7 May 2026, 14:00 in Riyadh: two working hours left in the week.
     with time_machine.travel(utc(2026, 5, 7, 11, 0), tick=False) as clock:
         case = cases.start_case(dict(INTAKE), "web", HANDLER)
@@ -58,7 +58,7 @@ def test_the_acknowledgement_chain_runs_in_business_time_across_the_weekend(app)
                      "Timer fired: Acknowledgement overdue", "Timer fired: Still not acknowledged"]
 
 
-def test_a_policy_change_applies_to_deadlines_started_after_it(app) -> None:
+def test_a_policy_change_applies_to_deadlines_started_after_it(app_ctx) -> None:
     with time_machine.travel(utc(2026, 5, 3, 6, 0), tick=False):  # Sunday 09:00 Riyadh
         before = cases.start_case(dict(INTAKE), "web", HANDLER)
         row = db.session.scalar(select(EscalationTarget).where(
@@ -74,7 +74,7 @@ def test_a_policy_change_applies_to_deadlines_started_after_it(app) -> None:
     assert tasks(after)["acknowledge"].due_at == utc(2026, 5, 6, 6, 0)  # Wednesday 09:00
 
 
-def test_time_waiting_on_the_complainant_does_not_count_toward_resolution(app) -> None:
+def test_time_waiting_on_the_complainant_does_not_count_toward_resolution(app_ctx) -> None:
     with time_machine.travel(utc(2026, 5, 3, 6, 0), tick=False) as clock:  # Sunday 09:00
         case = cases.start_case(dict(INTAKE), "web", HANDLER)
         complete(case, "acknowledge", ACK)

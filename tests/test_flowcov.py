@@ -21,9 +21,9 @@ from server.engine import ProcessRuntime, load_bundle
 from server.engine.serializer import dump_state, load_specs
 from server.services import cases, processes
 
-from .conftest import HANDLER, INTAKE
 from .flowcov import Collector, Coverage, FlowMap, saved_steps, steps
-from .helpers import reference_files
+from .support.data import HANDLER, INTAKE
+from .support.process import reference_files
 
 pytest_plugins = ["pytester"]
 
@@ -318,7 +318,8 @@ def test_engine_runs_count_only_when_built_from_the_measured_diagrams(tmp_path: 
     assert collector.coverage.taken == {"Flow_note", "Flow_end"}
 
 
-def test_saved_cases_count_only_on_versions_with_the_same_diagram_files(app: Flask) -> None:
+def test_saved_cases_count_only_on_versions_with_the_same_diagram_files(
+        app: Flask, app_ctx: None) -> None:
     collector = Collector(Path(__file__).resolve().parent.parent / "workflows")
     cases.start_case(dict(INTAKE), "web", HANDLER)
     files = reference_files()

@@ -10,8 +10,8 @@ import pytest
 
 from server.services import cases, letters
 
-from .test_export import REASONS, decided, drive, file_case, pdf_text, staff
-from .test_export import fonts_reset as fonts_reset  # the fixture, for usefixtures below
+from .support.cases import REASONS, decided, drive, file_case
+from .support.pdf import pdf_text
 
 ARABIC_REASONS = "راجعنا كشف حسابكم فوجدنا أن التحويل خُصم مرتين، فأعدنا المبلغ المكرر."
 
@@ -23,7 +23,7 @@ def reviewed(**intake: Any) -> tuple[str, str]:
     return reference, token
 
 
-def test_there_is_no_letter_before_a_decision(app, client) -> None:
+def test_there_is_no_letter_before_a_decision(client, auth, app_ctx) -> None:
     reference, token = file_case()
     page = client.get(f"/track/{token}/letter")
     assert page.status_code == 404
@@ -32,13 +32,14 @@ def test_there_is_no_letter_before_a_decision(app, client) -> None:
     assert f'href="/track/{token}"' in body
     assert client.get(f"/track/{token}/letter.pdf").status_code == 404
     assert "decision-letter" not in client.get(f"/track/{token}").get_data(as_text=True)
-    handler = staff(app)
+    handler = auth.signed_in("hana", "handler")
     assert handler.get(f"/cases/{reference}/letter").status_code == 404
     assert handler.get(f"/cases/{reference}/letter.pdf").status_code == 404
     assert "decision-letter" not in handler.get(f"/cases/{reference}").get_data(as_text=True)
 
 
-def test_the_complainant_reads_the_decision_with_its_reasons_and_next_route(app, client) -> None:
+def test_the_complainant_reads_the_decision_with_its_reasons_and_next_route(
+        app, client, app_ctx) -> None:
     app.config["PLAINT_EXTERNAL_BODY"] = "the Banking Disputes Committee"
     reference, token = decided()
     track = client.get(f"/track/{token}").get_data(as_text=True)
@@ -66,7 +67,7 @@ def test_the_complainant_reads_the_decision_with_its_reasons_and_next_route(app,
         assert expected in text, expected
 
 
-def test_a_complainant_who_asked_for_arabic_gets_a_right_to_left_letter(app, client) -> None:
+def test_a_complainant_who_asked_for_arabic_gets_a_right_to_left_letter(client, app_ctx) -> None:
     reference, token = file_case(preferred_language="ar", complainant_name="ليلى حداد")
     drive(reference, lambda data: bool(data.get("outcome")), {"response": ARABIC_REASONS})
     assert letters.language_for(cases.get_case(reference)) == "ar"
@@ -85,7 +86,8 @@ def test_a_complainant_who_asked_for_arabic_gets_a_right_to_left_letter(app, cli
     assert odd.status_code == 200 and 'lang="ar"' in odd.get_data(as_text=True)
 
 
-def test_after_a_review_the_letter_gives_its_outcome_and_the_external_route(app, client) -> None:
+def test_after_a_review_the_letter_gives_its_outcome_and_the_external_route(
+        client, auth, app_ctx) -> None:
     reference, token = reviewed()
     body = client.get(f"/track/{token}/letter").get_data(as_text=True)
     for expected in ("The outcome of the review of your complaint",
@@ -95,14 +97,15 @@ def test_after_a_review_the_letter_gives_its_outcome_and_the_external_route(app,
                      "If you are still not satisfied", REASONS):
         assert expected in body, expected
     assert "Do you accept this decision?" not in body
-    text = " ".join(pdf_text(staff(app).get(f"/cases/{reference}/letter.pdf?lang=en")
+    hana = auth.signed_in("hana", "handler")
+    text = " ".join(pdf_text(hana.get(f"/cases/{reference}/letter.pdf?lang=en")
                              .get_data()).split())
     assert "The review confirmed our decision." in text
 
 
-def test_staff_print_the_letter_from_the_case_page(app, client) -> None:
+def test_staff_print_the_letter_from_the_case_page(client, auth, app_ctx) -> None:
     reference, _token = decided()
-    handler = staff(app)
+    handler = auth.signed_in("hana", "handler")
     page = handler.get(f"/cases/{reference}").get_data(as_text=True)
     assert f'href="/cases/{reference}/letter"' in page
     assert f'href="/cases/{reference}/letter.pdf"' in page
@@ -110,16 +113,17 @@ def test_staff_print_the_letter_from_the_case_page(app, client) -> None:
     assert 'dir="rtl"' in body and f'href="/cases/{reference}"' in body
     assert re.search(r'href="/cases/[^"]+/letter\?lang=en"', body)
     assert client.get(f"/cases/{reference}/letter").status_code == 302  # to sign-in
-    assert staff(app, "admin", "amal").get(f"/cases/{reference}/letter").status_code == 403
+    assert auth.signed_in("amal", "admin").get(f"/cases/{reference}/letter").status_code == 403
     assert handler.get("/cases/CMP-1999-000001/letter").status_code == 404
     assert client.get("/track/not-a-token/letter").status_code == 404
 
 
 @pytest.mark.usefixtures("fonts_reset")
-def test_the_pdf_comes_without_shaping_rather_than_not_at_all(app, monkeypatch, tmp_path) -> None:
+def test_the_pdf_comes_without_shaping_rather_than_not_at_all(
+        auth, app_ctx, monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(letters, "FONT_DIR", tmp_path / "no-fonts")
     reference, _token = decided(preferred_language="ar")
-    pdf = staff(app).get(f"/cases/{reference}/letter.pdf")
+    pdf = auth.signed_in("hana", "handler").get(f"/cases/{reference}/letter.pdf")
     assert pdf.status_code == 200 and pdf.get_data().startswith(b"%PDF")
     assert reference in pdf_text(pdf.get_data())
 

@@ -16,44 +16,30 @@ from sqlalchemy.orm import Session
 
 from server.engine import Notice
 from server.extensions import db
-from server.models import HumanTask, OutboxMessage, User, utcnow
+from server.models import OutboxMessage, User, utcnow
 from server.scheduler import TimerScheduler
 from server.services import cases, inbox, notifications, outbox, timers
 from server.services.actors import Actor
 from server.services.recording import load_case
 
-from .conftest import ACK, HANDLER, INTAKE
-from .helpers import wait_for
-from .notification_support import (
+from .support.cases import ready_task
+from .support.data import ACK, HANDLER, INTAKE
+from .support.mail import (
     REPO,
     MailServer,
     deploy_notifying_process,
-    file_complaint,
     free_port,
-    mail_server,
     messages,
     parts,
     staff,
     use_smtp,
 )
-
-__all__ = ["mail_server"]  # the fixture, used by name
-
-
-def ready_task(reference: str, bpmn_id: str) -> str:
-    """The task id of a ready task of a case."""
-    db.session.rollback()
-    case = cases.get_case(reference)
-    task_id = db.session.scalar(select(HumanTask.task_id).where(
-        HumanTask.case_id == case.id, HumanTask.bpmn_id == bpmn_id))
-    assert task_id, f"{bpmn_id} is not ready in {reference}"
-    return task_id
+from .support.wait import wait_for
+from .support.web import file_complaint
 
 
-def test_a_complaint_filed_on_the_portal_is_acknowledged_by_email(app, client,
-                                                                  mail_server: MailServer) -> None:
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
+def test_a_complaint_filed_on_the_portal_is_acknowledged_by_email(
+        app_ctx, client, mail_server: MailServer, mailing) -> None:
     reference, link = file_complaint(client)
     [row] = messages()
     assert (row.event, row.recipient, row.status) == ("acknowledgement", "layla@example.com",
@@ -84,10 +70,8 @@ def test_a_complaint_filed_on_the_portal_is_acknowledged_by_email(app, client,
     assert outbox.deliver_due().claimed == 0  # sent once only
 
 
-def test_a_complainant_who_chose_arabic_gets_the_arabic_email(app, client,
-                                                             mail_server: MailServer) -> None:
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
+def test_a_complainant_who_chose_arabic_gets_the_arabic_email(
+        app_ctx, client, mail_server: MailServer, mailing) -> None:
     reference, _ = file_complaint(client, preferred_language="ar")
     outbox.deliver_due()
     [mail] = mail_server.received
@@ -99,7 +83,7 @@ def test_a_complainant_who_chose_arabic_gets_the_arabic_email(app, client,
     assert messages()[0].language == "ar"
 
 
-def test_without_a_mail_server_nothing_is_sent_and_the_email_waits(app, client) -> None:
+def test_without_a_mail_server_nothing_is_sent_and_the_email_waits(app_ctx, client) -> None:
     deploy_notifying_process()
     file_complaint(client)
     assert outbox.deliver_due().claimed == 0
@@ -108,7 +92,8 @@ def test_without_a_mail_server_nothing_is_sent_and_the_email_waits(app, client) 
     assert "Layla Haddad" in row.body_text  # readable while it waits
 
 
-def test_with_the_mail_server_down_an_email_is_retried_later_then_failed(app, client) -> None:
+def test_with_the_mail_server_down_an_email_is_retried_later_then_failed(
+        app, app_ctx, client) -> None:
     deploy_notifying_process()
     use_smtp(app, free_port(), PLAINT_MAIL_MAX_ATTEMPTS=3)  # nothing listens there
     file_complaint(client)
@@ -133,15 +118,14 @@ def test_with_the_mail_server_down_an_email_is_retried_later_then_failed(app, cl
     assert "Could not reach the SMTP server" in last.last_error
 
 
-def test_back_off_grows_five_fold_and_stops_growing_at_six_hours(app) -> None:
+def test_back_off_grows_five_fold_and_stops_growing_at_six_hours(app_ctx) -> None:
     assert [outbox.retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [
         60, 300, 1500, 7500]
     assert outbox.retry_delay(9) == timedelta(hours=6)
 
 
-def test_a_permanent_refusal_fails_at_once(app, client, mail_server: MailServer) -> None:
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
+def test_a_permanent_refusal_fails_at_once(
+        app_ctx, client, mail_server: MailServer, mailing) -> None:
     mail_server.rcpt_reply = "550 5.1.1 No such mailbox"
     file_complaint(client)
     assert outbox.deliver_due().failed == 1
@@ -151,9 +135,8 @@ def test_a_permanent_refusal_fails_at_once(app, client, mail_server: MailServer)
     assert mail_server.received == []
 
 
-def test_a_temporary_refusal_is_tried_again_later(app, client, mail_server: MailServer) -> None:
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
+def test_a_temporary_refusal_is_tried_again_later(
+        app_ctx, client, mail_server: MailServer, mailing) -> None:
     mail_server.data_reply = "451 4.3.0 Mailbox busy, try later"
     file_complaint(client)
     assert outbox.deliver_due().retrying == 1
@@ -165,10 +148,8 @@ def test_a_temporary_refusal_is_tried_again_later(app, client, mail_server: Mail
     assert len(mail_server.received) == 1 and messages()[0].last_error is None
 
 
-def test_three_deliverers_at_once_send_each_email_exactly_once(app,
-                                                              mail_server: MailServer) -> None:
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
+def test_three_deliverers_at_once_send_each_email_exactly_once(
+        app, app_ctx, mail_server: MailServer, mailing) -> None:
     for number in range(30):
         cases.start_case({**INTAKE, "complainant_email": f"c{number}@example.com"}, "web",
                          HANDLER)
@@ -197,8 +178,8 @@ def test_three_deliverers_at_once_send_each_email_exactly_once(app,
     assert {row.status for row in messages()} == {"sent"}
 
 
-def test_an_email_claimed_by_another_deliverer_waits_for_its_lease(app, client,
-                                                                  mail_server: MailServer) -> None:
+def test_an_email_claimed_by_another_deliverer_waits_for_its_lease(
+        app, app_ctx, client, mail_server: MailServer) -> None:
     deploy_notifying_process()
     use_smtp(app, mail_server.port, PLAINT_SMTP_TIMEOUT=1.0)
     file_complaint(client)
@@ -212,7 +193,7 @@ def test_an_email_claimed_by_another_deliverer_waits_for_its_lease(app, client,
     assert len(mail_server.received) == 1
 
 
-def test_an_email_exists_only_when_its_step_was_saved(app, monkeypatch) -> None:
+def test_an_email_exists_only_when_its_step_was_saved(app_ctx, monkeypatch) -> None:
     deploy_notifying_process()
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     task_id = ready_task(case.reference, "acknowledge")
@@ -232,9 +213,7 @@ def test_an_email_exists_only_when_its_step_was_saved(app, monkeypatch) -> None:
 
 
 def test_one_step_tells_the_complainant_and_the_staff_the_diagram_names(
-        app, mail_server: MailServer) -> None:
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
+        app_ctx, mail_server: MailServer, mailing) -> None:
     staff("sara", "supervisor")
     staff("sami", "supervisor", email=False)  # cannot be told: skipped
     staff("hana", "handler")
@@ -268,7 +247,7 @@ def test_one_step_tells_the_complainant_and_the_staff_the_diagram_names(
     assert messages(event="escalated")[0].status == "held"  # never sent
 
 
-def test_a_reminder_goes_to_the_assignee_or_else_to_everyone_in_the_role(app) -> None:
+def test_a_reminder_goes_to_the_assignee_or_else_to_everyone_in_the_role(app_ctx) -> None:
     deploy_notifying_process()
     staff("hana", "handler")
     staff("omar", "handler")
@@ -293,7 +272,7 @@ def test_a_reminder_goes_to_the_assignee_or_else_to_everyone_in_the_role(app) ->
     assert "Hello Hana," in reminders[0].body_text
 
 
-def test_a_complainant_without_an_email_address_is_held_for_staff_to_see(app, client) -> None:
+def test_a_complainant_without_an_email_address_is_held_for_staff_to_see(app_ctx, client) -> None:
     deploy_notifying_process()
     file_complaint(client, complainant_email="", complainant_phone="+966 50 000 0000")
     [row] = messages()
@@ -303,7 +282,7 @@ def test_a_complainant_without_an_email_address_is_held_for_staff_to_see(app, cl
     assert "Layla Haddad" in row.body_text  # still written, to read out or post
 
 
-def test_a_diagram_naming_a_missing_template_or_role_still_runs_and_says_why(app) -> None:
+def test_a_diagram_naming_a_missing_template_or_role_still_runs_and_says_why(app_ctx) -> None:
     deploy_notifying_process(closed="farewell", Supervisor="Legal team")
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     cases.complete_task(case.reference, ready_task(case.reference, "acknowledge"), ACK, HANDLER)
@@ -319,8 +298,8 @@ def test_a_diagram_naming_a_missing_template_or_role_still_runs_and_says_why(app
         "nor a lane mapped to one" in consult.last_error
 
 
-def test_deliver_mail_command_sends_what_is_due(app, client, runner,
-                                                mail_server: MailServer) -> None:
+def test_deliver_mail_command_sends_what_is_due(
+        app, app_ctx, client, runner, mail_server: MailServer) -> None:
     deploy_notifying_process()
     file_complaint(client)
     waiting = runner.invoke(args=["deliver-mail"])
@@ -331,7 +310,8 @@ def test_deliver_mail_command_sends_what_is_due(app, client, runner,
     assert len(mail_server.received) == 1
 
 
-def test_the_in_app_scheduler_sends_the_outbox(app, client, mail_server: MailServer) -> None:
+def test_the_in_app_scheduler_sends_the_outbox(
+        app, app_ctx, client, mail_server: MailServer) -> None:
     deploy_notifying_process()
     use_smtp(app, mail_server.port, PLAINT_MAIL_INTERVAL=0.2)
     file_complaint(client)
@@ -347,7 +327,7 @@ def test_the_in_app_scheduler_sends_the_outbox(app, client, mail_server: MailSer
 
 
 def test_a_scheduler_process_configured_from_the_environment_sends_mail(
-        app, client, mail_server: MailServer) -> None:
+        app, app_ctx, client, mail_server: MailServer) -> None:
     deploy_notifying_process()
     file_complaint(client)
     environment = {**os.environ, "PLAINT_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -368,7 +348,7 @@ EVENTS = sorted({path.name.split(".")[0] for path in notifications.TEMPLATES.glo
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
-def test_every_template_renders_with_no_data_at_all(app, language: str) -> None:
+def test_every_template_renders_with_no_data_at_all(app, app_ctx, language: str) -> None:
     assert {"acknowledgement", "information_requested", "decision", "review_outcome",
             "referral", "closed", "reminder", "escalated", "consultation_requested",
             "out_of_scope", "reopened", "withdrawn"} <= set(EVENTS)
@@ -394,7 +374,7 @@ def test_every_template_renders_with_no_data_at_all(app, language: str) -> None:
 
 
 def test_the_reference_process_acknowledges_a_complaint_filed_on_the_portal(
-        app, client, mail_server: MailServer) -> None:
+        app, app_ctx, client, mail_server: MailServer) -> None:
     use_smtp(app, mail_server.port)
     reference, link = file_complaint(client, preferred_language="ar")
     [row] = messages(event="acknowledgement")

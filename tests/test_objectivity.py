@@ -14,8 +14,8 @@ from server.extensions import db
 from server.models import HumanTask
 from server.services import cases
 
-from .conftest import ACK, ASSESS, INTAKE, INVESTIGATE, RESPOND, REVIEW
-from .web_helpers import make_user, post, sign_in, submit
+from .support.data import ACK, ASSESS, INTAKE, INVESTIGATE, RESPOND, REVIEW
+from .support.web import post, submit
 
 REASON = "handled this case before"
 
@@ -26,11 +26,10 @@ def review_task(reference: str) -> HumanTask:
                                                      HumanTask.bpmn_id == "review"))
 
 
-def handled_and_rejected(client) -> str:
+def handled_and_rejected(client, auth) -> str:
     """Sam, a supervisor who also works cases, handles one; the complainant rejects it."""
-    make_user("sam", "handler", "supervisor")
-    make_user("sara", "supervisor")
-    sign_in(client, "sam")
+    auth.add_user("sara", "supervisor")
+    auth.login("sam", "handler", "supervisor")
     reference = cases.start_case(dict(INTAKE), "web", cases.Actor.system("test")).reference
     for values in (ACK, ASSESS, INVESTIGATE, RESPOND):
         case = cases.get_case(reference)
@@ -46,8 +45,9 @@ def _form(value: object) -> str:
     return {True: "true", False: "false"}.get(value, str(value))  # type: ignore[arg-type]
 
 
-def test_the_first_handler_is_refused_the_internal_review_with_the_reason(app, client) -> None:
-    reference = handled_and_rejected(client)
+def test_the_first_handler_is_refused_the_internal_review_with_the_reason(
+        client, auth, app_ctx) -> None:
+    reference = handled_and_rejected(client, auth)
     task = review_task(reference)
     path = f"/cases/{reference}/tasks/{task.task_id}"
 
@@ -65,22 +65,22 @@ def test_the_first_handler_is_refused_the_internal_review_with_the_reason(app, c
     assert review_task(reference) is not None  # still open: nothing was recorded
 
 
-def test_a_supervisor_cannot_give_the_review_to_the_first_handler(app, client) -> None:
-    reference = handled_and_rejected(client)
+def test_a_supervisor_cannot_give_the_review_to_the_first_handler(client, auth, app_ctx) -> None:
+    reference = handled_and_rejected(client, auth)
     task = review_task(reference)
-    client.get("/logout")
-    sign_in(client, "sara")
+    auth.logout()
+    auth.login("sara")
     page = post(client, f"/cases/{reference}/tasks/{task.task_id}/reassign",
                 {"username": "sam", "back": "/inbox"}, follow_redirects=True)
     assert "sam " + REASON in html.unescape(page.get_data(as_text=True))
     assert review_task(reference).assignee_id is None
 
 
-def test_a_supervisor_who_did_not_handle_the_case_does_the_review(app, client) -> None:
-    reference = handled_and_rejected(client)
+def test_a_supervisor_who_did_not_handle_the_case_does_the_review(client, auth, app_ctx) -> None:
+    reference = handled_and_rejected(client, auth)
     task = review_task(reference)
-    client.get("/logout")
-    sign_in(client, "sara")
+    auth.logout()
+    auth.login("sara")
     path = f"/cases/{reference}/tasks/{task.task_id}"
     assert client.get(path).status_code == 200
     assert submit(client, path, REVIEW).status_code == 302

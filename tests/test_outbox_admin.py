@@ -12,34 +12,17 @@ from sqlalchemy import insert, select, update
 from server.extensions import db
 from server.models import OutboxMessage, SystemEvent, utcnow
 
-from .notification_support import (
-    deploy_notifying_process,
-    file_complaint,
-    free_port,
-    mail_server,
-    messages,
-    staff,
-    use_smtp,
-)
-from .web_helpers import post, sign_in
-
-__all__ = ["mail_server"]  # the fixture, used by name
+from .support.mail import deploy_notifying_process, free_port, messages, use_smtp
+from .support.web import file_complaint, post
 
 _SRCDOC = re.compile(r'srcdoc="([^"]*)"')
 
 
-def signed_in(client, username: str, *roles: str):
-    """A client signed in as a new member of staff with these roles."""
-    staff(username, *roles)
-    assert sign_in(client, username).status_code == 302
-    return client
-
-
-def test_without_a_mail_server_an_admin_sees_the_email_waiting(app, client) -> None:
+def test_without_a_mail_server_an_admin_sees_the_email_waiting(client, auth, app_ctx) -> None:
     deploy_notifying_process()
     reference, link = file_complaint(client, complainant_name="Layla <b>Haddad</b>")
     token = link.rsplit("/", 1)[1]
-    admin = signed_in(app.test_client(), "root", "admin")
+    admin = auth.signed_in("root", "admin")
     page = admin.get("/admin/outbox").get_data(as_text=True)
     assert 'id="no-smtp"' in page and "nothing is sent" in page
     assert f"We have received your complaint {reference}" in page
@@ -56,7 +39,7 @@ def test_without_a_mail_server_an_admin_sees_the_email_waiting(app, client) -> N
     assert "Send again now" not in detail  # pending: nothing to send again
 
 
-def test_status_filters_and_pages(app, client) -> None:
+def test_status_filters_and_pages(client, auth, app_ctx) -> None:
     deploy_notifying_process()
     file_complaint(client)
     file_complaint(client, complainant_email="")  # held: no address
@@ -69,7 +52,7 @@ def test_status_filters_and_pages(app, client) -> None:
          "message_id": f"<old{i}@bank.example>", "status": "sent", "attempts": 1,
          "created_at": now, "sent_at": now} for i in range(55)])
     db.session.commit()
-    admin = signed_in(app.test_client(), "root", "admin")
+    admin = auth.signed_in("root", "admin")
     held = admin.get("/admin/outbox?status=held").get_data(as_text=True)
     assert "The complainant gave no e-mail address" in held and "Old message" not in held
     assert ">Held <span" in held and ">1</span>" in held
@@ -83,8 +66,8 @@ def test_status_filters_and_pages(app, client) -> None:
 @pytest.mark.parametrize("path", ["/admin/outbox?status=%3Cscript%3E&page=abc",
                                   "/admin/outbox?page=-3", "/admin/outbox?page=99999999999",
                                   "/admin/outbox?page=0&status="])
-def test_nonsense_in_the_address_shows_the_first_page(app, client, path: str) -> None:
-    admin = signed_in(client, "root", "admin")
+def test_nonsense_in_the_address_shows_the_first_page(client, auth, path: str) -> None:
+    admin = auth.signed_in("root", "admin")
     page = admin.get(path)
     assert page.status_code == 200
     assert "<script>" not in page.get_data(as_text=True)
@@ -92,23 +75,21 @@ def test_nonsense_in_the_address_shows_the_first_page(app, client, path: str) ->
 
 @pytest.mark.parametrize("path", ["/admin/outbox/0", "/admin/outbox/99999999999999999999",
                                   "/admin/outbox/12345", "/admin/outbox/x"])
-def test_an_email_that_is_not_there_is_a_404(app, client, path: str) -> None:
-    admin = signed_in(client, "root", "admin")
+def test_an_email_that_is_not_there_is_a_404(client, auth, path: str) -> None:
+    admin = auth.signed_in("root", "admin")
     assert admin.get(path).status_code == 404
     assert post(admin, path + "/retry").status_code == 404
 
 
-def test_an_admin_sends_a_failed_email_again(app, client, mail_server) -> None:
+def test_an_admin_sends_a_failed_email_again(client, auth, app_ctx, mail_server, mailing) -> None:
     from server.services import outbox
 
-    deploy_notifying_process()
-    use_smtp(app, mail_server.port)
     mail_server.rcpt_reply = "550 5.1.1 No such mailbox"
     file_complaint(client)
     outbox.deliver_due()
     [row] = messages()
     assert row.status == "failed"
-    admin = signed_in(app.test_client(), "root", "admin")
+    admin = auth.signed_in("root", "admin")
     detail = admin.get(f"/admin/outbox/{row.id}").get_data(as_text=True)
     assert "550 5.1.1 No such mailbox" in detail and "Send again now" in detail
 
@@ -133,11 +114,11 @@ def test_an_admin_sends_a_failed_email_again(app, client, mail_server) -> None:
     assert messages()[0].status == "sent"
 
 
-def test_a_held_email_goes_once_the_complainant_has_an_address(app, client) -> None:
+def test_a_held_email_goes_once_the_complainant_has_an_address(client, auth, app_ctx) -> None:
     deploy_notifying_process()
     reference, _ = file_complaint(client, complainant_email="")
     [row] = messages()
-    admin = signed_in(app.test_client(), "root", "admin")
+    admin = auth.signed_in("root", "admin")
     still = post(admin, f"/admin/outbox/{row.id}/retry")
     assert "cannot be sent: The complainant gave no e-mail address" in admin.get(
         still.headers["Location"]).get_data(as_text=True)
@@ -152,7 +133,7 @@ def test_a_held_email_goes_once_the_complainant_has_an_address(app, client) -> N
     assert (queued.status, queued.recipient) == ("pending", "layla@example.com")
 
 
-def test_an_auditor_reads_the_outbox_but_cannot_send_again(app, client) -> None:
+def test_an_auditor_reads_the_outbox_but_cannot_send_again(app, client, auth, app_ctx) -> None:
     deploy_notifying_process()
     use_smtp(app, free_port(), PLAINT_MAIL_MAX_ATTEMPTS=1)
     from server.services import outbox
@@ -161,7 +142,7 @@ def test_an_auditor_reads_the_outbox_but_cannot_send_again(app, client) -> None:
     outbox.deliver_due()
     [row] = messages()
     assert row.status == "failed"
-    auditor = signed_in(app.test_client(), "adel", "auditor")
+    auditor = auth.signed_in("adel", "auditor")
     assert auditor.get("/admin/outbox").status_code == 200
     detail = auditor.get(f"/admin/outbox/{row.id}")
     assert detail.status_code == 200
@@ -174,17 +155,17 @@ def test_an_auditor_reads_the_outbox_but_cannot_send_again(app, client) -> None:
 
 @pytest.mark.parametrize("role", ["handler", "supervisor", "complaints_manager",
                                   "process_owner"])
-def test_other_roles_are_refused_the_outbox(app, client, role: str) -> None:
+def test_other_roles_are_refused_the_outbox(client, auth, app_ctx, role: str) -> None:
     deploy_notifying_process()
     file_complaint(client)
     [row] = messages()
-    someone = signed_in(app.test_client(), "someone", role)
+    someone = auth.signed_in("someone", role)
     for path in ("/admin/outbox", f"/admin/outbox/{row.id}"):
         assert someone.get(path).status_code == 403, path
     assert post(someone, f"/admin/outbox/{row.id}/retry").status_code == 403
 
 
-def test_signed_out_visitors_are_sent_to_sign_in(app, client) -> None:
+def test_signed_out_visitors_are_sent_to_sign_in(client) -> None:
     page = client.get("/admin/outbox")
     assert page.status_code == 302 and "/login" in page.headers["Location"]
     assert client.post("/admin/outbox/1/retry").status_code in (302, 400)

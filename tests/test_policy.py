@@ -7,7 +7,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask import Flask
 from sqlalchemy import event, select
 
 from server import create_app
@@ -17,7 +16,7 @@ from server.models import EscalationTarget, SystemEvent
 from server.services import policy
 from server.services.actors import Actor
 
-from .conftest import _config
+from .support.app import app_config
 
 ADMIN = Actor("root", 1, frozenset({"admin"}))
 RIYADH = ZoneInfo("Asia/Riyadh")
@@ -43,7 +42,7 @@ def due(kind: str, priority: str | None = None, category: str | None = None,
     return policy.deadline(kind, priority=priority, category=category, since=since)
 
 
-def test_the_seeded_policy_suits_a_saudi_bank(app) -> None:
+def test_the_seeded_policy_suits_a_saudi_bank(app_ctx) -> None:
     # Acknowledge in 1 working day, respond in 3, resolve in 5; urgent ones sooner.
     assert due("acknowledge") == riyadh(2026, 9, 21, 10, 0)
     assert due("response") == riyadh(2026, 9, 24, 10, 0)  # Wednesday 23 is National Day
@@ -56,7 +55,7 @@ def test_the_seeded_policy_suits_a_saudi_bank(app) -> None:
         ("resolution", 5, "working_days")]
 
 
-def test_the_most_specific_row_wins(app) -> None:
+def test_the_most_specific_row_wins(app_ctx) -> None:
     days = {"unit": "working_days", "remind_amount": "0", "remind_unit": "working_hours",
             "next_level_amount": "1", "next_level_unit": "working_days"}
     policy.add_target({"kind": "acknowledge", "priority": "high", "category": "billing",
@@ -71,7 +70,7 @@ def test_the_most_specific_row_wins(app) -> None:
     assert due("acknowledge", "critical", "nonsense") == riyadh(2026, 9, 21, 10, 0)
 
 
-def test_reminder_comes_before_the_deadline_and_the_next_level_after_the_breach(app) -> None:
+def test_reminder_comes_before_the_deadline_and_the_next_level_after_the_breach(app_ctx) -> None:
     # Acknowledge within 1 working day (Monday 10:00), reminder 4 working hours before:
     # Monday 08:00-10:00 and Sunday 14:00-16:00.
     assert policy.reminder_at("acknowledge", priority=None, category=None,
@@ -86,7 +85,7 @@ def test_reminder_comes_before_the_deadline_and_the_next_level_after_the_breach(
                               since=SUNDAY_10) == SUNDAY_10
 
 
-def test_calendar_units_ignore_the_working_week(app) -> None:
+def test_calendar_units_ignore_the_working_week(app_ctx) -> None:
     policy.save_targets("resolution", row_values("resolution", **{"any/any": {
         "amount": "30", "unit": "calendar_days", "remind_amount": "48",
         "remind_unit": "calendar_hours"}}), ADMIN)
@@ -96,9 +95,9 @@ def test_calendar_units_ignore_the_working_week(app) -> None:
 
 
 def test_a_change_saved_by_another_process_applies_to_the_next_deadline(
-        app: Flask, database_url: str) -> None:
+        app_ctx: None, database_url: str) -> None:
     assert due("acknowledge") == riyadh(2026, 9, 21, 10, 0)
-    other = create_app(_config(database_url))  # its own engine and connections
+    other = create_app(app_config(database_url))  # its own engine and connections
     with other.app_context():
         changed = policy.save_targets("acknowledge", row_values("acknowledge", **{
             "any/any": {"amount": "3"}}), ADMIN)
@@ -114,13 +113,13 @@ def test_a_change_saved_by_another_process_applies_to_the_next_deadline(
     assert data["after"]["acknowledge/any/any"]["amount"] == 3
 
 
-def test_an_unknown_kind_names_the_known_ones(app) -> None:
+def test_an_unknown_kind_names_the_known_ones(app_ctx) -> None:
     with pytest.raises(InvalidInput, match="acknowledge, response, resolution") as caught:
         due("acknowledgement")
     assert "'acknowledgement'" in caught.value.message
 
 
-def test_bad_targets_are_refused_per_field_and_nothing_is_saved(app) -> None:
+def test_bad_targets_are_refused_per_field_and_nothing_is_saved(app_ctx) -> None:
     values = row_values("acknowledge", **{"any/any": {"amount": "-1"},
                                           "urgent/any": {"unit": "fortnights"},
                                           "high/any": {"next_level_amount": "99999"}})
@@ -135,7 +134,7 @@ def test_bad_targets_are_refused_per_field_and_nothing_is_saved(app) -> None:
         policy.remove_target(policy.list_targets()["acknowledge"][0].id, ADMIN)
 
 
-def test_a_deadline_costs_three_small_queries(app) -> None:
+def test_a_deadline_costs_three_small_queries(app_ctx) -> None:
     statements: list[str] = []
 
     def count(*args: object) -> None:

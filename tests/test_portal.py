@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Case, HumanTask
 from server.services import cases
 
-from .conftest import ACK, ASSESS, HANDLER, INVESTIGATE, RESPOND
-from .web_helpers import make_user, post, sign_in, submit
-
-GOOD = {"complainant_name": "Layla Haddad", "complainant_email": "layla@example.com",
-        "description": "I was charged twice for one transfer.", "consent": "true"}
+from .support.cases import complete
+from .support.data import ACK, ASSESS, HANDLER, INVESTIGATE, PUBLIC_FORM, RESPOND
+from .support.web import file_complaint, post, reference_on, submit
 
 
-def file_complaint(client, values=None):
-    page = submit(client, "/complaints/new", values or GOOD)
-    assert page.status_code == 302, page.get_data(as_text=True)[:3000]
-    done = client.get(page.headers["Location"]).get_data(as_text=True)
-    reference = re.search(r"<strong>(CMP-\d{4}-\d{6})</strong>", done).group(1)
-    link = re.search(r'id="tracking-link">([^<]+)<', done).group(1)
-    return reference, link.replace("http://localhost", "")
-
-
-def test_a_complainant_files_a_complaint_and_gets_a_reference_and_a_private_link(client) -> None:
+def test_a_complainant_files_a_complaint_and_gets_a_reference_and_a_private_link(
+        client, app_ctx) -> None:
     reference, link = file_complaint(client)
     case = cases.get_case(reference)
     assert case.channel == "web" and case.complainant_name == "Layla Haddad"
@@ -37,8 +25,9 @@ def test_a_complainant_files_a_complaint_and_gets_a_reference_and_a_private_link
     assert client.get("/complaints/submitted").status_code == 302  # shown once only
 
 
-def test_the_intake_form_keeps_input_and_explains_each_error(client) -> None:
-    page = submit(client, "/complaints/new", {**GOOD, "complainant_email": "layla-at-home",
+def test_the_intake_form_keeps_input_and_explains_each_error(client, app_ctx) -> None:
+    page = submit(client, "/complaints/new", {**PUBLIC_FORM,
+                                              "complainant_email": "layla-at-home",
                                               "consent": ""})
     assert page.status_code == 422
     body = page.get_data(as_text=True)
@@ -57,16 +46,14 @@ def test_a_tampered_tracking_link_shows_nothing(client) -> None:
         assert "This tracking link is not valid" in body and "CMP-" not in body
 
 
-def test_internal_notes_never_reach_the_tracking_page(client, app) -> None:
+def test_internal_notes_never_reach_the_tracking_page(client, auth) -> None:
     reference, link = file_complaint(client)
-    make_user("hana", "handler")
-    staff = app.test_client()
-    sign_in(staff, "hana")
+    staff = auth.signed_in("hana", "handler")
     post(staff, f"/cases/{reference}/notes", {"note": "Customer sounds angry; secret"})
     assert "secret" not in client.get(link).get_data(as_text=True)
 
 
-def test_the_complainant_answers_the_decision_on_the_tracking_page(client) -> None:
+def test_the_complainant_answers_the_decision_on_the_tracking_page(client, app_ctx) -> None:
     reference, link = file_complaint(client)
     case = cases.get_case(reference)
     for values in (ACK, ASSESS, INVESTIGATE, RESPOND):
@@ -90,31 +77,21 @@ def test_the_complainant_answers_the_decision_on_the_tracking_page(client) -> No
     assert again.status_code == 409
 
 
-def test_staff_record_a_phone_complaint(client) -> None:
-    make_user("hana", "handler")
-    sign_in(client, "hana")
-    page = submit(client, "/cases/new", {**GOOD, "channel": "phone"})
+def test_staff_record_a_phone_complaint(client, auth, app_ctx) -> None:
+    auth.login("hana", "handler")
+    page = submit(client, "/cases/new", {**PUBLIC_FORM, "channel": "phone"})
     assert page.status_code == 302
-    done = client.get(page.headers["Location"]).get_data(as_text=True)
-    reference = re.search(r"<strong>(CMP-\d{4}-\d{6})</strong>", done).group(1)
+    reference = reference_on(client.get(page.headers["Location"]).get_data(as_text=True))
     assert cases.get_case(reference).channel == "phone"
 
 
-def test_staff_intake_is_for_staff_only(client) -> None:
+def test_staff_intake_is_for_staff_only(client, auth) -> None:
     assert client.get("/cases/new").status_code == 302  # to sign-in
-    make_user("adel", "auditor")
-    sign_in(client, "adel")
+    auth.login("adel", "auditor")
     assert client.get("/cases/new").status_code == 403
 
 
-def complete_open(reference: str, bpmn_id: str, values: dict) -> None:
-    case = cases.get_case(reference)
-    task_id = db.session.scalar(select(HumanTask.task_id).where(
-        HumanTask.case_id == case.id, HumanTask.bpmn_id == bpmn_id))
-    cases.complete_task(reference, task_id, values, HANDLER)
-
-
-def test_the_complainant_adds_information_and_a_handler_sees_it(client, app) -> None:
+def test_the_complainant_adds_information_and_a_handler_sees_it(client, auth, app_ctx) -> None:
     reference, link = file_complaint(client)
     page = client.get(link).get_data(as_text=True)
     assert "Add information to your complaint" in page
@@ -126,9 +103,7 @@ def test_the_complainant_adds_information_and_a_handler_sees_it(client, app) -> 
     case = cases.get_case(reference)
     titles = set(db.session.scalars(select(HumanTask.title).where(HumanTask.case_id == case.id)))
     assert "Review new information from the complainant" in titles
-    make_user("hana", "handler")
-    staff = app.test_client()
-    sign_in(staff, "hana")
+    staff = auth.signed_in("hana", "handler")
     history = staff.get(f"/cases/{reference}").get_data(as_text=True)
     assert "Message received: Add information to your complaint" in history
     assert "My receipt number is 4471." in history
@@ -136,7 +111,7 @@ def test_the_complainant_adds_information_and_a_handler_sees_it(client, app) -> 
     assert "Add information to your complaint" in client.get(link).get_data(as_text=True)
 
 
-def test_the_complainant_withdraws_and_the_case_closes_with_its_tasks(client) -> None:
+def test_the_complainant_withdraws_and_the_case_closes_with_its_tasks(client, app_ctx) -> None:
     reference, link = file_complaint(client)
     page = client.get(link).get_data(as_text=True)
     assert page.index("Add information to your complaint") < page.index("Withdraw my complaint")
@@ -155,11 +130,12 @@ def test_the_complainant_withdraws_and_the_case_closes_with_its_tasks(client) ->
     assert post(client, f"{link}/complainant_withdraws", {"confirm": "true"}).status_code == 409
 
 
-def test_a_handler_question_reaches_the_complainant_and_the_answer_comes_back(client) -> None:
+def test_a_handler_question_reaches_the_complainant_and_the_answer_comes_back(
+        client, app_ctx) -> None:
     reference, link = file_complaint(client)
-    complete_open(reference, "acknowledge", ACK)
-    complete_open(reference, "assess", ASSESS)
-    complete_open(reference, "investigate", {
+    complete(reference, "acknowledge", ACK)
+    complete(reference, "assess", ASSESS)
+    complete(reference, "investigate", {
         "findings": "Need the date", "need_information": True,
         "question_to_complainant": "On which date did you make the transfer?"})
     page = client.get(link).get_data(as_text=True)

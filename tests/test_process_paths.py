@@ -13,8 +13,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from .conftest import ACK, ASK, ASSESS, CLOSE, INVESTIGATE, RESPOND, REVIEW
-from .test_engine import Driver, round_trip
+from .support.data import ACK, ASK, ASSESS, CLOSE, INVESTIGATE, RESPOND, REVIEW
+from .support.process import Driver, round_trip, to_decision
 
 START = "2026-03-01 09:00:00+00:00"
 CONSULT = {**INVESTIGATE, "consult_roles": ["specialist", "supervisor"],
@@ -22,13 +22,6 @@ CONSULT = {**INVESTIGATE, "consult_roles": ["specialist", "supervisor"],
            "consultation_days": 2}
 SURVEY = {"satisfaction": 4, "kept_informed": True}
 REOPEN = {"reopen_reason": "The refund never reached my account."}
-
-
-def to_decision(d: Driver, respond: dict | None = None) -> None:
-    """Acknowledge, assess, investigate and decide, with no approval needed."""
-    for bpmn_id, values in (("acknowledge", ACK), ("assess", ASSESS),
-                            ("investigate", INVESTIGATE), ("respond", respond or RESPOND)):
-        d.complete(bpmn_id, values)
 
 
 def notices(d: Driver) -> list[str]:

@@ -9,41 +9,28 @@ from __future__ import annotations
 from server.services import cases, outbox
 from server.services.actors import Actor
 
-from .conftest import ACK, ASSESS, CLOSE, HANDLER, INVESTIGATE
-from .notification_support import MailServer, file_complaint, mail_server, parts, use_smtp
-from .web_helpers import _TOKEN
-
-__all__ = ["mail_server"]  # the fixture, used by name
+from .support.cases import complete
+from .support.data import ACK, ASSESS, CLOSE, INVESTIGATE
+from .support.mail import MailServer, parts, use_smtp
+from .support.web import file_complaint, form_token
 
 DECISION = {"outcome": "partly_upheld", "response": "We refund the second charge of 120 SAR.",
             "remedy_offered": "Refund of 120 SAR"}
 
 
-def csrf(page: str) -> str:
-    match = _TOKEN.search(page)
-    assert match, "no form on the page"
-    return match.group(1)
-
-
-def do(reference: str, bpmn_id: str, values: dict) -> None:
-    case = cases.get_case(reference)
-    [task] = [t for t in cases.ready_tasks(case) if t.bpmn_id == bpmn_id]
-    cases.complete_task(reference, task.task_id, values, HANDLER)
-
-
 def test_acknowledgement_decision_and_survey_emails_reach_the_complainant(
-        app, client, mail_server: MailServer) -> None:
+        app, app_ctx, client, mail_server: MailServer) -> None:
     use_smtp(app, mail_server.port)
     reference, link = file_complaint(client)
     for bpmn_id, values in (("acknowledge", ACK), ("assess", ASSESS),
                             ("investigate", INVESTIGATE), ("respond", DECISION)):
-        do(reference, bpmn_id, values)
+        complete(reference, bpmn_id, values)
     # The complainant accepts on the tracking page; a handler closes the case.
     page = client.get(link).get_data(as_text=True)
     assert "Do you accept our response?" in page
     cases.send_message(reference, "complainant_response", {"accepted": True},
                        Actor.complainant())
-    do(reference, "close", CLOSE)
+    complete(reference, "close", CLOSE)
     assert outbox.deliver_due().sent == 3
 
     mails = {m["Subject"]: parts(m) for m in mail_server.received}
@@ -62,6 +49,6 @@ def test_acknowledgement_decision_and_survey_emails_reach_the_complainant(
     assert "How did we handle your complaint?" in page
     token = link.rsplit("/", 1)[-1]
     sent = client.post(f"/track/{token}/complainant_rates",
-                       data={"satisfaction": "5", "csrf_token": csrf(page)})
+                       data={"satisfaction": "5", "csrf_token": form_token(page)})
     assert sent.status_code == 302
     assert cases.case_data(cases.get_case(reference))["survey"]["satisfaction"] == 5

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -21,8 +20,8 @@ from server.models import Case, CaseEvent, HumanTask, Timer, utcnow
 from server.scheduler import TimerScheduler
 from server.services import cases, timers
 
-from .conftest import HANDLER, INTAKE
-from .helpers import wait_for
+from .support.data import HANDLER, INTAKE
+from .support.wait import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 CASES_FOR_RACE = 2000
@@ -85,7 +84,7 @@ def scheduler_process(app: Flask, **env: str) -> subprocess.Popen[str]:
         cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def test_three_scheduler_processes_fire_each_due_timer_exactly_once(app) -> None:
+def test_three_scheduler_processes_fire_each_due_timer_exactly_once(app, app_ctx) -> None:
     ids = overdue_cases(CASES_FOR_RACE)
     workers = [scheduler_process(app) for _ in range(3)]
     outputs = [w.communicate(timeout=240)[0] for w in workers]
@@ -100,7 +99,8 @@ def test_three_scheduler_processes_fire_each_due_timer_exactly_once(app) -> None
     assert reported == CASES_FOR_RACE * 3, outputs
 
 
-def test_a_scheduler_killed_mid_fire_leaves_claims_that_expire_and_are_retried(app) -> None:
+def test_a_scheduler_killed_mid_fire_leaves_claims_that_expire_and_are_retried(
+        app, app_ctx) -> None:
     ids = overdue_cases(400)
     lease = {"PLAINT_TIMER_LEASE_SECONDS": "2", "PLAINT_TIMER_BATCH": "100"}
     victim = scheduler_process(app, **lease)
@@ -108,11 +108,12 @@ def test_a_scheduler_killed_mid_fire_leaves_claims_that_expire_and_are_retried(a
     victim.send_signal(signal.SIGKILL)  # kill -9: no clean-up, its claims stay behind
     victim.wait(timeout=30)
     assert fired_total() < len(ids) * 3, "the victim should die with timers still claimed"
-    claimed = db.session.scalar(select(func.count()).select_from(Timer)
-                                .where(Timer.claimed_by.is_not(None)))
+    claimed, lease_ends = db.session.execute(
+        select(func.count(), func.max(Timer.claimed_until))
+        .where(Timer.claimed_by.is_not(None))).one()
     db.session.rollback()
     assert claimed, "the dead scheduler's claims are still there"
-    time.sleep(2.5)  # the lease runs out
+    assert wait_for(lambda: utcnow() > lease_ends, 30)  # its leases run out
     survivor = scheduler_process(app, **lease)
     output = survivor.communicate(timeout=240)[0]
     assert survivor.returncode == 0, output
@@ -120,7 +121,7 @@ def test_a_scheduler_killed_mid_fire_leaves_claims_that_expire_and_are_retried(a
     assert fired_per_case() == dict.fromkeys(ids, CHAIN)
 
 
-def test_a_scheduler_started_after_downtime_fires_what_fell_due(app) -> None:
+def test_a_scheduler_started_after_downtime_fires_what_fell_due(app, app_ctx) -> None:
     ids = overdue_cases(3)
     scheduler = TimerScheduler(app)
     scheduler.start()
@@ -132,7 +133,7 @@ def test_a_scheduler_started_after_downtime_fires_what_fell_due(app) -> None:
     assert fired_per_case() == dict.fromkeys(ids, CHAIN)
 
 
-def test_the_scheduler_sleeps_until_the_next_due_time_not_a_fixed_poll(app) -> None:
+def test_the_scheduler_sleeps_until_the_next_due_time_not_a_fixed_poll(app, app_ctx) -> None:
     app.config["PLAINT_SCHEDULER_MAX_SLEEP"] = 3600.0
     with time_machine.travel(utcnow() - timedelta(days=30), tick=True):
         case = cases.start_case(dict(INTAKE), "web", HANDLER)
@@ -151,7 +152,7 @@ def test_the_scheduler_sleeps_until_the_next_due_time_not_a_fixed_poll(app) -> N
         scheduler.shutdown()
 
 
-def test_a_timer_written_in_this_process_wakes_the_scheduler_early(app) -> None:
+def test_a_timer_written_in_this_process_wakes_the_scheduler_early(app, app_ctx) -> None:
     app.config["PLAINT_SCHEDULER_MAX_SLEEP"] = 3600.0
     scheduler = TimerScheduler(app)
     scheduler.start()

@@ -17,7 +17,7 @@ from server.extensions import db
 from server.models import Case, HumanTask, ProcessDraft, ProcessVersion, SystemEvent
 from server.services import users
 
-from .web_helpers import make_user, post, sign_in, submit, token
+from .support.web import AuthActions, file_complaint, post, submit, token
 
 SPIFF = Path(__file__).parent / "diagrams" / "spiffarena"
 BPMN = "service-complaint.bpmn"
@@ -42,14 +42,6 @@ def spiff_zip(**replaced: bytes) -> bytes:
             archive.writestr(f"service-complaint/{path.name}",
                              replaced.get(path.name, path.read_bytes()))
     return buffer.getvalue()
-
-
-def signed_in(app, username: str, *roles: str) -> FlaskClient:
-    """A fresh browser signed in as a new account with these roles."""
-    client = app.test_client()
-    make_user(username, *roles)
-    assert sign_in(client, username).status_code == 302
-    return client
 
 
 def csrf(client: FlaskClient) -> dict[str, str]:
@@ -93,33 +85,32 @@ def active() -> ProcessVersion:
     return db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
 
 
-def map_customer_care(app) -> None:
+def map_customer_care(auth: AuthActions) -> None:
     """An administrator sends the 'Customer Care' lane to handlers on the roles page."""
-    admin = signed_in(app, "root", "admin")
+    admin = auth.signed_in("root", "admin")
     assert post(admin, "/admin/lanes", {"lane": "Customer Care", "role": "handler"}) \
         .status_code == 302
 
 
 @pytest.fixture
-def owner(app) -> FlaskClient:
-    return signed_in(app, "olga", "process_owner")
+def owner(auth: AuthActions) -> FlaskClient:
+    return auth.signed_in("olga", "process_owner")
 
 
 @pytest.fixture
-def spiff(app, owner) -> int:
+def spiff(auth: AuthActions, owner: FlaskClient) -> int:
     """The SpiffArena process deployed (lane mapped) as the active version; its number."""
-    map_customer_care(app)
+    map_customer_care(auth)
     done = deploy(owner, draft_of(upload(owner, ("service-complaint.zip", spiff_zip()))))
     assert done.status_code == 200, done.get_json()
     return done.get_json()["version"]
 
 
-def file_complaint(client: FlaskClient) -> SimpleNamespace:
+def filed_case(client: FlaskClient) -> SimpleNamespace:
     """File a complaint on the public form; the new case's id, reference and version id."""
-    page = submit(client, "/complaints/new", INTAKE)
-    assert page.status_code == 302, page.get_data(as_text=True)[:3000]
+    reference, _link = file_complaint(client, **INTAKE)
     db.session.rollback()
-    case = db.session.scalar(select(Case).order_by(Case.id.desc()).limit(1))
+    case = db.session.scalar(select(Case).where(Case.reference == reference))
     return SimpleNamespace(id=case.id, reference=case.reference,
                            process_version_id=case.process_version_id)
 
@@ -145,15 +136,15 @@ def work(client: FlaskClient, case: SimpleNamespace, values: dict) -> str:
 
 # --- who may use the studio ------------------------------------------------------------------
 
-def test_only_process_owners_and_admins_reach_the_studio(app, client) -> None:
+def test_only_process_owners_and_admins_reach_the_studio(client, auth) -> None:
     assert client.get("/studio/").status_code == 302  # anonymous: to sign-in
     assert "/login" in client.get("/studio/").headers["Location"]
-    handler = signed_in(app, "hana", "handler")
+    handler = auth.signed_in("hana", "handler")
     assert handler.get("/studio/").status_code == 403
     refused = handler.get("/studio/drafts/1/files")
     assert refused.status_code == 403 and refused.get_json()["problems"][0]["message"]
-    assert signed_in(app, "root", "admin").get("/studio/").status_code == 200
-    page = signed_in(app, "olga", "process_owner").get("/studio/").get_data(as_text=True)
+    assert auth.signed_in("root", "admin").get("/studio/").status_code == 200
+    page = auth.signed_in("olga", "process_owner").get("/studio/").get_data(as_text=True)
     assert 'href="/studio/"' in page  # the Processes link in the menu
     assert "complaint_handling" in page and "Active" in page
 
@@ -169,7 +160,7 @@ def test_changes_without_the_csrf_token_are_refused(owner) -> None:
 
 # --- SpiffArena export: upload, map the lane, deploy, run ---------------------------------
 
-def test_a_spiffarena_export_uploads_and_runs_unchanged(app, owner) -> None:
+def test_a_spiffarena_export_uploads_and_runs_unchanged(app, auth, app_ctx, owner) -> None:
     before = versions()
     draft = draft_of(upload(owner, ("service-complaint.zip", spiff_zip())))
     listed = owner.get(f"/studio/drafts/{draft}/files").get_json()
@@ -186,7 +177,7 @@ def test_a_spiffarena_export_uploads_and_runs_unchanged(app, owner) -> None:
     assert refused.status_code == 422 and refused.get_json()["problems"]
     assert versions() == before
 
-    map_customer_care(app)
+    map_customer_care(auth)
     assert owner.post(f"/studio/drafts/{draft}/validate", headers=csrf(owner)) \
         .get_json() == {"problems": []}
     done = deploy(owner, draft, "Service complaints from SpiffArena").get_json()
@@ -200,12 +191,12 @@ def test_a_spiffarena_export_uploads_and_runs_unchanged(app, owner) -> None:
 
     public = app.test_client()
     assert "Tell us about your complaint" in public.get("/complaints/new").get_data(as_text=True)
-    case = file_complaint(public)
+    case = filed_case(public)
     assert case.process_version_id == version.id
-    handler = signed_in(app, "hana", "handler")
+    handler = auth.signed_in("hana", "handler")
     assert work(handler, case, {"category": "billing", "refund_needed": "true"}) \
         == "Triage complaint"
-    supervisor = signed_in(app, "sara", "supervisor")
+    supervisor = auth.signed_in("sara", "supervisor")
     assert work(supervisor, case, {"refund_approved": "true", "refund_amount": "12.5"}) \
         == "Approve refund"
     db.session.rollback()
@@ -236,7 +227,8 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     ([], "choose the"),
 ], ids=["traversal", "absolute", "zip-bomb", "too-many", "many-bombs", "not-zip", "nothing",
         "clash", "empty"])
-def test_hostile_uploads_are_refused_with_a_reason_and_nothing_kept(owner, files, said) -> None:
+def test_hostile_uploads_are_refused_with_a_reason_and_nothing_kept(
+        app_ctx, owner, files, said) -> None:
     page = upload(owner, *files)
     assert page.status_code == 422
     assert said in page.get_data(as_text=True)
@@ -280,8 +272,8 @@ def test_a_doctype_in_a_diagram_is_a_problem_of_the_draft_not_a_crash(owner) -> 
                          'value="complaint-intake-schema.json" />', ""),
      "StartEvent_1", "needs the property formJsonSchemaFilename"),
 ], ids=["broken-condition", "unknown-lane", "missing-form", "no-intake-form"])
-def test_a_broken_save_is_kept_and_the_problem_names_the_element(owner, spiff, change, element,
-                                                                  said) -> None:
+def test_a_broken_save_is_kept_and_the_problem_names_the_element(
+        app_ctx, owner, spiff, change, element, said) -> None:
     draft = draft_of(post(owner, f"/studio/versions/{active().id}/edit"))
     text = change(spiff_files()[BPMN].decode())
     saved = put(owner, draft, BPMN, text).get_json()
@@ -296,7 +288,7 @@ def test_a_broken_save_is_kept_and_the_problem_names_the_element(owner, spiff, c
     assert active().number == spiff  # a diagram with an error never replaces the active one
 
 
-def test_bad_file_requests_are_refused_with_problems(app, owner, spiff) -> None:
+def test_bad_file_requests_are_refused_with_problems(app, app_ctx, owner, spiff) -> None:
     draft = draft_of(post(owner, f"/studio/versions/{active().id}/edit"))
     for name in ("sub/x.bpmn", "x.exe", ".hidden.json"):
         refused = put(owner, draft, name, "{}")
@@ -319,7 +311,7 @@ def test_bad_file_requests_are_refused_with_problems(app, owner, spiff) -> None:
 
 # --- deploy, running cases, roll back --------------------------------------------------------
 
-def test_deploy_makes_the_next_version_and_logs_what_changed(owner, spiff) -> None:
+def test_deploy_makes_the_next_version_and_logs_what_changed(app_ctx, owner, spiff) -> None:
     draft = draft_of(post(owner, f"/studio/versions/{active().id}/edit"))
     text = spiff_files()[BPMN].decode().replace('name="Triage complaint"',
                                                 'name="Triage the complaint"')
@@ -346,7 +338,7 @@ def test_deploy_makes_the_next_version_and_logs_what_changed(owner, spiff) -> No
     assert f"Deployed version {spiff + 1} of {PROCESS_ID} (from version {spiff})" in page
 
 
-def test_a_deploy_from_the_command_line_is_logged_with_its_diff_too(app, runner) -> None:
+def test_a_deploy_from_the_command_line_is_logged_with_its_diff_too(app_ctx, runner) -> None:
     users.map_lane("Customer Care", "handler")
     result = runner.invoke(args=["deploy", str(SPIFF), "--note", "from the shell"])
     assert result.exit_code == 0, result.output
@@ -359,10 +351,10 @@ def test_a_deploy_from_the_command_line_is_logged_with_its_diff_too(app, runner)
     assert logged["base_version"] == logged["previous_active"] == 1
 
 
-def test_running_cases_finish_on_their_version_while_new_ones_use_the_new(app, owner,
-                                                                          spiff) -> None:
-    public, handler = app.test_client(), signed_in(app, "hana", "handler")
-    old_case = file_complaint(public)
+def test_running_cases_finish_on_their_version_while_new_ones_use_the_new(
+        app, auth, app_ctx, owner, spiff) -> None:
+    public, handler = app.test_client(), auth.signed_in("hana", "handler")
+    old_case = filed_case(public)
     # The new version drops the refund approval altogether.
     draft = draft_of(post(owner, f"/studio/versions/{active().id}/edit"))
     text = spiff_files()[BPMN].decode().replace('targetRef="Activity_approve_refund"',
@@ -380,29 +372,30 @@ def test_running_cases_finish_on_their_version_while_new_ones_use_the_new(app, o
     assert {e["id"] for e in done["diff"]["removed"]} == {"Activity_approve_refund",
                                                          "Flow_1approved"}
 
-    new_case = file_complaint(public)
+    new_case = filed_case(public)
     assert new_case.process_version_id == active().id != old_case.process_version_id
     work(handler, new_case, {"category": "service", "refund_needed": "true"})
     assert not is_open(new_case)  # no approval on the new version
 
     work(handler, old_case, {"category": "service", "refund_needed": "true"})
-    supervisor = signed_in(app, "sara", "supervisor")
+    supervisor = auth.signed_in("sara", "supervisor")
     assert work(supervisor, old_case, {"refund_approved": "false"}) == "Approve refund"
     assert not is_open(old_case)
 
 
-def test_rolling_back_makes_an_older_version_active_for_new_cases(app, owner, spiff) -> None:
+def test_rolling_back_makes_an_older_version_active_for_new_cases(
+        app, auth, app_ctx, owner, spiff) -> None:
     first = active().id
     draft = draft_of(post(owner, f"/studio/versions/{first}/edit"))
     put(owner, draft, BPMN, spiff_files()[BPMN].replace(b"Triage complaint", b"Sort complaint"))
     assert deploy(owner, draft).get_json()["version"] == spiff + 1
-    assert post(signed_in(app, "hana", "handler"), f"/studio/versions/{first}/activate") \
+    assert post(auth.signed_in("hana", "handler"), f"/studio/versions/{first}/activate") \
         .status_code == 403
     page = owner.get(f"/studio/versions/{first}/activate").get_data(as_text=True)
     assert f"Make version {spiff} active" in page and "Open cases stay" in page
     assert post(owner, f"/studio/versions/{first}/activate").status_code == 302
     assert active().id == first
-    case = file_complaint(app.test_client())
+    case = filed_case(app.test_client())
     assert case.process_version_id == first
     assert open_task(case)[1] == "Triage complaint"
     event = db.session.scalar(select(SystemEvent).where(SystemEvent.kind == "process.activated"))
@@ -414,7 +407,7 @@ def test_rolling_back_makes_an_older_version_active_for_new_cases(app, owner, sp
     assert post(owner, "/studio/versions/9999/activate").status_code == 404
 
 
-def test_a_downloaded_version_uploads_again_unchanged(owner, spiff) -> None:
+def test_a_downloaded_version_uploads_again_unchanged(app_ctx, owner, spiff) -> None:
     download = owner.get(f"/studio/versions/{active().id}/download")
     assert download.mimetype == "application/zip"
     assert f"{PROCESS_ID}-v{spiff}.zip" in download.headers["Content-Disposition"]
@@ -428,7 +421,8 @@ def test_a_downloaded_version_uploads_again_unchanged(owner, spiff) -> None:
 
 # --- drafts belong to one person ---------------------------------------------------------------
 
-def test_the_reference_process_passes_the_studio_checks_and_redeploys_unchanged(owner) -> None:
+def test_the_reference_process_passes_the_studio_checks_and_redeploys_unchanged(
+        app_ctx, owner) -> None:
     draft = draft_of(post(owner, f"/studio/versions/{active().id}/edit"))
     assert problems(owner, draft) == []
     done = deploy(owner, draft, "no change").get_json()
@@ -436,11 +430,11 @@ def test_the_reference_process_passes_the_studio_checks_and_redeploys_unchanged(
     assert done["diff"]["added"] == done["diff"]["removed"] == done["diff"]["changed"] == []
 
 
-def test_a_draft_is_its_owners_alone(app, owner, spiff) -> None:
+def test_a_draft_is_its_owners_alone(auth, app_ctx, owner, spiff) -> None:
     version = active().id
     draft = draft_of(post(owner, f"/studio/versions/{version}/edit"))
     assert draft_of(post(owner, f"/studio/versions/{version}/edit")) == draft  # reopened
-    other = signed_in(app, "otto", "process_owner")
+    other = auth.signed_in("otto", "process_owner")
     assert other.get(f"/studio/drafts/{draft}").status_code == 404
     assert other.get(f"/studio/drafts/{draft}/files").status_code == 404
     assert put(other, draft, BPMN, "<x/>").status_code == 404
@@ -488,7 +482,7 @@ ODD_FILES = [
 
 
 @pytest.mark.parametrize(("name", "content"), ODD_FILES)
-def test_odd_files_are_problems_never_server_errors(owner, spiff, name, content) -> None:
+def test_odd_files_are_problems_never_server_errors(app_ctx, owner, spiff, name, content) -> None:
     draft = draft_of(post(owner, f"/studio/versions/{active().id}/edit"))
     saved = put(owner, draft, name, content)
     assert saved.status_code == 200 and saved.get_json()["problems"], saved.get_json()

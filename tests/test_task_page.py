@@ -8,8 +8,8 @@ from server.extensions import db
 from server.models import HumanTask
 from server.services import cases
 
-from .conftest import HANDLER, INTAKE
-from .web_helpers import make_user, post, sign_in, submit
+from .support.data import HANDLER, INTAKE
+from .support.web import post, submit
 
 
 def open_task(case) -> str:
@@ -18,10 +18,9 @@ def open_task(case) -> str:
     return f"/cases/{case.reference}/tasks/{task_id}"
 
 
-def test_the_task_page_shows_the_form_instructions_and_the_case(client) -> None:
-    make_user("hana", "handler")
+def test_the_task_page_shows_the_form_instructions_and_the_case(client, auth, app_ctx) -> None:
+    auth.login("hana", "handler")
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
-    sign_in(client, "hana")
     page = client.get(open_task(case)).get_data(as_text=True)
     assert "Acknowledge complaint" in page
     assert "give them the reference" in page  # the diagram's documentation
@@ -30,10 +29,9 @@ def test_the_task_page_shows_the_form_instructions_and_the_case(client) -> None:
     assert "Complaint received (web)" in page  # the history beside it
 
 
-def test_completing_a_task_moves_the_case_on(client) -> None:
-    make_user("hana", "handler")
+def test_completing_a_task_moves_the_case_on(client, auth, app_ctx) -> None:
+    auth.login("hana", "handler")
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
-    sign_in(client, "hana")
     done = submit(client, open_task(case), {"acknowledgement_channel": "phone",
                                             "acknowledgement_message": "Called her."})
     assert done.status_code == 302 and done.headers["Location"].endswith("/tasks")
@@ -41,10 +39,9 @@ def test_completing_a_task_moves_the_case_on(client) -> None:
     assert "Assess complaint" in client.get("/tasks?view=unclaimed").get_data(as_text=True)
 
 
-def test_bad_input_comes_back_with_messages_and_what_was_typed(client) -> None:
-    make_user("hana", "handler")
+def test_bad_input_comes_back_with_messages_and_what_was_typed(client, auth, app_ctx) -> None:
+    auth.login("hana", "handler")
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
-    sign_in(client, "hana")
     page = submit(client, open_task(case), {"acknowledgement_message": "Kept <text>"})
     assert page.status_code == 422
     body = page.get_data(as_text=True)
@@ -53,15 +50,14 @@ def test_bad_input_comes_back_with_messages_and_what_was_typed(client) -> None:
     assert cases.get_case(case.reference).acknowledged_at is None
 
 
-def test_a_form_sent_after_the_case_changed_is_refused_keeping_the_input(client, app) -> None:
-    make_user("hana", "handler")
-    make_user("omar", "handler")
+def test_a_form_sent_after_the_case_changed_is_refused_keeping_the_input(
+        client, auth, app_ctx) -> None:
+    auth.login("hana", "handler")
+    auth.add_user("omar", "handler")
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     path = open_task(case)
-    sign_in(client, "hana")
     form = client.get(path).get_data(as_text=True)  # hana opens the form ...
-    other = app.test_client()
-    sign_in(other, "omar")
+    other = auth.signed_in("omar")
     post(other, f"/cases/{case.reference}/notes", {"note": "I am on it"})  # ... case changes
     seen = form.split('name="case_version" value="')[1].split('"')[0]
     page = post(client, path, {"acknowledgement_channel": "email",
@@ -72,28 +68,26 @@ def test_a_form_sent_after_the_case_changed_is_refused_keeping_the_input(client,
     assert "changed while you were working on it" in body and "My careful words" in body
 
 
-def test_someone_without_the_tasks_role_is_refused(client) -> None:
-    make_user("sara", "supervisor")
+def test_someone_without_the_tasks_role_is_refused(client, auth, app_ctx) -> None:
+    auth.login("sara", "supervisor")
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
-    sign_in(client, "sara")
     assert client.get(open_task(case)).status_code == 403
 
 
-def test_a_completed_task_page_says_so_instead_of_failing(client) -> None:
-    make_user("hana", "handler")
+def test_a_completed_task_page_says_so_instead_of_failing(client, auth, app_ctx) -> None:
+    auth.login("hana", "handler")
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
     path = open_task(case)
-    sign_in(client, "hana")
     submit(client, path, {"acknowledgement_channel": "phone", "acknowledgement_message": "x"})
     again = client.get(path)
     assert again.status_code == 409 and "no longer open" in again.get_data(as_text=True)
 
 
-def test_a_handler_moves_a_case_to_the_end_of_the_process_in_the_browser(client) -> None:
-    make_user("hana", "handler")
-    make_user("sara", "supervisor")
+def test_a_handler_moves_a_case_to_the_end_of_the_process_in_the_browser(
+        client, auth, app_ctx) -> None:
+    auth.login("hana", "handler")
+    auth.add_user("sara", "supervisor")
     case = cases.start_case(dict(INTAKE), "web", HANDLER)
-    sign_in(client, "hana")
     steps = [{"acknowledgement_channel": "email", "acknowledgement_message": "Got it"},
              {"in_scope": "true", "category": "billing", "severity": "serious",
               "complexity": "simple", "vulnerable_customer": "false",

@@ -12,7 +12,7 @@ from server.extensions import db
 from server.models import Case, CaseEvent, HumanTask, Timer
 from server.services import audit, cases, timers
 
-from .conftest import HANDLER, INTAKE
+from .support.data import HANDLER, INTAKE
 
 # A Sunday, 12:00 in Riyadh: the default calendar works Sunday to Thursday, 08:00-16:00,
 # and the default policy wants an acknowledgement within 1 working day.
@@ -27,7 +27,7 @@ def events(kind: str) -> int:
                              .where(CaseEvent.kind == kind))
 
 
-def test_an_overdue_acknowledgement_escalates_once_after_time_travel(app) -> None:
+def test_an_overdue_acknowledgement_escalates_once_after_time_travel(app_ctx) -> None:
     with time_machine.travel(START, tick=False) as clock:
         case = cases.start_case(dict(INTAKE), "web", HANDLER)
         clock.move_to(REMINDER - SECOND)
@@ -50,14 +50,14 @@ def test_an_overdue_acknowledgement_escalates_once_after_time_travel(app) -> Non
     assert timer.bpmn_id == "acknowledgement_still_overdue"  # the next level waits
 
 
-def test_a_sweep_with_nothing_due_fires_nothing(app) -> None:
+def test_a_sweep_with_nothing_due_fires_nothing(app_ctx) -> None:
     with time_machine.travel(START, tick=False):
         cases.start_case(dict(INTAKE), "web", HANDLER)
         assert timers.sweep().claimed == 0
         assert timers.next_due() == REMINDER
 
 
-def test_a_claim_left_by_a_crashed_worker_is_retried_after_its_lease(app) -> None:
+def test_a_claim_left_by_a_crashed_worker_is_retried_after_its_lease(app, app_ctx) -> None:
     with time_machine.travel(START, tick=False) as clock:
         cases.start_case(dict(INTAKE), "web", HANDLER)
         clock.move_to(BREACH + SECOND)
@@ -71,7 +71,7 @@ def test_a_claim_left_by_a_crashed_worker_is_retried_after_its_lease(app) -> Non
     assert events("timer.fired") == 1
 
 
-def test_concurrent_sweepers_fire_each_due_timer_exactly_once(app) -> None:
+def test_concurrent_sweepers_fire_each_due_timer_exactly_once(app, app_ctx) -> None:
     with time_machine.travel(START, tick=False) as clock:
         for _ in range(30):
             cases.start_case(dict(INTAKE), "web", HANDLER)
@@ -101,7 +101,7 @@ def test_concurrent_sweepers_fire_each_due_timer_exactly_once(app) -> None:
                              .where(HumanTask.bpmn_id == "acknowledge_escalated")) == 30
 
 
-def test_a_timer_that_fails_is_kept_with_its_error_and_retried_later(app, monkeypatch) -> None:
+def test_a_timer_that_fails_is_kept_with_its_error_and_retried_later(app_ctx, monkeypatch) -> None:
     from server.engine import EngineError
     from server.engine.runtime import ProcessRuntime
 
@@ -121,7 +121,7 @@ def test_a_timer_that_fails_is_kept_with_its_error_and_retried_later(app, monkey
         assert timers.sweep().fired == 2
 
 
-def test_a_timer_is_not_fired_while_a_handler_saves_the_same_case(app) -> None:
+def test_a_timer_is_not_fired_while_a_handler_saves_the_same_case(app_ctx) -> None:
     with time_machine.travel(START, tick=False) as clock:
         case = cases.start_case(dict(INTAKE), "web", HANDLER)
         clock.move_to(BREACH + SECOND)
@@ -135,7 +135,7 @@ def test_a_timer_is_not_fired_while_a_handler_saves_the_same_case(app) -> None:
     db.session.execute(update(Timer).values(due_at=Timer.due_at))  # table still usable
 
 
-def test_one_sweep_fires_everything_due_even_when_cases_have_several_due_timers(app) -> None:
+def test_one_sweep_fires_everything_due_even_when_cases_have_several_due_timers(app_ctx) -> None:
     with time_machine.travel(START, tick=False) as clock:
         for _ in range(5):
             cases.start_case(dict(INTAKE), "web", HANDLER)

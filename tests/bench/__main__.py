@@ -34,8 +34,8 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def engine_run(n: int) -> dict[str, float]:
-    from tests import conftest as c
-    from tests.helpers import runtime
+    from tests.support import data as c
+    from tests.support.process import runtime
 
     rt = runtime()
     values = {"ACK": c.ACK, "ASSESS": c.ASSESS, "INVESTIGATE": c.INVESTIGATE,
@@ -75,7 +75,7 @@ def service_run(n: int, folder: Path) -> dict[str, float]:
     from server.extensions import db
     from server.models import Case, CaseEvent, HumanTask
     from server.services import cases
-    from tests import conftest as c
+    from tests.support import data as c
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
                       "SECRET_KEY": "bench"})

@@ -64,7 +64,7 @@ class Cases:
         from server.models import Case, utcnow
         from server.services import cases
         from server.services.processes import runtime_for
-        from tests.conftest import HANDLER, INTAKE
+        from tests.support.data import HANDLER, INTAKE
 
         started = cases.start_case(dict(INTAKE), "web", HANDLER)
         self.row = dict(db.session.execute(

@@ -1,10 +1,13 @@
-"""For the e-mail tests: a real SMTP server on loopback, a process that sends e-mails, staff."""
+"""For the e-mail tests: a real SMTP server on loopback, a process that sends e-mails, staff.
+
+A pytest plugin (listed in tests/conftest.py): tests ask for the `mail_server` and `mailing`
+fixtures by name.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import email.policy
-import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -22,11 +25,10 @@ from server.extensions import db
 from server.models import OutboxMessage
 from server.services.actors import Actor
 from server.services.processes import deploy, read_folders
-from server.services.users import create_user
 
-from .web_helpers import PASSWORD, submit
+from .web import make_user
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DIAGRAM = REPO / "tests" / "diagrams" / "notifications.bpmn"
 
 
@@ -83,6 +85,13 @@ def mail_server() -> Iterator[MailServer]:
         controller.stop()
 
 
+@pytest.fixture
+def mailing(app: Flask, app_ctx: None, mail_server: MailServer) -> None:
+    """The small notifying test process is active and the app sends to `mail_server`."""
+    deploy_notifying_process()
+    use_smtp(app, mail_server.port)
+
+
 def use_smtp(app: Flask, port: int, **settings: Any) -> None:
     """Point the app at an SMTP server on loopback."""
     app.config.update({"PLAINT_SMTP_HOST": "127.0.0.1", "PLAINT_SMTP_PORT": port,
@@ -106,8 +115,7 @@ def deploy_notifying_process(**changes: str) -> None:
 
 def staff(username: str, *roles: str, email: bool = True) -> None:
     """A member of staff, with an e-mail address unless told otherwise."""
-    create_user(username, list(roles), PASSWORD, display_name=username.title(),
-                email=f"{username}@bank.example" if email else None)
+    make_user(username, *roles, email=f"{username}@bank.example" if email else None)
 
 
 def messages(**where: Any) -> list[OutboxMessage]:
@@ -129,17 +137,3 @@ def parts(message: EmailMessage) -> dict[str, str]:
         if part.get_content_type() in ("text/plain", "text/html"):
             found[part.get_content_type()] = part.get_content()
     return found
-
-
-GOOD = {"complainant_name": "Layla Haddad", "complainant_email": "layla@example.com",
-        "description": "I was charged twice for one transfer.", "consent": "true"}
-
-
-def file_complaint(client: Any, **values: str) -> tuple[str, str]:
-    """File a complaint on the public form; return its reference and tracking path."""
-    page = submit(client, "/complaints/new", {**GOOD, **values})
-    assert page.status_code == 302, page.get_data(as_text=True)[:2000]
-    done = client.get(page.headers["Location"]).get_data(as_text=True)
-    reference = re.search(r"<strong>(CMP-\d{4}-\d{6})</strong>", done).group(1)  # type: ignore[union-attr]
-    link = re.search(r'id="tracking-link">([^<]+)<', done).group(1)  # type: ignore[union-attr]
-    return reference, link.replace("http://localhost", "")

@@ -1,0 +1,28 @@
+"""The test app's settings and the making of its databases."""
+
+from __future__ import annotations
+
+import uuid
+
+from server import create_app
+from server.extensions import db
+
+
+def app_config(url: str) -> dict[str, object]:
+    """The settings of a test app on the database at `url`."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-" + uuid.uuid4().hex,
+        "PLAINT_SCRIPT_TIME_LIMIT": 0.5,
+        "WTF_CSRF_ENABLED": True,
+    }
+
+
+def init_database(url: str) -> None:
+    """Create the tables at `url` and deploy the reference process, as `flask init-db` does."""
+    app = create_app(app_config(url))
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        db.engine.dispose()

@@ -1,0 +1,113 @@
+"""A live server and a headless Chromium for browser tests (Playwright on Debian's Chromium).
+
+A pytest plugin (listed in tests/conftest.py). Test modules use the fixtures ``live_server``
+(a base URL; the app runs in a thread on its own SQLite database, with the handler account
+``hana`` and the admin account ``ada``), ``live_app`` (the app behind it, for set-up and
+checks) and ``browser``. Each module gets its own server and database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from server import create_app
+from server.extensions import db
+from server.services import cases
+from server.services.users import create_user
+
+from .data import HANDLER, INTAKE, PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+ADMIN = "ada"
+
+
+@pytest.fixture(scope="module")
+def live_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """The app the live server serves, on its own SQLite database."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("PLAINT_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required (PLAINT_REQUIRE_BROWSER=1): "
+                        "apt-get install chromium chromium-driver")
+        pytest.skip("Chromium not installed (apt-get install chromium); browser tests skipped")
+    database = tmp_path_factory.mktemp("browser") / "plaint.db"
+    shutil.copy(sqlite_template, database)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+                      "SECRET_KEY": uuid.uuid4().hex})
+    add_user(app, "hana", "handler", "Hana Handler")
+    add_user(app, ADMIN, "admin", "Ada Admin")
+    return app
+
+
+@pytest.fixture(scope="module")
+def live_server(live_app: Flask) -> Iterator[str]:
+    """The app served on a free loopback port; its base URL."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(live_server: str) -> Iterator[Any]:
+    """Headless Chromium for the module's tests."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def add_user(app: Flask, username: str, role: str, display_name: str) -> None:
+    """An account on the live app, with the test password."""
+    with app.app_context():
+        create_user(username, [role], PASSWORD, display_name=display_name)
+        db.session.remove()
+
+
+def start_case(app: Flask) -> str:
+    """A complaint taken by phone on the live app; its reference."""
+    with app.app_context():
+        reference = cases.start_case(dict(INTAKE), "phone", HANDLER).reference
+        db.session.remove()
+    return reference
+
+
+def signed_in(browser: Any, base: str, username: str) -> Any:
+    """A new browser page signed in as `username` (password PASSWORD)."""
+    page = browser.new_context().new_page()
+    page.goto(base + "/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/tasks")
+    return page
+
+
+def file_complaint(page: Any, base: str) -> tuple[str, str]:
+    """File a complaint on the public form in the browser; its reference and tracking link."""
+    page.goto(base + "/")
+    page.get_by_role("link", name="Make a complaint").click()
+    page.get_by_label("Your name").fill("Layla Haddad")
+    page.get_by_label("E-mail").fill("layla@example.com")
+    page.get_by_label("What happened?").fill("I was charged twice for the same transfer.")
+    page.get_by_label("I agree that my personal data").check()
+    page.get_by_role("button", name="Send my complaint").click()
+    page.wait_for_url("**/complaints/submitted")
+    reference = page.locator("strong").first.inner_text()
+    link = page.locator("#tracking-link").inner_text()
+    return reference, link
