@@ -10,7 +10,6 @@ through a tracking token, a role a diagram routes work to.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,13 +24,10 @@ from server import access
 from server.extensions import db
 from server.models import ROLES, Attachment, Case, HumanTask
 from server.services import users
+from tests.support.data import PDF
+from tests.support.web import file_complaint as file_on_the_portal
+from tests.support.web import make_user, post, sign_in
 
-from .web_helpers import make_user, post, sign_in
-
-GOOD = {"complainant_name": "Layla Haddad", "complainant_email": "layla@example.com",
-        "description": "I was charged twice for one transfer.", "consent": "true"}
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SIGNED_OUT = "(signed out)"
 OTHER_ROLE = "trainee"  # a role an administrator added, that the table does not name
 PEOPLE = [SIGNED_OUT, OTHER_ROLE, *sorted(ROLES)]
@@ -50,16 +46,8 @@ class Filed:
 
 def file_complaint(app: Flask, name: str) -> Filed:
     """File a complaint with a PDF through the public form, as a complainant would."""
-    client = app.test_client()
-    html = client.get("/complaints/new").get_data(as_text=True)
-    sent = client.post("/complaints/new", content_type="multipart/form-data", data={
-        **GOOD, "complainant_name": name, "csrf_token": _CSRF.search(html).group(1),
-        "documents": [(io.BytesIO(PDF), f"{name}.pdf", "application/pdf")]})
-    assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
-    done = client.get(sent.headers["Location"]).get_data(as_text=True)
-    reference = re.search(r"<strong>(CMP-\d{4}-\d{6})</strong>", done).group(1)
-    tracking = re.search(r'id="tracking-link">([^<]+)<', done).group(1) \
-        .replace("http://localhost", "")
+    reference, tracking = file_on_the_portal(app.test_client(), [(f"{name}.pdf", PDF)],
+                                             complainant_name=name)
     with app.app_context():
         case = db.session.scalar(select(Case).where(Case.reference == reference))
         attachment = db.session.scalar(select(Attachment.id).where(Attachment.case_id == case.id))

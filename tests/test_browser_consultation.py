@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import Flask
+
 from server.services.users import create_user
-from tests.browser_support import APPS, PASSWORD, signed_in
-from tests.test_browser import file_complaint
+from tests.support.browser import file_complaint, signed_in
+from tests.support.data import PASSWORD
 
 
-def test_a_specialist_answers_a_consultation_in_the_browser(browser, live_server) -> None:  # type: ignore[no-untyped-def]
-    with APPS[live_server].app_context():
+def test_a_specialist_answers_a_consultation_in_the_browser(
+        browser: Any, live_app: Flask, live_server: str) -> None:
+    with live_app.app_context():
         create_user("lina", ["specialist"], PASSWORD, display_name="Lina Specialist")
     public = browser.new_page()
     reference, _link = file_complaint(public, live_server)
 
-    def choose(page, question: str, answer: str) -> None:  # type: ignore[no-untyped-def]
+    def choose(page: Any, question: str, answer: str) -> None:
         page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
 
-    def work(page, title: str) -> None:  # type: ignore[no-untyped-def]
+    def work(page: Any, title: str) -> None:
         page.goto(live_server + "/tasks?view=unclaimed")
         page.locator("tr", has_text=reference).get_by_role("link", name=title).click()
         page.wait_for_url("**/tasks/*")
 
-    def done(page, title: str) -> None:  # type: ignore[no-untyped-def]
+    def done(page: Any, title: str) -> None:
         page.get_by_role("button", name="Complete task").click()
         page.wait_for_url("**/tasks")
         assert page.get_by_text(f"{title} is done.").is_visible()

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import Flask
+
 from server.services.users import create_user
-from tests.browser_support import APPS, PASSWORD, signed_in
-from tests.test_browser import file_complaint
+from tests.support.browser import file_complaint, signed_in
+from tests.support.data import PASSWORD
 
 
-def test_self_approval_is_refused_with_the_reason_in_the_browser(browser, live_server) -> None:  # type: ignore[no-untyped-def]
-    with APPS[live_server].app_context():
+def test_self_approval_is_refused_with_the_reason_in_the_browser(
+        browser: Any, live_app: Flask, live_server: str) -> None:
+    with live_app.app_context():
         create_user("sami", ["handler", "supervisor"], PASSWORD, display_name="Sami Both")
         create_user("sahar", ["supervisor"], PASSWORD, display_name="Sahar Supervisor")
     public = browser.new_page()
     reference, _link = file_complaint(public, live_server)
 
-    def choose(page, question: str, answer: str) -> None:  # type: ignore[no-untyped-def]
+    def choose(page: Any, question: str, answer: str) -> None:
         page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
 
-    def open_task(page, title: str) -> None:  # type: ignore[no-untyped-def]
+    def open_task(page: Any, title: str) -> None:
         page.goto(live_server + "/tasks?view=unclaimed")
         page.locator("tr", has_text=reference).get_by_role("link", name=title).click()
 
-    def complete(page, title: str) -> None:  # type: ignore[no-untyped-def]
+    def complete(page: Any, title: str) -> None:
         page.get_by_role("button", name="Complete task").click()
         page.wait_for_url("**/tasks")
         assert page.get_by_text(f"{title} is done.").is_visible()

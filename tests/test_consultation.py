@@ -8,9 +8,8 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import Case, HumanTask
 from server.services import cases
-
-from .conftest import HANDLER, INTAKE
-from .web_helpers import make_user, sign_in, submit
+from tests.support.data import HANDLER, INTAKE
+from tests.support.web import make_user, sign_in, submit
 
 ASSESS_FORM = {"in_scope": "true", "category": "billing", "severity": "serious",
                "complexity": "simple", "vulnerable_customer": "false",

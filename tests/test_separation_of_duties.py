@@ -17,9 +17,8 @@ from server.extensions import db
 from server.models import Case, HumanTask
 from server.services import cases
 from server.services.actors import Actor
-
-from .conftest import ACK, ASSESS, INTAKE, INVESTIGATE
-from .web_helpers import make_user, post, sign_in, submit
+from tests.support.data import ACK, ASSESS, INTAKE, INVESTIGATE
+from tests.support.web import make_user, post, sign_in, submit
 
 DECIDE = {"outcome": "upheld", "response": "We refund the fees and add a goodwill payment.",
           "remedy_offered": "Refund and goodwill payment", "compensation_amount": 7500}

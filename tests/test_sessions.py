@@ -17,8 +17,11 @@ from server.errors import PlaintError
 from server.extensions import db
 from server.models import User
 from server.services import auth
+from tests.support.data import PASSWORD
+from tests.support.web import make_user, post, sign_in, submit
 
-from .web_helpers import PASSWORD, make_user, post, sign_in, submit
+# These tests call the services (accounts, sign-in) directly, in the test's app context.
+pytestmark = pytest.mark.usefixtures("app_ctx")
 
 ATTACKER = "203.0.113.7"
 OWNER = "198.51.100.4"

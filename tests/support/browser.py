@@ -94,7 +94,8 @@ def signed_in(browser: Any, base: str, username: str) -> Any:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/tasks")
+    # Each person lands on the first page their roles open (the inbox for case workers).
+    page.wait_for_url(lambda url: "/login" not in url)
     return page
 
 
