@@ -13,7 +13,7 @@ def test_a_handler_filters_and_claims_without_reloading_the_page(  # type: ignor
         browser, live_server) -> None:
     app = APPS[live_server]
     with app.app_context():
-        reference = cases.start_case(dict(INTAKE), "phone", HANDLER).reference
+        reference = cases.start_case(dict(INTAKE), "phone", HANDLER).case.reference
         db.session.remove()
     page = signed_in(browser, live_server, "hana")
     page.goto(live_server + "/tasks?view=unclaimed")

@@ -76,7 +76,7 @@ def inbox_tasks(page, base: str, reference: str) -> list[str]:  # type: ignore[n
 def test_a_process_owner_adds_a_step_and_only_new_complaints_pass_through_it(  # type: ignore[no-untyped-def]
         browser, live_server, owner) -> None:
     with APPS[live_server].app_context():
-        before = cases.start_case(dict(INTAKE), "phone", HANDLER).reference
+        before = cases.start_case(dict(INTAKE), "phone", HANDLER).case.reference
         db.session.remove()
     handler = signed_in(browser, live_server, "hana")
     old_path = inbox_tasks(handler, live_server, before)

@@ -31,7 +31,7 @@ def handled_and_rejected(client) -> str:
     make_user("sam", "handler", "supervisor")
     make_user("sara", "supervisor")
     sign_in(client, "sam")
-    reference = cases.start_case(dict(INTAKE), "web", cases.Actor.system("test")).reference
+    reference = cases.start_case(dict(INTAKE), "web", cases.Actor.system("test")).case.reference
     for values in (ACK, ASSESS, INVESTIGATE, RESPOND):
         case = cases.get_case(reference)
         [task] = cases.ready_tasks(case)

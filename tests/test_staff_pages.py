@@ -55,7 +55,7 @@ def test_sign_in_never_redirects_off_site(client) -> None:
 
 def test_the_inbox_lists_unclaimed_tasks_of_my_role_and_lets_me_claim(client) -> None:
     make_user("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     sign_in(client, "hana")
     assert "Nothing here." in client.get("/tasks?view=mine").get_data(as_text=True)
     page = client.get("/tasks?view=unclaimed").get_data(as_text=True)
@@ -72,7 +72,7 @@ def test_the_inbox_lists_unclaimed_tasks_of_my_role_and_lets_me_claim(client) ->
 def test_a_task_claimed_by_someone_else_cannot_be_claimed_again(client, app) -> None:
     make_user("hana", "handler")
     make_user("omar", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     task_id = db.session.scalar(select(HumanTask.task_id))
     sign_in(client, "hana")
     post(client, f"/cases/{case.reference}/tasks/{task_id}/claim")
@@ -85,7 +85,7 @@ def test_a_task_claimed_by_someone_else_cannot_be_claimed_again(client, app) -> 
 def test_supervisors_see_the_whole_team_and_handlers_do_not_see_supervisor_tasks(client) -> None:
     make_user("sara", "supervisor")
     make_user("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     sign_in(client, "sara")
     assert case.reference in client.get("/tasks?view=team").get_data(as_text=True)
     post(client, "/logout")
@@ -97,7 +97,7 @@ def test_a_supervisor_reassigns_a_task_and_it_is_logged(client) -> None:
     make_user("sara", "supervisor", "handler")
     make_user("hana", "handler")
     make_user("pat", "process_owner")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     task_id = db.session.scalar(select(HumanTask.task_id))
     sign_in(client, "sara")
     page = client.get(f"/cases/{case.reference}/tasks/{task_id}").get_data(as_text=True)
@@ -114,7 +114,7 @@ def test_a_supervisor_reassigns_a_task_and_it_is_logged(client) -> None:
 def test_handlers_cannot_reassign(client) -> None:
     make_user("hana", "handler")
     make_user("omar", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     task_id = db.session.scalar(select(HumanTask.task_id))
     sign_in(client, "hana")
     assert "Give this task to" not in client.get(
@@ -127,7 +127,7 @@ def test_handlers_cannot_reassign(client) -> None:
 
 def test_roles_without_case_access_are_refused(client) -> None:
     make_user("pat", "process_owner")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     sign_in(client, "pat")
     for path in ("/tasks", "/cases", f"/cases/{case.reference}"):
         page = client.get(path)
@@ -137,7 +137,7 @@ def test_roles_without_case_access_are_refused(client) -> None:
 
 def test_auditors_read_cases_but_cannot_change_them(client) -> None:
     make_user("adel", "auditor")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     sign_in(client, "adel")
     page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
     assert "Layla Haddad" in page and "Add an internal note" not in page
@@ -147,7 +147,7 @@ def test_auditors_read_cases_but_cannot_change_them(client) -> None:
 
 def test_case_search_by_reference_name_email_and_words(client) -> None:
     make_user("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     sign_in(client, "hana")
     for query in (case.reference, "layla", "layla@example.com", "charged twice"):
         assert case.reference in client.get("/cases", query_string={"q": query}) \
@@ -157,7 +157,7 @@ def test_case_search_by_reference_name_email_and_words(client) -> None:
 
 def test_an_internal_note_joins_the_history_and_an_empty_one_is_refused(client) -> None:
     make_user("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     sign_in(client, "hana")
     empty = post(client, f"/cases/{case.reference}/notes", {"note": "   "})
     assert empty.status_code == 422 and "Write the note first." in empty.get_data(as_text=True)
@@ -175,7 +175,7 @@ def test_an_unknown_case_is_a_clean_404(client) -> None:
 
 def test_htmx_asks_for_the_inbox_rows_alone(client) -> None:
     make_user("hana", "handler")
-    reference = cases.start_case(dict(INTAKE), "web", HANDLER).reference
+    reference = cases.start_case(dict(INTAKE), "web", HANDLER).case.reference
     sign_in(client, "hana")
     whole = client.get("/tasks?view=unclaimed").get_data(as_text=True)
     rows = client.get("/tasks?view=unclaimed", headers={"HX-Request": "true"})

@@ -20,7 +20,7 @@ def open_task(case) -> str:
 
 def test_the_task_page_shows_the_form_instructions_and_the_case(client) -> None:
     make_user("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     sign_in(client, "hana")
     page = client.get(open_task(case)).get_data(as_text=True)
     assert "Acknowledge complaint" in page
@@ -32,7 +32,7 @@ def test_the_task_page_shows_the_form_instructions_and_the_case(client) -> None:
 
 def test_completing_a_task_moves_the_case_on(client) -> None:
     make_user("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     sign_in(client, "hana")
     done = submit(client, open_task(case), {"acknowledgement_channel": "phone",
                                             "acknowledgement_message": "Called her."})
@@ -43,7 +43,7 @@ def test_completing_a_task_moves_the_case_on(client) -> None:
 
 def test_bad_input_comes_back_with_messages_and_what_was_typed(client) -> None:
     make_user("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     sign_in(client, "hana")
     page = submit(client, open_task(case), {"acknowledgement_message": "Kept <text>"})
     assert page.status_code == 422
@@ -56,7 +56,7 @@ def test_bad_input_comes_back_with_messages_and_what_was_typed(client) -> None:
 def test_a_form_sent_after_the_case_changed_is_refused_keeping_the_input(client, app) -> None:
     make_user("hana", "handler")
     make_user("omar", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     path = open_task(case)
     sign_in(client, "hana")
     form = client.get(path).get_data(as_text=True)  # hana opens the form ...
@@ -74,14 +74,14 @@ def test_a_form_sent_after_the_case_changed_is_refused_keeping_the_input(client,
 
 def test_someone_without_the_tasks_role_is_refused(client) -> None:
     make_user("sara", "supervisor")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     sign_in(client, "sara")
     assert client.get(open_task(case)).status_code == 403
 
 
 def test_a_completed_task_page_says_so_instead_of_failing(client) -> None:
     make_user("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     path = open_task(case)
     sign_in(client, "hana")
     submit(client, path, {"acknowledgement_channel": "phone", "acknowledgement_message": "x"})
@@ -92,7 +92,7 @@ def test_a_completed_task_page_says_so_instead_of_failing(client) -> None:
 def test_a_handler_moves_a_case_to_the_end_of_the_process_in_the_browser(client) -> None:
     make_user("hana", "handler")
     make_user("sara", "supervisor")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     sign_in(client, "hana")
     steps = [{"acknowledgement_channel": "email", "acknowledgement_message": "Got it"},
              {"in_scope": "true", "category": "billing", "severity": "serious",

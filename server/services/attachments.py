@@ -349,7 +349,7 @@ def delete_expired_staging() -> int:
 
 
 def file_complaint(values: dict[str, Any], channel: str, actor: Actor,
-                   staging: Staging) -> CaseRecord:
+                   staging: Staging) -> cases.NewCase:
     """Start a case from an intake form and attach the documents staged with it.
 
     While a chosen document is refused no case starts: the person fixes that first, and
@@ -365,7 +365,8 @@ def file_complaint(values: dict[str, Any], channel: str, actor: Actor,
         if not fields:  # the documents field is last: say at the top that it needs a look
             fields["_form"] = [_("A document could not be taken: see the documents field.")]
         raise InvalidInput(_("Check the documents."), {**fields, FIELD: staging.errors})
-    case = cases.start_case(values, channel, actor)
+    started = cases.start_case(values, channel, actor)
+    case = started.case
     for document in staging.documents:
         try:
             _retrying(partial(_claim, case.id, document, staging.key, actor))
@@ -373,7 +374,7 @@ def file_complaint(values: dict[str, Any], channel: str, actor: Actor,
             # The complaint is in; the document stays staged until it expires.
             current_app.logger.warning("staged document %s not attached to %s",
                                        document.id, case.reference)
-    return case
+    return started
 
 
 def _claim(case_id: int, document: Document, key: str, actor: Actor) -> None:

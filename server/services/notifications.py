@@ -27,7 +27,7 @@ from babel.dates import format_date, format_time
 from flask import current_app
 from jinja2 import ChainableUndefined, FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, select
 
 from .. import fastsql
 from ..engine import Notice
@@ -37,6 +37,7 @@ from ..models.outbox import HELD, PENDING
 from ..models.user import user_roles
 from . import calendar
 from .processes import role_resolver, runtime_for
+from .records import CaseRecord
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 DEFAULT_LANGUAGE = "en"
@@ -101,7 +102,7 @@ def _run(name: str, **params: Any) -> list[Any]:
     return list(db.session.connection().execute(statement, params))
 
 
-def enqueue(case: Any, notices: Sequence[Notice], now: datetime,
+def enqueue(case: CaseRecord, notices: Sequence[Notice], now: datetime,
             tracking_token: str | None = None) -> None:
     """Write one outbox row per recipient of each notice, in the caller's transaction."""
     rows: list[dict[str, Any]] = []
@@ -126,7 +127,7 @@ def _zone() -> tzinfo:
         return UTC
 
 
-def _recipients(case: Any, notice: Notice, task: Any) -> list[Recipient]:
+def _recipients(case: CaseRecord, notice: Notice, task: Row[Any] | None) -> list[Recipient]:
     """Resolve notifyTo: the complainant, the task's assignee (else its role), or a role."""
     if notice.recipient == "complainant":
         address = (case.complainant_email or "").strip() or None
@@ -164,8 +165,8 @@ def _role_named(version_id: int, name: str) -> str | None:
     return runtime_for(version_id).role_map.get(name) or role_resolver()(name)
 
 
-def _row(case: Any, notice: Notice, recipient: Recipient, task: Any, now: datetime,
-         token: str | None, zone: tzinfo) -> dict[str, Any]:
+def _row(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] | None,
+         now: datetime, token: str | None, zone: tzinfo) -> dict[str, Any]:
     """The outbox row of one message: pending, or held with the reason."""
     config = current_app.config
     language = _language(notice.template, config.get("PLAINT_STAFF_LANGUAGE")
@@ -202,8 +203,8 @@ def _language(event: str, wanted: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def _context(case: Any, notice: Notice, recipient: Recipient, task: Any, language: str,
-             zone: tzinfo, tracking: bool) -> dict[str, Any]:
+def _context(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] | None,
+             language: str, zone: tzinfo, tracking: bool) -> dict[str, Any]:
     """What a template may use. Complainant mails see only what the complainant may."""
     config = current_app.config
     public_url = config["PLAINT_PUBLIC_URL"].rstrip("/")

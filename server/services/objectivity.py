@@ -8,7 +8,7 @@ so it holds for every way into the task: claiming, being given it, completing it
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -16,6 +16,24 @@ from ..errors import Forbidden
 from ..extensions import db
 from ..models import CaseEvent
 from .processes import runtime_for
+
+
+class HandledCase(Protocol):
+    """What the check needs of a case: a `CaseRecord` or a `Case`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def process_version_id(self) -> int: ...
+
+
+class GuardedTask(Protocol):
+    """What the check needs of a task: a `TaskRecord` or a `HumanTask`."""
+
+    @property
+    def bpmn_id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
 
 
 def excluded_because(case_id: int, version_id: int, bpmn_id: str, username: str) -> list[str]:
@@ -34,11 +52,8 @@ def excluded_because(case_id: int, version_id: int, bpmn_id: str, username: str)
     return steps
 
 
-def check(case: Any, task: Any, username: str, you: bool = True) -> None:
-    """Refuse, with the reason, a task to someone who handled the case before.
-
-    `case` has id and process_version_id, `task` bpmn_id and title (a row or a model).
-    """
+def check(case: HandledCase, task: GuardedTask, username: str, you: bool = True) -> None:
+    """Refuse, with the reason, a task to someone who handled the case before."""
     steps = excluded_because(case.id, case.process_version_id, task.bpmn_id, username)
     if not steps:
         return

@@ -1,10 +1,11 @@
 """The write path of a case: load its row, and save the outcome of an engine run.
 
 Every step of every case comes through here, so it is written for speed: the case row
-is read into a plain `CaseRecord` (not an ORM object), and each statement is built
-once at import and only executed per step. Measured on SQLite, a statement built per
-call cost 126 us and a prebuilt one 42 us; the ORM load of a case cost 459 us and the
-Core select of the same row 53 us. Pages read cases through the ORM model as usual.
+is read into a typed `CaseRecord` (services/records.py, not an ORM object), and each
+statement is built once at import and only executed per step. Measured on SQLite, a
+statement built per call cost 126 us and a prebuilt one 42 us; the ORM load of a case
+cost 459 us and the Core select of the same row 53 us. Pages read cases through the ORM
+model as usual.
 
 Saving updates the case row first, with "WHERE version = <the version read>": a
 writer that lost a race stops there with a Conflict before writing anything else.
@@ -15,9 +16,9 @@ appended, and the transaction commits.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
@@ -32,6 +33,7 @@ from ..models import Case, CaseEvent, HumanTask, Timer
 from ..signals import timers_written
 from . import audit, notifications
 from .actors import Actor
+from .records import TASK_COLUMNS, CaseRecord, TaskRecord
 
 PROJECTED = ("priority", "category")  # workflow variables mirrored on the case row
 MILESTONES = {"acknowledged": "acknowledged_at", "resolved": "resolved_at"}
@@ -60,9 +62,8 @@ def _save_statement(columns: tuple[str, ...]) -> fastsql.Statement:
                                    where_params=("case_id", "seen"))
         _SAVES[columns] = statement
     return statement
-_TASK_COLUMNS = ("bpmn_id", "title", "role", "form", "assignee_id")
 _CASE_WITH_TASK = (
-    select(CASES, *(TASKS.c[name].label(f"task_{name}") for name in _TASK_COLUMNS),
+    select(CASES, *(TASKS.c[name].label(f"task_{name}") for name in TASK_COLUMNS),
            TASKS.c.id.label("task_row"))
     .select_from(CASES.outerjoin(TASKS, (TASKS.c.case_id == CASES.c.id)
                                  & (TASKS.c.task_id == bindparam("task_id"))))
@@ -71,10 +72,6 @@ _INSERT_EVENT = fastsql.insert(EVENTS, ("case_id", "seq", "at", "actor", "kind",
                                          "data", "prev_hash", "hash"))
 _CONFLICT = ("Case {} was changed by someone else at the same moment. Reload it and try "
              "again; nothing of yours was saved.")
-
-
-class CaseRecord(SimpleNamespace):
-    """A case row as plain attributes (the columns of `Case`), loaded for writing."""
 
 
 _INSERT_CASE = CASES.insert().returning(CASES.c.id)
@@ -94,60 +91,62 @@ def load_case_by_id(case_id: int) -> CaseRecord | None:
     return CaseRecord(**row._mapping) if row is not None else None
 
 
-def load_case_and_task(reference: str,
-                       task_id: str) -> tuple[CaseRecord, SimpleNamespace | None]:
+def load_case_and_task(reference: str, task_id: str) -> tuple[CaseRecord, TaskRecord | None]:
     """A case row and one of its ready tasks (None if not ready), in one query."""
     row = db.session.connection().execute(
         _CASE_WITH_TASK, {"reference": reference, "task_id": task_id}).first()
     if row is None:
         raise NotFound(f"There is no case {reference}.")
     values = dict(row._mapping)
-    task = {name: values.pop(f"task_{name}") for name in _TASK_COLUMNS}
+    task = {name: values.pop(f"task_{name}") for name in TASK_COLUMNS}
     found = values.pop("task_row") is not None
-    return CaseRecord(**values), SimpleNamespace(**task) if found else None
+    return CaseRecord(**values), TaskRecord(**task) if found else None
 
 
 def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, actor: Actor,
                     summary: str, data: dict[str, Any], now: datetime,
                     tracking_token: str | None = None) -> CaseRecord:
-    """Insert a new case with the outcome of its first engine run, and commit.
+    """Insert a new case with the outcome of its first engine run, commit, return it.
 
     `tracking_token` is the complainant's secret link, known only now: the first e-mails
     may carry it.
     """
-    case = CaseRecord(
-        id=None, status_label=None, priority=None, category=None, acknowledged_at=None,
+    # The id is the database's to give: the draft has none until its row is inserted.
+    draft = CaseRecord(
+        id=0, status_label=None, priority=None, category=None, acknowledged_at=None,
         resolved_at=None, closed_at=None, is_open=True, updated_at=now, audit_head=None,
         event_count=0, version=0, workflow_state=state, projection=None, **fields)
-    values, event = _outcome(case, state, snapshot, actor, "case.received", summary, data, now)
-    row = {**fields, **values}
+    values, event = _outcome(draft, state, snapshot, actor, "case.received", summary, data,
+                             now)
     try:
-        case.id = event["case_id"] = db.session.connection().execute(
-            _INSERT_CASE, row).scalar_one()
+        case = replace(draft, id=db.session.connection().execute(
+            _INSERT_CASE, {**fields, **values}).scalar_one())
+        event["case_id"] = case.id
         written = _write_rest(case, snapshot, event, now, tracking_token)
         db.session.commit()
     except (IntegrityError, fastsql.integrity_error()):
         db.session.rollback()
         raise
     _announce(written)
-    for key, value in values.items():
-        setattr(case, key, value)
-    return case
+    return replace(case, **values)
 
 
 def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, kind: str,
-                summary: str, data: dict[str, Any], now: datetime) -> None:
-    """Save a case after an engine run and commit; raise Conflict if it changed meanwhile."""
+                summary: str, data: dict[str, Any], now: datetime) -> CaseRecord:
+    """Save a case after an engine run and commit; return the case as saved.
+
+    Raise Conflict if the case changed since it was read.
+    """
     values, event = _outcome(case, state, snapshot, actor, kind, summary, data, now)
     changed = tuple(name for name in (*MUTABLE, "version")
                     if name in ALWAYS or values[name] != getattr(case, name))
-    _save(case, values, changed,
-          lambda: _write_rest(case, snapshot, event, now))
+    return _save(case, values, changed,
+                 lambda: _write_rest(case, snapshot, event, now))
 
 
 def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
-          then: Callable[[], datetime | None]) -> None:
-    """UPDATE the case row if it is still at the version read, run `then`, and commit."""
+          then: Callable[[], datetime | None]) -> CaseRecord:
+    """UPDATE the case row if it is still at the version read, run `then`, commit."""
     try:
         saved = fastsql.execute(
             _save_statement(columns),
@@ -164,8 +163,7 @@ def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
         db.session.rollback()
         raise
     _announce(written)
-    for key, value in values.items():
-        setattr(case, key, value)
+    return replace(case, **values)
 
 
 def _outcome(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, kind: str,
@@ -291,7 +289,7 @@ def _state(item: ReadyTask | WaitingTimer) -> str | None:
 
 
 def _sync(rows: _Rows, case: CaseRecord, before: dict[str, str | None],
-          items: list[Any], now: datetime) -> None:
+          items: Sequence[ReadyTask | WaitingTimer], now: datetime) -> None:
     """Change a projection table's rows for a case from `before` to `items`."""
     wanted = {item.task_id: item for item in items}
     gone = [task_id for task_id in before if task_id not in wanted]
@@ -312,7 +310,7 @@ def _sync(rows: _Rows, case: CaseRecord, before: dict[str, str | None],
 
 
 def record_event(case: CaseRecord, actor: Actor, kind: str, summary: str,
-                 data: dict[str, Any], now: datetime) -> None:
+                 data: dict[str, Any], now: datetime) -> CaseRecord:
     """Append a history entry that is not an engine run (a claim, a note); commit."""
     event = audit.entry(case, actor, kind, summary, data, at=now)
     values = {"updated_at": now, "event_count": event["seq"], "audit_head": event["hash"],
@@ -320,4 +318,4 @@ def record_event(case: CaseRecord, actor: Actor, kind: str, summary: str,
     def append() -> None:
         fastsql.execute(_INSERT_EVENT, event)
 
-    _save(case, values, tuple(values), append)
+    return _save(case, values, tuple(values), append)

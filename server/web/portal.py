@@ -57,7 +57,7 @@ def _intake(received_by: str, who: Actor, source: str, template: str,
         if sent.ok:
             token = sent.result.tracking_token
             # Shown once on the next page; never put in a URL that ends up in logs.
-            session["submitted"] = {"reference": sent.result.reference, "token": token}
+            session["submitted"] = {"reference": sent.result.case.reference, "token": token}
             return redirect(url_for("portal.submitted"))
     errors = dict(sent.errors)
     document_errors = errors.pop(FIELD, [])
