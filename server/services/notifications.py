@@ -29,7 +29,6 @@ from jinja2 import ChainableUndefined, FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import Row, Select, bindparam, select
 
-from .. import fastsql
 from ..engine import Notice
 from ..extensions import db
 from ..models import BusinessCalendar, HumanTask, OutboxMessage, User
@@ -74,19 +73,13 @@ class Rendered:
     html: str
 
 
-_COLUMNS = ("case_id", "event", "element", "language", "recipient_kind", "recipient_name",
-            "recipient", "subject", "body_text", "body_html", "message_id", "tracking_token",
-            "status", "attempts", "next_attempt_at", "claimed_by", "claimed_until",
-            "last_error", "created_at", "sent_at")
-
-
 @cache
 def _statements() -> dict[str, Any]:
     """Prebuilt statements: timer sweeps run enqueue for thousands of cases at a time."""
     tasks, users = HumanTask.__table__, User.__table__
     person = (users.c.email, users.c.display_name)
     return {
-        "insert": fastsql.insert(OutboxMessage.__table__, _COLUMNS),
+        "insert": OutboxMessage.__table__.insert(),
         "task": select(tasks.c.assignee_id, tasks.c.due_at).where(
             tasks.c.case_id == bindparam("case_id"), tasks.c.task_id == bindparam("task_id")),
         "user": select(*person).where(users.c.id == bindparam("user_id"), users.c.active),
@@ -115,7 +108,7 @@ def enqueue(case: CaseRecord, notices: Sequence[Notice], now: datetime,
         for recipient in _recipients(case, notice, task):
             rows.append(_row(case, notice, recipient, task, now, tracking_token, zone))
     if rows:
-        fastsql.execute_many(_statements()["insert"], rows)
+        db.session.connection().execute(_statements()["insert"], rows)
 
 
 def _zone() -> tzinfo:
