@@ -36,7 +36,7 @@ def complete(case: Case, values: dict, actor=HANDLER) -> Case:
 
 
 def test_a_complaint_is_registered_with_a_reference_and_a_first_task(app_ctx) -> None:
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     assert case.reference.startswith("CMP-") and case.reference.endswith("-000001")
     assert case.complainant_name == "Layla Haddad" and case.channel == "web"
     assert case.status_label == "Received" and case.is_open
@@ -48,12 +48,12 @@ def test_a_complaint_is_registered_with_a_reference_and_a_first_task(app_ctx) ->
               db.session.scalars(select(Timer).where(Timer.case_id == case.id))}
     assert timers["acknowledgement_overdue"] == task.due_at
     assert timers["acknowledgement_reminder"] < task.due_at
-    second = cases.start_case(dict(INTAKE), "phone", HANDLER)
+    second = cases.start_case(dict(INTAKE), "phone", HANDLER).case
     assert second.reference.endswith("-000002")
 
 
 def test_a_case_runs_to_the_end_and_leaves_an_intact_history(app_ctx) -> None:
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     case = complete(case, ACK)
     assert case.acknowledged_at is not None
     case = complete(case, ASSESS)
@@ -83,7 +83,7 @@ def test_a_case_runs_to_the_end_and_leaves_an_intact_history(app_ctx) -> None:
 
 
 def test_bad_form_input_is_refused_field_by_field_and_nothing_changes(app_ctx) -> None:
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     [task] = ready(case)
     with pytest.raises(InvalidInput) as caught:
         cases.complete_task(case.reference, task.task_id,
@@ -108,7 +108,7 @@ def test_a_bad_email_at_intake_is_refused_with_a_message(app_ctx) -> None:
 
 
 def test_only_declared_fields_reach_the_workflow(app_ctx) -> None:
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     case = complete(case, {**ACK, "is_admin": True, "typename": "BpmnWorkflow"})
     event = audit.history(case)[-1]
     assert "is_admin" not in event.data and "typename" not in event.data
@@ -118,7 +118,7 @@ def test_only_declared_fields_reach_the_workflow(app_ctx) -> None:
 
 
 def test_nested_reserved_names_are_refused(app_ctx) -> None:
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     for values in (ACK, ASSESS, INVESTIGATE, RESPOND):
         case = complete(case, values)
     with pytest.raises(InvalidInput):
@@ -127,7 +127,7 @@ def test_nested_reserved_names_are_refused(app_ctx) -> None:
 
 
 def test_a_task_refuses_people_without_its_role(app_ctx) -> None:
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     [task] = ready(case)
     with pytest.raises(Forbidden, match="role 'handler'"):
         cases.complete_task(case.reference, task.task_id, ACK, SUPERVISOR)
@@ -141,7 +141,7 @@ def test_a_task_assigned_to_someone_else_is_refused(app_ctx) -> None:
     hana, _ = create_user("hana", ["handler"])
     omar, _ = create_user("omar", ["handler"])
     hana_actor, omar_actor = Actor.for_user(hana), Actor.for_user(omar)
-    case = cases.start_case(dict(INTAKE), "web", hana_actor)
+    case = cases.start_case(dict(INTAKE), "web", hana_actor).case
     [task] = ready(case)
     task.assignee_id = db.session.scalar(select(User.id).where(User.username == "hana"))
     db.session.commit()
@@ -151,7 +151,7 @@ def test_a_task_assigned_to_someone_else_is_refused(app_ctx) -> None:
 
 
 def test_a_form_submitted_after_the_case_changed_gets_a_conflict(app_ctx) -> None:
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     seen_version = case.version
     task_id = ready(case)[0].task_id
     # The case changes underneath: a colleague completes the task first.
@@ -168,7 +168,7 @@ def test_a_form_submitted_after_the_case_changed_gets_a_conflict(app_ctx) -> Non
 
 def test_two_concurrent_saves_of_one_case_one_wins_the_other_is_told(
         app, app_ctx, monkeypatch) -> None:
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     reference, [task] = case.reference, ready(case)
     task_id = task.task_id
     db.session.remove()
@@ -211,7 +211,7 @@ def test_two_concurrent_saves_of_one_case_one_wins_the_other_is_told(
 
 
 def test_the_event_log_cannot_be_updated(app_ctx) -> None:
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     with pytest.raises(Exception, match="append-only"):
         db.session.execute(text("UPDATE case_event SET actor = 'mallory'"))
         db.session.commit()
@@ -220,7 +220,7 @@ def test_the_event_log_cannot_be_updated(app_ctx) -> None:
 
 
 def test_a_tampered_or_truncated_history_is_detected(app_ctx) -> None:
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     complete(case, ACK)
     case = cases.get_case(case.reference)
     db.session.execute(text("DELETE FROM case_event WHERE seq = 2"))
@@ -232,7 +232,7 @@ def test_a_process_version_is_parsed_once_per_process_not_per_step(app, app_ctx)
     specs = app.extensions["plaint.specs"]
     before = specs.loads
     for _ in range(3):
-        case = cases.start_case(dict(INTAKE), "web", HANDLER)
+        case = cases.start_case(dict(INTAKE), "web", HANDLER).case
         for values in (ACK, ASSESS, INVESTIGATE, RESPOND):
             case = complete(case, values)
     assert specs.loads - before <= 1  # at most the first use in this process rebuilt it

@@ -66,14 +66,14 @@ def test_create_user_prints_a_generated_password_once(app_ctx, runner) -> None:
 
 
 def test_deploy_of_a_good_bundle_makes_a_new_active_version(app_ctx, runner, tmp_path) -> None:
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     folder = copy_bundle(tmp_path, reference_bpmn().replace("Being assessed", "In review"))
     result = runner.invoke(args=["deploy", str(folder), "--note", "relabel"])
     assert result.exit_code == 0, result.output
     assert "version 2" in result.output and active_number() == 2
     # The running case stays on the version it started on; new cases take the new one.
     assert cases.get_case(case.reference).process_version.number == 1
-    new = cases.start_case(dict(INTAKE), "web", HANDLER)
+    new = cases.start_case(dict(INTAKE), "web", HANDLER).case
     assert cases.get_case(new.reference).process_version.number == 2
 
 
@@ -105,7 +105,7 @@ def test_fire_timers_runs_one_sweep(runner) -> None:
 
 
 def test_verify_audit_passes_then_catches_tampering(app_ctx, runner) -> None:
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     ok = runner.invoke(args=["verify-audit"])
     assert ok.exit_code == 0 and "intact" in ok.output
     # Someone with database access disables the guard and rewrites history.

@@ -38,7 +38,7 @@ def test_a_specialist_answers_a_consultation_and_the_case_goes_back_to_the_handl
     with app.app_context():
         make_user("hana", "handler")
         make_user("lina", "specialist")
-        reference = cases.start_case(dict(INTAKE), "web", HANDLER).reference
+        reference = cases.start_case(dict(INTAKE), "web", HANDLER).case.reference
     handler, specialist = app.test_client(), app.test_client()
     sign_in(handler, "hana")
     for bpmn_id, values in (("acknowledge", {"acknowledgement_channel": "email",

@@ -36,7 +36,7 @@ def complete(case: Case, bpmn_id: str, values: dict) -> None:
 def test_the_acknowledgement_chain_runs_in_business_time_across_the_weekend(app_ctx) -> None:
     # Thursday 7 May 2026, 14:00 in Riyadh: two working hours left in the week.
     with time_machine.travel(utc(2026, 5, 7, 11, 0), tick=False) as clock:
-        case = cases.start_case(dict(INTAKE), "web", HANDLER)
+        case = cases.start_case(dict(INTAKE), "web", HANDLER).case
         # 1 working day: Sunday 14:00 Riyadh; reminded 4 working hours before, Sunday 10:00.
         assert tasks(case)["acknowledge"].due_at == utc(2026, 5, 10, 11, 0)
         clock.move_to(utc(2026, 5, 9, 20, 0))  # Saturday evening: the weekend does not count
@@ -60,7 +60,7 @@ def test_the_acknowledgement_chain_runs_in_business_time_across_the_weekend(app_
 
 def test_a_policy_change_applies_to_deadlines_started_after_it(app_ctx) -> None:
     with time_machine.travel(utc(2026, 5, 3, 6, 0), tick=False):  # Sunday 09:00 Riyadh
-        before = cases.start_case(dict(INTAKE), "web", HANDLER)
+        before = cases.start_case(dict(INTAKE), "web", HANDLER).case
         row = db.session.scalar(select(EscalationTarget).where(
             EscalationTarget.kind == "acknowledge", EscalationTarget.priority == "any",
             EscalationTarget.category == "any"))
@@ -69,14 +69,14 @@ def test_a_policy_change_applies_to_deadlines_started_after_it(app_ctx) -> None:
             values.update(policy.row_form(r))
         values[f"t{row.id}_amount"] = "3"
         assert policy.save_targets("acknowledge", values, Actor("ada", 1, frozenset({"admin"})))
-        after = cases.start_case(dict(INTAKE), "web", HANDLER)
+        after = cases.start_case(dict(INTAKE), "web", HANDLER).case
     assert tasks(before)["acknowledge"].due_at == utc(2026, 5, 4, 6, 0)  # Monday 09:00
     assert tasks(after)["acknowledge"].due_at == utc(2026, 5, 6, 6, 0)  # Wednesday 09:00
 
 
 def test_time_waiting_on_the_complainant_does_not_count_toward_resolution(app_ctx) -> None:
     with time_machine.travel(utc(2026, 5, 3, 6, 0), tick=False) as clock:  # Sunday 09:00
-        case = cases.start_case(dict(INTAKE), "web", HANDLER)
+        case = cases.start_case(dict(INTAKE), "web", HANDLER).case
         complete(case, "acknowledge", ACK)
         complete(case, "assess", ASSESS)  # high: resolution within 3 working days
         assert tasks(case)["investigate"].due_at == utc(2026, 5, 6, 6, 0)  # Wednesday 09:00

@@ -195,7 +195,7 @@ def test_an_email_claimed_by_another_deliverer_waits_for_its_lease(
 
 def test_an_email_exists_only_when_its_step_was_saved(app_ctx, monkeypatch) -> None:
     deploy_notifying_process()
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     task_id = ready_task(case.reference, "acknowledge")
 
     def disk_full(self: Session) -> None:
@@ -217,7 +217,7 @@ def test_one_step_tells_the_complainant_and_the_staff_the_diagram_names(
     staff("sara", "supervisor")
     staff("sami", "supervisor", email=False)  # cannot be told: skipped
     staff("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     cases.complete_task(case.reference, ready_task(case.reference, "acknowledge"), ACK, HANDLER)
 
     [decision] = messages(event="decision")
@@ -256,8 +256,8 @@ def test_a_reminder_goes_to_the_assignee_or_else_to_everyone_in_the_role(app_ctx
     gone = db.session.scalar(select(User).where(User.username == "gone"))
     gone.active = False
     db.session.commit()
-    held = cases.start_case(dict(INTAKE), "web", HANDLER)
-    open_ = cases.start_case(dict(INTAKE), "web", HANDLER)
+    held = cases.start_case(dict(INTAKE), "web", HANDLER).case
+    open_ = cases.start_case(dict(INTAKE), "web", HANDLER).case
     hana = db.session.scalar(select(User).where(User.username == "hana"))
     inbox.claim(held.reference, ready_task(held.reference, "acknowledge"), Actor.for_user(hana))
     with time_machine.travel(utcnow() + timedelta(hours=2), tick=True):
@@ -284,7 +284,7 @@ def test_a_complainant_without_an_email_address_is_held_for_staff_to_see(app_ctx
 
 def test_a_diagram_naming_a_missing_template_or_role_still_runs_and_says_why(app_ctx) -> None:
     deploy_notifying_process(closed="farewell", Supervisor="Legal team")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     cases.complete_task(case.reference, ready_task(case.reference, "acknowledge"), ACK, HANDLER)
     cases.complete_task(case.reference, ready_task(case.reference, "close"), ACK, HANDLER)
     db.session.rollback()
@@ -355,7 +355,7 @@ def test_every_template_renders_with_no_data_at_all(app, app_ctx, language: str)
     deploy_notifying_process()
     staff("sara", "supervisor")
     app.config["PLAINT_STAFF_LANGUAGE"] = language
-    case = cases.start_case({**INTAKE, "preferred_language": language}, "web", HANDLER)
+    case = cases.start_case({**INTAKE, "preferred_language": language}, "web", HANDLER).case
     record = load_case(case.reference)
     notices = [Notice(event, "Supervisor" if event in STAFF_EVENTS else "complainant",
                       "element", "Some task", "no-such-task", None, {}) for event in EVENTS]

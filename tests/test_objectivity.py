@@ -30,7 +30,7 @@ def handled_and_rejected(client, auth) -> str:
     """Sam, a supervisor who also works cases, handles one; the complainant rejects it."""
     auth.add_user("sara", "supervisor")
     auth.login("sam", "handler", "supervisor")
-    reference = cases.start_case(dict(INTAKE), "web", cases.Actor.system("test")).reference
+    reference = cases.start_case(dict(INTAKE), "web", cases.Actor.system("test")).case.reference
     for values in (ACK, ASSESS, INVESTIGATE, RESPOND):
         case = cases.get_case(reference)
         [task] = cases.ready_tasks(case)

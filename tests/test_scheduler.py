@@ -30,7 +30,7 @@ CASES_FOR_RACE = 2000
 def overdue_cases(count: int) -> list[int]:
     """`count` cases whose acknowledgement timer fell due long ago (one started, others cloned)."""
     with time_machine.travel(utcnow() - timedelta(days=30), tick=True):
-        first = cases.start_case(dict(INTAKE), "web", HANDLER)
+        first = cases.start_case(dict(INTAKE), "web", HANDLER).case
     row = dict(db.session.execute(select(Case.__table__).where(Case.id == first.id))
                .one()._mapping)
     timer_rows = [dict(r._mapping) for r in db.session.execute(
@@ -136,7 +136,7 @@ def test_a_scheduler_started_after_downtime_fires_what_fell_due(app, app_ctx) ->
 def test_the_scheduler_sleeps_until_the_next_due_time_not_a_fixed_poll(app, app_ctx) -> None:
     app.config["PLAINT_SCHEDULER_MAX_SLEEP"] = 3600.0
     with time_machine.travel(utcnow() - timedelta(days=30), tick=True):
-        case = cases.start_case(dict(INTAKE), "web", HANDLER)
+        case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     db.session.execute(Timer.__table__.update().where(Timer.case_id == case.id)
                        .values(due_at=utcnow() + timedelta(minutes=20)))
     db.session.commit()
@@ -161,7 +161,7 @@ def test_a_timer_written_in_this_process_wakes_the_scheduler_early(app, app_ctx)
         assert scheduler.next_wake > utcnow() + timedelta(minutes=30)  # nothing waits: idle
         # A case started back in time writes a timer that is already due.
         with time_machine.travel(utcnow() - timedelta(days=30), tick=True):
-            case = cases.start_case(dict(INTAKE), "web", HANDLER)
+            case = cases.start_case(dict(INTAKE), "web", HANDLER).case
         assert wait_for(lambda: scheduler.fired == 3, 30)
     finally:
         scheduler.shutdown()

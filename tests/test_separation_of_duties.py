@@ -50,7 +50,7 @@ def decided_by_sam(app: Flask) -> str:
         make_user("sam", "handler", "supervisor")
         make_user("sara", "supervisor")
         make_user("salem", "supervisor")
-        reference = cases.start_case(dict(INTAKE), "web", Actor.system("test")).reference
+        reference = cases.start_case(dict(INTAKE), "web", Actor.system("test")).case.reference
     sam = person(app, "sam")
     for bpmn_id, values in (("acknowledge", ACK), ("assess", ASSESS),
                             ("investigate", INVESTIGATE), ("respond", DECIDE)):

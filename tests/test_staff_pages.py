@@ -14,7 +14,7 @@ from .support.web import post, sign_in, token
 
 def case_and_task() -> tuple[str, str]:
     """A new complaint's reference and the id of its first task."""
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     return case.reference, db.session.scalar(select(HumanTask.task_id).where(
         HumanTask.case_id == case.id))
 
@@ -63,7 +63,7 @@ def test_sign_in_never_redirects_off_site(client, auth) -> None:
 def test_the_inbox_lists_unclaimed_tasks_of_my_role_and_lets_me_claim(
         client, auth, app_ctx) -> None:
     auth.login("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     assert "Nothing here." in client.get("/tasks?view=mine").get_data(as_text=True)
     page = client.get("/tasks?view=unclaimed").get_data(as_text=True)
     assert case.reference in page and "Acknowledge complaint" in page and "On time" in page
@@ -90,7 +90,7 @@ def test_supervisors_see_the_whole_team_and_handlers_do_not_see_supervisor_tasks
         client, auth, app_ctx) -> None:
     auth.login("sara", "supervisor")
     auth.add_user("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     assert case.reference in client.get("/tasks?view=team").get_data(as_text=True)
     auth.logout()
     auth.login("hana")
@@ -127,7 +127,7 @@ def test_handlers_cannot_reassign(client, auth, app_ctx) -> None:
 
 def test_roles_without_case_access_are_refused(client, auth, app_ctx) -> None:
     auth.login("pat", "process_owner")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     for path in ("/tasks", "/cases", f"/cases/{case.reference}"):
         page = client.get(path)
         assert page.status_code == 403, path
@@ -136,7 +136,7 @@ def test_roles_without_case_access_are_refused(client, auth, app_ctx) -> None:
 
 def test_auditors_read_cases_but_cannot_change_them(client, auth, app_ctx) -> None:
     auth.login("adel", "auditor")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
     assert "Layla Haddad" in page and "Add an internal note" not in page
     assert post(client, f"/cases/{case.reference}/notes", {"note": "x"}).status_code == 403
@@ -145,7 +145,7 @@ def test_auditors_read_cases_but_cannot_change_them(client, auth, app_ctx) -> No
 
 def test_case_search_by_reference_name_email_and_words(client, auth, app_ctx) -> None:
     auth.login("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     for query in (case.reference, "layla", "layla@example.com", "charged twice"):
         assert case.reference in client.get("/cases", query_string={"q": query}) \
             .get_data(as_text=True), query
@@ -155,7 +155,7 @@ def test_case_search_by_reference_name_email_and_words(client, auth, app_ctx) ->
 def test_an_internal_note_joins_the_history_and_an_empty_one_is_refused(
         client, auth, app_ctx) -> None:
     auth.login("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     empty = post(client, f"/cases/{case.reference}/notes", {"note": "   "})
     assert empty.status_code == 422 and "Write the note first." in empty.get_data(as_text=True)
     post(client, f"/cases/{case.reference}/notes", {"note": "Called <b>back</b>."})
@@ -171,7 +171,7 @@ def test_an_unknown_case_is_a_clean_404(client, auth) -> None:
 
 def test_htmx_asks_for_the_inbox_rows_alone(client, auth, app_ctx) -> None:
     auth.login("hana", "handler")
-    reference = cases.start_case(dict(INTAKE), "web", HANDLER).reference
+    reference = cases.start_case(dict(INTAKE), "web", HANDLER).case.reference
     whole = client.get("/tasks?view=unclaimed").get_data(as_text=True)
     rows = client.get("/tasks?view=unclaimed", headers={"HX-Request": "true"})
     body = rows.get_data(as_text=True)

@@ -20,7 +20,7 @@ def open_task(case) -> str:
 
 def test_the_task_page_shows_the_form_instructions_and_the_case(client, auth, app_ctx) -> None:
     auth.login("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     page = client.get(open_task(case)).get_data(as_text=True)
     assert "Acknowledge complaint" in page
     assert "give them the reference" in page  # the diagram's documentation
@@ -31,7 +31,7 @@ def test_the_task_page_shows_the_form_instructions_and_the_case(client, auth, ap
 
 def test_completing_a_task_moves_the_case_on(client, auth, app_ctx) -> None:
     auth.login("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     done = submit(client, open_task(case), {"acknowledgement_channel": "phone",
                                             "acknowledgement_message": "Called her."})
     assert done.status_code == 302 and done.headers["Location"].endswith("/tasks")
@@ -41,7 +41,7 @@ def test_completing_a_task_moves_the_case_on(client, auth, app_ctx) -> None:
 
 def test_bad_input_comes_back_with_messages_and_what_was_typed(client, auth, app_ctx) -> None:
     auth.login("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     page = submit(client, open_task(case), {"acknowledgement_message": "Kept <text>"})
     assert page.status_code == 422
     body = page.get_data(as_text=True)
@@ -54,7 +54,7 @@ def test_a_form_sent_after_the_case_changed_is_refused_keeping_the_input(
         client, auth, app_ctx) -> None:
     auth.login("hana", "handler")
     auth.add_user("omar", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     path = open_task(case)
     form = client.get(path).get_data(as_text=True)  # hana opens the form ...
     other = auth.signed_in("omar")
@@ -70,13 +70,13 @@ def test_a_form_sent_after_the_case_changed_is_refused_keeping_the_input(
 
 def test_someone_without_the_tasks_role_is_refused(client, auth, app_ctx) -> None:
     auth.login("sara", "supervisor")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     assert client.get(open_task(case)).status_code == 403
 
 
 def test_a_completed_task_page_says_so_instead_of_failing(client, auth, app_ctx) -> None:
     auth.login("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     path = open_task(case)
     submit(client, path, {"acknowledgement_channel": "phone", "acknowledgement_message": "x"})
     again = client.get(path)
@@ -87,7 +87,7 @@ def test_a_handler_moves_a_case_to_the_end_of_the_process_in_the_browser(
         client, auth, app_ctx) -> None:
     auth.login("hana", "handler")
     auth.add_user("sara", "supervisor")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     steps = [{"acknowledgement_channel": "email", "acknowledgement_message": "Got it"},
              {"in_scope": "true", "category": "billing", "severity": "serious",
               "complexity": "simple", "vulnerable_customer": "false",

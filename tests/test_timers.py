@@ -29,7 +29,7 @@ def events(kind: str) -> int:
 
 def test_an_overdue_acknowledgement_escalates_once_after_time_travel(app_ctx) -> None:
     with time_machine.travel(START, tick=False) as clock:
-        case = cases.start_case(dict(INTAKE), "web", HANDLER)
+        case = cases.start_case(dict(INTAKE), "web", HANDLER).case
         clock.move_to(REMINDER - SECOND)
         assert timers.sweep().fired == 0
         clock.move_to(REMINDER + SECOND)
@@ -109,7 +109,7 @@ def test_a_timer_that_fails_is_kept_with_its_error_and_retried_later(app_ctx, mo
         raise EngineError("the timer expression failed")
 
     with time_machine.travel(START, tick=False) as clock:
-        case = cases.start_case(dict(INTAKE), "web", HANDLER)
+        case = cases.start_case(dict(INTAKE), "web", HANDLER).case
         clock.move_to(BREACH + SECOND)
         monkeypatch.setattr(ProcessRuntime, "fire_timers", broken)
         assert timers.sweep().failed == 1
@@ -123,7 +123,7 @@ def test_a_timer_that_fails_is_kept_with_its_error_and_retried_later(app_ctx, mo
 
 def test_a_timer_is_not_fired_while_a_handler_saves_the_same_case(app_ctx) -> None:
     with time_machine.travel(START, tick=False) as clock:
-        case = cases.start_case(dict(INTAKE), "web", HANDLER)
+        case = cases.start_case(dict(INTAKE), "web", HANDLER).case
         clock.move_to(BREACH + SECOND)
         # The handler acknowledges just before the sweep: the timer is cancelled with it.
         [task] = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))

@@ -30,7 +30,8 @@ from ..extensions import db
 from ..models import Attachment, utcnow
 from .actors import Actor
 from .filetypes import ACCEPT, BY_TYPE, KINDS, Kind, allowed_types, sniff
-from .recording import CaseRecord, load_case, load_case_by_id, record_event
+from .recording import load_case, load_case_by_id, record_event
+from .records import CaseRecord
 
 FIELD = "documents"  # the name of the file field on every upload form
 MAX_NAME = 150  # characters of a stored file name, extension included

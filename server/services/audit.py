@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Case, CaseEvent, utcnow
 from .actors import Actor
+from .records import CaseRecord
 
 GENESIS = "0" * 64
 
@@ -28,16 +29,7 @@ def _digest(reference: str, seq: int, at: datetime, actor: str, kind: str, summa
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-class Chained(Protocol):
-    """What the history needs of a case: who it is and where its chain ends."""
-
-    id: int
-    reference: str
-    event_count: int
-    audit_head: str | None
-
-
-def entry(case: Chained, actor: Actor, kind: str, summary: str,
+def entry(case: CaseRecord, actor: Actor, kind: str, summary: str,
           data: dict[str, Any] | None = None, at: datetime | None = None) -> dict[str, Any]:
     """Build the next history row of a case, chained to the case's current head."""
     at = at or utcnow()

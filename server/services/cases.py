@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,13 +22,13 @@ from .actors import Actor
 from .forms import validate
 from .processes import active_version_id, form_schema, runtime_for
 from .recording import (
-    CaseRecord,
     load_case,
     load_case_and_task,
     record_event,
     record_new_case,
     record_step,
 )
+from .records import CaseRecord
 
 CHANNELS = ("web", "phone", "walk_in", "letter", "email", "api")
 INTAKE_FIELDS = ("complainant_name", "complainant_email", "complainant_phone",
@@ -35,7 +36,27 @@ INTAKE_FIELDS = ("complainant_name", "complainant_email", "complainant_phone",
 MAX_MESSAGE_BYTES = 64 * 1024
 
 
-def start_case(intake: dict[str, Any], channel: str, actor: Actor) -> CaseRecord:
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    """A case just started, and the complainant's tracking token.
+
+    The token is shown once to whoever filed the complaint; only its hash is stored.
+    """
+
+    case: CaseRecord
+    tracking_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDetails:
+    """What the diagram says about a task besides its form."""
+
+    ui_form: str | None
+    instructions: str | None
+    excludes: list[str]
+
+
+def start_case(intake: dict[str, Any], channel: str, actor: Actor) -> NewCase:
     """Validate intake against the process's intake form, create the case, run to its first wait."""
     if channel not in CHANNELS:
         raise InvalidInput(f"Unknown channel '{channel}': use one of {', '.join(CHANNELS)}.")
@@ -62,11 +83,10 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor) -> CaseRecord
     case = record_new_case(fields, runtime.dump(workflow), snapshot, actor,
                            f"Complaint received ({channel})",
                            {"channel": channel, "values": cleaned}, now, token)
-    case.tracking_token = token  # shown once to whoever filed it; only its hash is stored
-    return case
+    return NewCase(case, token)
 
 
-def case_data(case: Case | CaseRecord) -> dict[str, Any]:
+def case_data(case: Case) -> dict[str, Any]:
     """The case's workflow data as its newest step sees it (decision, review, closure...)."""
     return runtime_for(case.process_version_id).data_of(case.workflow_state)
 
@@ -117,10 +137,9 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
         raise Conflict(str(exc)) from None
     except EngineError as exc:
         raise ProcessFailed(f"The task could not be completed: {exc}") from None
-    record_step(case, runtime.dump(workflow), snapshot, actor, "task.completed",
-                f"{task.title} completed",
-                {"task": task.bpmn_id, "title": task.title, "values": cleaned}, utcnow())
-    return case
+    return record_step(case, runtime.dump(workflow), snapshot, actor, "task.completed",
+                       f"{task.title} completed",
+                       {"task": task.bpmn_id, "title": task.title, "values": cleaned}, utcnow())
 
 
 def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseRecord:
@@ -143,9 +162,9 @@ def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseR
         raise Conflict(f"Case {reference} is not waiting for '{name}' at this stage.") from None
     except EngineError as exc:
         raise ProcessFailed(f"The message could not be taken: {exc}") from None
-    record_step(case, runtime.dump(workflow), snapshot, actor, "message.received",
-                f"Message received: {title}", {"message": name, "payload": payload}, utcnow())
-    return case
+    return record_step(case, runtime.dump(workflow), snapshot, actor, "message.received",
+                       f"Message received: {title}", {"message": name, "payload": payload},
+                       utcnow())
 
 
 def ready_tasks(case: Case) -> list[HumanTask]:
@@ -186,7 +205,7 @@ def add_note(reference: str, text: str, actor: Actor) -> None:
     record_event(case, actor, "note.added", "Internal note", {"note": text}, utcnow())
 
 
-def waiting_messages(case: Case | CaseRecord) -> list[str]:
+def waiting_messages(case: CaseRecord) -> list[str]:
     """The messages the case accepts now (e.g. the complainant's answer)."""
     runtime = runtime_for(case.process_version_id)
     return runtime.snapshot(runtime.load(case.workflow_state)).messages

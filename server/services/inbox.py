@@ -17,6 +17,7 @@ from ..models import Case, HumanTask, User, utcnow
 from . import objectivity, policy, tasks
 from .actors import Actor
 from .recording import load_case, record_event
+from .records import CaseRecord
 
 VIEWS = ("mine", "unclaimed", "team")
 SORTS = ("due", "received", "priority")
@@ -110,7 +111,7 @@ def _visible(actor: Actor, view: str) -> Any:
     return HumanTask.id.is_not(None) if can(actor, SUPERVISE) else my_roles
 
 
-def _task(reference: str, task_id: str) -> tuple[Any, HumanTask]:
+def _task(reference: str, task_id: str) -> tuple[CaseRecord, HumanTask]:
     case_row = load_case(reference)
     task = db.session.scalar(select(HumanTask).where(
         HumanTask.case_id == case_row.id, HumanTask.task_id == task_id))

@@ -14,11 +14,10 @@ from ..errors import InvalidInput
 from . import attachments, cases
 from .actors import Actor
 from .forms import validate
-from .recording import CaseRecord
 
 
 def file_complaint(values: dict[str, Any], channel: str, actor: Actor,
-                   staging: attachments.Staging) -> CaseRecord:
+                   staging: attachments.Staging) -> cases.NewCase:
     """Start a case from an intake form and attach the documents staged with it.
 
     While a chosen document is refused no case starts: the person fixes that first, and
@@ -34,6 +33,6 @@ def file_complaint(values: dict[str, Any], channel: str, actor: Actor,
         if not fields:  # the documents field is last: say at the top that it needs a look
             fields["_form"] = [_("A document could not be taken: see the documents field.")]
         raise InvalidInput(_("Check the documents."), {**fields, attachments.FIELD: staging.errors})
-    case = cases.start_case(values, channel, actor)
-    attachments.attach_staged(case, staging, actor)
-    return case
+    started = cases.start_case(values, channel, actor)
+    attachments.attach_staged(started.case, staging, actor)
+    return started

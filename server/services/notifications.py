@@ -27,9 +27,8 @@ from babel.dates import format_date, format_time
 from flask import current_app
 from jinja2 import ChainableUndefined, FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, select
 
-from .. import fastsql
 from ..engine import Notice
 from ..extensions import db
 from ..models import BusinessCalendar, HumanTask, OutboxMessage, User
@@ -37,6 +36,7 @@ from ..models.outbox import HELD, PENDING
 from ..models.user import user_roles
 from . import calendar
 from .processes import role_resolver, runtime_for
+from .records import CaseRecord
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 DEFAULT_LANGUAGE = "en"
@@ -73,19 +73,13 @@ class Rendered:
     html: str
 
 
-_COLUMNS = ("case_id", "event", "element", "language", "recipient_kind", "recipient_name",
-            "recipient", "subject", "body_text", "body_html", "message_id", "tracking_token",
-            "status", "attempts", "next_attempt_at", "claimed_by", "claimed_until",
-            "last_error", "created_at", "sent_at")
-
-
 @cache
 def _statements() -> dict[str, Any]:
     """Prebuilt statements: timer sweeps run enqueue for thousands of cases at a time."""
     tasks, users = HumanTask.__table__, User.__table__
     person = (users.c.email, users.c.display_name)
     return {
-        "insert": fastsql.insert(OutboxMessage.__table__, _COLUMNS),
+        "insert": OutboxMessage.__table__.insert(),
         "task": select(tasks.c.assignee_id, tasks.c.due_at).where(
             tasks.c.case_id == bindparam("case_id"), tasks.c.task_id == bindparam("task_id")),
         "user": select(*person).where(users.c.id == bindparam("user_id"), users.c.active),
@@ -101,7 +95,7 @@ def _run(name: str, **params: Any) -> list[Any]:
     return list(db.session.connection().execute(statement, params))
 
 
-def enqueue(case: Any, notices: Sequence[Notice], now: datetime,
+def enqueue(case: CaseRecord, notices: Sequence[Notice], now: datetime,
             tracking_token: str | None = None) -> None:
     """Write one outbox row per recipient of each notice, in the caller's transaction."""
     rows: list[dict[str, Any]] = []
@@ -114,7 +108,7 @@ def enqueue(case: Any, notices: Sequence[Notice], now: datetime,
         for recipient in _recipients(case, notice, task):
             rows.append(_row(case, notice, recipient, task, now, tracking_token, zone))
     if rows:
-        fastsql.execute_many(_statements()["insert"], rows)
+        db.session.connection().execute(_statements()["insert"], rows)
 
 
 def _zone() -> tzinfo:
@@ -126,7 +120,7 @@ def _zone() -> tzinfo:
         return UTC
 
 
-def _recipients(case: Any, notice: Notice, task: Any) -> list[Recipient]:
+def _recipients(case: CaseRecord, notice: Notice, task: Row[Any] | None) -> list[Recipient]:
     """Resolve notifyTo: the complainant, the task's assignee (else its role), or a role."""
     if notice.recipient == "complainant":
         address = (case.complainant_email or "").strip() or None
@@ -164,8 +158,8 @@ def _role_named(version_id: int, name: str) -> str | None:
     return runtime_for(version_id).role_map.get(name) or role_resolver()(name)
 
 
-def _row(case: Any, notice: Notice, recipient: Recipient, task: Any, now: datetime,
-         token: str | None, zone: tzinfo) -> dict[str, Any]:
+def _row(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] | None,
+         now: datetime, token: str | None, zone: tzinfo) -> dict[str, Any]:
     """The outbox row of one message: pending, or held with the reason."""
     config = current_app.config
     language = _language(notice.template, config.get("PLAINT_STAFF_LANGUAGE")
@@ -202,8 +196,8 @@ def _language(event: str, wanted: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def _context(case: Any, notice: Notice, recipient: Recipient, task: Any, language: str,
-             zone: tzinfo, tracking: bool) -> dict[str, Any]:
+def _context(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] | None,
+             language: str, zone: tzinfo, tracking: bool) -> dict[str, Any]:
     """What a template may use. Complainant mails see only what the complainant may."""
     config = current_app.config
     public_url = config["PLAINT_PUBLIC_URL"].rstrip("/")

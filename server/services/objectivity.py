@@ -11,7 +11,7 @@ claiming, being given it, completing it.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -19,6 +19,24 @@ from ..errors import Forbidden
 from ..extensions import db
 from ..models import CaseEvent
 from .processes import runtime_for
+
+
+class HandledCase(Protocol):
+    """What the check needs of a case: a `CaseRecord` or a `Case`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def process_version_id(self) -> int: ...
+
+
+class GuardedTask(Protocol):
+    """What the check needs of a task: a `TaskRecord` or a `HumanTask`."""
+
+    @property
+    def bpmn_id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
 
 
 def excluded_because(case_id: int, version_id: int, bpmn_id: str, username: str) -> list[str]:
@@ -38,11 +56,9 @@ def excluded_because(case_id: int, version_id: int, bpmn_id: str, username: str)
     return steps
 
 
-def refusal(case: Any, task: Any, username: str, you: bool = True) -> str | None:
-    """Why `username` may not do the task because they handled the case (None if they may).
-
-    `case` has id and process_version_id, `task` bpmn_id and title (a row or a model).
-    """
+def refusal(case: HandledCase, task: GuardedTask, username: str,
+            you: bool = True) -> str | None:
+    """Why `username` may not do the task because they handled the case (None if they may)."""
     steps = excluded_because(case.id, case.process_version_id, task.bpmn_id, username)
     if not steps:
         return None
@@ -53,7 +69,7 @@ def refusal(case: Any, task: Any, username: str, you: bool = True) -> str | None
             "colleague with the same role, or ask a supervisor to give it to one.")
 
 
-def check(case: Any, task: Any, username: str, you: bool = True) -> None:
+def check(case: HandledCase, task: GuardedTask, username: str, you: bool = True) -> None:
     """Refuse, with the reason, a task to someone who handled the case before."""
     reason = refusal(case, task, username, you)
     if reason is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -20,7 +20,17 @@ from ..extensions import db
 from ..models import Case, HumanTask
 from . import objectivity
 from .actors import Actor
+from .objectivity import GuardedTask, HandledCase
 from .processes import runtime_for
+
+
+class WorkedTask(GuardedTask, Protocol):
+    """What deciding who may work a task needs: a `TaskRecord`, a `HumanTask` or a view."""
+
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def assignee_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -47,10 +57,10 @@ class OpenTask:
     prompt: str | None  # what the worker is asked (the task's promptVariable)
 
 
-def refusal(case: Any, task: Any, actor: Actor, claiming: bool = False) -> str | None:
+def refusal(case: HandledCase, task: WorkedTask, actor: Actor,
+            claiming: bool = False) -> str | None:
     """Why `actor` may not work this task (None if they may).
 
-    `case` needs id and process_version_id; `task` bpmn_id, title, role and assignee_id.
     Claiming skips the assignee rule: the claim itself settles who holds the task.
     """
     if actor.kind == "system":
@@ -66,7 +76,8 @@ def refusal(case: Any, task: Any, actor: Actor, claiming: bool = False) -> str |
     return None
 
 
-def authorize(case: Any, task: Any, actor: Actor, claiming: bool = False) -> None:
+def authorize(case: HandledCase, task: WorkedTask, actor: Actor,
+              claiming: bool = False) -> None:
     """Raise Forbidden, saying why, unless `actor` may work (or claim) the task."""
     reason = refusal(case, task, actor, claiming)
     if reason is not None:

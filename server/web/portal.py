@@ -21,6 +21,7 @@ from flask_babel import ngettext
 from ..access import RECORD_COMPLAINT, current_actor, public, requires
 from ..errors import NotFound, PlaintError
 from ..formkit import render_fields, submit_options
+from ..models import Case
 from ..services import attachments, cases, intake, letters, portal
 from ..services.actors import Actor
 from .forms import Submission, submit
@@ -57,7 +58,7 @@ def _intake(received_by: str, who: Actor, source: str, template: str,
         if sent.ok:
             token = sent.result.tracking_token
             # Shown once on the next page; never put in a URL that ends up in logs.
-            session["submitted"] = {"reference": sent.result.reference, "token": token}
+            session["submitted"] = {"reference": sent.result.case.reference, "token": token}
             return redirect(url_for("portal.submitted"))
     errors = dict(sent.errors)
     document_errors = errors.pop(FIELD, [])
@@ -173,7 +174,7 @@ def letter_pdf(token: str) -> ResponseReturnValue:
     return Response(letters.render_pdf(made), headers=letters.pdf_headers(made))
 
 
-def _track_page(case: Any, token: str, asked: list[dict[str, Any]], message: str | None,
+def _track_page(case: Case, token: str, asked: list[dict[str, Any]], message: str | None,
                 sent: Submission, upload: attachments.Added | None = None) -> ResponseReturnValue:
     forms = [dict(q, fields=render_fields(q["schema"], q["ui"],
                                           sent.values if q["message"] == message else {},

@@ -93,7 +93,7 @@ def service_run(n: int, folder: Path) -> dict[str, float]:
     with app.app_context():
         started = time.perf_counter()
         for _ in range(n):
-            case = timed(lambda: cases.start_case(dict(c.INTAKE), "web", c.HANDLER))
+            case = timed(lambda: cases.start_case(dict(c.INTAKE), "web", c.HANDLER).case)
             reference, case_id = case.reference, case.id
             for _bpmn_id, key in STEPS:
                 task_id = db.session.scalar(select(HumanTask.task_id)

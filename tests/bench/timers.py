@@ -66,7 +66,7 @@ class Cases:
         from server.services.processes import runtime_for
         from tests.support.data import HANDLER, INTAKE
 
-        started = cases.start_case(dict(INTAKE), "web", HANDLER)
+        started = cases.start_case(dict(INTAKE), "web", HANDLER).case
         self.row = dict(db.session.execute(
             select(Case.__table__).where(Case.id == started.id)).one()._mapping)
         self.runtime = runtime_for(self.row["process_version_id"])

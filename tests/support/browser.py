@@ -82,7 +82,7 @@ def add_user(app: Flask, username: str, role: str, display_name: str) -> None:
 def start_case(app: Flask) -> str:
     """A complaint taken by phone on the live app; its reference."""
     with app.app_context():
-        reference = cases.start_case(dict(INTAKE), "phone", HANDLER).reference
+        reference = cases.start_case(dict(INTAKE), "phone", HANDLER).case.reference
         db.session.remove()
     return reference
 

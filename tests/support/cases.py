@@ -78,8 +78,8 @@ def _first_valid(spec: dict[str, Any]) -> Any:
 
 def file_case(**intake: Any) -> tuple[str, str]:
     """Start a case through the services; return its reference and tracking token."""
-    case = cases.start_case({**INTAKE, **intake}, "web", Actor.system("test-intake"))
-    return case.reference, case.tracking_token
+    started = cases.start_case({**INTAKE, **intake}, "web", Actor.system("test-intake"))
+    return started.case.reference, started.tracking_token
 
 
 def drive(reference: str, until: Callable[[dict[str, Any]], bool],
