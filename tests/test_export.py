@@ -25,7 +25,7 @@ from server.services import attachments, audit, cases, letters, portal
 from server.services.actors import Actor
 from server.services.processes import form_schema
 
-from .web_helpers import make_user, sign_in
+from .web_helpers import make_user, post, sign_in
 
 ALL_STAFF = frozenset({"handler", "supervisor", "complaints_manager", "specialist"})
 REASONS = "The transfer of 3 March was booked twice; we returned the duplicate amount."
@@ -130,6 +130,11 @@ def staff(app, role: str = "handler", name: str = "hana"):
     return client
 
 
+def bundle(client, reference: str, **form: str):
+    """Ask for the case bundle as the case page's buttons do (a POST: it is recorded)."""
+    return post(client, f"/cases/{reference}/bundle.zip", form)
+
+
 # -- reading what came out -------------------------------------------------------------
 
 _OBJECT = re.compile(rb"(\d+) 0 obj(.*?)endobj", re.S)
@@ -220,7 +225,7 @@ def test_the_bundle_holds_the_record_the_documents_and_a_manifest_that_matches(a
     add_document(reference, "receipt.pdf", PDF_DOC)
     add_document(reference, "notes.txt", b"Call notes: the customer was polite.",
                  actor=Actor("hana", 101, frozenset({"handler"})))
-    response = staff(app).get(f"/cases/{reference}/bundle.zip")
+    response = bundle(staff(app), reference)
     assert response.headers["Content-Type"] == "application/zip"
     assert response.headers["Content-Disposition"] == \
         f'attachment; filename="{reference}-bundle.zip"'
@@ -257,7 +262,7 @@ def test_the_bundle_holds_the_record_the_documents_and_a_manifest_that_matches(a
 
 def test_anyone_can_check_the_history_in_record_json_without_plaint(app) -> None:
     reference, _token = decided()
-    record = json.loads(unpack(staff(app).get(f"/cases/{reference}/bundle.zip"))["record.json"])
+    record = json.loads(unpack(bundle(staff(app), reference))["record.json"])
     previous = "0" * 64
     for event in record["history"]:
         material = "\x1f".join([reference, str(event["seq"]), event["at"], event["actor"],
@@ -273,16 +278,15 @@ def test_internal_documents_are_left_out_unless_asked_for(app) -> None:
     add_document(reference, "receipt.pdf", PDF_DOC)
     add_document(reference, "legal-advice.txt", b"Internal: our lawyer's view.", internal=True)
     client = staff(app, "auditor", "adel")
-    plain = unpack(client.get(f"/cases/{reference}/bundle.zip"))
+    plain = unpack(bundle(client, reference))
     assert [n for n in plain if n.startswith("documents/")] == ["documents/001-receipt.pdf"]
     assert b"lawyer" not in b"".join(plain.values())
     listed = pdf_text(plain["record.pdf"]).split("\nDocuments\n")[1]
     assert "receipt.pdf" in listed and "legal-advice" not in listed
     for value in ("0", "no", "<script>", "x" * 500):  # anything else means no
-        other = unpack(client.get(f"/cases/{reference}/bundle.zip", query_string={
-            "internal": value}))
+        other = unpack(bundle(client, reference, internal=value))
         assert "documents/002-legal-advice.txt" not in other
-    full = unpack(client.get(f"/cases/{reference}/bundle.zip?internal=1"))
+    full = unpack(bundle(client, reference, internal="1"))
     assert full["documents/002-legal-advice.txt"] == b"Internal: our lawyer's view."
     record = json.loads(full["record.json"])
     assert record["internal_documents_included"] is True
@@ -293,7 +297,7 @@ def test_internal_documents_are_left_out_unless_asked_for(app) -> None:
 def test_the_export_is_recorded_in_the_history_with_the_zips_hash(app) -> None:
     reference, _token = file_case()
     add_document(reference, "receipt.pdf", PDF_DOC)
-    response = staff(app).get(f"/cases/{reference}/bundle.zip?internal=1")
+    response = bundle(staff(app), reference, internal="1")
     body = response.get_data()
     case = cases.get_case(reference)
     event = audit.history(case)[-1]
@@ -305,19 +309,18 @@ def test_the_export_is_recorded_in_the_history_with_the_zips_hash(app) -> None:
                              "manifest.json"]
     assert audit.verify_case(case) == []
     # The next bundle shows the first export in its history.
-    again = json.loads(unpack(staff(app, "auditor", "adel").get(
-        f"/cases/{reference}/bundle.zip"))["record.json"])
+    again = json.loads(unpack(bundle(staff(app, "auditor", "adel"), reference))["record.json"])
     assert again["history"][-1]["kind"] == "case.exported"
 
 
 def test_only_staff_who_read_cases_get_a_bundle(app, client) -> None:
     reference, token = file_case()
     assert client.get(f"/track/{token}").status_code == 200
-    assert client.get(f"/cases/{reference}/bundle.zip").status_code == 302  # to sign-in
+    assert bundle(client, reference).status_code == 302  # to sign-in
     assert client.get(f"/track/{token}/bundle.zip").status_code in (404, 405)
-    assert staff(app, "admin", "amal").get(f"/cases/{reference}/bundle.zip").status_code == 403
+    assert bundle(staff(app, "admin", "amal"), reference).status_code == 403
     handler = staff(app)
-    missing = handler.get("/cases/CMP-1999-999999/bundle.zip")
+    missing = bundle(handler, "CMP-1999-999999")
     assert missing.status_code == 404 and "There is no case" in missing.get_data(as_text=True)
     kinds = [event.kind for event in audit.history(cases.get_case(reference))]
     assert "case.exported" not in kinds
@@ -326,7 +329,7 @@ def test_only_staff_who_read_cases_get_a_bundle(app, client) -> None:
 def test_arabic_text_is_shaped_into_the_record_pdf(app) -> None:
     reference, _token = file_case(complainant_name="ليلى حداد",
                                   description="تم خصم مبلغ التحويل مرتين من حسابي")
-    text = pdf_text(unpack(staff(app).get(f"/cases/{reference}/bundle.zip"))["record.pdf"])
+    text = pdf_text(unpack(bundle(staff(app), reference))["record.pdf"])
     assert "ليلى حداد"[::-1] in text  # drawn right to left
     assert "مرتين"[::-1] in text
 
@@ -336,7 +339,7 @@ def test_without_the_font_the_bundle_still_comes_with_a_plain_pdf(app, fonts_res
     monkeypatch.setattr(letters, "FONT_DIR", tmp_path / "no-fonts")
     reference, _token = file_case(complainant_name="ليلى حداد")
     with caplog.at_level(logging.WARNING, logger="server.services.letters"):
-        files = unpack(staff(app).get(f"/cases/{reference}/bundle.zip"))
+        files = unpack(bundle(staff(app), reference))
     assert "fonts-dejavu-core" in caplog.text
     assert files["record.pdf"].startswith(b"%PDF")
     assert f"Case record {reference}" in pdf_text(files["record.pdf"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .regex import pattern_problem
+
 FORMATS = {"email", "date", "date-time"}
 WIDGETS = {"textarea", "radio", "select", "checkboxes", "hidden"}
 FIELD_UI_KEYS = {"ui:widget", "ui:help", "ui:placeholder"}
@@ -160,10 +162,9 @@ def _value_problems(field_kind: str, spec: dict[str, Any]) -> list[str]:
         problems.append(f"format '{spec['format']}' is not supported; use one of "
                         "email, date, date-time, or a plain string with a pattern")
     if isinstance(spec.get("pattern"), str):
-        try:
-            re.compile(spec["pattern"])
-        except re.error:
-            problems.append("pattern is not a valid regular expression")
+        problem = pattern_problem(spec["pattern"])
+        if problem:
+            problems.append(problem)
     for key in ("minLength", "maxLength", "minItems", "maxItems"):
         if key in spec and not _is_count(spec[key]):
             problems.append(f"{key} must be a whole number of 0 or more")
