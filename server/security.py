@@ -13,6 +13,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .access import PUBLIC
+from .formkit.check import not_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Scripts only from our own files: data reaches them in data- attributes or JSON blocks.
@@ -22,11 +23,15 @@ SCRIPT_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'{styles
 # Pages whose styles are set inline by code we do not write: bpmn-js and dmn-js in the
 # studio, the e-mail HTML (inline styles, as mail clients need) shown in a sandboxed frame.
 INLINE_STYLES = {"studio.editor", "admin_outbox.outbox_message"}
+# Pages the same for everyone, holding nothing personal: a browser may keep them, so going
+# back to the complaint form after a refused post finds what was typed.
+BLANK_PAGES = {"static", "public.index", "public.health", "portal.new_complaint", "auth.login"}
 MULTIPART_FRAMING = 64 * 1024  # part headers and boundaries around the fields and documents
 HSTS = "max-age=31536000"
 _TRACKING_PATH = re.compile(r"(/track/)[^/\s?#\"']+")
 REDACTED = r"\1[redacted]"
 LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def takes_documents(view: F) -> F:
@@ -111,21 +116,27 @@ def _secure_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     if request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE"):
         headers.setdefault("Strict-Transport-Security", HSTS)
-    if request.endpoint != "static" and "Cache-Control" not in headers:
-        # Pages hold tracking links, personal data or a CSRF token: never kept by a cache.
+    if "Cache-Control" not in headers and \
+            (request.method != "GET" or request.endpoint not in BLANK_PAGES):
+        # Pages hold tracking links or personal data: never kept by a cache or the history.
         headers["Cache-Control"] = "no-store"
     return response
 
 
-class _DeepJSON(DefaultJSONProvider):
-    """JSON from requests; nesting too deep for the parser is bad input (400), not a crash."""
+class _RequestJSON(DefaultJSONProvider):
+    """JSON from requests: what would crash later is malformed now (a 400, not a 500)."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        """Parse JSON; too deep a nesting raises ValueError like any malformed body."""
+        """Parse JSON; too deep a nesting or half a surrogate pair raises ValueError."""
         try:
-            return super().loads(s, **kwargs)
+            value = super().loads(s, **kwargs)
         except RecursionError:
             raise ValueError("the JSON is nested too deeply") from None
+        text = s if isinstance(s, str) else s.decode("utf-8", "replace")
+        if _SURROGATE_ESCAPE.search(text) and not_text(value):
+            # Such a string cannot be stored or shown: every later step would fail on it.
+            raise ValueError("the JSON holds an unpaired surrogate escape")
+        return value
 
 
 def redact(text: str) -> str:
@@ -154,7 +165,7 @@ REDACTING = RedactTrackingLinks()
 def init_app(app: Flask) -> None:
     """Install the request class, the header and size hooks, and the log filter."""
     app.request_class = PlaintRequest
-    app.json = _DeepJSON(app)
+    app.json = _RequestJSON(app)
     app.before_request(_cap_public_text)
     app.after_request(_secure_headers)
     for logger in (*map(logging.getLogger, LOGGERS), app.logger):

@@ -117,6 +117,16 @@ def test_a_pattern_re2_cannot_run_is_refused_at_deploy_naming_the_field(app) -> 
                for p in problems)
 
 
+def test_a_form_with_half_a_surrogate_pair_is_refused_at_deploy(app, client) -> None:
+    files = reference_files()
+    files["intake-schema.json"] = files["intake-schema.json"].replace(
+        b'"title": "E-mail"', b'"title": "E-mail \\ud800"')
+    with pytest.raises(DeployRefused) as refused:
+        deploy(files, Actor.system("test"))
+    assert any("unpaired surrogate" in str(issue) for issue in refused.value.issues)
+    assert client.get("/complaints/new").status_code == 200  # the good version still serves
+
+
 @pytest.mark.parametrize("pattern", [r"^(?=.*\d)", r"(?<!x)y", r"(a)\1", r"a{2,100000}"])
 def test_patterns_outside_re2_are_named_as_unsupported(pattern: str) -> None:
     schema = {"type": "object", "properties": {"code": {"type": "string", "pattern": pattern}}}

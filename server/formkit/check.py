@@ -297,11 +297,36 @@ def _widget_problems(spec: Any, entry: dict[str, Any]) -> list[str]:
     return []
 
 
+def not_text(value: Any) -> bool:
+    """Whether a key or string anywhere in a JSON value is not Unicode text.
+
+    JSON can spell half a surrogate pair ("\\ud800"); Python reads it into a string that
+    no page can be encoded with, so the form could never be shown.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
 def unsupported(schema: dict[str, Any], ui: dict[str, Any] | None = None) -> list[str]:
     """Every reason a form cannot be rendered, as 'field: message' strings; [] when fine."""
     if not isinstance(schema, dict) or schema.get("type") != "object" \
             or not isinstance(schema.get("properties"), dict):
         return ['_form: the form must be {"type": "object", "properties": {...}}']
+    if not_text(schema) or not_text(ui):
+        return ["_form: the form holds an unpaired surrogate escape (\\ud800 to \\udfff), "
+                "which is not text; write the character itself or a complete pair"]
     properties: dict[str, Any] = schema["properties"]
     problems = [f"_form: {p}" for p in _keyword_problems(schema, TOP_KEYS)]
     for key in ("title", "description"):
