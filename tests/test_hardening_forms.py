@@ -172,7 +172,7 @@ def test_a_public_form_with_too_much_text_is_refused_with_a_413_that_says_what_t
                            files=[("receipt.pdf", PDF)])):
         assert sent.status_code == 413
         body = sent.get_data(as_text=True)
-        assert "longer than the 256 KB we accept" in body and "shorten" in body
+        assert "larger than the 256 KB we accept" in body and "shorten" in body
 
 
 def test_documents_still_have_room_on_the_public_form(client) -> None:

@@ -18,6 +18,7 @@ from server.extensions import db
 from server.models import HumanTask
 from server.services import audit, cases
 
+from .browser_support import signed_in
 from .conftest import ACK, ASSESS, HANDLER, INVESTIGATE, RESPOND
 from .web_helpers import make_user, post, sign_in, submit, token
 
@@ -125,7 +126,8 @@ def test_the_letter_prints_from_a_script_file(app) -> None:
     assert "data-print" in page and "js/print.js" in page and "<style" not in page
     client = app.test_client()
     assert client.get("/static/js/print.js").status_code == 200
-    assert client.get("/static/css/letter.css").status_code == 200
+    sheet = client.get("/static/css/letter.css")
+    assert sheet.status_code == 200 and b"@media print" in sheet.get_data()
 
 
 # -- the tracking link stays out of logs --------------------------------------------------
@@ -303,3 +305,39 @@ def test_the_case_bundle_is_a_post_and_a_get_records_nothing(app, client) -> Non
     assert made.status_code == 200 and made.headers["Content-Type"] == "application/zip"
     db.session.rollback()
     assert audit.history(cases.get_case(reference))[-1].kind == "case.exported"
+
+
+# -- in a browser: the pages work under the policy ----------------------------------------
+
+def test_the_pages_people_use_break_no_rule_of_the_policy(live_server, browser) -> None:  # type: ignore[no-untyped-def]
+    from .test_browser import file_complaint as file_in_browser
+
+    seen: list[str] = []
+
+    def watched(page):  # type: ignore[no-untyped-def]
+        page.on("console", lambda message: seen.append(f"{page.url}: {message.text}"))
+        return page
+
+    public = watched(browser.new_context().new_page())
+    reference, link = file_in_browser(public, live_server)
+    public.goto(link)
+    public.wait_for_load_state()
+    admin = watched(signed_in(browser, live_server, "ada"))
+    for path in (f"/cases/{reference}", "/admin/outbox", "/studio/"):
+        admin.goto(live_server + path)
+        admin.wait_for_load_state()
+    admin.goto(live_server + "/admin/outbox")
+    admin.locator("a[href*='/admin/outbox/']").first.click()
+    frame = admin.frame_locator("#html-part")
+    assert "Layla Haddad" in frame.locator("body").inner_text()  # the e-mail, styled inline
+    admin.goto(live_server + "/studio/")
+    admin.locator("form[action$='/edit'] button").first.click()
+    admin.locator(".djs-element").first.wait_for()  # bpmn-js drew the diagram
+    handler = watched(signed_in(browser, live_server, "hana"))
+    handler.goto(live_server + "/tasks?view=team")
+    handler.get_by_role("button", name="Claim").first.click()  # htmx swaps the rows
+    handler.wait_for_load_state("networkidle")
+    violations = [line for line in seen if "Content Security Policy" in line]
+    assert not violations, violations
+    for page in (public, admin, handler):
+        page.close()
