@@ -1,5 +1,9 @@
-"""What every response and request goes through: security headers, the size of anonymous
-form posts, JSON that cannot exhaust the stack, and tracking links kept out of the logs."""
+"""Security headers, size caps on anonymous posts, request JSON that cannot crash, clean logs.
+
+Every response gets the headers; every anonymous post its cap (text, or text and the
+documents the limits allow); every JSON body is refused as malformed when it would crash
+a later step; and no log line names a tracking link.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +51,7 @@ def _public_view(endpoint: str | None) -> Any:
 
 
 def _text_cap() -> int:
+    """The most text an anonymous form may send."""
     return int(current_app.config["PLAINT_MAX_PUBLIC_FORM_BYTES"])
 
 
