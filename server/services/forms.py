@@ -92,6 +92,7 @@ def _checking(base: Any) -> Any:
 
         def _format(validator: Any, wanted: Any, instance: Any,
                     schema: dict[str, Any]) -> Iterator[ValidationError]:
+            """The draft's `format`, not run on text over the field's maxLength."""
             if not _over_max_length(instance, schema):
                 yield from draft_format(validator, wanted, instance, schema)
 
