@@ -43,13 +43,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["fromjson"] = json.loads
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "en")
 
-    from . import access, cli, database, errors, scheduler
+    from . import access, cli, database, errors, scheduler, security
     from .engine import SpecCache
     from .services import deadlines
     from .web import init_app as init_web
 
     database.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     cli.init_app(app)
     init_web(app)
     access.init_app(app)

@@ -25,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     "PLAINT_MAX_ATTACHMENTS_PER_UPLOAD": 5,
     "PLAINT_MAX_CASE_ATTACHMENT_BYTES": 50 * MB,  # all documents of one case together
     "PLAINT_STAGED_ATTACHMENT_HOURS": 24,  # documents of an unfinished intake form expire
+    # The most text an anonymous form may send (the complaint form, tracking-page answers);
+    # documents come on top, within the limits above.
+    "PLAINT_MAX_PUBLIC_FORM_BYTES": 256 * 1024,
     # Named in e-mails, letters and the case bundle.
     "PLAINT_ORGANISATION_NAME": "Plaint demo organisation",
     # Where complainants reach the app: links in e-mails sent outside any request.
@@ -54,6 +57,7 @@ _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
             "PLAINT_SPEC_CACHE_SIZE": int, "MAX_CONTENT_LENGTH": int,
             "PLAINT_MAX_ATTACHMENT_BYTES": int, "PLAINT_MAX_ATTACHMENTS_PER_UPLOAD": int,
             "PLAINT_MAX_CASE_ATTACHMENT_BYTES": int, "PLAINT_STAGED_ATTACHMENT_HOURS": float,
+            "PLAINT_MAX_PUBLIC_FORM_BYTES": int,
             "PLAINT_SMTP_PORT": int, "PLAINT_SMTP_TIMEOUT": float,
             "PLAINT_MAIL_MAX_ATTEMPTS": int, "PLAINT_MAIL_RETRY_SECONDS": float,
             "PLAINT_MAIL_INTERVAL": float}

@@ -125,18 +125,29 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc: RequestEntityTooLarge) -> Any:
         # Werkzeug stops reading before the view runs: say what to do, not "capacity limit".
-        megabytes = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        # The limit is this request's own (a public form's is lower than the global one);
+        # when the body was within it, a text field was over the text limit.
+        limit = request.max_content_length or app.config.get("MAX_CONTENT_LENGTH") or 0
+        text_only = request.mimetype != "multipart/form-data"
+        if request.content_length is not None and request.content_length <= limit:
+            limit, text_only = request.max_form_memory_size or limit, True
         per_file = app.config.get("PLAINT_MAX_ATTACHMENT_BYTES", 0) // (1024 * 1024)
         if request.blueprint == "studio":
             message = gettext(
                 "The upload is larger than the %(total)d MB accepted at once, so nothing was "
-                "saved. Upload the process's files without anything else.", total=megabytes)
+                "saved. Upload the process's files without anything else.",
+                total=(request.max_content_length or 0) // (1024 * 1024))
+        elif text_only:
+            message = gettext(
+                "What you sent is larger than the %(total)d KB we accept at once, so nothing "
+                "was saved. Go back (what you typed is still in the form), shorten the longest "
+                "text and send again.", total=limit // 1024)
         else:
             message = gettext(
                 "What you sent is larger than the %(total)d MB we accept at once, so nothing "
                 "was saved. Go back, choose fewer or smaller documents (each can be at most "
                 "%(each)d MB) and send again; you can add more documents later.",
-                total=megabytes, each=per_file)
+                total=limit // (1024 * 1024), each=per_file)
         if _wants_json():
             return jsonify({"error": message, "problems": [_problem(message)]}), 413
         return render_template("error.html", status=413, message=message, issues=[]), 413

@@ -114,7 +114,7 @@ def test_a_rejected_decision_goes_through_review_and_referral_in_the_browser(  #
     max_ = signed_in(browser, live_server, "max")
     max_.goto(f"{live_server}/cases/{reference}")
     with max_.expect_download() as download:
-        max_.get_by_role("link", name="case bundle", exact=False).first.click()
+        max_.get_by_role("button", name="case bundle", exact=False).first.click()
     assert download.value.suggested_filename.endswith(".zip")
     work(max_, "Refer to external dispute resolution", refer)
     work(hana, "Close the case", close)

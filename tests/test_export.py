@@ -21,6 +21,7 @@ from server.services.actors import Actor
 
 from .support.cases import REASONS, decided, file_case
 from .support.pdf import pdf_text
+from .support.web import post
 
 PDF_DOC = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -34,6 +35,11 @@ def add_document(reference: str, name: str, data: bytes, internal: bool = False,
         reference, [FileStorage(io.BytesIO(data), filename=name)],
         actor or Actor("hana", 101, frozenset({"handler"})), "staff", internal=internal)
     assert not added.errors, added.errors
+
+
+def bundle(client, reference: str, **form: str):
+    """Ask for the case bundle as the case page's buttons do (a POST: it is recorded)."""
+    return post(client, f"/cases/{reference}/bundle.zip", form)
 
 
 # -- reading what came out -------------------------------------------------------------
@@ -54,7 +60,7 @@ def test_the_bundle_holds_the_record_the_documents_and_a_manifest_that_matches(
     add_document(reference, "receipt.pdf", PDF_DOC)
     add_document(reference, "notes.txt", b"Call notes: the customer was polite.",
                  actor=Actor("hana", 101, frozenset({"handler"})))
-    response = auth.signed_in("hana", "handler").get(f"/cases/{reference}/bundle.zip")
+    response = bundle(auth.signed_in("hana", "handler"), reference)
     assert response.headers["Content-Type"] == "application/zip"
     assert response.headers["Content-Disposition"] == \
         f'attachment; filename="{reference}-bundle.zip"'
@@ -91,8 +97,7 @@ def test_the_bundle_holds_the_record_the_documents_and_a_manifest_that_matches(
 
 def test_anyone_can_check_the_history_in_record_json_without_plaint(auth, app_ctx) -> None:
     reference, _token = decided()
-    hana = auth.signed_in("hana", "handler")
-    record = json.loads(unpack(hana.get(f"/cases/{reference}/bundle.zip"))["record.json"])
+    record = json.loads(unpack(bundle(auth.signed_in("hana", "handler"), reference))["record.json"])
     previous = "0" * 64
     for event in record["history"]:
         material = "\x1f".join([reference, str(event["seq"]), event["at"], event["actor"],
@@ -108,16 +113,15 @@ def test_internal_documents_are_left_out_unless_asked_for(auth, app_ctx) -> None
     add_document(reference, "receipt.pdf", PDF_DOC)
     add_document(reference, "legal-advice.txt", b"Internal: our lawyer's view.", internal=True)
     client = auth.signed_in("adel", "auditor")
-    plain = unpack(client.get(f"/cases/{reference}/bundle.zip"))
+    plain = unpack(bundle(client, reference))
     assert [n for n in plain if n.startswith("documents/")] == ["documents/001-receipt.pdf"]
     assert b"lawyer" not in b"".join(plain.values())
     listed = pdf_text(plain["record.pdf"]).split("\nDocuments\n")[1]
     assert "receipt.pdf" in listed and "legal-advice" not in listed
     for value in ("0", "no", "<script>", "x" * 500):  # anything else means no
-        other = unpack(client.get(f"/cases/{reference}/bundle.zip", query_string={
-            "internal": value}))
+        other = unpack(bundle(client, reference, internal=value))
         assert "documents/002-legal-advice.txt" not in other
-    full = unpack(client.get(f"/cases/{reference}/bundle.zip?internal=1"))
+    full = unpack(bundle(client, reference, internal="1"))
     assert full["documents/002-legal-advice.txt"] == b"Internal: our lawyer's view."
     record = json.loads(full["record.json"])
     assert record["internal_documents_included"] is True
@@ -128,7 +132,7 @@ def test_internal_documents_are_left_out_unless_asked_for(auth, app_ctx) -> None
 def test_the_export_is_recorded_in_the_history_with_the_zips_hash(auth, app_ctx) -> None:
     reference, _token = file_case()
     add_document(reference, "receipt.pdf", PDF_DOC)
-    response = auth.signed_in("hana", "handler").get(f"/cases/{reference}/bundle.zip?internal=1")
+    response = bundle(auth.signed_in("hana", "handler"), reference, internal="1")
     body = response.get_data()
     case = cases.get_case(reference)
     event = audit.history(case)[-1]
@@ -140,19 +144,18 @@ def test_the_export_is_recorded_in_the_history_with_the_zips_hash(auth, app_ctx)
                              "manifest.json"]
     assert audit.verify_case(case) == []
     # The next bundle shows the first export in its history.
-    again = json.loads(unpack(auth.signed_in("adel", "auditor").get(
-        f"/cases/{reference}/bundle.zip"))["record.json"])
+    again = json.loads(unpack(bundle(auth.signed_in("adel", "auditor"), reference))["record.json"])
     assert again["history"][-1]["kind"] == "case.exported"
 
 
 def test_only_staff_who_read_cases_get_a_bundle(client, auth, app_ctx) -> None:
     reference, token = file_case()
     assert client.get(f"/track/{token}").status_code == 200
-    assert client.get(f"/cases/{reference}/bundle.zip").status_code == 302  # to sign-in
+    assert bundle(client, reference).status_code == 302  # to sign-in
     assert client.get(f"/track/{token}/bundle.zip").status_code in (404, 405)
-    assert auth.signed_in("amal", "admin").get(f"/cases/{reference}/bundle.zip").status_code == 403
+    assert bundle(auth.signed_in("amal", "admin"), reference).status_code == 403
     handler = auth.signed_in("hana", "handler")
-    missing = handler.get("/cases/CMP-1999-999999/bundle.zip")
+    missing = bundle(handler, "CMP-1999-999999")
     assert missing.status_code == 404 and "There is no case" in missing.get_data(as_text=True)
     kinds = [event.kind for event in audit.history(cases.get_case(reference))]
     assert "case.exported" not in kinds
@@ -161,8 +164,7 @@ def test_only_staff_who_read_cases_get_a_bundle(client, auth, app_ctx) -> None:
 def test_arabic_text_is_shaped_into_the_record_pdf(auth, app_ctx) -> None:
     reference, _token = file_case(complainant_name="ليلى حداد",
                                   description="تم خصم مبلغ التحويل مرتين من حسابي")
-    hana = auth.signed_in("hana", "handler")
-    text = pdf_text(unpack(hana.get(f"/cases/{reference}/bundle.zip"))["record.pdf"])
+    text = pdf_text(unpack(bundle(auth.signed_in("hana", "handler"), reference))["record.pdf"])
     assert "ليلى حداد"[::-1] in text  # drawn right to left
     assert "مرتين"[::-1] in text
 
@@ -172,7 +174,7 @@ def test_without_the_font_the_bundle_still_comes_with_a_plain_pdf(
     monkeypatch.setattr(letters, "FONT_DIR", tmp_path / "no-fonts")
     reference, _token = file_case(complainant_name="ليلى حداد")
     with caplog.at_level(logging.WARNING, logger="server.services.letters"):
-        files = unpack(auth.signed_in("hana", "handler").get(f"/cases/{reference}/bundle.zip"))
+        files = unpack(bundle(auth.signed_in("hana", "handler"), reference))
     assert "fonts-dejavu-core" in caplog.text
     assert files["record.pdf"].startswith(b"%PDF")
     assert f"Case record {reference}" in pdf_text(files["record.pdf"])

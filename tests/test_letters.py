@@ -53,7 +53,7 @@ def test_the_complainant_reads_the_decision_with_its_reasons_and_next_route(
                      "Refund of the duplicate", "Compensation: 150",
                      "within 10 working days", "we will take it that you accept",
                      "Someone who was not involved in handling your complaint",
-                     "the Banking Disputes Committee", "@media print",
+                     "the Banking Disputes Committee", "/static/css/letter.css",
                      f'href="/track/{token}/letter.pdf?lang=en"'):
         assert expected in body, expected
     pdf = client.get(f"/track/{token}/letter.pdf")

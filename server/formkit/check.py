@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .regex import pattern_problem
+
 FORMATS = {"email", "date", "date-time"}
 WIDGETS = {"textarea", "radio", "select", "checkboxes", "hidden"}
 FIELD_UI_KEYS = {"ui:widget", "ui:help", "ui:placeholder"}
@@ -160,10 +162,9 @@ def _value_problems(field_kind: str, spec: dict[str, Any]) -> list[str]:
         problems.append(f"format '{spec['format']}' is not supported; use one of "
                         "email, date, date-time, or a plain string with a pattern")
     if isinstance(spec.get("pattern"), str):
-        try:
-            re.compile(spec["pattern"])
-        except re.error:
-            problems.append("pattern is not a valid regular expression")
+        problem = pattern_problem(spec["pattern"])
+        if problem:
+            problems.append(problem)
     for key in ("minLength", "maxLength", "minItems", "maxItems"):
         if key in spec and not _is_count(spec[key]):
             problems.append(f"{key} must be a whole number of 0 or more")
@@ -296,11 +297,36 @@ def _widget_problems(spec: Any, entry: dict[str, Any]) -> list[str]:
     return []
 
 
+def not_text(value: Any) -> bool:
+    """Whether a key or string anywhere in a JSON value is not Unicode text.
+
+    JSON can spell half a surrogate pair ("\\ud800"); Python reads it into a string that
+    no page can be encoded with, so the form could never be shown.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
 def unsupported(schema: dict[str, Any], ui: dict[str, Any] | None = None) -> list[str]:
     """Every reason a form cannot be rendered, as 'field: message' strings; [] when fine."""
     if not isinstance(schema, dict) or schema.get("type") != "object" \
             or not isinstance(schema.get("properties"), dict):
         return ['_form: the form must be {"type": "object", "properties": {...}}']
+    if not_text(schema) or not_text(ui):
+        return ["_form: the form holds an unpaired surrogate escape (\\ud800 to \\udfff), "
+                "which is not text; write the character itself or a complete pair"]
     properties: dict[str, Any] = schema["properties"]
     problems = [f"_form: {p}" for p in _keyword_problems(schema, TOP_KEYS)]
     for key in ("title", "description"):

@@ -2,37 +2,103 @@
 
 from __future__ import annotations
 
-import re
+import logging
 from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
 from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError
-from jsonschema.validators import validator_for
+from jsonschema.validators import extend, validator_for
 
 from ..errors import InvalidInput
+from ..formkit.regex import PatternError, compile_pattern
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+log = logging.getLogger(__name__)
 MAX_DEPTH = 8
+# RFC 5321 caps an address at 254 characters; a longer value is refused without a look at it.
+MAX_EMAIL = 254
+MAX_DATE_TEXT = 64  # far more than any ISO 8601 date and time with fraction and zone
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 FORMATS = FormatChecker(formats=())
 
 
 @FORMATS.checks("email")
 def _is_email(value: object) -> bool:
-    return not isinstance(value, str) or bool(_EMAIL.match(value))
+    if not isinstance(value, str):
+        return True
+    return len(value) <= MAX_EMAIL and compile_pattern(_EMAIL).search(value) is not None
 
 
 @FORMATS.checks("date", raises=ValueError)
 def _is_date(value: object) -> bool:
-    return not isinstance(value, str) or bool(date.fromisoformat(value))
+    if not isinstance(value, str):
+        return True
+    return len(value) <= MAX_DATE_TEXT and bool(date.fromisoformat(value))
 
 
 @FORMATS.checks("date-time", raises=ValueError)
 def _is_datetime(value: object) -> bool:
     if not isinstance(value, str):
         return True
+    if len(value) > MAX_DATE_TEXT:
+        return False
     return datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+
+
+def _over_max_length(instance: Any, schema: dict[str, Any]) -> bool:
+    """Whether a text is longer than its field allows: then maxLength alone answers."""
+    limit = schema.get("maxLength")
+    return isinstance(instance, str) and isinstance(limit, int) and len(instance) > limit
+
+
+def _pattern(validator: Any, pattern: Any, instance: Any,
+             schema: dict[str, Any]) -> Iterator[ValidationError]:
+    """JSON Schema's `pattern`, run by RE2 (linear time) and only on text within maxLength."""
+    if not isinstance(instance, str) or not isinstance(pattern, str) or \
+            _over_max_length(instance, schema):
+        return
+    try:
+        regex = compile_pattern(pattern)
+    except PatternError as exc:
+        # Deploy refuses such patterns; a version stored before that rule cannot check the
+        # field, so the value is refused rather than let through unchecked.
+        log.warning("form pattern %r cannot be run by RE2 (%s); the value is refused",
+                    pattern, exc)
+        yield ValidationError("the field's pattern cannot be checked")
+        return
+    if regex.search(instance) is None:
+        yield ValidationError("the value does not match the field's pattern")
+
+
+def _required(validator: Any, required: Any, instance: Any,
+              schema: dict[str, Any]) -> Iterator[ValidationError]:
+    """JSON Schema's `required`, each error placed on the missing field's own path."""
+    if not isinstance(instance, dict) or not isinstance(required, list):
+        return
+    for name in required:
+        if name not in instance:
+            yield ValidationError(f"{name!r} is a required property", path=[name])
+
+
+_CLASSES: dict[type, Any] = {}
+
+
+def _checking(base: Any) -> Any:
+    """The validator class for a draft, with the keywords above in place of its own."""
+    if base not in _CLASSES:
+        draft_format = base.VALIDATORS["format"]
+
+        def _format(validator: Any, wanted: Any, instance: Any,
+                    schema: dict[str, Any]) -> Iterator[ValidationError]:
+            """The draft's `format`, not run on text over the field's maxLength."""
+            if not _over_max_length(instance, schema):
+                yield from draft_format(validator, wanted, instance, schema)
+
+        _CLASSES[base] = extend(base, {"pattern": _pattern, "format": _format,
+                                       "required": _required})
+    return _CLASSES[base]
 
 
 def _message(error: ValidationError) -> str:
@@ -68,11 +134,6 @@ def _message(error: ValidationError) -> str:
 
 
 def _field(error: ValidationError) -> str:
-    if error.validator == "required":
-        missing = [name for name in error.validator_value if name not in (error.instance or {})]
-        prefix = ".".join(str(p) for p in error.absolute_path)
-        name = missing[0] if missing else ""
-        return f"{prefix}.{name}" if prefix else name
     return ".".join(str(p) for p in error.absolute_path) or "_form"
 
 
@@ -103,7 +164,7 @@ def _validator(schema: dict[str, Any]) -> Any:
     cached = _VALIDATORS.get(key)
     if cached is not None and cached[0] is schema:
         return cached[1]
-    validator = validator_for(schema)(schema, format_checker=FORMATS)
+    validator = _checking(validator_for(schema))(schema, format_checker=FORMATS)
     _VALIDATORS[key] = (schema, validator)  # holding the schema keeps its id unique
     while len(_VALIDATORS) > 512:
         _VALIDATORS.popitem(last=False)

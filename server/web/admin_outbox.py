@@ -13,17 +13,12 @@ from ..access import READ_OUTBOX, RESEND_MAIL, can, current_actor, guard, requir
 from ..errors import InvalidInput
 from ..models.outbox import FAILED, HELD, STATUSES
 from ..services import outbox
+from .inputs import page_number
 
 bp = Blueprint("admin_outbox", __name__, url_prefix="/admin")
-MAX_PAGE = 100_000
 
 
 guard(bp, READ_OUTBOX)  # administrators and auditors read it; only administrators send again
-
-
-def _page() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) <= MAX_PAGE else 1
 
 
 @bp.get("/outbox")
@@ -31,7 +26,7 @@ def outbox_list() -> ResponseReturnValue:
     """The e-mails, newest first, filtered by status, a page at a time."""
     status = request.args.get("status", "")
     status = status if status in STATUSES else ""
-    page = _page()
+    page = page_number(request.args.get("page"))
     rows, total = outbox.listing(status or None, page)
     return render_template("admin/outbox.html", rows=rows, total=total, page=page,
                            pages=max(1, ceil(total / outbox.PER_PAGE)), status=status,

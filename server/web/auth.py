@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ipaddress import ip_address
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -14,16 +13,9 @@ from flask_login import current_user, login_user, logout_user
 from ..access import landing, public, requires_sign_in
 from ..errors import Forbidden, InvalidInput
 from ..services import auth
+from .inputs import same_site
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None, user: Any) -> str:
-    # Only same-site paths: an absolute URL here would make sign-in an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") \
-            and not urlsplit(target).netloc:
-        return target
-    return landing(user)
 
 
 def client_address() -> str:
@@ -78,7 +70,7 @@ def login() -> ResponseReturnValue:
         else:
             login_user(user)
             flash(_("Signed in as %(name)s.", name=user.display_name), "success")
-            return redirect(_safe_next(request.args.get("next"), user))
+            return redirect(same_site(request.args.get("next"), landing(user)))
     return render_template("auth/login.html", username=username, errors=errors,
                            message=message), status
 

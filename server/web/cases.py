@@ -84,15 +84,15 @@ def download(reference: str, attachment_id: int) -> ResponseReturnValue:
     return Response(document.data, headers=attachments.download_headers(document))
 
 
-@bp.get("/cases/<reference>/bundle.zip")
+@bp.post("/cases/<reference>/bundle.zip")
 @requires(READ_CASES)
 def bundle(reference: str) -> ResponseReturnValue:
     """The case bundle (record, history, documents) as a ZIP, for referral and audit.
 
-    `?internal=1` adds the internal documents, which every case reader sees on the case
-    page too; the export is recorded in the case's history.
+    `internal=1` adds the internal documents, which every case reader sees on the case
+    page too. A POST, because the export is recorded in the case's history.
     """
-    internal = request.args.get("internal", "").lower() in ("1", "true", "yes")
+    internal = request.form.get("internal", "").lower() in ("1", "true", "yes")
     made = export.build_bundle(reference, current_actor(), include_internal=internal)
     return Response(wrap_file(request.environ, made.file, export.CHUNK),
                     mimetype="application/zip", direct_passthrough=True,

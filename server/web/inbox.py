@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from ..access import WORK_TASKS, current_actor, requires
 from ..errors import NotFound, PlaintError
 from ..services import inbox
+from .inputs import page_number, same_site
 
 bp = Blueprint("inbox", __name__)
 
@@ -24,7 +25,7 @@ def index() -> ResponseReturnValue:
                        category=args.get("category") or None,
                        status=args.get("status") or None,
                        sort=str(args.get("sort")) if args.get("sort") in inbox.SORTS else "due",
-                       page=args.get("page", 1, type=int) or 1)
+                       page=page_number(args.get("page")))
     # htmx asks for the rows alone (filters, paging, claim and release without a reload);
     # restoring history it asks for the whole page.
     partial = request.headers.get("HX-Request") == "true" and \
@@ -52,7 +53,4 @@ def act(reference: str, task_id: str, action: str) -> ResponseReturnValue:
             flash(_("The task was reassigned."), "success")
     except PlaintError as exc:
         flash(exc.message, "danger")
-    target = request.form.get("back", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("inbox.index")
-    return redirect(target)
+    return redirect(same_site(request.form.get("back"), url_for("inbox.index")))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -16,12 +18,14 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..access import RECORD_COMPLAINT, current_actor, public, requires
-from ..errors import NotFound, PlaintError
+from ..errors import NotFound, PlaintError, ProcessFailed
 from ..formkit import render_fields, submit_options
 from ..models import Case
+from ..security import takes_documents
 from ..services import attachments, cases, intake, letters, portal
 from ..services.actors import Actor
 from .forms import Submission, submit
@@ -43,6 +47,39 @@ def _staging_owner() -> str:
     return str(session["staging_owner"])
 
 
+def _shielded(action: Callable[[dict[str, Any]], Any], reference: str | None,
+              who: Actor) -> Callable[[dict[str, Any]], Any]:
+    """`action`, but a failing diagram shows the complainant a plain message, not its text.
+
+    The cause (an expression, a script) is for staff and the process owner: staff see it
+    on the page, the complainant gets a short error number to quote and the log keeps it.
+    """
+    if who.kind == "staff":
+        return action
+
+    def run(values: dict[str, Any]) -> Any:
+        """Run the action; a failing process becomes the plain message."""
+        try:
+            return action(values)
+        except ProcessFailed as exc:
+            number = secrets.token_hex(4)
+            current_app.logger.error("error %s: the process failed for a complainant "
+                                     "(case %s): %s", number, reference or "not yet filed",
+                                     exc.message)
+            if reference:
+                message = _("Your answer could not be taken because of a problem on our "
+                            "side. What you entered is still in the form: try again later, "
+                            "or contact us with your case reference %(reference)s and error "
+                            "number %(number)s.", reference=reference, number=number)
+            else:
+                message = _("Your complaint could not be registered because of a problem on "
+                            "our side. What you entered is still in the form: try again "
+                            "later, or contact us with error number %(number)s.",
+                            number=number)
+            raise ProcessFailed(message) from None
+    return run
+
+
 def _intake(received_by: str, who: Actor, source: str, template: str,
             **extra: Any) -> ResponseReturnValue:
     schema, ui = cases.intake_form()
@@ -53,8 +90,8 @@ def _intake(received_by: str, who: Actor, source: str, template: str,
         staged = attachments.stage(_staging_owner(), request.form.get("staged", ""),
                                    request.files.getlist(FIELD), request.form.getlist("unstage"),
                                    who, source)
-        sent = submit(schema, ui, request.form, lambda values: intake.file_complaint(
-            values, received_by, who, staged))
+        sent = submit(schema, ui, request.form, _shielded(lambda values: intake.file_complaint(
+            values, received_by, who, staged), None, who))
         if sent.ok:
             token = sent.result.tracking_token
             # Shown once on the next page; never put in a URL that ends up in logs.
@@ -70,6 +107,7 @@ def _intake(received_by: str, who: Actor, source: str, template: str,
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
 @public
+@takes_documents
 def new_complaint() -> ResponseReturnValue:
     """The public complaint form: no account needed, no charge."""
     return _intake("web", Actor.complainant(), "intake", "portal/new.html")
@@ -115,8 +153,9 @@ def answer(token: str, message: str) -> ResponseReturnValue:
     if question is None:
         return _track_page(case, token, asked, message, Submission(
             errors={"_form": [portal.NOT_ASKED]}, status=409))
-    sent = submit(question["schema"], question["ui"], request.form,
-                  lambda values: portal.answer(case, question, values))
+    sent = submit(question["schema"], question["ui"], request.form, _shielded(
+        lambda values: portal.answer(case, question, values), case.reference,
+        Actor.complainant()))
     if sent.ok:
         return redirect(url_for("portal.track", token=token, answered=1))
     return _track_page(case, token, asked, message, sent)
@@ -124,6 +163,7 @@ def answer(token: str, message: str) -> ResponseReturnValue:
 
 @bp.post("/track/<token>/documents/add")
 @public
+@takes_documents
 def add_document(token: str) -> ResponseReturnValue:
     """The complainant sends more documents while the case is open."""
     case = portal.case_for_token(token)

@@ -136,6 +136,8 @@ def _parse_json(text: str, what: str) -> tuple[Any, list[Problem]]:
                               f"column {exc.colno})")]
     except RecursionError:
         return None, [Problem(None, None, None, f"the {what} is nested too deeply")]
+    except ValueError as exc:  # e.g. a number of more digits than Python converts
+        return None, [Problem(None, None, None, f"the {what} is not valid JSON: {exc}")]
 
 
 def form_problems(schema_text: str, ui_text: str) -> tuple[dict[str, Any], dict[str, Any] | None,
