@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from server.engine import Notice
 from server.extensions import db
 from server.models import OutboxMessage, User, utcnow
 from server.scheduler import TimerScheduler
-from server.services import cases, inbox, notifications, outbox, timers
+from server.services import cases, inbox, links, notifications, outbox, timers
 from server.services.actors import Actor
 from server.services.recording import load_case
 
@@ -39,13 +40,19 @@ from .support.web import file_complaint
 
 
 def test_a_complaint_filed_on_the_portal_is_acknowledged_by_email(
-        app_ctx, client, mail_server: MailServer, mailing) -> None:
+        app, app_ctx, client, mail_server: MailServer, mailing) -> None:
+    original_key = app.config["SECRET_KEY"]
     reference, link = file_complaint(client)
     [row] = messages()
     assert (row.event, row.recipient, row.status) == ("acknowledgement", "layla@example.com",
                                                       "pending")
     token = link.rsplit("/", 1)[1]
-    assert token not in row.body_text + row.body_html + row.subject  # only in its own column
+    # The database holds no link: a seed that only the server's secret key makes one of.
+    stored = " ".join(str(getattr(row, c.key)) for c in OutboxMessage.__table__.columns)
+    assert token not in stored and row.link_seed and links.token_for(row.link_seed) == token
+    current_app.config["SECRET_KEY"] = "someone else's key"
+    assert links.token_for(row.link_seed) != token
+    current_app.config["SECRET_KEY"] = app.config["SECRET_KEY"] = original_key
 
     result = outbox.deliver_due()
     assert (result.claimed, result.sent, result.failed) == (1, 1, 0)
@@ -66,7 +73,7 @@ def test_a_complaint_filed_on_the_portal_is_acknowledged_by_email(
     assert "Gulf Bank" in body["text/plain"]
     [sent] = messages()
     assert sent.status == "sent" and sent.sent_at is not None and sent.attempts == 1
-    assert sent.tracking_token is None  # the secret is not kept once delivered
+    assert sent.link_seed is None  # nothing of the link is kept once delivered
     assert outbox.deliver_due().claimed == 0  # sent once only
 
 

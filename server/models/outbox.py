@@ -37,9 +37,10 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(255))  # the same on every attempt
-    # The complainant's secret link, put into the mail only when it is sent and cleared
-    # then: the stored bodies hold a placeholder, so nobody reads the link here.
-    tracking_token: Mapped[str | None] = mapped_column(String(128))
+    # The seed of the complainant's secret link (services/links.py): the link is made
+    # from it and the server's secret key when the mail is sent, and it is cleared then.
+    # The stored bodies hold a placeholder, so the database never holds the link itself.
+    link_seed: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

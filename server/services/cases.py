@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +15,7 @@ from ..engine import EngineError, MessageNotExpected, TaskNotReady
 from ..errors import Conflict, InvalidInput, NotFound, ProcessFailed
 from ..extensions import db
 from ..models import Case, HumanTask, ReferenceCounter, utcnow
-from . import audit, tasks
+from . import audit, links, tasks
 from .actors import Actor
 from .forms import validate
 from .processes import active_version_id, form_schema, runtime_for
@@ -76,24 +74,21 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor) -> NewCase:
         workflow, snapshot = runtime.start({**cleaned, "channel": channel})
     except EngineError as exc:
         raise ProcessFailed(f"The complaint could not be registered: {exc}") from None
-    token = secrets.token_urlsafe(32)
+    seed = links.new_seed()
+    token = links.token_for(seed)
     fields = {"reference": _next_reference(now), "process_version_id": version_id,
-              "channel": channel, "received_at": now, "tracking_token_hash": token_hash(token),
+              "channel": channel, "received_at": now,
+              "tracking_token_hash": links.token_hash(token),
               **{f: cleaned.get(f) for f in INTAKE_FIELDS}}
     case = record_new_case(fields, runtime.dump(workflow), snapshot, actor,
                            f"Complaint received ({channel})",
-                           {"channel": channel, "values": cleaned}, now, token)
+                           {"channel": channel, "values": cleaned}, now, seed)
     return NewCase(case, token)
 
 
 def case_data(case: Case) -> dict[str, Any]:
     """The case's workflow data as its newest step sees it (decision, review, closure...)."""
     return runtime_for(case.process_version_id).data_of(case.workflow_state)
-
-
-def token_hash(token: str) -> str:
-    """The stored form of a tracking token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def intake_form() -> tuple[dict[str, Any], dict[str, Any] | None]:

@@ -96,7 +96,7 @@ def _run(name: str, **params: Any) -> list[Any]:
 
 
 def enqueue(case: CaseRecord, notices: Sequence[Notice], now: datetime,
-            tracking_token: str | None = None) -> None:
+            link_seed: str | None = None) -> None:
     """Write one outbox row per recipient of each notice, in the caller's transaction."""
     rows: list[dict[str, Any]] = []
     zone = _zone()
@@ -106,7 +106,7 @@ def enqueue(case: CaseRecord, notices: Sequence[Notice], now: datetime,
             found = _run("task", case_id=case.id, task_id=notice.task_id)
             task = found[0] if found else None
         for recipient in _recipients(case, notice, task):
-            rows.append(_row(case, notice, recipient, task, now, tracking_token, zone))
+            rows.append(_row(case, notice, recipient, task, now, link_seed, zone))
     if rows:
         db.session.connection().execute(_statements()["insert"], rows)
 
@@ -159,12 +159,12 @@ def _role_named(version_id: int, name: str) -> str | None:
 
 
 def _row(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] | None,
-         now: datetime, token: str | None, zone: tzinfo) -> dict[str, Any]:
+         now: datetime, seed: str | None, zone: tzinfo) -> dict[str, Any]:
     """The outbox row of one message: pending, or held with the reason."""
     config = current_app.config
     language = _language(notice.template, config.get("PLAINT_STAFF_LANGUAGE")
                          if recipient.staff else case.preferred_language)
-    tracking = token is not None and not recipient.staff
+    tracking = seed is not None and not recipient.staff
     problem = recipient.problem
     try:
         context = _context(case, notice, recipient, task, language, zone, tracking)
@@ -180,7 +180,7 @@ def _row(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] 
             "recipient": recipient.address[:254] if recipient.address else None,
             "subject": rendered.subject[:500], "body_text": rendered.text,
             "body_html": rendered.html, "message_id": make_msgid("plaint", domain=domain),
-            "tracking_token": token if tracking and TOKEN_PLACEHOLDER in rendered.text
+            "link_seed": seed if tracking and TOKEN_PLACEHOLDER in rendered.text
             else None,
             "status": HELD if held else PENDING, "attempts": 0,
             "next_attempt_at": None if held else now, "claimed_by": None,

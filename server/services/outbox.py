@@ -29,7 +29,7 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Case, OutboxMessage, utcnow
 from ..models.outbox import FAILED, HELD, PENDING, SENT, STATUSES
-from . import claims, system_log
+from . import claims, links, system_log
 from .actors import Actor
 from .notifications import TOKEN_PLACEHOLDER
 from .timers import worker_name
@@ -128,7 +128,7 @@ def _send_batch(ids: list[int], worker: str, result: DeliveryResult) -> bool:
                 smtp = None
             else:
                 _mark(row.id, worker, status=SENT, sent_at=utcnow(), next_attempt_at=None,
-                      last_error=None, tracking_token=None)
+                      last_error=None, link_seed=None)
                 result.sent += 1
     finally:
         if smtp is not None:
@@ -181,7 +181,7 @@ def _send(smtp: smtplib.SMTP, row: Any) -> None:
 def build_message(row: Any) -> EmailMessage:
     """The e-mail of an outbox row: text and HTML alternatives, the secret link filled in."""
     config = current_app.config
-    token = row.tracking_token or ""
+    token = links.token_for(row.link_seed) if row.link_seed else ""
     message = EmailMessage()
     message["Subject"] = row.subject
     message["From"] = formataddr((config["PLAINT_ORGANISATION_NAME"],

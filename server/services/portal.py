@@ -13,8 +13,9 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import Case, CaseEvent, HumanTask
 from .actors import Actor
-from .cases import send_message, token_hash
+from .cases import send_message
 from .forms import validate
+from .links import token_hash
 from .processes import form_schema, runtime_for
 
 NOT_FOUND = ("This tracking link is not valid. Check that you copied all of it, or contact "

@@ -102,11 +102,11 @@ def load_case_and_task(reference: str, task_id: str) -> tuple[CaseRecord, TaskRe
 
 def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, actor: Actor,
                     summary: str, data: dict[str, Any], now: datetime,
-                    tracking_token: str | None = None) -> CaseRecord:
+                    link_seed: str | None = None) -> CaseRecord:
     """Insert a new case with the outcome of its first engine run, commit, return it.
 
-    `tracking_token` is the complainant's secret link, known only now: the first e-mails
-    may carry it.
+    `link_seed` stands for the complainant's secret link (services/links.py): the first
+    e-mails may carry the link, made from it only when they are sent.
     """
     # The id is the database's to give: the draft has none until its row is inserted.
     draft = CaseRecord(
@@ -119,7 +119,7 @@ def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, ac
         case = replace(draft, id=db.session.connection().execute(
             _INSERT_CASE, {**fields, **values}).scalar_one())
         event["case_id"] = case.id
-        written = _write_rest(case, snapshot, event, now, tracking_token)
+        written = _write_rest(case, snapshot, event, now, link_seed)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -180,7 +180,7 @@ def _outcome(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, k
 
 
 def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
-                now: datetime, tracking_token: str | None = None) -> datetime | None:
+                now: datetime, link_seed: str | None = None) -> datetime | None:
     """Write the projections, the history row and the outbox; return the earliest new due."""
     before = json.loads(case.projection) if case.projection else {"tasks": {}, "timers": {}}
     after = projection_of(snapshot)
@@ -195,7 +195,7 @@ def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
     _run(_INSERT_EVENT, event)
     if snapshot.notices:
         # In the same transaction as the step: no e-mail without its step, nor the reverse.
-        notifications.enqueue(case, snapshot.notices, now, tracking_token)
+        notifications.enqueue(case, snapshot.notices, now, link_seed)
     return written
 
 
