@@ -349,7 +349,7 @@ def test_a_scheduler_process_configured_from_the_environment_sends_mail(
     assert mail_server.envelopes[0] == ("complaints@bank.example", ["layla@example.com"])
 
 
-STAFF_EVENTS = {"reminder", "escalated", "consultation_requested"}
+STAFF_EVENTS = {"reminder", "escalated", "consultation_requested", "nobody_eligible"}
 EVENTS = sorted({path.name.split(".")[0] for path in notifications.TEMPLATES.glob("*.txt")
                  if not path.name.startswith("_")})
 

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Case, HumanTask
+from server.models import Case, HumanTask, OutboxMessage
 from server.services import cases
 from server.services.actors import Actor
 from tests.support.data import ACK, ASSESS, INTAKE, INVESTIGATE
@@ -101,3 +101,45 @@ def test_the_approver_cannot_review_the_decision_they_approved(app: Flask) -> No
     assert refused.status_code == 403 and "Decide and respond" in \
         html.unescape(refused.get_data(as_text=True))
     assert salem.get(path).status_code == 200  # not involved: he reviews
+
+
+def test_a_task_nobody_left_may_do_is_flagged_and_the_complaints_manager_is_told(
+        app: Flask) -> None:
+    """Sam is the only supervisor: he decided, so nobody may approve. Then Sara joins."""
+    with app.app_context():
+        make_user("sam", "handler", "supervisor")
+        make_user("max", "complaints_manager", email="max@bank.example")
+        reference = cases.start_case(dict(INTAKE), "web", Actor.system("test")).case.reference
+    sam = person(app, "sam")
+    for bpmn_id, values in (("acknowledge", ACK), ("assess", ASSESS),
+                            ("investigate", INVESTIGATE), ("respond", DECIDE)):
+        assert submit(sam, task_path(app, reference, bpmn_id), form(values)).status_code == 302
+
+    with app.app_context():
+        flag = db.session.scalar(select(HumanTask.flag).join(Case).where(
+            Case.reference == reference, HumanTask.bpmn_id == "approve_supervisor"))
+        [alert] = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.event == "nobody_eligible"))
+        assert flag == "Nobody may do this: all who hold the role handled the case"
+        assert (alert.recipient, alert.recipient_kind) == ("max@bank.example",
+                                                           "complaints_manager")
+        assert 'Nobody may do "Approve the remedy"' in alert.subject
+        assert "everyone who holds its role handled this case before" in alert.body_text
+    inbox = person(app, "max").get("/tasks?view=team").get_data(as_text=True)
+    assert "Nobody may do this: all who hold the role handled the case" in inbox
+
+    # A supervisor who was not involved joins: the task is theirs to do.
+    with app.app_context():
+        make_user("sara", "supervisor")
+    assert submit(person(app, "sara"), task_path(app, reference, "approve_supervisor"),
+                  {"approved": "true"}).status_code == 302
+
+
+def test_a_task_someone_may_still_do_raises_no_alert(app: Flask) -> None:
+    reference = decided_by_sam(app)  # Sara and Salem, supervisors, were not involved
+    with app.app_context():
+        flag = db.session.scalar(select(HumanTask.flag).join(Case).where(
+            Case.reference == reference, HumanTask.bpmn_id == "approve_supervisor"))
+        alerts = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.event == "nobody_eligible")).all()
+    assert flag is None and alerts == []

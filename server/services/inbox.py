@@ -42,6 +42,7 @@ class InboxRow:
     category: str | None
     status_label: str | None
     received_at: datetime
+    flag: str | None = None  # what fired on the task (inboxFlag) or why nobody may do it
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def inbox(actor: Actor, view: str = "mine", priority: str | None = None,
     rows = [
         InboxRow(r.task_id, r.reference, r.title, r.role, r.assignee_id, r.display_name,
                  r.due_at, sla_state(r.due_at, now), r.priority, r.category, r.status_label,
-                 r.received_at)
+                 r.received_at, r.flag)
         for r in db.session.execute(
             query.order_by(*order, HumanTask.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE))
     ]

@@ -11,13 +11,14 @@ claiming, being given it, completing it.
 from __future__ import annotations
 
 import json
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 
 from ..errors import Forbidden
 from ..extensions import db
-from ..models import CaseEvent
+from ..models import CaseEvent, Role, User
 from .processes import runtime_for
 
 
@@ -28,6 +29,18 @@ class HandledCase(Protocol):
     def id(self) -> int: ...
     @property
     def process_version_id(self) -> int: ...
+
+
+class StaffedTask(Protocol):
+    """A task as the check for nobody-left needs it: its element and its role."""
+
+    @property
+    def bpmn_id(self) -> str: ...
+    @property
+    def role(self) -> str | None: ...
+
+
+T = TypeVar("T", bound=StaffedTask)
 
 
 class GuardedTask(Protocol):
@@ -67,6 +80,35 @@ def refusal(case: HandledCase, task: GuardedTask, username: str,
             f"\"{task.title}\". ISO 10002 asks for objectivity: a decision is approved, and "
             "an objective review done, by someone who was not involved. Leave it for a "
             "colleague with the same role, or ask a supervisor to give it to one.")
+
+
+def unstaffed(case: HandledCase, tasks: Sequence[T]) -> list[T]:
+    """The tasks that nobody holding their role may do: every holder handled the case.
+
+    Only tasks that exclude someone are looked at; a role that nobody holds at all is
+    the same trouble and is reported too.
+    """
+    runtime = runtime_for(case.process_version_id)
+    stuck: list[T] = []
+    for task in tasks:
+        excludes = set(runtime.task_info(task.bpmn_id)["excludes"])
+        if not excludes or task.role is None:
+            continue
+        holders = set(db.session.scalars(
+            select(User.username).join(User.roles).where(User.active, Role.name == task.role)))
+        if holders <= _performers(case.id, excludes):
+            stuck.append(task)
+    return stuck
+
+
+def _performers(case_id: int, steps: set[str]) -> set[str]:
+    """Who completed any of these steps on the case."""
+    done: set[str] = set()
+    for actor, data in db.session.execute(select(CaseEvent.actor, CaseEvent.data).where(
+            CaseEvent.case_id == case_id, CaseEvent.kind == "task.completed")):
+        if json.loads(data).get("task") in steps:
+            done.add(actor)
+    return done
 
 
 def check(case: HandledCase, task: GuardedTask, username: str, you: bool = True) -> None:

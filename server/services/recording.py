@@ -31,12 +31,12 @@ from flask import current_app
 from sqlalchemy import CursorResult, Executable, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from ..engine import ReadyTask, Snapshot, WaitingTimer
+from ..engine import Notice, ReadyTask, Snapshot, WaitingTimer
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Case, CaseEvent, HumanTask, Timer
 from ..signals import timers_written
-from . import audit, notifications
+from . import audit, notifications, objectivity
 from .actors import Actor
 from .records import TASK_COLUMNS, CaseRecord, TaskRecord
 
@@ -67,6 +67,11 @@ _CASE_WITH_TASK = (
                                  & (TASKS.c.task_id == bindparam("task_id"))))
     .where(CASES.c.reference == bindparam("reference")))
 _INSERT_EVENT = EVENTS.insert()
+_FLAG_TASK = TASKS.update().where(TASKS.c.case_id == bindparam("of_case"),
+                                  TASKS.c.task_id == bindparam("t_id")).values(
+    flag=bindparam("flag"))
+# The inbox badge on a task that everyone holding its role is barred from.
+NOBODY_ELIGIBLE = "Nobody may do this: all who hold the role handled the case"
 _CONFLICT = ("Case {} was changed by someone else at the same moment. Reload it and try "
              "again; nothing of yours was saved.")
 
@@ -193,10 +198,28 @@ def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
                  if before["timers"].get(t.task_id) != after["timers"][t.task_id]]
         written = min(moved, default=None)
     _run(_INSERT_EVENT, event)
+    if before["tasks"] != after["tasks"]:  # after the event: this step's performer counts
+        _alert_unstaffed(case, [t for t in snapshot.ready if t.task_id not in before["tasks"]],
+                         now)
     if snapshot.notices:
         # In the same transaction as the step: no e-mail without its step, nor the reverse.
         notifications.enqueue(case, snapshot.notices, now, link_seed)
     return written
+
+
+def _alert_unstaffed(case: CaseRecord, new: list[ReadyTask], now: datetime) -> None:
+    """Flag, and tell the complaints managers of, new tasks nobody left may do.
+
+    A task that excludes who handled the case (objectivity, separation of duties) would
+    otherwise wait silently when everyone holding its role did.
+    """
+    for task in objectivity.unstaffed(case, new):
+        _run(_FLAG_TASK, {"of_case": case.id, "t_id": task.task_id,
+                          "flag": NOBODY_ELIGIBLE[:255]})
+        notifications.enqueue(case, [Notice(
+            template="nobody_eligible", recipient="complaints_manager",
+            element=task.bpmn_id, title=task.title, task_id=task.task_id, role=task.role,
+            data={})], now)
 
 
 def _announce(written: datetime | None) -> None:
