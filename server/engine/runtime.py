@@ -25,6 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import tasks
 from .clocks import PAUSED_HOURS, PAUSED_SINCE, PAUSES_KEY, WorkingTime, clocks_of, timer_clock
 from .errors import EngineError, MessageNotExpected, TaskNotReady
+from .limits import RunLimits, StepCounter, TimerWatch, check_stalled
 from .sandbox import SandboxError
 from .scripting import SandboxedScriptEngine
 from .serializer import dump_state, load_state
@@ -39,7 +40,8 @@ class ProcessRuntime:
 
     def __init__(self, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
                  role_map: dict[str, str], time_limit: float,
-                 working_time: WorkingTime | None = None) -> None:
+                 working_time: WorkingTime | None = None, *,
+                 limits: RunLimits | None = None) -> None:
         self.spec = spec
         self.subprocess_specs = subprocess_specs
         self.role_map = role_map
@@ -56,6 +58,7 @@ class ProcessRuntime:
         self.start_form = tasks.spec_props(start).get(FORM_SCHEMA_KEY) if start else None
         self.start_ui_form = tasks.spec_props(start).get(FORM_UI_KEY) if start else None
         self._task_infos = self._read_task_infos()
+        self._watch = TimerWatch((spec, *subprocess_specs.values()), limits or RunLimits())
 
     def start(self, data: dict[str, Any]) -> tuple[BpmnWorkflow, Snapshot]:
         """Create a workflow with the intake data and run it to its first wait."""
@@ -66,7 +69,7 @@ class ProcessRuntime:
             start.data.update(data)
         else:
             workflow.task_tree.data.update(data)
-        self._guard(workflow.do_engine_steps)
+        self._guard(lambda: self._run_engine(workflow, since))
         self._settle_clocks(workflow)
         return workflow, self.snapshot(workflow, since)
 
@@ -111,7 +114,7 @@ class ProcessRuntime:
 
         def run() -> None:
             task.run()
-            workflow.do_engine_steps()
+            self._run_engine(workflow, since)
 
         self._guard(run)
         self._settle_clocks(workflow)
@@ -130,7 +133,7 @@ class ProcessRuntime:
 
         def run() -> None:
             workflow.send_event(event)
-            workflow.do_engine_steps()
+            self._run_engine(workflow, since)
 
         self._guard(run)
         self._settle_clocks(workflow)
@@ -147,7 +150,7 @@ class ProcessRuntime:
 
         def run() -> None:
             workflow.refresh_timers()
-            workflow.do_engine_steps()
+            self._run_engine(workflow, since)
 
         self._guard(run)
         self._settle_clocks(workflow)
@@ -157,6 +160,16 @@ class ProcessRuntime:
             for t in tasks.completed_timers(workflow) if t.id not in done_before
         ]
         return snapshot
+
+    def _run_engine(self, workflow: BpmnWorkflow, since: float) -> None:
+        """Run the engine's own tasks until every branch waits, within the run limits.
+
+        See limits.py: too many steps, a timer that would wake the case too often and a
+        loop SpiffWorkflow gave up on each stop the run with a RunawayRun.
+        """
+        workflow.do_engine_steps(did_complete_task=StepCounter(self._watch))
+        self._watch.check_started(workflow, since)
+        check_stalled(workflow)
 
     def _settle_clocks(self, workflow: BpmnWorkflow) -> None:
         """Start and stop paused clocks, moving that clock's deadlines by the pause.
@@ -251,13 +264,19 @@ class ProcessRuntime:
     def _guard(fn: Any) -> None:
         try:
             fn()
+        except EngineError:
+            raise  # a run limit (limits.py): its message already names the element
         except WorkflowTaskException as exc:
             spec = exc.task.task_spec if exc.task is not None else None
-            cause = getattr(exc, "exception", None)
-            detail = f": {cause}" if cause is not None and str(cause) not in str(exc) else ""
+            # SpiffWorkflow raises it inside its own except: the diagram's error is the context.
+            cause = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+            text = str(exc)
+            if cause is not None and str(cause) not in text:
+                text = f"{text.rstrip('. ')}: {cause}"
             where = f"'{spec.bpmn_name or spec.bpmn_id}' " if spec is not None else ""
-            raise EngineError(f"the step {where}failed: {exc}{detail}",
-                              getattr(spec, "bpmn_id", None)) from None
+            raise EngineError(f"the step {where}failed: {text}",
+                              getattr(spec, "bpmn_id", None),
+                              getattr(spec, "bpmn_name", None)) from None
         except (SpiffWorkflowException, SandboxError) as exc:
             raise EngineError(f"the process could not go on: {exc}") from None
         except Exception as exc:

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
         auth,
         cases,
         inbox,
+        incidents,
         portal,
         public,
         studio,
@@ -33,5 +34,5 @@ def init_app(app: Flask) -> None:
     )
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
-                   admin_outbox):
+                   admin_outbox, incidents):
         app.register_blueprint(module.bp)
