@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 import time_machine
+from lxml import etree
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from sqlalchemy import func, select, update
 
-from server.engine import BundleError, EngineError, load_bundle
+from server.engine import BundleError, EngineError, ProcessRuntime, RunLimits, load_bundle
 from server.errors import DeployRefused
 from server.extensions import db
 from server.models import Case, CaseEvent, EscalationTarget, HumanTask, Incident, Timer
@@ -232,6 +234,29 @@ def test_a_loop_deploy_cannot_see_is_stopped_after_the_step_limit() -> None:
     assert failure.element_id == "poll"
     assert str(failure).startswith("the process ran 1000 steps without waiting for a person, a "
                                    "message or a timer ('poll' 999 times")
+
+
+def unchecked(bundle_files: dict[str, bytes], max_steps: int) -> ProcessRuntime:
+    """A runtime of a diagram deployed before the deploy checks refused it."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_xml(etree.fromstring(bundle_files["p.bpmn"]), filename="p.bpmn")
+    return ProcessRuntime(parser.get_spec("p"), parser.get_subprocess_specs("p"), {}, 0.5,
+                          limits=RunLimits(max_steps=max_steps))
+
+
+@pytest.mark.parametrize(("max_steps", "expected"), [
+    (1000, "the process ran 1000 steps without waiting for a person, a message or a timer "
+           "('add' 333 times, 'check' 333 times, 'again' 333 times)"),
+    # Unstopped, SpiffWorkflow loses sight of the loop after about a thousand steps and
+    # leaves the case with nothing to wait for: that is an error too, not a silent stall.
+    (5000, "the process stopped without finishing and without waiting for anything"),
+], ids=["step-limit", "silent-stall"])
+def test_a_script_cycle_deployed_before_the_checks_is_stopped_when_it_runs(
+        max_steps: int, expected: str) -> None:
+    engine = unchecked(SCRIPT_CYCLE, max_steps)
+    failure = within(60, lambda: engine.start({"count": 0}))
+    assert isinstance(failure, EngineError)
+    assert str(failure).startswith(expected)
 
 
 STILL_OVERDUE = ('attachedToRef="acknowledge_escalated">', '<bpmn:timeDate xsi:type="bpmn:'

@@ -71,7 +71,7 @@ class ProcessRuntime:
             workflow.task_tree.data.update(data)
         self._guard(lambda: self._run_engine(workflow, since))
         self._settle_clocks(workflow)
-        return workflow, self.snapshot(workflow, since)
+        return workflow, self._outcome(workflow, since)
 
     def task_info(self, bpmn_id: str) -> dict[str, Any]:
         """What the diagram says about a task: UI schema, instructions, who is excluded."""
@@ -118,7 +118,7 @@ class ProcessRuntime:
 
         self._guard(run)
         self._settle_clocks(workflow)
-        return self.snapshot(workflow, since)
+        return self._outcome(workflow, since)
 
     def message(self, workflow: BpmnWorkflow, name: str, payload: Any) -> Snapshot:
         """Deliver a message (e.g. from the complainant) into the running case."""
@@ -137,7 +137,7 @@ class ProcessRuntime:
 
         self._guard(run)
         self._settle_clocks(workflow)
-        return self.snapshot(workflow, since)
+        return self._outcome(workflow, since)
 
     def fire_timers(self, workflow: BpmnWorkflow) -> Snapshot:
         """Fire every timer that is due now and run on.
@@ -154,7 +154,7 @@ class ProcessRuntime:
 
         self._guard(run)
         self._settle_clocks(workflow)
-        snapshot = self.snapshot(workflow, since)
+        snapshot = self._outcome(workflow, since)
         snapshot.fired = [
             tasks.drawn_timer(t).bpmn_id or t.task_spec.name
             for t in tasks.completed_timers(workflow) if t.id not in done_before
@@ -164,12 +164,18 @@ class ProcessRuntime:
     def _run_engine(self, workflow: BpmnWorkflow, since: float) -> None:
         """Run the engine's own tasks until every branch waits, within the run limits.
 
-        See limits.py: too many steps, a timer that would wake the case too often and a
-        loop SpiffWorkflow gave up on each stop the run with a RunawayRun.
+        See limits.py: too many steps or a timer that would wake the case too often stop
+        the run with a RunawayRun (a loop SpiffWorkflow gave up on: see _outcome).
         """
         workflow.do_engine_steps(did_complete_task=StepCounter(self._watch))
         self._watch.check_started(workflow, since)
-        check_stalled(workflow)
+
+    def _outcome(self, workflow: BpmnWorkflow, since: float) -> Snapshot:
+        """The snapshot of a run that left the case finished or waiting for something."""
+        snapshot = self.snapshot(workflow, since)
+        if not (snapshot.completed or snapshot.ready or snapshot.timers or snapshot.messages):
+            check_stalled(workflow)  # only then walk the tree for any other kind of wait
+        return snapshot
 
     def _settle_clocks(self, workflow: BpmnWorkflow) -> None:
         """Start and stop paused clocks, moving that clock's deadlines by the pause.
