@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -23,7 +24,16 @@ from sqlalchemy import func, select, update
 from server.engine import BundleError, EngineError, ProcessRuntime, RunLimits, load_bundle
 from server.errors import DeployRefused
 from server.extensions import db
-from server.models import Case, CaseEvent, EscalationTarget, HumanTask, Incident, Timer
+from server.models import (
+    Case,
+    CaseEvent,
+    EscalationTarget,
+    HumanTask,
+    Incident,
+    Timer,
+    utcnow,
+)
+from server.scheduler import TimerScheduler
 from server.services import audit, cases, incidents, processes, timers
 from server.services.actors import Actor
 
@@ -432,3 +442,20 @@ def test_an_admin_retries_an_incident_after_the_cause_is_fixed_and_the_case_move
                  f"(incident #{incident.id} closed)")]
     assert audit.verify_case(db.session.get(Case, case.id)) == []
     assert incidents.open_count() == 0
+
+
+def test_a_timer_row_that_cannot_fire_does_not_spin_the_scheduler(app) -> None:
+    case = cases.start_case(dict(INTAKE), "web", HANDLER)
+    # Its row says due, its case says tomorrow: every sweep claims it and fires nothing.
+    db.session.execute(update(Timer).where(Timer.case_id == case.id)
+                       .values(due_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    app.config["PLAINT_SCHEDULER_MAX_SLEEP"] = 3600.0
+    scheduler = TimerScheduler(app)
+    scheduler.start()
+    try:
+        time.sleep(3)
+    finally:
+        scheduler.shutdown()
+    assert scheduler.fired == 0
+    assert 1 <= scheduler.sweeps <= 6  # about one a second, not a sweep after a sweep
