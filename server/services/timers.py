@@ -65,7 +65,7 @@ def fire_case(case_id: int, worker: str, actor: Actor = TIMER) -> int:
 
     Raises whatever the step raised (the caller turns it into an incident), Conflict when
     someone saved the case meanwhile. A run that succeeds after a failure closes the
-    case's incident in its own transaction.
+    case's incident in the same transaction as its step.
     """
     begin_write()
     case = load_case_by_id(case_id)

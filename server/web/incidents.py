@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import HANDLE_INCIDENTS, RETRY_INCIDENTS, can, current_actor, guard, requires
-from ..errors import PlaintError
+from ..errors import Conflict, InvalidInput, ProcessFailed
 from ..models import Incident
 from ..services import incidents, timers
 
@@ -55,7 +55,7 @@ def retry(incident_id: int) -> ResponseReturnValue:
     """Run the stopped case's timers again now; say whether it moved on."""
     try:
         incident = timers.retry_incident(incident_id, current_actor())
-    except PlaintError as exc:
+    except (ProcessFailed, InvalidInput, Conflict) as exc:  # no such incident: a 404
         flash(exc.message, "danger")
     else:
         flash(_("Incident %(id)d is closed: %(how)s.", id=incident_id,
