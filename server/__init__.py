@@ -44,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "en")
 
     from . import access, cli, database, errors, scheduler, security
-    from .engine import SpecCache
+    from .engine import RunLimits, SpecCache
     from .services import deadlines
     from .web import init_app as init_web
 
@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     access.init_app(app)
     app.extensions["plaint.specs"] = SpecCache(
         app.config["PLAINT_SCRIPT_TIME_LIMIT"], app.config["PLAINT_SPEC_CACHE_SIZE"],
-        deadlines.working_time())
+        deadlines.working_time(),
+        RunLimits(app.config["PLAINT_MAX_ENGINE_STEPS"], app.config["PLAINT_MIN_TIMER_PERIOD"]))
     scheduler.init_app(app)
     return app

@@ -38,6 +38,8 @@ STUDIO = "studio"                  # edit, check and deploy process versions
 ADMIN = "admin"                    # accounts, roles, lanes, calendar, escalation policy
 READ_OUTBOX = "read_outbox"        # the e-mails Plaint wrote and their delivery
 RESEND_MAIL = "resend_mail"        # send a failed or held e-mail again
+HANDLE_INCIDENTS = "handle_incidents"  # the cases stopped because a timer step failed
+RETRY_INCIDENTS = "retry_incidents"    # run a stopped case's timers again after a fix
 
 CASE_STAFF = frozenset({"handler", "supervisor", "complaints_manager"})
 
@@ -52,6 +54,8 @@ TABLE: dict[str, frozenset[str]] = {
     ADMIN: frozenset({"admin"}),
     READ_OUTBOX: frozenset({"admin", "auditor"}),
     RESEND_MAIL: frozenset({"admin"}),
+    HANDLE_INCIDENTS: frozenset({"complaints_manager", "process_owner", "admin"}),
+    RETRY_INCIDENTS: frozenset({"admin"}),
 }
 ROUTED = frozenset({WORK_TASKS})  # capabilities also held by every role tasks are routed to
 
@@ -77,6 +81,7 @@ MENU = (
     MenuItem(STUDIO, "studio.index", _l("Processes")),
     MenuItem(ADMIN, "admin.user_list", _l("Admin")),
     MenuItem(READ_OUTBOX, "admin_outbox.outbox_list", _l("Outbox")),
+    MenuItem(HANDLE_INCIDENTS, "incidents.index", _l("Incidents")),
 )
 
 

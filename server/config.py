@@ -17,6 +17,14 @@ DEFAULTS: dict[str, Any] = {
     "PLAINT_MAX_DIAGRAM_BYTES": 2 * 1024 * 1024,
     "PLAINT_TIMER_LEASE_SECONDS": 300,  # a claimed timer is retried after this if its firer died
     "PLAINT_TIMER_BATCH": 200,
+    # A case whose timer fails becomes an incident; it is retried after 5, then 25 minutes
+    # (each wait 5 times longer) until this many attempts, then only when someone retries it.
+    "PLAINT_TIMER_MAX_ATTEMPTS": 3,
+    # Timers may not wake a case more often than this: shorter cycle timers and loops
+    # are refused at deploy, or stop the case as an incident when an expression computes one.
+    "PLAINT_MIN_TIMER_PERIOD": 60.0,
+    # Engine steps one run may take without waiting for a person, a message or a timer.
+    "PLAINT_MAX_ENGINE_STEPS": 1000,
     # The longest the scheduler sleeps: how late it can notice a timer another process wrote.
     "PLAINT_SCHEDULER_MAX_SLEEP": 10.0,
     "PLAINT_REFERENCE_PREFIX": "CMP",
@@ -53,6 +61,8 @@ DEFAULTS: dict[str, Any] = {
 
 _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
             "PLAINT_TIMER_LEASE_SECONDS": int, "PLAINT_TIMER_BATCH": int,
+            "PLAINT_TIMER_MAX_ATTEMPTS": int, "PLAINT_MIN_TIMER_PERIOD": float,
+            "PLAINT_MAX_ENGINE_STEPS": int,
             "PLAINT_SCHEDULER_MAX_SLEEP": float,
             "PLAINT_SPEC_CACHE_SIZE": int, "MAX_CONTENT_LENGTH": int,
             "PLAINT_MAX_ATTACHMENT_BYTES": int, "PLAINT_MAX_ATTACHMENTS_PER_UPLOAD": int,
@@ -61,6 +71,10 @@ _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
             "PLAINT_SMTP_PORT": int, "PLAINT_SMTP_TIMEOUT": float,
             "PLAINT_MAIL_MAX_ATTEMPTS": int, "PLAINT_MAIL_RETRY_SECONDS": float,
             "PLAINT_MAIL_INTERVAL": float}
+
+# A limit of 0 would stop every case (steps, attempts) or let timers spin (period).
+_AT_LEAST = {"PLAINT_MAX_ENGINE_STEPS": 10, "PLAINT_TIMER_MAX_ATTEMPTS": 1,
+             "PLAINT_MIN_TIMER_PERIOD": 1.0}
 
 
 class ConfigError(Exception):
@@ -98,6 +112,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
                 settings[key] = convert(raw)
             except ValueError:
                 raise ConfigError(f"{key}={raw!r} is not a number") from None
+    for key, least in _AT_LEAST.items():
+        if settings[key] < least:
+            raise ConfigError(f"{key}={settings[key]!r} must be at least {least}")
     _fit_request_limit(settings, explicit="MAX_CONTENT_LENGTH" in os.environ)
     for key in ("PLAINT_REFERENCE_PREFIX", "PLAINT_ORGANISATION_NAME", "PLAINT_PUBLIC_URL",
                 "PLAINT_EXTERNAL_BODY", "PLAINT_SMTP_HOST", "PLAINT_SMTP_USERNAME",

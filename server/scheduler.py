@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 JOB_ID = "plaint-timers"
 MAIL_JOB_ID = "plaint-mail"  # sends the outbox every PLAINT_MAIL_INTERVAL when SMTP is set
 SLEEP_IN_JOB = timedelta(seconds=0.5)
+# After a sweep that fired nothing although something was due (a row a moment ahead of its
+# case, a case that keeps failing), the next sweep waits this long instead of coming back
+# at once: a timer that cannot fire must not spin the scheduler.
+PAUSE_AFTER_NOTHING = timedelta(seconds=1)
 
 
 class TimerScheduler:
@@ -118,6 +122,8 @@ class TimerScheduler:
             with self._lock:
                 written, self._written = self._written, None
             wake = min([now + self.max_sleep] + [t for t in (upcoming, written) if t])
+            if result is not None and result.claimed and not result.fired:
+                wake = max(wake, now + PAUSE_AFTER_NOTHING)
             if wake - now > SLEEP_IN_JOB:
                 self._reschedule(wake)
                 return

@@ -83,7 +83,8 @@ def url_values(filed: Filed) -> dict[str, Any]:
             "attachment_id": filed.attachment_id, "message": "complainant_information",
             "action": "claim", "username": "only-handler", "version_id": 1, "draft_id": 1,
             "name": "complaint.bpmn", "kind": "holiday", "entry_id": 1, "target_id": 1,
-            "lane": "Handler", "message_id": 1, "filename": "css/plaint.css"}
+            "lane": "Handler", "message_id": 1, "filename": "css/plaint.css",
+            "incident_id": 1}
 
 
 def expected_allowed(rule: tuple[str, ...], person: str, app: Flask) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import time_machine
 from sqlalchemy import func, select, update
@@ -12,14 +12,7 @@ from server.extensions import db
 from server.models import Case, CaseEvent, HumanTask, Timer
 from server.services import audit, cases, timers
 
-from .support.data import HANDLER, INTAKE
-
-# A Sunday, 12:00 in Riyadh: the default calendar works Sunday to Thursday, 08:00-16:00,
-# and the default policy wants an acknowledgement within 1 working day.
-START = "2026-05-03 09:00:00+00:00"
-REMINDER = datetime(2026, 5, 4, 5, 0, tzinfo=UTC)  # Monday 08:00 Riyadh: 4 working hours before
-BREACH = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)  # Monday 12:00 Riyadh
-SECOND = timedelta(seconds=1)
+from .support.data import BREACH, HANDLER, INTAKE, REMINDER, SECOND, START
 
 
 def events(kind: str) -> int:

@@ -5,6 +5,7 @@ from .bundle_checks import DeployIssue
 from .cache import SpecCache
 from .clocks import WorkingTime
 from .errors import EngineError, MessageNotExpected, TaskNotReady
+from .limits import RunawayRun, RunLimits
 from .runtime import ProcessRuntime
 from .sandbox import SandboxError
 from .serializer import STATE_FORMAT
@@ -20,6 +21,8 @@ __all__ = [
     "Notice",
     "ProcessRuntime",
     "ReadyTask",
+    "RunLimits",
+    "RunawayRun",
     "SandboxError",
     "Snapshot",
     "SpecCache",

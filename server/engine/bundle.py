@@ -27,6 +27,7 @@ from .bundle_checks import (
     local_name,
 )
 from .serializer import dump_specs
+from .timer_checks import check_timers_and_loops
 from .xmlsafe import UnsafeXMLError, parse_xml
 
 
@@ -58,14 +59,17 @@ def load_bundle(
     *,
     max_file_bytes: int = 2 * 1024 * 1024,
     clock_kinds: tuple[str, ...] = (),
+    min_timer_period: float = 60.0,
 ) -> Bundle:
     """Parse and check a bundle; raise BundleError listing every problem.
 
     `clock_kinds` are the deadline kinds the escalation policy knows: a literal kind in
     deadline(...), reminder(...) or next_level(...) must be one of them.
+    `min_timer_period` is the shortest a cycle timer, or the only timer of a loop, may
+    wait (PLAINT_MIN_TIMER_PERIOD, see timer_checks.py).
     """
     checker = Checker(files, resolve_role, max_file_bytes, clock_kinds)
-    bundle = _load(checker)
+    bundle = _load(checker, min_timer_period)
     if checker.issues or bundle is None:
         if not checker.issues:
             checker.add("(bundle)", None, None, "the bundle could not be read")
@@ -73,7 +77,7 @@ def load_bundle(
     return bundle
 
 
-def _load(c: Checker) -> Bundle | None:
+def _load(c: Checker, min_timer_period: float) -> Bundle | None:
     if not any(name.endswith(".bpmn") for name in c.files):
         c.add("(bundle)", None, None, "no .bpmn file: a process needs at least one diagram")
     for name, data in sorted(c.files.items()):
@@ -91,6 +95,7 @@ def _load(c: Checker) -> Bundle | None:
             check_decision_tables(c, name, tree)
         else:
             check_references(c, name, tree)
+            check_timers_and_loops(c, name, tree, min_timer_period)
     if c.issues:
         return None
     parser = SpiffBpmnParser(validator=VALIDATOR)

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from .clocks import WorkingTime
+from .limits import RunLimits
 from .runtime import ProcessRuntime
 from .serializer import load_specs
 
@@ -15,9 +16,11 @@ class SpecCache:
     """A small LRU of ProcessRuntime objects keyed by process version id."""
 
     def __init__(self, time_limit: float, size: int = 32,
-                 working_time: WorkingTime | None = None) -> None:
+                 working_time: WorkingTime | None = None,
+                 limits: RunLimits | None = None) -> None:
         self.time_limit = time_limit
         self.working_time = working_time
+        self.limits = limits
         self.size = size
         self._items: OrderedDict[int, ProcessRuntime] = OrderedDict()
         self._lock = threading.Lock()
@@ -37,7 +40,7 @@ class SpecCache:
         spec_json, role_map = load()
         spec, subprocess_specs = load_specs(spec_json)
         runtime = ProcessRuntime(spec, subprocess_specs, role_map, self.time_limit,
-                                 self.working_time)
+                                 self.working_time, limits=self.limits)
         with self._lock:
             self.loads += 1
             self._items[version_id] = runtime

@@ -6,9 +6,11 @@ from __future__ import annotations
 class EngineError(Exception):
     """The workflow could not go on; the message names the element and the cause."""
 
-    def __init__(self, message: str, element_id: str | None = None) -> None:
+    def __init__(self, message: str, element_id: str | None = None,
+                 element_name: str | None = None) -> None:
         super().__init__(message)
         self.element_id = element_id
+        self.element_name = element_name
 
 
 class TaskNotReady(EngineError):

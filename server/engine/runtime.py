@@ -25,6 +25,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import tasks
 from .clocks import PAUSED_HOURS, PAUSED_SINCE, PAUSES_KEY, WorkingTime, clocks_of, timer_clock
 from .errors import EngineError, MessageNotExpected, TaskNotReady
+from .limits import RunLimits, StepCounter, TimerWatch, check_stalled
 from .sandbox import SandboxError
 from .scripting import SandboxedScriptEngine
 from .serializer import dump_state, load_state
@@ -39,7 +40,8 @@ class ProcessRuntime:
 
     def __init__(self, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
                  role_map: dict[str, str], time_limit: float,
-                 working_time: WorkingTime | None = None) -> None:
+                 working_time: WorkingTime | None = None, *,
+                 limits: RunLimits | None = None) -> None:
         self.spec = spec
         self.subprocess_specs = subprocess_specs
         self.role_map = role_map
@@ -56,6 +58,7 @@ class ProcessRuntime:
         self.start_form = tasks.spec_props(start).get(FORM_SCHEMA_KEY) if start else None
         self.start_ui_form = tasks.spec_props(start).get(FORM_UI_KEY) if start else None
         self._task_infos = self._read_task_infos()
+        self._watch = TimerWatch((spec, *subprocess_specs.values()), limits or RunLimits())
 
     def start(self, data: dict[str, Any]) -> tuple[BpmnWorkflow, Snapshot]:
         """Create a workflow with the intake data and run it to its first wait."""
@@ -66,9 +69,9 @@ class ProcessRuntime:
             start.data.update(data)
         else:
             workflow.task_tree.data.update(data)
-        self._guard(workflow.do_engine_steps)
+        self._guard(lambda: self._run_engine(workflow, since))
         self._settle_clocks(workflow)
-        return workflow, self.snapshot(workflow, since)
+        return workflow, self._outcome(workflow, since)
 
     def task_info(self, bpmn_id: str) -> dict[str, Any]:
         """What the diagram says about a task: UI schema, instructions, who is excluded."""
@@ -111,11 +114,11 @@ class ProcessRuntime:
 
         def run() -> None:
             task.run()
-            workflow.do_engine_steps()
+            self._run_engine(workflow, since)
 
         self._guard(run)
         self._settle_clocks(workflow)
-        return self.snapshot(workflow, since)
+        return self._outcome(workflow, since)
 
     def message(self, workflow: BpmnWorkflow, name: str, payload: Any) -> Snapshot:
         """Deliver a message (e.g. from the complainant) into the running case."""
@@ -130,11 +133,11 @@ class ProcessRuntime:
 
         def run() -> None:
             workflow.send_event(event)
-            workflow.do_engine_steps()
+            self._run_engine(workflow, since)
 
         self._guard(run)
         self._settle_clocks(workflow)
-        return self.snapshot(workflow, since)
+        return self._outcome(workflow, since)
 
     def fire_timers(self, workflow: BpmnWorkflow) -> Snapshot:
         """Fire every timer that is due now and run on.
@@ -147,15 +150,31 @@ class ProcessRuntime:
 
         def run() -> None:
             workflow.refresh_timers()
-            workflow.do_engine_steps()
+            self._run_engine(workflow, since)
 
         self._guard(run)
         self._settle_clocks(workflow)
-        snapshot = self.snapshot(workflow, since)
+        snapshot = self._outcome(workflow, since)
         snapshot.fired = [
             tasks.drawn_timer(t).bpmn_id or t.task_spec.name
             for t in tasks.completed_timers(workflow) if t.id not in done_before
         ]
+        return snapshot
+
+    def _run_engine(self, workflow: BpmnWorkflow, since: float) -> None:
+        """Run the engine's own tasks until every branch waits, within the run limits.
+
+        See limits.py: too many steps or a timer that would wake the case too often stop
+        the run with a RunawayRun (a loop SpiffWorkflow gave up on: see _outcome).
+        """
+        workflow.do_engine_steps(did_complete_task=StepCounter(self._watch))
+        self._watch.check_started(workflow, since)
+
+    def _outcome(self, workflow: BpmnWorkflow, since: float) -> Snapshot:
+        """The snapshot of a run that left the case finished or waiting for something."""
+        snapshot = self.snapshot(workflow, since)
+        if not (snapshot.completed or snapshot.ready or snapshot.timers or snapshot.messages):
+            check_stalled(workflow)  # only then walk the tree for any other kind of wait
         return snapshot
 
     def _settle_clocks(self, workflow: BpmnWorkflow) -> None:
@@ -251,13 +270,19 @@ class ProcessRuntime:
     def _guard(fn: Any) -> None:
         try:
             fn()
+        except EngineError:
+            raise  # a run limit (limits.py): its message already names the element
         except WorkflowTaskException as exc:
             spec = exc.task.task_spec if exc.task is not None else None
-            cause = getattr(exc, "exception", None)
-            detail = f": {cause}" if cause is not None and str(cause) not in str(exc) else ""
+            # SpiffWorkflow raises it inside its own except: the diagram's error is the context.
+            cause = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+            text = str(exc)
+            if cause is not None and str(cause) not in text:
+                text = f"{text.rstrip('. ')}: {cause}"
             where = f"'{spec.bpmn_name or spec.bpmn_id}' " if spec is not None else ""
-            raise EngineError(f"the step {where}failed: {exc}{detail}",
-                              getattr(spec, "bpmn_id", None)) from None
+            raise EngineError(f"the step {where}failed: {text}",
+                              getattr(spec, "bpmn_id", None),
+                              getattr(spec, "bpmn_name", None)) from None
         except (SpiffWorkflowException, SandboxError) as exc:
             raise EngineError(f"the process could not go on: {exc}") from None
         except Exception as exc:

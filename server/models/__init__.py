@@ -4,6 +4,7 @@ from .attachment import Attachment
 from .calendar import BusinessCalendar, CalendarDate, WorkingHours
 from .case import Case, CaseEvent, HumanTask, ReferenceCounter, Timer
 from .draft import DraftFile, ProcessDraft
+from .incident import Incident
 from .outbox import OutboxMessage
 from .policy import EscalationTarget
 from .process import ProcessFile, ProcessVersion
@@ -21,6 +22,7 @@ __all__ = [
     "DraftFile",
     "EscalationTarget",
     "HumanTask",
+    "Incident",
     "LaneMapping",
     "OutboxMessage",
     "ProcessDraft",

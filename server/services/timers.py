@@ -1,4 +1,9 @@
-"""Firing due timers: rows claimed atomically, each timer fired exactly once."""
+"""Firing due timers: rows claimed atomically, each timer fired exactly once.
+
+Each case fires in its own transaction. A case whose step fails, however it fails,
+becomes an incident (services/incidents.py) and the sweep goes on with the next case:
+one broken case never holds the others back.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +17,17 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from ..database import begin_write
-from ..engine import EngineError
-from ..errors import Conflict
+from ..errors import Conflict, InvalidInput, ProcessFailed
 from ..extensions import db
-from ..models import Timer, utcnow
-from . import claims
+from ..models import Incident, Timer, utcnow
+from . import claims, incidents
 from .actors import Actor
 from .processes import runtime_for
 from .recording import load_case_by_id, record_step
 
 log = logging.getLogger(__name__)
-RETRY_AFTER_ERROR = timedelta(minutes=5)
+RETRY_AFTER_ERROR = incidents.FIRST_RETRY
+TIMER = Actor.system("timer")
 
 
 @dataclass
@@ -55,8 +60,13 @@ def claim_due(now: datetime, worker: str, limit: int) -> tuple[list[int], int]:
     return list(dict.fromkeys(row.case_id for row in ordered)), len(claimed)
 
 
-def fire_case(case_id: int, worker: str) -> int:
-    """Fire the due timers of one case this worker has claimed; return how many fired."""
+def fire_case(case_id: int, worker: str, actor: Actor = TIMER) -> int:
+    """Fire the due timers of one case this worker has claimed; return how many fired.
+
+    Raises whatever the step raised (the caller turns it into an incident), Conflict when
+    someone saved the case meanwhile. A run that succeeds after a failure closes the
+    case's incident in the same transaction as its step.
+    """
     begin_write()
     case = load_case_by_id(case_id)
     mine = list(db.session.scalars(select(Timer).where(
@@ -66,36 +76,47 @@ def fire_case(case_id: int, worker: str) -> int:
         return 0
     runtime = runtime_for(case.process_version_id)
     workflow = runtime.load(case.workflow_state)
-    try:
-        snapshot = runtime.fire_timers(workflow)
-    except EngineError as exc:
-        db.session.rollback()
-        _release(case_id, worker, error=str(exc))
-        log.warning("timer of case %s failed: %s", case_id, exc)
-        raise
+    snapshot = runtime.fire_timers(workflow)
     if not snapshot.fired:
         # Claimed a moment before SpiffWorkflow considers it due: let the next sweep take it.
         db.session.rollback()
-        _release(case_id, worker)
+        incidents.release(case_id, worker)
         return 0
     now = utcnow()
     titles = {t.bpmn_id: t.title for t in mine}
     due = {t.bpmn_id: t.due_at for t in mine}
-    record_step(case, runtime.dump(workflow), snapshot, Actor.system("timer"), "timer.fired",
-                "Timer fired: " + ", ".join(titles.get(b, b) for b in snapshot.fired),
-                {"timers": snapshot.fired, "due": due, "fired_at": now}, now)
+    summary = "Timer fired: " + ", ".join(titles.get(b, b) for b in snapshot.fired)
+    data: dict[str, object] = {"timers": snapshot.fired, "due": due, "fired_at": now}
+    # Only a timer that failed before carries an error: healthy firings pay no query here.
+    if any(t.last_error for t in mine):
+        closed = incidents.close_in_step(case_id, now, actor, "the timer fired")
+        if closed is not None:
+            summary += f" (incident #{closed} closed)"
+            data["incident"] = closed
+    record_step(case, runtime.dump(workflow), snapshot, actor, "timer.fired", summary, data, now)
     return len(snapshot.fired)
 
 
-def _release(case_id: int, worker: str, error: str | None = None) -> None:
-    begin_write()
-    values: dict[str, object] = {"claimed_by": None, "claimed_until": None}
-    if error is not None:
-        # Keep the claim until the retry time so a failing diagram does not spin.
-        values = {"claimed_until": utcnow() + RETRY_AFTER_ERROR, "last_error": error[:2000]}
-    db.session.execute(update(Timer).where(Timer.case_id == case_id, Timer.claimed_by == worker)
-                       .values(**values).execution_options(synchronize_session=False))
-    db.session.commit()
+def _fire_or_stop(case_id: int, worker: str, result: SweepResult) -> None:
+    """Fire one case; a failure becomes its incident and never reaches the other cases."""
+    try:
+        fired = fire_case(case_id, worker)
+    except Conflict:  # a handler saved the case meanwhile: retry on the next sweep
+        db.session.rollback()
+        incidents.release(case_id, worker)
+        result.conflicts += 1
+        return
+    except Exception as exc:  # whatever one case does, the sweep goes on
+        db.session.rollback()
+        result.failed += 1
+        try:
+            incidents.record_failure(case_id, worker, exc)
+        except Exception:  # the database itself is failing: the claim expires after its lease
+            db.session.rollback()
+            log.exception("could not record the failure of case %s", case_id)
+        return
+    result.fired += fired
+    result.cases += 1 if fired else 0
 
 
 def sweep(now: datetime | None = None, worker: str | None = None,
@@ -111,17 +132,7 @@ def sweep(now: datetime | None = None, worker: str | None = None,
         result.claimed += len(case_ids)
         fired_before = result.fired
         for case_id in case_ids:
-            try:
-                fired = fire_case(case_id, worker)
-            except EngineError:
-                result.failed += 1
-                continue
-            except Conflict:  # a handler saved the case meanwhile: retry on the next sweep
-                _release(case_id, worker)
-                result.conflicts += 1
-                continue
-            result.fired += fired
-            result.cases += 1 if fired else 0
+            _fire_or_stop(case_id, worker, result)
         if rows < limit or result.fired == fired_before:
             return result  # the last batch, or nothing in it could fire yet
 
@@ -136,3 +147,39 @@ def next_due() -> datetime | None:
                             .order_by(Timer.due_at).limit(1))
     db.session.rollback()
     return due
+
+
+def retry_incident(incident_id: int, actor: Actor) -> Incident:
+    """Run a stopped case's due timers again now, after its cause was fixed.
+
+    Success fires them and closes the incident in the same step; a failure counts as
+    another attempt and raises ProcessFailed with what went wrong. A case that no longer
+    waits on a due timer (someone moved it on) has its incident closed as such.
+    """
+    incident, reference = incidents.get(incident_id)
+    if not incident.is_open:
+        raise InvalidInput(f"Incident {incident_id} is already closed.")
+    case_id = incident.case_id
+    worker = f"retry:{actor.name}"[:64]
+    begin_write()
+    now = utcnow()
+    lease = timedelta(seconds=current_app.config["PLAINT_TIMER_LEASE_SECONDS"])
+    claimed = db.session.execute(
+        update(Timer).where(Timer.case_id == case_id, Timer.due_at <= now)
+        .values(claimed_by=worker, claimed_until=now + lease, attempts=Timer.attempts + 1)
+        .returning(Timer.id).execution_options(synchronize_session=False)).all()
+    db.session.commit()
+    try:
+        fired = fire_case(case_id, worker, actor) if claimed else 0
+    except Conflict:
+        db.session.rollback()
+        incidents.release(case_id, worker)
+        raise
+    except Exception as exc:
+        db.session.rollback()
+        incidents.record_failure(case_id, worker, exc)
+        raise ProcessFailed(f"Case {reference} failed again: {incidents.describe(exc)}") from None
+    if not fired:
+        incidents.close_idle(incident, actor, "the case no longer waits on a due timer")
+    db.session.expire_all()
+    return incident

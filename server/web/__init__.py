@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
         auth,
         cases,
         inbox,
+        incidents,
         portal,
         public,
         studio,
@@ -42,5 +43,5 @@ def init_app(app: Flask) -> None:
     )
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
-                   admin_outbox):
+                   admin_outbox, incidents):
         app.register_blueprint(module.bp)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from server.services.actors import Actor
 
 PASSWORD = "correct horse battery"  # every test account's
@@ -36,3 +38,10 @@ CLOSE = {"closure_reason": "accepted", "final_outcome": "upheld", "root_cause": 
 PUBLIC_FORM = {"complainant_name": "Layla Haddad", "complainant_email": "layla@example.com",
                "description": "I was charged twice for one transfer.", "consent": "true"}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
+
+# A Sunday, 12:00 in Riyadh: the default calendar works Sunday to Thursday, 08:00-16:00,
+# and the default policy wants an acknowledgement within 1 working day.
+START = "2026-05-03 09:00:00+00:00"
+REMINDER = datetime(2026, 5, 4, 5, 0, tzinfo=UTC)  # Monday 08:00 Riyadh: 4 working hours before
+BREACH = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)  # Monday 12:00 Riyadh
+SECOND = timedelta(seconds=1)

@@ -71,7 +71,8 @@ def check(files: dict[str, bytes]) -> list[Problem]:
     try:
         bundle = load_bundle(files, role_resolver(),
                              max_file_bytes=current_app.config["PLAINT_MAX_DIAGRAM_BYTES"],
-                             clock_kinds=policy.KINDS)
+                             clock_kinds=policy.KINDS,
+                             min_timer_period=current_app.config["PLAINT_MIN_TIMER_PERIOD"])
     except BundleError as exc:
         roles = [r.name for r in list_roles()]
         return [from_issue(issue, roles) for issue in exc.issues]

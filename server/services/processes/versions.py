@@ -75,7 +75,8 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
     try:
         bundle = load_bundle(files, role_resolver(),
                              max_file_bytes=current_app.config["PLAINT_MAX_DIAGRAM_BYTES"],
-                             clock_kinds=policy.KINDS)
+                             clock_kinds=policy.KINDS,
+                             min_timer_period=current_app.config["PLAINT_MIN_TIMER_PERIOD"])
     except BundleError as exc:
         count = len(exc.issues)
         raise DeployRefused(
