@@ -55,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     access.init_app(app)
     app.extensions["plaint.specs"] = SpecCache(
         app.config["PLAINT_SCRIPT_TIME_LIMIT"], app.config["PLAINT_SPEC_CACHE_SIZE"],
-        deadlines.working_time())
+        deadlines.working_time(), memory_limit=app.config["PLAINT_SCRIPT_MEMORY_LIMIT"],
+        data_limit=app.config["PLAINT_MAX_CASE_DATA_BYTES"])
     scheduler.init_app(app)
     return app

@@ -13,6 +13,9 @@ FORM_MARGIN = 2 * MB
 
 DEFAULTS: dict[str, Any] = {
     "PLAINT_SCRIPT_TIME_LIMIT": 2.0,  # seconds any one diagram expression or script may run
+    # Bytes the process may grow by while one diagram expression or script runs.
+    "PLAINT_SCRIPT_MEMORY_LIMIT": 64 * MB,
+    "PLAINT_MAX_CASE_DATA_BYTES": 1 * MB,  # case data a step may leave, written out as JSON
     "PLAINT_MAX_DIAGRAM_BYTES": 2 * 1024 * 1024,
     "PLAINT_TIMER_LEASE_SECONDS": 300,  # a claimed timer is retried after this if its firer died
     "PLAINT_TIMER_BATCH": 200,
@@ -48,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
+            "PLAINT_SCRIPT_MEMORY_LIMIT": int, "PLAINT_MAX_CASE_DATA_BYTES": int,
             "PLAINT_TIMER_LEASE_SECONDS": int, "PLAINT_TIMER_BATCH": int,
             "PLAINT_SCHEDULER_MAX_SLEEP": float,
             "PLAINT_SPEC_CACHE_SIZE": int, "MAX_CONTENT_LENGTH": int,

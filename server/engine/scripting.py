@@ -10,26 +10,34 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from .sandbox import (
+    DEFAULT_DATA,
+    DEFAULT_MEMORY,
+    LimitExceeded,
     SandboxError,
-    ScriptTimeout,
     compile_expression,
     compile_script,
+    data_size_problem,
     run_limited,
     sandbox_globals,
     trusted,
 )
 
+_FLAT = (str, int, float, bool, type(None))
+
 
 class SandboxedEnvironment(TaskDataEnvironment):
-    """Evaluates diagram code with RestrictedPython under a time limit."""
+    """Evaluates diagram code with RestrictedPython under its limits."""
 
     def __init__(self, time_limit: float,
                  helpers: dict[str, Callable[..., Any]] | None = None,
-                 data_helpers: dict[str, Callable[..., Any]] | None = None) -> None:
+                 data_helpers: dict[str, Callable[..., Any]] | None = None, *,
+                 memory_limit: int = DEFAULT_MEMORY, data_limit: int = DEFAULT_DATA) -> None:
         helpers = {name: trusted(fn) for name, fn in (helpers or {}).items()}
         data_helpers = {name: trusted(fn) for name, fn in (data_helpers or {}).items()}
         super().__init__(sandbox_globals({**helpers, **data_helpers}))
         self.time_limit = time_limit
+        self.memory_limit = memory_limit
+        self.data_limit = data_limit
         self.data_helpers: dict[str, Callable[..., Any]] = data_helpers
 
     def evaluate(self, expression: str, context: dict[str, Any],
@@ -39,7 +47,14 @@ class SandboxedEnvironment(TaskDataEnvironment):
         names.update(external_context or {})
         names.update(context)
         self._bind(code.co_names, names, context)
-        return self._run(lambda: eval(code, names))  # noqa: S307 - restricted code
+        result = self._run(lambda: eval(code, names))  # noqa: S307 - restricted code
+        if type(result) not in _FLAT or (type(result) is str and
+                                         len(result) > self.data_limit // 6):
+            # A value an expression gives may be stored (DMN outputs, message payloads).
+            problem = data_size_problem({"the value": result}, self.data_limit)
+            if problem:
+                raise SandboxError(problem)
+        return result
 
     def _bind(self, used: tuple[str, ...], names: dict[str, Any],
               data: dict[str, Any]) -> None:
@@ -62,12 +77,16 @@ class SandboxedEnvironment(TaskDataEnvironment):
             self._run(lambda: exec(code, context))  # noqa: S102 - restricted code
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
+        # Checked before SpiffWorkflow copies the data into the next tasks.
+        problem = data_size_problem(context, self.data_limit)
+        if problem:
+            raise SandboxError(problem)
         return True
 
     def _run(self, fn: Callable[[], Any]) -> Any:
         try:
-            return run_limited(fn, self.time_limit)
-        except ScriptTimeout as exc:
+            return run_limited(fn, self.time_limit, self.memory_limit)
+        except LimitExceeded as exc:
             # Hand SpiffWorkflow an ordinary exception so the task goes to ERROR
             # with the element named, like any other failing expression.
             raise SandboxError(str(exc)) from None
@@ -78,8 +97,11 @@ class SandboxedScriptEngine(PythonScriptEngine):
 
     def __init__(self, time_limit: float,
                  helpers: dict[str, Callable[..., Any]] | None = None,
-                 data_helpers: dict[str, Callable[..., Any]] | None = None) -> None:
-        super().__init__(environment=SandboxedEnvironment(time_limit, helpers, data_helpers))
+                 data_helpers: dict[str, Callable[..., Any]] | None = None, *,
+                 memory_limit: int = DEFAULT_MEMORY, data_limit: int = DEFAULT_DATA) -> None:
+        super().__init__(environment=SandboxedEnvironment(
+            time_limit, helpers, data_helpers, memory_limit=memory_limit,
+            data_limit=data_limit))
 
     def validate(self, expression: str) -> None:
         try:
