@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from types import CodeType
-from typing import Any
+from typing import Any, cast
 
 from RestrictedPython import (
     RestrictingNodeTransformer,
@@ -60,6 +60,7 @@ from .sandbox_limits import (
     guard,
     run_limited,
     trusted,
+    weigh,
 )
 from .sandbox_methods import getattr_
 from .sandbox_operators import (
@@ -78,7 +79,7 @@ __all__ = [
     "DEFAULT_DATA", "DEFAULT_MEMORY", "MAX_INT_BITS", "MAX_ITEMS", "SANDBOX_FILENAME",
     "LimitExceeded", "MemoryLimitExceeded", "SandboxError", "ScriptTimeout", "ValueTooLarge",
     "compile_expression", "compile_script", "data_size_problem", "run_limited",
-    "sandbox_globals", "trusted",
+    "sandbox_globals", "trusted", "weigh",
 ]
 
 
@@ -96,6 +97,15 @@ def _literal(node: ast.AST) -> bool:
         return True
     return isinstance(node, ast.Tuple | ast.List | ast.Set) and \
         all(isinstance(e, ast.Constant) for e in node.elts)
+
+
+def _cheap(left: ast.AST, op: ast.cmpop, right: ast.AST) -> bool:
+    """A comparison that cannot walk far: with a literal (``in`` a set literal hashes)."""
+    if isinstance(op, ast.Is | ast.IsNot):
+        return True
+    if isinstance(op, ast.In | ast.NotIn):
+        return _literal(left) or (_literal(right) and not isinstance(right, ast.Set))
+    return _literal(left) or _literal(right)
 
 
 def _names_only(node: ast.AST) -> bool:
@@ -122,8 +132,9 @@ class _Policy(RestrictingNodeTransformer):
         if not _names_only(node.type):
             return self._refuse(node, "except names the errors it catches, e.g. "
                                       "except (KeyError, ValueError):")
-        node = super().visit_ExceptHandler(node)  # type: ignore[assignment]
-        node.type = _placed(_call("_catchable_", node.type), node.type)  # type: ignore[arg-type]
+        node = cast(ast.ExceptHandler, super().visit_ExceptHandler(node))
+        caught = cast(ast.expr, node.type)
+        node.type = _placed(_call("_catchable_", caught), caught)
         node.body.insert(0, _placed(ast.Expr(_call("_guard_")), node))
         return node
 
@@ -133,7 +144,7 @@ class _Policy(RestrictingNodeTransformer):
                 if isinstance(inner, ast.Break | ast.Continue | ast.Return):
                     self.error(inner, "break, continue and return cannot leave a finally "
                                       "block in diagram code")
-        node = super().visit_Try(node)  # type: ignore[assignment]
+        node = cast(ast.Try, super().visit_Try(node))
         if node.finalbody:
             node.finalbody.insert(0, _placed(ast.Expr(_call("_guard_")), node.finalbody[0]))
         return node
@@ -162,13 +173,13 @@ class _Policy(RestrictingNodeTransformer):
         if node.id in ("print", "printed"):
             return self._refuse(node, "print is not available in diagram code: set a "
                                       "variable instead")
-        return super().visit_Name(node)  # type: ignore[return-value]
+        return cast(ast.AST, super().visit_Name(node))
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         if sum(isinstance(a, ast.Starred) for a in node.args) > 1 or \
                 sum(k.arg is None for k in node.keywords) > 1:
             return self._refuse(node, "a call may unpack one *list and one **dict")
-        return super().visit_Call(node)  # type: ignore[return-value]
+        return cast(ast.AST, super().visit_Call(node))
 
     def _no_star(self, node: ast.List | ast.Tuple | ast.Set) -> None:
         if isinstance(getattr(node, "ctx", ast.Load()), ast.Load) and \
@@ -178,47 +189,46 @@ class _Policy(RestrictingNodeTransformer):
 
     def visit_List(self, node: ast.List) -> ast.AST:
         self._no_star(node)
-        return super().visit_List(node)  # type: ignore[return-value]
+        return cast(ast.AST, super().visit_List(node))
 
     def visit_Tuple(self, node: ast.Tuple) -> ast.AST:
         self._no_star(node)
-        return super().visit_Tuple(node)  # type: ignore[return-value]
+        return cast(ast.AST, super().visit_Tuple(node))
 
     def visit_Set(self, node: ast.Set) -> ast.AST:
         self._no_star(node)
-        node = super().visit_Set(node)  # type: ignore[assignment]
+        node = cast(ast.Set, super().visit_Set(node))
         node.elts = [e if isinstance(e, ast.Constant) else _placed(_call("_key_", e), e)
                      for e in node.elts]
         return node
 
     def visit_Dict(self, node: ast.Dict) -> ast.AST:
-        node = super().visit_Dict(node)  # type: ignore[assignment]
+        node = cast(ast.Dict, super().visit_Dict(node))
         node.keys = [k if k is None or isinstance(k, ast.Constant)
                      else _placed(_call("_key_", k), k) for k in node.keys]
         return node
 
     def visit_SetComp(self, node: ast.SetComp) -> ast.AST:
-        node = super().visit_SetComp(node)  # type: ignore[assignment]
+        node = cast(ast.SetComp, super().visit_SetComp(node))
         node.elt = _placed(_call("_key_", node.elt), node.elt)
         return node
 
     def visit_DictComp(self, node: ast.DictComp) -> ast.AST:
-        node = super().visit_DictComp(node)  # type: ignore[assignment]
+        node = cast(ast.DictComp, super().visit_DictComp(node))
         node.key = _placed(_call("_key_", node.key), node.key)
         return node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        visited = super().visit_BinOp(node)
+        visited = cast(ast.AST, super().visit_BinOp(node))
         if not isinstance(visited, ast.BinOp):
-            return visited  # type: ignore[return-value]
+            return visited
         return _placed(_call("_binop_", ast.Constant(type(visited.op).__name__),
                              visited.left, visited.right), visited)
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
-        node = super().visit_Compare(node)  # type: ignore[assignment]
+        node = cast(ast.Compare, super().visit_Compare(node))
         sides = [node.left, *node.comparators]
-        if all(_literal(a) or _literal(b) or isinstance(op, ast.Is | ast.IsNot)
-               for a, op, b in zip(sides, node.ops, sides[1:], strict=False)):
+        if all(_cheap(a, op, b) for a, op, b in zip(sides, node.ops, sides[1:], strict=False)):
             return node
         ops = [type(op).__name__ for op in node.ops]
         if len(ops) == 1:
@@ -233,7 +243,7 @@ class _Policy(RestrictingNodeTransformer):
         return _placed(_call("_chain_", node.left, rest), node)
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
-        node = super().visit_JoinedStr(node)  # type: ignore[assignment]
+        node = cast(ast.JoinedStr, super().visit_JoinedStr(node))
         parts: list[ast.expr] = []
         for value in node.values:
             if isinstance(value, ast.FormattedValue):

@@ -13,12 +13,12 @@ not exist, is an AttributeError that says so (never None).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any
 
 from .sandbox_limits import MAX_INT_BITS, MAX_ITEMS, ValueTooLarge, tick, weigh
 
-_SIZED = (str, bytes, list, tuple, dict, set, frozenset, range,
+_SIZED: tuple[type, ...] = (str, bytes, list, tuple, dict, set, frozenset, range,
           type({}.keys()), type({}.values()), type({}.items()))
 _FLAT = (str, int, float, bool, type(None))
 _BULK = 10_000  # above this many items, sets and dicts are filled one item at a time
@@ -43,7 +43,7 @@ def need_bits(bits: float, what: str) -> None:
 
 def materialize(iterable: Iterable[Any], what: str) -> list[Any]:
     """The items of an iterable as a new list, refusing more than MAX_ITEMS of them."""
-    if isinstance(iterable, _SIZED):
+    if isinstance(iterable, Sized) and isinstance(iterable, _SIZED):
         need(len(iterable), what)
         return list(iterable)
     items: list[Any] = []
@@ -89,7 +89,7 @@ def _fill(target: Any, items: list[Any]) -> Any:
 class TypeCall:
     """A builtin type diagram code calls through a check; isinstance() still knows it."""
 
-    __slots__ = ("type", "call")
+    __slots__ = ("call", "type")
 
     def __init__(self, kind: type, call: Callable[..., Any]) -> None:
         self.type, self.call = kind, call
@@ -177,7 +177,9 @@ def _tuple(iterable: Iterable[Any] = ()) -> tuple[Any, ...]:
 
 
 def _set(iterable: Iterable[Any] = ()) -> set[Any]:
-    return _fill(set(), materialize(iterable, "set()"))  # type: ignore[no-any-return]
+    result: set[Any] = set()
+    _fill(result, materialize(iterable, "set()"))
+    return result
 
 
 def _frozenset(iterable: Iterable[Any] = ()) -> frozenset[Any]:
@@ -256,7 +258,7 @@ def _extreme(pick: Callable[..., Any], name: str) -> Callable[..., Any]:
 def _map(function: Callable[..., Any], *iterables: Iterable[Any]) -> Iterator[Any]:
     if not iterables:
         raise TypeError("map() must have at least two arguments.")
-    for args in zip(*iterables):
+    for args in zip(*iterables, strict=False):
         tick()
         yield function(*args)
 
@@ -281,10 +283,12 @@ def _enumerate(iterable: Iterable[Any], start: int = 0) -> Iterator[tuple[int, A
 
 
 _MATH_NAMES = (
-    "pi e tau inf nan ceil floor trunc fabs sqrt isqrt exp expm1 log log2 log10 log1p pow "
-    "sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh hypot degrees "
-    "radians isclose isfinite isinf isnan copysign fmod modf frexp ldexp gcd fsum erf erfc "
-    "gamma lgamma remainder dist cbrt exp2 nextafter ulp").split()
+    "pi", "e", "tau", "inf", "nan", "ceil", "floor", "trunc", "fabs", "sqrt", "isqrt",
+    "exp", "expm1", "log", "log2", "log10", "log1p", "pow", "sin", "cos", "tan", "asin",
+    "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "hypot",
+    "degrees", "radians", "isclose", "isfinite", "isinf", "isnan", "copysign", "fmod",
+    "modf", "frexp", "ldexp", "gcd", "fsum", "erf", "erfc", "gamma", "lgamma", "remainder",
+    "dist", "cbrt", "exp2", "nextafter", "ulp")
 
 
 def _bits_of_ratio(n: int, k: int) -> float:

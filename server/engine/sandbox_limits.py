@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from functools import wraps
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 
 SANDBOX_FILENAME = "<plaint-sandbox>"
 MB = 1024 * 1024
@@ -33,7 +33,7 @@ MAX_INT_BITS = 100_000  # bits of an integer one operation may build
 MAX_DEPTH = 100  # nesting of lists, dicts and tuples that comparisons and saving accept
 DEFAULT_MEMORY = 64 * MB  # growth of the process one run may cause
 DEFAULT_DATA = 1 * MB  # case data one step may leave, as JSON
-TRUSTED_SECONDS = 10.0  # the longest one call of a trusted helper may take
+TRUSTED_SECONDS = 3.0  # one call of a trusted helper may take this, or twice the limit
 _SAMPLE_EVERY = 0.004  # seconds between two looks at the process's memory
 
 
@@ -75,12 +75,23 @@ def resident_bytes() -> int | None:
 class _Run:
     """The state of one limited run on one thread."""
 
-    __slots__ = ("seconds", "deadline", "checkpoint", "memory", "rss_base", "failed",
-                 "trusted_since", "global_trace", "local_trace")
+    __slots__ = (
+        "checkpoint",
+        "deadline",
+        "failed",
+        "global_trace",
+        "local_trace",
+        "memory",
+        "rss_base",
+        "seconds",
+        "trusted_seconds",
+        "trusted_since",
+    )
 
     def __init__(self, seconds: float, memory: int) -> None:
         now = time.monotonic()
         self.seconds = seconds
+        self.trusted_seconds = max(TRUSTED_SECONDS, 2 * seconds)
         self.deadline = now + seconds
         self.checkpoint = min(self.deadline, now + _SAMPLE_EVERY)
         self.memory = memory
@@ -97,9 +108,9 @@ class _Run:
         now = time.monotonic()
         if self.trusted_since is not None:
             # Helpers are allowed their own time (and their first-use allocations).
-            if now - self.trusted_since > TRUSTED_SECONDS:
+            if now - self.trusted_since > self.trusted_seconds:
                 self.fail(ScriptTimeout(f"a helper called by diagram code ran longer than "
-                                        f"{TRUSTED_SECONDS:g} s"))
+                                        f"{self.trusted_seconds:g} s"))
             self.checkpoint = now + _SAMPLE_EVERY
             return
         if now > self.deadline:
@@ -185,7 +196,7 @@ def run_limited(fn: Callable[[], Any], seconds: float, memory: int = DEFAULT_MEM
     """Call fn, stopping the diagram code it runs once `seconds` have passed.
 
     Also stopped when the process grows by more than `memory` bytes during the run.
-    Time spent inside `trusted` helpers is not counted (each call gets TRUSTED_SECONDS).
+    Time spent inside `trusted` helpers is not counted (each call has its own allowance).
     """
     run = _Run(seconds, memory)
 
@@ -220,7 +231,8 @@ def trusted(fn: Callable[..., Any]) -> Callable[..., Any]:
     The limit stops runaway diagram code; a helper such as deadline() may read the
     database or build a holiday calendar for the first time, and that is not the
     diagram's doing. A helper call that runs past TRUSTED_SECONDS (diagram code can
-    pass it arguments that make it loop) is stopped all the same.
+    pass it arguments that make it loop) is stopped after max(TRUSTED_SECONDS, twice
+    the limit) all the same.
     """
     @wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -240,7 +252,7 @@ def trusted(fn: Callable[..., Any]) -> Callable[..., Any]:
 # --- sizes -------------------------------------------------------------------------
 
 _SCALARS = (str, int, float, bool, type(None))
-_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
 
 
 class _Weigher:
@@ -293,7 +305,7 @@ class _Weigher:
         elif isinstance(value, list | tuple | set | frozenset):
             items = value
         elif isinstance(value, _VIEWS):
-            items = (value.mapping,)  # type: ignore[union-attr]
+            items = (cast(Any, value).mapping,)
         elif isinstance(value, BaseException):
             items = value.args
         else:

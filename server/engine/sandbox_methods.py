@@ -118,14 +118,16 @@ def _set_args(value: Any, method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _STR_PLAIN = (
-    "capitalize casefold count endswith find index isalnum isalpha isascii isdecimal "
-    "isdigit isidentifier islower isnumeric isprintable isspace istitle isupper lower lstrip "
-    "partition removeprefix removesuffix rfind rindex rpartition rsplit rstrip split "
-    "splitlines startswith strip swapcase title upper").split()
-_BYTES_PLAIN = ("count endswith find hex index isalnum isalpha isascii isdigit islower "
-                "isspace isupper lower lstrip rstrip split rsplit startswith strip "
-                "upper").split()
-_NUMBER_PLAIN = "real imag conjugate as_integer_ratio".split()
+    "capitalize", "casefold", "count", "endswith", "find", "index", "isalnum", "isalpha",
+    "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric",
+    "isprintable", "isspace", "istitle", "isupper", "lower", "lstrip", "partition",
+    "removeprefix", "removesuffix", "rfind", "rindex", "rpartition", "rsplit", "rstrip",
+    "split", "splitlines", "startswith", "strip", "swapcase", "title", "upper")
+_BYTES_PLAIN = (
+    "count", "endswith", "find", "hex", "index", "isalnum", "isalpha", "isascii", "isdigit",
+    "islower", "isspace", "isupper", "lower", "lstrip", "rstrip", "split", "rsplit",
+    "startswith", "strip", "upper")
+_NUMBER_PLAIN = ("real", "imag", "conjugate", "as_integer_ratio")
 
 _STR: dict[str, Wrap | None] = {
     **dict.fromkeys(_STR_PLAIN), "center": _width, "ljust": _width, "rjust": _width,
@@ -134,9 +136,9 @@ _STR: dict[str, Wrap | None] = {
 _SET: dict[str, Wrap | None] = {
     "copy": None, "pop": None, "clear": None, "add": _keyed, "discard": _keyed,
     "remove": _keyed, **dict.fromkeys(
-        "union intersection difference symmetric_difference issubset issuperset isdisjoint "
-        "update intersection_update difference_update symmetric_difference_update".split(),
-        _set_args)}
+        ("union", "intersection", "difference", "symmetric_difference", "issubset",
+         "issuperset", "isdisjoint", "update", "intersection_update", "difference_update",
+         "symmetric_difference_update"), _set_args)}
 _INT: dict[str, Wrap | None] = {
     **dict.fromkeys(_NUMBER_PLAIN), "bit_length": None, "bit_count": None,
     "numerator": None, "denominator": None}

@@ -29,7 +29,7 @@ from .sandbox_limits import MAX_ITEMS, MAX_WALK, ValueTooLarge, weigh
 
 _NUMBERS = (int, float, bool)
 _SEQUENCES = (str, bytes, list, tuple)
-_SETLIKE = (set, frozenset, dict, type({}.keys()), type({}.items()))
+_SETLIKE: tuple[type, ...] = (set, frozenset, dict, type({}.keys()), type({}.items()))
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "Add": operator.add, "Sub": operator.sub, "Mult": operator.mul,
@@ -175,6 +175,7 @@ class _ItemWriter:
     """What ``x[i] = v`` and ``del x[i]`` write through: lists and dicts, checked."""
 
     __slots__ = ("target",)
+    target: Any
 
     def __init__(self, target: Any) -> None:
         object.__setattr__(self, "target", target)

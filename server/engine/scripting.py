@@ -20,9 +20,11 @@ from .sandbox import (
     run_limited,
     sandbox_globals,
     trusted,
+    weigh,
 )
 
 _FLAT = (str, int, float, bool, type(None))
+_MAX_ERROR = 2000  # characters of an error message diagram code raised that we show
 
 
 class SandboxedEnvironment(TaskDataEnvironment):
@@ -90,6 +92,17 @@ class SandboxedEnvironment(TaskDataEnvironment):
             # Hand SpiffWorkflow an ordinary exception so the task goes to ERROR
             # with the element named, like any other failing expression.
             raise SandboxError(str(exc)) from None
+        except Exception as exc:
+            # SpiffWorkflow and the log write the error out: diagram code may have
+            # raised it with a value that is huge once written (shared parts).
+            try:
+                weigh("the error", exc.args, limit=_MAX_ERROR)
+            except LimitExceeded:
+                raise SandboxError(f"{type(exc).__name__} with a value too large to "
+                                   "show") from None
+            if len(str(exc)) > _MAX_ERROR:
+                raise SandboxError(f"{type(exc).__name__}: {str(exc)[:_MAX_ERROR]}...") from None
+            raise
 
 
 class SandboxedScriptEngine(PythonScriptEngine):
