@@ -279,7 +279,8 @@ class ProcessRuntime:
             fn()
         except WorkflowTaskException as exc:
             spec = exc.task.task_spec if exc.task is not None else None
-            cause = getattr(exc, "exception", None)
+            # SpiffWorkflow keeps the cause of a failing expression only as the context.
+            cause = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
             detail = f": {cause}" if cause is not None and str(cause) not in str(exc) else ""
             where = f"'{spec.bpmn_name or spec.bpmn_id}' " if spec is not None else ""
             raise EngineError(f"the step {where}failed: {exc}{detail}",

@@ -155,7 +155,7 @@ def _round(number: Any, ndigits: Any = None) -> Any:
 def check_pow(base: Any, exp: Any) -> None:
     """Refuse an integer power whose result would be too large."""
     if isinstance(base, int) and isinstance(exp, int) and exp > 0 and abs(base) > 1:
-        need_bits(exp * math.log2(abs(base)), "**")
+        need_bits(exp * math.log2(abs(base)), "the ** operator")
 
 
 def _pow(base: Any, exp: Any, mod: Any = None) -> Any:
@@ -315,14 +315,23 @@ def _comb(n: Any, k: Any) -> int:
     return math.comb(n, k)
 
 
+def _check_product(numbers: Iterable[Any], what: str) -> None:
+    """Refuse a product (or lcm) of integers whose bits add up to more than MAX_INT_BITS."""
+    bits = 0
+    for number in numbers:
+        if isinstance(number, int):
+            bits += abs(number).bit_length()
+            need_bits(bits, what)
+
+
 def _prod(iterable: Iterable[Any], /, *, start: Any = 1) -> Any:
     items = materialize(iterable, "prod()")
-    need_bits(sum(abs(x).bit_length() for x in (*items, start) if isinstance(x, int)), "prod()")
+    _check_product((start, *items), "prod()")
     return math.prod(items, start=start)
 
 
 def _lcm(*numbers: Any) -> int:
-    need_bits(sum(abs(x).bit_length() for x in numbers if isinstance(x, int)), "lcm()")
+    _check_product(numbers, "lcm()")
     return math.lcm(*numbers)
 
 

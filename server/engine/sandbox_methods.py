@@ -14,6 +14,7 @@ from typing import Any
 
 from .sandbox_builtins import (
     MATH,
+    TypeCall,
     _check_codec,
     _dict,
     _set,
@@ -182,6 +183,10 @@ def getattr_(value: Any, name: str) -> Any:
     if kind is str and name in ("format", "format_map"):
         raise NotImplementedError("str.format is not available in diagram code: "
                                   "use an f-string such as f\"{amount:.2f}\"")
+    if isinstance(value, TypeCall | type):
+        owner = value.type if isinstance(value, TypeCall) else value
+        raise AttributeError(f"'{owner.__name__}.{name}' is not available in diagram code: "
+                             "call methods on values, e.g. name.lower()")
     if hasattr(value, name):
         raise AttributeError(f"'{kind.__name__}.{name}' is not available in diagram code")
     raise AttributeError(f"'{kind.__name__}' object has no attribute '{name}'")

@@ -51,20 +51,20 @@ _INPLACE: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
 
 def _check_add(a: Any, b: Any) -> None:
     if type(a) in _SEQUENCES and hasattr(b, "__len__"):
-        need(len(a) + len(b), "+")
+        need(len(a) + len(b), "the + operator")
 
 
 def _check_mult(a: Any, b: Any) -> None:
     for seq, n in ((a, b), (b, a)):
         if type(seq) in _SEQUENCES and isinstance(n, int):
-            need(len(seq) * n, "*")
+            need(len(seq) * n, "the * operator")
     if type(a) is int and type(b) is int:
-        need_bits(a.bit_length() + b.bit_length(), "*")
+        need_bits(a.bit_length() + b.bit_length(), "the * operator")
 
 
 def _check_lshift(a: Any, b: Any) -> None:
     if isinstance(a, int) and isinstance(b, int) and b > 0:
-        need_bits(a.bit_length() + b, "<<")
+        need_bits(a.bit_length() + b, "the << operator")
 
 
 def _check_setlike(a: Any, b: Any) -> None:

@@ -37,6 +37,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         helpers = {name: trusted(fn) for name, fn in (helpers or {}).items()}
         data_helpers = {name: trusted(fn) for name, fn in (data_helpers or {}).items()}
         super().__init__(sandbox_globals({**helpers, **data_helpers}))
+        self._guards = {k: v for k, v in self.globals.items() if k.startswith("_")}
         self.time_limit = time_limit
         self.memory_limit = memory_limit
         self.data_limit = data_limit
@@ -48,6 +49,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         names = copy.copy(self.globals)
         names.update(external_context or {})
         names.update(context)
+        names.update(self._guards)  # data (a message payload, say) cannot replace them
         self._bind(code.co_names, names, context)
         result = self._run(lambda: eval(code, names))  # noqa: S307 - restricted code
         if type(result) not in _FLAT or (type(result) is str and
