@@ -215,7 +215,7 @@ class ProcessRuntime:
         message or DMN output, and data that grew over many steps.
         """
         changed = [t for w in (workflow, *workflow.subprocesses.values())
-                   for t in w.tasks.values() if t.last_state_change >= since]
+                   for t in w.tasks.values() if t.last_state_change >= since and t.data]
         for task in changed:
             problem = data_size_problem(task.data, self.data_limit)
             if problem:

@@ -60,16 +60,19 @@ class ValueTooLarge(LimitExceeded):
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
+_statm: tuple[int, int] | None = None  # (pid, descriptor of /proc/self/statm) once opened
+
+
 def resident_bytes() -> int | None:
     """The process's resident memory now (None where /proc is missing)."""
-    try:
-        fd = os.open("/proc/self/statm", os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        return int(os.read(fd, 128).split()[1]) * _PAGE
-    finally:
-        os.close(fd)
+    global _statm
+    pid = os.getpid()
+    if _statm is None or _statm[0] != pid:  # opened by this process, not its parent
+        try:
+            _statm = (pid, os.open("/proc/self/statm", os.O_RDONLY))
+        except OSError:
+            return None
+    return int(os.pread(_statm[1], 128, 0).split()[1]) * _PAGE
 
 
 class _Run:
@@ -339,22 +342,22 @@ def weigh(what: str, *values: Any, limit: int = MAX_WALK) -> int:
 def data_size_problem(data: Mapping[str, Any], limit: int) -> str | None:
     """Why the data cannot be saved (too large, too deep, contains itself), or None."""
     weigher = _Weigher(limit, "the case data", json=True)
-    sizes: dict[str, int] = {}
-    try:
-        for name, value in data.items():
-            sizes[name] = weigher.weigh(value) + len(name) + 4
-            if sum(sizes.values()) > limit:
-                break
-        else:
-            return None
-    except ValueTooLarge as exc:
-        if "larger than" not in str(exc):
-            return f"'{name}' cannot be saved: {str(exc).replace('the case data', 'it')}"
-        sizes[name] = limit + 1
-    name = max(sizes, key=sizes.__getitem__)
-    return (f"the case data would take more than the {_bytes(limit)} limit; "
-            f"'{name}' alone takes {'more than ' if sizes[name] > limit else ''}"
-            f"{_bytes(min(sizes[name], limit))}")
+    total, sizes = 0, {}
+    for name, value in data.items():
+        try:
+            size = weigher.weigh(value) + len(name) + 4
+        except ValueTooLarge as exc:
+            if "larger than" not in str(exc):
+                return f"'{name}' cannot be saved: {str(exc).replace('the case data', 'it')}"
+            size = limit + 1
+        sizes[name] = size
+        total += size
+        if total > limit:
+            name = max(sizes, key=sizes.__getitem__)
+            return (f"the case data would take more than the {_bytes(limit)} limit; "
+                    f"'{name}' alone takes {'more than ' if sizes[name] > limit else ''}"
+                    f"{_bytes(min(sizes[name], limit))}")
+    return None
 
 
 def _bytes(n: int) -> str:
