@@ -418,3 +418,18 @@ def test_a_complaint_whose_diagram_builds_too_much_data_is_not_registered(app: A
         cases.start_case(dict(INTAKE), "web", HANDLER)
     assert "more than the 1 MB limit" in str(failed.value)
     assert "'bulky'" in str(failed.value) or "'more'" in str(failed.value)
+
+
+def test_service_task_parameters_are_checked_when_deployed() -> None:
+    operator = ('<spiffworkflow:serviceTaskOperator id="lookup"><spiffworkflow:parameters>'
+                '<spiffworkflow:parameter id="amount" type="int" value="print(1)" />'
+                '</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator>')
+    text = reference_bpmn().replace(
+        '<spiffworkflow:property name="notify" value="acknowledgement" />\n'
+        '        </spiffworkflow:properties>',
+        '<spiffworkflow:property name="notify" value="acknowledgement" />\n'
+        '        </spiffworkflow:properties>' + operator, 1)
+    with pytest.raises(BundleError) as refused:
+        bundle(with_bpmn(text))
+    assert any("parameter 'amount'" in issue.message and "print is not available"
+               in issue.message for issue in refused.value.issues), refused.value.issues
