@@ -84,10 +84,12 @@ __all__ = [
 
 
 def _call(name: str, *args: ast.expr) -> ast.Call:
+    """A call of one of the sandbox's own names (they start with _, so code cannot rebind them)."""
     return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
 
 
 def _placed(new: ast.AST, old: ast.AST) -> Any:
+    """A new node at the old node's place in the source."""
     return ast.fix_missing_locations(ast.copy_location(new, old))
 
 
@@ -109,6 +111,7 @@ def _cheap(left: ast.AST, op: ast.cmpop, right: ast.AST) -> bool:
 
 
 def _names_only(node: ast.AST) -> bool:
+    """Whether an except clause names its classes (a name or a tuple of names)."""
     if isinstance(node, ast.Tuple):
         return all(isinstance(e, ast.Name) for e in node.elts)
     return isinstance(node, ast.Name)
@@ -121,10 +124,12 @@ class _Policy(RestrictingNodeTransformer):
                               "GeneratorExit"})
 
     def _refuse(self, node: ast.AST, message: str) -> ast.AST:
+        """Note an error at a node and leave it as it is."""
         self.error(node, message)
         return node
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
+        """Only named, catchable classes; the handler first re-raises a hit limit."""
         if node.type is None or {n.id for n in ast.walk(node.type)
                                  if isinstance(n, ast.Name)} & self._UNCATCHABLE:
             return self._refuse(node, "catch named errors only (e.g. except KeyError:), not "
@@ -139,6 +144,7 @@ class _Policy(RestrictingNodeTransformer):
         return node
 
     def visit_Try(self, node: ast.Try) -> ast.AST:
+        """No break, continue or return out of finally; finally first re-raises a hit limit."""
         for statement in node.finalbody:
             for inner in ast.walk(statement):
                 if isinstance(inner, ast.Break | ast.Continue | ast.Return):
@@ -150,52 +156,64 @@ class _Policy(RestrictingNodeTransformer):
         return node
 
     def visit_Import(self, node: ast.Import) -> ast.AST:
+        """Refuse import."""
         return self._refuse(node, "import is not allowed in diagram code; use the helper "
                                   "functions")
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
+        """Refuse from ... import."""
         return self._refuse(node, "import is not allowed in diagram code; use the helper "
                                   "functions")
 
     def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        """Refuse class definitions."""
         return self._refuse(node, "classes are not available in diagram code")
 
     def visit_Yield(self, node: ast.Yield) -> ast.AST:
+        """Refuse generator functions."""
         return self._refuse(node, "yield is not available in diagram code; use a list")
 
     def visit_YieldFrom(self, node: ast.YieldFrom) -> ast.AST:
+        """Refuse generator functions."""
         return self._refuse(node, "yield is not available in diagram code; use a list")
 
     def visit_With(self, node: ast.With) -> ast.AST:
+        """Refuse with statements."""
         return self._refuse(node, "with is not available in diagram code")
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
+        """Refuse print (RestrictedPython would collect its output)."""
         if node.id in ("print", "printed"):
             return self._refuse(node, "print is not available in diagram code: set a "
                                       "variable instead")
         return cast(ast.AST, super().visit_Name(node))
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
+        """At most one *args and one **kwargs per call."""
         if sum(isinstance(a, ast.Starred) for a in node.args) > 1 or \
                 sum(k.arg is None for k in node.keywords) > 1:
             return self._refuse(node, "a call may unpack one *list and one **dict")
         return cast(ast.AST, super().visit_Call(node))
 
     def _no_star(self, node: ast.List | ast.Tuple | ast.Set) -> None:
+        """Refuse *unpacking in a list, tuple or set display."""
         if isinstance(getattr(node, "ctx", ast.Load()), ast.Load) and \
                 any(isinstance(e, ast.Starred) for e in node.elts):
             self.error(node, "*unpacking inside [...], (...) or {...} is not available in "
                              "diagram code: join lists with +")
 
     def visit_List(self, node: ast.List) -> ast.AST:
+        """A list display, without *unpacking."""
         self._no_star(node)
         return cast(ast.AST, super().visit_List(node))
 
     def visit_Tuple(self, node: ast.Tuple) -> ast.AST:
+        """A tuple display, without *unpacking (unpacking targets may use it)."""
         self._no_star(node)
         return cast(ast.AST, super().visit_Tuple(node))
 
     def visit_Set(self, node: ast.Set) -> ast.AST:
+        """A set display: its members are checked before they are hashed."""
         self._no_star(node)
         node = cast(ast.Set, super().visit_Set(node))
         node.elts = [e if isinstance(e, ast.Constant) else _placed(_call("_key_", e), e)
@@ -203,22 +221,26 @@ class _Policy(RestrictingNodeTransformer):
         return node
 
     def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        """A dict display: its keys are checked before they are hashed."""
         node = cast(ast.Dict, super().visit_Dict(node))
         node.keys = [k if k is None or isinstance(k, ast.Constant)
                      else _placed(_call("_key_", k), k) for k in node.keys]
         return node
 
     def visit_SetComp(self, node: ast.SetComp) -> ast.AST:
+        """A set comprehension: each member is checked before it is hashed."""
         node = cast(ast.SetComp, super().visit_SetComp(node))
         node.elt = _placed(_call("_key_", node.elt), node.elt)
         return node
 
     def visit_DictComp(self, node: ast.DictComp) -> ast.AST:
+        """A dict comprehension: each key is checked before it is hashed."""
         node = cast(ast.DictComp, super().visit_DictComp(node))
         node.key = _placed(_call("_key_", node.key), node.key)
         return node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        """Every binary operator becomes _binop_(op, a, b)."""
         visited = cast(ast.AST, super().visit_BinOp(node))
         if not isinstance(visited, ast.BinOp):
             return visited
@@ -226,6 +248,7 @@ class _Policy(RestrictingNodeTransformer):
                              visited.left, visited.right), visited)
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        """A comparison that could walk two large values becomes _compare_ or _chain_."""
         node = cast(ast.Compare, super().visit_Compare(node))
         sides = [node.left, *node.comparators]
         if all(_cheap(a, op, b) for a, op, b in zip(sides, node.ops, sides[1:], strict=False)):
@@ -243,6 +266,7 @@ class _Policy(RestrictingNodeTransformer):
         return _placed(_call("_chain_", node.left, rest), node)
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        """An f-string becomes _fstring_ over _format_ of each value."""
         node = cast(ast.JoinedStr, super().visit_JoinedStr(node))
         parts: list[ast.expr] = []
         for value in node.values:
@@ -256,6 +280,7 @@ class _Policy(RestrictingNodeTransformer):
 
 
 def _run_time_names() -> dict[str, Any]:
+    """The functions the rewritten code calls, by the names the policy gives them."""
     return {
         "__builtins__": BUILTINS,
         "_getattr_": getattr_,
@@ -301,6 +326,7 @@ def sandbox_globals(extra_helpers: dict[str, Callable[..., Any]] | None = None) 
 
 
 def _errors_to_message(errors: Sequence[str]) -> str:
+    """RestrictedPython's errors as one message, naming the expression."""
     return "; ".join(e.replace(SANDBOX_FILENAME, "expression") for e in errors)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from .sandbox_limits import MAX_INT_BITS, MAX_ITEMS, ValueTooLarge, tick, weigh
 
 _SIZED: tuple[type, ...] = (str, bytes, list, tuple, dict, set, frozenset, range,
-          type({}.keys()), type({}.values()), type({}.items()))
+                             type({}.keys()), type({}.values()), type({}.items()))
 _FLAT = (str, int, float, bool, type(None))
 _BULK = 10_000  # above this many items, sets and dicts are filled one item at a time
 _ENCODINGS = frozenset({"utf-8", "utf8", "ascii", "latin-1", "latin1", "iso-8859-1",
@@ -95,23 +95,28 @@ class TypeCall:
         self.type, self.call = kind, call
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the checked function."""
         return self.call(*args, **kwargs)
 
     def __repr__(self) -> str:
+        """Look like what it stands for."""
         return f"<class '{self.type.__name__}'>"
 
 
 def _unwrap(kinds: Any) -> Any:
+    """The real types behind TypeCall wrappers, for isinstance()."""
     if isinstance(kinds, tuple):
         return tuple(_unwrap(k) for k in kinds)
     return kinds.type if isinstance(kinds, TypeCall) else kinds
 
 
 def _isinstance(value: Any, kinds: Any) -> bool:
+    """isinstance() that knows the wrapped builtin types."""
     return isinstance(value, _unwrap(kinds))
 
 
 def _str(*args: Any, **kwargs: Any) -> str:
+    """str(), refusing values that are huge written out."""
     if len(args) == 1 and not kwargs:
         if type(args[0]) not in _FLAT:
             weigh("str()", args[0], limit=MAX_ITEMS)
@@ -122,18 +127,21 @@ def _str(*args: Any, **kwargs: Any) -> str:
 
 
 def _repr(value: Any) -> str:
+    """repr(), refusing values that are huge written out."""
     if type(value) not in _FLAT:
         weigh("repr()", value, limit=MAX_ITEMS)
     return repr(value)
 
 
 def _check_codec(encoding: Any, errors: Any = "strict") -> None:
+    """Refuse encodings and error handlers outside the short list (some are slow)."""
     if str(encoding).lower() not in _ENCODINGS or str(errors) not in _ERRORS:
         raise ValueError(f"diagram code can use the encodings {', '.join(sorted(_ENCODINGS))} "
                          f"and the error handlers {', '.join(sorted(_ERRORS))}")
 
 
 def _int(*args: Any, **kwargs: Any) -> int:
+    """int(), refusing texts that would give integers over the size limit."""
     text = args[0] if args else kwargs.get("x")
     if isinstance(text, str | bytes) and len(text) > MAX_INT_BITS // 5:
         raise ValueTooLarge(f"int() of more than {MAX_INT_BITS // 5:,} characters")
@@ -141,12 +149,14 @@ def _int(*args: Any, **kwargs: Any) -> int:
 
 
 def _range(*args: int) -> range:
+    """range() of at most MAX_ITEMS numbers."""
     r = range(*args)
     need(len(r), "range()")
     return r
 
 
 def _round(number: Any, ndigits: Any = None) -> Any:
+    """round() to at most 10,000 digits (a large negative count builds a huge power)."""
     if isinstance(ndigits, int) and abs(ndigits) > 10_000:
         raise ValueTooLarge("round() to more than 10,000 digits")
     return round(number, ndigits)
@@ -159,6 +169,7 @@ def check_pow(base: Any, exp: Any) -> None:
 
 
 def _pow(base: Any, exp: Any, mod: Any = None) -> Any:
+    """pow(), size-checked; with a modulus, numbers of at most 4,096 bits."""
     if mod is None:
         check_pow(base, exp)
         return pow(base, exp)
@@ -169,24 +180,29 @@ def _pow(base: Any, exp: Any, mod: Any = None) -> Any:
 
 
 def _list(iterable: Iterable[Any] = ()) -> list[Any]:
+    """list() of at most MAX_ITEMS items."""
     return materialize(iterable, "list()")
 
 
 def _tuple(iterable: Iterable[Any] = ()) -> tuple[Any, ...]:
+    """tuple() of at most MAX_ITEMS items."""
     return tuple(materialize(iterable, "tuple()"))
 
 
 def _set(iterable: Iterable[Any] = ()) -> set[Any]:
+    """set() of at most MAX_ITEMS members, checked before they are hashed."""
     result: set[Any] = set()
     _fill(result, materialize(iterable, "set()"))
     return result
 
 
 def _frozenset(iterable: Iterable[Any] = ()) -> frozenset[Any]:
+    """frozenset(), as set()."""
     return frozenset(_set(iterable))
 
 
 def _dict(*args: Any, **kwargs: Any) -> dict[Any, Any]:
+    """dict() of at most MAX_ITEMS pairs, keys checked before they are hashed."""
     if len(args) > 1:
         raise TypeError(f"dict expected at most 1 argument, got {len(args)}")
     result: dict[Any, Any] = {}
@@ -203,6 +219,7 @@ def _dict(*args: Any, **kwargs: Any) -> dict[Any, Any]:
 
 
 def _sum(iterable: Iterable[Any], /, start: Any = 0) -> Any:
+    """sum(); lists and tuples are joined once instead of copied at every step."""
     if not isinstance(start, list | tuple):
         return sum(materialize(iterable, "sum()"), start)
     # Adding lists one by one copies the growing total each time: join them once.
@@ -232,6 +249,7 @@ def _keys(items: list[Any], key: Callable[[Any], Any] | None, what: str) -> list
 
 def _sorted(iterable: Iterable[Any], /, *, key: Callable[[Any], Any] | None = None,
             reverse: bool = False) -> list[Any]:
+    """sorted(), with keys computed first and checked so comparing stays in bounds."""
     items = materialize(iterable, "sorted()")
     keys = _keys(items, key, "sorting")
     if key is None:
@@ -241,6 +259,7 @@ def _sorted(iterable: Iterable[Any], /, *, key: Callable[[Any], Any] | None = No
 
 
 def _extreme(pick: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """min() or max(), with keys computed first and checked."""
     def call(*args: Any, key: Callable[[Any], Any] | None = None, **kwargs: Any) -> Any:
         if not args:
             raise TypeError(f"{name} expected at least 1 argument, got 0")
@@ -256,6 +275,7 @@ def _extreme(pick: Callable[..., Any], name: str) -> Callable[..., Any]:
 
 
 def _map(function: Callable[..., Any], *iterables: Iterable[Any]) -> Iterator[Any]:
+    """map() as a generator: a checkpoint of the time limit per item."""
     if not iterables:
         raise TypeError("map() must have at least two arguments.")
     for args in zip(*iterables, strict=False):
@@ -264,6 +284,7 @@ def _map(function: Callable[..., Any], *iterables: Iterable[Any]) -> Iterator[An
 
 
 def _filter(function: Callable[[Any], Any] | None, iterable: Iterable[Any]) -> Iterator[Any]:
+    """filter() as a generator: a checkpoint of the time limit per item."""
     for item in iterable:
         tick()
         if (function(item) if function is not None else item):
@@ -271,12 +292,14 @@ def _filter(function: Callable[[Any], Any] | None, iterable: Iterable[Any]) -> I
 
 
 def _zip(*iterables: Iterable[Any], strict: bool = False) -> Iterator[tuple[Any, ...]]:
+    """zip() as a generator: a checkpoint of the time limit per item."""
     for items in zip(*iterables, strict=strict):
         tick()
         yield items
 
 
 def _enumerate(iterable: Iterable[Any], start: int = 0) -> Iterator[tuple[int, Any]]:
+    """enumerate() as a generator: a checkpoint of the time limit per item."""
     for pair in enumerate(iterable, start):
         tick()
         yield pair
@@ -297,18 +320,21 @@ def _bits_of_ratio(n: int, k: int) -> float:
 
 
 def _factorial(n: Any) -> int:
+    """math.factorial(), size-checked."""
     if isinstance(n, int) and n > 2:
         need_bits(_bits_of_ratio(n, 0), "factorial()")
     return math.factorial(n)
 
 
 def _perm(n: Any, k: Any = None) -> int:
+    """math.perm(), size-checked."""
     if isinstance(n, int) and isinstance(k, int | None) and n > 2:
         need_bits(_bits_of_ratio(n, n - min(k if k is not None else n, n)), "perm()")
     return math.perm(n, k)
 
 
 def _comb(n: Any, k: Any) -> int:
+    """math.comb(), size-checked."""
     if isinstance(n, int) and isinstance(k, int) and n > 2 and 0 <= k <= n:
         small = min(k, n - k)
         need_bits(_bits_of_ratio(n, n - small) - _bits_of_ratio(small, 0), "comb()")
@@ -325,12 +351,14 @@ def _check_product(numbers: Iterable[Any], what: str) -> None:
 
 
 def _prod(iterable: Iterable[Any], /, *, start: Any = 1) -> Any:
+    """math.prod(), size-checked."""
     items = materialize(iterable, "prod()")
     _check_product((start, *items), "prod()")
     return math.prod(items, start=start)
 
 
 def _lcm(*numbers: Any) -> int:
+    """math.lcm(), size-checked."""
     _check_product(numbers, "lcm()")
     return math.lcm(*numbers)
 
@@ -347,6 +375,7 @@ class MathFunctions:
                           prod=_prod, lcm=_lcm)
 
     def __repr__(self) -> str:
+        """Look like what it stands for."""
         return "<module 'math'>"
 
 

@@ -28,7 +28,7 @@ from typing import Any, cast
 SANDBOX_FILENAME = "<plaint-sandbox>"
 MB = 1024 * 1024
 MAX_ITEMS = 1_000_000  # items or characters one operation may build or walk through
-MAX_WALK = 4 * MAX_ITEMS  # characters a comparison, hash or repr may walk through
+MAX_WALK = 4 * MAX_ITEMS  # characters a comparison, hash or sort may walk through
 MAX_INT_BITS = 100_000  # bits of an integer one operation may build
 MAX_DEPTH = 100  # nesting of lists, dicts and tuples that comparisons and saving accept
 DEFAULT_MEMORY = 64 * MB  # growth of the process one run may cause
@@ -187,6 +187,7 @@ class _NeverRaised(Exception):
 
 
 def _safe_class(cls: Any) -> type[BaseException]:
+    """The class an except clause may use in place of cls."""
     if not (isinstance(cls, type) and issubclass(cls, BaseException)) \
             or issubclass(cls, LimitExceeded):
         return _NeverRaised
@@ -204,13 +205,15 @@ def run_limited(fn: Callable[[], Any], seconds: float, memory: int = DEFAULT_MEM
     run = _Run(seconds, memory)
 
     def local_trace(frame: FrameType, event: str, arg: Any) -> Any:
+        """Called on every line of diagram code."""
         if time.monotonic() > run.checkpoint:
             run.check()
         return local_trace
 
     def global_trace(frame: FrameType, event: str, arg: Any) -> Any:
-        # Every Python call during the run passes here: our wrappers and helpers are
-        # checkpoints too, so a C loop that calls back into Python is stopped as well.
+        """Called on every Python call during the run."""
+        # Our wrappers and helpers are checkpoints too, so a C loop that calls back
+        # into Python (map over a wrapped method, say) is stopped as well.
         if time.monotonic() > run.checkpoint:
             run.check()
         if frame.f_code.co_filename == SANDBOX_FILENAME:
@@ -233,12 +236,13 @@ def trusted(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     The limit stops runaway diagram code; a helper such as deadline() may read the
     database or build a holiday calendar for the first time, and that is not the
-    diagram's doing. A helper call that runs past TRUSTED_SECONDS (diagram code can
-    pass it arguments that make it loop) is stopped after max(TRUSTED_SECONDS, twice
-    the limit) all the same.
+    diagram's doing. A helper call is still stopped after max(TRUSTED_SECONDS, twice
+    the limit), at its next Python call: diagram code can pass it arguments that make
+    it loop (working_days(10**9)).
     """
     @wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
+        """The helper, timed apart from the script."""
         run = current_run()
         if run is None or run.trusted_since is not None:
             return fn(*args, **kwargs)
@@ -254,7 +258,6 @@ def trusted(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 # --- sizes -------------------------------------------------------------------------
 
-_SCALARS = (str, int, float, bool, type(None))
 _VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
 
 
@@ -303,6 +306,7 @@ class _Weigher:
         return size
 
     def _container(self, value: Any, depth: int) -> int:
+        """The written-out size of a list, tuple, set, dict, view or exception."""
         if isinstance(value, dict):
             items: Iterable[Any] = (x for pair in value.items() for x in pair)
         elif isinstance(value, list | tuple | set | frozenset):
@@ -361,4 +365,5 @@ def data_size_problem(data: Mapping[str, Any], limit: int) -> str | None:
 
 
 def _bytes(n: int) -> str:
+    """A byte count as people read it."""
     return f"{n / MB:g} MB" if n >= MB else f"{n / 1024:.0f} KB" if n >= 1024 else f"{n} bytes"

@@ -30,6 +30,7 @@ Wrap = Callable[[Any, Callable[..., Any]], Callable[..., Any]]
 
 
 def _width(value: Any, method: Callable[..., Any]) -> Callable[..., Any]:
+    """center/ljust/rjust/zfill: the width is the size of the result."""
     def call(width: Any, *args: Any) -> Any:
         if isinstance(width, int):
             need(width, f"{method.__name__}()")
@@ -38,6 +39,7 @@ def _width(value: Any, method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _replace(value: Any, method: Callable[..., Any]) -> Callable[..., Any]:
+    """replace(): the result grows by each match found."""
     def call(old: Any, new: Any, count: int = -1) -> Any:
         if isinstance(old, str | bytes) and isinstance(new, str | bytes) and len(new) > len(old):
             found = value.count(old) if old else len(value) + 1
@@ -48,6 +50,7 @@ def _replace(value: Any, method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _join(value: Any, method: Callable[..., Any]) -> Callable[..., Any]:
+    """join(): the parts and separators together."""
     def call(iterable: Iterable[Any]) -> Any:
         parts = materialize(iterable, "join()")
         need(sum(len(p) for p in parts if isinstance(p, str | bytes))
@@ -57,6 +60,7 @@ def _join(value: Any, method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _expandtabs(value: Any, method: Callable[..., Any]) -> Callable[..., Any]:
+    """expandtabs(): each tab may become tabsize spaces."""
     def call(tabsize: int = 8) -> Any:
         if isinstance(tabsize, int):
             need(len(value) + value.count("\t") * max(tabsize, 0), "expandtabs()")
@@ -65,6 +69,7 @@ def _expandtabs(value: Any, method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _codec(value: Any, method: Callable[..., Any]) -> Callable[..., Any]:
+    """encode()/decode() with the short list of codecs."""
     def call(encoding: str = "utf-8", errors: str = "strict") -> Any:
         _check_codec(encoding, errors)
         return method(encoding, errors)
@@ -72,6 +77,7 @@ def _codec(value: Any, method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _extend(value: list[Any], method: Callable[..., Any]) -> Callable[..., Any]:
+    """extend() up to MAX_ITEMS items in all."""
     def call(iterable: Iterable[Any]) -> None:
         items = materialize(iterable, "extend()")
         need(len(value) + len(items), "extend()")
@@ -88,6 +94,7 @@ def _compared(value: Any, method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _sort(value: list[Any], method: Callable[..., Any]) -> Callable[..., Any]:
+    """list.sort() as sorted(), keys checked."""
     def call(*, key: Callable[[Any], Any] | None = None, reverse: bool = False) -> None:
         value[:] = _sorted(value, key=key, reverse=reverse)
     return call
@@ -103,6 +110,7 @@ def _keyed(value: Any, method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _update(value: dict[Any, Any], method: Callable[..., Any]) -> Callable[..., Any]:
+    """dict.update() as dict(), keys checked."""
     def call(*args: Any, **kwargs: Any) -> None:
         method(_dict(*args, **kwargs))
     return call

@@ -50,11 +50,13 @@ _INPLACE: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
 
 
 def _check_add(a: Any, b: Any) -> None:
+    """Joining sequences: the sum of their lengths."""
     if type(a) in _SEQUENCES and hasattr(b, "__len__"):
         need(len(a) + len(b), "the + operator")
 
 
 def _check_mult(a: Any, b: Any) -> None:
+    """Repeating a sequence, or multiplying integers."""
     for seq, n in ((a, b), (b, a)):
         if type(seq) in _SEQUENCES and isinstance(n, int):
             need(len(seq) * n, "the * operator")
@@ -63,12 +65,14 @@ def _check_mult(a: Any, b: Any) -> None:
 
 
 def _check_lshift(a: Any, b: Any) -> None:
+    """Shifting an integer left."""
     if isinstance(a, int) and isinstance(b, int) and b > 0:
         need_bits(a.bit_length() + b, "the << operator")
 
 
 def _check_setlike(a: Any, b: Any) -> None:
     # Set operations hash and compare members; dict views build sets of (key, value).
+    """Set and dict-view operations hash and compare their members."""
     if isinstance(a, _SETLIKE) or isinstance(b, _SETLIKE):
         items = [materialize(x, "the set operation") for x in (a, b)]
         check_keys([m for part in items for m in part])
@@ -94,6 +98,7 @@ def check_percent(fmt: str | bytes, args: Any) -> None:
 
 
 def _check_mod(a: Any, b: Any) -> None:
+    """%-formatting a string or bytes."""
     if isinstance(a, str | bytes):
         check_percent(a, b)
 
@@ -181,6 +186,7 @@ class _ItemWriter:
         object.__setattr__(self, "target", target)
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        """x[i] = v, the key or slice checked."""
         if type(index) is slice:
             items = materialize(value, "the slice assignment")
             need(len(self.target) + len(items), "the slice assignment")
@@ -189,12 +195,15 @@ class _ItemWriter:
             self.target[key(index)] = value
 
     def __delitem__(self, index: Any) -> None:
+        """del x[i], the key checked."""
         del self.target[key(index) if type(index) is not slice else index]
 
     def __setattr__(self, name: str, value: Any) -> None:
+        """Diagram code sets no attributes."""
         raise TypeError("diagram code cannot set attributes")
 
     def __delattr__(self, name: str) -> None:
+        """Diagram code deletes no attributes."""
         raise TypeError("diagram code cannot delete attributes")
 
 
@@ -202,10 +211,12 @@ class _ReadOnly(_ItemWriter):
     """What diagram code gets when it tries to change anything but a list or a dict."""
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        """x[i] = v, the key or slice checked."""
         raise TypeError(f"diagram code can change lists and dicts, not "
                         f"{type(self.target).__name__}")
 
     def __delitem__(self, index: Any) -> None:
+        """del x[i], the key checked."""
         self[index] = None
 
 

@@ -45,6 +45,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
 
     def evaluate(self, expression: str, context: dict[str, Any],
                  external_context: dict[str, Any] | None = None) -> Any:
+        """Evaluate an expression; a value that could be stored is size-checked."""
         code = compile_expression(expression)
         names = copy.copy(self.globals)
         names.update(external_context or {})
@@ -64,12 +65,14 @@ class SandboxedEnvironment(TaskDataEnvironment):
               data: dict[str, Any]) -> None:
         # Helpers such as deadline("acknowledge") read the case's priority and dates
         # from the task data; bind only the ones this code uses (most code uses none).
+        """Bind the data helpers the code uses to its data."""
         for name in used:
             if name in self.data_helpers and names.get(name) is self.data_helpers[name]:
                 names[name] = functools.partial(self.data_helpers[name], data)
 
     def execute(self, script: str, context: dict[str, Any],
                 external_context: dict[str, Any] | None = None) -> bool:
+        """Run a script; the data it leaves is size-checked before the next task gets it."""
         code = compile_script(script)
         self.check_for_overwrite(context, external_context or {})
         context.update(copy.copy(self.globals))
@@ -88,6 +91,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         return True
 
     def _run(self, fn: Callable[[], Any]) -> Any:
+        """Run under the limits; hand SpiffWorkflow an ordinary error it can write out."""
         try:
             return run_limited(fn, self.time_limit, self.memory_limit)
         except LimitExceeded as exc:
@@ -119,6 +123,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
             data_limit=data_limit))
 
     def validate(self, expression: str) -> None:
+        """Compile under the sandbox policy, as SpiffWorkflow's DMN engine asks."""
         try:
             compile_expression(expression)
         except SandboxError as exc:
