@@ -433,3 +433,12 @@ def test_service_task_parameters_are_checked_when_deployed() -> None:
         bundle(with_bpmn(text))
     assert any("parameter 'amount'" in issue.message and "print is not available"
                in issue.message for issue in refused.value.issues), refused.value.issues
+
+
+def test_a_value_that_is_not_data_is_refused_before_the_save_fails() -> None:
+    text = reference_bpmn().replace(
+        "acknowledgement_escalated = False",
+        "acknowledgement_escalated = False\npending = (n for n in range(3))")
+    rt = runtime(with_bpmn(text))
+    with pytest.raises(EngineError, match="'pending' cannot be saved: it is or holds a generator"):
+        rt.start(dict(INTAKE))

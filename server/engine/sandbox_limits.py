@@ -20,7 +20,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import wraps
 from types import FrameType
 from typing import Any, cast
@@ -307,6 +307,10 @@ class _Weigher:
 
     def _container(self, value: Any, depth: int) -> int:
         """The written-out size of a list, tuple, set, dict, view or exception."""
+        if self.json and (callable(value) or isinstance(value, (Iterator, range, *_VIEWS))):
+            # The serializer cannot store these: say so now, not with a failed save.
+            raise ValueTooLarge(f"{self.what} is or holds a {type(value).__name__}, which "
+                                "is not data")
         if isinstance(value, dict):
             items: Iterable[Any] = (x for pair in value.items() for x in pair)
         elif isinstance(value, list | tuple | set | frozenset):
@@ -344,7 +348,7 @@ def weigh(what: str, *values: Any, limit: int = MAX_WALK) -> int:
 
 
 def data_size_problem(data: Mapping[str, Any], limit: int) -> str | None:
-    """Why the data cannot be saved (too large, too deep, contains itself), or None."""
+    """Why the data cannot be saved (too large, too deep, not data), or None."""
     weigher = _Weigher(limit, "the case data", json=True)
     total, sizes = 0, {}
     for name, value in data.items():

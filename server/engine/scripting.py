@@ -53,12 +53,12 @@ class SandboxedEnvironment(TaskDataEnvironment):
         names.update(self._guards)  # data (a message payload, say) cannot replace them
         self._bind(code.co_names, names, context)
         result = self._run(lambda: eval(code, names))  # noqa: S307 - restricted code
-        if type(result) not in _FLAT or (type(result) is str and
-                                         len(result) > self.data_limit // 6):
+        if type(result) not in _FLAT or (type(result) is str and len(result) > self.data_limit):
             # A value an expression gives may be stored (DMN outputs, message payloads).
-            problem = data_size_problem({"the value": result}, self.data_limit)
-            if problem:
-                raise SandboxError(problem)
+            try:
+                weigh("the value", result, limit=self.data_limit)
+            except LimitExceeded as exc:
+                raise SandboxError(str(exc)) from None
         return result
 
     def _bind(self, used: tuple[str, ...], names: dict[str, Any],
