@@ -442,3 +442,12 @@ def test_a_value_that_is_not_data_is_refused_before_the_save_fails() -> None:
     rt = runtime(with_bpmn(text))
     with pytest.raises(EngineError, match="'pending' cannot be saved: it is or holds a generator"):
         rt.start(dict(INTAKE))
+
+
+@pytest.mark.parametrize("source", [
+    "bytearray(10**9)", "bytes(10**9)", "iter(int, 1)", "hash((1,))", "type(1)",
+    "getattr(1, 'real')", "BaseException", "__import__('os')",
+])
+def test_builtins_that_could_escape_the_checks_are_not_there(source: str) -> None:
+    with pytest.raises((NameError, SandboxError)):
+        evaluate(source)
