@@ -57,6 +57,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["plaint.specs"] = SpecCache(
         app.config["PLAINT_SCRIPT_TIME_LIMIT"], app.config["PLAINT_SPEC_CACHE_SIZE"],
         deadlines.working_time(),
-        RunLimits(app.config["PLAINT_MAX_ENGINE_STEPS"], app.config["PLAINT_MIN_TIMER_PERIOD"]))
+        RunLimits(app.config["PLAINT_MAX_ENGINE_STEPS"], app.config["PLAINT_MIN_TIMER_PERIOD"]),
+        memory_limit=app.config["PLAINT_SCRIPT_MEMORY_LIMIT"],
+        data_limit=app.config["PLAINT_MAX_CASE_DATA_BYTES"])
     scheduler.init_app(app)
     return app

@@ -14,6 +14,9 @@ FORM_MARGIN = 2 * MB
 
 DEFAULTS: dict[str, Any] = {
     "PLAINT_SCRIPT_TIME_LIMIT": 2.0,  # seconds any one diagram expression or script may run
+    # Bytes the process may grow by while one diagram expression or script runs.
+    "PLAINT_SCRIPT_MEMORY_LIMIT": 64 * MB,
+    "PLAINT_MAX_CASE_DATA_BYTES": 1 * MB,  # case data a step may leave, written out as JSON
     "PLAINT_MAX_DIAGRAM_BYTES": 2 * 1024 * 1024,
     "PLAINT_TIMER_LEASE_SECONDS": 300,  # a claimed timer is retried after this if its firer died
     "PLAINT_TIMER_BATCH": 200,
@@ -60,6 +63,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
+            "PLAINT_SCRIPT_MEMORY_LIMIT": int, "PLAINT_MAX_CASE_DATA_BYTES": int,
             "PLAINT_TIMER_LEASE_SECONDS": int, "PLAINT_TIMER_BATCH": int,
             "PLAINT_TIMER_MAX_ATTEMPTS": int, "PLAINT_MIN_TIMER_PERIOD": float,
             "PLAINT_MAX_ENGINE_STEPS": int,

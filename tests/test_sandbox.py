@@ -9,6 +9,7 @@ import pytest
 from server.engine.sandbox import (
     SandboxError,
     ScriptTimeout,
+    ValueTooLarge,
     compile_expression,
     compile_script,
     run_limited,
@@ -76,12 +77,12 @@ def test_import_statement_is_refused_at_compile_time() -> None:
     "list(range(10**9))",
 ])
 def test_huge_allocations_are_refused_before_they_happen(source: str) -> None:
-    with pytest.raises(SandboxError):
+    with pytest.raises(ValueTooLarge):
         evaluate(source)
 
 
 def test_augmented_assignment_is_size_checked_too() -> None:
-    with pytest.raises(SandboxError):
+    with pytest.raises(ValueTooLarge):
         execute("s = 'x' * 1000\ns *= 10**6\n")
 
 

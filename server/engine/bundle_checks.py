@@ -35,6 +35,7 @@ _EXPRESSION_TAGS = {
     "completionCondition": "completion condition",
     "condition": "condition",
     "messagePayload": "message payload",
+    "messagePath": "correlation expression",
 }
 _SCRIPT_TAGS = {"script": "script", "preScript": "pre-script", "postScript": "post-script"}
 _TIMER_TAGS = {"timeDuration", "timeDate", "timeCycle"}
@@ -120,6 +121,9 @@ def check_code(c: Checker, name: str, tree: etree._ElementTree) -> None:
     for elem in tree.iter():
         tag = local_name(elem.tag)
         text = (elem.text or "").strip()
+        if tag == "parameter" and elem.get("value"):
+            _check_parameter(c, name, elem)
+            continue
         if not text or not (tag in _EXPRESSION_TAGS or tag in _SCRIPT_TAGS or tag in _TIMER_TAGS):
             continue
         if tag in ("condition",) and \
@@ -144,6 +148,15 @@ def check_code(c: Checker, name: str, tree: etree._ElementTree) -> None:
                 c.add(name, owner, elem.sourceline,
                       f"'{kind}' is not a deadline kind of the escalation policy: use one of "
                       + ", ".join(c.clock_kinds))
+
+
+def _check_parameter(c: Checker, name: str, elem: etree._Element) -> None:
+    """A service task's parameter value is an expression SpiffWorkflow evaluates."""
+    try:
+        compile_expression(elem.get("value") or "")
+    except SandboxError as exc:
+        c.add(name, _owner_id(elem), elem.sourceline,
+              f"the parameter '{elem.get('id')}' is refused: {exc}")
 
 
 _REFERENCE_ATTRS = ("sourceRef", "targetRef", "attachedToRef", "default", "messageRef",

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from .clocks import WorkingTime
 from .limits import RunLimits
 from .runtime import ProcessRuntime
+from .sandbox import DEFAULT_DATA, DEFAULT_MEMORY
 from .serializer import load_specs
 
 
@@ -16,9 +17,11 @@ class SpecCache:
     """A small LRU of ProcessRuntime objects keyed by process version id."""
 
     def __init__(self, time_limit: float, size: int = 32,
-                 working_time: WorkingTime | None = None,
-                 limits: RunLimits | None = None) -> None:
+                 working_time: WorkingTime | None = None, limits: RunLimits | None = None, *,
+                 memory_limit: int = DEFAULT_MEMORY, data_limit: int = DEFAULT_DATA) -> None:
         self.time_limit = time_limit
+        self.memory_limit = memory_limit
+        self.data_limit = data_limit
         self.working_time = working_time
         self.limits = limits
         self.size = size
@@ -40,7 +43,8 @@ class SpecCache:
         spec_json, role_map = load()
         spec, subprocess_specs = load_specs(spec_json)
         runtime = ProcessRuntime(spec, subprocess_specs, role_map, self.time_limit,
-                                 self.working_time, limits=self.limits)
+                                 self.working_time, limits=self.limits,
+                                 memory_limit=self.memory_limit, data_limit=self.data_limit)
         with self._lock:
             self.loads += 1
             self._items[version_id] = runtime

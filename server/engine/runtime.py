@@ -26,7 +26,7 @@ from . import tasks
 from .clocks import PAUSED_HOURS, PAUSED_SINCE, PAUSES_KEY, WorkingTime, clocks_of, timer_clock
 from .errors import EngineError, MessageNotExpected, TaskNotReady
 from .limits import RunLimits, StepCounter, TimerWatch, check_stalled
-from .sandbox import SandboxError
+from .sandbox import DEFAULT_DATA, DEFAULT_MEMORY, SandboxError, data_size_problem
 from .scripting import SandboxedScriptEngine
 from .serializer import dump_state, load_state
 from .snapshot import Snapshot, current_data, read_snapshot
@@ -41,13 +41,16 @@ class ProcessRuntime:
     def __init__(self, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
                  role_map: dict[str, str], time_limit: float,
                  working_time: WorkingTime | None = None, *,
-                 limits: RunLimits | None = None) -> None:
+                 limits: RunLimits | None = None,
+                 memory_limit: int = DEFAULT_MEMORY, data_limit: int = DEFAULT_DATA) -> None:
         self.spec = spec
         self.subprocess_specs = subprocess_specs
         self.role_map = role_map
         self.working_time = working_time or WorkingTime()
+        self.data_limit = data_limit
         self.script_engine = SandboxedScriptEngine(
-            time_limit, self.working_time.helpers, self.working_time.data_helpers)
+            time_limit, self.working_time.helpers, self.working_time.data_helpers,
+            memory_limit=memory_limit, data_limit=data_limit)
         # Only diagrams that pause a clock pay for looking after clocks.
         self._pausing = any(tasks.spec_props(ts).get(PAUSES_KEY)
                             for s in (spec, *subprocess_specs.values())
@@ -71,6 +74,7 @@ class ProcessRuntime:
             workflow.task_tree.data.update(data)
         self._guard(lambda: self._run_engine(workflow, since))
         self._settle_clocks(workflow)
+        self._check_data(workflow, since)
         return workflow, self._outcome(workflow, since)
 
     def task_info(self, bpmn_id: str) -> dict[str, Any]:
@@ -118,6 +122,7 @@ class ProcessRuntime:
 
         self._guard(run)
         self._settle_clocks(workflow)
+        self._check_data(workflow, since)
         return self._outcome(workflow, since)
 
     def message(self, workflow: BpmnWorkflow, name: str, payload: Any) -> Snapshot:
@@ -137,6 +142,7 @@ class ProcessRuntime:
 
         self._guard(run)
         self._settle_clocks(workflow)
+        self._check_data(workflow, since)
         return self._outcome(workflow, since)
 
     def fire_timers(self, workflow: BpmnWorkflow) -> Snapshot:
@@ -154,6 +160,7 @@ class ProcessRuntime:
 
         self._guard(run)
         self._settle_clocks(workflow)
+        self._check_data(workflow, since)
         snapshot = self._outcome(workflow, since)
         snapshot.fired = [
             tasks.drawn_timer(t).bpmn_id or t.task_spec.name
@@ -218,6 +225,25 @@ class ProcessRuntime:
                     due = TimerEventDefinition.get_datetime(value)
                     task.internal_data["event_value"] = add_hours(
                         due, ended[counts_on]).isoformat()
+
+    def _check_data(self, workflow: BpmnWorkflow, since: float) -> None:
+        """Refuse a run that leaves case data over the limit, before anything is saved.
+
+        Only the tasks this run changed can hold new data. Values from diagram code are
+        checked as they leave the sandbox too; this also catches what arrived by form,
+        message or DMN output, and data that grew over many steps.
+        """
+        changed = [t for w in (workflow, *workflow.subprocesses.values())
+                   for t in w.tasks.values() if t.last_state_change >= since and t.data]
+        for task in changed:
+            problem = data_size_problem(task.data, self.data_limit)
+            if problem:
+                spec = task.task_spec
+                raise EngineError(f"the step '{tasks.title(task)}' failed: {problem}",
+                                  getattr(spec, "bpmn_id", None))
+        problem = data_size_problem(workflow.data, self.data_limit)
+        if problem:
+            raise EngineError(f"the process could not go on: {problem}")
 
     def snapshot(self, workflow: BpmnWorkflow, since: float | None = None) -> Snapshot:
         """Read what the database must know from a workflow.

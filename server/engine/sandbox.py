@@ -1,12 +1,25 @@
 """The sandbox every diagram expression, script, timer and DMN cell runs in.
 
 Code is compiled with RestrictedPython (no imports, no dunder attributes, no
-``str.format`` tricks, no subclass walking), runs with a small set of builtins and
-Plaint helpers, and is stopped when it runs past a time limit. Operations that can
-allocate huge values in one C call (``*``, ``**``, ``<<`` and ``range``) are
-size-checked before they run.
+``str.format`` tricks, no subclass walking) plus our policy, which rewrites the code
+so that its limits hold by construction:
 
-Helpers available to diagram code, besides the safe builtins:
+* every ``except`` clause passes its classes through ``_catchable_`` (a limit is never
+  among them) and every handler and ``finally`` body starts with ``_guard_()``, which
+  raises again once a limit was hit: no code can catch the time limit and go on;
+* every binary operator, every comparison that is not against a literal, every
+  f-string, every hashed key and every subscript goes through a function that checks
+  the size of what it would build or walk first (sandbox_operators.py);
+* builtins and methods are a list, each bounded or size-checked (sandbox_builtins.py,
+  sandbox_methods.py); a missing attribute is an AttributeError;
+* classes, generators (``yield``), ``with``, ``print`` and star-unpacking into
+  displays are refused: diagram code does not need them and each would widen what
+  has to be checked.
+
+The code then runs under run_limited (sandbox_limits.py): a time limit checked on
+every line and every call, and a memory allowance.
+
+Helpers available to diagram code, besides the builtins:
 
 * ``now()``: the current time as an ISO 8601 UTC timestamp.
 * ``timestamp_after(days=0, hours=0, minutes=0, seconds=0)``: now plus that
@@ -16,151 +29,277 @@ Helpers available to diagram code, besides the safe builtins:
 from __future__ import annotations
 
 import ast
-import math
-import operator
-import sys
-import threading
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache, wraps
-from types import CodeType, FrameType
-from typing import Any
+from functools import lru_cache
+from types import CodeType
+from typing import Any, cast
 
 from RestrictedPython import (
     RestrictingNodeTransformer,
     compile_restricted_eval,
     compile_restricted_exec,
-    limited_builtins,
-    safe_builtins,
-    utility_builtins,
 )
-from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safer_getattr,
+from RestrictedPython.Eval import default_guarded_getiter
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
+
+from .sandbox_builtins import BUILTINS, key
+from .sandbox_limits import (
+    DEFAULT_DATA,
+    DEFAULT_MEMORY,
+    MAX_INT_BITS,
+    MAX_ITEMS,
+    SANDBOX_FILENAME,
+    LimitExceeded,
+    MemoryLimitExceeded,
+    SandboxError,
+    ScriptTimeout,
+    ValueTooLarge,
+    catchable,
+    data_size_problem,
+    guard,
+    run_limited,
+    trusted,
+    weigh,
+)
+from .sandbox_methods import getattr_
+from .sandbox_operators import (
+    apply,
+    binop,
+    chain,
+    compare,
+    format_value,
+    fstring,
+    getitem,
+    inplacevar,
+    write,
 )
 
-SANDBOX_FILENAME = "<plaint-sandbox>"
-MAX_SEQUENCE = 1_000_000  # items or characters one operation may build
-MAX_INT_BITS = 100_000  # bits of an integer one operation may build
+__all__ = [
+    "DEFAULT_DATA", "DEFAULT_MEMORY", "MAX_INT_BITS", "MAX_ITEMS", "SANDBOX_FILENAME",
+    "LimitExceeded", "MemoryLimitExceeded", "SandboxError", "ScriptTimeout", "ValueTooLarge",
+    "compile_expression", "compile_script", "data_size_problem", "run_limited",
+    "sandbox_globals", "trusted", "weigh",
+]
 
 
-class SandboxError(Exception):
-    """Diagram code was refused or failed inside the sandbox."""
+def _call(name: str, *args: ast.expr) -> ast.Call:
+    """A call of one of the sandbox's own names (they start with _, so code cannot rebind them)."""
+    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
 
 
-class ScriptTimeout(BaseException):
-    """Raised inside sandboxed code that ran past its time limit.
+def _placed(new: ast.AST, old: ast.AST) -> Any:
+    """A new node at the old node's place in the source."""
+    return ast.fix_missing_locations(ast.copy_location(new, old))
 
-    A BaseException so that ``except Exception`` in diagram code cannot swallow it.
-    CPython turns tracing off once a trace function raises, so nothing would stop
-    diagram code that caught it: the policy refuses every way to catch it (a bare
-    ``except:``, ``except BaseException``, leaving a ``finally`` by break, continue
-    or return).
-    """
+
+def _literal(node: ast.AST) -> bool:
+    """A constant or a display of constants: comparing anything with it is cheap."""
+    if isinstance(node, ast.Constant):
+        return True
+    return isinstance(node, ast.Tuple | ast.List | ast.Set) and \
+        all(isinstance(e, ast.Constant) for e in node.elts)
+
+
+def _cheap(left: ast.AST, op: ast.cmpop, right: ast.AST) -> bool:
+    """A comparison that cannot walk far: with a literal (``in`` a set literal hashes)."""
+    if isinstance(op, ast.Is | ast.IsNot):
+        return True
+    if isinstance(op, ast.In | ast.NotIn):
+        return _literal(left) or (_literal(right) and not isinstance(right, ast.Set))
+    return _literal(left) or _literal(right)
+
+
+def _names_only(node: ast.AST) -> bool:
+    """Whether an except clause names its classes (a name or a tuple of names)."""
+    if isinstance(node, ast.Tuple):
+        return all(isinstance(e, ast.Name) for e in node.elts)
+    return isinstance(node, ast.Name)
 
 
 class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's policy, plus size checks on operators that can explode."""
-
-    _GUARDED_OPS = (ast.Mult, ast.Pow, ast.LShift)
+    """RestrictedPython's policy, plus the rewrites that make the limits hold."""
 
     _UNCATCHABLE = frozenset({"BaseException", "SystemExit", "KeyboardInterrupt",
                               "GeneratorExit"})
 
+    def _refuse(self, node: ast.AST, message: str) -> ast.AST:
+        """Note an error at a node and leave it as it is."""
+        self.error(node, message)
+        return node
+
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
-        names = {n.id for n in ast.walk(node.type)
-                 if isinstance(n, ast.Name)} if node.type is not None else set()
-        if node.type is None or names & self._UNCATCHABLE:
-            self.error(node, "catch named errors only (e.g. except KeyError:), not every "
-                             "error: a bare except could hide the time limit")
-            return node
-        return super().visit_ExceptHandler(node)  # type: ignore[return-value]
+        """Only named, catchable classes; the handler first re-raises a hit limit."""
+        if node.type is None or {n.id for n in ast.walk(node.type)
+                                 if isinstance(n, ast.Name)} & self._UNCATCHABLE:
+            return self._refuse(node, "catch named errors only (e.g. except KeyError:), not "
+                                      "every error: a bare except could hide the time limit")
+        if not _names_only(node.type):
+            return self._refuse(node, "except names the errors it catches, e.g. "
+                                      "except (KeyError, ValueError):")
+        node = cast(ast.ExceptHandler, super().visit_ExceptHandler(node))
+        caught = cast(ast.expr, node.type)
+        node.type = _placed(_call("_catchable_", caught), caught)
+        node.body.insert(0, _placed(ast.Expr(_call("_guard_")), node))
+        return node
 
     def visit_Try(self, node: ast.Try) -> ast.AST:
+        """No break, continue or return out of finally; finally first re-raises a hit limit."""
         for statement in node.finalbody:
             for inner in ast.walk(statement):
                 if isinstance(inner, ast.Break | ast.Continue | ast.Return):
                     self.error(inner, "break, continue and return cannot leave a finally "
                                       "block in diagram code")
-        return super().visit_Try(node)  # type: ignore[return-value]
-
-    def visit_Import(self, node: ast.Import) -> ast.AST:
-        self.error(node, "import is not allowed in diagram code; use the helper functions")
+        node = cast(ast.Try, super().visit_Try(node))
+        if node.finalbody:
+            node.finalbody.insert(0, _placed(ast.Expr(_call("_guard_")), node.finalbody[0]))
         return node
 
+    def visit_Import(self, node: ast.Import) -> ast.AST:
+        """Refuse import."""
+        return self._refuse(node, "import is not allowed in diagram code; use the helper "
+                                  "functions")
+
     def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
-        self.error(node, "import is not allowed in diagram code; use the helper functions")
+        """Refuse from ... import."""
+        return self._refuse(node, "import is not allowed in diagram code; use the helper "
+                                  "functions")
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        """Refuse class definitions."""
+        return self._refuse(node, "classes are not available in diagram code")
+
+    def visit_Yield(self, node: ast.Yield) -> ast.AST:
+        """Refuse generator functions."""
+        return self._refuse(node, "yield is not available in diagram code; use a list")
+
+    def visit_YieldFrom(self, node: ast.YieldFrom) -> ast.AST:
+        """Refuse generator functions."""
+        return self._refuse(node, "yield is not available in diagram code; use a list")
+
+    def visit_With(self, node: ast.With) -> ast.AST:
+        """Refuse with statements."""
+        return self._refuse(node, "with is not available in diagram code")
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        """Refuse print (RestrictedPython would collect its output)."""
+        if node.id in ("print", "printed"):
+            return self._refuse(node, "print is not available in diagram code: set a "
+                                      "variable instead")
+        return cast(ast.AST, super().visit_Name(node))
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        """At most one *args and one **kwargs per call."""
+        if sum(isinstance(a, ast.Starred) for a in node.args) > 1 or \
+                sum(k.arg is None for k in node.keywords) > 1:
+            return self._refuse(node, "a call may unpack one *list and one **dict")
+        return cast(ast.AST, super().visit_Call(node))
+
+    def _no_star(self, node: ast.List | ast.Tuple | ast.Set) -> None:
+        """Refuse *unpacking in a list, tuple or set display."""
+        if isinstance(getattr(node, "ctx", ast.Load()), ast.Load) and \
+                any(isinstance(e, ast.Starred) for e in node.elts):
+            self.error(node, "*unpacking inside [...], (...) or {...} is not available in "
+                             "diagram code: join lists with +")
+
+    def visit_List(self, node: ast.List) -> ast.AST:
+        """A list display, without *unpacking."""
+        self._no_star(node)
+        return cast(ast.AST, super().visit_List(node))
+
+    def visit_Tuple(self, node: ast.Tuple) -> ast.AST:
+        """A tuple display, without *unpacking (unpacking targets may use it)."""
+        self._no_star(node)
+        return cast(ast.AST, super().visit_Tuple(node))
+
+    def visit_Set(self, node: ast.Set) -> ast.AST:
+        """A set display: its members are checked before they are hashed."""
+        self._no_star(node)
+        node = cast(ast.Set, super().visit_Set(node))
+        node.elts = [e if isinstance(e, ast.Constant) else _placed(_call("_key_", e), e)
+                     for e in node.elts]
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        """A dict display: its keys are checked before they are hashed."""
+        node = cast(ast.Dict, super().visit_Dict(node))
+        node.keys = [k if k is None or isinstance(k, ast.Constant)
+                     else _placed(_call("_key_", k), k) for k in node.keys]
+        return node
+
+    def visit_SetComp(self, node: ast.SetComp) -> ast.AST:
+        """A set comprehension: each member is checked before it is hashed."""
+        node = cast(ast.SetComp, super().visit_SetComp(node))
+        node.elt = _placed(_call("_key_", node.elt), node.elt)
+        return node
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.AST:
+        """A dict comprehension: each key is checked before it is hashed."""
+        node = cast(ast.DictComp, super().visit_DictComp(node))
+        node.key = _placed(_call("_key_", node.key), node.key)
         return node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        visited = super().visit_BinOp(node)
-        if isinstance(visited, ast.BinOp) and isinstance(node.op, self._GUARDED_OPS):
-            call = ast.Call(
-                func=ast.Name(id="_binop_", ctx=ast.Load()),
-                args=[ast.Constant(type(visited.op).__name__), visited.left, visited.right],
-                keywords=[],
-            )
-            return ast.fix_missing_locations(ast.copy_location(call, visited))
-        return visited  # type: ignore[return-value]
+        """Every binary operator becomes _binop_(op, a, b)."""
+        visited = cast(ast.AST, super().visit_BinOp(node))
+        if not isinstance(visited, ast.BinOp):
+            return visited
+        return _placed(_call("_binop_", ast.Constant(type(visited.op).__name__),
+                             visited.left, visited.right), visited)
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        """A comparison that could walk two large values becomes _compare_ or _chain_."""
+        node = cast(ast.Compare, super().visit_Compare(node))
+        sides = [node.left, *node.comparators]
+        if all(_cheap(a, op, b) for a, op, b in zip(sides, node.ops, sides[1:], strict=False)):
+            return node
+        ops = [type(op).__name__ for op in node.ops]
+        if len(ops) == 1:
+            return _placed(_call("_compare_", node.left, ast.Constant(ops[0]),
+                                 node.comparators[0]), node)
+        no_args = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[],
+                                kw_defaults=[], kwarg=None, defaults=[])
+        rest = ast.Tuple(elts=[ast.Tuple(elts=[ast.Constant(op), ast.Lambda(no_args, right)],
+                                         ctx=ast.Load())
+                               for op, right in zip(ops, node.comparators, strict=True)],
+                         ctx=ast.Load())
+        return _placed(_call("_chain_", node.left, rest), node)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        """An f-string becomes _fstring_ over _format_ of each value."""
+        node = cast(ast.JoinedStr, super().visit_JoinedStr(node))
+        parts: list[ast.expr] = []
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue):
+                spec = value.format_spec if value.format_spec is not None \
+                    else ast.Constant("")
+                value = _placed(_call("_format_", value.value,
+                                      ast.Constant(value.conversion), spec), value)
+            parts.append(value)
+        return _placed(_call("_fstring_", ast.List(elts=parts, ctx=ast.Load())), node)
 
 
-def _check_size(op: str, a: Any, b: Any) -> None:
-    if op == "Mult":
-        for seq, n in ((a, b), (b, a)):
-            if isinstance(seq, str | bytes | list | tuple) and isinstance(n, int):
-                if len(seq) * n > MAX_SEQUENCE:
-                    raise SandboxError(f"result would exceed {MAX_SEQUENCE:,} items")
-    elif op == "Pow":
-        if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1:
-            if b * math.log2(abs(a)) > MAX_INT_BITS:
-                raise SandboxError("power too large")
-    elif op == "LShift" and isinstance(b, int) and b > MAX_INT_BITS:
-        raise SandboxError("shift too large")
-
-
-_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "Mult": operator.mul,
-    "Pow": operator.pow,
-    "LShift": operator.lshift,
-}
-_INPLACE: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
-    "+=": ("Add", operator.iadd),
-    "-=": ("Sub", operator.isub),
-    "*=": ("Mult", operator.imul),
-    "/=": ("Div", operator.itruediv),
-    "//=": ("FloorDiv", operator.ifloordiv),
-    "%=": ("Mod", operator.imod),
-    "**=": ("Pow", operator.ipow),
-    "<<=": ("LShift", operator.ilshift),
-    ">>=": ("RShift", operator.irshift),
-    "|=": ("BitOr", operator.ior),
-    "&=": ("BitAnd", operator.iand),
-    "^=": ("BitXor", operator.ixor),
-}
-
-
-def _binop(op: str, a: Any, b: Any) -> Any:
-    _check_size(op, a, b)
-    return _OPS[op](a, b)
-
-
-def _inplacevar(op: str, a: Any, b: Any) -> Any:
-    if op not in _INPLACE:
-        raise SandboxError(f"operator {op} is not allowed")
-    name, fn = _INPLACE[op]
-    _check_size(name, a, b)
-    return fn(a, b)
-
-
-def _limited_range(*args: int) -> range:
-    r = range(*args)
-    if len(r) > MAX_SEQUENCE:
-        raise SandboxError(f"range() of more than {MAX_SEQUENCE:,} items")
-    return r
+def _run_time_names() -> dict[str, Any]:
+    """The functions the rewritten code calls, by the names the policy gives them."""
+    return {
+        "__builtins__": BUILTINS,
+        "_getattr_": getattr_,
+        "_getitem_": getitem,
+        "_getiter_": default_guarded_getiter,
+        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+        "_unpack_sequence_": guarded_unpack_sequence,
+        "_write_": write,
+        "_inplacevar_": inplacevar,
+        "_binop_": binop,
+        "_compare_": compare,
+        "_chain_": chain,
+        "_key_": key,
+        "_format_": format_value,
+        "_fstring_": fstring,
+        "_guard_": guard,
+        "_catchable_": catchable,
+        "_apply_": apply,
+    }
 
 
 def now() -> str:
@@ -175,40 +314,19 @@ def timestamp_after(days: float = 0, hours: float = 0, minutes: float = 0,
     return (datetime.now(UTC) + delta).isoformat()
 
 
-def _builtins() -> dict[str, Any]:
-    allowed = dict(safe_builtins)
-    allowed.update(limited_builtins)
-    allowed.update({k: v for k, v in utility_builtins.items() if k in ("math", "set", "frozenset")})
-    allowed.update(
-        range=_limited_range, list=list, dict=dict, min=min, max=max, sum=sum, any=any, all=all,
-        enumerate=enumerate, map=map, filter=filter, reversed=reversed, sorted=sorted,
-    )
-    return allowed
-
-
 HELPERS: dict[str, Callable[..., Any]] = {"now": now, "timestamp_after": timestamp_after}
 
 
 def sandbox_globals(extra_helpers: dict[str, Callable[..., Any]] | None = None) -> dict[str, Any]:
     """Return the names sandboxed code sees besides its own data."""
-    names: dict[str, Any] = {
-        "__builtins__": _builtins(),
-        "_getattr_": safer_getattr,
-        "_getitem_": default_guarded_getitem,
-        "_getiter_": default_guarded_getiter,
-        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-        "_unpack_sequence_": guarded_unpack_sequence,
-        "_write_": full_write_guard,
-        "_inplacevar_": _inplacevar,
-        "_binop_": _binop,
-        "_apply_": lambda f, *a, **kw: f(*a, **kw),
-    }
+    names = _run_time_names()
     names.update(HELPERS)
     names.update(extra_helpers or {})
     return names
 
 
 def _errors_to_message(errors: Sequence[str]) -> str:
+    """RestrictedPython's errors as one message, naming the expression."""
     return "; ".join(e.replace(SANDBOX_FILENAME, "expression") for e in errors)
 
 
@@ -234,52 +352,3 @@ def compile_script(source: str) -> CodeType:
     if result.errors or result.code is None:
         raise SandboxError(_errors_to_message(result.errors))
     return result.code
-
-
-_trusted = threading.local()  # seconds spent in our own helpers during the current run
-
-
-def trusted(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a helper so its running time does not count against the script's limit.
-
-    The limit stops runaway diagram code; a helper such as deadline() may read the
-    database or build a holiday calendar for the first time, and that is not the
-    diagram's doing.
-    """
-    @wraps(fn)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        start = time.monotonic()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            _trusted.seconds = getattr(_trusted, "seconds", 0.0) + time.monotonic() - start
-
-    return call
-
-
-def run_limited(fn: Callable[[], Any], seconds: float) -> Any:
-    """Call fn, stopping any sandboxed frame it runs once `seconds` have passed.
-
-    A trace function is installed for this thread only, and only frames compiled
-    from sandboxed source are traced, so the cost falls on diagram code alone.
-    Time spent inside `trusted` helpers is not counted.
-    """
-    deadline = time.monotonic() + seconds
-    _trusted.seconds = 0.0
-
-    def local_trace(frame: FrameType, event: str, arg: Any) -> Any:
-        if time.monotonic() - _trusted.seconds > deadline:
-            raise ScriptTimeout(f"stopped after running longer than {seconds:g} s")
-        return local_trace
-
-    def global_trace(frame: FrameType, event: str, arg: Any) -> Any:
-        if frame.f_code.co_filename != SANDBOX_FILENAME:
-            return None
-        return local_trace(frame, event, arg)
-
-    previous = sys.gettrace()
-    sys.settrace(global_trace)
-    try:
-        return fn()
-    finally:
-        sys.settrace(previous)

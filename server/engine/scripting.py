@@ -10,47 +10,69 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from .sandbox import (
+    DEFAULT_DATA,
+    DEFAULT_MEMORY,
+    LimitExceeded,
     SandboxError,
-    ScriptTimeout,
     compile_expression,
     compile_script,
+    data_size_problem,
     run_limited,
     sandbox_globals,
     trusted,
+    weigh,
 )
+
+_FLAT = (str, int, float, bool, type(None))
+_MAX_ERROR = 2000  # characters of an error message diagram code raised that we show
 
 
 class SandboxedEnvironment(TaskDataEnvironment):
-    """Evaluates diagram code with RestrictedPython under a time limit."""
+    """Evaluates diagram code with RestrictedPython under its limits."""
 
     def __init__(self, time_limit: float,
                  helpers: dict[str, Callable[..., Any]] | None = None,
-                 data_helpers: dict[str, Callable[..., Any]] | None = None) -> None:
+                 data_helpers: dict[str, Callable[..., Any]] | None = None, *,
+                 memory_limit: int = DEFAULT_MEMORY, data_limit: int = DEFAULT_DATA) -> None:
         helpers = {name: trusted(fn) for name, fn in (helpers or {}).items()}
         data_helpers = {name: trusted(fn) for name, fn in (data_helpers or {}).items()}
         super().__init__(sandbox_globals({**helpers, **data_helpers}))
+        self._guards = {k: v for k, v in self.globals.items() if k.startswith("_")}
         self.time_limit = time_limit
+        self.memory_limit = memory_limit
+        self.data_limit = data_limit
         self.data_helpers: dict[str, Callable[..., Any]] = data_helpers
 
     def evaluate(self, expression: str, context: dict[str, Any],
                  external_context: dict[str, Any] | None = None) -> Any:
+        """Evaluate an expression; a value that could be stored is size-checked."""
         code = compile_expression(expression)
         names = copy.copy(self.globals)
         names.update(external_context or {})
         names.update(context)
+        names.update(self._guards)  # data (a message payload, say) cannot replace them
         self._bind(code.co_names, names, context)
-        return self._run(lambda: eval(code, names))  # noqa: S307 - restricted code
+        result = self._run(lambda: eval(code, names))  # noqa: S307 - restricted code
+        if type(result) not in _FLAT or (type(result) is str and len(result) > self.data_limit):
+            # A value an expression gives may be stored (DMN outputs, message payloads).
+            try:
+                weigh("the value", result, limit=self.data_limit)
+            except LimitExceeded as exc:
+                raise SandboxError(str(exc)) from None
+        return result
 
     def _bind(self, used: tuple[str, ...], names: dict[str, Any],
               data: dict[str, Any]) -> None:
         # Helpers such as deadline("acknowledge") read the case's priority and dates
         # from the task data; bind only the ones this code uses (most code uses none).
+        """Bind the data helpers the code uses to its data."""
         for name in used:
             if name in self.data_helpers and names.get(name) is self.data_helpers[name]:
                 names[name] = functools.partial(self.data_helpers[name], data)
 
     def execute(self, script: str, context: dict[str, Any],
                 external_context: dict[str, Any] | None = None) -> bool:
+        """Run a script; the data it leaves is size-checked before the next task gets it."""
         code = compile_script(script)
         self.check_for_overwrite(context, external_context or {})
         context.update(copy.copy(self.globals))
@@ -62,15 +84,31 @@ class SandboxedEnvironment(TaskDataEnvironment):
             self._run(lambda: exec(code, context))  # noqa: S102 - restricted code
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
+        # Checked before SpiffWorkflow copies the data into the next tasks.
+        problem = data_size_problem(context, self.data_limit)
+        if problem:
+            raise SandboxError(problem)
         return True
 
     def _run(self, fn: Callable[[], Any]) -> Any:
+        """Run under the limits; hand SpiffWorkflow an ordinary error it can write out."""
         try:
-            return run_limited(fn, self.time_limit)
-        except ScriptTimeout as exc:
+            return run_limited(fn, self.time_limit, self.memory_limit)
+        except LimitExceeded as exc:
             # Hand SpiffWorkflow an ordinary exception so the task goes to ERROR
             # with the element named, like any other failing expression.
             raise SandboxError(str(exc)) from None
+        except Exception as exc:
+            # SpiffWorkflow and the log write the error out: diagram code may have
+            # raised it with a value that is huge once written (shared parts).
+            try:
+                weigh("the error", exc.args, limit=_MAX_ERROR)
+            except LimitExceeded:
+                raise SandboxError(f"{type(exc).__name__} with a value too large to "
+                                   "show") from None
+            if len(str(exc)) > _MAX_ERROR:
+                raise SandboxError(f"{type(exc).__name__}: {str(exc)[:_MAX_ERROR]}...") from None
+            raise
 
 
 class SandboxedScriptEngine(PythonScriptEngine):
@@ -78,10 +116,14 @@ class SandboxedScriptEngine(PythonScriptEngine):
 
     def __init__(self, time_limit: float,
                  helpers: dict[str, Callable[..., Any]] | None = None,
-                 data_helpers: dict[str, Callable[..., Any]] | None = None) -> None:
-        super().__init__(environment=SandboxedEnvironment(time_limit, helpers, data_helpers))
+                 data_helpers: dict[str, Callable[..., Any]] | None = None, *,
+                 memory_limit: int = DEFAULT_MEMORY, data_limit: int = DEFAULT_DATA) -> None:
+        super().__init__(environment=SandboxedEnvironment(
+            time_limit, helpers, data_helpers, memory_limit=memory_limit,
+            data_limit=data_limit))
 
     def validate(self, expression: str) -> None:
+        """Compile under the sandbox policy, as SpiffWorkflow's DMN engine asks."""
         try:
             compile_expression(expression)
         except SandboxError as exc:
