@@ -11,6 +11,7 @@ from server.errors import Conflict, Forbidden, InvalidInput
 from server.extensions import db
 from server.models import Case, CaseEvent, HumanTask, Timer
 from server.services import audit, cases
+from server.services.actors import Actor
 
 from .support.data import (
     ACK,
@@ -236,3 +237,12 @@ def test_a_process_version_is_parsed_once_per_process_not_per_step(app, app_ctx)
         for values in (ACK, ASSESS, INVESTIGATE, RESPOND):
             case = complete(case, values)
     assert specs.loads - before <= 1  # at most the first use in this process rebuilt it
+
+
+def test_a_message_with_a_reserved_name_is_refused_and_the_case_keeps_working(app_ctx) -> None:
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
+    for payload in ({"_private": "x"}, {"typename": "x"}, {"text": "x" * 70_000}):
+        with pytest.raises(InvalidInput, match="too large or uses a reserved name"):
+            cases.send_message(case.reference, "complainant_information", payload,
+                               Actor.complainant())
+    assert complete(cases.get_case(case.reference), ACK).acknowledged_at is not None

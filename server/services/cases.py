@@ -143,7 +143,10 @@ def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseR
         raise InvalidInput("A message carries a set of named fields.")
     payload = payload or {}
     text = audit.canonical(payload)
-    if len(text.encode()) > MAX_MESSAGE_BYTES or '"typename"' in text:
+    # A name starting with "_" would sit in the case data where SpiffWorkflow refuses
+    # every later script of the case.
+    if len(text.encode()) > MAX_MESSAGE_BYTES or '"typename"' in text or \
+            any(str(key).startswith("_") for key in payload):
         raise InvalidInput("The message is too large or uses a reserved name.")
     begin_write()
     case = load_case(reference)
