@@ -13,8 +13,8 @@ import pytest
 
 from server.services import letters
 
-_OBJECT = re.compile(rb"(\d+) 0 obj(.*?)endobj", re.S)
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_OBJECT = re.compile(rb"(\d+) 0 obj")
+_LENGTH = re.compile(rb"/Length (\d+)\b(?! 0 R)")
 _TOKEN = re.compile(rb"/(\w+)\s+[\d.]+\s+Tf|\(((?:\\.|[^\\)])*)\)|<([0-9A-Fa-f]+)>|\bET\b",
                     re.S)
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
@@ -42,18 +42,39 @@ def _cmap(text: bytes) -> dict[int, str]:
     return found
 
 
+def _objects(data: bytes) -> Iterator[tuple[bytes, tuple[bytes, bytes]]]:
+    """Each object's number, dictionary and (inflated) stream.
+
+    A stream is read by its /Length, never by searching for "endstream": compressed
+    bytes may hold any sequence, and a font file often does.
+    """
+    position = 0
+    while match := _OBJECT.search(data, position):
+        end = data.find(b"endobj", match.end())
+        end = len(data) if end == -1 else end
+        start = data.find(b"stream", match.end(), end)
+        head, stream = data[match.end():end], b""
+        length = _LENGTH.search(data, match.end(), start) if start != -1 else None
+        if start != -1 and length is not None:
+            head = data[match.end():start]
+            begin = start + len(b"stream")
+            begin += 2 if data[begin:begin + 2] == b"\r\n" else 1
+            after = begin + int(length.group(1))
+            stream = data[begin:after]
+            if b"/FlateDecode" in head:
+                stream = zlib.decompress(stream)
+            end = data.find(b"endobj", after)
+            end = len(data) if end == -1 else end
+        yield match.group(1), (head, stream)
+        position = end + len(b"endobj")
+
+
 def pdf_text(data: bytes) -> str:
     """The text a PDF shows, a line per text object, read through each font's ToUnicode map.
 
     Right-to-left text comes out in visual order (reversed), as it is drawn.
     """
-    objects: dict[bytes, tuple[bytes, bytes]] = {}
-    for number, body in _OBJECT.findall(data):
-        match = _STREAM.search(body)
-        head, stream = (body[:match.start()], match.group(1)) if match else (body, b"")
-        if stream and b"/FlateDecode" in head:
-            stream = zlib.decompress(stream)
-        objects[number] = (head, stream)
+    objects = dict(_objects(data))
     maps = {number: _cmap(objects[found.group(1)][1]) for number, (head, _) in objects.items()
             if b"/Type /Font" in head and (found := re.search(rb"/ToUnicode (\d+) 0 R", head))}
     fonts = {name: maps.get(number) for head, _ in objects.values()
