@@ -124,6 +124,7 @@ class CaseCheck:
     problems: list[str] = field(default_factory=list)
     events: int = 0
     legacy: int = 0
+    last_legacy: int = 0  # the newest unkeyed event: a checkpoint must vouch for it
     hashes: dict[int, str] = field(default_factory=dict)  # seq -> hash, for checkpoints
 
 
@@ -145,6 +146,7 @@ def check_case(case: Case) -> CaseCheck:
                                    event.prev_hash)
         elif event.alg == LEGACY and not keyed_seen:
             found.legacy += 1
+            found.last_legacy = event.seq
             digest = _legacy_digest(case.reference, event.seq, event.at, event.actor,
                                     event.kind, event.summary, event.data, event.prev_hash)
         else:

@@ -59,7 +59,8 @@ def take() -> Path:
              db.session.execute(select(Case.reference, Case.event_count, Case.audit_head))}
     log = system_log.verify()
     body = {"version": 1, "at": at.isoformat(), "cases": cases,
-            "system": [len(log.hashes), log.hashes[-1] if log.hashes else audit.GENESIS]}
+            "system": [len(log.hashes), log.hashes[-1] if log.hashes else audit.GENESIS,
+                       log.unchained]}
     signature = audit.sign(audit.canonical(body))
     name = f"{PREFIX}{_stamp(at)}.json"
     path = _write(name, body, signature)
@@ -125,19 +126,22 @@ def verify() -> Report:
     """Check every case, the system log, the tombstones, and all against the newest file."""
     report = Report()
     hashes: dict[str, dict[int, str]] = {}
+    legacy: dict[str, int] = {}
     for case in db.session.scalars(select(Case).order_by(Case.id)):
         found = audit.check_case(case)
         report.cases += 1
         report.events += found.events
         report.legacy += found.legacy
         hashes[case.reference] = found.hashes
+        if found.last_legacy:
+            legacy[case.reference] = found.last_legacy
         report.problems += [f"{case.reference}: {problem}" for problem in found.problems]
     log = system_log.verify()
     report.system_events = len(log.hashes)
     report.problems += [f"system log: {problem}" for problem in log.problems]
     if log.unchained:
         report.notes.append(f"{log.unchained} system event(s) from before audit keys are "
-                            "not chained")
+                            "not chained: only checkpoints protect them")
     if report.legacy:
         report.notes.append(f"{report.legacy} event(s) from before audit keys were checked "
                             "with plain SHA-256: only the signed events after them and "
@@ -149,31 +153,52 @@ def verify() -> Report:
         else:
             report.problems.append(f"tombstone of {stone.reference}: its signature does not "
                                    "match the audit key (forged or altered)")
-    _against_checkpoint(report, hashes, log.hashes, stones)
+    body = _against_checkpoint(report, hashes, log.hashes, stones)
+    _unkeyed_vouched(report, body, legacy, log.unchained)
     return report
 
 
+def _unkeyed_vouched(report: Report, body: dict[str, Any] | None, legacy: dict[str, int],
+                     unchained: int) -> None:
+    """Accept unkeyed (pre-0012) rows only where a signed checkpoint already counted them.
+
+    Anyone can recompute a plain SHA-256 chain: without this, rewriting a case and marking
+    its events "sha256" would pass. After upgrading, take a checkpoint once.
+    """
+    cases = body["cases"] if body else {}
+    for reference, seq in sorted(legacy.items()):
+        if reference not in cases or cases[reference][0] < seq:
+            report.problems.append(f"{reference}: event {seq} is not signed with the audit "
+                                   "key and no checkpoint vouches for it (after upgrading, "
+                                   "run `flask audit-checkpoint` once)")
+    vouched = body["system"][2] if body else 0
+    if unchained > vouched:
+        report.problems.append(f"system log: {unchained} events are not chained and the "
+                               f"checkpoint vouches for {vouched}")
+
+
 def _against_checkpoint(report: Report, hashes: dict[str, dict[int, str]],
-                        system: list[str], stones: dict[str, AuditTombstone]) -> None:
-    """Compare the database with the newest checkpoint file."""
+                        system: list[str],
+                        stones: dict[str, AuditTombstone]) -> dict[str, Any] | None:
+    """Compare the database with the newest checkpoint file; return its signed body."""
     path = _newest_file()
     if path is None:
         copies = db.session.scalar(select(db.func.count(AuditCheckpoint.id))) or 0
         if copies:
             report.problems.append(f"the database holds {copies} checkpoint(s) but no "
                                    f"checkpoint file is in {folder()}: restore them")
-        return
+        return None
     report.checkpoint = path.name
     try:
         signed = json.loads(path.read_text())
         body, signature = signed["body"], signed["signature"]
     except (OSError, ValueError, KeyError, TypeError):
         report.problems.append(f"checkpoint {path.name} cannot be read")
-        return
+        return None
     if not hmac.compare_digest(audit.sign(audit.canonical(body)), str(signature)):
         report.problems.append(f"checkpoint {path.name}: its signature does not match the "
                                "audit key")
-        return
+        return None
     report.checkpoint = f"{path.name} (taken {body['at']})"
     for reference, (count, head) in sorted(body["cases"].items()):
         chain = hashes.get(reference)
@@ -189,10 +214,11 @@ def _against_checkpoint(report: Report, hashes: dict[str, dict[int, str]],
         elif count and chain.get(count) != head:
             report.problems.append(f"{reference}: event {count} differs from the "
                                    "checkpoint: the history was rewritten")
-    count, head = body["system"]
+    count, head = body["system"][:2]
     if len(system) < count:
         report.problems.append(f"system log: {len(system)} chained events, the checkpoint "
                                f"had {count}: events were deleted")
     elif count and system[count - 1] != head:
         report.problems.append(f"system log: event {count} differs from the checkpoint: "
                                "the log was rewritten")
+    return dict(body)
