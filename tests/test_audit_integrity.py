@@ -49,7 +49,7 @@ def bypass(*triggers: tuple[str, str]) -> None:
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {name}"))
         else:
-            db.session.execute(text(f"DROP TRIGGER {name}"))
+            db.session.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
 
 
 def verify(runner) -> tuple[int, str]:
@@ -254,3 +254,34 @@ def test_a_forged_tombstone_does_not_excuse_a_deleted_case(app_ctx, runner) -> N
     assert code == 1
     assert f"tombstone of {reference}: its signature does not match" in output
     assert f"{reference}: the case is gone" in output
+
+
+def test_history_from_before_keys_is_accepted_once_a_checkpoint_vouches_for_it(
+        app_ctx, runner) -> None:
+    case = new_case()
+    reference = case.reference
+    plain_sha256_rewrite(case, audit.history(case)[0].summary)  # as migration 0012 leaves it
+    code, output = verify(runner)
+    assert code == 1 and "no checkpoint vouches for it" in output
+    checkpoint(runner)
+    code, output = verify(runner)
+    assert code == 0, output
+    assert "Note: 2 event(s) from before audit keys were checked with plain SHA-256" in output
+    # Once vouched for, rewriting them the old way again is caught.
+    plain_sha256_rewrite(cases.get_case(reference), "Nothing happened")
+    code, output = verify(runner)
+    assert code == 1 and f"{reference}: event 2 differs from the checkpoint" in output
+
+
+def test_a_forged_or_removed_checkpoint_is_detected(app_ctx, runner, checkpoint_dir) -> None:
+    new_case()
+    checkpoint(runner)
+    [path] = checkpoint_dir.glob("checkpoint-*.json")
+    signed = json.loads(path.read_text())
+    signed["body"]["cases"] = {}
+    path.write_text(json.dumps(signed))
+    code, output = verify(runner)
+    assert code == 1 and f"checkpoint {path.name}: its signature does not match" in output
+    path.unlink()
+    code, output = verify(runner)
+    assert code == 1 and "the database holds 1 checkpoint(s) but no checkpoint file" in output
