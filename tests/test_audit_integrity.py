@@ -67,8 +67,11 @@ def checkpoint(runner) -> str:
     return result.output
 
 
-def plain_sha256_rewrite(case: Case, summary: str) -> None:
-    """Rewrite event 1 and recompute the chain and head with unkeyed SHA-256 (the old way)."""
+def plain_sha256_rewrite(case: Case, summary: str, unkeyed: bool = True) -> None:
+    """Rewrite event 1 and recompute the chain and head with unkeyed SHA-256 (the old way).
+
+    `unkeyed` also marks every event as written before audit keys (alg "sha256").
+    """
     bypass(("case_event", "case_event_no_update"))
     prev = audit.GENESIS
     for event in audit.history(case):
@@ -76,7 +79,9 @@ def plain_sha256_rewrite(case: Case, summary: str) -> None:
             event.summary = summary
         material = "\x1f".join([case.reference, str(event.seq), event.at.isoformat(),
                                 event.actor, event.kind, event.summary, event.data, prev])
-        event.prev_hash, event.alg = prev, "sha256"
+        event.prev_hash = prev
+        if unkeyed:
+            event.alg = "sha256"
         event.hash = prev = hashlib.sha256(material.encode()).hexdigest()
     case.audit_head = prev
     db.session.commit()
@@ -106,12 +111,16 @@ def test_the_audit_key_is_outside_the_database_in_a_private_file(tmp_path) -> No
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
-def test_a_rewrite_recomputed_with_plain_sha256_is_detected(app_ctx, runner) -> None:
+@pytest.mark.parametrize("unkeyed, problem", [
+    (False, "event 1 was altered after it was written (its signature does not match"),
+    (True, "event 2 is not signed with the audit key and no checkpoint vouches for it")])
+def test_a_rewrite_recomputed_with_plain_sha256_is_detected(app_ctx, runner, unkeyed,
+                                                            problem) -> None:
     case = new_case()
-    plain_sha256_rewrite(case, "Nothing happened")
+    plain_sha256_rewrite(case, "Nothing happened", unkeyed)
     code, output = verify(runner)
     assert code == 1
-    assert f"{case.reference}: event 2 is not signed with the audit key" in output
+    assert f"{case.reference}: {problem}" in output
 
 
 def test_a_rewrite_that_keeps_the_keyed_marker_is_detected(app_ctx, runner) -> None:

@@ -1,14 +1,16 @@
-"""The append-only, keyed, hash-chained history of each case.
+"""The append-only, hash-chained and keyed history of each case.
 
-Each event's hash is HMAC-SHA256 under the audit key (PLAINT_AUDIT_KEY, or the file
-"audit_key" in the instance folder) over the hash before it and the event itself,
-including a digest of the case row's audited fields after the step. Someone who can write
-the database but does not hold the key can neither rewrite an event and recompute the
-chain nor change the case row without a new event, unnoticed. Deleting the newest events
-or a whole case is caught against checkpoints kept outside the database (checkpoints.py).
+Each event's `hash` is SHA-256 over the event and the hash before it, a recipe anyone can
+recompute from an exported record (services/export.py). Each event also carries `mac`:
+HMAC-SHA256 under the audit key (PLAINT_AUDIT_KEY, or the file "audit_key" in the
+instance folder) of its hash and of a digest of the case row's audited fields after the
+step. Someone who can write the database but does not hold the key can recompute hashes
+but not macs: neither rewriting an event (and the chain and head after it) nor changing
+the case row without a new event passes unnoticed. Deleting the newest events or a whole
+case is caught against checkpoints kept outside the database (checkpoints.py).
 
-Events written before migration 0012 carry alg "sha256": plain SHA-256, checked the old
-way and counted apart, since anyone could have recomputed them.
+Events written before migration 0012 carry alg "sha256" and no mac: their chain is
+checked, and they are counted apart, since anyone could have recomputed them.
 """
 
 from __future__ import annotations
@@ -77,17 +79,16 @@ def row_digest(row: Any, changes: Mapping[str, Any] | None = None) -> str:
     return hashlib.sha256(canonical(values).encode("utf-8")).hexdigest()
 
 
-def _legacy_digest(reference: str, seq: int, at: datetime, actor: str, kind: str,
-                   summary: str, data: str, prev: str) -> str:
+def _digest(reference: str, seq: int, at: datetime, actor: str, kind: str, summary: str,
+            data: str, prev: str) -> str:
+    """The public chain hash (the recipe export.py publishes)."""
     material = "\x1f".join([reference, str(seq), at.isoformat(), actor, kind, summary, data, prev])
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def _keyed_digest(reference: str, seq: int, at: datetime, actor: str, kind: str,
-                  summary: str, data: str, row: str | None, prev: str) -> str:
-    return sign(prev + canonical({"case": reference, "seq": seq, "at": at, "actor": actor,
-                                  "kind": kind, "summary": summary, "data": data,
-                                  "row": row}))
+def _mac(digest: str, row: str | None) -> str:
+    """What only the key holder can make: the event's hash bound to the case row after it."""
+    return sign(f"{KEYED}:{digest}:{row}")
 
 
 def entry(case: CaseRecord, actor: Actor, kind: str, summary: str,
@@ -103,12 +104,11 @@ def entry(case: CaseRecord, actor: Actor, kind: str, summary: str,
     payload = canonical(data or {})
     prev = case.audit_head or GENESIS
     summary = summary[:500]
-    digest = row_digest(case, row)
+    row_hash = row_digest(case, row)
+    digest = _digest(case.reference, seq, at, actor.name, kind, summary, payload, prev)
     return {"case_id": case.id, "seq": seq, "at": at, "actor": actor.name, "kind": kind,
-            "summary": summary, "data": payload, "prev_hash": prev, "alg": KEYED,
-            "row_digest": digest,
-            "hash": _keyed_digest(case.reference, seq, at, actor.name, kind, summary,
-                                  payload, digest, prev)}
+            "summary": summary, "data": payload, "prev_hash": prev, "hash": digest,
+            "alg": KEYED, "row_digest": row_hash, "mac": _mac(digest, row_hash)}
 
 
 def history(case: Case) -> list[CaseEvent]:
@@ -139,22 +139,21 @@ def check_case(case: Case) -> CaseCheck:
             expected_seq = event.seq
         if event.prev_hash != prev:
             found.problems.append(f"event {event.seq} does not follow the event before it")
-        if event.alg == KEYED:
+        digest = _digest(case.reference, event.seq, event.at, event.actor, event.kind,
+                         event.summary, event.data, event.prev_hash)
+        if digest != event.hash:
+            found.problems.append(f"event {event.seq} was altered after it was written")
+        elif event.alg == KEYED:
             keyed_seen = True
-            digest = _keyed_digest(case.reference, event.seq, event.at, event.actor,
-                                   event.kind, event.summary, event.data, event.row_digest,
-                                   event.prev_hash)
+            if not hmac.compare_digest(_mac(event.hash, event.row_digest), event.mac or ""):
+                found.problems.append(f"event {event.seq} was altered after it was written "
+                                      "(its signature does not match the audit key)")
         elif event.alg == LEGACY and not keyed_seen:
             found.legacy += 1
             found.last_legacy = event.seq
-            digest = _legacy_digest(case.reference, event.seq, event.at, event.actor,
-                                    event.kind, event.summary, event.data, event.prev_hash)
         else:
             found.problems.append(f"event {event.seq} is not signed with the audit key "
                                   f"(alg {event.alg!r} after signed events)")
-            digest = ""
-        if digest and not hmac.compare_digest(digest, event.hash):
-            found.problems.append(f"event {event.seq} was altered after it was written")
         found.hashes[event.seq] = event.hash
         prev, newest = event.hash, event
         expected_seq += 1

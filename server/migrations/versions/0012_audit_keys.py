@@ -4,11 +4,12 @@ Revision ID: 0012
 Revises: 0010 (re-point to 0011 at merge)
 Create Date: 2026-12-06
 
-New history rows are chained with HMAC-SHA256 under a key kept outside the database
-(services/audit.py). The migration cannot know that key, so rows already written keep
-their unkeyed SHA-256 hashes and are marked alg = 'sha256': verify-audit checks them the
-old way and says how many there are. A keyed event that follows them covers them too,
-since its HMAC includes the hash of the event before it. System log rows already written
+New history rows keep the public SHA-256 chain (anyone can check an exported record) and
+add `mac`, HMAC-SHA256 under a key kept outside the database of the row's hash and of a
+digest of the case row after the step (services/audit.py). The migration cannot know
+that key, so rows already written have no mac and are marked alg = 'sha256': verify-audit
+checks their chain and accepts them only where a signed checkpoint counted them. A keyed
+event that follows them covers them too, since its hash chains to theirs. System log rows already written
 stay unchained (prev_hash/hash NULL); the chain starts at the first row after upgrade.
 
 DELETE on case_event is now refused like UPDATE, except for a case that has a tombstone
@@ -31,6 +32,7 @@ def upgrade():
     op.add_column('case_event', sa.Column('alg', sa.String(length=16), nullable=False,
                                           server_default='sha256'))
     op.add_column('case_event', sa.Column('row_digest', sa.String(length=64), nullable=True))
+    op.add_column('case_event', sa.Column('mac', sa.String(length=64), nullable=True))
     op.add_column('system_event', sa.Column('prev_hash', sa.String(length=64), nullable=True))
     op.add_column('system_event', sa.Column('hash', sa.String(length=64), nullable=True))
     head = op.create_table(
@@ -114,5 +116,6 @@ def downgrade():
         batch_op.drop_column('hash')
         batch_op.drop_column('prev_hash')
     with op.batch_alter_table('case_event', schema=None) as batch_op:
+        batch_op.drop_column('mac')
         batch_op.drop_column('row_digest')
         batch_op.drop_column('alg')
