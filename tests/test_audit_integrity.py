@@ -294,3 +294,18 @@ def test_a_forged_or_removed_checkpoint_is_detected(app_ctx, runner, checkpoint_
     path.unlink()
     code, output = verify(runner)
     assert code == 1 and "the database holds 1 checkpoint(s) but no checkpoint file" in output
+
+
+def test_history_from_before_keys_is_covered_by_the_next_signed_event(app_ctx,
+                                                                      runner) -> None:
+    case = new_case(acknowledged=False)
+    reference = case.reference
+    plain_sha256_rewrite(case, audit.history(case)[0].summary)  # as migration 0012 leaves it
+    [task] = cases.ready_tasks(case)
+    cases.complete_task(reference, task.task_id, ACK, HANDLER)
+    code, output = verify(runner)
+    assert code == 0, output
+    assert "Note: 1 event(s) from before audit keys" in output
+    plain_sha256_rewrite(cases.get_case(reference), "Nothing happened", unkeyed=False)
+    code, output = verify(runner)
+    assert code == 1 and f"{reference}: event 2 was altered" in output
