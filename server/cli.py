@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from pathlib import Path
 
@@ -162,23 +163,59 @@ def deliver_mail() -> None:
 @click.command("verify-audit")
 @with_appcontext
 def verify_audit() -> None:
-    """Check every case's hash-chained history; exit non-zero if any chain is broken."""
-    from .services import audit
+    """Check every history, the system log and the newest checkpoint; exit 1 on a problem."""
+    from .services import checkpoints
 
-    broken = audit.verify_all()
-    for reference, problems in broken.items():
-        for problem in problems:
-            click.secho(f"{reference}: {problem}", fg="red", err=True)
-    if broken:
-        click.secho(f"{len(broken)} case(s) with a broken history.", fg="red", err=True)
+    report = checkpoints.verify()
+    click.echo(f"Checked {report.cases} case(s) with {report.events} event(s) and "
+               f"{report.system_events} system event(s).")
+    if report.checkpoint:
+        click.echo(f"Compared with checkpoint {report.checkpoint}.")
+    else:
+        click.secho("No checkpoint file: deleted cases or newest events cannot be detected "
+                    "(run `flask audit-checkpoint`).", fg="yellow")
+    for note in report.notes:
+        click.echo(f"Note: {note}.")
+    for problem in report.problems:
+        click.secho(problem, fg="red", err=True)
+    if report.problems:
+        click.secho(f"{len(report.problems)} problem(s): the audit trail was tampered with.",
+                    fg="red", err=True)
         sys.exit(1)
-    click.echo("Every case history is intact.")
+    click.echo("Every case history and the system log are intact.")
+
+
+@click.command("audit-checkpoint")
+@with_appcontext
+def audit_checkpoint() -> None:
+    """Sign every case's event count and head, and the system log's, into a checkpoint file."""
+    from .services import checkpoints
+
+    path = checkpoints.take()
+    click.echo(f"Wrote {path}. Copy it off this machine: verify-audit compares with it.")
+
+
+@click.command("purge-case")
+@click.argument("reference")
+@click.option("--reason", required=True, help="Why the case is deleted (retention rule).")
+@with_appcontext
+def purge_case(reference: str, reason: str) -> None:
+    """Delete a case and its history for retention, leaving a signed tombstone."""
+    from .services import checkpoints
+    from .services.actors import Actor
+
+    try:
+        stone = checkpoints.purge_case(reference, reason,
+                                       Actor.system(f"purge-case ({getpass.getuser()})"))
+    except PlaintError as exc:
+        _fail(exc)
+    click.echo(f"Purged {reference} ({stone.event_count} events); its tombstone is signed.")
 
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (init_db, create_user, reset_password, deploy, fire_timers, scheduler,
-                    deliver_mail, verify_audit):
+                    deliver_mail, verify_audit, audit_checkpoint, purge_case):
         app.cli.add_command(command)
 
 

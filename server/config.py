@@ -129,6 +129,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     settings["SQLALCHEMY_DATABASE_URI"] = os.environ.get("PLAINT_DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "plaint.db"))
     settings["SECRET_KEY"] = os.environ.get("PLAINT_SECRET_KEY") or None
+    # The audit key signs history and checkpoints; it must not live in the database, and
+    # it is not SECRET_KEY (which signs sessions and may be rotated). None: instance file.
+    settings["PLAINT_AUDIT_KEY"] = os.environ.get("PLAINT_AUDIT_KEY") or None
+    settings["PLAINT_AUDIT_CHECKPOINT_DIR"] = os.environ.get("PLAINT_AUDIT_CHECKPOINT_DIR") or (
+        str(Path(instance_path) / "checkpoints"))
     settings["PLAINT_SCHEDULER"] = os.environ.get("PLAINT_SCHEDULER", "off")
     if settings["PLAINT_SCHEDULER"] not in ("off", "in-app"):
         raise ConfigError(f"PLAINT_SCHEDULER={settings['PLAINT_SCHEDULER']!r}: use 'in-app' "
@@ -160,13 +165,14 @@ def _fit_request_limit(settings: dict[str, Any], explicit: bool) -> None:
             "or oversize documents are cut off without a message beside the field")
 
 
-def instance_secret_key(instance_path: str) -> str:
+def instance_secret_key(instance_path: str, name: str = "secret_key") -> str:
     """Return the secret key kept in the instance folder, creating it on first use.
 
     The file is created with mode 0600 and never committed; a deployment with several
-    web processes sets PLAINT_SECRET_KEY (or shares the instance folder) instead.
+    web processes sets PLAINT_SECRET_KEY (or shares the instance folder) instead. The
+    audit key is a second such file, "audit_key" (or PLAINT_AUDIT_KEY).
     """
-    path = Path(instance_path) / "secret_key"
+    path = Path(instance_path) / name
     try:
         return path.read_text().strip()
     except FileNotFoundError:

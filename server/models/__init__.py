@@ -8,13 +8,16 @@ from .incident import Incident
 from .outbox import OutboxMessage
 from .policy import EscalationTarget
 from .process import ProcessFile, ProcessVersion
-from .system_event import SystemEvent
+from .system_event import AuditChainHead, AuditCheckpoint, AuditTombstone, SystemEvent
 from .types import UTCDateTime, utcnow
 from .user import ROLES, LaneMapping, Role, SignInThrottle, User
 
 __all__ = [
     "ROLES",
     "Attachment",
+    "AuditChainHead",
+    "AuditCheckpoint",
+    "AuditTombstone",
     "BusinessCalendar",
     "CalendarDate",
     "Case",

@@ -78,6 +78,12 @@ class CaseEvent(db.Model):  # type: ignore[name-defined,misc]
     data: Mapped[str] = mapped_column(Text)  # canonical JSON: what the hash covers
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # "hmac1": `mac` signs `hash` and `row_digest` with the audit key (services/audit.py);
+    # "sha256": written before migration 0012, only the public, unkeyed chain.
+    alg: Mapped[str] = mapped_column(String(16), default="hmac1", server_default="sha256")
+    # SHA-256 of the case row's audited fields after this step (None before 0012).
+    row_digest: Mapped[str | None] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class HumanTask(db.Model):  # type: ignore[name-defined,misc]

@@ -176,7 +176,7 @@ def _outcome(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, k
                if values[f] != getattr(case, f)}
     event = audit.entry(case, actor, kind, summary,
                         {**data, "changes": changes,
-                         "next": [t.title for t in snapshot.ready]}, at=now)
+                         "next": [t.title for t in snapshot.ready]}, at=now, row=values)
     values.update(workflow_state=state, updated_at=now, event_count=event["seq"],
                   audit_head=event["hash"], version=case.version + 1,
                   projection=json.dumps(projection_of(snapshot), separators=(",", ":")))
