@@ -1,7 +1,7 @@
 """audit keys: keyed history chains, a chained system log, checkpoints and tombstones
 
 Revision ID: 0012
-Revises: 0010 (re-point to 0011 at merge)
+Revises: 0011
 Create Date: 2026-12-06
 
 New history rows keep the public SHA-256 chain (anyone can check an exported record) and
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0010'  # TODO at merge: '0011'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
