@@ -112,3 +112,40 @@ def file_complaint(page: Any, base: str) -> tuple[str, str]:
     reference = page.locator("strong").first.inner_text()
     link = page.locator("#tracking-link").inner_text()
     return reference, link
+
+
+def choose(page: Any, question: str, answer: str) -> None:
+    """Tick an answer of a radio group named by its question."""
+    page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
+
+
+def open_task(page: Any, base: str, reference: str, title: str) -> None:
+    """Open a case's task from the unclaimed view of the inbox."""
+    page.goto(base + "/tasks?view=unclaimed")
+    page.locator("tr", has_text=reference).get_by_role("link", name=title).click()
+    page.wait_for_url("**/tasks/*")
+
+
+def complete(page: Any, title: str) -> None:
+    """Send the open task's form and see it done."""
+    page.get_by_role("button", name="Complete task").click()
+    page.wait_for_url("**/tasks")
+    assert page.get_by_text(f"{title} is done.").is_visible()
+
+
+def acknowledge_and_assess(page: Any, base: str, reference: str) -> None:
+    """The first two steps of the reference process: a serious billing complaint."""
+    open_task(page, base, reference, "Acknowledge complaint")
+    page.get_by_label("Email", exact=True).check()
+    page.get_by_label("What was said").fill("We have your complaint.")
+    complete(page, "Acknowledge complaint")
+    open_task(page, base, reference, "Assess complaint")
+    choose(page, "Is this a complaint about our products or services?", "Yes")
+    page.get_by_label("Category").select_option("billing")
+    choose(page, "Severity", "Serious")
+    choose(page, "Complexity", "Simple")
+    for question in ("Is the customer in a vulnerable situation?",
+                     "Did the complaint come through a regulator or ombudsman?",
+                     "Does something need to be done at once?"):
+        choose(page, question, "No")
+    complete(page, "Assess complaint")
