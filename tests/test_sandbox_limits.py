@@ -9,6 +9,7 @@ data over the size limit is refused before it is saved.
 
 from __future__ import annotations
 
+import re
 import resource
 import time
 from collections.abc import Callable, Iterator
@@ -35,7 +36,7 @@ from server.services import cases
 from server.services.actors import Actor
 from server.services.processes import deploy
 
-from .support.data import ACK, ASSESS, HANDLER, INTAKE
+from .support.data import ACK, ASSESS, HANDLER, INTAKE, INVESTIGATE
 from .support.process import (
     ROUND_THE_CLOCK,
     bundle,
@@ -451,3 +452,22 @@ def test_a_value_that_is_not_data_is_refused_before_the_save_fails() -> None:
 def test_builtins_that_could_escape_the_checks_are_not_there(source: str) -> None:
     with pytest.raises((NameError, SandboxError)):
         evaluate(source)
+
+
+def test_a_loop_cardinality_beyond_the_limit_stops_the_step_before_making_instances() -> None:
+    loop = re.search(r'<bpmn:multiInstanceLoopCharacteristics id="consult_loop">.*?'
+                     r"</bpmn:multiInstanceLoopCharacteristics>", reference_bpmn(), re.S)
+    assert loop is not None
+    text = reference_bpmn().replace(loop.group(0), (
+        '<bpmn:multiInstanceLoopCharacteristics id="consult_loop">'
+        "<bpmn:loopCardinality>10**7</bpmn:loopCardinality>"
+        "</bpmn:multiInstanceLoopCharacteristics>"))
+    rt = runtime(with_bpmn(text), time_limit=LIMIT)
+    wf, snap = rt.start(dict(INTAKE))
+    snap = rt.complete(wf, snap.ready[0].task_id, ACK)
+    snap = rt.complete(wf, snap.ready[0].task_id, ASSESS)
+    with bounded(), pytest.raises(EngineError, match="loop cardinality of 'consult' is "
+                                  "10,000,000: an activity may run between 0 and 1,000"):
+        rt.complete(wf, snap.ready[0].task_id, {
+            **INVESTIGATE, "consult_roles": ["specialist"],
+            "consultation_question": "Which tariff?", "consultation_days": 2})

@@ -111,6 +111,9 @@ class SandboxedEnvironment(TaskDataEnvironment):
             raise
 
 
+MAX_INSTANCES = 1000  # instances of one multi-instance activity (loopCardinality)
+
+
 class SandboxedScriptEngine(PythonScriptEngine):
     """A PythonScriptEngine whose validate() also applies the sandbox policy."""
 
@@ -121,6 +124,21 @@ class SandboxedScriptEngine(PythonScriptEngine):
         super().__init__(environment=SandboxedEnvironment(
             time_limit, helpers, data_helpers, memory_limit=memory_limit,
             data_limit=data_limit))
+
+    def evaluate(self, task: Any, expression: str,
+                 external_context: dict[str, Any] | None = None) -> Any:
+        """Evaluate for a task; a loop cardinality over MAX_INSTANCES is refused.
+
+        SpiffWorkflow makes every instance of a parallel multi-instance activity at
+        once, in its own code, where no limit of ours reaches.
+        """
+        result = super().evaluate(task, expression, external_context)
+        if expression == getattr(task.task_spec, "cardinality", None) and \
+                isinstance(result, int) and not 0 <= result <= MAX_INSTANCES:
+            raise SandboxError(
+                f"the loop cardinality of '{task.task_spec.bpmn_name or task.task_spec.bpmn_id}'"
+                f" is {result:,}: an activity may run between 0 and {MAX_INSTANCES:,} times")
+        return result
 
     def validate(self, expression: str) -> None:
         """Compile under the sandbox policy, as SpiffWorkflow's DMN engine asks."""
