@@ -1,4 +1,4 @@
-"""Separation of duties in the browser: a handler who is also a supervisor cannot approve."""
+"""Separation of duties in the browser: nobody approves their own remedy or reviews it."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ from tests.support.browser import (
 from tests.support.data import PASSWORD
 
 
-def test_self_approval_is_refused_with_the_reason_in_the_browser(
+def test_self_approval_and_approver_review_are_refused_with_the_reason_in_the_browser(
         browser: Any, live_app: Flask, live_server: str) -> None:
     with live_app.app_context():
         create_user("sami", ["handler", "supervisor"], PASSWORD, display_name="Sami Both")
         create_user("sahar", ["supervisor"], PASSWORD, display_name="Sahar Supervisor")
     public = browser.new_page()
-    reference, _link = file_complaint(public, live_server)
+    reference, link = file_complaint(public, live_server)
 
     sami = signed_in(browser, live_server, "sami")
     acknowledge_and_assess(sami, live_server, reference)
@@ -48,5 +48,17 @@ def test_self_approval_is_refused_with_the_reason_in_the_browser(
     open_task(sahar, live_server, reference, "Approve the remedy")
     choose(sahar, "Do you approve the decision and the remedy?", "Yes")
     complete(sahar, "Approve the remedy")
+
+    # The complainant rejects the decision: Sahar, who approved it, may not review it.
+    public.goto(link)
+    public.get_by_label("No", exact=True).check()
+    public.get_by_label("If not, tell us why").fill("The refund is not enough.")
+    public.get_by_role("button", name="Send my answer").click()
+    assert public.get_by_text("Thank you, we have your answer.").is_visible()
+    sahar.goto(live_server + "/tasks?view=unclaimed")
+    sahar.locator("tr", has_text=reference).get_by_role(
+        "link", name="Review rejected response").click()
+    assert sahar.get_by_text("handled this case before (Approve the remedy)").is_visible()
+    assert sahar.get_by_role("button", name="Complete task").count() == 0
     for page in (sami, sahar, public):
         page.close()
