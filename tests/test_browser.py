@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from .support.browser import add_user, file_complaint, signed_in
+from .support.browser import add_user, assess, choose, file_complaint, signed_in
 
 
 def test_a_complainant_files_and_follows_a_complaint(browser, live_server) -> None:  # type: ignore[no-untyped-def]
@@ -50,22 +50,9 @@ def test_a_rejected_decision_goes_through_review_and_referral_in_the_browser(  #
         who.wait_for_url("**/tasks")
         expect(who.get_by_text(f"{title} is done.")).to_be_visible()
 
-    def choose(page, question: str, answer: str) -> None:  # type: ignore[no-untyped-def]
-        page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()
-
     def acknowledge(page) -> None:  # type: ignore[no-untyped-def]
         page.get_by_label("Email", exact=True).check()
         page.get_by_label("What was said").fill("We have your complaint, reference " + reference)
-
-    def assess(page) -> None:  # type: ignore[no-untyped-def]
-        choose(page, "Is this a complaint about our products or services?", "Yes")
-        page.get_by_label("Category").select_option("billing")
-        choose(page, "Severity", "Serious")
-        choose(page, "Complexity", "Simple")
-        for question in ("Is the customer in a vulnerable situation?",
-                         "Did the complaint come through a regulator or ombudsman?",
-                         "Does something need to be done at once?"):
-            choose(page, question, "No")
 
     def investigate(page) -> None:  # type: ignore[no-untyped-def]
         page.get_by_label("What you found").fill("The transfer was booked twice.")

@@ -80,7 +80,7 @@ class ProcessRuntime:
     def task_info(self, bpmn_id: str) -> dict[str, Any]:
         """What the diagram says about a task: UI schema, instructions, who is excluded."""
         return self._task_infos.get(bpmn_id) or {"ui_form": None, "instructions": None,
-                                                 "excludes": []}
+                                                 "excludes": [], "asks": False}
 
     def _read_task_infos(self) -> dict[str, dict[str, Any]]:
         """task_info for every element, read once per version (pages ask on every view)."""
@@ -93,7 +93,9 @@ class ProcessRuntime:
                     infos[bpmn_id] = {
                         "ui_form": props.get(FORM_UI_KEY),
                         "instructions": getattr(task_spec, "documentation", None),
-                        "excludes": props.get(EXCLUDES_KEY, "").replace(",", " ").split()}
+                        "excludes": props.get(EXCLUDES_KEY, "").replace(",", " ").split(),
+                        # Only a task that shows a prompt needs its case's state loaded.
+                        "asks": bool(props.get(PROMPT_KEY))}
         return infos
 
     def data_of(self, state: bytes) -> dict[str, Any]:

@@ -45,15 +45,6 @@ class NewCase:
     tracking_token: str
 
 
-@dataclass(frozen=True, slots=True)
-class TaskDetails:
-    """What the diagram says about a task besides its form."""
-
-    ui_form: str | None
-    instructions: str | None
-    excludes: list[str]
-
-
 def start_case(intake: dict[str, Any], channel: str, actor: Actor) -> NewCase:
     """Validate intake against the process's intake form, create the case, run to its first wait."""
     if channel not in CHANNELS:

@@ -55,16 +55,9 @@ class GuardedTask(Protocol):
 def excluded_because(case_id: int, version_id: int, bpmn_id: str, username: str) -> list[str]:
     """The titles of earlier steps `username` completed that bar them from this task."""
     excludes = set(runtime_for(version_id).task_info(bpmn_id)["excludes"])
-    if not excludes:
-        return []
     steps: list[str] = []
-    for (data,) in db.session.execute(
-            select(CaseEvent.data).where(
-                CaseEvent.case_id == case_id, CaseEvent.actor == username,
-                CaseEvent.kind == "task.completed").order_by(CaseEvent.seq)):
-        done = json.loads(data)
-        step = done.get("title") or done.get("task")
-        if done.get("task") in excludes and step not in steps:
+    for _actor, step in _completed(case_id, excludes, username):
+        if step not in steps:
             steps.append(step)
     return steps
 
@@ -96,19 +89,29 @@ def unstaffed(case: HandledCase, tasks: Sequence[T]) -> list[T]:
             continue
         holders = set(db.session.scalars(
             select(User.username).join(User.roles).where(User.active, Role.name == task.role)))
-        if holders <= _performers(case.id, excludes):
+        if holders <= {actor for actor, _step in _completed(case.id, excludes)}:
             stuck.append(task)
     return stuck
 
 
-def _performers(case_id: int, steps: set[str]) -> set[str]:
-    """Who completed any of these steps on the case."""
-    done: set[str] = set()
-    for actor, data in db.session.execute(select(CaseEvent.actor, CaseEvent.data).where(
-            CaseEvent.case_id == case_id, CaseEvent.kind == "task.completed")):
-        if json.loads(data).get("task") in steps:
-            done.add(actor)
-    return done
+def _completed(case_id: int, steps: set[str],
+               username: str | None = None) -> list[tuple[str, str]]:
+    """Who completed which of these steps on the case (by `username` only, if given).
+
+    Each is (actor, the step's title as stored, else its id), oldest first.
+    """
+    if not steps:
+        return []
+    query = select(CaseEvent.actor, CaseEvent.data).where(
+        CaseEvent.case_id == case_id, CaseEvent.kind == "task.completed")
+    if username is not None:
+        query = query.where(CaseEvent.actor == username)
+    found = []
+    for actor, data in db.session.execute(query.order_by(CaseEvent.seq)):
+        done = json.loads(data)
+        if done.get("task") in steps:
+            found.append((actor, done.get("title") or done["task"]))
+    return found
 
 
 def check(case: HandledCase, task: GuardedTask, username: str, you: bool = True) -> None:

@@ -100,11 +100,13 @@ def open_task(reference: str, task_id: str, actor: Actor) -> OpenTask:
         raise Forbidden(reason)
     runtime = runtime_for(case.process_version_id)
     info = runtime.task_info(task.bpmn_id)
-    try:
-        prompt = runtime.prompt(runtime.load(case.workflow_state), task.task_id)
-    except TaskNotReady:
-        raise Conflict(_("This task is no longer open: it was completed or the case moved "
-                         "on.")) from None
+    prompt = None
+    if info["asks"]:
+        try:
+            prompt = runtime.prompt(runtime.load(case.workflow_state), task.task_id)
+        except TaskNotReady:
+            raise Conflict(_("This task is no longer open: it was completed or the case "
+                             "moved on.")) from None
     return OpenTask(case, task, info["ui_form"], info["instructions"], prompt)
 
 

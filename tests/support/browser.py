@@ -140,6 +140,12 @@ def acknowledge_and_assess(page: Any, base: str, reference: str) -> None:
     page.get_by_label("What was said").fill("We have your complaint.")
     complete(page, "Acknowledge complaint")
     open_task(page, base, reference, "Assess complaint")
+    assess(page)
+    complete(page, "Assess complaint")
+
+
+def assess(page: Any) -> None:
+    """Fill the assessment: in scope, billing, serious, simple, nothing else to flag."""
     choose(page, "Is this a complaint about our products or services?", "Yes")
     page.get_by_label("Category").select_option("billing")
     choose(page, "Severity", "Serious")
@@ -148,4 +154,3 @@ def acknowledge_and_assess(page: Any, base: str, reference: str) -> None:
                      "Did the complaint come through a regulator or ombudsman?",
                      "Does something need to be done at once?"):
         choose(page, question, "No")
-    complete(page, "Assess complaint")
