@@ -40,6 +40,9 @@ READ_OUTBOX = "read_outbox"        # the e-mails Plaint wrote and their delivery
 RESEND_MAIL = "resend_mail"        # send a failed or held e-mail again
 HANDLE_INCIDENTS = "handle_incidents"  # the cases stopped because a timer step failed
 RETRY_INCIDENTS = "retry_incidents"    # run a stopped case's timers again after a fix
+# Owning cases: the first task of one of these roles taken on a case makes its taker the
+# owner, and later tasks of the role go to them (services/ownership.py).
+OWN_CASES = "own_cases"
 
 CASE_STAFF = frozenset({"handler", "supervisor", "complaints_manager"})
 
@@ -56,6 +59,7 @@ TABLE: dict[str, frozenset[str]] = {
     RESEND_MAIL: frozenset({"admin"}),
     HANDLE_INCIDENTS: frozenset({"complaints_manager", "process_owner", "admin"}),
     RETRY_INCIDENTS: frozenset({"admin"}),
+    OWN_CASES: frozenset({"handler"}),
 }
 ROUTED = frozenset({WORK_TASKS})  # capabilities also held by every role tasks are routed to
 

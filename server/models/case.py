@@ -52,8 +52,11 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
     projection: Mapped[str | None] = mapped_column(Text)
     # Only the SHA-256 of the complainant's tracking token: the link itself is the secret.
     tracking_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # The member of staff accountable for the case (services/ownership.py).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
 
     process_version = relationship("ProcessVersion")
+    owner = relationship("User", foreign_keys=[owner_id])
 
     # One case, one writer: every UPDATE carries "AND version = <what we read>".
     __mapper_args__ = {"version_id_col": version}

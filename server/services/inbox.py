@@ -14,7 +14,7 @@ from ..database import begin_write
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Case, HumanTask, User, utcnow
-from . import objectivity, policy, tasks
+from . import choice_titles, objectivity, ownership, policy, tasks
 from .actors import Actor
 from .recording import load_case, record_event
 from .records import CaseRecord
@@ -23,7 +23,9 @@ VIEWS = ("mine", "unclaimed", "team")
 SORTS = ("due", "received", "priority")
 # Most urgent first, in the escalation policy's own scale of priorities.
 PRIORITY_ORDER = {name: rank for rank, name in enumerate(reversed(policy.PRIORITIES))}
+PRIORITIES = tuple(reversed(policy.PRIORITIES))  # the filter's options, most urgent first
 PER_PAGE = 25
+CATEGORY = "category"  # the case's projected field the category filter reads
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class InboxRow:
     status_label: str | None
     received_at: datetime
     flag: str | None = None  # what fired on the task (inboxFlag) or why nobody may do it
+    owner: str | None = None  # who owns the case (services/ownership.py)
+    category_title: str | None = None  # the category as the form that asks it names it
 
 
 @dataclass(frozen=True)
@@ -75,11 +79,13 @@ def inbox(actor: Actor, view: str = "mine", priority: str | None = None,
         raise InvalidInput(f"Unknown sort '{sort}': use one of {', '.join(SORTS)}.")
     query = (select(HumanTask.task_id, HumanTask.title, HumanTask.role, HumanTask.assignee_id,
                     HumanTask.due_at, HumanTask.flag, Case.reference, Case.priority, Case.category,
-                    Case.status_label, Case.received_at, User.display_name)
+                    Case.status_label, Case.received_at, Case.owner_id, User.display_name)
              .join(Case, Case.id == HumanTask.case_id)
              .outerjoin(User, User.id == HumanTask.assignee_id))
     query = query.where(_visible(actor, view))
-    for column, value in ((Case.priority, priority), (Case.category, category),
+    titles = choice_titles.titles(CATEGORY)
+    for column, value in ((Case.priority, priority),
+                          (Case.category, choice_titles.code_for(CATEGORY, category)),
                           (Case.status_label, status)):
         if value:
             query = query.where(column == value)
@@ -92,14 +98,34 @@ def inbox(actor: Actor, view: str = "mine", priority: str | None = None,
         "priority": (case(PRIORITY_ORDER, value=Case.priority, else_=9), HumanTask.due_at),
     }[sort]
     now = utcnow()
+    found = db.session.execute(
+        query.order_by(*order, HumanTask.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    # The page's owners in one query, not a join over every task the view counts.
+    owners = ownership.owner_names({r.owner_id for r in found if r.owner_id is not None})
     rows = [
         InboxRow(r.task_id, r.reference, r.title, r.role, r.assignee_id, r.display_name,
                  r.due_at, sla_state(r.due_at, now), r.priority, r.category, r.status_label,
-                 r.received_at, r.flag)
-        for r in db.session.execute(
-            query.order_by(*order, HumanTask.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE))
+                 r.received_at, r.flag, owners.get(r.owner_id),
+                 titles.get(r.category) or choice_titles.humanize(r.category))
+        for r in found
     ]
     return InboxPage(rows, total, page, pages)
+
+
+def counts(actor: Actor) -> dict[str, int]:
+    """How many tasks each view holds for the actor, for the tabs.
+
+    Each is a count over the task rows alone: mine by the assignee index, unclaimed and
+    the team by the (role, assignee) index.
+    """
+    return {view: db.session.scalar(select(func.count(HumanTask.id))
+                                    .where(_visible(actor, view))) or 0
+            for view in VIEWS}
+
+
+def landing(counts: dict[str, int]) -> str:
+    """The view a person opens the inbox on: the first one where work waits."""
+    return next((view for view in VIEWS if counts.get(view)), VIEWS[0])
 
 
 def _visible(actor: Actor, view: str) -> Any:
@@ -135,8 +161,12 @@ def claim(reference: str, task_id: str, actor: Actor) -> None:
     taken = result.rowcount
     if taken != 1:
         raise Conflict(f"{task.title} was taken by someone else a moment ago.")
-    record_event(case_row, actor, "task.claimed", f"{task.title} taken by {actor.name}",
-                 {"task": task.bpmn_id, "assignee": actor.name}, utcnow())
+    summary, data = f"{task.title} taken by {actor.name}", {"task": task.bpmn_id,
+                                                            "assignee": actor.name}
+    if ownership.takes_case(case_row, actor, task.role):  # the first handler owns the case
+        ownership.make_owner(case_row, actor)
+        summary, data = ownership.noted(summary, data, actor)
+    record_event(case_row, actor, "task.claimed", summary, data, utcnow())
 
 
 def release(reference: str, task_id: str, actor: Actor) -> None:

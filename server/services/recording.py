@@ -36,7 +36,7 @@ from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Case, CaseEvent, HumanTask, Timer
 from ..signals import timers_written
-from . import audit, notifications, objectivity
+from . import audit, notifications, objectivity, ownership
 from .actors import Actor
 from .records import TASK_COLUMNS, CaseRecord, TaskRecord
 
@@ -139,11 +139,16 @@ def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor
 
     Raise Conflict if the case changed since it was read.
     """
+    owned = case
+    if ownership.takes_by_completing(case, actor, kind, data):  # the first handler owns it
+        summary, data = ownership.noted(summary, data, actor)
+        owned = replace(case, owner_id=actor.user_id)
     values, event = _outcome(case, state, snapshot, actor, kind, summary, data, now)
-    changed = tuple(name for name in (*MUTABLE, "version")
+    values["owner_id"] = owned.owner_id
+    changed = tuple(name for name in (*MUTABLE, "version", "owner_id")
                     if name in ALWAYS or values[name] != getattr(case, name))
     return _save(case, values, changed,
-                 lambda: _write_rest(case, snapshot, event, now))
+                 lambda: _write_rest(owned, snapshot, event, now))
 
 
 def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
@@ -199,8 +204,9 @@ def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
         written = min(moved, default=None)
     _run(_INSERT_EVENT, event)
     if before["tasks"] != after["tasks"]:  # after the event: this step's performer counts
-        _alert_unstaffed(case, [t for t in snapshot.ready if t.task_id not in before["tasks"]],
-                         now)
+        fresh = [t for t in snapshot.ready if t.task_id not in before["tasks"]]
+        ownership.route(case, fresh)  # the owner's role's new tasks go to the owner
+        _alert_unstaffed(case, fresh, now)
     if snapshot.notices:
         # In the same transaction as the step: no e-mail without its step, nor the reverse.
         notifications.enqueue(case, snapshot.notices, now, link_seed)

@@ -42,6 +42,7 @@ class CaseRecord:
     event_count: int
     projection: str | None
     tracking_token_hash: str | None
+    owner_id: int | None = None  # None for a new case: nobody has taken it yet
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,17 +10,18 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wsgi import wrap_file
 
-from ..access import READ_CASES, WRITE_CASES, current_actor, requires
+from ..access import READ_CASES, SUPERVISE, WRITE_CASES, current_actor, requires
 from ..errors import InvalidInput, NotFound
 from ..models import Case
-from ..services import attachments, audit, cases, export, letters, tasks
+from ..services import attachments, audit, cases, export, letters, ownership, tasks
 
 bp = Blueprint("cases", __name__)
 
 
 @bp.context_processor
 def _document_helpers() -> dict[str, Any]:
-    return {"human_size": attachments.human_size, "limits": attachments.Limits.current()}
+    return {"human_size": attachments.human_size, "limits": attachments.Limits.current(),
+            "owner_candidates": ownership.candidates}
 
 
 @bp.get("/cases")
@@ -59,6 +60,19 @@ def add_note(reference: str) -> ResponseReturnValue:
         return _page(cases.get_case(reference), text, exc.field_errors, status=422)
     flash(_("Note added."), "success")
     return redirect(url_for("cases.show", reference=reference) + "#history")
+
+
+@bp.post("/cases/<reference>/owner")
+@requires(SUPERVISE)
+def change_owner(reference: str) -> ResponseReturnValue:
+    """Give the case another owner (supervisors), with a reason the history keeps."""
+    try:
+        user = ownership.change_owner(reference, request.form.get("owner", ""),
+                                      request.form.get("reason", ""), current_actor())
+    except InvalidInput as exc:
+        return _page(cases.get_case(reference), errors=exc.field_errors, status=422)
+    flash(_("%(name)s now owns the case.", name=user.display_name), "success")
+    return redirect(url_for("cases.show", reference=reference) + "#owner")
 
 
 @bp.post("/cases/<reference>/documents")

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from ..access import WORK_TASKS, current_actor, requires
 from ..errors import NotFound, PlaintError
-from ..services import inbox
+from ..services import choice_titles, inbox
 from .inputs import page_number, same_site
 
 bp = Blueprint("inbox", __name__)
@@ -19,8 +19,12 @@ bp = Blueprint("inbox", __name__)
 def index() -> ResponseReturnValue:
     """The inbox, filtered and sorted as the query string says."""
     args = request.args
-    view = args.get("view") or "mine"
-    page = inbox.inbox(current_actor(), view=view if view in inbox.VIEWS else "mine",
+    actor = current_actor()
+    counts = inbox.counts(actor)
+    # Without a view asked for, open where work waits: one's own, else the unclaimed.
+    asked = args.get("view", "")
+    view = asked if asked in inbox.VIEWS else inbox.landing(counts)
+    page = inbox.inbox(actor, view=view,
                        priority=args.get("priority") or None,
                        category=args.get("category") or None,
                        status=args.get("status") or None,
@@ -31,8 +35,11 @@ def index() -> ResponseReturnValue:
     partial = request.headers.get("HX-Request") == "true" and \
         request.headers.get("HX-History-Restore-Request") != "true"
     return render_template("inbox/_results.html" if partial else "inbox/index.html",
-                           page=page, view=view, args=args, views=inbox.VIEWS,
-                           sorts=inbox.SORTS, partial=partial), 200, {"Vary": "HX-Request"}
+                           page=page, view=view, args=args, views=inbox.VIEWS, counts=counts,
+                           sorts=inbox.SORTS, partial=partial,
+                           priorities=inbox.PRIORITIES,
+                           categories=choice_titles.choices(inbox.CATEGORY)), \
+        200, {"Vary": "HX-Request"}
 
 
 @bp.post("/cases/<reference>/tasks/<task_id>/<action>")
