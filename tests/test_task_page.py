@@ -36,7 +36,7 @@ def test_completing_a_task_moves_the_case_on(client, auth, app_ctx) -> None:
                                             "acknowledgement_message": "Called her."})
     assert done.status_code == 302 and done.headers["Location"].endswith("/tasks")
     assert cases.get_case(case.reference).acknowledged_at is not None
-    assert "Assess complaint" in client.get("/tasks?view=unclaimed").get_data(as_text=True)
+    assert "Assess complaint" in client.get("/tasks?view=mine").get_data(as_text=True)
 
 
 def test_bad_input_comes_back_with_messages_and_what_was_typed(client, auth, app_ctx) -> None:

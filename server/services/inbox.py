@@ -85,7 +85,7 @@ def inbox(actor: Actor, view: str = "mine", priority: str | None = None,
     query = query.where(_visible(actor, view))
     titles = choice_titles.titles(CATEGORY)
     for column, value in ((Case.priority, priority),
-                          (Case.category, choice_titles.code_for(CATEGORY, category)),
+                          (Case.category, category),
                           (Case.status_label, status)):
         if value:
             query = query.where(column == value)

@@ -179,6 +179,6 @@ def owner_names(owner_ids: set[int]) -> dict[int, str]:
     """Display names of owners by id, in one query (inbox rows)."""
     if not owner_ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.display_name)
-                                   .where(User.id.in_(sorted(owner_ids)))).tuples().all())
+    return {row.id: row.display_name for row in db.session.execute(
+        select(User.id, User.display_name).where(User.id.in_(sorted(owner_ids))))}
 

@@ -24,9 +24,11 @@ def index() -> ResponseReturnValue:
     # Without a view asked for, open where work waits: one's own, else the unclaimed.
     asked = args.get("view", "")
     view = asked if asked in inbox.VIEWS else inbox.landing(counts)
+    # A category asked for by its code (links) or by its title (typed): the code from here.
+    category = choice_titles.code_for(inbox.CATEGORY, args.get("category"))
     page = inbox.inbox(actor, view=view,
                        priority=args.get("priority") or None,
-                       category=args.get("category") or None,
+                       category=category,
                        status=args.get("status") or None,
                        sort=str(args.get("sort")) if args.get("sort") in inbox.SORTS else "due",
                        page=page_number(args.get("page")))
@@ -37,7 +39,7 @@ def index() -> ResponseReturnValue:
     return render_template("inbox/_results.html" if partial else "inbox/index.html",
                            page=page, view=view, args=args, views=inbox.VIEWS, counts=counts,
                            sorts=inbox.SORTS, partial=partial,
-                           priorities=inbox.PRIORITIES,
+                           priorities=inbox.PRIORITIES, category=category,
                            categories=choice_titles.choices(inbox.CATEGORY)), \
         200, {"Vary": "HX-Request"}
 
