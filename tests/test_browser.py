@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from .support.browser import add_user, assess, choose, file_complaint, signed_in
+from .support.browser import add_user, assess, choose, file_complaint, open_task, signed_in
 
 
 def test_a_complainant_files_and_follows_a_complaint(browser, live_server) -> None:  # type: ignore[no-untyped-def]
@@ -43,8 +43,7 @@ def test_a_rejected_decision_goes_through_review_and_referral_in_the_browser(  #
     reference, link = file_complaint(public, live_server)
 
     def work(who, title: str, fill) -> None:  # type: ignore[no-untyped-def]
-        who.goto(live_server + "/tasks?view=unclaimed")
-        who.locator("tr", has_text=reference).get_by_role("link", name=title).click()
+        open_task(who, live_server, reference, title)
         fill(who)
         who.get_by_role("button", name="Complete task").click()
         who.wait_for_url("**/tasks")

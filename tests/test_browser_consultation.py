@@ -46,7 +46,7 @@ def test_a_specialist_answers_a_consultation_in_the_browser(
     # The case is back with the handler, with the answer on record.
     hana.goto(f"{live_server}/cases/{reference}")
     assert hana.get_by_text("Give your opinion on a complaint completed").first.is_visible()
-    hana.goto(live_server + "/tasks?view=unclaimed")
+    hana.goto(live_server + "/tasks?view=mine")  # straight to the case's owner
     assert hana.locator("tr", has_text=reference).get_by_role(
         "link", name="Investigate").is_visible()
     for page in (hana, lina, public):

@@ -120,10 +120,19 @@ def choose(page: Any, question: str, answer: str) -> None:
 
 
 def open_task(page: Any, base: str, reference: str, title: str) -> None:
-    """Open a case's task from the unclaimed view of the inbox."""
-    page.goto(base + "/tasks?view=unclaimed")
-    page.locator("tr", has_text=reference).get_by_role("link", name=title).click()
-    page.wait_for_url("**/tasks/*")
+    """Open a case's task from the inbox: one's own tasks, else the unclaimed ones.
+
+    The handler who owns a case finds its later tasks already in their own view.
+    """
+    for view in ("mine", "unclaimed"):
+        page.goto(f"{base}/tasks?view={view}")
+        link = page.locator("tr", has_text=reference).get_by_role("link", name=title)
+        if link.count():
+            link.first.click()
+            page.wait_for_url("**/tasks/*")
+            return
+    raise AssertionError(f"{title} of {reference} is in neither the person's nor the "
+                         "unclaimed tasks")
 
 
 def complete(page: Any, title: str) -> None:
