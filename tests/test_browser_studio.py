@@ -19,7 +19,9 @@ from server.extensions import db
 from server.models import ProcessVersion, User
 from server.services import processes
 from server.services.actors import Actor
+from server.services.processes import drafts
 
+from .support.broken import BROKEN, broken_bpmn
 from .support.browser import add_user, file_complaint, signed_in, start_case
 
 OWNER = "olive"
@@ -253,4 +255,27 @@ def test_a_draft_made_before_another_deploy_warns_and_deploys_only_when_confirme
     deployed = page.locator("#studio-deployed")
     deployed.wait_for()
     assert f"Version {newer + 1} is deployed" in " ".join(deployed.inner_text().split())
+    page.context.close()
+
+
+def test_every_element_at_fault_is_listed_and_marked_at_once(  # type: ignore[no-untyped-def]
+        browser, live_server, live_app, owner) -> None:
+    with live_app.app_context():  # a draft saved with three problems of different kinds
+        user = db.session.scalar(select(User).where(User.username == owner))
+        actor = Actor.for_user(user)
+        active = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
+        draft = drafts.edit_version(active.id, actor)
+        text = broken_bpmn(active.file("complaint.bpmn").content.decode())
+        assert {p.element_id for p in drafts.save_file(draft.id, "complaint.bpmn",
+                                                       text.encode(), actor)} >= set(BROKEN)
+        draft_id = draft.id
+        db.session.remove()
+    page = signed_in(browser, live_server, owner)
+    page.goto(f"{live_server}/studio/drafts/{draft_id}")
+    page.wait_for_function("() => window.plaintStudio"
+                           " && window.plaintStudio.bpmnModeler('complaint.bpmn') !== null")
+    for element, said in BROKEN.items():
+        assert said in page.locator("#problems-list button", has_text=element).first.inner_text()
+        shape = page.locator(f'.djs-element[data-element-id="{element}"]')
+        assert "plaint-problem" in (shape.get_attribute("class") or ""), element
     page.context.close()

@@ -16,22 +16,9 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import ProcessVersion
 
-from .support.process import REPO, reference_bpmn
+from .support.broken import BROKEN, broken_bpmn
+from .support.process import REPO
 from .support.web import AuthActions, post
-
-ANSWER_TIMER = ('<bpmn:timeDate xsi:type="bpmn:tFormalExpression">'
-                'working_days(10)</bpmn:timeDate>')
-# The three problems, and the elements each is reported on.
-BROKEN = {"Flow_out_of_scope": "the condition is refused",
-          "information_timeout": "not ISO 8601",
-          "Lane_supervisor": "'Regional Director'"}
-
-
-def broken_bpmn() -> str:
-    """The reference diagram with a bad condition, a bad timer and a lane that is no role."""
-    return (reference_bpmn().replace("not in_scope", "1 +")
-            .replace(ANSWER_TIMER, '<bpmn:timeDuration>"ten days"</bpmn:timeDuration>', 1)
-            .replace('name="Supervisor"', 'name="Regional Director"'))
 
 
 def active_number() -> int:
