@@ -1,7 +1,9 @@
 """The process studio: the processes page, the editor's draft API, deploy and roll back.
 
 Pages answer HTML; the editor's calls answer JSON, every error as
-{"problems": [{"file", "element_id", "line", "message"}]}.
+{"problems": [{"file", "element_id", "line", "message"}]}. A deploy that would replace
+another version than the draft was made from is answered 409 with "stale": the warning
+as the editor draws it, until the request confirms that version ("confirm_replace").
 """
 
 from __future__ import annotations
