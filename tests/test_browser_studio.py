@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from server.extensions import db
+from server.models import ProcessVersion, User
+from server.services import processes
+from server.services.actors import Actor
+from server.services.processes import drafts
+
+from .support.broken import BROKEN, broken_bpmn
 from .support.browser import add_user, file_complaint, signed_in, start_case
 
 OWNER = "olive"
@@ -142,4 +150,132 @@ def test_the_form_editor_previews_a_form_and_says_what_is_wrong_with_it(  # type
     page.get_by_role("tab", name=re.compile(r"\.dmn")).first.click()
     page.get_by_role("tabpanel").locator(".tjs-table, .djs-container").first.wait_for()
     page.screenshot(path=str(SCREENSHOTS / "studio-dmn.png"))
+    page.context.close()
+
+
+# Where the diagram opens, measured in the page: bpmn-js's zoom, and the start event and a
+# task as Chromium draws them, against the palette and the canvas.
+MEASURE_OPENING = """(file) => {
+  const modeler = window.plaintStudio.bpmnModeler(file);
+  const registry = modeler.get('elementRegistry');
+  const container = modeler.get('canvas').getContainer();
+  const start = registry.filter((e) => e.type === 'bpmn:StartEvent'
+    && ['bpmn:Participant', 'bpmn:Process'].includes(e.parent.type))[0];
+  const task = registry.filter((e) => e.type === 'bpmn:UserTask')[0];
+  const box = (el) => el.getBoundingClientRect();
+  const at = (element) => box(registry.getGraphics(element).querySelector('.djs-visual'));
+  return {
+    zoom: modeler.get('canvas').zoom(),
+    canvas: box(container).toJSON(),
+    palette: box(container.querySelector('.djs-palette')).toJSON(),
+    start: at(start).toJSON(),
+    taskWidth: at(task).width,
+  };
+}"""
+
+
+def test_the_diagram_opens_readable_right_of_the_palette(  # type: ignore[no-untyped-def]
+        browser, live_server, owner) -> None:
+    page = signed_in(browser, live_server, owner)  # 1280 x 720, a laptop's screen
+    open_draft_of_active_version(page, live_server)
+    page.wait_for_function("() => window.plaintStudio"
+                           " && window.plaintStudio.bpmnModeler('complaint.bpmn') !== null")
+    seen = page.evaluate(MEASURE_OPENING, "complaint.bpmn")
+    assert 0.75 <= seen["zoom"] <= 1, seen  # fitted, the reference process was tiny
+    assert seen["taskWidth"] >= 75  # a task is 100 units wide
+    start, palette, canvas = seen["start"], seen["palette"], seen["canvas"]
+    assert start["left"] >= palette["right"], seen  # not under the palette
+    assert canvas["top"] <= start["top"] and start["bottom"] <= canvas["bottom"], seen
+    assert start["right"] <= canvas["right"], seen
+    page.screenshot(path=str(SCREENSHOTS / "studio-opened.png"))
+
+    # A decision requirements diagram opens the same way.
+    page.get_by_role("tab", name=re.compile(r"triage\.dmn")).click()
+    panel = page.get_by_role("tabpanel")
+    drd_view = panel.locator("select option", has_text="Decision requirements")
+    panel.locator("select").select_option(drd_view.get_attribute("value"))
+    panel.locator(".dmn-drd-container .djs-palette").wait_for()
+    drd = page.evaluate("""() => {
+      const panel = document.querySelector('[role=tabpanel]:not([hidden])');
+      const container = panel.querySelector('.dmn-drd-container');
+      const palette = container.querySelector('.djs-palette').getBoundingClientRect();
+      const shapes = [...container.querySelectorAll('.djs-shape .djs-visual')]
+        .map((s) => s.getBoundingClientRect());
+      return { paletteRight: palette.right, paletteBottom: palette.bottom,
+               lefts: shapes.map((s) => s.left), widths: shapes.map((s) => s.width) };
+    }""")
+    assert drd["lefts"] and min(drd["lefts"]) >= drd["paletteRight"], drd
+    assert min(drd["widths"]) >= 0.75 * 100, drd  # a decision is wider than 100 units
+    page.context.close()
+
+
+def deploy_meanwhile(app: Flask, username: str) -> int:
+    """Another process owner deploys a change of the active version; the new number."""
+    add_user(app, username, "process_owner", "Otto Owner")
+    with app.app_context():
+        active = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
+        files = {f.name: f.content for f in active.files}
+        files["complaint.bpmn"] = files["complaint.bpmn"].replace(
+            b'name="Assess complaint"', b'name="Assess the complaint"')
+        user = db.session.scalar(select(User).where(User.username == username))
+        number = processes.deploy(files, Actor.for_user(user), note="renamed").number
+        db.session.remove()
+    return number
+
+
+def test_a_draft_made_before_another_deploy_warns_and_deploys_only_when_confirmed(  # type: ignore[no-untyped-def]
+        browser, live_server, live_app, owner) -> None:
+    page = signed_in(browser, live_server, owner)
+    open_draft_of_active_version(page, live_server)
+    draft_url = page.url
+    page.get_by_text("No problems.").wait_for()
+    warning = page.locator("#studio-stale")
+    assert warning.is_hidden()
+    newer = deploy_meanwhile(live_app, "otto")
+
+    page.get_by_label("What changed in this version").fill("My change")
+    page.get_by_role("button", name="Deploy", exact=True).click()
+    warning.wait_for()
+    text = " ".join(warning.inner_text().split())
+    assert f"Version {newer} is active now" in text and "deployed by otto" in text
+    assert f"This draft was made from version {newer - 1}." in text
+    assert "Not deployed: another version is active now" in page.locator("#studio-status") \
+        .inner_text()
+    warning.get_by_text(f"What this draft changes compared with version {newer}").click()
+    assert "Assess complaint" in warning.locator("#studio-stale-diff").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "studio-stale.png"))
+
+    # Opened again, the editor says so at once.
+    page.goto(draft_url)
+    warning.wait_for()
+    assert f"Version {newer} is active now" in warning.inner_text()
+    page.get_by_label("What changed in this version").fill("My change")
+    page.get_by_label(f"Replace version {newer} with this draft when I deploy").check()
+    page.get_by_role("button", name="Deploy", exact=True).click()
+    deployed = page.locator("#studio-deployed")
+    deployed.wait_for()
+    assert f"Version {newer + 1} is deployed" in " ".join(deployed.inner_text().split())
+    page.context.close()
+
+
+def test_every_element_at_fault_is_listed_and_marked_at_once(  # type: ignore[no-untyped-def]
+        browser, live_server, live_app, owner) -> None:
+    with live_app.app_context():  # a draft saved with three problems of different kinds
+        user = db.session.scalar(select(User).where(User.username == owner))
+        actor = Actor.for_user(user)
+        active = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
+        draft = drafts.edit_version(active.id, actor)
+        text = broken_bpmn(active.file("complaint.bpmn").content.decode())
+        assert {p.element_id for p in drafts.save_file(draft.id, "complaint.bpmn",
+                                                       text.encode(), actor)} >= set(BROKEN)
+        draft_id = draft.id
+        db.session.remove()
+    page = signed_in(browser, live_server, owner)
+    page.goto(f"{live_server}/studio/drafts/{draft_id}")
+    page.wait_for_function("() => window.plaintStudio"
+                           " && window.plaintStudio.bpmnModeler('complaint.bpmn') !== null")
+    for element, said in BROKEN.items():
+        assert said in page.locator("#problems-list button", has_text=element).first.inner_text()
+        shape = page.locator(f'.djs-element[data-element-id="{element}"]')
+        assert "plaint-problem" in (shape.get_attribute("class") or ""), element
     page.context.close()

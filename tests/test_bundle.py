@@ -22,10 +22,16 @@ from .support.process import (
 )
 
 
-def issues_of(files: dict[str, bytes]) -> list:
+def issues_of(files: dict[str, bytes], *, stopped: bool = False) -> list:
+    """The problems of a refused bundle, less the closing note that says the checks stopped
+    before the tasks, forms and roles (there exactly when `stopped`)."""
     with pytest.raises(BundleError) as caught:
         bundle(files)
-    return caught.value.issues
+    issues = caught.value.issues
+    notes = [i for i in issues if "were not checked yet" in i.message]
+    assert len(notes) == int(stopped), issues
+    assert issues[len(issues) - len(notes):] == notes  # said last
+    return [i for i in issues if i not in notes]
 
 
 def line_of(text: str, needle: str) -> int:
@@ -42,7 +48,7 @@ def test_the_reference_process_passes_every_check() -> None:
 
 def test_malformed_xml_is_refused_with_its_line() -> None:
     text = reference_bpmn().replace('<bpmn:userTask id="assess"', '<bpmn:userTask id="assess" <')
-    [issue] = issues_of(with_bpmn(text))
+    [issue] = issues_of(with_bpmn(text), stopped=True)
     assert issue.file == "complaint.bpmn"
     assert "not well-formed" in issue.message
     assert issue.line == line_of(text, '<bpmn:userTask id="assess"')
@@ -50,7 +56,7 @@ def test_malformed_xml_is_refused_with_its_line() -> None:
 
 @pytest.mark.parametrize("text", [XXE, BOMB], ids=["xxe", "entity-bomb"])
 def test_doctype_and_entities_are_refused(text: str) -> None:
-    [issue] = issues_of(with_bpmn(text))
+    [issue] = issues_of(with_bpmn(text), stopped=True)
     assert "DOCTYPE and ENTITY declarations are not allowed" in issue.message
     assert issue.line == 2
 
@@ -58,7 +64,7 @@ def test_doctype_and_entities_are_refused(text: str) -> None:
 def test_an_oversize_diagram_is_refused() -> None:
     files = reference_files()
     files["complaint.bpmn"] += b"<!--" + b"x" * (3 * 1024 * 1024) + b"-->"
-    [issue] = issues_of(files)
+    [issue] = issues_of(files, stopped=True)
     assert "limit is" in issue.message
 
 
@@ -148,7 +154,7 @@ def test_a_lane_that_is_no_role_is_refused() -> None:
 
 def test_a_flow_to_a_missing_element_is_refused_by_id() -> None:
     text = reference_bpmn().replace('targetRef="mark_reviewed"', 'targetRef="nowhere"')
-    [issue] = issues_of(with_bpmn(text))
+    [issue] = issues_of(with_bpmn(text), stopped=True)
     assert issue.element_id == "Flow_review_mark"
     assert 'targetRef="nowhere"' in issue.message
     assert issue.line == line_of(text, 'targetRef="nowhere"')
@@ -159,6 +165,25 @@ def test_several_problems_are_all_reported_at_once() -> None:
         ANSWER_TIMER, '<bpmn:timeDuration>"ten days"</bpmn:timeDuration>', 1)
     issues = issues_of(with_bpmn(text))
     assert {i.element_id for i in issues} == {"Flow_out_of_scope", "information_timeout"}
+
+
+def test_a_bad_condition_a_bad_timer_and_a_lane_without_a_role_are_reported_together() -> None:
+    # The lane used to be checked only once every expression compiled.
+    text = reference_bpmn().replace("not in_scope", "1 +").replace(
+        ANSWER_TIMER, '<bpmn:timeDuration>"ten days"</bpmn:timeDuration>', 1).replace(
+        'name="Supervisor"', 'name="Regional Director"')
+    files = with_bpmn(text)
+    files["review-schema.json"] = b'{\n  "type": "object",\n  "properties": {,}\n}'
+    files["priority.dmn"] = DMN.replace("LAST", "").encode()
+    issues = issues_of(files)
+    found = {(i.file, i.element_id) for i in issues}
+    assert {("complaint.bpmn", "Flow_out_of_scope"), ("complaint.bpmn", "information_timeout"),
+            ("complaint.bpmn", "Lane_supervisor"), ("complaint.bpmn", "review"),
+            ("review-schema.json", None), ("priority.dmn", "rule_big")} <= found
+    assert all(i.line for i in issues if i.file == "complaint.bpmn")
+    assert not any("review-schema.json' is not in the bundle" in i.message for i in issues)
+    lines = [i.line for i in issues if i.file == "complaint.bpmn"]
+    assert lines == sorted(lines)  # in the order of the file
 
 
 DMN = """<?xml version="1.0" encoding="UTF-8"?>
@@ -220,7 +245,7 @@ def test_spiffarena_style_bundle_with_two_top_level_processes_is_explained() -> 
         "<bpmndi:BPMNDiagram",
         '<bpmn:process id="other" isExecutable="true"><bpmn:startEvent id="s2"/></bpmn:process>'
         "<bpmndi:BPMNDiagram")
-    [issue] = issues_of(with_bpmn(text))
+    [issue] = issues_of(with_bpmn(text), stopped=True)
     assert "several top-level processes" in issue.message
 
 

@@ -253,8 +253,9 @@ def test_a_doctype_in_a_diagram_is_a_problem_of_the_draft_not_a_crash(owner) -> 
            b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">'
            b"&x;</bpmn:definitions>")
     draft = draft_of(upload(owner, ("evil.bpmn", xxe)))
-    [problem] = problems(owner, draft)
+    problem, stopped = problems(owner, draft)
     assert problem["file"] == "evil.bpmn" and problem["line"] == 2
+    assert stopped["file"] is None and "evil.bpmn cannot be read" in stopped["message"]
     assert "DOCTYPE and ENTITY declarations are not allowed" in problem["message"]
     assert "root:" not in json.dumps(problem)
 

@@ -32,11 +32,18 @@ from .xmlsafe import UnsafeXMLError, parse_xml
 
 
 class BundleError(Exception):
-    """A bundle that cannot be deployed; `issues` lists every problem found."""
+    """A bundle that cannot be deployed; `issues` lists every problem found.
 
-    def __init__(self, issues: list[DeployIssue]) -> None:
+    `process_id` and `forms` are what could be read before the checks stopped (None and
+    {} when the process itself could not be built), so callers can add their own checks.
+    """
+
+    def __init__(self, issues: list[DeployIssue], process_id: str | None = None,
+                 forms: dict[str, dict[str, Any]] | None = None) -> None:
         super().__init__("\n".join(str(i) for i in issues))
         self.issues = issues
+        self.process_id = process_id
+        self.forms = forms or {}
 
 
 @dataclass
@@ -69,15 +76,30 @@ def load_bundle(
     wait (PLAINT_MIN_TIMER_PERIOD, see timer_checks.py).
     """
     checker = Checker(files, resolve_role, max_file_bytes, clock_kinds)
-    bundle = _load(checker, min_timer_period)
-    if checker.issues or bundle is None:
+    built = _load(checker, min_timer_period)
+    if checker.issues or built is None:
         if not checker.issues:
             checker.add("(bundle)", None, None, "the bundle could not be read")
-        raise BundleError(checker.issues)
-    return bundle
+        # In reading order, file by file; what concerns the whole bundle comes last.
+        checker.issues.sort(key=lambda i: (i.file.startswith("("), i.file, i.line or 0))
+        raise BundleError(checker.issues, built[0] if built else None, checker.forms)
+    return _bundle(checker, *built)
 
 
-def _load(c: Checker, min_timer_period: float) -> Bundle | None:
+# Said when a later stage cannot run, so nobody takes the list for all there is.
+NOT_CHECKED = ("{why}, so the tasks, forms and roles of the process were not checked yet: "
+               "fix the problems above and check again")
+Built = tuple[str, BpmnProcessSpec, dict[str, BpmnProcessSpec], dict[str, str]]
+
+
+def _load(c: Checker, min_timer_period: float) -> Built | None:
+    """Run every check that can run, stage by stage; the process built, or None.
+
+    Each file is read; every file that could be read gets the checks that need only its
+    XML (code, timers and loops, references, lanes, decision tables), whatever is wrong
+    elsewhere; the process is built from the diagrams when they could all be read, and
+    then its tasks, forms and roles are checked too.
+    """
     if not any(name.endswith(".bpmn") for name in c.files):
         c.add("(bundle)", None, None, "no .bpmn file: a process needs at least one diagram")
     for name, data in sorted(c.files.items()):
@@ -87,8 +109,6 @@ def _load(c: Checker, min_timer_period: float) -> Bundle | None:
             _read_form(c, name, data)
         else:
             c.add(name, None, None, "unknown file type: use .bpmn, .dmn or .json (forms)")
-    if c.issues:
-        return None
     for name, tree in c.trees.items():
         check_code(c, name, tree)
         if name.endswith(".dmn"):
@@ -96,8 +116,24 @@ def _load(c: Checker, min_timer_period: float) -> Bundle | None:
         else:
             check_references(c, name, tree)
             check_timers_and_loops(c, name, tree, min_timer_period)
-    if c.issues:
+    check_lanes(c)
+    unread = sorted(n for n in c.files if n.endswith((".bpmn", ".dmn")) and n not in c.trees)
+    if unread:
+        c.add("(bundle)", None, None, NOT_CHECKED.format(
+            why=f"{', '.join(unread)} cannot be read"))
         return None
+    if not any(name.endswith(".bpmn") for name in c.trees):
+        return None  # said above: no diagram
+    built = _build(c)
+    if built is None:
+        return None
+    process_id, spec, subprocess_specs = built
+    return process_id, spec, subprocess_specs, check_tasks(c, [spec, *subprocess_specs.values()])
+
+
+def _build(c: Checker) -> tuple[str, BpmnProcessSpec, dict[str, BpmnProcessSpec]] | None:
+    """The main process and its subprocesses as SpiffWorkflow parses them, or None."""
+    before = len(c.issues)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         for name, tree in c.trees.items():
@@ -107,19 +143,26 @@ def _load(c: Checker, min_timer_period: float) -> Bundle | None:
                 parser.add_dmn_xml(tree.getroot(), filename=name)
         process_id = _main_process(c, parser)
         if process_id is None:
+            c.add("(bundle)", None, None,
+                  NOT_CHECKED.format(why="there is no one main process to build"))
             return None
-        spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
+        return process_id, parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
-        _report_validation(c, exc)
-        return None
+        # After problems of the XML, SpiffWorkflow's complaint is most often the same one
+        # again (a flow to nowhere); said once, with what it stops.
+        if not before:
+            _report_validation(c, exc)
     except Exception as exc:  # SpiffWorkflow raises bare errors on some malformed diagrams
-        c.add("(bundle)", None, None, f"the diagrams could not be read: {exc}")
-        return None
-    role_map = check_tasks(c, [spec, *subprocess_specs.values()])
-    check_lanes(c)
-    if c.issues:
-        return None
+        if not before:
+            c.add("(bundle)", None, None, f"the diagrams could not be read: {exc}")
+    if before:
+        c.add("(bundle)", None, None,
+              NOT_CHECKED.format(why="the diagrams could not be built into a process"))
+    return None
+
+
+def _bundle(c: Checker, process_id: str, spec: BpmnProcessSpec,
+            subprocess_specs: dict[str, BpmnProcessSpec], role_map: dict[str, str]) -> Bundle:
     return Bundle(
         process_id=process_id,
         process_name=spec.description or process_id,

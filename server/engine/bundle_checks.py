@@ -298,10 +298,12 @@ def _task_role(c: Checker, lane: str | None, candidate: str | None) -> str | Non
 
 
 def _check_form_ref(c: Checker, bpmn_id: str, form: str, ui: str | None) -> None:
-    if ui and ui not in c.forms:
+    # A file that is there but could not be read was reported when it was read.
+    if ui and ui not in c.forms and ui not in c.files:
         c.at(bpmn_id, f"the UI schema '{ui}' is not in the bundle")
     if form not in c.forms:
-        c.at(bpmn_id, f"the form '{form}' is not in the bundle")
+        if form not in c.files:
+            c.at(bpmn_id, f"the form '{form}' is not in the bundle")
         return
     before = len(c.issues)
     _check_form_schema(c, form, c.forms[form], bpmn_id)

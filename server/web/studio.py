@@ -1,7 +1,9 @@
 """The process studio: the processes page, the editor's draft API, deploy and roll back.
 
 Pages answer HTML; the editor's calls answer JSON, every error as
-{"problems": [{"file", "element_id", "line", "message"}]}.
+{"problems": [{"file", "element_id", "line", "message"}]}. A deploy that would replace
+another version than the draft was made from is answered 409 with "stale": the warning
+as the editor draws it, until the request confirms that version ("confirm_replace").
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..formkit import render_fields, submit_options
 from ..services import processes, system_log
 from ..services.processes import drafts
 from ..services.processes.checks import Problem, check, form_problems
+from ..services.processes.stale import StaleDraft, newer_version
 from ..services.processes.upload import UploadRefused
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
@@ -107,7 +110,8 @@ def editor(draft_id: int) -> ResponseReturnValue:
             "preview": url_for("studio.preview"), "index": url_for("studio.index")}
     # The plain page stands in until the editor's own template is installed.
     return render_template(["studio/editor.html", "studio/draft.html"], draft=draft,
-                           urls=urls, **drafts.editor_context(draft))
+                           urls=urls, **drafts.editor_context(draft),
+                           stale=newer_version(draft.base_version_id, draft.contents()))
 
 
 @bp.get("/drafts/<int:draft_id>/files")
@@ -155,7 +159,11 @@ def validate(draft_id: int) -> ResponseReturnValue:
 def deploy(draft_id: int) -> ResponseReturnValue:
     """Deploy the draft as a new version, active for new cases, or say what stops it."""
     comment = _json_field("comment", required=False)
-    done = drafts.deploy(draft_id, comment, current_actor())
+    try:
+        done = drafts.deploy(draft_id, comment, current_actor(), _confirmed_version())
+    except StaleDraft as exc:  # the warning, drawn as the editor shows it on opening
+        return _problems(exc.problems, 409, error=exc.message,
+                         stale=render_template("studio/_stale.html", stale=exc.newer))
     flash(_("Version %(number)s of %(process)s is deployed: new cases start on it.",
             number=done.version.number, process=done.version.process_id), "success")
     return jsonify({"version": done.version.number, "process_id": done.version.process_id,
@@ -192,6 +200,16 @@ def _body() -> bytes:
         raise drafts.DraftRefused("The file is too large.", [Problem(
             None, None, None, f"the file is larger than the limit of {limit:,} bytes")], 413)
     return request.get_data(cache=False)
+
+
+def _confirmed_version() -> int | None:
+    """The version id the person confirmed replacing ("confirm_replace"), if they did."""
+    body = request.get_json(silent=True)
+    value = body.get("confirm_replace") if isinstance(body, dict) else None
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise drafts.DraftRefused("Malformed request.", [Problem(
+            None, None, None, '"confirm_replace" must be the id of a version, or null')], 400)
+    return value
 
 
 def _json_field(key: str, required: bool = True) -> str:

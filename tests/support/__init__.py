@@ -2,6 +2,7 @@
 
 - data: the people who act on cases and what they fill in at each step
 - process: the reference process on the engine alone; `Driver` walks it step by step
+- broken: a diagram with three problems of different kinds (`broken_bpmn`)
 - cases: cases through the services; `drive` walks a case to wherever a test needs it
 - web: the test client as a browser: forms, `file_complaint`, `AuthActions` (the `auth` fixture)
 - mail: a real SMTP server on loopback (`mail_server`), the outbox, a process that sends e-mails

@@ -75,7 +75,10 @@ def check(files: dict[str, bytes]) -> list[Problem]:
                              min_timer_period=current_app.config["PLAINT_MIN_TIMER_PERIOD"])
     except BundleError as exc:
         roles = [r.name for r in list_roles()]
-        return [from_issue(issue, roles) for issue in exc.issues]
+        found = [from_issue(issue, roles) for issue in exc.issues]
+        # The intake is checked as well whenever the process could be built.
+        intake = intake_problems(files, exc.process_id, exc.forms) if exc.process_id else []
+        return intake + found
     except Exception as exc:  # a checker tripped on odd input: report it, never fail the save
         current_app.logger.exception("bundle check failed")
         return [Problem(None, None, None, f"the files could not be checked ({exc}); look for "

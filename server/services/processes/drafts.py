@@ -13,6 +13,9 @@ How a deploy is kept from breaking cases:
   on the process id (cases point at version rows), so it cannot strand a running case;
   the diff in the log says what was replaced.
 - Roll back (`versions.activate`) refuses versions this server can no longer load.
+- A draft made from another version than the one active when it is deployed (someone
+  deployed or rolled back meanwhile) replaces the active version only when its owner
+  confirms replacing that very version (stale.py), checked inside the deploy's write.
 - A draft is deleted in the deploy's own transaction: a second click, or the same draft
   deployed from two tabs, finds no draft and is answered 409 instead of a second version.
   Two deploys at once on PostgreSQL collide on the version number and one gets a 409.
@@ -37,9 +40,10 @@ from ...extensions import db
 from ...models import DraftFile, ProcessDraft, ProcessVersion, utcnow
 from ..actors import Actor
 from ..users import lane_mappings, list_roles
-from . import versions
+from . import stale, versions
 from .checks import FORM_KEY, UI_KEY, Problem, check, from_issue
 from .diff import diff
+from .stale import StaleDraft
 from .upload import UploadProblem, name_problem, read_upload, total_limit
 
 MAX_DRAFTS_PER_USER = 50
@@ -284,8 +288,13 @@ def discard(draft_id: int, actor: Actor) -> None:
     db.session.commit()
 
 
-def deploy(draft_id: int, comment: str, actor: Actor) -> Deployed:
-    """Make the draft a new version, active for new cases; log it with what changed."""
+def deploy(draft_id: int, comment: str, actor: Actor,
+           confirm_replace: int | None = None) -> Deployed:
+    """Make the draft a new version, active for new cases; log it with what changed.
+
+    A draft made from another version than the active one replaces the active version
+    only when `confirm_replace` names it (stale.py); otherwise StaleDraft says which.
+    """
     draft = get_draft(draft_id, actor)
     files, base_id = draft.contents(), draft.base_version_id
     problems = check(files)
@@ -293,11 +302,16 @@ def deploy(draft_id: int, comment: str, actor: Actor) -> Deployed:
         raise DraftRefused(f"Not deployed: {len(problems)} problem(s) found. The active "
                            "version is unchanged.", problems)
     try:
-        version = versions.deploy(files, actor, note=comment.strip()[:2000] or None,
-                                 commit=False, base_version_id=base_id)
+        version = versions.deploy(
+            files, actor, note=comment.strip()[:2000] or None, commit=False,
+            base_version_id=base_id,
+            guard=lambda: stale.refuse_unconfirmed(base_id, files, confirm_replace))
     except DeployRefused as exc:
         roles = [r.name for r in list_roles()]
         raise DraftRefused(exc.message, [from_issue(i, roles) for i in exc.issues]) from None
+    except StaleDraft:
+        db.session.rollback()  # let go of the write lock before the answer is drawn
+        raise
     except IntegrityError:
         raise _at_the_same_moment() from None
     base = db.session.get(ProcessVersion, base_id) if base_id else None

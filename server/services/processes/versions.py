@@ -65,12 +65,15 @@ def read_folders(*folders: Path) -> dict[str, bytes]:
 
 def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
            activate: bool = True, *, commit: bool = True,
-           base_version_id: int | None = None) -> ProcessVersion:
+           base_version_id: int | None = None,
+           guard: Callable[[], None] | None = None) -> ProcessVersion:
     """Check a bundle and store it as a new version; refuse it whole if anything is wrong.
 
     Every deploy goes to the system log with what changed since `base_version_id` (by
     default the version that was active). With `commit=False` the version is only
     flushed, so the caller can add what belongs to the same transaction and commit it.
+    `guard` runs once the write transaction has begun, so what it reads (the active
+    version) cannot change before the deploy is stored; it refuses by raising.
     """
     try:
         bundle = load_bundle(files, role_resolver(),
@@ -83,6 +86,8 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
             f"The process was not deployed: {count} problem{'s' if count != 1 else ''} "
             "found. The active version is unchanged.", exc.issues) from None
     begin_write()
+    if guard is not None:
+        guard()
     number = (db.session.scalar(select(func.max(ProcessVersion.number))) or 0) + 1
     version = ProcessVersion(
         number=number, process_id=bundle.process_id, name=bundle.process_name,

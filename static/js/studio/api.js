@@ -65,9 +65,10 @@ export class Api {
     return this.request('POST', this.urls.validate);
   }
 
-  deploy(comment) {
+  /** Deploy the draft; `confirmReplace` is the id of the active version it may replace. */
+  deploy(comment, confirmReplace = null) {
     return this.request('POST', this.urls.deploy, {
-      body: JSON.stringify({ comment }), contentType: 'application/json',
+      body: JSON.stringify({ comment, confirm_replace: confirmReplace }), contentType: 'application/json',
     });
   }
 

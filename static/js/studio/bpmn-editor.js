@@ -5,6 +5,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 
 import FlushableDebounceModule from './flushable-debounce.js';
 import PlaintPropertiesModule from './plaint-provider.js';
+import { MIN_READABLE_ZOOM, showReadable } from './readable-view.js';
 import { spiffDescriptorFor } from './spiff-moddle.js';
 
 export const PROBLEM_MARKER = 'plaint-problem';
@@ -41,6 +42,7 @@ export class BpmnEditor {
     this.onChange = onChange;
     this.modeler = null;
     this.marked = [];
+    this.placed = false; // opened at a readable zoom yet (a hidden canvas cannot be)
   }
 
   async open(xml) {
@@ -62,7 +64,7 @@ export class BpmnEditor {
     });
     const { warnings } = await this.modeler.importXML(xml);
     keepUnresolvedReferences(warnings, this.modeler.get('moddle'));
-    this.modeler.get('canvas').zoom('fit-viewport', 'auto');
+    this.place();
     this.modeler.on('commandStack.changed', () => this.onChange());
     return warnings;
   }
@@ -87,7 +89,17 @@ export class BpmnEditor {
   resized() {
     if (this.modeler) {
       this.modeler.get('canvas').resized();
+      if (!this.placed) {
+        this.place();
+      }
     }
+  }
+
+  /** Open at a readable zoom with the process's start in view (readable-view.js). */
+  place() {
+    const start = this.get('elementRegistry').filter((e) => e.type === 'bpmn:StartEvent'
+      && e.parent && ['bpmn:Participant', 'bpmn:Process'].includes(e.parent.type))[0];
+    this.placed = showReadable(this.get('canvas'), start) !== null;
   }
 
   has(elementId) {
@@ -121,7 +133,7 @@ export class BpmnEditor {
     const canvas = this.get('canvas');
     this.get('selection').select(element);
     // A whole process fitted on screen is too small to read: come close enough first.
-    if (canvas.zoom() < 0.75) {
+    if (canvas.zoom() < MIN_READABLE_ZOOM) {
       canvas.zoom(1);
     }
     if (!element.waypoints) {

@@ -1,4 +1,5 @@
-// The answer to a successful deploy: the new version's number and what changed.
+// The answers to a deploy: the new version's number and what changed, or the warning that
+// the draft would replace another version than it was made from.
 
 function describe(item) {
   // Elements come as {id, name, type, file}; files as their names.
@@ -33,6 +34,16 @@ export function showDeployed(box, data, fallbackUrl) {
   fill(box, 'changed', diff.changed);
   fill(box, 'files', [...(files.added || []), ...(files.removed || []), ...(files.changed || [])]);
   box.querySelector('[data-field=redirect]').href = data.redirect || fallbackUrl;
+  box.hidden = false;
+  box.focus();
+}
+
+/**
+ * Show the warning that another version is active than the draft was made from. The server
+ * draws it (the partial the editor shows on opening), so it reads the same both ways.
+ */
+export function showStale(box, html) {
+  box.innerHTML = html;
   box.hidden = false;
   box.focus();
 }

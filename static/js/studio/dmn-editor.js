@@ -2,6 +2,8 @@
 
 import DmnModeler from 'dmn-js/lib/Modeler';
 
+import { showReadable } from './readable-view.js';
+
 // Table cells are re-rendered on every edit, so problems are marked by a style sheet that
 // matches their ids rather than by classes that would be lost.
 let problemSheet = null;
@@ -40,6 +42,7 @@ export class DmnEditor {
     this.viewSelect = viewSelect;
     this.onChange = onChange;
     this.watched = new WeakSet();
+    this.placed = new WeakSet(); // requirement diagrams opened at a readable zoom
     this.modeler = null;
   }
 
@@ -76,8 +79,12 @@ export class DmnEditor {
       this.watched.add(viewer);
       viewer.on('elements.changed', () => this.onChange());
     }
-    if (viewer && viewer.get('canvas', false)) {
-      viewer.get('canvas').resized();
+    const canvas = viewer && viewer.get('canvas', false);
+    if (canvas) {
+      canvas.resized();
+      if (!this.placed.has(viewer) && showReadable(canvas) !== null) {
+        this.placed.add(viewer);
+      }
     }
   }
 

@@ -6,7 +6,7 @@
 
 import { Api, ApiError } from './api.js';
 import { BpmnEditor } from './bpmn-editor.js';
-import { showDeployed } from './deployed.js';
+import { showDeployed, showStale } from './deployed.js';
 import { DmnEditor } from './dmn-editor.js';
 import { FormEditor } from './form-editor.js';
 import { FormPreview } from './form-preview.js';
@@ -317,7 +317,12 @@ export class Studio {
   deploy(comment) {
     return this.run(this.text.deploying, async () => {
       await this.saveChanged();
-      const { ok, data } = await this.api.deploy(comment);
+      const { ok, status, data } = await this.api.deploy(comment, this.confirmedReplace());
+      if (status === 409 && data.stale) {
+        showStale(this.el('studio-stale'), data.stale);
+        this.status(this.text.notReplaced, 'danger');
+        return;
+      }
       if (!ok) {
         this.showProblems(data.problems);
         this.status(this.text.notDeployed, 'danger');
@@ -331,6 +336,12 @@ export class Studio {
       for (const file of this.files.values()) this.setDirty(file, false);
       this.el('studio-actions').hidden = true;
     });
+  }
+
+  /** The id of the active version the person confirmed replacing, or null. */
+  confirmedReplace() {
+    const box = this.el('deploy-replace');
+    return box && box.checked ? Number(box.value) : null;
   }
 
   // ---- files ----
