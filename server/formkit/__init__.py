@@ -1,6 +1,7 @@
 """JSON Schema forms as accessible HTML, and submissions back as typed values."""
 
-from .check import submit_options, unsupported
+from .check import unsupported
+from .fields import submit_options
 from .parse import parse_submission
 from .render import render_fields
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .check import field_ui, kind, widget
+from .fields import field_ui, kind, widget
 
 
 def _clean(raw: Any) -> str:

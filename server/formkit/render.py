@@ -10,7 +10,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from .check import field_order, field_ui, kind, widget
+from .fields import field_order, field_ui, kind, widget
 
 _MARK = Markup(' <span class="text-danger" aria-hidden="true">*</span>')
 # For groups the browser cannot mark as required, screen readers still need to hear it.
