@@ -97,8 +97,11 @@ class _Checker:
             self.say(where, _("the condition reads '%(name)s', which is not a field of the "
                               "form", name=name))
             return
-        if "minItems" in clause:
-            if spec.get("type") != "array":
+        if "minItems" in clause or spec.get("type") == "array":
+            if "minItems" not in clause:
+                self.say(where, _("'%(name)s' is a list of choices: say 'something is ticked' "
+                                  "with minItems 1", name=name))
+            elif spec.get("type") != "array":
                 self.say(where, _("minItems applies to a list of choices; '%(name)s' is not "
                                   "one: compare it with const or enum", name=name))
             return
@@ -164,7 +167,8 @@ class _Checker:
                 for name in properties:
                     seen[name] = seen.get(name, 0) + 1
             pending += [part.get(k) for k in ("then", "else")]
-            pending += part.get("allOf") if isinstance(part.get("allOf"), list) else []
+            items = part.get("allOf")
+            pending += items if isinstance(items, list) else []
             schemas = part.get("dependentSchemas")
             pending += list(schemas.values()) if isinstance(schemas, dict) else []
         for name, count in seen.items():
