@@ -23,7 +23,10 @@ def test_a_complainant_files_and_follows_a_complaint(browser, live_server) -> No
     page.get_by_label("Your name").fill("Layla Haddad")
     page.get_by_label("E-mail").fill("not-an-email")
     page.get_by_role("button", name="Send my complaint").click()
-    expect(page.get_by_text("Enter a valid e-mail address")).to_be_visible()
+    # The message is under the field and in the summary at the top, which links to it.
+    expect(page.locator("#f-complainant_email-error")).to_contain_text(
+        "Enter a valid e-mail address")
+    expect(page.get_by_role("link", name="E-mail: Enter a valid e-mail address")).to_be_visible()
     assert page.get_by_label("Your name").input_value() == "Layla Haddad"
     reference, link = file_complaint(page, live_server)
     assert re.fullmatch(r"CMP-\d{4}-\d{6}", reference)

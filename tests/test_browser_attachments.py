@@ -38,7 +38,8 @@ def test_a_document_survives_a_form_error_and_reaches_the_tracking_page(  # type
     expect(warning).to_be_hidden()
     # The mistake: the form comes back with the message, the text and the document kept.
     page.get_by_role("button", name="Send my complaint").click()
-    page.get_by_text("Enter a valid e-mail address").wait_for()
+    page.locator("#f-complainant_email-error").get_by_text(
+        "Enter a valid e-mail address").wait_for()
     assert page.get_by_label("What happened?").input_value().startswith("I was charged twice")
     expect(page.get_by_text("Already attached: receipt.pdf")).to_be_visible()
     page.get_by_label("E-mail").fill("layla@example.com")

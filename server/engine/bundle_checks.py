@@ -21,7 +21,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from ..formkit import unsupported
+from ..formkit import declared, unsupported
 from .clocks import KIND_CALL
 from .sandbox import SandboxError, compile_expression, compile_script
 
@@ -108,7 +108,8 @@ def _check_form_schema(c: Checker, name: str, schema: dict[str, Any], element_id
     if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
         c.add(name, element_id, None, 'a form schema needs "type": "object" and "properties"')
         return
-    for prop in schema["properties"]:
+    # Fields declared only in a condition's branch become variables too.
+    for prop in declared(schema):
         if not prop.isidentifier() or keyword.iskeyword(prop) or prop.startswith("_") \
                 or prop == "typename":
             c.add(name, element_id, None,

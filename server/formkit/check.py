@@ -5,95 +5,56 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .check_conditions import conditional_problems
+from .check_ui import ui_problems
+from .conditions import CONDITIONAL_KEYS
+from .fields import choices, declared, kind, labelled
 from .regex import pattern_problem
 
 FORMATS = {"email", "date", "date-time"}
-WIDGETS = {"textarea", "radio", "select", "checkboxes", "hidden"}
-FIELD_UI_KEYS = {"ui:widget", "ui:help", "ui:placeholder"}
-SUBMIT_KEY = "ui:submitButtonOptions"
-TOP_KEYS = {"type", "properties", "required", "title", "description", "$schema"}
+TOP_KEYS = {"type", "properties", "required", "title", "description", "$schema"} \
+    | CONDITIONAL_KEYS
 COMMON = {"type", "title", "description", "default"}
+LABELLED = {"oneOf", "anyOf"}  # react-jsonschema-form's labelled choices: [{const, title}]
+_NUMBERS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"} | LABELLED
 KEYWORDS = {
-    "string": COMMON | {"minLength", "maxLength", "pattern", "format", "enum", "const"},
-    "number": COMMON | {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"},
-    "integer": COMMON | {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"},
+    "string": COMMON | {"minLength", "maxLength", "pattern", "format", "enum", "const"} | LABELLED,
+    "number": COMMON | _NUMBERS,
+    "integer": COMMON | _NUMBERS,
     "boolean": COMMON | {"const"},
     "array": COMMON | {"items", "uniqueItems", "minItems", "maxItems"},
+    "object": {"type", "title", "description", "properties", "required"},
 }
-# The widget each kind of field gets by default, and the ui:widget values that fit it.
-DEFAULT_WIDGET = {"string": "text", "enum": "select", "number": "number", "integer": "number",
-                  "boolean": "checkbox", "choices": "checkboxes", "": "text"}
-FITTING = {"string": {"textarea", "hidden"}, "enum": {"radio", "select", "hidden"},
-           "number": {"hidden"}, "integer": {"hidden"}, "boolean": {"radio", "select", "hidden"},
-           "choices": {"checkboxes", "select", "hidden"}, "": set()}
+MAX_NESTING = 3  # objects inside objects: a form deeper than this is several forms
 # Field names become HTML ids like "f-name-help": no hyphen keeps every id unique.
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _HINTS = {
-    "oneOf": "choices between schemas (oneOf) are not supported; use a string with an enum",
-    "anyOf": "choices between schemas (anyOf) are not supported; use a string with an enum",
-    "allOf": "allOf is not supported; write all the rules on the field itself",
+    "oneOf": "oneOf is supported only as labelled choices: a list of "
+             '{"const": value, "title": "label"} on a string or number field',
+    "anyOf": "anyOf is supported only as labelled choices: a list of "
+             '{"const": value, "title": "label"} on a string or number field',
+    "allOf": "allOf of conditions belongs to the form, beside its properties; write a "
+             "field's own rules on the field itself",
     "not": "'not' is not supported; describe what is allowed with enum, pattern or limits",
     "$ref": "$ref is not supported; write the field out in full",
     "$defs": "$defs is not supported; write each field out in full",
     "definitions": "definitions are not supported; write each field out in full",
-    "if": "conditional rules (if/then/else) are not supported; use separate forms or tasks",
-    "then": "conditional rules (if/then/else) are not supported; use separate forms or tasks",
-    "else": "conditional rules (if/then/else) are not supported; use separate forms or tasks",
-    "dependencies": "dependent fields are not supported; use separate forms or tasks",
-    "dependentRequired": "dependent fields are not supported; use separate forms or tasks",
-    "dependentSchemas": "dependent fields are not supported; use separate forms or tasks",
+    "if": "conditional rules (if/then/else) belong to the form, beside its properties, "
+          "not to a field",
+    "then": "conditional rules (if/then/else) belong to the form, beside its properties, "
+            "not to a field",
+    "else": "conditional rules (if/then/else) belong to the form, beside its properties, "
+            "not to a field",
+    "dependencies": "'dependencies' is the old spelling: use dependentRequired or "
+                    "dependentSchemas beside the form's properties",
+    "dependentRequired": "dependentRequired belongs to the form, beside its properties",
+    "dependentSchemas": "dependentSchemas belongs to the form, beside its properties",
     "patternProperties": "patternProperties is not supported; declare every field by name",
     "additionalProperties": "additionalProperties is not needed: only declared fields are read",
     "additionalItems": "additionalItems is not supported; use items with a string enum",
     "prefixItems": "prefixItems is not supported; use items with a string enum",
     "contains": "'contains' is not supported; use minItems/maxItems",
 }
-
-
-def kind(spec: Any) -> str:
-    """The kind of field: string, enum, number, integer, boolean, choices, or '' for none."""
-    if not isinstance(spec, dict):
-        return ""
-    declared = spec.get("type")
-    if declared == "array":
-        return "choices"
-    if declared in ("string", "number", "integer") and "enum" in spec:
-        return "enum"
-    return declared if declared in ("string", "number", "integer", "boolean") else ""
-
-
-def widget(spec: Any, entry: Any) -> str:
-    """The widget a field is drawn with; a ui:widget that does not fit falls back to the default."""
-    field_kind = kind(spec)
-    wanted = entry.get("ui:widget") if isinstance(entry, dict) else None
-    if isinstance(wanted, str) and wanted in FITTING[field_kind]:
-        if field_kind == "choices" and wanted == "select":
-            return "multiselect"
-        return str(wanted)
-    return DEFAULT_WIDGET[field_kind]
-
-
-def field_ui(ui: Any, name: str) -> dict[str, Any]:
-    """The UI schema entry for one field, or {} when there is none."""
-    entry = ui.get(name) if isinstance(ui, dict) else None
-    return entry if isinstance(entry, dict) else {}
-
-
-def field_order(schema: dict[str, Any], ui: dict[str, Any] | None) -> list[str]:
-    """Field names in display order: ui:order, with '*' standing for the rest in schema order."""
-    properties = schema.get("properties")
-    names = list(properties) if isinstance(properties, dict) else []
-    order = ui.get("ui:order") if isinstance(ui, dict) else None
-    if not isinstance(order, list):
-        return names
-    order = [n for n in order if isinstance(n, str)]
-    listed = [n for n in dict.fromkeys(order) if n in names]
-    rest = [n for n in names if n not in listed]
-    if "*" not in order:
-        return listed + rest  # a missing '*' is reported by unsupported(); still show every field
-    star = order.index("*")
-    before = [n for n in listed if order.index(n) < star]
-    return before + rest + [n for n in listed if order.index(n) > star]
 
 
 def _is_number(value: Any) -> bool:
@@ -107,10 +68,10 @@ def _is_count(value: Any) -> bool:
 def _fits(field_kind: str, spec: dict[str, Any], value: Any) -> bool:
     """Whether a default value suits the field."""
     if field_kind == "choices":
-        options = spec.get("items", {}).get("enum", [])
-        return isinstance(value, list) and all(v in options for v in value)
+        options = [o for o, _label in choices(spec)]
+        return isinstance(value, list) and all(_among(v, options) for v in value)
     if field_kind == "enum":
-        return value in spec["enum"]
+        return _among(value, [o for o, _label in choices(spec)])
     if field_kind == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     if field_kind == "number":
@@ -118,6 +79,30 @@ def _fits(field_kind: str, spec: dict[str, Any], value: Any) -> bool:
     if field_kind == "boolean":
         return isinstance(value, bool)
     return isinstance(value, str)
+
+
+def _among(value: Any, options: list[Any]) -> bool:
+    """Whether a value is one of the options, as JSON compares (True is not 1)."""
+    return any(value == o and isinstance(value, bool) == isinstance(o, bool) for o in options)
+
+
+def value_fits(spec: dict[str, Any], value: Any) -> bool:
+    """Whether a value (a condition's const, say) is one a field can hold."""
+    if kind(spec) == "choices":
+        return _among(value, [o for o, _label in choices(spec)])
+    return _fits(kind(spec), spec, value)
+
+
+def _labelled_problems(declared: Any, options: Any) -> list[str]:
+    """Labelled choices: a non-empty list of {const, title} with values of the field's type."""
+    if not isinstance(options, list) or not options or not all(
+            isinstance(o, dict) and set(o) == {"const", "title"} and isinstance(o["title"], str)
+            for o in options):
+        return ['oneOf/anyOf holds labelled choices: a non-empty list of {"const": value, "title": '
+                '"label"}, nothing else']
+    if not _enum_fits(declared, [o["const"] for o in options]):
+        return [f"each choice's const must be a {declared} value"]
+    return []
 
 
 def _enum_fits(declared: Any, options: Any) -> bool:
@@ -141,12 +126,17 @@ def _keyword_problems(spec: dict[str, Any], allowed: set[str]) -> list[str]:
 
 def _array_problems(spec: dict[str, Any]) -> list[str]:
     items = spec.get("items")
-    if (not isinstance(items, dict) or items.get("type") != "string"
+    if isinstance(items, dict) and items.get("type") == "string" and len(items) == 2 \
+            and labelled(items) is not None:
+        problems = _labelled_problems("string", labelled(items))
+    elif (not isinstance(items, dict) or items.get("type") != "string"
             or set(items) != {"type", "enum"} or not isinstance(items["enum"], list)
             or not items["enum"] or not all(isinstance(v, str) for v in items["enum"])):
         return ["arrays are supported only as a list of choices: "
-                'items must be {"type": "string", "enum": [...]}']
-    problems = []
+                'items must be {"type": "string", "enum": [...]} or labelled choices '
+                '{"type": "string", "oneOf": [{"const": ..., "title": ...}]}']
+    else:
+        problems = []
     if "uniqueItems" in spec and not isinstance(spec["uniqueItems"], bool):
         problems.append("uniqueItems must be true or false")
     return problems
@@ -178,6 +168,13 @@ def _value_problems(field_kind: str, spec: dict[str, Any]) -> list[str]:
     if "enum" in spec and not _enum_fits(spec.get("type"), spec["enum"]):
         problems.append(f"enum must be a non-empty list of {spec.get('type')} values")
         return problems
+    found = [k for k in ("enum", "oneOf", "anyOf") if k in spec]
+    if len(found) > 1:
+        problems.append(f"give the choices once: {' and '.join(found)} both list them")
+    if labelled(spec) is not None:
+        problems += _labelled_problems(spec.get("type"), labelled(spec))
+        if problems:
+            return problems
     if "const" in spec:
         wanted = str if spec.get("type") == "string" else bool
         if not isinstance(spec["const"], wanted):
@@ -187,14 +184,36 @@ def _value_problems(field_kind: str, spec: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _field_problems(spec: Any) -> list[str]:
+def _object_problems(spec: dict[str, Any], level: int) -> list[str]:
+    """A nested object: a group of named fields, drawn as a fieldset."""
+    properties = spec.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return ['nested objects need their fields: {"type": "object", "properties": {...}}']
+    if level >= MAX_NESTING:
+        return [f"nested objects go at most {MAX_NESTING} deep; flatten the inner ones"]
+    problems = []
+    required = spec.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(n, str) for n in required):
+        problems.append("required must be a list of field names")
+    else:
+        problems += [f"requires '{n}', which is not one of its fields"
+                     for n in required if n not in properties]
+    for name, inner in properties.items():
+        if not _NAME.match(name):
+            problems.append(f"{name}: a field name must start with a letter and use only "
+                            "letters, digits and underscores")
+        problems += [f"{name}: {p}" for p in _field_problems(inner, level + 1)]
+    return problems
+
+
+def _field_problems(spec: Any, level: int = 0) -> list[str]:
     """Every reason one property cannot be drawn."""
     if not isinstance(spec, dict):
         return ["a field must be described by an object"]
     declared = spec.get("type")
     if declared == "object":
-        return ["nested objects are not supported; flatten them into top-level fields "
-                "(for example address_street, address_town)"]
+        problems = _keyword_problems(spec, KEYWORDS["object"])
+        return problems + _object_problems(spec, level)
     if isinstance(declared, list):
         return ["a field must have a single type; to make it optional, leave it out of required"]
     if not isinstance(declared, str) or declared not in KEYWORDS:
@@ -208,93 +227,6 @@ def _field_problems(spec: Any) -> list[str]:
     if not problems:
         problems = _value_problems(kind(spec), spec)
     return problems
-
-
-def _submit_problems(options: Any) -> list[str]:
-    """What is wrong with ui:submitButtonOptions (react-jsonschema-form's key, as SpiffArena)."""
-    if not isinstance(options, dict):
-        return [f"_form: {SUBMIT_KEY} must be an object"]
-    problems = [f"_form: {SUBMIT_KEY}.{key} is not supported; use submitText or props.className"
-                for key in options if key not in ("submitText", "props")]
-    if not isinstance(options.get("submitText", ""), str):
-        problems.append(f"_form: {SUBMIT_KEY}.submitText must be a string")
-    props = options.get("props", {})
-    if not isinstance(props, dict) or set(props) - {"className"} or \
-            not isinstance(props.get("className", ""), str):
-        problems.append(f'_form: {SUBMIT_KEY}.props may only hold "className", a string')
-    return problems
-
-
-def submit_options(ui: Any) -> tuple[str | None, str | None]:
-    """The submit button's text and CSS classes the UI schema asks for, if any."""
-    options = ui.get(SUBMIT_KEY) if isinstance(ui, dict) else None
-    if not isinstance(options, dict):
-        return None, None
-    props = options.get("props")
-    css = props.get("className") if isinstance(props, dict) else None
-    text = options.get("submitText")
-    return (text if isinstance(text, str) and text else None,
-            css if isinstance(css, str) and css else None)
-
-
-def _ui_problems(properties: dict[str, Any], ui: Any) -> list[str]:
-    """Every reason the UI schema does not fit the form."""
-    if ui is None:
-        return []
-    if not isinstance(ui, dict):
-        return ["_form: the UI schema must be an object"]
-    problems = []
-    order = ui.get("ui:order")
-    if "ui:order" in ui:
-        if not isinstance(order, list) or not all(isinstance(n, str) for n in order):
-            problems.append("ui:order: must be a list of field names")
-        else:
-            for name in order:
-                if name != "*" and name not in properties:
-                    problems.append(f"ui:order: names '{name}', which is not a field of the form")
-            for name in {n for n in order if order.count(n) > 1}:
-                problems.append(f"ui:order: lists '{name}' more than once")
-            if "*" not in order:
-                for name in properties:
-                    if name not in order:
-                        problems.append(f"ui:order: leaves out '{name}'; list it or add '*'")
-    problems += _submit_problems(ui.get(SUBMIT_KEY, {}))
-    for name, entry in ui.items():
-        if name in ("ui:order", SUBMIT_KEY):
-            continue
-        if name.startswith("ui:"):
-            problems.append(f"_form: '{name}' is not supported; only ui:order and "
-                            f"{SUBMIT_KEY} apply to the form")
-            continue
-        if name not in properties:
-            problems.append(f"{name}: the UI schema describes a field the form does not have")
-            continue
-        if not isinstance(entry, dict):
-            problems.append(f"{name}: the UI schema entry must be an object")
-            continue
-        problems += [f"{name}: '{key}' is not supported; use ui:widget, ui:help or "
-                     "ui:placeholder" for key in entry if key not in FIELD_UI_KEYS]
-        for key in ("ui:help", "ui:placeholder"):
-            if key in entry and not isinstance(entry[key], str):
-                problems.append(f"{name}: {key} must be a string")
-        problems += [f"{name}: {p}" for p in _widget_problems(properties[name], entry)]
-    return problems
-
-
-def _widget_problems(spec: Any, entry: dict[str, Any]) -> list[str]:
-    if "ui:widget" not in entry:
-        return []
-    wanted = entry["ui:widget"]
-    if not isinstance(wanted, str) or wanted not in WIDGETS:
-        return [f"ui:widget '{wanted}' is not supported; use one of "
-                + ", ".join(sorted(WIDGETS))]
-    field_kind = kind(spec)
-    if wanted not in FITTING[field_kind]:
-        fitting = ", ".join(sorted(FITTING[field_kind])) or "none"
-        return [f"ui:widget '{wanted}' does not fit this field; fitting widgets: {fitting}"]
-    if wanted == "textarea" and "format" in spec:
-        return [f"ui:widget 'textarea' does not fit a field with format '{spec['format']}'"]
-    return []
 
 
 def not_text(value: Any) -> bool:
@@ -327,7 +259,6 @@ def unsupported(schema: dict[str, Any], ui: dict[str, Any] | None = None) -> lis
     if not_text(schema) or not_text(ui):
         return ["_form: the form holds an unpaired surrogate escape (\\ud800 to \\udfff), "
                 "which is not text; write the character itself or a complete pair"]
-    properties: dict[str, Any] = schema["properties"]
     problems = [f"_form: {p}" for p in _keyword_problems(schema, TOP_KEYS)]
     for key in ("title", "description"):
         if key in schema and not isinstance(schema[key], str):
@@ -337,10 +268,11 @@ def unsupported(schema: dict[str, Any], ui: dict[str, Any] | None = None) -> lis
         problems.append("_form: required must be a list of field names")
     else:
         problems += [f"{name}: listed as required but the form has no such field"
-                     for name in required if name not in properties]
-    for name, spec in properties.items():
+                     for name in required if name not in declared(schema)]
+    for name, spec in schema["properties"].items():
         if not _NAME.match(name):
             problems.append(f"{name}: a field name must start with a letter and use only "
                             "letters, digits and underscores")
         problems += [f"{name}: {p}" for p in _field_problems(spec)]
-    return problems + _ui_problems(properties, ui)
+    problems += conditional_problems(schema, _field_problems, value_fits)
+    return problems + ui_problems(declared(schema), ui)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .check import field_ui, kind, widget
+from .fields import declared, field_ui, kind, widget
 
 
 def _clean(raw: Any) -> str:
@@ -72,19 +72,32 @@ def _read(form: Any, name: str, spec: dict[str, Any], how: str, needed: bool) ->
     return text
 
 
-def parse_submission(schema: dict[str, Any], ui: dict[str, Any] | None,
-                     form: Any) -> dict[str, Any]:
-    """Typed values from a submitted form (a MultiDict-like object with .get and .getlist)."""
-    properties = schema.get("properties") if isinstance(schema, dict) else None
-    if not isinstance(properties, dict):
-        return {}
-    required = schema.get("required")
+def _fields(spec: dict[str, Any], ui: Any, form: Any, path: str) -> dict[str, Any]:
+    """The values of a form's (or nested object's) fields; a nested object becomes a dict."""
+    required = spec.get("required")
     required = required if isinstance(required, list) else []
     values: dict[str, Any] = {}
-    for name, spec in properties.items():
-        if not isinstance(spec, dict):
-            continue
-        value = _read(form, name, spec, widget(spec, field_ui(ui, name)), name in required)
+    for name, inner in declared(spec).items():
+        entry = field_ui(ui, name)
+        if kind(inner) == "object":
+            found = _fields(inner, entry, form, f"{path}{name}.")
+            # A required group comes back even when empty, so each of its own required
+            # fields gets its own message.
+            value: Any = found if found or name in required else None
+        else:
+            value = _read(form, path + name, inner, widget(inner, entry), name in required)
         if value is not None:
             values[name] = value
     return values
+
+
+def parse_submission(schema: dict[str, Any], ui: dict[str, Any] | None,
+                     form: Any) -> dict[str, Any]:
+    """Typed values from a submitted form (a MultiDict-like object with .get and .getlist).
+
+    Every declared field is read, also one declared only in a condition's branch; the
+    server (services/forms.py) decides which of them apply.
+    """
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return {}
+    return _fields(schema, ui, form, "")

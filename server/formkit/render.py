@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from .check import field_order, field_ui, kind, widget
+from . import conditions
+from .fields import choices, field_order, field_ui, kind, widget
 
 _MARK = Markup(' <span class="text-danger" aria-hidden="true">*</span>')
-# For groups the browser cannot mark as required, screen readers still need to hear it.
-_SAID_REQUIRED = Markup(' <span class="visually-hidden">(required)</span>')
 _INPUT_TYPES = {"email": "email", "date": "date", "date-time": "datetime-local"}
 # Browsers blank a value their input type cannot hold, so such a value is shown as text.
 _VALID = {
@@ -83,6 +83,9 @@ class _Field:
     needed: bool
     value: Any
     errors: list[str]
+    # Set when a condition decides whether the field is required: conditional.js then
+    # shows or hides the marks and sets the required attribute as the answers change.
+    toggles: bool = False
 
     @property
     def label(self) -> str:
@@ -112,14 +115,18 @@ class _Field:
                 "name": self.name, **extra, "required": self.needed,
                 "aria-describedby": self.described_by, "aria-invalid": invalid and "true"}
 
-    def options(self) -> list[Any]:
-        if kind(self.spec) == "choices":
-            return list(self.spec.get("items", {}).get("enum", []))
-        return list(self.spec.get("enum", []))
 
 
-def _label_text(field: _Field, mark: bool) -> Markup:
-    return escape(field.label) + (_MARK if mark else Markup(""))
+def _label_text(field: _Field, mark: bool, said: bool = False) -> Markup:
+    """The label with its required mark; `said` adds words for groups the browser cannot mark."""
+    sign = _MARK
+    if said:
+        # For groups the browser cannot mark as required, screen readers still need to hear it.
+        sign += Markup(' <span class="visually-hidden">({})</span>').format(_("required"))
+    if field.toggles:
+        return escape(field.label) + _tag("span", {"data-required-mark": True,
+                                                   "hidden": not mark}, sign)
+    return escape(field.label) + (sign if mark else Markup(""))
 
 
 def _notes(field: _Field) -> Markup:
@@ -128,7 +135,7 @@ def _notes(field: _Field) -> Markup:
     if field.help:
         parts.append(_tag("div", {"class": "form-text", "id": field.id + "-help"}, field.help))
     if field.errors:
-        said = Markup('<span class="visually-hidden">Error:</span> ')
+        said = Markup('<span class="visually-hidden">{}</span> ').format(_("Error:"))
         messages = Markup("<br>").join(said + escape(m) for m in field.errors)
         parts.append(_tag("div", {"class": "invalid-feedback d-block", "id": field.id + "-error"},
                           messages))
@@ -192,10 +199,10 @@ def _textarea(field: _Field) -> Markup:
 
 
 def _choices(field: _Field) -> list[tuple[str, str]]:
-    """(value, label) pairs for an enum, or Yes/No for a boolean."""
+    """(value, label) pairs for an enum or labelled choices, or Yes/No for a boolean."""
     if kind(field.spec) == "boolean":
-        return [("true", "Yes"), ("false", "No")]
-    return [(_text(v), option_label(v)) for v in field.options()]
+        return [("true", _("Yes")), ("false", _("No"))]
+    return [(_text(v), label or option_label(v)) for v, label in choices(field.spec)]
 
 
 def _picked(field: _Field, option: str) -> bool:
@@ -205,7 +212,7 @@ def _picked(field: _Field, option: str) -> bool:
 
 def _select(field: _Field) -> Markup:
     many = kind(field.spec) == "choices"
-    options = [] if many else [_tag("option", {"value": ""}, "Choose…")]
+    options = [] if many else [_tag("option", {"value": ""}, _("Choose…"))]
     options += [_tag("option", {"value": value, "selected": _picked(field, value)}, text)
                 for value, text in _choices(field)]
     attrs = field.control("form-select", multiple=many)
@@ -218,9 +225,7 @@ def _group(field: _Field, input_type: str, choices: Iterable[tuple[str, str]]) -
     invalid = bool(field.errors)
     # A required attribute on each checkbox would demand every box be ticked.
     native = field.needed and input_type == "radio"
-    legend = _label_text(field, field.needed)
-    if field.needed and not native:
-        legend += _SAID_REQUIRED
+    legend = _label_text(field, field.needed, said=input_type != "radio")
     rows = [_tag("legend", {"class": "form-label fs-6"}, legend)]
     for index, (value, text) in enumerate(choices, start=1):
         option_id = field.id if index == 1 else f"{field.id}-{index}"
@@ -279,40 +284,89 @@ def _messages(errors: Any) -> list[str]:
     return [str(e) for e in errors] if isinstance(errors, list | tuple) else []
 
 
-def _alert(messages: list[str]) -> Markup:
-    if len(messages) == 1:
-        content = escape(messages[0])
-    else:
-        content = _tag("ul", {"class": "mb-0"},
-                       Markup("").join(_tag("li", {}, m) for m in messages))
-    return _tag("div", {"class": "alert alert-danger", "role": "alert"}, content)
+class FormFields(Markup):
+    """The fields' HTML, carrying the entries of the error summary shown above them."""
+
+    summary: list[tuple[str | None, str]]
+
+
+@dataclass
+class _Drawing:
+    """One form being drawn: its answers, errors, and what the summary will list."""
+
+    values: dict[str, Any]
+    errors: dict[str, list[str]]
+    prefix: str
+    summary: list[tuple[str | None, str]]
+    used: set[str]
+
+
+def _object(field: _Field, drawing: _Drawing, path: str) -> Markup:
+    """A nested object as a fieldset whose legend is its title; its fields inside."""
+    rows = [_tag("legend", {"class": "form-label fs-6 fw-semibold"},
+                 _label_text(field, field.needed))]
+    if field.help or field.errors:
+        rows.append(_notes(field))
+    value = field.value if isinstance(field.value, dict) else {}
+    rows += _draw_all(field.spec, field.ui, value, drawing, path + ".")
+    return _tag("fieldset", {"class": "mb-3 border rounded p-3", "id": field.id,
+                             "aria-describedby": field.described_by},
+                Markup("\n").join(rows))
+
+
+def _draw_all(spec: dict[str, Any], ui: dict[str, Any] | None, values: dict[str, Any],
+              drawing: _Drawing, path: str) -> list[Markup]:
+    """Every field of a form or nested object, in display order, conditions marked."""
+    found = conditions.layout(spec)
+    required = set(spec.get("required") or []) if path else found.required
+    drawn: list[Markup] = []
+    for name in field_order(spec, ui):
+        inner = found.fields[name]
+        entry = field_ui(ui, name)
+        how = widget(inner, entry)
+        key = path + name
+        value = values.get(name)
+        toggles = not path and name in found.required_when
+        field = _Field(name=key, spec=inner, ui=entry, id=drawing.prefix + key,
+                       needed=how != "hidden" and (name in required or (
+                           toggles and conditions.needed(found, name, values))),
+                       value=inner.get("default") if value is None else value,
+                       errors=_messages(drawing.errors.get(key)), toggles=toggles)
+        drawing.used.add(key)
+        if how == "hidden":
+            # Nobody can correct a hidden field, so its errors are only in the summary.
+            drawing.summary += [(None, f"{field.label}: {m}") for m in field.errors]
+        else:
+            drawing.summary += [("#" + field.id, f"{field.label}: {m}") for m in field.errors]
+        html = _object(field, drawing, key) if how == "object" else _DRAW[how](field)
+        drawn.append(_conditional(html, found, name) if not path else html)
+    return drawn
+
+
+def _conditional(html: Markup, found: conditions.Layout, name: str) -> Markup:
+    """A field that a condition shows, or makes required, wrapped with that condition."""
+    shown = found.shown_when.get(name)
+    needs = found.required_when.get(name)
+    if shown is None and not needs:
+        return html
+    return _tag("div", {"data-shown-when": shown and conditions.page_json([shown]),
+                        "data-required-when": needs and conditions.page_json(needs)}, html)
 
 
 def render_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict[str, Any],
-                  errors: dict[str, list[str]], *, prefix: str = "f-") -> Markup:
-    """The form's fields as HTML, without <form>, submit button or CSRF: the caller adds those."""
-    properties = schema.get("properties") or {}
-    required = set(schema.get("required") or [])
-    values = values or {}
-    errors = errors or {}
-    drawn: list[Markup] = []
-    top = _messages(errors.get("_form"))
-    for name in field_order(schema, ui):
-        spec = properties[name] if isinstance(properties[name], dict) else {}
-        entry = field_ui(ui, name)
-        how = widget(spec, entry)
-        value = values.get(name)
-        field = _Field(name=name, spec=spec, ui=entry, id=prefix + name,
-                       needed=name in required and how != "hidden",
-                       value=spec.get("default") if value is None else value,
-                       errors=_messages(errors.get(name)))
-        if how == "hidden":
-            # Nobody can correct a hidden field, so its errors go to the top.
-            top += [f"{field.label}: {m}" for m in field.errors]
-        drawn.append(_DRAW[how](field))
-    # Errors about names the form does not show must not vanish.
-    top += [f"{key}: {m}" for key, found in errors.items()
-            if key != "_form" and key not in properties for m in _messages(found)]
-    if top:
-        drawn.insert(0, _alert(top))
-    return Markup("\n").join(drawn)
+                  errors: dict[str, list[str]], *, prefix: str = "f-") -> FormFields:
+    """The form's fields as HTML, without <form>, submit button or CSRF: the caller adds those.
+
+    Every field is drawn, also those a condition shows: without JavaScript a person sees
+    them all and the server decides. The errors come back under their fields and, in
+    `.summary`, as the entries of the error summary (templates/_error_summary.html).
+    """
+    drawing = _Drawing(values or {}, errors or {}, prefix, [], set())
+    drawn = _draw_all(schema, ui, drawing.values, drawing, "")
+    # Form-level errors, and errors about names the form does not show, must not vanish.
+    top = [(None, m) for m in _messages(drawing.errors.get("_form"))]
+    top += [(None, f"{key}: {m}") for key, found in drawing.errors.items()
+            if key != "_form" and key not in drawing.used for m in _messages(found)]
+    out = FormFields(Markup("\n").join(drawn))
+    out.summary = top + drawing.summary
+    return out

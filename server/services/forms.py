@@ -8,11 +8,14 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError
 from jsonschema.validators import extend, validator_for
 
 from ..errors import InvalidInput
+from ..formkit import conditions
 from ..formkit.regex import PatternError, compile_pattern
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,23 @@ def _required(validator: Any, required: Any, instance: Any,
             yield ValidationError(f"{name!r} is a required property", path=[name])
 
 
+def _dependent_required(validator: Any, dependent: Any, instance: Any,
+                        schema: dict[str, Any]) -> Iterator[ValidationError]:
+    """JSON Schema's `dependentRequired`, each error on the field that is missing.
+
+    The draft's own puts it on the form, where nobody can tell which field to fill in.
+    """
+    if not isinstance(instance, dict) or not isinstance(dependent, dict):
+        return
+    for trigger, names in dependent.items():
+        if trigger not in instance or not isinstance(names, list):
+            continue
+        for name in names:
+            if name not in instance:
+                yield ValidationError(f"{name!r} is required when {trigger!r} is given",
+                                      path=[name], validator="required", validator_value=names)
+
+
 _CLASSES: dict[type, Any] = {}
 
 
@@ -97,44 +117,55 @@ def _checking(base: Any) -> Any:
                 yield from draft_format(validator, wanted, instance, schema)
 
         _CLASSES[base] = extend(base, {"pattern": _pattern, "format": _format,
-                                       "required": _required})
+                                       "required": _required,
+                                       "dependentRequired": _dependent_required})
     return _CLASSES[base]
 
 
 def _message(error: ValidationError) -> str:
+    """What the person should do, in their language."""
     kind, limit = error.validator, error.validator_value
-    messages = {
-        "required": "This field is required.",
-        "minLength": ("Enter something here." if limit == 1
-                      else f"Enter at least {limit} characters."),
-        "maxLength": f"Enter at most {limit} characters.",
-        "minimum": f"Enter {limit} or more.",
-        "maximum": f"Enter {limit} or less.",
-        "exclusiveMinimum": f"Enter more than {limit}.",
-        "exclusiveMaximum": f"Enter less than {limit}.",
-        "enum": ("Choose one of: " + ", ".join(str(v) for v in limit) + "."
-                 if isinstance(limit, list) else ""),
-        "const": "This must be accepted to go on." if limit is True else f"This must be {limit}.",
-        "pattern": "This is not in the expected format.",
-        "minItems": f"Choose at least {limit}.",
-        "maxItems": f"Choose at most {limit}.",
-        "uniqueItems": "Choose each option only once.",
-    }
     if kind == "format":
-        return {"email": "Enter a valid e-mail address, like name@example.com.",
-                "date": "Enter a date as YYYY-MM-DD.",
-                "date-time": "Enter a date and time with a time zone.",
-                }.get(limit, "Invalid format.")
+        return {"email": _("Enter a valid e-mail address, like name@example.com."),
+                "date": _("Enter a date as YYYY-MM-DD."),
+                "date-time": _("Enter a date and time with a time zone."),
+                }.get(limit, _("Invalid format."))
     if kind == "type":
-        names = {"string": "text", "integer": "a whole number", "number": "a number",
-                 "boolean": "yes or no", "array": "a list", "object": "a group of fields"}
+        names = {"string": _("text"), "integer": _("a whole number"), "number": _("a number"),
+                 "boolean": _("yes or no"), "array": _("a list"),
+                 "object": _("a group of fields")}
         wanted = limit if isinstance(limit, list) else [limit]
-        return "Enter " + " or ".join(names.get(str(w), str(w)) for w in wanted) + "."
-    return messages.get(kind) or error.message
+        return _("Enter %(what)s.", what=_(" or ").join(names.get(str(w), str(w))
+                                                        for w in wanted))
+    if kind == "minLength" and limit == 1:
+        return _("Enter something here.")
+    if kind == "enum" and isinstance(limit, list):
+        return _("Choose one of: %(options)s.", options=", ".join(str(v) for v in limit))
+    if kind == "const":
+        return _("This must be accepted to go on.") if limit is True \
+            else _("This must be %(value)s.", value=limit)
+    messages = {
+        "required": lambda: _("This field is required."),
+        "minLength": lambda: _("Enter at least %(n)s characters.", n=limit),
+        "maxLength": lambda: _("Enter at most %(n)s characters.", n=limit),
+        "minimum": lambda: _("Enter %(n)s or more.", n=limit),
+        "maximum": lambda: _("Enter %(n)s or less.", n=limit),
+        "exclusiveMinimum": lambda: _("Enter more than %(n)s.", n=limit),
+        "exclusiveMaximum": lambda: _("Enter less than %(n)s.", n=limit),
+        "pattern": lambda: _("This is not in the expected format."),
+        "minItems": lambda: _("Choose at least %(n)s.", n=limit),
+        "maxItems": lambda: _("Choose at most %(n)s.", n=limit),
+        "uniqueItems": lambda: _("Choose each option only once."),
+        "oneOf": lambda: _("Choose one of the options."),
+        "anyOf": lambda: _("Choose one of the options."),
+    }
+    said = messages.get(str(kind))
+    return said() if said else error.message
 
 
 def _field(error: ValidationError) -> str:
-    return ".".join(str(p) for p in error.absolute_path) or "_form"
+    """The field an error belongs to: a nested field by its dotted path, a list by its name."""
+    return ".".join(str(p) for p in error.absolute_path if not isinstance(p, int)) or "_form"
 
 
 def _depth(value: Any, level: int = 0) -> int:
@@ -172,24 +203,30 @@ def _validator(schema: dict[str, Any]) -> Any:
 
 
 def validate(schema: dict[str, Any], data: Any) -> dict[str, Any]:
-    """Return only the declared fields of `data`, or raise InvalidInput per field."""
+    """Return only the declared fields of `data`, or raise InvalidInput per field.
+
+    A field declared only in a condition's branch (then/else/dependentSchemas) is kept only
+    while its condition holds, as the page shows it only then.
+    """
     if not isinstance(data, dict):
-        raise InvalidInput("The form data must be a set of named fields.")
-    declared = schema.get("properties", {})
+        raise InvalidInput(_("The form data must be a set of named fields."))
+    found = conditions.layout(schema)
+    declared = found.fields
     cleaned = {k: v for k, v in data.items() if k in declared and v is not None and v != ""}
     if _depth(cleaned) > MAX_DEPTH or _unsafe_keys(cleaned):
-        raise InvalidInput("The form data is nested too deeply or uses a reserved name.")
+        raise InvalidInput(_("The form data is nested too deeply or uses a reserved name."))
+    applies = conditions.shown(found, cleaned)
+    cleaned = {k: v for k, v in cleaned.items() if k in applies}
     validator = _validator(schema)
     field_errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(cleaned):
         field = _field(error)
         message = _message(error)
         if declared.get(field, {}).get("const") is True and error.validator == "required":
-            message = "This must be accepted to go on."  # an unticked consent box
+            message = _("This must be accepted to go on.")  # an unticked consent box
         field_errors.setdefault(field, []).append(message)
     if field_errors:
         count = len(field_errors)
-        raise InvalidInput(
-            f"{count} field{'s' if count > 1 else ''} need{'' if count > 1 else 's'} "
-            "correcting.", field_errors)
+        raise InvalidInput(ngettext("%(num)d field needs correcting.",
+                                    "%(num)d fields need correcting.", count), field_errors)
     return cleaned

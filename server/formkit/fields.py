@@ -1,0 +1,104 @@
+"""What formkit reads from a form: the kind of each field, its choices, widget and order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .conditions import layout
+
+WIDGETS = {"textarea", "radio", "select", "checkboxes", "hidden"}
+FIELD_UI_KEYS = {"ui:widget", "ui:help", "ui:placeholder"}
+SUBMIT_KEY = "ui:submitButtonOptions"
+# The widget each kind of field gets by default, and the ui:widget values that fit it.
+DEFAULT_WIDGET = {"string": "text", "enum": "select", "number": "number", "integer": "number",
+                  "boolean": "checkbox", "choices": "checkboxes", "object": "object", "": "text"}
+FITTING = {"string": {"textarea", "hidden"}, "enum": {"radio", "select", "hidden"},
+           "number": {"hidden"}, "integer": {"hidden"}, "boolean": {"radio", "select", "hidden"},
+           "choices": {"checkboxes", "select", "hidden"}, "object": set(), "": set()}
+
+
+def kind(spec: Any) -> str:
+    """The kind of field: string, enum, number, integer, boolean, choices, or '' for none."""
+    if not isinstance(spec, dict):
+        return ""
+    declared = spec.get("type")
+    if declared == "array":
+        return "choices"
+    if declared == "object":
+        return "object"
+    if declared in ("string", "number", "integer") and ("enum" in spec or labelled(spec)):
+        return "enum"
+    return declared if declared in ("string", "number", "integer", "boolean") else ""
+
+
+def labelled(spec: dict[str, Any]) -> list[Any] | None:
+    """The oneOf/anyOf list of a field, when it has one."""
+    for key in ("oneOf", "anyOf"):
+        if isinstance(spec.get(key), list):
+            return list(spec[key])
+    return None
+
+
+def choices(spec: Any) -> list[tuple[Any, str | None]]:
+    """(value, label) of each option of an enum field or list of choices; label None if none."""
+    if not isinstance(spec, dict):
+        return []
+    source = spec.get("items", {}) if spec.get("type") == "array" else spec
+    if not isinstance(source, dict):
+        return []
+    found = labelled(source)
+    if found is not None:
+        return [(o.get("const"), o.get("title") if isinstance(o.get("title"), str) else None)
+                for o in found if isinstance(o, dict)]
+    options = source.get("enum")
+    return [(v, None) for v in options] if isinstance(options, list) else []
+
+
+def widget(spec: Any, entry: Any) -> str:
+    """The widget a field is drawn with; a ui:widget that does not fit falls back to the default."""
+    field_kind = kind(spec)
+    wanted = entry.get("ui:widget") if isinstance(entry, dict) else None
+    if isinstance(wanted, str) and wanted in FITTING[field_kind]:
+        if field_kind == "choices" and wanted == "select":
+            return "multiselect"
+        return str(wanted)
+    return DEFAULT_WIDGET[field_kind]
+
+
+def field_ui(ui: Any, name: str) -> dict[str, Any]:
+    """The UI schema entry for one field, or {} when there is none."""
+    entry = ui.get(name) if isinstance(ui, dict) else None
+    return entry if isinstance(entry, dict) else {}
+
+
+def declared(schema: Any) -> dict[str, dict[str, Any]]:
+    """Every field a form declares, also those only inside a condition's branch."""
+    return layout(schema).fields
+
+
+def field_order(schema: dict[str, Any], ui: dict[str, Any] | None) -> list[str]:
+    """Field names in display order: ui:order, with '*' standing for the rest in schema order."""
+    names = list(declared(schema))
+    order = ui.get("ui:order") if isinstance(ui, dict) else None
+    if not isinstance(order, list):
+        return names
+    order = [n for n in order if isinstance(n, str)]
+    listed = [n for n in dict.fromkeys(order) if n in names]
+    rest = [n for n in names if n not in listed]
+    if "*" not in order:
+        return listed + rest  # a missing '*' is reported by unsupported(); still show every field
+    star = order.index("*")
+    before = [n for n in listed if order.index(n) < star]
+    return before + rest + [n for n in listed if order.index(n) > star]
+
+
+def submit_options(ui: Any) -> tuple[str | None, str | None]:
+    """The submit button's text and CSS classes the UI schema asks for, if any."""
+    options = ui.get(SUBMIT_KEY) if isinstance(ui, dict) else None
+    if not isinstance(options, dict):
+        return None, None
+    props = options.get("props")
+    css = props.get("className") if isinstance(props, dict) else None
+    text = options.get("submitText")
+    return (text if isinstance(text, str) and text else None,
+            css if isinstance(css, str) and css else None)
