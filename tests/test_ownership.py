@@ -224,14 +224,14 @@ def test_the_category_filter_uses_the_titles_people_see(client, auth, app_ctx) -
                                                                   "category": category})):
             assert submit(client, path(reference, bpmn_id), form(values)).status_code == 302
     page = client.get("/tasks?view=mine").get_data(as_text=True)
-    assert '<option value="billing">Billing</option>' in page
+    assert '<option value="billing">Billing and charges</option>' in page
     assert '<option value="staff_conduct">Staff conduct</option>' in page
-    assert "<td>Billing</td>" in page and "<td>billing</td>" not in page
+    assert "<td>Billing and charges</td>" in page and "<td>billing</td>" not in page
 
-    for asked in ("billing", "Billing"):  # the code a link carries, or the words one types
+    for asked in ("billing", "BILLING and charges"):  # the code a link carries, or the words one types
         found = client.get(f"/tasks?view=mine&category={asked}").get_data(as_text=True)
         assert billing in found and delay not in found
-        assert '<option value="billing" selected>Billing</option>' in found
+        assert '<option value="billing" selected>Billing and charges</option>' in found
 
 
 def test_the_category_titles_come_from_the_form_that_asks_it(client, auth, app_ctx) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
 from server.errors import Forbidden
@@ -48,22 +49,55 @@ def complete(reference: str, bpmn_id: str, values: dict, actor: Actor = HANDLER)
 
 
 def fill(schema: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any]:
-    """Valid values for a form: the chosen ones, else the first valid value of each required."""
+    """Valid values for a form: the chosen ones, else the first valid value of each required.
+
+    Fields of a conditional branch (if/then/else, alone or in allOf) are filled when the
+    values chosen so far make that branch apply, as a person answering the form would.
+    """
+    values = _fill_properties(schema, chosen, {})
+    for rule in [schema, *schema.get("allOf", [])]:
+        if "if" not in rule:
+            continue
+        branch = rule.get("then") if _matches(rule["if"], values) else rule.get("else")
+        if branch:
+            values.update(_fill_properties(branch, chosen, values))
+    return values
+
+
+def _fill_properties(schema: dict[str, Any], chosen: dict[str, Any],
+                     so_far: dict[str, Any]) -> dict[str, Any]:
+    """The chosen or first valid values of one schema level's properties."""
     values: dict[str, Any] = {}
     required = set(schema.get("required", []))
     for name, spec in schema.get("properties", {}).items():
-        if name in chosen and (name in required or not spec.get("enum")
-                               or chosen[name] in spec["enum"]):
+        allowed = _choices(spec)
+        if name in chosen and (name in required or allowed is None or chosen[name] in allowed):
             values[name] = chosen[name]
-        elif name in required:
+        elif name in required and name not in so_far:
             values[name] = _first_valid(spec)
     return values
 
 
+def _matches(condition: dict[str, Any], values: dict[str, Any]) -> bool:
+    """Whether the values satisfy an `if` schema."""
+    return not any(Draft202012Validator(condition).iter_errors(values))
+
+
+def _choices(spec: dict[str, Any]) -> list[Any] | None:
+    """The values a field allows, from `enum` or labelled `oneOf`/`anyOf` constants."""
+    if "enum" in spec:
+        return list(spec["enum"])
+    options = spec.get("oneOf") or spec.get("anyOf")
+    if options and all("const" in option for option in options):
+        return [option["const"] for option in options]
+    return None
+
+
 def _first_valid(spec: dict[str, Any]) -> Any:
     """A value the schema of one field accepts."""
-    if "enum" in spec:
-        return spec["enum"][0]
+    allowed = _choices(spec)
+    if allowed:
+        return allowed[0]
     kind = spec.get("type")
     if kind == "boolean":
         return False
