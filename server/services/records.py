@@ -42,6 +42,10 @@ class CaseRecord:
     event_count: int
     projection: str | None
     tracking_token_hash: str | None
+    representative_name: str | None
+    representative_relationship: str | None
+    representative_email: str | None
+    representative_phone: str | None
 
 
 @dataclass(frozen=True, slots=True)
