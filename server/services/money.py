@@ -7,6 +7,7 @@ format_currency in the reader's language.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +33,11 @@ def format_amount(value: Any, language: str | None = None) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return ""
     locale = language or str(get_locale() or "en")
+    code = currency()
     try:
-        return str(format_currency(value, currency(), locale=locale))
+        text = str(format_currency(value, code, locale=locale))
     except (ValueError, LookupError):  # a language Babel does not know
-        return f"{currency()} {value:,.2f}"
+        return f"{code}\u00a0{value:,.2f}"
+    # CLDR's currency spacing, which Babel leaves out: a code is set apart from the
+    # digits ("SAR 150.00", not "SAR150.00").
+    return re.sub(rf"(?<={code})(?=[\d\u200e\u200f-])|(?<=\d)(?={code})", "\u00a0", text)

@@ -71,10 +71,12 @@ def reopen(reference: str) -> ResponseReturnValue:
     reason = request.form.get(reopening.FIELD, "")
     try:
         reopening.reopen(reference, reason, current_actor())
-    except (InvalidInput, Conflict) as exc:
-        errors = getattr(exc, "field_errors", None) or {reopening.FIELD: [exc.message]}
-        return _page(cases.get_case(reference), errors=errors, status=exc.status,
+    except InvalidInput as exc:
+        return _page(cases.get_case(reference), errors=exc.field_errors, status=exc.status,
                      reopen_reason=reason)
+    except Conflict as exc:  # open already, or its process has ended: said above the page
+        flash(exc.message, "danger")
+        return _page(cases.get_case(reference), status=exc.status)
     flash(_("Case reopened."), "success")
     return redirect(url_for("cases.show", reference=reference))
 
