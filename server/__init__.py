@@ -45,9 +45,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from . import access, cli, database, errors, scheduler, security
     from .engine import RunLimits, SpecCache
-    from .services import deadlines
+    from .services import deadlines, money
     from .web import init_app as init_web
 
+    app.jinja_env.filters["money"] = money.format_amount
     database.init_app(app)
     errors.init_app(app)
     security.init_app(app)

@@ -34,6 +34,7 @@ SUPERVISE = "supervise"            # the team's inbox; releasing and reassigning
 READ_CASES = "read_cases"          # case search, case pages, documents, letters, bundles
 WRITE_CASES = "write_cases"        # internal notes and documents on a case
 RECORD_COMPLAINT = "record_complaint"  # staff intake (phone, walk-in, letter, e-mail)
+REOPEN_CASES = "reopen_cases"      # reopen a closed case, with a reason
 STUDIO = "studio"                  # edit, check and deploy process versions
 ADMIN = "admin"                    # accounts, roles, lanes, calendar, escalation policy
 READ_OUTBOX = "read_outbox"        # the e-mails Plaint wrote and their delivery
@@ -53,6 +54,7 @@ TABLE: dict[str, frozenset[str]] = {
     READ_CASES: CASE_STAFF | {"auditor"},
     WRITE_CASES: CASE_STAFF,
     RECORD_COMPLAINT: CASE_STAFF,
+    REOPEN_CASES: frozenset({"supervisor", "complaints_manager"}),
     STUDIO: frozenset({"process_owner", "admin"}),
     ADMIN: frozenset({"admin"}),
     READ_OUTBOX: frozenset({"admin", "auditor"}),

@@ -8,6 +8,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import list_currencies
+
 MB = 1024 * 1024
 # Room for the form's text fields and the multipart framing around the largest upload.
 FORM_MARGIN = 2 * MB
@@ -58,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "PLAINT_MAIL_RETRY_SECONDS": 60.0,  # the first retry; each later one waits 5 times longer
     "PLAINT_MAIL_INTERVAL": 10.0,  # how often the scheduler looks for e-mail to send
     "PLAINT_STAFF_LANGUAGE": "en",  # of e-mails to staff (complainants choose their own)
+    # ISO 4217 code of the currency remedy amounts are in (pages, letters, e-mails).
+    "PLAINT_CURRENCY": "SAR",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
@@ -106,6 +110,15 @@ def trusted_proxies(raw: str) -> Proxies:
             "(e.g. 10.0.0.0/8, 192.168.1.5)") from None
 
 
+def currency_code(raw: str) -> str:
+    """Read PLAINT_CURRENCY: an ISO 4217 code that Babel knows (SAR, EUR, USD...)."""
+    code = raw.strip().upper()
+    if code not in list_currencies():
+        raise ConfigError(f"PLAINT_CURRENCY={raw!r}: give an ISO 4217 currency code, "
+                          "such as SAR, AED, EUR or USD")
+    return code
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Read PLAINT_* variables over the defaults; fill in the database and secret key."""
     settings = dict(DEFAULTS)
@@ -122,9 +135,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     _fit_request_limit(settings, explicit="MAX_CONTENT_LENGTH" in os.environ)
     for key in ("PLAINT_REFERENCE_PREFIX", "PLAINT_ORGANISATION_NAME", "PLAINT_PUBLIC_URL",
                 "PLAINT_EXTERNAL_BODY", "PLAINT_SMTP_HOST", "PLAINT_SMTP_USERNAME",
-                "PLAINT_SMTP_PASSWORD", "PLAINT_MAIL_SENDER", "PLAINT_STAFF_LANGUAGE"):
+                "PLAINT_SMTP_PASSWORD", "PLAINT_MAIL_SENDER", "PLAINT_STAFF_LANGUAGE",
+                "PLAINT_CURRENCY"):
         if os.environ.get(key):
             settings[key] = os.environ[key]
+    settings["PLAINT_CURRENCY"] = currency_code(settings["PLAINT_CURRENCY"])
     settings["PLAINT_PUBLIC_URL"] = settings["PLAINT_PUBLIC_URL"].rstrip("/")
     settings["SQLALCHEMY_DATABASE_URI"] = os.environ.get("PLAINT_DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "plaint.db"))

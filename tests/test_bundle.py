@@ -77,7 +77,7 @@ def test_a_condition_that_imports_os_is_refused_naming_the_flow() -> None:
 
 
 def test_a_script_with_a_syntax_error_is_refused() -> None:
-    text = reference_bpmn().replace("received_at = now()", "received_at = now(")
+    text = reference_bpmn().replace("compensation_amount = 0", "compensation_amount = (0")
     [issue] = issues_of(with_bpmn(text))
     assert issue.element_id == "register"
     assert "SyntaxError" in issue.message and "never closed" in issue.message

@@ -73,7 +73,8 @@ def test_a_case_runs_to_the_end_and_leaves_an_intact_history(app_ctx) -> None:
     assert not case.is_open and case.closed_at is not None
     assert case.status_label == "Closed"
     # Closed, yet the complainant may still rate the handling or reopen it for a while.
-    assert cases.waiting_messages(case) == ["complainant_rates", "complainant_reopens"]
+    assert cases.waiting_messages(case) == ["complainant_rates", "complainant_reopens",
+                                            "staff_reopens"]
     [timer] = db.session.scalars(select(Timer).where(Timer.case_id == case.id))
     assert timer.bpmn_id == "reopen_window_over"
     kinds = [e.kind for e in audit.history(case)]

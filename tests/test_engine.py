@@ -38,7 +38,7 @@ def test_accepted_complaint_runs_to_the_end(round_trip: bool) -> None:
     assert [n.template for n in d.snapshot.notices] == ["closed"]
     assert d.snapshot.milestones == {"acknowledged", "resolved", "closed"}
     assert d.snapshot.ready == [] and not d.snapshot.completed
-    assert d.snapshot.messages == ["complainant_rates", "complainant_reopens"]
+    assert d.snapshot.messages == ["complainant_rates", "complainant_reopens", "staff_reopens"]
 
 
 @round_trip

@@ -50,7 +50,7 @@ def test_the_complainant_reads_the_decision_with_its_reasons_and_next_route(
     assert '<html lang="en" dir="ltr">' in body
     for expected in (reference, "Dear <bdi>Layla Haddad</bdi>,",
                      "Upheld: we agree with your complaint.", REASONS,
-                     "Refund of the duplicate", "Compensation: 150",
+                     "Refund of the duplicate", "Compensation: SAR\u00a0150.00",
                      "within 10 working days", "we will take it that you accept",
                      "Someone who was not involved in handling your complaint",
                      "the Banking Disputes Committee", "/static/css/letter.css",

@@ -231,7 +231,7 @@ def test_one_step_tells_the_complainant_and_the_staff_the_diagram_names(
     assert decision.recipient == "layla@example.com" and decision.status == "pending"
     text = decision.body_text
     for said in ("We uphold your complaint in part.", "The transfer was booked twice.",
-                 "We refund the second charge.", "Compensation: 50", "10 working days",
+                 "We refund the second charge.", "Compensation: SAR\u00a050.00", "10 working days",
                  "the external dispute resolution body"):
         assert said in text, said
     for internal in ("goodwill", "Customer sounds angry"):

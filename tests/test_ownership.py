@@ -228,7 +228,8 @@ def test_the_category_filter_uses_the_titles_people_see(client, auth, app_ctx) -
     assert '<option value="staff_conduct">Staff conduct</option>' in page
     assert "<td>Billing and charges</td>" in page and "<td>billing</td>" not in page
 
-    for asked in ("billing", "BILLING and charges"):  # the code a link carries, or the words one types
+    # The code a link carries, or the words one types.
+    for asked in ("billing", "BILLING and charges"):
         found = client.get(f"/tasks?view=mine&category={asked}").get_data(as_text=True)
         assert billing in found and delay not in found
         assert '<option value="billing" selected>Billing and charges</option>' in found

@@ -82,7 +82,7 @@ def test_the_longest_path_consults_approves_reviews_refers_surveys_and_reopens(
     assert d.snapshot.reached == ["closed"] and notices(d) == ["closed"]
     d.message("complainant_rates", SURVEY)
     assert d.snapshot.data["survey"] == SURVEY
-    assert d.snapshot.messages == ["complainant_reopens"]
+    assert d.snapshot.messages == ["complainant_reopens", "staff_reopens"]
     d.message("complainant_reopens", REOPEN)
     assert d.snapshot.reached == ["reopened"] and notices(d) == ["reopened"]
     assert d.ready() == ["investigate"]
@@ -108,6 +108,10 @@ def test_a_closed_case_stays_closed_when_nobody_reopens_it(round_trip: bool) -> 
         d.complete("close", CLOSE)
         clock.shift(timedelta(days=20, seconds=1))
         assert d.fire() == ["reopen_window_over"]
+        # Only staff may reopen it now, for a year; then the case is closed for good.
+        assert d.snapshot.messages == ["staff_reopens"] and not d.snapshot.completed
+        clock.shift(timedelta(days=365, seconds=1))
+        assert d.fire() == ["closed_for_good"]
         assert d.snapshot.completed and d.snapshot.status_label == "Closed"
 
 
@@ -122,6 +126,9 @@ def test_after_the_survey_the_reopen_window_still_ends_the_case(round_trip: bool
         d.message("complainant_rates", SURVEY)
         clock.shift(timedelta(days=20, seconds=1))
         assert d.fire() == ["reopen_window_over_after_survey"]
+        assert d.snapshot.messages == ["staff_reopens"]
+        clock.shift(timedelta(days=365, seconds=1))
+        assert d.fire() == ["closed_for_good"]
         assert d.snapshot.completed
 
 

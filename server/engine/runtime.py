@@ -30,9 +30,18 @@ from .sandbox import DEFAULT_DATA, DEFAULT_MEMORY, SandboxError, data_size_probl
 from .scripting import SandboxedScriptEngine
 from .serializer import dump_state, load_state
 from .snapshot import Snapshot, current_data, read_snapshot
-from .tasks import EXCLUDES_KEY, FORM_SCHEMA_KEY, FORM_UI_KEY, PROMPT_KEY, STATUS_KEY
+from .tasks import (
+    EXCLUDES_KEY,
+    FORM_SCHEMA_KEY,
+    FORM_UI_KEY,
+    PROMPT_KEY,
+    STAFF_ACTION_KEY,
+    STAFF_UI_KEY,
+    STATUS_KEY,
+)
 
 log = logging.getLogger(__name__)
+RECEIVED_KEY = "received_at"  # in the start data: what deadline(kind) counts from
 
 
 class ProcessRuntime:
@@ -60,12 +69,18 @@ class ProcessRuntime:
                        and tasks.spec_props(ts).get(FORM_SCHEMA_KEY)), None)
         self.start_form = tasks.spec_props(start).get(FORM_SCHEMA_KEY) if start else None
         self.start_ui_form = tasks.spec_props(start).get(FORM_UI_KEY) if start else None
+        self.start_staff_ui = tasks.spec_props(start).get(STAFF_UI_KEY) if start else None
         self._task_infos = self._read_task_infos()
         self._watch = TimerWatch((spec, *subprocess_specs.values()), limits or RunLimits())
 
     def start(self, data: dict[str, Any]) -> tuple[BpmnWorkflow, Snapshot]:
-        """Create a workflow with the intake data and run it to its first wait."""
+        """Create a workflow with the intake data and run it to its first wait.
+
+        The data carries `received_at` (ISO UTC), when the complaint reached us, which
+        deadlines count from; without one it is now.
+        """
         since = time.time()
+        data = {RECEIVED_KEY: datetime.now(UTC).isoformat(), **data}
         workflow = BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.script_engine)
         start = workflow.get_next_task(state=TaskState.READY)
         if start is not None:
@@ -277,6 +292,21 @@ class ProcessRuntime:
                         # A question the process stops for shows its status while it waits.
                         "asked": bool(props.get(STATUS_KEY))}
         return list(found.values())
+
+    @staticmethod
+    def staff_actions(workflow: BpmnWorkflow) -> dict[str, str]:
+        """The staff actions the case waits for now (staffAction -> the message to send).
+
+        A message catch event with the property staffAction (e.g. "reopen") is something
+        staff do from the case page; behind an event gateway it sits on its targets.
+        """
+        found: dict[str, str] = {}
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            for definition, spec in tasks.listeners(task):
+                action = tasks.spec_props(spec).get(STAFF_ACTION_KEY, "").strip()
+                if action and isinstance(definition, MessageEventDefinition):
+                    found.setdefault(action, definition.name)
+        return found
 
     def prompt(self, workflow: BpmnWorkflow, task_id: str) -> str | None:
         """The wording a ready task's promptVariable names: what its worker is asked."""

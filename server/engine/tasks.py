@@ -30,6 +30,8 @@ NOTIFY_TO_KEY = "notifyTo"  # who gets it: "complainant" (default), "assignee", 
 ROLE_VARIABLE_KEY = "candidateRoleVariable"  # data variable naming a role of the version
 EXCLUDES_KEY = "notPerformedBy"  # task ids whose performers may not do this task (objectivity)
 PROMPT_KEY = "promptVariable"  # the data holding a question's wording (complainant or task)
+STAFF_UI_KEY = "staffUiSchemaFilename"  # on the start event: the intake form in staff's words
+STAFF_ACTION_KEY = "staffAction"  # on a message catch event: staff send it ("reopen")
 
 
 def spec_props(task_spec: Any) -> dict[str, str]:

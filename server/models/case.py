@@ -52,6 +52,11 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
     projection: Mapped[str | None] = mapped_column(Text)
     # Only the SHA-256 of the complainant's tracking token: the link itself is the secret.
     tracking_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # Someone who complains on the complainant's behalf (ISO 10002 accessibility).
+    representative_name: Mapped[str | None] = mapped_column(String(200))
+    representative_relationship: Mapped[str | None] = mapped_column(String(100))
+    representative_email: Mapped[str | None] = mapped_column(String(254))
+    representative_phone: Mapped[str | None] = mapped_column(String(40))
     # The member of staff accountable for the case (services/ownership.py).
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
 

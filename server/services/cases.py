@@ -27,10 +27,13 @@ from .recording import (
     record_step,
 )
 from .records import CaseRecord
+from .representatives import REPRESENTATIVE_FIELDS, check_representative
+from .staff_voice import in_staff_voice
 
 CHANNELS = ("web", "phone", "walk_in", "letter", "email", "api")
 INTAKE_FIELDS = ("complainant_name", "complainant_email", "complainant_phone",
-                 "preferred_language", "product_service", "description", "remedy_sought")
+                 "preferred_language", "product_service", "description", "remedy_sought",
+                 *REPRESENTATIVE_FIELDS)
 MAX_MESSAGE_BYTES = 64 * 1024
 
 
@@ -45,8 +48,13 @@ class NewCase:
     tracking_token: str
 
 
-def start_case(intake: dict[str, Any], channel: str, actor: Actor) -> NewCase:
-    """Validate intake against the process's intake form, create the case, run to its first wait."""
+def start_case(intake: dict[str, Any], channel: str, actor: Actor,
+               received_at: datetime | None = None) -> NewCase:
+    """Validate intake against the process's intake form, create the case, run to its first wait.
+
+    `received_at` is when the complaint reached us (a letter's date, a call's time) if
+    staff recorded it later; deadlines count from it. By default, now.
+    """
     if channel not in CHANNELS:
         raise InvalidInput(f"Unknown channel '{channel}': use one of {', '.join(CHANNELS)}.")
     version_id = active_version_id()
@@ -59,21 +67,25 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor) -> NewCase:
     if missing:
         raise InvalidInput("The intake form must ask for the complainant's name and the "
                            "description.", {f: ["This field is required."] for f in missing})
+    check_representative(cleaned)
     begin_write()
     now = utcnow()
+    received = received_at or now
     try:
-        workflow, snapshot = runtime.start({**cleaned, "channel": channel})
+        workflow, snapshot = runtime.start({**cleaned, "channel": channel,
+                                            "received_at": received.isoformat()})
     except EngineError as exc:
         raise ProcessFailed(f"The complaint could not be registered: {exc}") from None
     seed = links.new_seed()
     token = links.token_for(seed)
     fields = {"reference": _next_reference(now), "process_version_id": version_id,
-              "channel": channel, "received_at": now,
+              "channel": channel, "received_at": received,
               "tracking_token_hash": links.token_hash(token),
               **{f: cleaned.get(f) for f in INTAKE_FIELDS}}
     case = record_new_case(fields, runtime.dump(workflow), snapshot, actor,
                            f"Complaint received ({channel})",
-                           {"channel": channel, "values": cleaned}, now, seed)
+                           {"channel": channel, "form": runtime.start_form, "values": cleaned},
+                           now, seed)
     return NewCase(case, token)
 
 
@@ -82,15 +94,22 @@ def case_data(case: Case) -> dict[str, Any]:
     return runtime_for(case.process_version_id).data_of(case.workflow_state)
 
 
-def intake_form() -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The active process's intake form (JSON Schema) and its UI schema."""
+def intake_form(staff: bool = False) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The active process's intake form (JSON Schema) and its UI schema.
+
+    For staff, in their words when the start event names a staffUiSchemaFilename: the
+    same fields, labelled "Complainant's name" instead of "Your name".
+    """
     version_id = active_version_id()
     runtime = runtime_for(version_id)
     if runtime.start_form is None:
         raise ProcessFailed("The process has no intake form: its start event needs the "
                             "property formJsonSchemaFilename.")
     ui = form_schema(version_id, runtime.start_ui_form) if runtime.start_ui_form else None
-    return form_schema(version_id, runtime.start_form), ui
+    schema = form_schema(version_id, runtime.start_form)
+    if staff and runtime.start_staff_ui:
+        return in_staff_voice(version_id, schema, ui, runtime.start_staff_ui)
+    return schema, ui
 
 
 def get_case(reference: str) -> Case:
@@ -125,7 +144,8 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
         raise ProcessFailed(f"The task could not be completed: {exc}") from None
     return record_step(case, runtime.dump(workflow), snapshot, actor, "task.completed",
                        f"{task.title} completed",
-                       {"task": task.bpmn_id, "title": task.title, "values": cleaned}, utcnow())
+                       {"task": task.bpmn_id, "title": task.title, "form": task.form,
+                        "values": cleaned}, utcnow())
 
 
 def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseRecord:
@@ -143,8 +163,8 @@ def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseR
     case = load_case(reference)
     runtime = runtime_for(case.process_version_id)
     workflow = runtime.load(case.workflow_state)
-    title = next((f["title"] for f in runtime.message_forms(workflow) if f["message"] == name),
-                 name)
+    form = next((f for f in runtime.message_forms(workflow) if f["message"] == name), None)
+    title = form["title"] if form else name
     try:
         snapshot = runtime.message(workflow, name, payload)
     except MessageNotExpected:
@@ -152,8 +172,9 @@ def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseR
     except EngineError as exc:
         raise ProcessFailed(f"The message could not be taken: {exc}") from None
     return record_step(case, runtime.dump(workflow), snapshot, actor, "message.received",
-                       f"Message received: {title}", {"message": name, "payload": payload},
-                       utcnow())
+                       f"Message received: {title}",
+                       {"message": name, "form": form["form"] if form else None,
+                        "payload": payload}, utcnow())
 
 
 def ready_tasks(case: Case) -> list[HumanTask]:

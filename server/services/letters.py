@@ -27,7 +27,7 @@ from fpdf.errors import FPDFException
 from ..config import DEFAULTS
 from ..errors import NotFound
 from ..models import Case
-from . import audit, cases
+from . import audit, cases, money
 
 LANGUAGES = ("en", "ar")
 RTL = frozenset({"ar"})
@@ -196,11 +196,11 @@ class Letter:
         return f"{value.day} {MONTHS[self.language][value.month - 1]} {value.year}"
 
     def amount(self, key: str = "compensation_amount") -> str:
-        """A compensation amount with thousands separators, or '' when there is none."""
+        """A compensation amount in the letter's language and currency, or '' for none."""
         found = self.data.get(key)
         if isinstance(found, bool) or not isinstance(found, int | float) or found <= 0:
             return ""
-        return f"{found:,.2f}".removesuffix(".00")
+        return money.format_amount(found, self.language)
 
     def paragraphs(self, key: str) -> list[str]:
         """A workflow text split into its non-empty lines, one paragraph each."""
@@ -219,12 +219,27 @@ def language_for(case: Case, asked: str | None = None) -> str:
     return case.preferred_language if case.preferred_language in LANGUAGES else "en"
 
 
+REVIEW_FIELDS = ("review_outcome", "review_note", "revised_response", "revised_remedy",
+                 "revised_compensation_amount")
+
+
 def decision_letter(case: Case, language: str | None = None) -> Letter:
-    """The decision letter of a case; NotFound while no decision has been made."""
+    """The decision letter of a case; NotFound while no decision has been made.
+
+    It says the newest decision and, only if one was made after it, the newest review,
+    each with what that step recorded: a review from an earlier round (before the case
+    was reopened) or a field a later review left empty does not leak into it.
+    """
     data = cases.case_data(case)
     if not data.get("outcome"):
         raise NotFound(NO_DECISION)
-    decided, reviewed = _decision_dates(case)
+    decided, reviewed, decision, review = _decision_rounds(case)
+    data = {name: value for name, value in data.items() if name not in REVIEW_FIELDS}
+    data.update(decision)
+    if reviewed is not None and (decided is None or reviewed >= decided):
+        data.update(review)
+    else:
+        reviewed = None
     language = language_for(case, language)
     config = current_app.config
     body = config["PLAINT_EXTERNAL_BODY"]
@@ -234,20 +249,23 @@ def decision_letter(case: Case, language: str | None = None) -> Letter:
                   reviewed)
 
 
-def _decision_dates(case: Case) -> tuple[datetime | None, datetime | None]:
-    """When the newest decision and the newest review were recorded in the history."""
+def _decision_rounds(case: Case) -> tuple[datetime | None, datetime | None,
+                                          dict[str, Any], dict[str, Any]]:
+    """When the newest decision and the newest review were recorded, and what each said."""
     decided = reviewed = None
+    decision: dict[str, Any] = {}
+    review: dict[str, Any] = {}
     for event in audit.history(case):
-        if '"outcome"' not in event.data:
+        if 'outcome"' not in event.data:  # neither a decision nor a review: skip the parse
             continue
         values = json.loads(event.data).get("values")
         if not isinstance(values, dict):
             continue
         if values.get("outcome"):
-            decided = event.at
+            decided, decision = event.at, values
         if values.get("review_outcome"):
-            reviewed = event.at
-    return decided, reviewed
+            reviewed, review = event.at, values
+    return decided, reviewed, decision, review
 
 
 def render_html(letter: Letter, **links: str) -> str:

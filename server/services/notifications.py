@@ -34,7 +34,7 @@ from ..extensions import db
 from ..models import BusinessCalendar, HumanTask, OutboxMessage, User
 from ..models.outbox import HELD, PENDING
 from ..models.user import user_roles
-from . import calendar
+from . import calendar, money
 from .processes import role_resolver, runtime_for
 from .records import CaseRecord
 
@@ -211,6 +211,7 @@ def _context(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[A
         "tracking_url": f"{public_url}/track/{TOKEN_PLACEHOLDER}" if tracking else None,
         "date": _formatter(language, zone, with_time=False),
         "datetime": _formatter(language, zone, with_time=True),
+        "money": lambda value: money.format_amount(value, language),
     }
     if recipient.staff:
         shown.priority = notice.data.get("priority") or case.priority

@@ -22,7 +22,8 @@ NOT_FOUND = ("This tracking link is not valid. Check that you copied all of it, 
              "us with your case reference.")
 NOT_ASKED = ("Your case is not waiting for this answer any more. Reload the page to see "
              "where it stands.")
-PUBLIC_KINDS = ("case.received", "task.completed", "message.received", "timer.fired")
+PUBLIC_KINDS = ("case.received", "task.completed", "message.received", "timer.fired",
+                "case.reopened")
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,10 @@ class CaseRecord:
     event_count: int
     projection: str | None
     tracking_token_hash: str | None
+    representative_name: str | None = None
+    representative_relationship: str | None = None
+    representative_email: str | None = None
+    representative_phone: str | None = None
     owner_id: int | None = None  # None for a new case: nobody has taken it yet
 
 

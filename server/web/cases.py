@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wsgi import wrap_file
 
-from ..access import READ_CASES, SUPERVISE, WRITE_CASES, current_actor, requires
-from ..errors import InvalidInput, NotFound
+from ..access import READ_CASES, REOPEN_CASES, SUPERVISE, WRITE_CASES, current_actor, requires
+from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Case
-from ..services import attachments, audit, cases, export, letters, ownership, tasks
+from ..services import attachments, cases, export, history, letters, ownership, reopening, tasks
 
 bp = Blueprint("cases", __name__)
 
@@ -41,12 +41,15 @@ def show(reference: str) -> ResponseReturnValue:
 
 
 def _page(case: Case, note: str = "", errors: dict[str, list[str]] | None = None,
-          upload: attachments.Added | None = None, status: int = 200) -> ResponseReturnValue:
+          upload: attachments.Added | None = None, status: int = 200,
+          reopen_reason: str = "") -> ResponseReturnValue:
     return render_template("cases/show.html", case=case, tasks=cases.ready_tasks(case),
-                           history=audit.history(case), note=note, errors=errors or {},
+                           history=history.for_case(case), note=note, errors=errors or {},
                            documents=attachments.for_case(case.id, include_internal=True),
                            upload=upload or attachments.Added(),
-                           has_letter=letters.has_decision(case)), status
+                           has_letter=letters.has_decision(case),
+                           can_reopen=reopening.can_reopen(case),
+                           reopen_reason=reopen_reason), status
 
 
 @bp.post("/cases/<reference>/notes")
@@ -73,6 +76,23 @@ def change_owner(reference: str) -> ResponseReturnValue:
         return _page(cases.get_case(reference), errors=exc.field_errors, status=422)
     flash(_("%(name)s now owns the case.", name=user.display_name), "success")
     return redirect(url_for("cases.show", reference=reference) + "#owner")
+
+
+@bp.post("/cases/<reference>/reopen")
+@requires(REOPEN_CASES)
+def reopen(reference: str) -> ResponseReturnValue:
+    """A supervisor reopens a closed case, with a reason recorded in its history."""
+    reason = request.form.get(reopening.FIELD, "")
+    try:
+        reopening.reopen(reference, reason, current_actor())
+    except InvalidInput as exc:
+        return _page(cases.get_case(reference), errors=exc.field_errors, status=exc.status,
+                     reopen_reason=reason)
+    except Conflict as exc:  # open already, or its process has ended: said above the page
+        flash(exc.message, "danger")
+        return _page(cases.get_case(reference), status=exc.status)
+    flash(_("Case reopened."), "success")
+    return redirect(url_for("cases.show", reference=reference))
 
 
 @bp.post("/cases/<reference>/documents")

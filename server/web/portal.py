@@ -80,9 +80,10 @@ def _shielded(action: Callable[[dict[str, Any]], Any], reference: str | None,
     return run
 
 
-def _intake(received_by: str, who: Actor, source: str, template: str,
+def _intake(received_by: str, who: Actor, source: str, template: str, staff: bool = False,
             **extra: Any) -> ResponseReturnValue:
-    schema, ui = cases.intake_form()
+    schema, ui = cases.intake_form(staff=staff)
+    received = request.form.get(intake.RECEIVED) if staff else None
     sent, staged = Submission(), attachments.Staging()
     if request.method == "POST":
         # Documents that pass are kept even when a field has an error: a browser cannot
@@ -91,7 +92,7 @@ def _intake(received_by: str, who: Actor, source: str, template: str,
                                    request.files.getlist(FIELD), request.form.getlist("unstage"),
                                    who, source)
         sent = submit(schema, ui, request.form, _shielded(lambda values: intake.file_complaint(
-            values, received_by, who, staged), None, who))
+            values, received_by, who, staged, received), None, who))
         if sent.ok:
             token = sent.result.tracking_token
             # Shown once on the next page; never put in a URL that ends up in logs.
@@ -99,9 +100,11 @@ def _intake(received_by: str, who: Actor, source: str, template: str,
             return redirect(url_for("portal.submitted"))
     errors = dict(sent.errors)
     document_errors = errors.pop(FIELD, [])
+    received_errors = errors.pop(intake.RECEIVED, [])
     return render_template(template, fields=render_fields(schema, ui, sent.values, errors),
                            form_title=schema.get("title"), description=schema.get("description"),
                            status=sent.status, staged=staged, document_errors=document_errors,
+                           received=received or "", received_errors=received_errors,
                            **extra), sent.status
 
 
@@ -120,8 +123,9 @@ def staff_intake() -> ResponseReturnValue:
     channel = request.form.get("channel") or request.args.get("channel") or "phone"
     if channel not in STAFF_CHANNELS:
         channel = "phone"
-    return _intake(channel, current_actor(), "staff", "portal/staff_new.html", channel=channel,
-                   channels=STAFF_CHANNELS)
+    return _intake(channel, current_actor(), "staff", "portal/staff_new.html", staff=True,
+                   channel=channel, channels=STAFF_CHANNELS,
+                   zone=intake.received_zone().key)
 
 
 @bp.get("/complaints/submitted")

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from ..access import WORK_TASKS, current_actor, requires
 from ..formkit import render_fields
 from ..models import utcnow
-from ..services import audit, cases, inbox, processes, tasks
+from ..services import cases, history, inbox, processes, tasks
 from .forms import Submission, submit
 
 bp = Blueprint("tasks", __name__)
@@ -48,6 +48,6 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
         "tasks/task.html", case=case, task=row, status=sent.status,
         fields=render_fields(schema, ui, sent.values, sent.errors),
         instructions=instructions_html(opened.instructions), prompt=opened.prompt,
-        history=audit.history(case), candidates=inbox.candidates(row.role),
+        history=history.for_case(case), candidates=inbox.candidates(row.role),
         sla=inbox.sla_state(row.due_at, utcnow()), form_title=schema.get("title"),
     ), sent.status
