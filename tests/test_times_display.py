@@ -17,7 +17,7 @@ from server.models import HumanTask
 from server.services import cases, timers
 from server.services.actors import Actor
 
-from .support.cases import complete
+from .support.cases import complete, decided
 from .support.data import ACK, ASK, ASSESS, HANDLER, INTAKE
 from .support.mail import messages, staff
 from .support.web import file_complaint
@@ -113,3 +113,11 @@ def test_the_case_page_shows_time_to_acknowledge_to_resolve_and_paused(auth, app
         "25 working hours (3.1 working days) so far: not resolved yet"
     assert figure(later, "time-paused") == "Resolution clock: 2 working hours"
     assert "Riyadh time" in later
+
+
+def test_the_letter_dates_the_complaint_by_the_day_in_riyadh(client, app_ctx) -> None:
+    # 22:30 UTC on Monday 4 May is 01:30 on Tuesday 5 May in Riyadh.
+    with time_machine.travel(utc(2026, 5, 4, 22, 30), tick=False):
+        _reference, token = decided()
+    letter = client.get(f"/track/{token}/letter").get_data(as_text=True)
+    assert "which we received on 5 May 2026" in letter
