@@ -117,6 +117,15 @@ class ProcessRuntime:
         """The case's current data (what its newest step sees), from a saved state."""
         return current_data(self.load(state))
 
+    def clock_pauses(self, state: bytes) -> tuple[dict[str, float], dict[str, str]]:
+        """Working hours each clock was paused so far, and when each paused clock stopped."""
+        workflow = self.load(state)
+        hours = current_data(workflow).get(PAUSED_HOURS) or {}
+        since = workflow.data.get(PAUSED_SINCE) or {}
+        return ({str(k): float(v) for k, v in hours.items() if isinstance(v, int | float)}
+                if isinstance(hours, dict) else {},
+                {str(k): str(v) for k, v in since.items()} if isinstance(since, dict) else {})
+
     def load(self, state: bytes) -> BpmnWorkflow:
         """Rebuild a saved workflow."""
         return load_state(state, self.spec, self.subprocess_specs, self.script_engine)

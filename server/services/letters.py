@@ -27,7 +27,7 @@ from fpdf.errors import FPDFException
 from ..config import DEFAULTS
 from ..errors import NotFound
 from ..models import Case
-from . import audit, cases, money
+from . import audit, cases, localtime, money
 
 LANGUAGES = ("en", "ar")
 RTL = frozenset({"ar"})
@@ -193,6 +193,9 @@ class Letter:
         """A date as this letter's language writes it: 4 March 2025 / 4 مارس 2025."""
         if value is None:
             return ""
+        # The organisation's date, not UTC's: a complaint received at 01:00 in Riyadh is
+        # received that day.
+        value = value.astimezone(localtime.organisation_zone()) if value.tzinfo else value
         return f"{value.day} {MONTHS[self.language][value.month - 1]} {value.year}"
 
     def amount(self, key: str = "compensation_amount") -> str:

@@ -23,7 +23,6 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
 from flask import current_app
 from jinja2 import ChainableUndefined, FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
@@ -34,7 +33,7 @@ from ..extensions import db
 from ..models import BusinessCalendar, HumanTask, OutboxMessage, User
 from ..models.outbox import HELD, PENDING
 from ..models.user import user_roles
-from . import calendar, money
+from . import calendar, links, localtime, money
 from .processes import role_resolver, runtime_for
 from .records import CaseRecord
 
@@ -164,7 +163,9 @@ def _row(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] 
     config = current_app.config
     language = _language(notice.template, config.get("PLAINT_STAFF_LANGUAGE")
                          if recipient.staff else case.preferred_language)
-    tracking = seed is not None and not recipient.staff
+    # Every e-mail to the complainant carries a working link: the step that made the token
+    # passes its seed, every later one a signed link to the case (services/links.py).
+    tracking = not recipient.staff
     problem = recipient.problem
     try:
         context = _context(case, notice, recipient, task, language, zone, tracking)
@@ -180,8 +181,8 @@ def _row(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] 
             "recipient": recipient.address[:254] if recipient.address else None,
             "subject": rendered.subject[:500], "body_text": rendered.text,
             "body_html": rendered.html, "message_id": make_msgid("plaint", domain=domain),
-            "link_seed": seed if tracking and TOKEN_PLACEHOLDER in rendered.text
-            else None,
+            "link_seed": (seed or links.case_seed(case.id))
+            if tracking and TOKEN_PLACEHOLDER in rendered.text else None,
             "status": HELD if held else PENDING, "attempts": 0,
             "next_attempt_at": None if held else now, "claimed_by": None,
             "claimed_until": None, "last_error": problem, "created_at": now, "sent_at": None}
@@ -229,16 +230,7 @@ def _formatter(language: str, zone: tzinfo, with_time: bool) -> Callable[[Any], 
         moment = _moment(value)
         if moment is None:
             return ""
-        try:
-            if isinstance(moment, datetime):
-                local = moment.astimezone(zone)
-                text = format_date(local.date(), "long", locale=language)
-                if with_time:
-                    text += f" {format_time(local.time(), 'short', locale=language)} ({zone})"
-                return text
-            return format_date(moment, "long", locale=language)
-        except (ValueError, LookupError):  # a language Babel does not know
-            return moment.isoformat()
+        return localtime.long_text(moment, zone, language, with_time=with_time)
 
     return show
 

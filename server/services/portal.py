@@ -7,19 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Case, CaseEvent, HumanTask
+from . import links
 from .actors import Actor
 from .cases import send_message
 from .forms import validate
-from .links import token_hash
 from .processes import form_schema, runtime_for
 
-NOT_FOUND = ("This tracking link is not valid. Check that you copied all of it, or contact "
-             "us with your case reference.")
+NOT_FOUND = ("This tracking link is not valid. Check that you copied all of it. A link that "
+             "worked before may have expired or been replaced by a newer one: ask for a new "
+             "link with your case reference and e-mail address on the page /track.")
 NOT_ASKED = ("Your case is not waiting for this answer any more. Reload the page to see "
              "where it stands.")
 PUBLIC_KINDS = ("case.received", "task.completed", "message.received", "timer.fired",
@@ -37,10 +39,15 @@ class StatusChange:
 def case_for_token(token: str) -> Case:
     """The case a tracking token opens; the same message for every kind of wrong token."""
     if not token or len(token) > 100:
-        raise NotFound(NOT_FOUND)
-    case = db.session.scalar(select(Case).where(Case.tracking_token_hash == token_hash(token)))
+        raise NotFound(_(NOT_FOUND))
+    if "." in token:  # a signed link from a later e-mail (services/links.py)
+        case_id = links.signed_case_id(token)
+        case = db.session.get(Case, case_id) if case_id is not None else None
+    else:
+        case = db.session.scalar(select(Case).where(
+            Case.tracking_token_hash == links.token_hash(token)))
     if case is None:
-        raise NotFound(NOT_FOUND)
+        raise NotFound(_(NOT_FOUND))
     return case
 
 

@@ -40,7 +40,10 @@ def init_app(app: Flask) -> None:
         public,
         studio,
         tasks,
+        timefmt,
     )
+
+    timefmt.init_app(app)
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents):

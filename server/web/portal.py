@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,17 +23,19 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..access import RECORD_COMPLAINT, current_actor, public, requires
-from ..errors import NotFound, PlaintError, ProcessFailed
+from ..errors import InvalidInput, NotFound, PlaintError, ProcessFailed, TooManyAttempts
 from ..formkit import render_fields, submit_options
 from ..models import Case
 from ..security import takes_documents
-from ..services import attachments, cases, intake, letters, portal
+from ..services import attachments, cases, intake, letters, portal, recovery
 from ..services.actors import Actor
+from .auth import client_address
 from .forms import Submission, submit
 
 bp = Blueprint("portal", __name__)
 STAFF_CHANNELS = ("phone", "walk_in", "letter", "email")
 FIELD = attachments.FIELD
+SUBMITTED_SHOWN_FOR = 2 * 60 * 60  # seconds the confirmation can be reloaded in one browser
 
 
 @bp.context_processor
@@ -95,8 +98,10 @@ def _intake(received_by: str, who: Actor, source: str, template: str, staff: boo
             values, received_by, who, staged, received), None, who))
         if sent.ok:
             token = sent.result.tracking_token
-            # Shown once on the next page; never put in a URL that ends up in logs.
-            session["submitted"] = {"reference": sent.result.case.reference, "token": token}
+            # Kept in this browser's session so the confirmation can be reloaded, for a
+            # while only; never put in a URL that ends up in logs.
+            session["submitted"] = {"reference": sent.result.case.reference, "token": token,
+                                    "at": int(time.time())}
             return redirect(url_for("portal.submitted"))
     errors = dict(sent.errors)
     document_errors = errors.pop(FIELD, [])
@@ -131,12 +136,33 @@ def staff_intake() -> ResponseReturnValue:
 @bp.get("/complaints/submitted")
 @public
 def submitted() -> ResponseReturnValue:
-    """The reference and the secret tracking link, shown once after submitting."""
-    done = session.pop("submitted", None)
-    if not done:
+    """The reference and the secret tracking link; can be reloaded in this browser for a while."""
+    done = session.get("submitted")
+    if not done or time.time() - done.get("at", 0) > SUBMITTED_SHOWN_FOR:
+        session.pop("submitted", None)
         return redirect(url_for("public.index"))
     link = url_for("portal.track", token=done["token"], _external=True)
     return render_template("portal/submitted.html", reference=done["reference"], link=link)
+
+
+@bp.route("/track", methods=["GET", "POST"])
+@public
+def recover() -> ResponseReturnValue:
+    """A complainant who lost the tracking link asks for a new one by reference and e-mail."""
+    values = {"reference": request.form.get("reference", "")[:100],
+              "email": request.form.get("email", "")[:254]}
+    if request.method == "GET":
+        return render_template("portal/recover.html", values=values, errors={},
+                               sent=request.args.get("sent") == "1")
+    try:
+        recovery.request_new_link(values["reference"], values["email"], client_address())
+    except InvalidInput as exc:
+        return render_template("portal/recover.html", values=values, errors=exc.field_errors,
+                               message=exc.message, sent=False), 422
+    except TooManyAttempts as exc:
+        return render_template("portal/recover.html", values=values, errors={},
+                               message=exc.message, sent=False), 429
+    return redirect(url_for("portal.recover", sent=1))
 
 
 @bp.get("/track/<token>")

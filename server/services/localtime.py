@@ -1,0 +1,87 @@
+"""Times as people read them: in the organisation's time zone, with the zone named.
+
+Every time shown on a page, in an e-mail or in a letter is an instant stored in UTC and
+shown in the business calendar's zone (services/calendar.py), followed by the city of
+that zone as the reader's language names it: "2026-05-04 08:00 Riyadh". The city, not an
+abbreviation such as "+03" or "AST", because a complainant recognises a city and Babel
+names it in Arabic too. A zone without a city (UTC, Etc/GMT+3) shows its own name.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, get_timezone_location
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import BusinessCalendar
+from . import calendar
+
+STAMP = "yyyy-MM-dd HH:mm"  # pages: sortable and short, in a table as in a sentence
+
+
+def organisation_zone() -> ZoneInfo:
+    """The business calendar's time zone (the seeded default when none is saved)."""
+    name = db.session.scalar(select(BusinessCalendar.time_zone).where(
+        BusinessCalendar.id == calendar.CALENDAR_ID))
+    return zone_named(name or calendar.DEFAULT_ZONE)
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The zone of an IANA name; UTC for a name this machine does not know."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, LookupError):
+        return ZoneInfo("UTC")
+
+
+@lru_cache(maxsize=64)
+def zone_label(zone: str, locale: str = "en") -> str:
+    """The city that names a zone in a language ("Riyadh", "الرياض"), else the zone's name."""
+    if "/" not in zone or zone.startswith("Etc/"):
+        return zone.rpartition("/")[2]
+    try:
+        return str(get_timezone_location(ZoneInfo(zone), locale=locale, return_city=True))
+    except (ValueError, LookupError):
+        return zone.rpartition("/")[2].replace("_", " ")
+
+
+def _aware(value: datetime) -> datetime:
+    # Columns come back aware (UTCDateTime); a naive value from elsewhere is UTC by contract.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def stamp(value: datetime, zone: tzinfo, locale: str = "en") -> str:
+    """A timestamp as a short local date and time with the zone's city."""
+    local = _aware(value).astimezone(zone)
+    try:
+        text = format_datetime(local, STAMP, locale=locale)
+    except (ValueError, LookupError):  # a language Babel does not know
+        text = local.strftime("%Y-%m-%d %H:%M")
+    return f"{text} {zone_label(str(zone), locale)}"
+
+
+def long_text(value: datetime | date, zone: tzinfo, locale: str = "en",
+              with_time: bool = True) -> str:
+    """A timestamp (or date) in words for letters and e-mails: "4 May 2026 08:00 Riyadh"."""
+    if not isinstance(value, datetime):
+        return _long_date(value, locale)
+    local = _aware(value).astimezone(zone)
+    text = _long_date(local.date(), locale)
+    if not with_time:
+        return text
+    try:
+        clock = format_datetime(local, "HH:mm", locale=locale)
+    except (ValueError, LookupError):
+        clock = local.strftime("%H:%M")
+    return f"{text} {clock} {zone_label(str(zone), locale)}"
+
+
+def _long_date(day: date, locale: str) -> str:
+    try:
+        return str(format_date(day, "long", locale=locale))
+    except (ValueError, LookupError):
+        return day.isoformat()
