@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import tasks
+from . import due, tasks
 from .errors import EngineError
 from .tasks import (
     FLAG_KEY,
@@ -190,6 +190,10 @@ def _ready(task: Task, timer_tasks: list[Task], timers: list[WaitingTimer],
     dues = [timer.due_at for ttask, timer in zip(timer_tasks, timers, strict=True)
             if ttask.parent is task.parent and ttask is not task
             and tasks.props(ttask).get(REMINDER_KEY) != "true"]
+    # The diagram's dueIn, where it set one, says when the task is due.
+    stated = due.due_in(task)
+    if stated is not None:
+        dues = [stated]
     return ReadyTask(
         task_id=str(task.id),
         bpmn_id=spec.bpmn_id,

@@ -13,7 +13,7 @@ from werkzeug.wsgi import wrap_file
 from ..access import READ_CASES, WRITE_CASES, current_actor, requires
 from ..errors import InvalidInput, NotFound
 from ..models import Case
-from ..services import attachments, audit, cases, export, letters, tasks
+from ..services import attachments, audit, case_context, cases, export, letters, tasks
 
 bp = Blueprint("cases", __name__)
 
@@ -41,8 +41,10 @@ def show(reference: str) -> ResponseReturnValue:
 
 def _page(case: Case, note: str = "", errors: dict[str, list[str]] | None = None,
           upload: attachments.Added | None = None, status: int = 200) -> ResponseReturnValue:
+    history = audit.history(case)
     return render_template("cases/show.html", case=case, tasks=cases.ready_tasks(case),
-                           history=audit.history(case), note=note, errors=errors or {},
+                           history=history, recorded=case_context.recorded(case, history),
+                           note=note, errors=errors or {},
                            documents=attachments.for_case(case.id, include_internal=True),
                            upload=upload or attachments.Added(),
                            has_letter=letters.has_decision(case)), status
