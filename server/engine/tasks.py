@@ -84,15 +84,28 @@ def read_task_infos(specs: Iterable[Any]) -> dict[str, dict[str, Any]]:
 
 
 def read_message_forms(specs: Iterable[Any]) -> dict[str, str]:
-    """The form of each message a catch event asks with, by message name."""
+    """The form of each message a catch event asks with, by message name.
+
+    Behind an event gateway the catch event's own definition is empty: the gateway
+    holds it, paired with its outputs by index (see `listeners`).
+    """
     forms: dict[str, str] = {}
     for spec in specs:
         for task_spec in spec.task_specs.values():
-            definition = getattr(task_spec, "event_definition", None)
-            form = spec_props(task_spec).get(FORM_SCHEMA_KEY)
-            if isinstance(definition, MessageEventDefinition) and form:
-                forms.setdefault(definition.name, form)
+            for definition, drawn in _drawn_definitions(task_spec):
+                form = spec_props(drawn).get(FORM_SCHEMA_KEY)
+                if isinstance(definition, MessageEventDefinition) and form:
+                    forms.setdefault(definition.name, form)
     return forms
+
+
+def _drawn_definitions(task_spec: Any) -> list[tuple[Any, Any]]:
+    """Each event definition of a task spec with the element the diagram drew it on."""
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition) and \
+            len(definition.event_definitions) == len(task_spec.outputs):
+        return list(zip(definition.event_definitions, task_spec.outputs, strict=True))
+    return [(definition, task_spec)] if definition is not None else []
 
 
 def props(task: Task) -> dict[str, str]:
@@ -122,7 +135,7 @@ def listeners(task: Task) -> list[tuple[Any, Any]]:
     definition = getattr(task.task_spec, "event_definition", None)
     if isinstance(definition, MultipleEventDefinition) and \
             len(definition.event_definitions) == len(task.task_spec.outputs):
-        return list(zip(definition.event_definitions, task.task_spec.outputs, strict=True))
+        return _drawn_definitions(task.task_spec)
     return [(d, task.task_spec) for d in definitions(task)]
 
 
