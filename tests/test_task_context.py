@@ -21,7 +21,7 @@ def task_page(client, reference: str, bpmn_id: str) -> str:
 
 def recorded_part(page: str) -> str:
     """The "What earlier steps recorded" section of a page."""
-    return page.split('id="recorded"', 1)[1].split("</section>\n</section>", 1)[0]
+    return page.split('id="recorded-heading"', 1)[1].split("<h2", 1)[0]
 
 
 def said(page: str, title: str, text: str) -> bool:
@@ -92,7 +92,8 @@ def test_the_internal_review_shows_the_decision_under_review(client, auth, app_c
     auth.login("rita", "supervisor")  # handled nothing of the case
     page = task_page(client, reference, "review")
     shown = recorded_part(page)
-    assert shown.index(">Decide and respond</h3>") < shown.index(">Your answer to our response</h3>")
+    assert shown.index(">Decide and respond</h3>") < \
+        shown.index(">Your answer to our response</h3>")
     assert said(shown, "Response to the complainant, with the reasons", REASONS)
     assert said(shown, "Outcome", "Upheld")
     assert said(shown, "If not, tell us why", "Not enough.")
