@@ -22,7 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import tasks
+from . import due, tasks
 from .clocks import PAUSED_HOURS, PAUSED_SINCE, PAUSES_KEY, WorkingTime, clocks_of, timer_clock
 from .errors import EngineError, MessageNotExpected, TaskNotReady
 from .limits import RunLimits, StepCounter, TimerWatch, check_stalled
@@ -31,7 +31,6 @@ from .scripting import SandboxedScriptEngine
 from .serializer import dump_state, load_state
 from .snapshot import Snapshot, current_data, read_snapshot
 from .tasks import (
-    EXCLUDES_KEY,
     FORM_SCHEMA_KEY,
     FORM_UI_KEY,
     PROMPT_KEY,
@@ -70,7 +69,9 @@ class ProcessRuntime:
         self.start_form = tasks.spec_props(start).get(FORM_SCHEMA_KEY) if start else None
         self.start_ui_form = tasks.spec_props(start).get(FORM_UI_KEY) if start else None
         self.start_staff_ui = tasks.spec_props(start).get(STAFF_UI_KEY) if start else None
-        self._task_infos = self._read_task_infos()
+        every = (spec, *subprocess_specs.values())
+        self._task_infos = tasks.read_task_infos(every)
+        self._message_forms = tasks.read_message_forms(every)
         self._watch = TimerWatch((spec, *subprocess_specs.values()), limits or RunLimits())
 
     def start(self, data: dict[str, Any]) -> tuple[BpmnWorkflow, Snapshot]:
@@ -89,29 +90,26 @@ class ProcessRuntime:
             workflow.task_tree.data.update(data)
         self._guard(lambda: self._run_engine(workflow, since))
         self._settle_clocks(workflow)
+        self._guard(lambda: due.settle(workflow, self.script_engine))
         self._check_data(workflow, since)
         return workflow, self._outcome(workflow, since)
 
     def task_info(self, bpmn_id: str) -> dict[str, Any]:
-        """What the diagram says about a task: UI schema, instructions, who is excluded."""
-        return self._task_infos.get(bpmn_id) or {"ui_form": None, "instructions": None,
-                                                 "excludes": [], "asks": False}
+        """What the diagram says about a task (engine/tasks.py read_task_infos)."""
+        return self._task_infos.get(bpmn_id) or {
+            "form": None, "ui_form": None, "instructions": None, "excludes": [],
+            "asks": False, "shows": (), "prefill": None}
 
-    def _read_task_infos(self) -> dict[str, dict[str, Any]]:
-        """task_info for every element, read once per version (pages ask on every view)."""
-        infos: dict[str, dict[str, Any]] = {}
-        for spec in (self.spec, *self.subprocess_specs.values()):
-            for task_spec in spec.task_specs.values():
-                bpmn_id = getattr(task_spec, "bpmn_id", None)
-                if bpmn_id and bpmn_id not in infos:
-                    props = tasks.spec_props(task_spec)
-                    infos[bpmn_id] = {
-                        "ui_form": props.get(FORM_UI_KEY),
-                        "instructions": getattr(task_spec, "documentation", None),
-                        "excludes": props.get(EXCLUDES_KEY, "").replace(",", " ").split(),
-                        # Only a task that shows a prompt needs its case's state loaded.
-                        "asks": bool(props.get(PROMPT_KEY))}
-        return infos
+    def message_form(self, name: str) -> str | None:
+        """The form the diagram asks a message with (None if it has none)."""
+        return self._message_forms.get(name)
+
+    def form_values(self, workflow: BpmnWorkflow, task_id: str,
+                    sources: dict[str, str]) -> dict[str, Any]:
+        """What a ready task's data holds for its form: field -> the value of its variable."""
+        data = self._ready_task(workflow, task_id).data
+        return {field: data[variable] for field, variable in sources.items()
+                if data.get(variable) is not None}
 
     def data_of(self, state: bytes) -> dict[str, Any]:
         """The case's current data (what its newest step sees), from a saved state."""
@@ -148,6 +146,7 @@ class ProcessRuntime:
 
         self._guard(run)
         self._settle_clocks(workflow)
+        self._guard(lambda: due.settle(workflow, self.script_engine))
         self._check_data(workflow, since)
         return self._outcome(workflow, since)
 
@@ -168,6 +167,7 @@ class ProcessRuntime:
 
         self._guard(run)
         self._settle_clocks(workflow)
+        self._guard(lambda: due.settle(workflow, self.script_engine))
         self._check_data(workflow, since)
         return self._outcome(workflow, since)
 
@@ -186,6 +186,7 @@ class ProcessRuntime:
 
         self._guard(run)
         self._settle_clocks(workflow)
+        self._guard(lambda: due.settle(workflow, self.script_engine))
         self._check_data(workflow, since)
         snapshot = self._outcome(workflow, since)
         snapshot.fired = [
@@ -237,6 +238,8 @@ class ProcessRuntime:
         if not ended:
             return
         for task in live:
+            if task.state == TaskState.READY:
+                due.shift(task, ended, add_hours)
             paused = dict(task.data.get(PAUSED_HOURS) or {})
             for clock, hours in ended.items():
                 paused[clock] = round(paused.get(clock, 0.0) + hours, 6)
@@ -248,9 +251,9 @@ class ProcessRuntime:
                 counts_on = timer_clock(tasks.spec_props(tasks.drawn_timer(task)),
                                         definition.expression)
                 if counts_on in ended:
-                    due = TimerEventDefinition.get_datetime(value)
+                    at = TimerEventDefinition.get_datetime(value)
                     task.internal_data["event_value"] = add_hours(
-                        due, ended[counts_on]).isoformat()
+                        at, ended[counts_on]).isoformat()
 
     def _check_data(self, workflow: BpmnWorkflow, since: float) -> None:
         """Refuse a run that leaves case data over the limit, before anything is saved.

@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import tasks
+from . import due, tasks
 from .errors import EngineError
 from .tasks import (
     FLAG_KEY,
@@ -108,6 +108,7 @@ def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
     labelled: list[tuple[bool, float, str]] = []  # (open, when, label)
     milestones: set[str] = set()
     flags: dict[Any, str] = {}  # boundary split task -> the newest flag fired on it
+    fired: dict[Any, list[datetime]] = {}  # boundary split task -> due times of fired timers
     reached: list[tuple[float, str]] = []
     notices: list[tuple[float, Notice]] = []
     for task in workflow.get_tasks(state=TaskState.WAITING | TaskState.READY
@@ -123,6 +124,12 @@ def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
                     notices.append((task.last_state_change, _notice(task, props, role_map)))
             if props.get(FLAG_KEY) and task.parent is not None:
                 flags[task.parent.id] = props[FLAG_KEY]
+            if task.parent is not None and props.get(REMINDER_KEY) != "true" and \
+                    tasks.is_timer(task):
+                # A boundary timer that fired without interrupting: its task stays due then.
+                due = tasks.timer_due(task)
+                if due is not None:
+                    fired.setdefault(task.parent.id, []).append(due)
         if props.get(STATUS_KEY) and (task.state != TaskState.READY
                                       or task.task_spec.manual):
             labelled.append((task.state != TaskState.COMPLETED, task.last_state_change,
@@ -143,7 +150,7 @@ def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
             timers.append(WaitingTimer(str(task.id), drawn.bpmn_id or task.task_spec.bpmn_id,
                                        drawn.bpmn_name or tasks.title(task), due))
             timer_tasks.append(task)
-    ready = [_ready(t, timer_tasks, timers, flags, role_map)
+    ready = [_ready(t, timer_tasks, timers, flags, fired, role_map)
              for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
     return Snapshot(
         ready=ready,
@@ -176,7 +183,8 @@ def _notice(task: Task, props: dict[str, str], role_map: dict[str, str]) -> Noti
 
 
 def _ready(task: Task, timer_tasks: list[Task], timers: list[WaitingTimer],
-           flags: dict[Any, str], role_map: dict[str, str]) -> ReadyTask:
+           flags: dict[Any, str], fired: dict[Any, list[datetime]],
+           role_map: dict[str, str]) -> ReadyTask:
     props = tasks.props(task)
     spec = task.task_spec
     role_name = props.get(ROLE_KEY) or spec.lane
@@ -190,6 +198,12 @@ def _ready(task: Task, timer_tasks: list[Task], timers: list[WaitingTimer],
     dues = [timer.due_at for ttask, timer in zip(timer_tasks, timers, strict=True)
             if ttask.parent is task.parent and ttask is not task
             and tasks.props(ttask).get(REMINDER_KEY) != "true"]
+    if task.parent is not None:
+        dues += fired.get(task.parent.id, [])
+    # The diagram's dueIn, where it set one, says when the task is due.
+    stated = due.due_in(task)
+    if stated is not None:
+        dues = [stated]
     return ReadyTask(
         task_id=str(task.id),
         bpmn_id=spec.bpmn_id,

@@ -6,10 +6,12 @@ waiting task listens for (an event gateway's targets included) and when its time
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -32,11 +34,80 @@ EXCLUDES_KEY = "notPerformedBy"  # task ids whose performers may not do this tas
 PROMPT_KEY = "promptVariable"  # the data holding a question's wording (complainant or task)
 STAFF_UI_KEY = "staffUiSchemaFilename"  # on the start event: the intake form in staff's words
 STAFF_ACTION_KEY = "staffAction"  # on a message catch event: staff send it ("reopen")
+SHOWS_KEY = "shows"  # on a user task: the forms and fields of earlier steps its page shows
+PREFILL_KEY = "prefill"  # on a user task: which fields open filled from which variables
+NO_PREFILL = "-"  # the prefill value that opens the form empty
 
 
 def spec_props(task_spec: Any) -> dict[str, str]:
     """The extension properties the diagram set on a task spec, by name."""
     return getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+
+
+def listed(text: str | None) -> list[str]:
+    """The entries of a comma-separated property, without blanks."""
+    return [entry.strip() for entry in (text or "").split(",") if entry.strip()]
+
+
+def prefill_sources(text: str | None) -> tuple[tuple[str, str], ...] | None:
+    """A prefill property as (field, variable) pairs; None when it is not set.
+
+    Each entry is `field` (from the variable of the same name), `field=variable`, or
+    `*` (every other field from its own name); `-` fills nothing.
+    """
+    if text is None:
+        return None
+    pairs = []
+    for entry in listed(text):
+        field, _, variable = entry.partition("=")
+        if field.strip() != NO_PREFILL:
+            pairs.append((field.strip(), variable.strip() or field.strip()))
+    return tuple(pairs)
+
+
+def read_task_infos(specs: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """What the diagram says about each element, by BPMN id (read once per version)."""
+    infos: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            bpmn_id = getattr(task_spec, "bpmn_id", None)
+            if bpmn_id and bpmn_id not in infos:
+                found = spec_props(task_spec)
+                infos[bpmn_id] = {
+                    "form": found.get(FORM_SCHEMA_KEY),
+                    "ui_form": found.get(FORM_UI_KEY),
+                    "instructions": getattr(task_spec, "documentation", None),
+                    "excludes": found.get(EXCLUDES_KEY, "").replace(",", " ").split(),
+                    # Only a task that shows a prompt needs its case's state loaded.
+                    "asks": bool(found.get(PROMPT_KEY)),
+                    "shows": tuple(listed(found.get(SHOWS_KEY))),
+                    "prefill": prefill_sources(found.get(PREFILL_KEY))}
+    return infos
+
+
+def read_message_forms(specs: Iterable[Any]) -> dict[str, str]:
+    """The form of each message a catch event asks with, by message name.
+
+    Behind an event gateway the catch event's own definition is empty: the gateway
+    holds it, paired with its outputs by index (see `listeners`).
+    """
+    forms: dict[str, str] = {}
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            for definition, drawn in _drawn_definitions(task_spec):
+                form = spec_props(drawn).get(FORM_SCHEMA_KEY)
+                if isinstance(definition, MessageEventDefinition) and form:
+                    forms.setdefault(definition.name, form)
+    return forms
+
+
+def _drawn_definitions(task_spec: Any) -> list[tuple[Any, Any]]:
+    """Each event definition of a task spec with the element the diagram drew it on."""
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition) and \
+            len(definition.event_definitions) == len(task_spec.outputs):
+        return list(zip(definition.event_definitions, task_spec.outputs, strict=True))
+    return [(definition, task_spec)] if definition is not None else []
 
 
 def props(task: Task) -> dict[str, str]:
@@ -66,7 +137,7 @@ def listeners(task: Task) -> list[tuple[Any, Any]]:
     definition = getattr(task.task_spec, "event_definition", None)
     if isinstance(definition, MultipleEventDefinition) and \
             len(definition.event_definitions) == len(task.task_spec.outputs):
-        return list(zip(definition.event_definitions, task.task_spec.outputs, strict=True))
+        return _drawn_definitions(task.task_spec)
     return [(d, task.task_spec) for d in definitions(task)]
 
 

@@ -10,6 +10,9 @@ computes, a loop marker on a task) is stopped at run time by limits.py.
   least the minimum. A loop whose only waits are shorter timers is refused naming the
   timer; a loop with no wait at all is refused naming the elements it runs through.
 
+* A user task's `dueIn` compiles under the sandbox like a timer expression, a literal
+  one is an ISO 8601 time or duration, and the deadline kinds it names exist.
+
 Leaving a task through its boundary event does not wait for the task: a loop through an
 interrupting boundary timer waits as long as that timer, however long the task would.
 """
@@ -23,7 +26,10 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from .bundle_checks import Checker, local_name
+from .clocks import KIND_CALL
+from .due import DUE_IN_KEY, literal_problem
 from .limits import SETTING_PERIOD, loops
+from .sandbox import SandboxError, compile_expression
 
 PEOPLE_TASKS = {"userTask", "manualTask", "task", "receiveTask"}
 OPAQUE = {"subProcess", "callActivity", "transaction", "adHocSubProcess"}
@@ -51,6 +57,41 @@ def check_timers_and_loops(c: Checker, name: str, tree: etree._ElementTree,
     for container in tree.iter():
         if local_name(container.tag) in CONTAINERS:
             _check_loops(c, name, container, min_period)
+
+
+def check_due_in(c: Checker, name: str, tree: etree._ElementTree) -> None:
+    """Every dueIn sits on a user task and compiles like a timer expression."""
+    for prop in tree.iter("{*}property"):
+        parent = prop.getparent()
+        if prop.get("name") != DUE_IN_KEY or parent is None or \
+                local_name(parent.tag) != "properties":
+            continue
+        task = parent.getparent().getparent() if parent.getparent() is not None else None
+        owner = task.get("id") if task is not None else None
+        text = (prop.get("value") or "").strip()
+        if task is None or local_name(task.tag) != "userTask":
+            c.add(name, owner, prop.sourceline,
+                  f"{DUE_IN_KEY} is read on user tasks only: move it to the task it times")
+            continue
+        if not text:
+            c.add(name, owner, prop.sourceline,
+                  f"{DUE_IN_KEY} of {_label(task)} is empty: give an expression such as "
+                  'working_days(2) or deadline("response")')
+            continue
+        try:
+            compile_expression(text)
+        except SandboxError as exc:
+            c.add(name, owner, prop.sourceline,
+                  f"{DUE_IN_KEY} of {_label(task)} is refused: {exc}")
+            continue
+        problem = literal_problem(text)
+        if problem:
+            c.add(name, owner, prop.sourceline, problem)
+        for kind in KIND_CALL.findall(text) if c.clock_kinds else ():
+            if kind not in c.clock_kinds:
+                c.add(name, owner, prop.sourceline,
+                      f"'{kind}' in {DUE_IN_KEY} of {_label(task)} is not a deadline kind of "
+                      "the escalation policy: use one of " + ", ".join(c.clock_kinds))
 
 
 def literal_period(timer: etree._Element) -> float | None:

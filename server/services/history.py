@@ -8,6 +8,7 @@ by that form's titles; older entries fall back to the field name made readable.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ from flask_babel import gettext as _
 
 from ..errors import NotFound
 from ..formkit.render import option_label
-from ..models import Case
+from ..models import Case, CaseEvent
 from . import audit, money
 from .processes import form_schema
 
@@ -41,15 +42,15 @@ class Entry:
     changes: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def for_case(case: Case) -> list[Entry]:
-    """The case's history, oldest first, each value in words."""
+def for_case(case: Case, events: Sequence[CaseEvent] | None = None) -> list[Entry]:
+    """The case's history, oldest first, each value in words (from `events` if loaded)."""
     return [_entry(case, event.at, event.actor, event.summary, json.loads(event.data))
-            for event in audit.history(case)]
+            for event in (audit.history(case) if events is None else events)]
 
 
 def _entry(case: Case, at: datetime, actor: str, summary: str,
            data: dict[str, Any]) -> Entry:
-    schema = _schema(case.process_version_id, data.get("form"))
+    schema = schema_of(case.process_version_id, data.get("form"))
     # What the complainant sent (a message) or what a step recorded (its form's values).
     recorded = data.get("payload") if "payload" in data else data.get("values")
     note = data.get("note")
@@ -61,7 +62,8 @@ def _entry(case: Case, at: datetime, actor: str, summary: str,
                           if isinstance(change, list) and len(change) == 2])
 
 
-def _schema(version_id: int, form: Any) -> dict[str, Any]:
+def schema_of(version_id: int, form: Any) -> dict[str, Any]:
+    """The form's schema, or an empty one (a form gone from the version shows raw names)."""
     if not isinstance(form, str) or not form:
         return {}
     try:
@@ -75,11 +77,12 @@ def lines(values: dict[str, Any], schema: dict[str, Any]) -> list[Line]:
     declared = schema.get("properties") or {}
     order = [name for name in declared if name in values]
     order += [name for name in values if name not in declared]
-    return [Line(_title(name, declared.get(name)), words(values[name], declared.get(name), name))
+    return [Line(title_of(name, declared.get(name)), words(values[name], declared.get(name), name))
             for name in order if values[name] not in (None, "", [])]
 
 
-def _title(name: str, spec: Any) -> str:
+def title_of(name: str, spec: Any) -> str:
+    """What the form calls a field: its title, else its name made readable."""
     title = spec.get("title") if isinstance(spec, dict) else None
     return title if isinstance(title, str) and title else option_label(name)
 
@@ -87,18 +90,37 @@ def _title(name: str, spec: Any) -> str:
 def words(value: Any, spec: Any, name: str = "") -> str:
     """A recorded value as a person says it: Yes/No, a choice's title, an amount's currency."""
     spec = spec if isinstance(spec, dict) else {}
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
     if isinstance(value, list):
         return ", ".join(words(item, spec.get("items"), name) for item in value)
-    for option in spec.get("oneOf") or spec.get("anyOf") or []:
-        if isinstance(option, dict) and option.get("const") == value and option.get("title"):
-            return str(option["title"])
+    if isinstance(value, dict):
+        declared = spec.get("properties") or {}
+        return "; ".join(f"{title_of(key, declared.get(key))}: "
+                         f"{words(item, declared.get(key), key)}"
+                         for key, item in value.items() if item not in (None, "", [], {}))
+    titled = _choice_title(spec, value)
+    if titled is not None:
+        return titled
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
     if name and money.is_amount(name) and isinstance(value, int | float):
         return money.format_amount(value)
     if "enum" in spec and isinstance(value, str):
         return option_label(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
+
+
+def _choice_title(spec: dict[str, Any], value: Any) -> str | None:
+    """The title a oneOf/anyOf of constants gives a value (labelled choices)."""
+    for key in ("oneOf", "anyOf"):
+        for option in spec.get(key) or []:
+            # type() as well as ==: True == 1, and a yes/no must not take a number's title.
+            if isinstance(option, dict) and "const" in option and \
+                    option["const"] == value and type(option["const"]) is type(value) and \
+                    isinstance(option.get("title"), str):
+                return str(option["title"])
+    return None
 
 
 def _changed_label(name: str) -> str:

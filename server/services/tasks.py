@@ -6,7 +6,7 @@ so the three doors into a task give the same answer in the same words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -21,7 +21,7 @@ from ..models import Case, HumanTask
 from . import objectivity
 from .actors import Actor
 from .objectivity import GuardedTask, HandledCase
-from .processes import runtime_for
+from .processes import form_schema, runtime_for
 
 
 class WorkedTask(GuardedTask, Protocol):
@@ -55,6 +55,8 @@ class OpenTask:
     ui_form: str | None
     instructions: str | None
     prompt: str | None  # what the worker is asked (the task's promptVariable)
+    shows: tuple[str, ...] = ()  # the forms and fields of earlier steps to show (`shows`)
+    values: dict[str, Any] = field(default_factory=dict)  # what the form opens filled with
 
 
 def refusal(case: HandledCase, task: WorkedTask, actor: Actor,
@@ -84,8 +86,12 @@ def authorize(case: HandledCase, task: WorkedTask, actor: Actor,
         raise Forbidden(reason)
 
 
-def open_task(reference: str, task_id: str, actor: Actor) -> OpenTask:
-    """The case and one of its ready tasks, for a person who may work it (or supervises)."""
+def open_task(reference: str, task_id: str, actor: Actor, prefill: bool = False) -> OpenTask:
+    """The case and one of its ready tasks, for a person who may work it (or supervises).
+
+    With `prefill`, the form's values come from what the case already holds under the
+    field names (or the variables the task's `prefill` property names).
+    """
     case = db.session.scalar(select(Case).where(Case.reference == reference))
     if case is None:
         raise NotFound(_("There is no case %(reference)s.", reference=reference))
@@ -100,14 +106,31 @@ def open_task(reference: str, task_id: str, actor: Actor) -> OpenTask:
         raise Forbidden(reason)
     runtime = runtime_for(case.process_version_id)
     info = runtime.task_info(task.bpmn_id)
-    prompt = None
-    if info["asks"]:
+    sources = _prefill_sources(case.process_version_id, task.form, info["prefill"]) \
+        if prefill and task.form else {}
+    prompt, values = None, {}
+    if info["asks"] or sources:
         try:
-            prompt = runtime.prompt(runtime.load(case.workflow_state), task.task_id)
+            workflow = runtime.load(case.workflow_state)
+            if info["asks"]:
+                prompt = runtime.prompt(workflow, task.task_id)
+            values = runtime.form_values(workflow, task.task_id, sources)
         except TaskNotReady:
             raise Conflict(_("This task is no longer open: it was completed or the case "
                              "moved on.")) from None
-    return OpenTask(case, task, info["ui_form"], info["instructions"], prompt)
+    return OpenTask(case, task, info["ui_form"], info["instructions"], prompt,
+                    info["shows"], values)
+
+
+def _prefill_sources(version_id: int, form: str,
+                     pairs: tuple[tuple[str, str], ...] | None) -> dict[str, str]:
+    """Each field of the form that opens filled, with the variable it is filled from."""
+    fields = list(form_schema(version_id, form).get("properties") or {})
+    if pairs is None:
+        return {name: name for name in fields}
+    chosen = {name: name for name in fields} if "*" in dict(pairs) else {}
+    chosen.update((f, v) for f, v in pairs if f in fields)
+    return chosen
 
 
 def works_on(actor: Actor, reference: str, **_: Any) -> bool:

@@ -13,7 +13,18 @@ from werkzeug.wsgi import wrap_file
 from ..access import READ_CASES, REOPEN_CASES, SUPERVISE, WRITE_CASES, current_actor, requires
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Case
-from ..services import attachments, cases, export, history, letters, ownership, reopening, tasks
+from ..services import (
+    attachments,
+    audit,
+    case_context,
+    cases,
+    export,
+    history,
+    letters,
+    ownership,
+    reopening,
+    tasks,
+)
 
 bp = Blueprint("cases", __name__)
 
@@ -43,8 +54,11 @@ def show(reference: str) -> ResponseReturnValue:
 def _page(case: Case, note: str = "", errors: dict[str, list[str]] | None = None,
           upload: attachments.Added | None = None, status: int = 200,
           reopen_reason: str = "") -> ResponseReturnValue:
+    events = audit.history(case)
     return render_template("cases/show.html", case=case, tasks=cases.ready_tasks(case),
-                           history=history.for_case(case), note=note, errors=errors or {},
+                           history=history.for_case(case, events),
+                           recorded=case_context.recorded(case, events),
+                           note=note, errors=errors or {},
                            documents=attachments.for_case(case.id, include_internal=True),
                            upload=upload or attachments.Added(),
                            has_letter=letters.has_decision(case),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -11,7 +13,7 @@ from markupsafe import Markup
 from ..access import WORK_TASKS, current_actor, requires
 from ..formkit import render_fields
 from ..models import utcnow
-from ..services import cases, history, inbox, processes, tasks
+from ..services import attachments, audit, case_context, cases, history, inbox, processes, tasks
 from .forms import Submission, submit
 
 bp = Blueprint("tasks", __name__)
@@ -24,18 +26,23 @@ def instructions_html(text: str | None) -> Markup | None:
     return Markup(_markdown.render(text)) if text else None  # noqa: S704 - html disabled
 
 
+@bp.context_processor
+def _document_helpers() -> dict[str, Any]:
+    return {"human_size": attachments.human_size}
+
+
 @bp.route("/cases/<reference>/tasks/<task_id>", methods=["GET", "POST"])
 @requires(WORK_TASKS)
 def task(reference: str, task_id: str) -> ResponseReturnValue:
     """Show a task's form; on POST validate it, complete the task or show what to fix."""
     me = current_actor()
-    opened = tasks.open_task(reference, task_id, me)
+    opened = tasks.open_task(reference, task_id, me, prefill=request.method == "GET")
     case, row = opened.case, opened.task
     schema = processes.form_schema(case.process_version_id, row.form) if row.form else \
         {"type": "object", "properties": {}}
     ui = processes.form_schema(case.process_version_id, opened.ui_form) \
         if opened.ui_form else None
-    sent = Submission()
+    sent = Submission(values=opened.values)
     if request.method == "POST":
         seen = request.form.get("case_version", type=int)
         sent = submit(schema, ui, request.form, lambda values: cases.complete_task(
@@ -44,10 +51,13 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
             flash(_("%(task)s is done.", task=row.title), "success")
             return redirect(url_for("inbox.index"))
         case = cases.get_case(reference)
+    events = audit.history(case)
+    beside = case_context.for_task(case, events, opened.shows)
     return render_template(
         "tasks/task.html", case=case, task=row, status=sent.status,
+        contact=beside.contact, documents=beside.documents, recorded=beside.recorded,
         fields=render_fields(schema, ui, sent.values, sent.errors),
         instructions=instructions_html(opened.instructions), prompt=opened.prompt,
-        history=history.for_case(case), candidates=inbox.candidates(row.role),
+        history=history.for_case(case, events), candidates=inbox.candidates(row.role),
         sla=inbox.sla_state(row.due_at, utcnow()), form_title=schema.get("title"),
     ), sent.status
