@@ -246,7 +246,7 @@ def _words(typed: str) -> ColumnElement[bool]:
                      "WHERE case_search MATCH :words)").bindparams(words=words))
 
 
-def _rows(f: Filters, conditions: list[ColumnElement[bool]]) -> Select[Any]:
+def _rows(f: Filters, conditions: list[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
     due = (select(func.min(HumanTask.due_at)).where(HumanTask.case_id == Case.id)
            .correlate(Case).scalar_subquery())
     order = {
