@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, text
 
@@ -280,23 +281,35 @@ def safe_cell(value: Any) -> str:
 
 
 def export_rows(filters: Filters) -> Iterator[str]:
-    """Every matching case as CSV text, chunk by chunk (streamed, not held in memory)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_("Reference"), _("Received"), _("Status"), _("Open or closed"),
-                     _("Priority"), _("Category"), _("Channel"), _("Product or service"),
-                     _("Complainant"), _("E-mail"), _("Next due")])
-    yield "\ufeff" + _drain(buffer)  # the BOM tells spreadsheets the file is UTF-8
+    """Every matching case as CSV text, chunk by chunk (streamed, not held in memory).
+
+    The rows are read while the response is sent, after the request's context is gone,
+    so the reading runs in an app context of its own; texts are translated before.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    header = [_("Reference"), _("Received"), _("Status"), _("Open or closed"), _("Priority"),
+              _("Category"), _("Channel"), _("Product or service"), _("Complainant"),
+              _("E-mail"), _("Next due")]
+    state = {True: _("Open"), False: _("Closed")}
     query = _rows(filters, _conditions(filters)).execution_options(yield_per=EXPORT_CHUNK)
-    for count, r in enumerate(db.session.execute(query), start=1):
-        writer.writerow([safe_cell(value) for value in (
-            r.reference, r.received_at.isoformat(), r.status_label,
-            _("Open") if r.is_open else _("Closed"), label(r.priority), label(r.category),
-            label(r.channel), r.product_service, r.complainant_name, r.complainant_email,
-            r.due_at.isoformat() if r.due_at else "")])
-        if count % EXPORT_CHUNK == 0:
-            yield _drain(buffer)
-    yield _drain(buffer)
+
+    def generate() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        yield "\ufeff" + _drain(buffer)  # the BOM tells spreadsheets the file is UTF-8
+        with app.app_context():
+            for count, r in enumerate(db.session.execute(query), start=1):
+                writer.writerow([safe_cell(value) for value in (
+                    r.reference, r.received_at.isoformat(), r.status_label, state[r.is_open],
+                    label(r.priority), label(r.category), label(r.channel), r.product_service,
+                    r.complainant_name, r.complainant_email,
+                    r.due_at.isoformat() if r.due_at else "")])
+                if count % EXPORT_CHUNK == 0:
+                    yield _drain(buffer)
+        yield _drain(buffer)
+
+    return generate()
 
 
 def record_export(filters: Filters, actor: Actor) -> None:

@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -62,7 +61,7 @@ def export_csv() -> ResponseReturnValue:
                                choices=search_cases.choices()), 400
     search_cases.record_export(parsed.filters, current_actor())
     name = f"cases-{utcnow():%Y%m%d-%H%M}.csv"
-    return Response(stream_with_context(search_cases.export_rows(parsed.filters)),
+    return Response(search_cases.export_rows(parsed.filters),
                     mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
                              "X-Content-Type-Options": "nosniff",
