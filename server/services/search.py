@@ -35,6 +35,7 @@ MAX_QUERY = 200
 MAX_TERMS = 12
 MAX_VALUE = 200
 MAX_CHOICES = 200
+DENSE = 500  # word matches above which a page walks the sort's index (see find)
 # Most urgent first, in the escalation policy's own scale of priorities.
 PRIORITY_ORDER = {name: rank for rank, name in enumerate(reversed(policy.PRIORITIES))}
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -153,12 +154,36 @@ def _date(typed: dict[str, str], name: str, errors: dict[str, list[str]]) -> dat
 
 def find(filters: Filters, page: int = 1) -> Page:
     """The cases that match, sorted and paged (PER_PAGE a page)."""
-    conditions = _conditions(filters)
-    total = db.session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+    reference = exact_reference(filters.q) if filters.q else None
+    total = _count(filters, reference)
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, page), pages)
-    query = _rows(filters, conditions).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    # Many word matches: walk the sort's index and test each case against the matches
+    # (no case row is read); few: read the matching rows and sort them.
+    walk = total > DENSE and filters.sort in ("received", "reference")
+    conditions = _conditions(filters, reference, walk)
+    order = _order(filters)
+    if filters.sort != "due":  # the page's ids first: the next due time for 50 rows only
+        ids = (select(Case.id).where(*conditions).order_by(*order, Case.id.desc())
+               .limit(PER_PAGE).offset((page - 1) * PER_PAGE).scalar_subquery())
+        query = _rows(filters, [Case.id.in_(ids)])
+    else:
+        query = _rows(filters, conditions).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     return Page([Row(*r) for r in db.session.execute(query)], total, page, pages)
+
+
+def _count(filters: Filters, reference: str | None) -> int:
+    """How many cases match; words alone are counted in the full-text index itself."""
+    words_only = filters.q and not reference and filters.query_args().keys() <= {"q", "sort"}
+    if words_only and db.engine.dialect.name == "sqlite":
+        query = fts_query(filters.q, "sqlite")
+        if not query:
+            return 0
+        # The index is the case table's own (external content, kept by triggers).
+        return db.session.scalar(text("SELECT count(*) FROM case_search WHERE case_search "
+                                      "MATCH :words").bindparams(words=query)) or 0
+    return db.session.scalar(select(func.count()).select_from(Case).where(
+        *_conditions(filters, reference))) or 0
 
 
 def exact_reference(query: str) -> str | None:
@@ -188,11 +213,11 @@ def _in_use(column: Any) -> list[str]:
     return values
 
 
-def _conditions(f: Filters) -> list[ColumnElement[bool]]:
+def _conditions(f: Filters, reference: str | None,
+                walk: bool = False) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if f.q:
-        reference = exact_reference(f.q)
-        found.append(Case.reference == reference if reference else _words(f.q))
+        found.append(Case.reference == reference if reference else _words(f.q, walk))
     for column, value in ((Case.status_label, f.status), (Case.priority, f.priority),
                           (Case.category, f.category), (Case.channel, f.channel)):
         if value:
@@ -235,7 +260,11 @@ def fts_query(typed: str, dialect: str) -> str:
     return " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
 
 
-def _words(typed: str) -> ColumnElement[bool]:
+_MATCHES = "\"case\".id IN (SELECT rowid FROM case_search WHERE case_search MATCH :words)"
+_WALK_MATCHES = "+" + _MATCHES
+
+
+def _words(typed: str, walk: bool) -> ColumnElement[bool]:
     dialect = db.engine.dialect.name
     words = fts_query(typed, dialect)
     if not words:
@@ -243,24 +272,32 @@ def _words(typed: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
         return and_(text("\"case\".search_vector @@ to_tsquery('simple', :words)")
                     .bindparams(words=words))
-    return and_(text("\"case\".id IN (SELECT rowid FROM case_search "
-                     "WHERE case_search MATCH :words)").bindparams(words=words))
+    # "+" keeps SQLite from looking the matches up by id, so it walks the sort's index.
+    return and_(text(_WALK_MATCHES if walk else _MATCHES).bindparams(words=words))
+
+
+def _due() -> Any:
+    """The case's next due time: the earliest of its ready tasks'."""
+    return (select(func.min(HumanTask.due_at)).where(HumanTask.case_id == Case.id)
+            .correlate(Case).scalar_subquery())
+
+
+def _order(f: Filters) -> tuple[Any, ...]:
+    if f.sort == "reference":
+        return (Case.reference,)
+    if f.sort == "priority":
+        return (case(PRIORITY_ORDER, value=Case.priority, else_=9), Case.received_at.desc())
+    if f.sort == "due":
+        due = _due()
+        return (due.is_(None), due, Case.received_at.desc())
+    return (Case.received_at.desc(),)
 
 
 def _rows(f: Filters, conditions: list[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
-    due = (select(func.min(HumanTask.due_at)).where(HumanTask.case_id == Case.id)
-           .correlate(Case).scalar_subquery())
-    order = {
-        "received": (Case.received_at.desc(),),
-        "reference": (Case.reference,),
-        "priority": (case(PRIORITY_ORDER, value=Case.priority, else_=9),
-                     Case.received_at.desc()),
-        "due": (due.is_(None), due, Case.received_at.desc()),
-    }[f.sort]
     return (select(Case.reference, Case.complainant_name, Case.complainant_email,
                    Case.received_at, Case.status_label, Case.is_open, Case.priority,
-                   Case.category, Case.channel, Case.product_service, due.label("due_at"))
-            .where(*conditions).order_by(*order, Case.id.desc()))
+                   Case.category, Case.channel, Case.product_service, _due().label("due_at"))
+            .where(*conditions).order_by(*_order(f), Case.id.desc()))
 
 
 # ---- CSV export ------------------------------------------------------------------------
@@ -291,7 +328,9 @@ def export_rows(filters: Filters) -> Iterator[str]:
               _("Category"), _("Channel"), _("Product or service"), _("Complainant"),
               _("E-mail"), _("Next due")]
     state = {True: _("Open"), False: _("Closed")}
-    query = _rows(filters, _conditions(filters)).execution_options(yield_per=EXPORT_CHUNK)
+    reference = exact_reference(filters.q) if filters.q else None
+    query = _rows(filters, _conditions(filters, reference)) \
+        .execution_options(yield_per=EXPORT_CHUNK)
 
     def generate() -> Iterator[str]:
         buffer = io.StringIO()
