@@ -36,7 +36,7 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
     description: Mapped[str] = mapped_column(Text)
     remedy_sought: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[str | None] = mapped_column(String(32), index=True)
-    status_label: Mapped[str | None] = mapped_column(String(255))
+    status_label: Mapped[str | None] = mapped_column(String(255), index=True)
     is_open: Mapped[bool] = mapped_column(default=True, index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..database import begin_write
@@ -181,22 +181,6 @@ def ready_tasks(case: Case) -> list[HumanTask]:
     """The case's tasks that wait for a person, oldest first."""
     return list(db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id)
                                    .order_by(HumanTask.created_at, HumanTask.id)))
-
-
-def search(query: str, limit: int = 50) -> list[Case]:
-    """Cases whose reference, complainant, e-mail or description match the words."""
-    pattern = "%" + query.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
-    match = or_(Case.reference.ilike(pattern, escape="\\"),
-                Case.complainant_name.ilike(pattern, escape="\\"),
-                Case.complainant_email.ilike(pattern, escape="\\"),
-                Case.description.ilike(pattern, escape="\\"))
-    return list(db.session.scalars(select(Case).where(match)
-                                   .order_by(Case.received_at.desc()).limit(limit)))
-
-
-def recent(limit: int = 20) -> list[Case]:
-    """The newest cases."""
-    return list(db.session.scalars(select(Case).order_by(Case.received_at.desc()).limit(limit)))
 
 
 MAX_NOTE = 10_000

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -12,7 +20,7 @@ from werkzeug.wsgi import wrap_file
 
 from ..access import READ_CASES, REOPEN_CASES, SUPERVISE, WRITE_CASES, current_actor, requires
 from ..errors import Conflict, InvalidInput, NotFound
-from ..models import Case
+from ..models import Case, utcnow
 from ..services import (
     attachments,
     audit,
@@ -25,6 +33,8 @@ from ..services import (
     reopening,
     tasks,
 )
+from ..services import search as search_cases
+from .inputs import page_number
 
 bp = Blueprint("cases", __name__)
 
@@ -38,10 +48,36 @@ def _document_helpers() -> dict[str, Any]:
 @bp.get("/cases")
 @requires(READ_CASES)
 def search() -> ResponseReturnValue:
-    """Find cases by reference, name, e-mail or words of the description."""
-    query = request.args.get("q", "").strip()[:200]
-    results = cases.search(query) if query else cases.recent()
-    return render_template("cases/search.html", query=query, results=results)
+    """Find cases: words or a reference, filters, a sort and pages; an exact reference opens."""
+    parsed = search_cases.parse(request.args)
+    if parsed.errors:
+        return render_template("cases/search.html", parsed=parsed, result=None,
+                               choices=search_cases.choices()), 400
+    filters = parsed.filters
+    if filters.q and filters.query_args().keys() == {"q"}:
+        reference = search_cases.exact_reference(filters.q)
+        if reference:
+            return redirect(url_for("cases.show", reference=reference))
+    result = search_cases.find(filters, page_number(request.args.get("page")))
+    return render_template("cases/search.html", parsed=parsed, result=result,
+                           choices=search_cases.choices())
+
+
+@bp.post("/cases/export.csv")
+@requires(READ_CASES)
+def export_csv() -> ResponseReturnValue:
+    """Every case matching the search's filters, as a CSV file streamed as it is read."""
+    parsed = search_cases.parse(request.form)
+    if parsed.errors:
+        return render_template("cases/search.html", parsed=parsed, result=None,
+                               choices=search_cases.choices()), 400
+    search_cases.record_export(parsed.filters, current_actor())
+    name = f"cases-{utcnow():%Y%m%d-%H%M}.csv"
+    return Response(search_cases.export_rows(parsed.filters),
+                    mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "X-Content-Type-Options": "nosniff",
+                             "Cache-Control": "private, no-store"})
 
 
 @bp.get("/cases/<reference>")

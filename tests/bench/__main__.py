@@ -4,7 +4,8 @@
 (b) services: the same cases through start_case/complete_task/send_message with
     real SQLite commits (WAL, synchronous=NORMAL), projections and the event log;
 then timers (tests/bench/timers.py): idle sweeps at 1,000 and 100,000 open cases,
-firing 1,000 due timers, and the scheduler's lateness.
+firing 1,000 due timers, and the scheduler's lateness; then finding (tests/bench/search.py):
+case search by exact reference and by a word, and the inbox's Unclaimed tab, at 100,000 cases.
 Prints a table, then the figures as one JSON object on the very last line.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from .search import search_run
 from .timers import timer_run
 
 CASES = int(os.environ.get("PLAINT_BENCH_CASES", "300"))
@@ -142,6 +144,8 @@ def main() -> None:
     engine, service = median_run(engines), median_run(services)
     with tempfile.TemporaryDirectory() as tmp:
         timer_lines, timer_figures = timer_run(Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
+        search_lines, search_figures = search_run(Path(tmp))
     stored = service["state_bytes"] + service["row_bytes"] + service["event_bytes"]
     ratio = service["cases_per_s"] / engine["cases_per_s"]
     print(f"Plaint benchmark: {CASES} cases of the reference process "
@@ -157,6 +161,7 @@ def main() -> None:
           f"{service['state_bytes']:,.0f}, case row {service['row_bytes']:,.0f}, "
           f"event log {service['event_bytes']:,.0f})")
     print("\n".join(timer_lines))
+    print("\n".join(search_lines))
     sys.stdout.flush()
     print(json.dumps({
         "engine_cases_per_s": round(engine["cases_per_s"], 1),
@@ -166,6 +171,7 @@ def main() -> None:
         "bytes_per_closed_case": round(stored),
         "service_to_engine_ratio": round(ratio, 2),
         **timer_figures,
+        **search_figures,
     }))
 
 
