@@ -182,11 +182,18 @@ def test_a_complaint_made_on_someones_behalf_names_the_representative(client, au
     reference, _tracking = file_complaint(
         client, representative_name="Omar Haddad", representative_relationship="son",
         representative_phone="+966 50 000 0000")
-    shown = page(auth.signed_in("hana", "handler"), f"/cases/{reference}")
+    hana = auth.signed_in("hana", "handler")
+    shown = page(hana, f"/cases/{reference}")
     representative = shown[shown.index('id="representative"'):][:1500]
     for said in ("Omar Haddad", "(son)", "+966 50 000 0000",
                  "Complains on the complainant"):
         assert said in representative, said
+    task = db.session.scalar(select(HumanTask.task_id).join(Case).where(
+        Case.reference == reference))
+    beside = page(hana, f"/cases/{reference}/tasks/{task}")
+    contact = beside[beside.index('id="contact"'):][:2500]
+    for said in ("Representative", "Omar Haddad", "(<bdi>son</bdi>)", "+966 50 000 0000"):
+        assert said in contact, said
 
 
 def test_staff_record_a_representative_on_a_phone_complaint(client, auth, app_ctx) -> None:
