@@ -1,14 +1,26 @@
 """The handler who acknowledges a complaint owns it, and keeps it to the end without claiming.
 
 Each later step of hers waits in her own tasks when she opens the inbox: no claim, no
-search through the unclaimed tasks, and the case page names her as its owner.
+search through the unclaimed tasks, and the case page names her as its owner. Every step
+is due at a time shown in Riyadh time, and Close refuses an empty corrective action when
+one is needed, with the error under its field and a summary.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.support.browser import assess, choose, complete, file_complaint, signed_in
+
+DUE = re.compile(r"Due: \d{4}-\d{2}-\d{2} \d{2}:\d{2} Riyadh")
+
+
+def due_in_riyadh(page: Any) -> None:
+    """The open task shows when it is due, in the organisation's time, with the zone."""
+    assert DUE.search(page.locator("main").inner_text()), page.locator("main").inner_text()[:600]
 
 
 def take_from_my_tasks(page: Any, base: str, reference: str, title: str) -> None:
@@ -20,6 +32,7 @@ def take_from_my_tasks(page: Any, base: str, reference: str, title: str) -> None
     assert "Hana" in row.inner_text()  # the owner, shown on the row
     row.get_by_role("link", name=title).click()
     page.wait_for_url("**/tasks/*")
+    due_in_riyadh(page)
 
 
 def test_the_owner_keeps_the_case_from_acknowledge_to_close_without_claiming(  # type: ignore[no-untyped-def]
@@ -32,6 +45,7 @@ def test_the_owner_keeps_the_case_from_acknowledge_to_close_without_claiming(  #
     assert hana.get_by_role("link", name="Unclaimed").get_attribute("aria-current") == "page"
     hana.locator("#inbox-results tr", has_text=reference).get_by_role(
         "link", name="Acknowledge complaint").click()
+    due_in_riyadh(hana)
     hana.get_by_label("Email", exact=True).check()
     hana.get_by_label("What was said").fill("We have your complaint.")
     complete(hana, "Acknowledge complaint")
@@ -57,6 +71,12 @@ def test_the_owner_keeps_the_case_from_acknowledge_to_close_without_claiming(  #
     hana.get_by_label("Accepted", exact=True).check()
     hana.get_by_role("group", name="Outcome").get_by_label("Upheld", exact=True).check()
     hana.get_by_label("Root cause").select_option("process")
+    choose(hana, "Is a corrective action needed?", "Yes")
+    hana.get_by_role("button", name="Complete task").click()
+    summary = hana.get_by_role("alert").filter(has_text="There is a problem")
+    expect(summary).to_be_focused()
+    assert hana.title().startswith("Error: ")
+    expect(hana.locator("#f-corrective_action-error")).to_contain_text("This field is required.")
     choose(hana, "Is a corrective action needed?", "No")
     complete(hana, "Close the case")
 
