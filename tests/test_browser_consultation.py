@@ -39,7 +39,8 @@ def test_a_specialist_answers_a_consultation_in_the_browser(
     assert lina.url.endswith("/tasks")
     assert lina.get_by_role("link", name="Inbox").is_visible()
     open_task(lina, live_server, reference, "Give your opinion on a complaint")
-    assert lina.get_by_text("Was the fee applied under the 2025 tariff?").is_visible()
+    asked = lina.get_by_role("region", name="You are asked")
+    assert asked.get_by_text("Was the fee applied under the 2025 tariff?").is_visible()
     lina.get_by_label("Your opinion").fill("Yes: the 2025 tariff applies from 1 January.")
     complete(lina, "Give your opinion on a complaint")
 
