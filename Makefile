@@ -27,6 +27,8 @@ $(VENDOR): static/package.json static/package-lock.json
 	   static/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js static/vendor/bootstrap/
 	mkdir -p static/vendor/htmx
 	cp static/node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
+	mkdir -p static/vendor/chartjs
+	cp static/node_modules/chart.js/dist/chart.umd.min.js static/vendor/chartjs/
 	touch $@
 
 # The process editor: our ES modules bundled with bpmn-js, dmn-js and the properties panel,

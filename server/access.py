@@ -41,6 +41,9 @@ READ_OUTBOX = "read_outbox"        # the e-mails Plaint wrote and their delivery
 RESEND_MAIL = "resend_mail"        # send a failed or held e-mail again
 HANDLE_INCIDENTS = "handle_incidents"  # the cases stopped because a timer step failed
 RETRY_INCIDENTS = "retry_incidents"    # run a stopped case's timers again after a fix
+READ_REPORTS = "read_reports"      # the dashboard, analyses, returns, ISO 10002 evidence, exports
+AUDIT_SAMPLES = "audit_samples"    # draw and work through audit samples of closed cases
+MANAGE_ACTIONS = "manage_actions"  # corrective actions; the management-review pack's schedule
 # Owning cases: the first task of one of these roles taken on a case makes its taker the
 # owner, and later tasks of the role go to them (services/ownership.py).
 OWN_CASES = "own_cases"
@@ -62,6 +65,9 @@ TABLE: dict[str, frozenset[str]] = {
     HANDLE_INCIDENTS: frozenset({"complaints_manager", "process_owner", "admin"}),
     RETRY_INCIDENTS: frozenset({"admin"}),
     OWN_CASES: frozenset({"handler"}),
+    READ_REPORTS: frozenset({"supervisor", "complaints_manager", "auditor"}),
+    AUDIT_SAMPLES: frozenset({"auditor", "complaints_manager"}),
+    MANAGE_ACTIONS: frozenset({"complaints_manager"}),
 }
 ROUTED = frozenset({WORK_TASKS})  # capabilities also held by every role tasks are routed to
 

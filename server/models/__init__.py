@@ -8,6 +8,7 @@ from .incident import Incident
 from .outbox import OutboxMessage
 from .policy import EscalationTarget
 from .process import ProcessFile, ProcessVersion
+from .report import CaseReport
 from .system_event import AuditChainHead, AuditCheckpoint, AuditTombstone, SystemEvent
 from .types import UTCDateTime, utcnow
 from .user import ROLES, LaneMapping, Role, SignInThrottle, User
@@ -22,6 +23,7 @@ __all__ = [
     "CalendarDate",
     "Case",
     "CaseEvent",
+    "CaseReport",
     "DraftFile",
     "EscalationTarget",
     "HumanTask",
