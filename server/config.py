@@ -10,6 +10,8 @@ from typing import Any
 
 from babel.numbers import list_currencies
 
+from . import report_config
+
 MB = 1024 * 1024
 # Room for the form's text fields and the multipart framing around the largest upload.
 FORM_MARGIN = 2 * MB
@@ -122,6 +124,10 @@ def currency_code(raw: str) -> str:
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Read PLAINT_* variables over the defaults; fill in the database and secret key."""
     settings = dict(DEFAULTS)
+    try:
+        settings.update(report_config.from_environment())
+    except report_config.ReportConfigError as exc:
+        raise ConfigError(str(exc)) from None
     for key, convert in _NUMBERS.items():
         raw = os.environ.get(key)
         if raw is not None:
