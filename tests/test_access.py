@@ -84,7 +84,7 @@ def url_values(filed: Filed) -> dict[str, Any]:
             "action": "claim", "username": "only-handler", "version_id": 1, "draft_id": 1,
             "name": "complaint.bpmn", "kind": "holiday", "entry_id": 1, "target_id": 1,
             "lane": "Handler", "message_id": 1, "filename": "css/plaint.css",
-            "incident_id": 1}
+            "incident_id": 1, "key": "fca_disp1", "extension": "xlsx"}
 
 
 def expected_allowed(rule: tuple[str, ...], person: str, app: Flask) -> bool:
