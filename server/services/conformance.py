@@ -106,8 +106,10 @@ def transparency(f: Facts) -> list[Figure]:
 
 def accessibility(f: Facts) -> list[Figure]:
     """The figures that evidence accessibility."""
-    languages: list[str | None] = list(db.session.scalars(select(Case.preferred_language).where(
-        Case.id.in_([r.case_id for r in f.received])))) if f.received else []
+    languages = list(db.session.scalars(
+        select(Case.preferred_language).join(CaseReport, CaseReport.case_id == Case.id)
+        .where(CaseReport.received_at >= f.period.start,
+               CaseReport.received_at < f.period.end)))
     return [(_("Received by channel"), _counts([r.channel for r in f.received])),
             (_("Preferred language"), _counts(list(languages)))]
 
