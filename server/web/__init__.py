@@ -30,21 +30,25 @@ def init_app(app: Flask) -> None:
     """Register every blueprint: the one place that lists them."""
     from . import (
         admin,
+        admin_codes,
         admin_outbox,
         admin_time,
+        audit_samples,
         auth,
         cases,
         inbox,
         incidents,
         portal,
         public,
+        related,
         studio,
         tasks,
         timefmt,
     )
 
     timefmt.init_app(app)
+    related.init_app(app)
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
-                   admin_outbox, incidents):
+                   admin_outbox, incidents, admin_codes, audit_samples):
         app.register_blueprint(module.bp)
