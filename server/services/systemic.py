@@ -89,8 +89,9 @@ def run(now: datetime | None = None) -> list[SystemicAlert]:
     now = now or utcnow()
     found = rises(now)
     begin_write()
-    recent = set(db.session.execute(select(SystemicAlert.dimension, SystemicAlert.code).where(
-        SystemicAlert.raised_at > now - WEEK)).tuples())
+    recent = {(row.dimension, row.code) for row in db.session.execute(
+        select(SystemicAlert.dimension, SystemicAlert.code).where(
+            SystemicAlert.raised_at > now - WEEK))}
     alerts = []
     for rise in found:
         if (rise.dimension, rise.code) in recent:
