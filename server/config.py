@@ -64,6 +64,12 @@ DEFAULTS: dict[str, Any] = {
     "PLAINT_STAFF_LANGUAGE": "en",  # of e-mails to staff (complainants choose their own)
     # ISO 4217 code of the currency remedy amounts are in (pages, letters, e-mails).
     "PLAINT_CURRENCY": "SAR",
+    # Related complaints: the same product and category within this many days (either way).
+    "PLAINT_RELATED_WINDOW_DAYS": 90,
+    # Systemic-issue alert (services/systemic.py): this week's complaints of a category or
+    # product must reach this count and exceed the 8 weeks' mean + this many deviations.
+    "PLAINT_SYSTEMIC_MIN_CASES": 5,
+    "PLAINT_SYSTEMIC_SIGMAS": 2.0,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
@@ -80,7 +86,8 @@ _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
             "PLAINT_MAX_PUBLIC_FORM_BYTES": int,
             "PLAINT_SMTP_PORT": int, "PLAINT_SMTP_TIMEOUT": float,
             "PLAINT_MAIL_MAX_ATTEMPTS": int, "PLAINT_MAIL_RETRY_SECONDS": float,
-            "PLAINT_MAIL_INTERVAL": float}
+            "PLAINT_MAIL_INTERVAL": float, "PLAINT_RELATED_WINDOW_DAYS": int,
+            "PLAINT_SYSTEMIC_MIN_CASES": int, "PLAINT_SYSTEMIC_SIGMAS": float}
 
 # A limit of 0 would stop every case (steps, attempts) or let timers spin (period).
 _AT_LEAST = {"PLAINT_MAX_ENGINE_STEPS": 10, "PLAINT_TIMER_MAX_ATTEMPTS": 1,

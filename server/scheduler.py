@@ -10,6 +10,10 @@ while no scheduler ran fires at start-up.
 
 When an SMTP server is set, a second job, ``plaint-mail``, sends the outbox every
 PLAINT_MAIL_INTERVAL seconds (services/outbox.py; an idle run is one index probe).
+
+A daily job, ``plaint-systemic``, looks for categories and products whose complaints rose
+beyond their recent range (services/systemic.py); it first runs a minute after start-up,
+and an alert is recorded, so several schedulers or restarts never alert a rise twice.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from .signals import timers_written
 log = logging.getLogger(__name__)
 JOB_ID = "plaint-timers"
 MAIL_JOB_ID = "plaint-mail"  # sends the outbox every PLAINT_MAIL_INTERVAL when SMTP is set
+SYSTEMIC_JOB_ID = "plaint-systemic"  # the daily systemic-issue check
+SYSTEMIC_FIRST_RUN = timedelta(minutes=1)
 SLEEP_IN_JOB = timedelta(seconds=0.5)
 # After a sweep that fired nothing although something was due (a row a moment ahead of its
 # case, a case that keeps failing), the next sweep waits this long instead of coming back
@@ -72,6 +78,9 @@ class TimerScheduler:
             self._scheduler.add_job(self._deliver_mail, "interval", id=MAIL_JOB_ID,
                                     next_run_time=_now(),
                                     seconds=self.app.config["PLAINT_MAIL_INTERVAL"])
+        if not self.until_idle:
+            self._scheduler.add_job(self._systemic, "interval", id=SYSTEMIC_JOB_ID, days=1,
+                                    next_run_time=_now() + SYSTEMIC_FIRST_RUN)
         log.info("timer scheduler %s started", self.worker)
         self._scheduler.start()
 
@@ -153,6 +162,17 @@ class TimerScheduler:
                 self.mailed += outbox.deliver_due().sent
             except Exception:  # a broken database must not kill the scheduler thread
                 log.exception("e-mail delivery failed; retrying at the next interval")
+            finally:
+                db.session.remove()
+
+    def _systemic(self) -> None:
+        from .services import systemic
+
+        with self.app.app_context():
+            try:
+                systemic.run()
+            except Exception:  # a broken database must not kill the scheduler thread
+                log.exception("systemic-issue check failed; retrying tomorrow")
             finally:
                 db.session.remove()
 

@@ -1,8 +1,10 @@
 """SQLAlchemy models, one module per aggregate."""
 
 from .attachment import Attachment
+from .audit_sample import AuditCheck, AuditSample, AuditSampleCase
 from .calendar import BusinessCalendar, CalendarDate, WorkingHours
 from .case import Case, CaseEvent, HumanTask, ReferenceCounter, Timer
+from .code_list import CodeEntry, SystemicAlert
 from .draft import DraftFile, ProcessDraft
 from .incident import Incident
 from .outbox import OutboxMessage
@@ -17,13 +19,17 @@ __all__ = [
     "ROLES",
     "Attachment",
     "AuditChainHead",
+    "AuditCheck",
     "AuditCheckpoint",
+    "AuditSample",
+    "AuditSampleCase",
     "AuditTombstone",
     "BusinessCalendar",
     "CalendarDate",
     "Case",
     "CaseEvent",
     "CaseReport",
+    "CodeEntry",
     "DraftFile",
     "EscalationTarget",
     "HumanTask",
@@ -37,6 +43,7 @@ __all__ = [
     "Role",
     "SignInThrottle",
     "SystemEvent",
+    "SystemicAlert",
     "Timer",
     "UTCDateTime",
     "User",

@@ -5,6 +5,11 @@ it. The titles come from the forms of the active process version, whichever form
 field (no step is named): JSON Schema `oneOf`/`anyOf` of constants with titles, an
 `enum` with `enumNames`, or `ui:enumNames` in a UI schema. A code no form titles reads as
 itself, underscores turned to spaces.
+
+A field that an administered code list titles (code_lists.FIELD_LISTS: category,
+root_cause, product) takes its labels from that list, in the reader's language and the
+list's order; codes only a form names follow. The list is read on each call (an
+administrator's change applies at once, in every process); the forms' part is cached.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ProcessFile
+from . import code_lists
 from .processes import active_version_id
 
 
@@ -27,6 +33,14 @@ def humanize(code: str | None) -> str | None:
 
 
 def titles(field: str) -> dict[str, str]:
+    """Code -> title of a field's answers: its code list's labels, else the forms' titles."""
+    named = _form_titles(field)
+    list_name = code_lists.list_for_field(field)
+    listed = code_lists.titles(list_name) if list_name else {}
+    return {**listed, **{code: title for code, title in named.items() if code not in listed}}
+
+
+def _form_titles(field: str) -> dict[str, str]:
     """Code -> title of a field's answers, as the active version's forms name them."""
     version_id = active_version_id()
     cache: dict[tuple[int, str], dict[str, str]] = current_app.extensions.setdefault(

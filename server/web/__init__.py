@@ -30,14 +30,17 @@ def init_app(app: Flask) -> None:
     """Register every blueprint: the one place that lists them."""
     from . import (
         admin,
+        admin_codes,
         admin_outbox,
         admin_time,
+        audit_samples,
         auth,
         cases,
         inbox,
         incidents,
         portal,
         public,
+        related,
         returns,
         studio,
         tasks,
@@ -45,7 +48,8 @@ def init_app(app: Flask) -> None:
     )
 
     timefmt.init_app(app)
+    related.init_app(app)
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
-                   admin_outbox, incidents, returns):
+                   admin_outbox, incidents, returns, admin_codes, audit_samples):
         app.register_blueprint(module.bp)

@@ -1,0 +1,249 @@
+"""Audit sampling (ISO 10002 8.6): a reproducible random sample of closed cases, and a checklist.
+
+A sample is the closed cases whose closing falls in a period (dates in the calendar's time
+zone, both days included), in case order, shuffled by Python's `random.Random(seed)`; the
+first `size` are drawn. The same seed and period give the same cases in the same order
+(while the cases closed in that period stay the same), and a smaller size gives the first
+ones of the larger draw. Drawing, each saved checklist and each export are in the system log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import secrets
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, NoReturn
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..database import begin_write
+from ..errors import InvalidInput, NotFound
+from ..extensions import db
+from ..models import AuditCheck, AuditSample, AuditSampleCase, Case, utcnow
+from . import calendar, system_log
+from .actors import Actor
+from .search import safe_cell
+
+MAX_SIZE = 500
+MAX_SEED = 2**31 - 1
+MAX_NOTE = 2000
+RESULTS = ("pass", "fail", "na")
+# The checklist: what an auditor checks on each sampled case (ISO 10002 clause 7 and 4).
+CHECKLIST: tuple[tuple[str, Any], ...] = (
+    ("acknowledged_on_time", _l("Acknowledged on time")),
+    ("decision_reasons", _l("Decision reasons given to the complainant")),
+    ("objectivity", _l("Objectivity respected (no one reviewed their own handling)")),
+    ("next_route", _l("Complainant told of the next route (review, external body)")),
+    ("evidence", _l("Evidence attached or referenced")),
+)
+ITEMS = tuple(item for item, _ in CHECKLIST)
+
+
+@dataclass
+class DrawForm:
+    """What the draw form sends, kept as typed when refused."""
+
+    period_start: str = ""
+    period_end: str = ""
+    size: str = "20"
+    seed: str = ""
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> DrawForm:
+        """The form from posted values."""
+        return cls(*(str(values.get(name) or "").strip()[:40]
+                     for name in ("period_start", "period_end", "size", "seed")))
+
+
+@dataclass
+class SampledCase:
+    """A case of a sample with how far its checklist is."""
+
+    row: AuditSampleCase
+    checks: dict[str, AuditCheck] = field(default_factory=dict)
+
+    @property
+    def tally(self) -> Counter[str]:
+        """How many items passed, failed or do not apply."""
+        return Counter(check.result for check in self.checks.values())
+
+    @property
+    def done(self) -> bool:
+        """Whether every item has a result."""
+        return all(item in self.checks for item in ITEMS)
+
+
+def _refuse(errors: dict[str, list[str]]) -> NoReturn:
+    db.session.rollback()
+    raise InvalidInput(" ".join(m for messages in errors.values() for m in messages), errors)
+
+
+def _date(text: str, name: str, errors: dict[str, list[str]]) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[name] = ["Enter a date like 2026-01-31."]
+        return None
+
+
+def _number(text: str, name: str, low: int, high: int, errors: dict[str, list[str]],
+            message: str) -> int | None:
+    if text.isdigit() and low <= int(text) <= high:
+        return int(text)
+    errors[name] = [message]
+    return None
+
+
+def population(start: date, end: date) -> list[tuple[int, str]]:
+    """(id, reference) of the cases closed in the period (local dates, both included), by id."""
+    zone = calendar.load().tz
+    since = datetime.combine(start, time(), tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), time(), tzinfo=zone)
+    return [(row.id, row.reference) for row in db.session.execute(
+        select(Case.id, Case.reference).where(Case.is_open.is_(False),
+                                              Case.closed_at >= since, Case.closed_at < until)
+        .order_by(Case.id))]
+
+
+def choose(cases: list[tuple[int, str]], size: int, seed: int) -> list[tuple[int, str]]:
+    """The draw: the cases shuffled by the seed, the first `size` of them."""
+    shuffled = list(cases)
+    random.Random(seed).shuffle(shuffled)  # noqa: S311 - reproducible on purpose, not secret
+    return shuffled[:size]
+
+
+def draw(form: DrawForm, by: Actor) -> AuditSample:
+    """Draw and keep a sample; a missing seed is chosen at random and shown."""
+    errors: dict[str, list[str]] = {}
+    start = _date(form.period_start, "period_start", errors)
+    end = _date(form.period_end, "period_end", errors)
+    if start and end and end < start:
+        errors["period_end"] = ["The period must end on or after its first day."]
+    size = _number(form.size, "size", 1, MAX_SIZE, errors,
+                   f"Give a number of cases from 1 to {MAX_SIZE}.")
+    seed = secrets.randbelow(10**9) if not form.seed else _number(
+        form.seed, "seed", 0, MAX_SEED, errors,
+        f"A seed is a whole number from 0 to {MAX_SEED}; leave it empty for a new one.")
+    if errors or start is None or end is None or size is None or seed is None:
+        _refuse(errors)
+    begin_write()
+    cases = population(start, end)
+    if not cases:
+        _refuse({"period_start": ["No case was closed in that period: choose another."]})
+    sample = AuditSample(period_start=start, period_end=end, size=size, seed=seed,
+                         drawn_by=by.name, drawn_at=utcnow(), population=len(cases))
+    db.session.add(sample)
+    db.session.flush()
+    drawn = choose(cases, size, seed)
+    db.session.add_all(AuditSampleCase(sample_id=sample.id, case_id=case_id,
+                                       reference=reference, position=index)
+                       for index, (case_id, reference) in enumerate(drawn, 1))
+    system_log.record(by, "audit.sample_drawn",
+                      f"Audit sample {sample.id}: {len(drawn)} of {len(cases)} cases closed "
+                      f"{start} to {end}, seed {seed}",
+                      {"sample": sample.id, "seed": seed, "size": size,
+                       "period": [str(start), str(end)],
+                       "cases": [reference for _, reference in drawn]})
+    db.session.commit()
+    return sample
+
+
+def samples() -> list[AuditSample]:
+    """Every sample, newest first."""
+    return list(db.session.scalars(select(AuditSample).order_by(AuditSample.id.desc())))
+
+
+def get(sample_id: int) -> AuditSample:
+    """One sample."""
+    sample = db.session.get(AuditSample, sample_id)
+    if sample is None:
+        raise NotFound("There is no such audit sample.")
+    return sample
+
+
+def cases_of(sample_id: int) -> list[SampledCase]:
+    """A sample's cases in drawn order, each with its checklist so far."""
+    rows = list(db.session.scalars(select(AuditSampleCase).where(
+        AuditSampleCase.sample_id == sample_id).order_by(AuditSampleCase.position)))
+    found = {row.id: SampledCase(row) for row in rows}
+    for check in db.session.scalars(select(AuditCheck).where(
+            AuditCheck.sample_case_id.in_(list(found)))):
+        found[check.sample_case_id].checks[check.item] = check
+    return list(found.values())
+
+
+def sampled_case(sample_id: int, position: int) -> SampledCase:
+    """The case at a position of a sample, with its checklist."""
+    for item in cases_of(sample_id):
+        if item.row.position == position:
+            return item
+    raise NotFound("That sample has no case at that position.")
+
+
+def save_checklist(sample_id: int, position: int, values: Mapping[str, Any],
+                   by: Actor) -> SampledCase:
+    """Record pass, fail or not applicable and a note per checklist item of one case."""
+    errors: dict[str, list[str]] = {}
+    findings: dict[str, tuple[str, str | None]] = {}
+    for item in ITEMS:
+        result = str(values.get(f"{item}-result") or "")
+        note = str(values.get(f"{item}-note") or "").strip() or None
+        if result and result not in RESULTS:
+            errors[f"{item}-result"] = ["Choose pass, fail or not applicable."]
+        elif not result and note:
+            errors[f"{item}-result"] = ["Choose pass, fail or not applicable for this note."]
+        if note and len(note) > MAX_NOTE:
+            errors[f"{item}-note"] = [f"Use at most {MAX_NOTE} characters."]
+        if result in RESULTS:
+            findings[item] = (result, note)
+    if errors:
+        _refuse(errors)
+    begin_write()
+    current = sampled_case(sample_id, position)
+    changed = {}
+    for item, (result, note) in findings.items():
+        check = current.checks.get(item)
+        if check is None:
+            check = current.checks[item] = AuditCheck(sample_case_id=current.row.id, item=item)
+            db.session.add(check)
+        elif (check.result, check.note) == (result, note):
+            continue
+        check.result, check.note = result, note
+        check.checked_by, check.checked_at = by.name, utcnow()
+        changed[item] = {"result": result, "note": note}
+    if changed:
+        system_log.record(by, "audit.checklist", f"Audit sample {sample_id}: checklist of "
+                          f"{current.row.reference} saved", {"sample": sample_id,
+                                                              "case": current.row.reference,
+                                                              "findings": changed})
+    db.session.commit()
+    return current
+
+
+def export_csv(sample_id: int, by: Actor) -> str:
+    """The sample's findings, one row per case and item, as CSV; the export is logged."""
+    sample = get(sample_id)
+    output = io.StringIO()
+    writer = csv.writer(output)
+    writer.writerow(["sample", "seed", "period_start", "period_end", "position", "reference",
+                     "item", "result", "note", "checked_by", "checked_at"])
+    for item in cases_of(sample_id):
+        for name in ITEMS:
+            check = item.checks.get(name)
+            writer.writerow([sample.id, sample.seed, sample.period_start, sample.period_end,
+                             item.row.position, item.row.reference, name,
+                             check.result if check else "",
+                             safe_cell(check.note if check else ""),
+                             safe_cell(check.checked_by if check else ""),
+                             check.checked_at.isoformat() if check else ""])
+    begin_write()
+    system_log.record(by, "audit.exported", f"Audit sample {sample_id} exported as CSV",
+                      {"sample": sample_id})
+    db.session.commit()
+    return output.getvalue()
