@@ -307,3 +307,5 @@ def test_cases_are_found_by_owner_and_by_the_category_title_people_see(
     assert "<td>Billing and charges</td>" in page and "<td>Billing</td>" not in page
     assert listed(client, owner="-") == [unowned]
     assert listed(client, category="billing and charges") == [owned]
+    shown = client.get(f"/cases/{owned}").get_data(as_text=True)
+    assert '<dd class="col-sm-8">Billing and charges</dd>' in shown

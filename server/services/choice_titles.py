@@ -40,6 +40,13 @@ def titles(field: str) -> dict[str, str]:
     return {**listed, **{code: title for code, title in named.items() if code not in listed}}
 
 
+def title(field: str, code: str | None) -> str:
+    """What people call one coded answer ("—" for none)."""
+    if not code:
+        return "—"
+    return titles(field).get(code) or humanize(code) or code
+
+
 def _form_titles(field: str) -> dict[str, str]:
     """Code -> title of a field's answers, as the active version's forms name them."""
     version_id = active_version_id()

@@ -6,6 +6,7 @@ from flask import Flask
 
 from ..extensions import db, login_manager
 from ..models import User
+from ..services import choice_titles
 
 
 @login_manager.user_loader
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
 
     timefmt.init_app(app)
     related.init_app(app)
+    app.jinja_env.globals["choice_title"] = choice_titles.title
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, returns, admin_codes, audit_samples):
