@@ -141,8 +141,8 @@ def _times(row: dict[str, Any], before: dict[str, Any] | None, clocks: Clocks,
     else:
         assert before is not None
         row.update({name: before[name] for name in HOURS})
-        if before["first_contact_resolution"] is not None:
-            within = True  # the time test passed when it was resolved; the rest is below
+        # Settled when it was resolved; later steps can only take it away (a reopen).
+        within = bool(before["first_contact_resolution"])
     for kind, (policy_kind, column) in KINDS.items():
         flag = f"{kind}_on_target"
         if kind not in unsettled or cal is None:
