@@ -110,6 +110,9 @@ def test_the_golden_set_reports_the_values_known_from_its_cases(golden_app: Flas
             working_hours(e.received_at, e.resolved_at) <= 24 and e.paused_hours == 0
             and e.escalation_level == 0)
         assert row.first_contact_resolution == fcr, reference
+        if e.resolution_due is not None:
+            assert row.resolution_on_target == (e.resolved_at <= e.resolution_due), reference
+        assert row.acknowledgement_on_target == (e.scenario != "escalated"), reference
     assert scenarios == {"accepted", "information", "out_of_scope", "withdrawn", "open",
                          "escalated"}
 

@@ -40,7 +40,7 @@ from server import create_app
 from server.extensions import db
 from server.models import Case, Timer
 from server.models.calendar import BusinessCalendar
-from server.services import cases, portal, timers
+from server.services import cases, policy, portal, timers
 from server.services.actors import Actor
 
 from .cases import complete
@@ -86,6 +86,10 @@ class Expected:
     reopen_count: int = 0
     is_open: bool = True
     owner: str | None = None  # the handler's username
+    priority: str | None = None  # as triage.dmn set it (read from the case)
+    # The resolution deadline: the policy's target for the priority, counted here by hand
+    # from receipt, plus the paused hours; None for cases that never reach a decision.
+    resolution_due: datetime | None = None
     steps: list[str] = field(default_factory=list)
 
     def hours(self, at: datetime | None, clock_paused: float = 0.0) -> float | None:
@@ -212,10 +216,21 @@ def _one(i: int, received: datetime, handler: Actor, supervisor: Actor) -> Expec
     return exp
 
 
+def _deadline(exp: Expected, kind: str) -> datetime:
+    """A deadline of the case counted by hand from the policy's target (amount and unit)."""
+    target = policy.target_for(kind, priority=exp.priority, category=exp.category)
+    if target.unit == "working_days":
+        return working_day(exp.received_at, target.amount)
+    if target.unit == "working_hours":
+        return add_working_hours(exp.received_at, target.amount)
+    raise AssertionError(f"golden cases count {target.unit} targets by hand: add it")
+
+
 def _decide(i: int, scenario: str, reference: str, received: datetime, handler: Actor,
             clock: Any, exp: Expected) -> None:
     """Investigate (asking the complainant first, for "information"), decide, close, survey."""
-    first = working_day(received, 1).replace(hour=6)
+    # Half past: no step lands exactly on a deadline (whole hours of receipt).
+    first = working_day(received, 1).replace(hour=6, minute=30)
     clock.move_to(first)
     if scenario == "information":
         complete(reference, "investigate", {
@@ -224,9 +239,10 @@ def _decide(i: int, scenario: str, reference: str, received: datetime, handler: 
         clock.move_to(working_day(first, 1))
         answer(reference, "complainant_information", {"information": "On 3 March."})
         exp.paused_hours = working_hours(first, _now())
-        clock.move_to(_now() + timedelta(hours=1))
+        clock.move_to(_now() + timedelta(minutes=90))
     complete(reference, "investigate", {"findings": "Booked twice.",
                                         "need_information": False}, handler)
+    respond_ready = _now()
     decided = working_day(received, 1 + i % 8).replace(hour=7 + i % 5)
     clock.move_to(max(decided, _now() + timedelta(minutes=30)))
     outcome = OUTCOMES[i % len(OUTCOMES)]
@@ -235,6 +251,14 @@ def _decide(i: int, scenario: str, reference: str, received: datetime, handler: 
                                     "remedy_offered": "Refund",
                                     "compensation_amount": int(amount)}, handler)
     exp.resolved_at = _now()
+    exp.priority = db.session.scalar(select(Case.priority).where(Case.reference == reference))
+    exp.resolution_due = add_working_hours(_deadline(exp, "resolution"), exp.paused_hours) \
+        if exp.paused_hours else _deadline(exp, "resolution")
+    # Time jumps between steps, so the diagram's resolution-overdue timer on the decision
+    # fires only if the decision task became ready after the deadline (it starts already
+    # due); a decision made late within one jump cancels it unfired.
+    if respond_ready > exp.resolution_due:
+        exp.escalation_level = max(exp.escalation_level, 1)
     clock.move_to(_now() + timedelta(minutes=30))
     answer(reference, "complainant_response", {"accepted": True})
     clock.move_to(_now() + timedelta(minutes=30))
