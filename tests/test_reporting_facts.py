@@ -20,7 +20,7 @@ from server.services.actors import Actor
 from server.services.processes import deploy, read_folders
 
 from .support.cases import complete, file_case
-from .support.data import ACK, ASSESS, CLOSE, HANDLER, INVESTIGATE, RESPOND
+from .support.data import ACK, ASSESS, CLOSE, INVESTIGATE, RESPOND
 from .support.golden import GoldenSet, answer, working_hours
 
 REPO = Path(__file__).resolve().parent.parent

@@ -26,8 +26,8 @@ from .bundle_checks import (
     check_tasks,
     local_name,
 )
-from .serializer import dump_specs
 from .reports import check_report_properties
+from .serializer import dump_specs
 from .timer_checks import check_due_in, check_timers_and_loops
 from .xmlsafe import UnsafeXMLError, parse_xml
 

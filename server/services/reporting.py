@@ -204,8 +204,8 @@ def _amount(value: Any) -> Decimal | None:
 
 def rebuild(case_ids: list[int] | None = None, commit: bool = True) -> int:
     """Rewrite the report rows of these cases (all by default) from their saved state."""
-    from ..models import Case  # noqa: PLC0415 - the ORM only for this batch job
-    from .processes import runtime_for  # noqa: PLC0415 - processes imports the write path
+    from ..models import Case
+    from .processes import runtime_for
 
     ids = case_ids if case_ids is not None else list(db.session.scalars(
         select(Case.id).order_by(Case.id)))
@@ -221,7 +221,7 @@ def rebuild(case_ids: list[int] | None = None, commit: bool = True) -> int:
 
 def _rebuild_one(case_id: int, runtime_for: Any) -> None:
     """Recompute one case's row from its saved workflow, replacing what was there."""
-    from .recording import load_case_by_id  # noqa: PLC0415 - recording imports this module
+    from .recording import load_case_by_id
 
     case = load_case_by_id(case_id)
     if case is None:

@@ -26,9 +26,9 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,8 +43,8 @@ from server.models.calendar import BusinessCalendar
 from server.services import cases, policy, portal, timers
 from server.services.actors import Actor
 
-from .cases import complete
 from .app import app_config, init_database
+from .cases import complete
 from .web import make_user
 
 SCENARIOS = ("accepted", "information", "out_of_scope", "withdrawn", "open", "escalated")

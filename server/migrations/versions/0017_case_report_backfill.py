@@ -23,7 +23,7 @@ def upgrade():
     # The services read through db.session: for this step it is a session on the
     # migration's connection, so it sees the new table and joins the same transaction.
     session = Session(bind=op.get_bind())
-    db.session.registry.set(session)
+    db.session.registry.set(session)  # type: ignore[arg-type]
     try:
         reporting.rebuild(commit=False)
         session.flush()
