@@ -212,10 +212,25 @@ def purge_case(reference: str, reason: str) -> None:
     click.echo(f"Purged {reference} ({stone.event_count} events); its tombstone is signed.")
 
 
+@click.group("reports")
+def reports() -> None:
+    """Reporting facts (one row per case)."""
+
+
+@reports.command("rebuild")
+@with_appcontext
+def rebuild_reports() -> None:
+    """Recompute every case's reporting facts from its saved state."""
+    from .services import reporting
+
+    count = reporting.rebuild()
+    click.echo(f"Rebuilt the reporting facts of {count} cases.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (init_db, create_user, reset_password, deploy, fire_timers, scheduler,
-                    deliver_mail, verify_audit, audit_checkpoint, purge_case):
+                    deliver_mail, verify_audit, audit_checkpoint, purge_case, reports):
         app.cli.add_command(command)
 
 

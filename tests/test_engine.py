@@ -36,7 +36,7 @@ def test_accepted_complaint_runs_to_the_end(round_trip: bool) -> None:
     d.complete("close", CLOSE)
     assert d.snapshot.reached == ["closed"] and d.snapshot.status_label == "Closed"
     assert [n.template for n in d.snapshot.notices] == ["closed"]
-    assert d.snapshot.milestones == {"acknowledged", "resolved", "closed"}
+    assert d.snapshot.milestones == {"acknowledged", "responded", "resolved", "closed"}
     assert d.snapshot.ready == [] and not d.snapshot.completed
     assert d.snapshot.messages == ["complainant_rates", "complainant_reopens", "staff_reopens"]
 

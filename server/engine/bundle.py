@@ -26,6 +26,7 @@ from .bundle_checks import (
     check_tasks,
     local_name,
 )
+from .reports import check_report_properties
 from .serializer import dump_specs
 from .timer_checks import check_due_in, check_timers_and_loops
 from .xmlsafe import UnsafeXMLError, parse_xml
@@ -117,6 +118,7 @@ def _load(c: Checker, min_timer_period: float) -> Built | None:
             check_references(c, name, tree)
             check_timers_and_loops(c, name, tree, min_timer_period)
             check_due_in(c, name, tree)
+            check_report_properties(c.add, name, tree)
     check_lanes(c)
     unread = sorted(n for n in c.files if n.endswith((".bpmn", ".dmn")) and n not in c.trees)
     if unread:

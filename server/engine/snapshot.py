@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import due, tasks
+from . import due, reports, tasks
 from .errors import EngineError
 from .tasks import (
     FLAG_KEY,
@@ -94,6 +94,11 @@ class Snapshot:
     # Milestones reached and e-mails asked for by elements completed in this run only.
     reached: list[str] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    # What the diagram reports (reportAs on completed elements): report field -> value.
+    report: dict[str, Any] = field(default_factory=dict)
+    # When each milestone was first reached, and how often (a case reopened twice: 2).
+    milestone_times: dict[str, datetime] = field(default_factory=dict)
+    milestone_counts: dict[str, int] = field(default_factory=dict)
 
 
 def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
@@ -111,12 +116,22 @@ def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
     fired: dict[Any, list[datetime]] = {}  # boundary split task -> due times of fired timers
     reached: list[tuple[float, str]] = []
     notices: list[tuple[float, Notice]] = []
+    reported: list[tuple[float, str, Any]] = []
+    first: dict[str, float] = {}
+    counts: dict[str, int] = {}
     for task in workflow.get_tasks(state=TaskState.WAITING | TaskState.READY
                                    | TaskState.COMPLETED):
         props = tasks.props(task)
         if task.state == TaskState.COMPLETED:
             if props.get(MILESTONE_KEY):
-                milestones.add(props[MILESTONE_KEY])
+                name = props[MILESTONE_KEY]
+                milestones.add(name)
+                counts[name] = counts.get(name, 0) + 1
+                first[name] = min(first.get(name, task.last_state_change),
+                                  task.last_state_change)
+            if props.get(reports.REPORT_KEY):
+                reported.extend((task.last_state_change, name, value) for name, value
+                                in reports.declared_values(props, task.data))
             if since is not None and task.last_state_change >= since:
                 if props.get(MILESTONE_KEY):
                     reached.append((task.last_state_change, props[MILESTONE_KEY]))
@@ -162,6 +177,10 @@ def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
         completed=workflow.completed,
         reached=[name for _, name in sorted(reached, key=lambda item: item[0])],
         notices=[notice for _, notice in sorted(notices, key=lambda item: item[0])],
+        report=reports.merge(reported),
+        milestone_times={name: datetime.fromtimestamp(when, UTC)
+                         for name, when in first.items()},
+        milestone_counts=counts,
     )
 
 

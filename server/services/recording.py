@@ -36,7 +36,7 @@ from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Case, CaseEvent, HumanTask, Timer
 from ..signals import timers_written
-from . import audit, notifications, objectivity, ownership
+from . import audit, notifications, objectivity, ownership, reporting
 from .actors import Actor
 from .records import TASK_COLUMNS, CaseRecord, TaskRecord
 
@@ -125,6 +125,7 @@ def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, ac
             _INSERT_CASE, {**fields, **values}).scalar_one())
         event["case_id"] = case.id
         written = _write_rest(case, snapshot, event, now, link_seed)
+        reporting.record(replace(case, **values), snapshot, now)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -147,8 +148,12 @@ def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor
     values["owner_id"] = owned.owner_id
     changed = tuple(name for name in (*MUTABLE, "version", "owner_id")
                     if name in ALWAYS or values[name] != getattr(case, name))
-    return _save(case, values, changed,
-                 lambda: _write_rest(owned, snapshot, event, now))
+    def then() -> datetime | None:
+        written = _write_rest(owned, snapshot, event, now)
+        reporting.record(replace(owned, **values), snapshot, now)  # the reporting facts
+        return written
+
+    return _save(case, values, changed, then)
 
 
 def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
