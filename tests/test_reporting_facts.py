@@ -171,7 +171,7 @@ def test_back_fill_rebuilds_the_rows_of_cases_made_before(app: Flask, app_ctx: N
     db.session.execute(delete(CaseReport))
     db.session.commit()
     directory = app.extensions["migrate"].directory
-    downgrade(directory=directory, revision="0016")
+    downgrade(directory=directory, revision="0017")
     upgrade(directory=directory)
     after = _row(reference)
     assert (after.outcome, after.cause, after.resolution_hours, after.acknowledged_at) == wanted

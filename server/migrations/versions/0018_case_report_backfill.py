@@ -1,7 +1,7 @@
 """case report back-fill: every existing case gets its reporting facts from its state
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06
 
 Runs services/reporting.py (the same computation as the write path) in the app context
@@ -10,8 +10,8 @@ that `flask db upgrade` provides, on the migration's own connection and transact
 from alembic import op
 from sqlalchemy.orm import Session
 
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
