@@ -7,11 +7,12 @@ form are all refused with a message that says why and what to do instead.
 from __future__ import annotations
 
 import html
+import json
 
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import HumanTask
+from server.models import HumanTask, SystemEvent
 from server.services import cases
 
 from .support.data import ACK, ASSESS, INTAKE, INVESTIGATE, RESPOND, REVIEW
@@ -63,6 +64,12 @@ def test_the_first_handler_is_refused_the_internal_review_with_the_reason(
     sent = post(client, path, {"review_outcome": "decision_confirmed", "review_note": "Fine"})
     assert sent.status_code == 403
     assert review_task(reference) is not None  # still open: nothing was recorded
+
+    # The refused claim and the refused completion are kept as evidence that the rule holds.
+    db.session.rollback()
+    refused = db.session.scalars(select(SystemEvent).where(
+        SystemEvent.kind == "objectivity.refused")).all()
+    assert [(e.actor, json.loads(e.data)["task"]) for e in refused] == [("sam", "review")] * 2
 
 
 def test_a_supervisor_cannot_give_the_review_to_the_first_handler(client, auth, app_ctx) -> None:

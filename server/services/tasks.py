@@ -14,11 +14,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..access import SUPERVISE, can
+from ..database import begin_write
 from ..engine import TaskNotReady
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import Case, HumanTask
-from . import objectivity
+from . import objectivity, system_log
 from .actors import Actor
 from .objectivity import GuardedTask, HandledCase
 from .processes import form_schema, runtime_for
@@ -65,6 +66,14 @@ def refusal(case: HandledCase, task: WorkedTask, actor: Actor,
 
     Claiming skips the assignee rule: the claim itself settles who holds the task.
     """
+    reason = _role_refusal(task, actor, claiming)
+    if reason is None and actor.kind == "staff":
+        return objectivity.refusal(case, task, actor.name)
+    return reason
+
+
+def _role_refusal(task: WorkedTask, actor: Actor, claiming: bool) -> str | None:
+    """Why the actor's roles, or someone else holding the task, keep them from it."""
     if actor.kind == "system":
         return None
     if task.role is None or not actor.has_role(task.role):
@@ -73,24 +82,50 @@ def refusal(case: HandledCase, task: WorkedTask, actor: Actor,
     if not claiming and task.assignee_id is not None and task.assignee_id != actor.user_id:
         return _("%(task)s is assigned to someone else. Ask a supervisor to reassign it.",
                  task=task.title)
-    if actor.kind == "staff":
-        return objectivity.refusal(case, task, actor.name)
     return None
 
 
 def authorize(case: HandledCase, task: WorkedTask, actor: Actor,
               claiming: bool = False) -> None:
     """Raise Forbidden, saying why, unless `actor` may work (or claim) the task."""
-    reason = refusal(case, task, actor, claiming)
+    reason = _checked(case, task, actor, claiming, attempt=True)
     if reason is not None:
         raise Forbidden(reason)
 
 
-def open_task(reference: str, task_id: str, actor: Actor, prefill: bool = False) -> OpenTask:
+def _checked(case: HandledCase, task: WorkedTask, actor: Actor, claiming: bool,
+             attempt: bool) -> str | None:
+    """`refusal`, keeping an attempt to act that objectivity refuses in the system log.
+
+    That log is the ISO 10002 evidence that the rule holds; it is written in a
+    transaction of its own, since the refused change itself is rolled back.
+    """
+    reason = _role_refusal(task, actor, claiming)
+    if reason is None and actor.kind == "staff":
+        reason = objectivity.refusal(case, task, actor.name)
+        if reason is not None and attempt:
+            _log_objectivity_refusal(case, task, actor, reason)
+    return reason
+
+
+def _log_objectivity_refusal(case: HandledCase, task: WorkedTask, actor: Actor,
+                             reason: str) -> None:
+    db.session.rollback()
+    begin_write()
+    system_log.record(actor, "objectivity.refused",
+                      f"{task.title} refused to {actor.name}: objectivity",
+                      {"case_id": case.id, "task": task.bpmn_id, "reason": reason})
+    db.session.commit()
+
+
+def open_task(reference: str, task_id: str, actor: Actor, prefill: bool = False,
+              attempt: bool = False) -> OpenTask:
     """The case and one of its ready tasks, for a person who may work it (or supervises).
 
-    With `prefill`, the form's values come from what the case already holds under the
-    field names (or the variables the task's `prefill` property names).
+    `attempt` says the person is sending the task's form (an objectivity refusal is then
+    logged, as for a claim). With `prefill`, the form's values come from what the case
+    already holds under the field names (or the variables the task's `prefill` property
+    names).
     """
     case = db.session.scalar(select(Case).where(Case.reference == reference))
     if case is None:
@@ -101,7 +136,7 @@ def open_task(reference: str, task_id: str, actor: Actor, prefill: bool = False)
         raise Conflict(_("This task is no longer open: it was completed or the case moved on."))
     task = TaskView(row.task_id, row.bpmn_id, row.title, row.role, row.form, row.assignee_id,
                     row.due_at)
-    reason = refusal(case, task, actor)
+    reason = _checked(case, task, actor, claiming=False, attempt=attempt)
     if reason is not None and not (_held_by_other(task, actor) and can(actor, SUPERVISE)):
         raise Forbidden(reason)
     runtime = runtime_for(case.process_version_id)

@@ -36,7 +36,8 @@ def _document_helpers() -> dict[str, Any]:
 def task(reference: str, task_id: str) -> ResponseReturnValue:
     """Show a task's form; on POST validate it, complete the task or show what to fix."""
     me = current_actor()
-    opened = tasks.open_task(reference, task_id, me, prefill=request.method == "GET")
+    opened = tasks.open_task(reference, task_id, me, prefill=request.method == "GET",
+                             attempt=request.method == "POST")
     case, row = opened.case, opened.task
     schema = processes.form_schema(case.process_version_id, row.form) if row.form else \
         {"type": "object", "properties": {}}
