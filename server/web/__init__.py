@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
         incidents,
         portal,
         public,
+        reports,
         studio,
         tasks,
         timefmt,
@@ -46,5 +47,5 @@ def init_app(app: Flask) -> None:
     timefmt.init_app(app)
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
-                   admin_outbox, incidents):
+                   admin_outbox, incidents, reports):
         app.register_blueprint(module.bp)
