@@ -75,9 +75,9 @@ def _by_period(fig: Figures) -> list[Row]:
     return rows
 
 
-def _volume(index: int, field: str) -> Callable[[Figures], list[Row]]:
+def _volume(field: str) -> Callable[[Figures], list[Row]]:
     def rows(fig: Figures) -> list[Row]:
-        found = fig.volume(index)
+        found = fig.volume(field)
         total = sum(n for _code, n in found)
         return [{"name": Cell(label(field, code)),
                  "received": Cell(n, {field: code} if code else None),
@@ -183,13 +183,13 @@ REPORTS: tuple[Report, ...] = (
            (Column("period", _l("Period"), "text"), CASES, Column("closed", _l("Closed"))),
            _by_period, Chart("bar", "period", ("received", "closed"))),
     Report("volume-by-category", _l("Complaints by category"), _l("Cases received."),
-           (Column("name", _l("Category"), "text"), CASES, SHARE), _volume(0, "category"),
+           (Column("name", _l("Category"), "text"), CASES, SHARE), _volume("category"),
            Chart("bar", "name", ("received",))),
     Report("volume-by-product", _l("Complaints by product or service"), _l("Cases received."),
            (Column("name", _l("Product or service"), "text"), CASES, SHARE),
-           _volume(1, "product"), Chart("bar", "name", ("received",))),
+           _volume("product"), Chart("bar", "name", ("received",))),
     Report("volume-by-channel", _l("Complaints by channel"), _l("Cases received."),
-           (Column("name", _l("Channel"), "text"), CASES, SHARE), _volume(2, "channel"),
+           (Column("name", _l("Channel"), "text"), CASES, SHARE), _volume("channel"),
            Chart("doughnut", "name", ("received",))),
     Report("deadlines", _l("Deadlines: on target and time taken"),
            _l("Deadlines met and missed per kind, and business hours from receipt net of "

@@ -17,11 +17,11 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 
 from ...extensions import db
 from ...models import CaseReport, utcnow
-from ...models.report import TARGET_KINDS
+from ...models.report import OUTCOMES, TARGET_KINDS
 from ...models.user import user_roles
 from .filters import AGE_BANDS, UPHELD, Filters, breached, bucket_starts, conditions, instant
 
@@ -41,6 +41,7 @@ class Counts:
     fcr_known: int = 0
     upheld: int = 0
     outcome_known: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
     met: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TARGET_KINDS, 0))
     known: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TARGET_KINDS, 0))
 
@@ -49,7 +50,7 @@ class Counts:
         for name in ("received", "closed", "escalated", "reopened", "rated", "score_sum",
                      "fcr_yes", "fcr_known", "upheld", "outcome_known"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in ("scores", "met", "known"):
+        for name in ("scores", "met", "known", "outcomes"):
             mine, theirs = getattr(self, name), getattr(other, name)
             for key in mine:
                 mine[key] += theirs[key]
@@ -100,6 +101,7 @@ class Figures:
         self.filters = Filters(f.start, f.end, f.preset, f.by, f.category, f.product,
                                f.channel, f.priority)
         self.now = now or utcnow()
+        self._volumes: dict[str, list[tuple[str | None, int]]] = {}
         self.previous = filters.with_period(filters.start - timedelta(days=filters.days),
                                             filters.start - timedelta(days=1))
 
@@ -112,15 +114,12 @@ class Figures:
         return [Bucket(s, e) for s, e in zip(starts, ends, strict=True)]
 
     # ---- pass 1: counts per bucket, the previous period as bucket -1 ---------------------
+    # One plain aggregate per bucket over its received_at range: no GROUP BY, so no sort.
 
     @cached_property
     def by_bucket(self) -> dict[int, Counts]:
         """Counts per bucket index; -1 is the previous period."""
         r = CaseReport
-        whens = [(r.received_at < instant(self.filters.start), -1)]
-        whens += [(r.received_at < instant(b.end + timedelta(days=1)), index)
-                  for index, b in enumerate(self.buckets[:-1])]
-        bucket = case(*whens, else_=len(self.buckets) - 1).label("bucket")
         columns = [
             func.count().label("received"), _sum(r.is_open.is_(False)).label("closed"),
             _sum(r.escalation_level > 0).label("escalated"),
@@ -130,24 +129,27 @@ class Figures:
             *(_sum(r.satisfaction == score).label(f"score{score}") for score in range(1, 6)),
             _sum(r.first_contact_resolution.is_(True)).label("fcr_yes"),
             func.count(r.first_contact_resolution).label("fcr_known"),
-            _sum(r.outcome.in_(UPHELD)).label("upheld"),
-            func.count(r.outcome).label("outcome_known"),
+            *(_sum(r.outcome == outcome).label(f"outcome_{outcome}") for outcome in OUTCOMES),
         ]
         for kind in TARGET_KINDS:
             column = getattr(r, f"{kind}_on_target")
             columns += [_sum(column.is_(True)).label(f"met_{kind}"),
                         func.count(column).label(f"known_{kind}")]
-        span = self.filters.with_period(self.previous.start, self.filters.end)
-        query = select(bucket, *columns).where(*conditions(span)).group_by(bucket)
+        spans = [(-1, self.previous)] + [
+            (index, self.filters.with_period(b.start, b.end))
+            for index, b in enumerate(self.buckets)]
         found: dict[int, Counts] = {}
-        for row in db.session.execute(query).mappings():
-            found[row["bucket"]] = Counts(
+        for index, span in spans:
+            row = db.session.execute(select(*columns).where(*conditions(span))).mappings().one()
+            outcomes = {o: row[f"outcome_{o}"] or 0 for o in OUTCOMES}
+            found[index] = Counts(
                 received=row["received"], closed=row["closed"] or 0,
                 escalated=row["escalated"] or 0, reopened=row["reopened"] or 0,
                 rated=row["rated"], score_sum=int(row["score_sum"] or 0),
                 scores={s: row[f"score{s}"] or 0 for s in range(1, 6)},
                 fcr_yes=row["fcr_yes"] or 0, fcr_known=row["fcr_known"],
-                upheld=row["upheld"] or 0, outcome_known=row["outcome_known"],
+                upheld=sum(outcomes[o] for o in UPHELD),
+                outcome_known=sum(outcomes.values()), outcomes=outcomes,
                 met={k: row[f"met_{k}"] or 0 for k in TARGET_KINDS},
                 known={k: row[f"known_{k}"] for k in TARGET_KINDS})
         return found
@@ -166,64 +168,42 @@ class Figures:
         """Counts over the previous period of the same length."""
         return self.by_bucket.get(-1) or Counts()
 
-    # ---- pass 2: volume by category, product and channel ---------------------------------
+    # ---- pass 2: volume per code, each over its own (code, received_at) index -------------
 
-    @cached_property
-    def breakdown(self) -> list[tuple[Any, ...]]:
-        """(category, product, channel, cases) of the period."""
-        r = CaseReport
-        query = (select(r.category, r.product, r.channel, func.count())
-                 .where(*conditions(self.filters))
-                 .group_by(r.category, r.product, r.channel))
-        return [tuple(row) for row in db.session.execute(query)]
-
-    def volume(self, index: int) -> list[tuple[str | None, int]]:
-        """Cases per value of one breakdown column (0 category, 1 product, 2 channel)."""
-        counted: dict[str | None, int] = {}
-        row: tuple[Any, ...]
-        for row in self.breakdown:
-            counted[row[index]] = counted.get(row[index], 0) + row[3]
-        return sorted(counted.items(), key=lambda item: (-item[1], item[0] or ""))
-
-    # ---- pass 3: outcomes, causes, compensation ------------------------------------------
-
-    @cached_property
-    def results(self) -> list[tuple[str | None, str | None, str | None, int, int, Decimal]]:
-        """(outcome, cause, currency, cases, cases paid, amount paid) of the period."""
-        r = CaseReport
-        paid = r.remedy_amount > 0
-        query = (select(r.outcome, r.cause, r.remedy_currency, func.count(), _sum(paid),
-                        func.sum(case((paid, r.remedy_amount), else_=literal(0))))
-                 .where(*conditions(self.filters))
-                 .group_by(r.outcome, r.cause, r.remedy_currency))
-        return [(o, c, cur, n, int(p or 0), Decimal(str(s or 0)))
-                for o, c, cur, n, p, s in db.session.execute(query)]
+    def volume(self, field: str) -> list[tuple[str | None, int]]:
+        """Cases per code of one column (category, product, channel, cause), most first."""
+        if field not in self._volumes:
+            column = getattr(CaseReport, field)
+            query = (select(column, func.count()).where(*conditions(self.filters))
+                     .group_by(column))
+            self._volumes[field] = sorted(
+                ((code, n) for code, n in db.session.execute(query)),
+                key=lambda item: (-item[1], item[0] or ""))
+        return self._volumes[field]
 
     def outcomes(self) -> list[tuple[str | None, int]]:
-        """Cases per outcome (None: no outcome yet)."""
-        counted: dict[str | None, int] = {}
-        for outcome, _cause, _cur, n, _p, _s in self.results:
-            counted[outcome] = counted.get(outcome, 0) + n
-        return sorted(counted.items(), key=lambda item: (item[0] is None, -item[1],
-                                                         item[0] or ""))
+        """Cases per outcome (None: no outcome yet), most first."""
+        now = self.current
+        counted: list[tuple[str | None, int]] = [(o, n) for o, n in now.outcomes.items() if n]
+        counted.sort(key=lambda item: (-item[1], item[0] or ""))
+        if now.received - now.outcome_known:
+            counted.append((None, now.received - now.outcome_known))
+        return counted
 
     def causes(self) -> list[tuple[str, int]]:
         """Cases per root cause, most frequent first (the Pareto order)."""
-        counted: dict[str, int] = {}
-        for _outcome, cause, _cur, n, _p, _s in self.results:
-            if cause:
-                counted[cause] = counted.get(cause, 0) + n
-        return sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+        return [(code, n) for code, n in self.volume("cause") if code]
+
+    # ---- pass 3: compensation ------------------------------------------------------------
 
     def compensation(self) -> list[tuple[str, int, Decimal]]:
         """(currency, cases paid, amount paid) of the period, largest amount first."""
-        paid: dict[str, tuple[int, Decimal]] = {}
-        for _outcome, _cause, currency, _n, count, amount in self.results:
-            if count:
-                key = currency or ""
-                before = paid.get(key, (0, Decimal(0)))
-                paid[key] = (before[0] + count, before[1] + amount)
-        return sorted(((c, n, a) for c, (n, a) in paid.items()), key=lambda x: (-x[2], x[0]))
+        r = CaseReport
+        query = (select(r.remedy_currency, func.count(), func.sum(r.remedy_amount))
+                 .where(*conditions(self.filters), r.remedy_amount > 0)
+                 .group_by(r.remedy_currency))
+        return sorted(((c or "", n, Decimal(str(a or 0))) for c, n, a in
+                       db.session.execute(query)), key=lambda x: (-x[2], x[0]))
 
     # ---- pass 4: times to acknowledge and resolve ----------------------------------------
 
@@ -252,7 +232,7 @@ class Figures:
         for kind, column in kinds.items():
             hours: dict[bool, list[float]] = {True: [], False: []}
             query = select(column, now_period).where(*conditions(span), column.is_not(None))
-            for value, is_now in db.session.execute(query):
+            for value, is_now in db.session.connection().execute(query):
                 hours[bool(is_now)].append(float(value or 0))  # never None here
             for which, is_now in (("current", True), ("previous", False)):
                 ordered = sorted(hours[is_now])
