@@ -22,13 +22,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from .search import _insert
 from .timers import median_ms
 
 SIZES = tuple(int(n) for n in os.environ.get("PLAINT_BENCH_DASHBOARD_SIZES",
                                              "100000,1000000").split(","))
+PG_SIZES = tuple(int(n) for n in os.environ.get("PLAINT_BENCH_DASHBOARD_PG_SIZES",
+                                                "100000,1000000").split(",") if n)
 CALLS = int(os.environ.get("PLAINT_BENCH_DASHBOARD_CALLS", "7"))
 CHUNK = 20_000
 HOLDERS = 20
@@ -54,7 +56,9 @@ def build(count: int) -> dict[str, Any]:
     row = dict(db.session.execute(select(Case.__table__).where(Case.id == started.id))
                .one()._mapping)
     db.session.execute(text("DELETE FROM case_report"))
-    db.session.execute(text("DROP TRIGGER IF EXISTS case_search_insert"))
+    sqlite = db.engine.dialect.name == "sqlite"
+    if sqlite:
+        db.session.execute(text("DROP TRIGGER IF EXISTS case_search_insert"))
     pick = random.Random(10002)
     now = row["received_at"]
     first = started.id + 1
@@ -95,8 +99,12 @@ def build(count: int) -> dict[str, Any]:
                 "satisfaction": None if is_open or pick.random() < 0.6 else pick.randint(1, 5),
                 "owner_id": pick.choice(holders) if is_open and pick.random() < 0.9 else None,
                 "updated_at": now})
-        _insert(Case.__table__, case_rows)
-        _insert(CaseReport.__table__, report_rows)
+        if sqlite:
+            _insert(Case.__table__, case_rows)
+            _insert(CaseReport.__table__, report_rows)
+        else:  # SQLAlchemy's batched INSERT ... VALUES (the types adapt the values)
+            db.session.execute(insert(Case.__table__), case_rows)
+            db.session.execute(insert(CaseReport.__table__), report_rows)
         db.session.commit()
     db.session.execute(text("ANALYZE"))
     db.session.commit()
@@ -116,33 +124,67 @@ def dashboard(preset: str) -> Callable[[], Any]:
     return run
 
 
-def dashboard_run(folder: Path) -> tuple[list[str], dict[str, Any]]:
-    """Build each size, time the dashboard; table lines and the figures."""
+def measure(url: str, size: int) -> tuple[float, int, dict[str, float]]:
+    """Build `size` cases at `url` and time the dashboard: build seconds, open, figures."""
     from server import create_app
     from server.extensions import db
 
-    lines = [f"Dashboard: every report of /reports (all its SQL), SQLite; cases received "
-             f"evenly over 3 years; median of {CALLS} calls"]
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    with app.test_request_context("/reports"):
+        t0 = time.perf_counter()
+        made = build(size)
+        built = time.perf_counter() - t0
+        measured = {preset: median_ms(dashboard(preset), CALLS)
+                    for preset in ("last_90_days", "last_12_months")}
+        db.engine.dispose()
+    return built, made["open"], measured
+
+
+def _line(backend: str, size: int, built: float, opened: int,
+          measured: dict[str, float]) -> str:
+    where = f"{backend}, {size:,} cases ({opened:,} open), built in {built:.0f} s"
+    return (f"{where:<56}90 days {measured['last_90_days']:>8.1f} ms   "
+            f"12 months {measured['last_12_months']:>8.1f} ms")
+
+
+def _key(size: int) -> str:
+    return f"dashboard_ms_at_{size // 1000}k" if size < 1_000_000 \
+        else f"dashboard_ms_at_{size // 1_000_000}m"
+
+
+def dashboard_run(folder: Path) -> tuple[list[str], dict[str, Any]]:
+    """Build each size, time the dashboard; table lines and the figures."""
+    from tests.support import pg
+
+    lines = [f"Dashboard: every report of /reports (all its SQL), cases received evenly "
+             f"over 3 years; default period (90 days) and 12 months; median of {CALLS} calls"]
     figures: dict[str, Any] = {}
     for size in SIZES:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / f'd{size}.db'}",
-                          "SECRET_KEY": "bench"})
-        assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
-        with app.test_request_context("/reports"):
-            t0 = time.perf_counter()
-            made = build(size)
-            built = time.perf_counter() - t0
-            measured = {preset: median_ms(dashboard(preset), CALLS)
-                        for preset in ("last_90_days", "last_12_months")}
-            db.engine.dispose()
-        label = f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}m"
-        where = f"at {size:,} cases ({made['open']:,} open), built in {built:.0f} s"
-        lines.append(f"{where:<52}"
-                     f"90 days {measured['last_90_days']:>8.1f} ms   "
-                     f"12 months {measured['last_12_months']:>8.1f} ms")
-        figures[f"dashboard_ms_at_{label}"] = {
-            "sqlite_90_days": round(measured["last_90_days"], 1),
-            "sqlite_12_months": round(measured["last_12_months"], 1)}
+        built, opened, measured = measure(f"sqlite:///{folder / f'd{size}.db'}", size)
+        lines.append(_line("SQLite", size, built, opened, measured))
+        figures[_key(size)] = {"sqlite_90_days": round(measured["last_90_days"], 1),
+                               "sqlite_12_months": round(measured["last_12_months"], 1)}
+    bindir = pg.find_bindir()
+    if bindir is None or not PG_SIZES:
+        lines.append("PostgreSQL: no server binaries, not measured")
+        return lines, figures
+    import psycopg
+
+    server = pg.start(bindir)
+    try:
+        for size in PG_SIZES:
+            name = f"dash{size}"
+            with psycopg.connect(host="127.0.0.1", port=server.port, user="postgres",
+                                 dbname="postgres", autocommit=True) as conn:
+                conn.execute(f"CREATE DATABASE {name}")
+            built, opened, measured = measure(server.url(name), size)
+            lines.append(_line("PostgreSQL", size, built, opened, measured))
+            figures.setdefault(_key(size), {}).update(
+                {"postgresql_90_days": round(measured["last_90_days"], 1),
+                 "postgresql_12_months": round(measured["last_12_months"], 1)})
+    finally:
+        server.stop()
     return lines, figures
 
 
