@@ -53,9 +53,19 @@ def case_list() -> ResponseReturnValue:
                            report=reports.CASE_LIST)
 
 
-@bp.get("/reports/<name>.<any(csv, xlsx):fmt>")
-def export(name: str, fmt: str) -> ResponseReturnValue:
-    """One report (or the cases behind a figure) as CSV or XLSX, with the same filters."""
+@bp.get("/reports/<name>.csv")
+def export_csv(name: str) -> ResponseReturnValue:
+    """One report (or the cases behind a figure) as CSV, with the dashboard's filters."""
+    return _export(name, "csv")
+
+
+@bp.get("/reports/<name>.xlsx")
+def export_xlsx(name: str) -> ResponseReturnValue:
+    """One report (or the cases behind a figure) as XLSX, with the dashboard's filters."""
+    return _export(name, "xlsx")
+
+
+def _export(name: str, fmt: str) -> ResponseReturnValue:
     report = reports.ALL.get(name)
     if report is None:
         raise NotFound(_("There is no report of that name."))
