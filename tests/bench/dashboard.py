@@ -28,7 +28,7 @@ from .search import _insert
 from .timers import median_ms
 
 SIZES = tuple(int(n) for n in os.environ.get("PLAINT_BENCH_DASHBOARD_SIZES",
-                                             "100000,1000000").split(","))
+                                             "100000,1000000").split(",") if n)
 PG_SIZES = tuple(int(n) for n in os.environ.get("PLAINT_BENCH_DASHBOARD_PG_SIZES",
                                                 "100000,1000000").split(",") if n)
 CALLS = int(os.environ.get("PLAINT_BENCH_DASHBOARD_CALLS", "7"))
