@@ -144,7 +144,7 @@ def measure(url: str, size: int) -> tuple[float, int, dict[str, float]]:
 def _line(backend: str, size: int, built: float, opened: int,
           measured: dict[str, float]) -> str:
     where = f"{backend}, {size:,} cases ({opened:,} open), built in {built:.0f} s"
-    return (f"{where:<56}90 days {measured['last_90_days']:>8.1f} ms   "
+    return (f"{where:<60}90 days {measured['last_90_days']:>8.1f} ms   "
             f"12 months {measured['last_12_months']:>8.1f} ms")
 
 
