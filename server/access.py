@@ -94,6 +94,7 @@ MENU = (
     MenuItem(ADMIN, "admin.user_list", _l("Admin")),
     MenuItem(READ_OUTBOX, "admin_outbox.outbox_list", _l("Outbox")),
     MenuItem(HANDLE_INCIDENTS, "incidents.index", _l("Incidents")),
+    MenuItem(READ_REPORTS, "reports.dashboard", _l("Reports")),
     MenuItem(AUDIT_SAMPLES, "audit_samples.index", _l("Audit samples")),
 )
 

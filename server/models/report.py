@@ -34,6 +34,7 @@ class CaseReport(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_case_report_channel", "channel", "received_at"),
         Index("ix_case_report_cause", "cause", "received_at"),
         Index("ix_case_report_open", "is_open", "received_at"),
+        Index("ix_case_report_open_owner", "is_open", "owner_id"),  # migration 0018
     )
 
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"),

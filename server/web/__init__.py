@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
         portal,
         public,
         related,
+        reports,
         returns,
         studio,
         tasks,
@@ -53,5 +54,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["choice_title"] = choice_titles.title
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
-                   admin_outbox, incidents, returns, admin_codes, audit_samples):
+                   admin_outbox, incidents, reports, returns, admin_codes, audit_samples):
         app.register_blueprint(module.bp)

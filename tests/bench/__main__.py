@@ -5,7 +5,8 @@
     real SQLite commits (WAL, synchronous=NORMAL), projections and the event log;
 then timers (tests/bench/timers.py): idle sweeps at 1,000 and 100,000 open cases,
 firing 1,000 due timers, and the scheduler's lateness; then finding (tests/bench/search.py):
-case search by exact reference and by a word, and the inbox's Unclaimed tab, at 100,000 cases.
+case search by exact reference and by a word, and the inbox's Unclaimed tab, at 100,000 cases;
+then the reports dashboard (tests/bench/dashboard.py) at 100,000 and 1,000,000 cases.
 Prints a table, then the figures as one JSON object on the very last line.
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from .dashboard import dashboard_run
 from .search import search_run
 from .timers import timer_run
 
@@ -146,6 +148,8 @@ def main() -> None:
         timer_lines, timer_figures = timer_run(Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
         search_lines, search_figures = search_run(Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
+        dashboard_lines, dashboard_figures = dashboard_run(Path(tmp))
     stored = service["state_bytes"] + service["row_bytes"] + service["event_bytes"]
     ratio = service["cases_per_s"] / engine["cases_per_s"]
     print(f"Plaint benchmark: {CASES} cases of the reference process "
@@ -162,6 +166,7 @@ def main() -> None:
           f"event log {service['event_bytes']:,.0f})")
     print("\n".join(timer_lines))
     print("\n".join(search_lines))
+    print("\n".join(dashboard_lines))
     sys.stdout.flush()
     print(json.dumps({
         "engine_cases_per_s": round(engine["cases_per_s"], 1),
@@ -172,6 +177,7 @@ def main() -> None:
         "service_to_engine_ratio": round(ratio, 2),
         **timer_figures,
         **search_figures,
+        **dashboard_figures,
     }))
 
 
