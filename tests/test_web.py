@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import product
 from pathlib import Path
+
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 from server import create_app
 from server.config import instance_secret_key
@@ -54,3 +57,23 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path) -> None:
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/x.db"
     assert app.config["SECRET_KEY"] == "from-the-environment"
     assert app.config["PLAINT_SCRIPT_TIME_LIMIT"] == 0.25
+
+
+
+def test_every_route_answers_its_own_address(app) -> None:
+    """No route hides another: each address built for a route is matched back to it."""
+    adapter = app.url_map.bind("localhost")
+    for rule in app.url_map.iter_rules():
+        choices: dict[str, list[object]] = {}
+        for name, converter in rule._converters.items():
+            if isinstance(converter, AnyConverter):
+                choices[name] = sorted(converter.items)  # every choice, e.g. csv and xlsx
+            elif isinstance(converter, IntegerConverter):
+                choices[name] = [1]
+            else:
+                choices[name] = ["sample-value"]
+        method = next(iter(sorted(rule.methods - {"HEAD", "OPTIONS"})), "GET")
+        for picked in product(*choices.values()):
+            _domain, path = rule.build(dict(zip(choices, picked, strict=True)))
+            endpoint, _args = adapter.match(path, method=method)
+            assert endpoint == rule.endpoint, f"{path} reaches {endpoint}, not {rule.endpoint}"

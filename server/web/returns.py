@@ -77,7 +77,7 @@ def pack() -> ResponseReturnValue:
                            languages=review_pack.LANGUAGES), status
 
 
-@bp.get("/pack.<any(pdf, xlsx):extension>")
+@bp.get("/pack/management-review.<any(pdf, xlsx):extension>")
 def pack_file(extension: str) -> ResponseReturnValue:
     """The management-review pack as a PDF or XLSX, in English or Arabic."""
     parsed = parse(request.args)
