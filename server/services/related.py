@@ -122,6 +122,8 @@ def _same_product(case: Case) -> list[Any]:
                     Case.received_at >= case.received_at - span,
                     Case.received_at <= case.received_at + span))
         .order_by(Case.received_at.desc()).limit(LIMIT * 10))
-    return [row for row in rows if (row.product == own_code if own_code and row.product
-                                    else bool(own_text)
-                                    and _product_text(row.product_service) == own_text)][:LIMIT]
+    # The reference process reports the intake's free text as the product, so codes are
+    # compared as that text is: case and spacing ignored.
+    return [row for row in rows
+            if (_product_text(row.product) == _product_text(own_code) if own_code and row.product
+                else bool(own_text) and _product_text(row.product_service) == own_text)][:LIMIT]
