@@ -20,7 +20,7 @@ from ..database import begin_write
 from ..extensions import db
 from . import conformance, system_log
 from .actors import Actor
-from .conformance import Facts, percent
+from .conformance_figures import PACK_EVENT, Facts, percent
 from .letters import Printer
 from .report_period import Period
 from .review_pack_text import ITEM_NAMES, text
@@ -186,7 +186,7 @@ def make(period: Period, lang: str, extension: str, actor: Actor) -> Made:
     else:
         made = Made(xlsx_bytes(sections, rtl=lang == "ar"), name, XLSX_TYPE)
     begin_write()
-    system_log.record(actor, conformance.PACK_EVENT,
+    system_log.record(actor, PACK_EVENT,
                       f"Management-review pack made for {period.label()} ({lang}, {extension})",
                       {"period": period.query_args(), "language": lang, "format": extension})
     db.session.commit()
