@@ -130,8 +130,8 @@ def parse(args: Mapping[str, str]) -> Parsed:
     channel = one_of("channel", CHANNELS, _("Choose a channel from the list."))
     sort = one_of("sort", SORTS, _("Sort by received, reference, priority or due time.")) \
         or "received"
-    received_from = _date(typed, "received_from", errors)
-    received_to = _date(typed, "received_to", errors)
+    received_from = date_field(typed, "received_from", errors)
+    received_to = date_field(typed, "received_to", errors)
     if received_from and received_to and received_from > received_to:
         errors["received_to"] = [_("The end of the range comes before its start.")]
     filters = Filters(q=typed["q"], status=typed["status"], state=state, priority=priority,
@@ -142,7 +142,9 @@ def parse(args: Mapping[str, str]) -> Parsed:
     return Parsed(filters, typed, errors)
 
 
-def _date(typed: dict[str, str], name: str, errors: dict[str, list[str]]) -> date | None:
+def date_field(typed: dict[str, str], name: str,
+               errors: dict[str, list[str]]) -> date | None:
+    """A typed YYYY-MM-DD date, or None; a malformed one gets a message under its name."""
     value = typed[name]
     if not value:
         return None

@@ -25,6 +25,7 @@ from ...models.report import OUTCOMES, TARGET_KINDS
 from ...models.user import user_roles
 from .. import calendar, choice_titles, policy
 from ..cases import CHANNELS
+from ..search import date_field
 
 PRESETS = ("last_30_days", "last_90_days", "this_month", "last_month", "this_quarter",
            "year_to_date", "last_12_months")
@@ -39,7 +40,6 @@ MAX_DAYS = 3 * 366 + 1  # a longer period is a question for an export of the cas
 MAX_BUCKETS = 60
 MAX_VALUE = 64
 NOBODY = "-"  # the owner condition of cases nobody owns
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CODE = re.compile(r"[\w.-]{1,64}")
 _TARGET = re.compile(r"(" + "|".join(TARGET_KINDS) + r")\.(met|missed)")
 TIMED = ("acknowledgement", "resolution")
@@ -236,7 +236,7 @@ def _flag(typed: dict[str, str], name: str, errors: dict[str, list[str]]) -> boo
 def _period(typed: dict[str, str], preset: str,
             errors: dict[str, list[str]]) -> tuple[date | None, date | None]:
     """The period's first and last day: typed dates win over a preset, else the default."""
-    start, end = _date(typed, "from", errors), _date(typed, "to", errors)
+    start, end = date_field(typed, "from", errors), date_field(typed, "to", errors)
     if errors.get("from") or errors.get("to"):
         return None, None
     if not typed["from"] and not typed["to"]:
@@ -249,19 +249,6 @@ def _period(typed: dict[str, str], preset: str,
     elif (end - start).days + 1 > MAX_DAYS:
         errors["from"] = [_("Choose a period of at most three years.")]
     return start, end
-
-
-def _date(typed: dict[str, str], name: str, errors: dict[str, list[str]]) -> date | None:
-    value = typed[name]
-    if not value:
-        return None
-    try:
-        if _DATE.fullmatch(value):
-            return date.fromisoformat(value)
-    except ValueError:
-        pass
-    errors[name] = [_("Give a date as YYYY-MM-DD, for example 2026-03-31.")]
-    return None
 
 
 # ---- periods as UTC instants and buckets ------------------------------------------------
