@@ -130,19 +130,20 @@ def currency_code(raw: str) -> str:
 
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Read PLAINT_* variables over the defaults; fill in the database and secret key."""
-    settings = dict(DEFAULTS)
-    try:
-        settings.update(report_config.from_environment())
-    except report_config.ReportConfigError as exc:
-        raise ConfigError(str(exc)) from None
-    for key, convert in _NUMBERS.items():
+    settings = {**DEFAULTS, **report_config.DEFAULTS}
+    if os.environ.get("PLAINT_RETURNS") is not None:
+        try:
+            settings["PLAINT_RETURNS"] = report_config.returns(os.environ["PLAINT_RETURNS"])
+        except report_config.ReportConfigError as exc:
+            raise ConfigError(str(exc)) from None
+    for key, convert in (_NUMBERS | report_config.NUMBERS).items():
         raw = os.environ.get(key)
         if raw is not None:
             try:
                 settings[key] = convert(raw)
             except ValueError:
                 raise ConfigError(f"{key}={raw!r} is not a number") from None
-    for key, least in _AT_LEAST.items():
+    for key, least in (_AT_LEAST | report_config.AT_LEAST).items():
         if settings[key] < least:
             raise ConfigError(f"{key}={settings[key]!r} must be at least {least}")
     _fit_request_limit(settings, explicit="MAX_CONTENT_LENGTH" in os.environ)

@@ -6,7 +6,6 @@ that says what to write instead.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 RETURN_KEYS = ("sama_sla", "fca_disp1", "asic_idr")
@@ -23,31 +22,20 @@ DEFAULTS: dict[str, Any] = {
     "PLAINT_OBJECTIVE_SATISFACTION": 4.0,  # mean survey score, 1..5
     "PLAINT_OBJECTIVE_REOPEN_PERCENT": 5.0,  # at most this % of closed cases reopened
 }
-_NUMBERS = {key: type(value) for key, value in DEFAULTS.items() if key != "PLAINT_RETURNS"}
+# Read by config.from_environment with its own numbers (every one but the list of returns).
+NUMBERS = {key: type(value) for key, value in DEFAULTS.items() if key != "PLAINT_RETURNS"}
+AT_LEAST = {"PLAINT_SLA_WORKING_DAYS": 1}
 
 
 class ReportConfigError(ValueError):
     """A report setting that cannot be used."""
 
 
-def from_environment() -> dict[str, Any]:
-    """The report settings: defaults with any PLAINT_* variable read over them."""
-    settings = dict(DEFAULTS)
-    for key, convert in _NUMBERS.items():
-        raw = os.environ.get(key)
-        if raw is not None:
-            try:
-                settings[key] = convert(raw)
-            except ValueError:
-                raise ReportConfigError(f"{key}={raw!r} is not a number") from None
-    raw = os.environ.get("PLAINT_RETURNS")
-    if raw is not None:
-        keys = tuple(key.strip() for key in raw.split(",") if key.strip())
-        unknown = [key for key in keys if key not in RETURN_KEYS]
-        if unknown:
-            raise ReportConfigError(f"PLAINT_RETURNS: unknown return {', '.join(unknown)}; "
-                                    f"choose among {', '.join(RETURN_KEYS)}")
-        settings["PLAINT_RETURNS"] = keys
-    if settings["PLAINT_SLA_WORKING_DAYS"] < 1:
-        raise ReportConfigError("PLAINT_SLA_WORKING_DAYS must be at least 1")
-    return settings
+def returns(raw: str) -> tuple[str, ...]:
+    """The returns PLAINT_RETURNS offers, in its order (comma-separated keys)."""
+    keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+    unknown = [key for key in keys if key not in RETURN_KEYS]
+    if unknown:
+        raise ReportConfigError(f"PLAINT_RETURNS: unknown return {', '.join(unknown)}; "
+                                f"choose among {', '.join(RETURN_KEYS)}")
+    return keys
