@@ -229,7 +229,8 @@ def test_only_the_returns_an_admin_chose_are_offered(app: Any, auth: AuthActions
 @pytest.mark.parametrize("path", ["/reports/returns", "/reports/returns/fca_disp1",
                                   "/reports/returns/asic_idr.csv",
                                   "/reports/returns/sama_sla.xlsx", "/reports/iso10002",
-                                  "/reports/pack", "/reports/pack/management-review.pdf", "/reports/pack/management-review.xlsx"])
+                                  "/reports/pack", "/reports/pack/management-review.pdf",
+                                  "/reports/pack/management-review.xlsx"])
 def test_returns_evidence_and_pack_are_for_report_readers_only(
         auth: AuthActions, path: str) -> None:
     for role in ("handler", "process_owner", "admin"):

@@ -14,6 +14,9 @@ from tests.support.pdf import pdf_text
 from tests.support.report_rows import Row, insert
 from tests.support.web import AuthActions
 
+PDF = "/reports/pack/management-review.pdf"
+XLSX = "/reports/pack/management-review.xlsx"
+
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
 ROWS = [
     Row("2026-03-02T09:00", closed="2026-03-09T09:00", response_on_target=True,
@@ -30,7 +33,7 @@ ROWS = [
 def test_the_pack_is_a_pdf_in_english_and_in_arabic(auth: AuthActions, app_ctx: None) -> None:
     insert(ROWS)
     manager = auth.signed_in("maha", "complaints_manager")
-    english = manager.get("/reports/pack/management-review.pdf", query_string={**MARCH, "lang": "en"})
+    english = manager.get(PDF, query_string={**MARCH, "lang": "en"})
     assert english.status_code == 200 and english.get_data().startswith(b"%PDF")
     assert english.headers["Content-Disposition"] == \
         'attachment; filename="management-review-2026-03-01_2026-03-31-en.pdf"'
@@ -43,7 +46,7 @@ def test_the_pack_is_a_pdf_in_english_and_in_arabic(auth: AuthActions, app_ctx: 
                      "Indicator: Mean satisfaction (1-5) · Value: 4.0",
                      "Item: 7.4 Acknowledgement of complaint", "Of which overdue: 1"):
         assert expected in text, expected
-    arabic = manager.get("/reports/pack/management-review.pdf", query_string={**MARCH, "lang": "ar"})
+    arabic = manager.get(PDF, query_string={**MARCH, "lang": "ar"})
     assert arabic.status_code == 200
     text = pdf_text(arabic.get_data())
     for word in ("مراجعة", "مؤشرات", "الفترة"):
@@ -58,7 +61,7 @@ def test_the_pack_workbook_holds_kpis_against_objectives(auth: AuthActions,
     manager = auth.signed_in("maha", "complaints_manager")
     for language, title in (("en", "KPIs against objectives"),
                             ("ar", "مؤشرات الأداء مقارنة بالأهداف")):
-        answer = manager.get("/reports/pack/management-review.xlsx", query_string={**MARCH, "lang": language})
+        answer = manager.get(XLSX, query_string={**MARCH, "lang": language})
         assert answer.status_code == 200
         book = load_workbook(io.BytesIO(answer.get_data()))
         sheet = book.worksheets[0]
@@ -74,7 +77,7 @@ def test_the_pack_workbook_holds_kpis_against_objectives(auth: AuthActions,
 
 def test_a_bad_period_for_the_pack_is_explained(auth: AuthActions) -> None:
     manager = auth.signed_in("maha", "complaints_manager")
-    answer = manager.get("/reports/pack/management-review.pdf", query_string={"from": "2026-13-01",
+    answer = manager.get(PDF, query_string={"from": "2026-13-01",
                                                             "to": "2026-03-31"})
     assert answer.status_code == 400
     assert "“2026-13-01” is not a date" in answer.get_data(as_text=True)
