@@ -208,7 +208,7 @@ def test_the_returns_page_offers_each_return_and_a_bad_period_is_explained(
                       query_string={"from": "2026-03-31", "to": "March"})
     assert bad.status_code == 400
     text = bad.get_data(as_text=True)
-    assert "“March” is not a date: give it as YYYY-MM-DD." in text
+    assert "Give a date as YYYY-MM-DD, for example 2026-03-31." in text
     assert 'value="2026-03-31"' in text and 'value="March"' in text
     backwards = manager.get("/reports/returns/sama_sla.csv",
                             query_string={"from": "2026-03-31", "to": "2026-03-01"})

@@ -80,4 +80,4 @@ def test_a_bad_period_for_the_pack_is_explained(auth: AuthActions) -> None:
     answer = manager.get(PDF, query_string={"from": "2026-13-01",
                                                             "to": "2026-03-31"})
     assert answer.status_code == 400
-    assert "“2026-13-01” is not a date" in answer.get_data(as_text=True)
+    assert "Give a date as YYYY-MM-DD" in answer.get_data(as_text=True)

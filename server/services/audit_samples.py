@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, NoReturn
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -28,7 +29,7 @@ from ..extensions import db
 from ..models import AuditCheck, AuditSample, AuditSampleCase, Case, utcnow
 from . import calendar, system_log
 from .actors import Actor
-from .search import safe_cell
+from .search import date_field, safe_cell
 
 MAX_SIZE = 500
 MAX_SEED = 2**31 - 1
@@ -84,14 +85,6 @@ def _refuse(errors: dict[str, list[str]]) -> NoReturn:
     raise InvalidInput(" ".join(m for messages in errors.values() for m in messages), errors)
 
 
-def _date(text: str, name: str, errors: dict[str, list[str]]) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        errors[name] = ["Enter a date like 2026-01-31."]
-        return None
-
-
 def _number(text: str, name: str, low: int, high: int, errors: dict[str, list[str]],
             message: str) -> int | None:
     if text.isdigit() and low <= int(text) <= high:
@@ -121,21 +114,26 @@ def choose(cases: list[tuple[int, str]], size: int, seed: int) -> list[tuple[int
 def draw(form: DrawForm, by: Actor) -> AuditSample:
     """Draw and keep a sample; a missing seed is chosen at random and shown."""
     errors: dict[str, list[str]] = {}
-    start = _date(form.period_start, "period_start", errors)
-    end = _date(form.period_end, "period_end", errors)
+    typed = {"period_start": form.period_start, "period_end": form.period_end}
+    start = date_field(typed, "period_start", errors)
+    end = date_field(typed, "period_end", errors)
+    for name in typed:
+        if not typed[name] and name not in errors:
+            errors[name] = [_("Give a date as YYYY-MM-DD, for example 2026-03-31.")]
     if start and end and end < start:
-        errors["period_end"] = ["The period must end on or after its first day."]
+        errors["period_end"] = [_("The period must end on or after its first day.")]
     size = _number(form.size, "size", 1, MAX_SIZE, errors,
-                   f"Give a number of cases from 1 to {MAX_SIZE}.")
+                   _("Give a number of cases from 1 to %(most)d.", most=MAX_SIZE))
     seed = secrets.randbelow(10**9) if not form.seed else _number(
         form.seed, "seed", 0, MAX_SEED, errors,
-        f"A seed is a whole number from 0 to {MAX_SEED}; leave it empty for a new one.")
+        _("A seed is a whole number from 0 to %(most)d; leave it empty for a new one.",
+          most=MAX_SEED))
     if errors or start is None or end is None or size is None or seed is None:
         _refuse(errors)
     begin_write()
     cases = population(start, end)
     if not cases:
-        _refuse({"period_start": ["No case was closed in that period: choose another."]})
+        _refuse({"period_start": [_("No case was closed in that period: choose another.")]})
     sample = AuditSample(period_start=start, period_end=end, size=size, seed=seed,
                          drawn_by=by.name, drawn_at=utcnow(), population=len(cases))
     db.session.add(sample)
@@ -163,7 +161,7 @@ def get(sample_id: int) -> AuditSample:
     """One sample."""
     sample = db.session.get(AuditSample, sample_id)
     if sample is None:
-        raise NotFound("There is no such audit sample.")
+        raise NotFound(_("There is no such audit sample."))
     return sample
 
 
@@ -183,7 +181,7 @@ def sampled_case(sample_id: int, position: int) -> SampledCase:
     for item in cases_of(sample_id):
         if item.row.position == position:
             return item
-    raise NotFound("That sample has no case at that position.")
+    raise NotFound(_("That sample has no case at that position."))
 
 
 def save_checklist(sample_id: int, position: int, values: Mapping[str, Any],
@@ -195,11 +193,11 @@ def save_checklist(sample_id: int, position: int, values: Mapping[str, Any],
         result = str(values.get(f"{item}-result") or "")
         note = str(values.get(f"{item}-note") or "").strip() or None
         if result and result not in RESULTS:
-            errors[f"{item}-result"] = ["Choose pass, fail or not applicable."]
+            errors[f"{item}-result"] = [_("Choose pass, fail or not applicable.")]
         elif not result and note:
-            errors[f"{item}-result"] = ["Choose pass, fail or not applicable for this note."]
+            errors[f"{item}-result"] = [_("Choose pass, fail or not applicable for this note.")]
         if note and len(note) > MAX_NOTE:
-            errors[f"{item}-note"] = [f"Use at most {MAX_NOTE} characters."]
+            errors[f"{item}-note"] = [_("Use at most %(most)d characters.", most=MAX_NOTE)]
         if result in RESULTS:
             findings[item] = (result, note)
     if errors:

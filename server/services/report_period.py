@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 
 from . import localtime
+from .search import date_field
 
 MAX_DAYS = 3 * 366  # a longer range is refused: no return covers more than a few years
 
@@ -87,11 +88,9 @@ def parse(args: Mapping[str, str], today: date | None = None) -> ParsedPeriod:
         if not typed[name]:
             errors[name] = [_("Give a date as YYYY-MM-DD.")]
             continue
-        try:
-            days[name] = date.fromisoformat(typed[name])
-        except ValueError:
-            errors[name] = [_("“%(value)s” is not a date: give it as YYYY-MM-DD.",
-                              value=typed[name])]
+        day = date_field(typed, name, errors)
+        if day is not None:
+            days[name] = day
     if not errors and days["to"] < days["from"]:
         errors["to"] = [_("The last day must not come before the first day.")]
     elif not errors and (days["to"] - days["from"]).days > MAX_DAYS:
