@@ -17,7 +17,7 @@ from server.extensions import db
 from server.models import SystemEvent
 from server.services import outbox, pack_schedule
 from server.services.actors import Actor
-from tests.support.mail import MailServer, messages, staff, use_smtp
+from tests.support.mail import MailServer, messages, parts, staff, use_smtp
 from tests.support.pdf import pdf_text
 from tests.support.report_rows import Row, insert
 from tests.support.web import AuthActions, form_token
@@ -83,6 +83,11 @@ def test_the_pack_of_last_month_arrives_attached_once_a_month(
     assert "Cause: delay · Complaints closed: 2" in text
     book = load_workbook(io.BytesIO(files["management-review-2026-03-01_2026-03-31-en.xlsx"]))
     assert book.worksheets[0].title.startswith("KPIs")
+    body = parts(english)["text/plain"]
+    assert "for March 2026 (2026-03-01 to 2026-03-31)" in body
+    assert "/reports/pack?from=2026-03-01&to=2026-03-31" in body
+    for leftover in ("None", "Undefined", "{{", "{%"):
+        assert leftover not in body
     arabic = by_address["board@bank.example"]
     assert "مراجعة" in arabic["Subject"]
     assert list(_attachments(arabic)) == ["management-review-2026-03-01_2026-03-31-ar.pdf"]
