@@ -185,6 +185,10 @@ def test_send_now_tries_the_schedule_without_using_up_the_month(
     (name,) = _attachments(received)
     assert name.endswith("-en.xlsx")
     assert pack_schedule.runs() == []  # the month's own sending is still to come
+    (message,) = messages(event="review_pack")
+    outbox_page = auth.signed_in("aziz", "auditor").get(f"/admin/outbox/{message.id}")
+    assert "management-review-" in outbox_page.get_data(as_text=True).partition(
+        'id="attached"')[2].partition("</dd>")[0]
 
 
 def test_only_those_who_manage_actions_see_the_schedule(auth: AuthActions) -> None:

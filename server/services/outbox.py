@@ -325,6 +325,13 @@ def get(message_id: int) -> tuple[OutboxMessage, str | None]:
     return row[0], row[1]
 
 
+def attachments_of(message_id: int) -> list[tuple[str, int]]:
+    """The names and sizes (bytes) of the files a message carries."""
+    return [(name, size) for name, size in db.session.execute(
+        select(OutboxAttachment.filename, OutboxAttachment.size)
+        .where(OutboxAttachment.message_id == message_id).order_by(OutboxAttachment.id))]
+
+
 def redact(text: str | None) -> str:
     """Text with any secret tracking link hidden: whoever reads it could open the case."""
     return _SECRET_LINK.sub(r"\1[hidden]", text or "")
