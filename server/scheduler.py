@@ -14,6 +14,10 @@ PLAINT_MAIL_INTERVAL seconds (services/outbox.py; an idle run is one index probe
 A daily job, ``plaint-systemic``, looks for categories and products whose complaints rose
 beyond their recent range (services/systemic.py); it first runs a minute after start-up,
 and an alert is recorded, so several schedulers or restarts never alert a rise twice.
+
+An hourly job, ``plaint-review-pack``, e-mails the management-review pack of the previous
+month from the first working day of each month (services/pack_schedule.py); the month
+sent is recorded with its messages, so it goes out once whatever runs it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ JOB_ID = "plaint-timers"
 MAIL_JOB_ID = "plaint-mail"  # sends the outbox every PLAINT_MAIL_INTERVAL when SMTP is set
 SYSTEMIC_JOB_ID = "plaint-systemic"  # the daily systemic-issue check
 SYSTEMIC_FIRST_RUN = timedelta(minutes=1)
+PACK_JOB_ID = "plaint-review-pack"  # the monthly management-review pack, checked hourly
+PACK_FIRST_RUN = timedelta(minutes=2)
 SLEEP_IN_JOB = timedelta(seconds=0.5)
 # After a sweep that fired nothing although something was due (a row a moment ahead of its
 # case, a case that keeps failing), the next sweep waits this long instead of coming back
@@ -81,6 +87,8 @@ class TimerScheduler:
         if not self.until_idle:
             self._scheduler.add_job(self._systemic, "interval", id=SYSTEMIC_JOB_ID, days=1,
                                     next_run_time=_now() + SYSTEMIC_FIRST_RUN)
+            self._scheduler.add_job(self._review_pack, "interval", id=PACK_JOB_ID, hours=1,
+                                    next_run_time=_now() + PACK_FIRST_RUN)
         log.info("timer scheduler %s started", self.worker)
         self._scheduler.start()
 
@@ -173,6 +181,17 @@ class TimerScheduler:
                 systemic.run()
             except Exception:  # a broken database must not kill the scheduler thread
                 log.exception("systemic-issue check failed; retrying tomorrow")
+            finally:
+                db.session.remove()
+
+    def _review_pack(self) -> None:
+        from .services import pack_schedule
+
+        with self.app.app_context():
+            try:
+                pack_schedule.run()
+            except Exception:  # a broken database must not kill the scheduler thread
+                log.exception("management-review pack sending failed; retrying in an hour")
             finally:
                 db.session.remove()
 

@@ -7,7 +7,8 @@ from .case import Case, CaseEvent, HumanTask, ReferenceCounter, Timer
 from .code_list import CodeEntry, SystemicAlert
 from .draft import DraftFile, ProcessDraft
 from .incident import Incident
-from .outbox import OutboxMessage
+from .outbox import OutboxAttachment, OutboxMessage
+from .pack_schedule import PackRecipient, PackRun
 from .policy import EscalationTarget
 from .process import ProcessFile, ProcessVersion
 from .report import CaseReport
@@ -35,7 +36,10 @@ __all__ = [
     "HumanTask",
     "Incident",
     "LaneMapping",
+    "OutboxAttachment",
     "OutboxMessage",
+    "PackRecipient",
+    "PackRun",
     "ProcessDraft",
     "ProcessFile",
     "ProcessVersion",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -52,3 +52,21 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.event} {self.status}>"
+
+
+class OutboxAttachment(db.Model):  # type: ignore[name-defined,misc]
+    """A file sent with an outbox message, made when the message was written.
+
+    Like the bodies, it is rendered at enqueue and kept with the row, so every attempt
+    sends the same bytes; services/outbox.py limits the size a message may carry.
+    """
+
+    __tablename__ = "outbox_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_message.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column()

@@ -27,7 +27,7 @@ from ..database import begin_write
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import AuditCheck, AuditSample, AuditSampleCase, Case, utcnow
-from . import calendar, system_log
+from . import calendar, export_log, system_log
 from .actors import Actor
 from .search import date_field, safe_cell
 
@@ -240,8 +240,6 @@ def export_csv(sample_id: int, by: Actor) -> str:
                              safe_cell(check.note if check else ""),
                              safe_cell(check.checked_by if check else ""),
                              check.checked_at.isoformat() if check else ""])
-    begin_write()
-    system_log.record(by, "audit.exported", f"Audit sample {sample_id} exported as CSV",
+    export_log.record(by, export_log.AUDIT, f"Audit sample {sample_id}", "csv",
                       {"sample": sample_id})
-    db.session.commit()
     return output.getvalue()

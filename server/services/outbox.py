@@ -6,6 +6,10 @@ SQLite), so concurrent deliverers take disjoint rows, and a claim left by a cras
 expires after its lease. A message is marked sent only by the deliverer that claimed it.
 If a deliverer dies between the SMTP server's "250 OK" and that mark, the message goes
 out again after the lease: at least once, with the same Message-ID, never lost.
+
+A message may carry files (outbox_attachment rows, e.g. the management-review pack),
+made when it is written like its bodies and sent with every attempt; `attachment_problem`
+says when files are too large for one e-mail, so the writer holds the message instead.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from sqlalchemy import func, select, update
 from ..database import begin_write
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..models import Case, OutboxMessage, utcnow
+from ..models import Case, OutboxAttachment, OutboxMessage, utcnow
 from ..models.outbox import FAILED, HELD, PENDING, SENT, STATUSES
 from . import claims, links, system_log
 from .actors import Actor
@@ -40,6 +44,8 @@ BACKOFF = 5  # each retry waits this many times longer than the one before
 LONGEST_WAIT = timedelta(hours=6)
 PER_PAGE = 50
 MAX_ID = 2**31 - 1
+# Many mail servers refuse messages over 10 MB, and base64 makes files a third larger.
+MAX_ATTACHMENT_BYTES = 7 * 1024 * 1024
 _SECRET_LINK = re.compile(r"(/track/)[A-Za-z0-9_-]{16,}")
 
 
@@ -59,6 +65,26 @@ class _Refused(Exception):
     def __init__(self, message: str, permanent: bool) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+def attachment_problem(files: list[tuple[str, str, bytes]]) -> str | None:
+    """Why these (name, type, content) files cannot go with one e-mail, or None."""
+    total = sum(len(content) for _, _, content in files)
+    if total > MAX_ATTACHMENT_BYTES:
+        return (f"The attached files come to {total // 1024} KB, more than the "
+                f"{MAX_ATTACHMENT_BYTES // 1024} KB one e-mail may carry.")
+    return None
+
+
+def attach(message: OutboxMessage, files: list[tuple[str, str, bytes]]) -> None:
+    """Store files with a message being written (flushed so it has its id); no commit."""
+    if attachment_problem(files):
+        raise ValueError(attachment_problem(files))
+    db.session.flush()
+    for name, content_type, content in files:
+        db.session.add(OutboxAttachment(message_id=message.id, filename=name[:255],
+                                        content_type=content_type[:127], content=content,
+                                        size=len(content)))
 
 
 def smtp_configured() -> bool:
@@ -194,6 +220,13 @@ def build_message(row: Any) -> EmailMessage:
     message.set_content(row.body_text.replace(TOKEN_PLACEHOLDER, token))
     if row.body_html:
         message.add_alternative(row.body_html.replace(TOKEN_PLACEHOLDER, token), subtype="html")
+    for name, content_type, content in db.session.execute(
+            select(OutboxAttachment.filename, OutboxAttachment.content_type,
+                   OutboxAttachment.content).where(OutboxAttachment.message_id == row.id)
+            .order_by(OutboxAttachment.id)):
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype or "octet-stream",
+                               filename=name)
     return message
 
 
@@ -290,6 +323,13 @@ def get(message_id: int) -> tuple[OutboxMessage, str | None]:
     if row is None:
         raise NotFound(f"There is no e-mail {message_id} in the outbox.")
     return row[0], row[1]
+
+
+def attachments_of(message_id: int) -> list[tuple[str, int]]:
+    """The names and sizes (bytes) of the files a message carries."""
+    return [(name, size) for name, size in db.session.execute(
+        select(OutboxAttachment.filename, OutboxAttachment.size)
+        .where(OutboxAttachment.message_id == message_id).order_by(OutboxAttachment.id))]
 
 
 def redact(text: str | None) -> str:

@@ -21,10 +21,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, text
 
-from ..database import begin_write
 from ..extensions import db
 from ..models import Case, HumanTask, Timer, User, utcnow
-from . import calendar, choice_titles, ownership, policy, system_log
+from . import calendar, choice_titles, export_log, ownership, policy
 from .actors import Actor
 from .cases import CHANNELS
 
@@ -368,10 +367,7 @@ def export_rows(filters: Filters) -> Iterator[str]:
 
 def record_export(filters: Filters, actor: Actor) -> None:
     """Note in the system log who exported which cases (personal data leaving Plaint)."""
-    begin_write()
-    system_log.record(actor, "cases.exported", "Case search exported as CSV",
-                      {"filters": filters.query_args()})
-    db.session.commit()
+    export_log.record(actor, export_log.CASES, "Case search", "csv", filters.query_args())
 
 
 def _drain(buffer: io.StringIO) -> str:

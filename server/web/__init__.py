@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
         cases,
         inbox,
         incidents,
+        pack_schedule,
         portal,
         public,
         related,
@@ -54,5 +55,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["choice_title"] = choice_titles.title
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
-                   admin_outbox, incidents, reports, returns, admin_codes, audit_samples):
+                   admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
+                   pack_schedule):
         app.register_blueprint(module.bp)

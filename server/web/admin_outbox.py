@@ -41,7 +41,7 @@ def outbox_message(message_id: int) -> ResponseReturnValue:
     return render_template(
         "admin/outbox_message.html", message=message, reference=reference,
         subject=outbox.redact(message.subject), text=outbox.redact(message.body_text),
-        html=outbox.redact(message.body_html),
+        html=outbox.redact(message.body_html), attached=outbox.attachments_of(message.id),
         can_retry=can(current_user, RESEND_MAIL) and message.status in (FAILED, HELD))
 
 

@@ -8,10 +8,10 @@ from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from ..access import READ_REPORTS, guard
+from ..access import READ_REPORTS, current_actor, guard
 from ..errors import NotFound
 from ..models import utcnow
-from ..services import reports
+from ..services import export_log, reports
 from ..services.reports import cases as report_cases
 from ..services.reports import exports, filters
 from ..services.reports.definitions import display, signed
@@ -77,6 +77,8 @@ def _export(name: str, fmt: str) -> ResponseReturnValue:
     rows = report.stream(figures)
     body: str | bytes = (exports.to_csv(report, figures, rows) if fmt == "csv"
                          else exports.to_xlsx(report, figures, rows))
+    export_log.record(current_actor(), export_log.REPORT, name, fmt,
+                      parsed.filters.query_args())
     filename = f"{name}-{utcnow():%Y%m%d-%H%M}.{fmt}"
     return Response(body, mimetype=exports.MIMETYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from ..access import READ_REPORTS, current_actor, guard
-from ..services import conformance, returns, review_pack, tables
+from ..services import conformance, export_log, returns, review_pack, tables
 from ..services.report_period import ParsedPeriod, parse
 
 bp = Blueprint("returns", __name__, url_prefix="/reports")
@@ -51,6 +51,8 @@ def download(key: str, extension: str) -> ResponseReturnValue:
         return _bad_period("returns/show.html", parsed, definition=definition, tables=[])
     built = returns.build(key, parsed.period)
     name = returns.file_name(key, parsed.period, extension)
+    export_log.record(current_actor(), export_log.RETURN, key, extension,
+                      parsed.period.query_args())
     if extension == "csv":
         return Response(tables.csv_bytes(built[0]),
                         headers=tables.download_headers(name, tables.CSV_TYPE))
@@ -66,6 +68,12 @@ def iso10002() -> ResponseReturnValue:
         return _bad_period("returns/iso10002.html", parsed, items=[], groups={})
     return render_template("returns/iso10002.html", parsed=parsed, groups=conformance.GROUPS,
                            items=conformance.evidence(parsed.period))
+
+
+@bp.get("/exports")
+def exports() -> ResponseReturnValue:
+    """Who exported which report or list, when, with which filters and in which format."""
+    return render_template("returns/exports.html", events=export_log.recent())
 
 
 @bp.get("/pack")
