@@ -81,6 +81,7 @@ def test_every_page_passes_axe_and_fits_the_screen(  # type: ignore[no-untyped-d
             assert page.locator("html").get_attribute("dir") == ("rtl" if arabic else "ltr"), path
             found += [f"{path}: {problem}" for problem in axe.violations(page)]
             if phone and (wider := axe.overflow(page)) > 0:
-                found.append(f"{path}: the page is {wider}px wider than a phone's screen")
+                found.append(f"{path}: the page is {wider}px wider than a phone's screen: "
+                             + ", ".join(axe.too_wide(page)))
         context.close()
     assert not found, "\n".join(found)

@@ -11,8 +11,8 @@ from typing import Any
 
 AXE = Path(__file__).resolve().parents[2] / "static" / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True,
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "device_scale_factor": 2}
 _RUN = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
@@ -39,3 +39,19 @@ def overflow(page: Any) -> int:
     """How many pixels the page is wider than the screen (0: nothing scrolls sideways)."""
     return int(page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+def too_wide(page: Any) -> list[str]:
+    """The outermost elements that reach past the screen's edge (for messages)."""
+    return list(page.evaluate("""() => {
+      const width = document.documentElement.clientWidth, found = [];
+      for (const el of document.body.querySelectorAll('*')) {
+        const box = el.getBoundingClientRect();
+        if ((box.right > width + 1 || box.left < -1) && !found.some(f => f.contains(el))
+            && !(el.parentElement && el.parentElement.closest('.table-responsive'))) found.push(el);
+      }
+      return found.slice(0, 4).map(el => el.tagName.toLowerCase() +
+          (el.id ? '#' + el.id : '') + (el.className && el.className.baseVal === undefined ?
+          '.' + String(el.className).trim().split(/\\s+/).join('.') : '') +
+          ` (${Math.round(el.getBoundingClientRect().width)}px)`);
+    }"""))
