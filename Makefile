@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 VENDOR := static/vendor/.copied
 STUDIO := static/vendor/studio/studio.js
 STUDIO_SOURCES := $(wildcard static/js/studio/*.js static/js/studio/*.json)
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard server/translations/*/LC_MESSAGES/messages.po))
 export FLASK_APP := server
 
-.PHONY: setup run test bench lint clean
+.PHONY: setup run test bench lint clean translations
 
-setup: $(STAMP) $(VENDOR) $(STUDIO)
+setup: $(STAMP) $(VENDOR) $(STUDIO) $(CATALOGS)
 	@$(BIN)/flask init-db --demo
 
 $(STAMP): setup.cfg pyproject.toml
@@ -42,6 +43,17 @@ $(STUDIO): $(VENDOR) $(STUDIO_SOURCES)
 	cd static && node_modules/.bin/esbuild js/studio/main.js --bundle --format=iife --minify \
 	   --sourcemap --target=es2020 --log-level=warning --outfile=vendor/studio/studio.js
 
+# The translations, compiled from the catalogs people edit (the .mo files are not committed).
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After changing user-facing strings: collect them and add the new ones to each catalog.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	   --project=Plaint -o server/translations/messages.pot .
+	$(BIN)/pybabel update -i server/translations/messages.pot -d server/translations \
+	   --no-fuzzy-matching --ignore-obsolete
+
 run: setup
 	@echo "Plaint is at http://127.0.0.1:5000 - sign in with an account printed above"
 	@echo "(first run only; 'flask --app server reset-password handler' sets a new one)."
@@ -59,3 +71,4 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) static/vendor static/node_modules instance .pytest_cache
+	rm -f server/translations/*/LC_MESSAGES/*.mo

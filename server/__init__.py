@@ -38,8 +38,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-    # English only until the translations arrive; templates already go through gettext.
-    babel.init_app(app, locale_selector=lambda: "en")
+    from .web.language import select as select_language
+
+    babel.init_app(app, locale_selector=select_language)
     app.jinja_env.filters["fromjson"] = json.loads
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale() or "en")
 

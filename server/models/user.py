@@ -62,6 +62,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     # Part of every session and remember cookie: raising it ends them all (see get_id).
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The language Plaint speaks to them ("en", "ar"); None follows the browser.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
 

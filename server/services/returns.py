@@ -107,7 +107,7 @@ def sla_compliance(period: Period, conf: Settings) -> list[Table]:
         Column("answered_on_target", str(_l("Answered within %(days)d working days",
                                             days=conf.working_days)), "int"),
         Column("unanswered_late", str(_l("Not answered, already late")), "int"),
-        Column("on_target_percent", str(_l("% on target")), "percent"),
+        Column("on_target_percent", str(_l("On target (%)")), "percent"),
         Column("target_percent", str(_l("Target %")), "percent"),
         Column("meets_target", str(_l("Meets the target")))]
     caption = str(_l("Complaints received in the period, by month of receipt. Time waiting on "
@@ -166,7 +166,7 @@ def complaints_return(period: Period, conf: Settings) -> list[Table]:
         Column("closed_later", str(_l("Closed after 8 weeks")), "int"),
         Column("closed", str(_l("Closed")), "int"),
         Column("upheld", str(_l("Upheld (partly upheld included)")), "int"),
-        Column("upheld_percent", str(_l("% upheld")), "percent"),
+        Column("upheld_percent", str(_l("Upheld (%)")), "percent"),
         Column("redress_paid", str(_l("Redress paid (%(currency)s)", currency=conf.currency)),
                "money"),
         Column("redress_other", str(_l("Redress paid in other currencies"))),

@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
         cases,
         inbox,
         incidents,
+        language,
         pack_schedule,
         portal,
         public,
@@ -51,10 +52,11 @@ def init_app(app: Flask) -> None:
     )
 
     timefmt.init_app(app)
+    language.init_app(app)
     related.init_app(app)
     app.jinja_env.globals["choice_title"] = choice_titles.title
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
-                   pack_schedule):
+                   pack_schedule, language):
         app.register_blueprint(module.bp)

@@ -8,11 +8,12 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
-from ..access import landing, public, requires_sign_in
+from ..access import current_actor, landing, public, requires_sign_in
 from ..errors import Forbidden, InvalidInput
-from ..services import auth
+from ..services import auth, languages
 from .inputs import same_site
 
 bp = Blueprint("auth", __name__)
@@ -94,3 +95,20 @@ def logout() -> ResponseReturnValue:
 def no_access() -> ResponseReturnValue:
     """Where sign-in takes someone whose roles open no page yet."""
     return render_template("auth/no_access.html")
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@requires_sign_in
+def account() -> ResponseReturnValue:
+    """The signed-in person's own settings: the language Plaint speaks to them."""
+    if request.method == "POST":
+        chosen = request.form.get("language") or None
+        try:
+            languages.set_user_language(current_user, chosen, current_actor())
+        except InvalidInput as exc:
+            return render_template("auth/account.html", errors=exc.field_errors,
+                                   chosen=chosen), 422
+        refresh()
+        flash(_("Your language is saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", errors={}, chosen=current_user.language)

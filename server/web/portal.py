@@ -31,6 +31,7 @@ from ..services import attachments, cases, intake, letters, portal, recovery
 from ..services.actors import Actor
 from .auth import client_address
 from .forms import Submission, submit
+from .language import speak_as
 
 bp = Blueprint("portal", __name__)
 STAFF_CHANNELS = ("phone", "walk_in", "letter", "email")
@@ -169,7 +170,7 @@ def recover() -> ResponseReturnValue:
 @public
 def track(token: str) -> ResponseReturnValue:
     """Where a complaint stands: public status history, the next expected date, questions."""
-    case = portal.case_for_token(token)
+    case = speak_as(portal.case_for_token(token))
     return _track_page(case, token, portal.questions(case), None, Submission())
 
 
@@ -177,7 +178,7 @@ def track(token: str) -> ResponseReturnValue:
 @public
 def answer(token: str, message: str) -> ResponseReturnValue:
     """Answer what the process asks (e.g. whether the response is accepted)."""
-    case = portal.case_for_token(token)
+    case = speak_as(portal.case_for_token(token))
     asked = portal.questions(case)
     question = next((q for q in asked if q["message"] == message), None)
     if question is None:
@@ -196,7 +197,7 @@ def answer(token: str, message: str) -> ResponseReturnValue:
 @takes_documents
 def add_document(token: str) -> ResponseReturnValue:
     """The complainant sends more documents while the case is open."""
-    case = portal.case_for_token(token)
+    case = speak_as(portal.case_for_token(token))
     try:
         added = attachments.add_documents(case.reference, request.files.getlist(FIELD),
                                           Actor.complainant(), "tracking")
@@ -214,7 +215,7 @@ def add_document(token: str) -> ResponseReturnValue:
 @public
 def download(token: str, attachment_id: int) -> ResponseReturnValue:
     """One of the case's documents that the complainant may see, as a download."""
-    case = portal.case_for_token(token)
+    case = speak_as(portal.case_for_token(token))
     document = attachments.for_download(case.id, attachment_id, include_internal=False)
     return Response(document.data, headers=attachments.download_headers(document))
 
@@ -223,7 +224,7 @@ def download(token: str, attachment_id: int) -> ResponseReturnValue:
 @public
 def letter(token: str) -> ResponseReturnValue:
     """Our decision letter, printable; a plain 'no decision yet' page before there is one."""
-    case = portal.case_for_token(token)
+    case = speak_as(portal.case_for_token(token))
     back = url_for("portal.track", token=token)
     try:
         made = letters.decision_letter(case, request.args.get("lang"))
@@ -240,7 +241,7 @@ def letter(token: str) -> ResponseReturnValue:
 @public
 def letter_pdf(token: str) -> ResponseReturnValue:
     """Our decision letter as a PDF to keep (404 while there is no decision)."""
-    made = letters.decision_letter(portal.case_for_token(token), request.args.get("lang"))
+    made = letters.decision_letter(speak_as(portal.case_for_token(token)), request.args.get("lang"))
     return Response(letters.render_pdf(made), headers=letters.pdf_headers(made))
 
 
@@ -255,7 +256,8 @@ def _track_page(case: Case, token: str, asked: list[dict[str, Any]], message: st
     # What the process asks first; what the complainant may do at any time after, and a
     # form whose button the diagram marks as dangerous (withdrawing) last.
     forms.sort(key=lambda f: (not f["asked"], "danger" in (f["button"][1] or "")))
-    return render_template("portal/track.html", case=case, token=token, forms=forms,
+    return render_template("portal/track.html", case=case, token=token, track_token=token,
+                           forms=forms,
                            history=portal.public_history(case),
                            expected=portal.next_expected(case) if case.is_open else None,
                            documents=attachments.for_case(case.id, include_internal=False),

@@ -1,0 +1,26 @@
+"""user language: the language Plaint speaks to each member of staff
+
+Revision ID: 0024
+Revises: 0021
+Create Date: 2026-12-06
+
+Empty for everyone at first: they are served in the language their browser asks for
+until they choose one in their profile or with the language switch.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0024'
+down_revision = '0021'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # A plain ADD COLUMN on both backends: a batch copy of "user" would break what references it.
+    op.add_column('user', sa.Column('language', sa.String(length=8), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_column('language')

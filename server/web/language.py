@@ -1,0 +1,93 @@
+"""Which language each page speaks, and the switch between English and Arabic.
+
+Per request: on a complaint's own pages its preferred language; for signed-in staff the
+language in their profile; then the switch's cookie; then the browser's Accept-Language;
+then English. The switch posts here: on a complaint's page it changes that complaint's
+language (services/languages.py), for staff their profile, for anyone else the cookie.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import refresh
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+
+from ..access import current_actor, public
+from ..errors import PlaintError
+from ..models import Case
+from ..services import languages, portal
+from ..services.actors import Actor
+from .inputs import same_site
+
+bp = Blueprint("language", __name__)
+COOKIE = "plaint_language"
+COOKIE_AGE = 365 * 24 * 3600
+
+
+def select() -> str:
+    """The language of this request (Flask-Babel's locale selector)."""
+    case_language = g.get("case_language")
+    if case_language in languages.LANGUAGES:
+        return str(case_language)
+    if current_user.is_authenticated and current_user.language in languages.LANGUAGES:
+        return str(current_user.language)
+    cookie = request.cookies.get(COOKIE)
+    if cookie in languages.LANGUAGES:
+        return str(cookie)
+    return request.accept_languages.best_match(tuple(languages.LANGUAGES)) or languages.DEFAULT
+
+
+def speak_as(case: Case) -> Case:
+    """Serve this page in the complaint's preferred language; the case, for chaining."""
+    if case.preferred_language in languages.LANGUAGES:
+        g.case_language = case.preferred_language
+        refresh()  # anything translated before this point used the request's other choice
+    return case
+
+
+@bp.post("/language")
+@public
+def switch() -> ResponseReturnValue:
+    """Change language and go back to the page the person was on."""
+    chosen = request.form.get("language", "")
+    back = _page(request.form.get("next"))
+    token = request.form.get("token", "")
+    response = redirect(back)
+    try:
+        languages.known(chosen)
+        if token:  # a complainant on their complaint's pages
+            case = portal.case_for_token(token)
+            languages.set_case_language(case.reference, chosen, Actor.complainant())
+        elif current_user.is_authenticated:
+            languages.set_user_language(current_user, chosen, current_actor())
+    except PlaintError:
+        return response  # an unknown language or a stale link: nothing to change
+    response.set_cookie(COOKIE, chosen, max_age=COOKIE_AGE, samesite="Lax",
+                        secure=request.is_secure, httponly=True)
+    return response
+
+
+def _page(target: str | None) -> str:
+    """Where to go back to: the page the switch was on when it can be fetched, else home.
+
+    A form that was posted and came back with errors sits at an address only POST
+    reaches; the person lands on the home page rather than on a "method not allowed".
+    """
+    home = url_for("public.index")
+    back = same_site(target, home)
+    try:
+        current_app.url_map.bind("localhost").match(back.split("?", 1)[0], method="GET")
+    except RequestRedirect:
+        return back
+    except HTTPException:
+        return home
+    return back
+
+
+def init_app(app: Flask) -> None:
+    """Offer the switch on every page: the languages, each named in itself."""
+    app.jinja_env.globals["languages"] = languages.LANGUAGES
+    app.jinja_env.globals["text_direction"] = languages.direction

@@ -1,0 +1,143 @@
+"""Every page in English or Arabic: the catalog holds every string, and each person gets
+the language that is theirs (a complaint's own language, a profile, the switch, the browser).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import Case, CaseEvent, User
+
+from .support.cases import file_case
+from .support.web import AuthActions, post
+
+SERVER = Path(__file__).resolve().parent.parent / "server"
+CATALOG = SERVER / "translations" / "ar" / "LC_MESSAGES" / "messages.po"
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]*\}|<[^>]+>")
+ARABIC = re.compile(r"[\u0600-\u06FF]")
+MARKED = ("Sign out", "Staff sign-in", "There is a problem", "Skip to content")
+
+
+def extracted() -> dict[str, tuple[str, int]]:
+    """Every string the code and templates mark for translation -> where it first appears."""
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    found: dict[str, tuple[str, int]] = {}
+    for name, line, message, _comments, _context in extract_from_dir(
+            str(SERVER), method_map=[("**.py", "python"), ("templates/**.html", "jinja2")],
+            keywords=keywords):
+        text = message[0] if isinstance(message, tuple) else message
+        if text:
+            found.setdefault(text, (name, line))
+    return found
+
+
+def test_every_marked_string_has_an_arabic_translation_that_keeps_its_placeholders() -> None:
+    with CATALOG.open("rb") as handle:
+        catalog = read_po(handle)
+    marked = extracted()
+    assert set(MARKED) <= set(marked)  # the extraction itself sees the templates
+    missing, broken = [], []
+    for text, (name, line) in sorted(marked.items()):
+        entry = catalog.get(text)
+        strings = entry.string if entry is not None else None
+        strings = strings if isinstance(strings, tuple) else (strings,)
+        if entry is None or entry.fuzzy or not all(s and s.strip() for s in strings):
+            missing.append(f"{name}:{line}: {text!r}")
+            continue
+        plural = isinstance(entry.id, tuple)
+        want = sorted(PLACEHOLDER.findall(entry.id[-1] if plural else text))
+        for index, string in enumerate(strings):
+            got = sorted(PLACEHOLDER.findall(string))
+            if (set(got) - set(want)) if plural and index < 3 else got != want:
+                broken.append(f"{name}:{line}: {text!r} -> {string!r}")
+    assert not missing, "not translated into Arabic (run `make translations`, then translate " \
+        "them in " + str(CATALOG.relative_to(SERVER.parent)) + "):\n" + "\n".join(missing)
+    assert not broken, "placeholders differ:\n" + "\n".join(broken)
+
+
+def page(client: FlaskClient, path: str, **headers: str) -> str:
+    answer = client.get(path, headers=headers)
+    assert answer.status_code == 200, path
+    return answer.get_data(as_text=True)
+
+
+def test_a_browser_that_asks_for_arabic_gets_it_right_to_left(client: FlaskClient) -> None:
+    text = page(client, "/complaints/new", **{"Accept-Language": "ar-SA,ar;q=0.9,en;q=0.5"})
+    assert '<html lang="ar" dir="rtl">' in text
+    assert "bootstrap.rtl.min.css" in text
+    header = text.split("<main", 1)[0]
+    assert "Staff sign-in" not in header and ARABIC.search(header)
+    english = page(client, "/complaints/new", **{"Accept-Language": "en-GB,en;q=0.9"})
+    assert '<html lang="en" dir="ltr">' in english and "Staff sign-in" in english
+
+
+def test_the_switch_names_each_language_in_itself_and_is_remembered(client: FlaskClient) -> None:
+    text = page(client, "/complaints/new")
+    assert re.search(r'<button[^>]*value="ar"[^>]*lang="ar"[^>]*dir="rtl"[^>]*>العربية</button>',
+                     text)
+    answer = post(client, "/language", {"language": "ar", "next": "/complaints/new"})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/complaints/new")
+    assert "plaint_language=ar" in answer.headers["Set-Cookie"]
+    text = page(client, "/complaints/new", **{"Accept-Language": "en"})
+    assert '<html lang="ar" dir="rtl">' in text
+    assert re.search(r'<button[^>]*value="en"[^>]*lang="en"[^>]*>English</button>', text)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x",
+                                    "/track/nothing/answer_decision"])
+def test_the_switch_goes_back_only_to_a_page_of_this_site_that_can_be_fetched(
+        client: FlaskClient, target: str) -> None:
+    answer = post(client, "/language", {"language": "ar", "next": target})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/"
+
+
+def test_an_unknown_language_changes_nothing(client: FlaskClient) -> None:
+    answer = post(client, "/language", {"language": "xx", "next": "/complaints/new"})
+    assert answer.status_code == 302
+    assert "plaint_language" not in answer.headers.get("Set-Cookie", "")
+    assert '<html lang="en"' in page(client, "/complaints/new", **{"Accept-Language": "en"})
+
+
+def test_a_complainant_sees_their_complaint_in_its_language_and_can_change_it(
+        app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        reference, token = file_case(preferred_language="ar")
+    text = page(client, f"/track/{token}", **{"Accept-Language": "en"})
+    assert '<html lang="ar" dir="rtl">' in text
+    assert f'name="token" value="{token}"' in text
+    answer = post(client, "/language", {"language": "en", "token": token,
+                                            "next": f"/track/{token}"})
+    assert answer.status_code == 302
+    assert '<html lang="en" dir="ltr">' in page(client, f"/track/{token}",
+                                                **{"Accept-Language": "ar"})
+    with app.app_context():
+        case = db.session.scalar(select(Case).where(Case.reference == reference))
+        assert case is not None and case.preferred_language == "en"
+        kinds = db.session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case.id))
+        assert "case.language_changed" in set(kinds)
+
+
+def test_staff_choose_their_language_in_their_profile(app: Flask, auth: AuthActions) -> None:
+    hana = auth.signed_in("hana", "handler")
+    assert '<html lang="en"' in page(hana, "/tasks", **{"Accept-Language": "en"})
+    saved = post(hana, "/account", {"language": "ar"})
+    assert saved.status_code == 302
+    text = page(hana, "/tasks", **{"Accept-Language": "en"})
+    assert '<html lang="ar" dir="rtl">' in text
+    refused = post(hana, "/account", {"language": "fr"})
+    assert refused.status_code == 422
+    assert "<title>خطأ" in refused.get_data(as_text=True)
+    post(hana, "/account", {"language": ""})
+    assert '<html lang="en"' in page(hana, "/tasks", **{"Accept-Language": "en"})
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "hana"))
+        assert user is not None and user.language is None
