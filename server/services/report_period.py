@@ -7,6 +7,7 @@ with none given it is the last full calendar month.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,9 +16,10 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 
 from . import localtime
-from .search import date_field
 
 MAX_DAYS = 3 * 366  # a longer range is refused: no return covers more than a few years
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,21 @@ def last_full_month(today: date, zone: ZoneInfo) -> Period:
     """The calendar month before the one `today` is in."""
     last = today.replace(day=1) - timedelta(days=1)
     return Period(last.replace(day=1), last, zone)
+
+
+def date_field(typed: dict[str, str], name: str,
+               errors: dict[str, list[str]]) -> date | None:
+    """A typed YYYY-MM-DD date, or None; a malformed one gets a message under its name."""
+    value = typed[name]
+    if not value:
+        return None
+    try:
+        if _DATE.fullmatch(value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    errors[name] = [_("Give a date as YYYY-MM-DD, for example 2026-03-31.")]
+    return None
 
 
 def parse(args: Mapping[str, str], today: date | None = None) -> ParsedPeriod:

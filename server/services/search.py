@@ -26,6 +26,7 @@ from ..models import Case, HumanTask, Timer, User, utcnow
 from . import calendar, choice_titles, export_log, ownership, policy
 from .actors import Actor
 from .cases import CHANNELS
+from .report_period import date_field
 
 PER_PAGE = 50
 SORTS = ("received", "reference", "priority", "due")
@@ -38,7 +39,6 @@ NO_OWNER = "-"  # the owner filter's value for cases nobody owns yet
 DENSE = 500  # word matches above which a page walks the sort's index (see find)
 # Most urgent first, in the escalation policy's own scale of priorities.
 PRIORITY_ORDER = {name: rank for rank, name in enumerate(reversed(policy.PRIORITIES))}
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WORD = re.compile(r"[^\W_]")  # a term with no letter or digit indexes nothing
 
 
@@ -139,21 +139,6 @@ def parse(args: Mapping[str, str]) -> Parsed:
                       overdue=typed["overdue"] in ("1", "on", "true", "yes"),
                       received_from=received_from, received_to=received_to, sort=sort)
     return Parsed(filters, typed, errors)
-
-
-def date_field(typed: dict[str, str], name: str,
-               errors: dict[str, list[str]]) -> date | None:
-    """A typed YYYY-MM-DD date, or None; a malformed one gets a message under its name."""
-    value = typed[name]
-    if not value:
-        return None
-    try:
-        if _DATE.fullmatch(value):
-            return date.fromisoformat(value)
-    except ValueError:
-        pass
-    errors[name] = [_("Give a date as YYYY-MM-DD, for example 2026-03-31.")]
-    return None
 
 
 def find(filters: Filters, page: int = 1) -> Page:

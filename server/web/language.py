@@ -8,7 +8,16 @@ language (services/languages.py), for staff their profile, for anyone else the c
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, g, redirect, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import refresh
 from flask_login import current_user
@@ -29,6 +38,8 @@ COOKIE_AGE = 365 * 24 * 3600
 
 def select() -> str:
     """The language of this request (Flask-Babel's locale selector)."""
+    if not has_request_context():  # e-mails and jobs choose theirs with force_locale
+        return languages.DEFAULT
     case_language = g.get("case_language")
     if case_language in languages.LANGUAGES:
         return str(case_language)
@@ -89,5 +100,5 @@ def _page(target: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Offer the switch on every page: the languages, each named in itself."""
-    app.jinja_env.globals["languages"] = languages.LANGUAGES
+    app.jinja_env.globals["site_languages"] = languages.LANGUAGES
     app.jinja_env.globals["text_direction"] = languages.direction
