@@ -22,6 +22,9 @@ Rules, stated once:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -55,6 +58,43 @@ REPORTS: Table = CaseReport.__table__
 _ROW = select(REPORTS).where(REPORTS.c.case_id == bindparam("of_case"))
 _INSERT = REPORTS.insert()
 _UPDATE = REPORTS.update().where(REPORTS.c.case_id == bindparam("of_case"))
+# The calendar and the policy targets, read once for a run of many cases (a timer sweep).
+_SHARED: ContextVar[dict[Any, Any] | None] = ContextVar("reporting_shared", default=None)
+
+
+@contextmanager
+def shared_lookups() -> Iterator[None]:
+    """Within the block, read the calendar and each policy target once, not once per case.
+
+    Only for a run that sees one state of the settings (a timer sweep): the next run reads
+    them again, so a change to the calendar or the policy applies from then on.
+    """
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _calendar(since: datetime) -> Calendar:
+    """The calendar for a case received at `since` (the whole calendar when shared)."""
+    memo = _SHARED.get()
+    if memo is None:
+        return calendar.load(since)
+    if "calendar" not in memo:  # every dated entry: the same arithmetic for any case
+        memo["calendar"] = calendar.load()
+    return memo["calendar"]  # type: ignore[no-any-return]
+
+
+def _target(kind: str, priority: str | None, category: str | None) -> policy.Target:
+    """The policy's target of a kind for a priority and category."""
+    memo = _SHARED.get()
+    if memo is None:
+        return policy.target_for(kind, priority=priority, category=category)
+    key = (kind, priority, category)
+    if key not in memo:
+        memo[key] = policy.target_for(kind, priority=priority, category=category)
+    return memo[key]  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -129,7 +169,7 @@ def _times(row: dict[str, Any], before: dict[str, Any] | None, clocks: Clocks,
     unsettled = [kind for kind in KINDS
                  if moved or (fired and before is not None
                               and before[f"{kind}_on_target"] is None)]
-    cal: Calendar | None = calendar.load(row["received_at"]) if moved or unsettled else None
+    cal: Calendar | None = _calendar(row["received_at"]) if moved or unsettled else None
     within = None
     if moved and cal is not None:
         for name, (column, clock) in HOURS.items():
@@ -149,8 +189,7 @@ def _times(row: dict[str, Any], before: dict[str, Any] | None, clocks: Clocks,
             assert before is not None
             row[flag] = before[flag]
             continue
-        target = policy.target_for(policy_kind, priority=row["priority"],
-                                   category=row["category"])
+        target = _target(policy_kind, row["priority"], row["category"])
         due = cal.add(row["received_at"], target.amount, target.unit)
         if clocks.of(policy_kind):
             due = cal.add_working_hours(due, clocks.of(policy_kind))

@@ -20,7 +20,7 @@ from ..database import begin_write
 from ..errors import Conflict, InvalidInput, ProcessFailed
 from ..extensions import db
 from ..models import Incident, Timer, utcnow
-from . import claims, incidents
+from . import claims, incidents, reporting
 from .actors import Actor
 from .processes import runtime_for
 from .recording import load_case_by_id, record_step
@@ -125,16 +125,17 @@ def sweep(now: datetime | None = None, worker: str | None = None,
     worker = worker or worker_name()
     limit = limit or current_app.config["PLAINT_TIMER_BATCH"]
     result = SweepResult()
-    while True:
-        case_ids, rows = claim_due(now or utcnow(), worker, limit)
-        if not case_ids:
-            return result
-        result.claimed += len(case_ids)
-        fired_before = result.fired
-        for case_id in case_ids:
-            _fire_or_stop(case_id, worker, result)
-        if rows < limit or result.fired == fired_before:
-            return result  # the last batch, or nothing in it could fire yet
+    with reporting.shared_lookups():  # the calendar and policy as they are at this sweep
+        while True:
+            case_ids, rows = claim_due(now or utcnow(), worker, limit)
+            if not case_ids:
+                return result
+            result.claimed += len(case_ids)
+            fired_before = result.fired
+            for case_id in case_ids:
+                _fire_or_stop(case_id, worker, result)
+            if rows < limit or result.fired == fired_before:
+                return result  # the last batch, or nothing in it could fire yet
 
 
 def next_due() -> datetime | None:

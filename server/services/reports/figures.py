@@ -88,8 +88,9 @@ def percentile(ordered: list[float], p: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _sum(condition: ColumnElement[bool]) -> Any:
-    return func.sum(case((condition, 1), else_=0))
+def _count(condition: ColumnElement[bool]) -> Any:
+    """How many rows meet a condition (0, never NULL, over no rows)."""
+    return func.count().filter(condition)
 
 
 class Figures:
@@ -118,41 +119,54 @@ class Figures:
 
     @cached_property
     def by_bucket(self) -> dict[int, Counts]:
-        """Counts per bucket index; -1 is the previous period."""
+        """Counts per bucket index; -1 is the previous period (the headline's figures only:
+        its scores and outcomes are not split)."""
+        found = {-1: self._counts(self.previous, split=False)}
+        for index, b in enumerate(self.buckets):
+            found[index] = self._counts(self.filters.with_period(b.start, b.end), split=True)
+        return found
+
+    def _counts(self, span: Filters, split: bool) -> Counts:
+        """One pass over a span's rows: every count as `count(*) FILTER (WHERE ...)`.
+
+        FILTER costs SQLite and PostgreSQL less per row than sum(CASE ...), and all the
+        columns read are in ix_case_report_period, so no table row is visited.
+        """
         r = CaseReport
         columns = [
-            func.count().label("received"), _sum(r.is_open.is_(False)).label("closed"),
-            _sum(r.escalation_level > 0).label("escalated"),
-            _sum(r.reopen_count > 0).label("reopened"),
+            func.count().label("received"), _count(r.is_open.is_(False)).label("closed"),
+            _count(r.escalation_level > 0).label("escalated"),
+            _count(r.reopen_count > 0).label("reopened"),
             func.count(r.satisfaction).label("rated"),
             func.coalesce(func.sum(r.satisfaction), 0).label("score_sum"),
-            *(_sum(r.satisfaction == score).label(f"score{score}") for score in range(1, 6)),
-            _sum(r.first_contact_resolution.is_(True)).label("fcr_yes"),
+            _count(r.first_contact_resolution.is_(True)).label("fcr_yes"),
             func.count(r.first_contact_resolution).label("fcr_known"),
-            *(_sum(r.outcome == outcome).label(f"outcome_{outcome}") for outcome in OUTCOMES),
         ]
+        if split:
+            columns += [*(_count(r.satisfaction == s).label(f"score{s}") for s in range(1, 6)),
+                        *(_count(r.outcome == o).label(f"outcome_{o}") for o in OUTCOMES)]
+        else:
+            columns += [_count(r.outcome.in_(UPHELD)).label("upheld"),
+                        func.count(r.outcome).label("outcome_known")]
         for kind in TARGET_KINDS:
             column = getattr(r, f"{kind}_on_target")
-            columns += [_sum(column.is_(True)).label(f"met_{kind}"),
+            columns += [_count(column.is_(True)).label(f"met_{kind}"),
                         func.count(column).label(f"known_{kind}")]
-        spans = [(-1, self.previous)] + [
-            (index, self.filters.with_period(b.start, b.end))
-            for index, b in enumerate(self.buckets)]
-        found: dict[int, Counts] = {}
-        for index, span in spans:
-            row = db.session.execute(select(*columns).where(*conditions(span))).mappings().one()
-            outcomes = {o: row[f"outcome_{o}"] or 0 for o in OUTCOMES}
-            found[index] = Counts(
-                received=row["received"], closed=row["closed"] or 0,
-                escalated=row["escalated"] or 0, reopened=row["reopened"] or 0,
-                rated=row["rated"], score_sum=int(row["score_sum"] or 0),
-                scores={s: row[f"score{s}"] or 0 for s in range(1, 6)},
-                fcr_yes=row["fcr_yes"] or 0, fcr_known=row["fcr_known"],
-                upheld=sum(outcomes[o] for o in UPHELD),
-                outcome_known=sum(outcomes.values()), outcomes=outcomes,
-                met={k: row[f"met_{k}"] or 0 for k in TARGET_KINDS},
-                known={k: row[f"known_{k}"] for k in TARGET_KINDS})
-        return found
+        row = db.session.execute(select(*columns).where(*conditions(span))).mappings().one()
+        counts = Counts(
+            received=row["received"], closed=row["closed"], escalated=row["escalated"],
+            reopened=row["reopened"], rated=row["rated"], score_sum=int(row["score_sum"]),
+            fcr_yes=row["fcr_yes"], fcr_known=row["fcr_known"],
+            met={k: row[f"met_{k}"] for k in TARGET_KINDS},
+            known={k: row[f"known_{k}"] for k in TARGET_KINDS})
+        if split:
+            counts.scores = {s: row[f"score{s}"] for s in range(1, 6)}
+            counts.outcomes = {o: row[f"outcome_{o}"] for o in OUTCOMES}
+            counts.upheld = sum(counts.outcomes[o] for o in UPHELD)
+            counts.outcome_known = sum(counts.outcomes.values())
+        else:
+            counts.upheld, counts.outcome_known = row["upheld"], row["outcome_known"]
+        return counts
 
     @cached_property
     def current(self) -> Counts:
@@ -265,7 +279,7 @@ class Figures:
     def workload(self) -> list[tuple[int | None, int, int]]:
         """(owner id or None, open cases, of which breached) per owner."""
         r = CaseReport
-        query = (select(r.owner_id, func.count(), _sum(breached()))
+        query = (select(r.owner_id, func.count(), _count(breached()))
                  .where(*self.open_conditions).group_by(r.owner_id))
         return sorted(((o, n, int(b or 0)) for o, n, b in db.session.execute(query)),
                       key=lambda x: -x[1])
@@ -274,7 +288,7 @@ class Figures:
     def role_workload(self) -> list[tuple[str, int, int]]:
         """(role, open cases owned by its holders, of which breached) per role."""
         r = CaseReport
-        query = (select(user_roles.c.role_name, func.count(), _sum(breached()))
+        query = (select(user_roles.c.role_name, func.count(), _count(breached()))
                  .join(user_roles, and_(user_roles.c.user_id == r.owner_id))
                  .where(*self.open_conditions).group_by(user_roles.c.role_name))
         return sorted(((role, n, int(b or 0)) for role, n, b in db.session.execute(query)),
