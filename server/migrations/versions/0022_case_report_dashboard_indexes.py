@@ -1,7 +1,7 @@
 """case report: covering indexes for the dashboard's passes
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 Create Date: 2026-12-06
 
 At a million cases the dashboard's counts, times and compensation read every row of the
@@ -12,7 +12,7 @@ backlog and workload read (same leading columns, so it replaces 0019's).
 from alembic import op
 
 revision = '0022'
-down_revision = '0019'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """user language: the language Plaint speaks to each member of staff
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-06
 
 Empty for everyone at first: they are served in the language their browser asks for
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0024'
-down_revision = '0021'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
