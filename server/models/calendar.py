@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -21,6 +21,8 @@ class BusinessCalendar(db.Model):  # type: ignore[name-defined,misc]
     # Public holidays come from the `holidays` package for this country (None: no holidays).
     holiday_country: Mapped[str | None] = mapped_column(String(8))
     holiday_subdivision: Mapped[str | None] = mapped_column(String(16))
+    # Dates on pages, e-mails and letters also in the Hijri (Umm al-Qura) calendar.
+    show_hijri: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(255), default="system")
 

@@ -139,11 +139,17 @@ def parse_date(text: str | None) -> date | None:
     return day if 2000 <= day.year <= 2100 else None
 
 
+def _shows_hijri() -> bool:
+    return bool(db.session.scalar(select(BusinessCalendar.show_hijri).where(
+        BusinessCalendar.id == CALENDAR_ID)))
+
+
 def settings_form() -> dict[str, Any]:
     """The calendar's settings as the form shows them."""
     cal = load(utcnow())
     form: dict[str, Any] = {"time_zone": cal.zone, "holiday_country": cal.country or "",
-                            "holiday_subdivision": cal.subdivision or ""}
+                            "holiday_subdivision": cal.subdivision or "",
+                            "show_hijri": _shows_hijri()}
     for index, name in enumerate(WEEKDAYS):
         hours = cal.week.get(index)
         form[f"{name}_works"] = hours is not None
@@ -212,12 +218,14 @@ def save_settings(values: Mapping[str, Any], by: Actor) -> None:
         row = BusinessCalendar(id=CALENDAR_ID)
         db.session.add(row)
     row.time_zone, row.holiday_country, row.holiday_subdivision = zone, country, subdivision
+    hijri_before, row.show_hijri = bool(row.show_hijri), bool(values.get("show_hijri"))
     row.updated_at, row.updated_by = utcnow(), by.name
     db.session.flush()
     db.session.execute(delete(WorkingHours).where(WorkingHours.calendar_id == CALENDAR_ID))
     db.session.add_all(WorkingHours(calendar_id=CALENDAR_ID, weekday=d, opens=h[0], closes=h[1])
                        for d, h in week.items())
     after = _described(Calendar(zone, week, country, subdivision))
+    before["show_hijri"], after["show_hijri"] = hijri_before, row.show_hijri
     if after != before:
         system_log.record(by, "calendar.settings", "Calendar settings changed",
                           {"before": before, "after": after})

@@ -196,7 +196,10 @@ class Letter:
         # The organisation's date, not UTC's: a complaint received at 01:00 in Riyadh is
         # received that day.
         value = value.astimezone(localtime.organisation_zone()) if value.tzinfo else value
-        return f"{value.day} {MONTHS[self.language][value.month - 1]} {value.year}"
+        text = f"{value.day} {MONTHS[self.language][value.month - 1]} {value.year}"
+        hijri = localtime.hijri_date(value.date(), self.language) \
+            if localtime.shows_hijri() else ""
+        return f"{text} ({hijri})" if hijri else text
 
     def amount(self, key: str = "compensation_amount") -> str:
         """A compensation amount in the letter's language and currency, or '' for none."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, get_timezone_location
+from hijridate import Gregorian
 from sqlalchemy import select
 
 from ..extensions import db
@@ -28,6 +30,30 @@ def organisation_zone() -> ZoneInfo:
     name = db.session.scalar(select(BusinessCalendar.time_zone).where(
         BusinessCalendar.id == calendar.CALENDAR_ID))
     return zone_named(name or calendar.DEFAULT_ZONE)
+
+
+def shows_hijri() -> bool:
+    """Whether the organisation shows the Hijri (Umm al-Qura) date beside the Gregorian one."""
+    return bool(db.session.scalar(select(BusinessCalendar.show_hijri).where(
+        BusinessCalendar.id == calendar.CALENDAR_ID)))
+
+
+def hijri_date(day: date, locale: str = "en") -> str:
+    """A day in the Umm al-Qura calendar: "17 Dhu al-Qa'dah 1447 AH", "17 ذو القعدة 1447 هـ".
+
+    '' outside the years its tables cover (1343 to 1500 AH): no date is better than a wrong one.
+    """
+    try:
+        hijri = Gregorian(day.year, day.month, day.day).to_hijri()
+    except (OverflowError, ValueError):
+        return ""
+    language: Literal["ar", "en"] = "ar" if locale.startswith("ar") else "en"
+    return f"{hijri.day} {hijri.month_name(language)} {hijri.year} {hijri.notation(language)}"
+
+
+def _with_hijri(text: str, day: date, locale: str, hijri: bool) -> str:
+    other = hijri_date(day, locale) if hijri else ""
+    return f"{text} ({other})" if other else text
 
 
 def zone_named(name: str) -> ZoneInfo:
@@ -54,30 +80,34 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def stamp(value: datetime, zone: tzinfo, locale: str = "en") -> str:
-    """A timestamp as a short local date and time with the zone's city."""
+def stamp(value: datetime, zone: tzinfo, locale: str = "en", hijri: bool = False) -> str:
+    """A timestamp as a short local date and time with the zone's city (and Hijri date)."""
     local = _aware(value).astimezone(zone)
     try:
         text = format_datetime(local, STAMP, locale=locale)
     except (ValueError, LookupError):  # a language Babel does not know
         text = local.strftime("%Y-%m-%d %H:%M")
-    return f"{text} {zone_label(str(zone), locale)}"
+    return _with_hijri(f"{text} {zone_label(str(zone), locale)}", local.date(), locale, hijri)
 
 
 def long_text(value: datetime | date, zone: tzinfo, locale: str = "en",
-              with_time: bool = True) -> str:
-    """A timestamp (or date) in words for letters and e-mails: "4 May 2026 08:00 Riyadh"."""
+              with_time: bool = True, hijri: bool = False) -> str:
+    """A timestamp (or date) in words for letters and e-mails: "4 May 2026 08:00 Riyadh".
+
+    With `hijri`, the Umm al-Qura date follows in brackets.
+    """
     if not isinstance(value, datetime):
-        return _long_date(value, locale)
+        return _with_hijri(_long_date(value, locale), value, locale, hijri)
     local = _aware(value).astimezone(zone)
     text = _long_date(local.date(), locale)
     if not with_time:
-        return text
+        return _with_hijri(text, local.date(), locale, hijri)
     try:
         clock = format_datetime(local, "HH:mm", locale=locale)
     except (ValueError, LookupError):
         clock = local.strftime("%H:%M")
-    return f"{text} {clock} {zone_label(str(zone), locale)}"
+    return _with_hijri(f"{text} {clock} {zone_label(str(zone), locale)}", local.date(), locale,
+                       hijri)
 
 
 def _long_date(day: date, locale: str) -> str:

@@ -202,6 +202,7 @@ def _context(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[A
     """What a template may use. Complainant mails see only what the complainant may."""
     config = current_app.config
     public_url = config["PLAINT_PUBLIC_URL"].rstrip("/")
+    hijri = localtime.shows_hijri()
     shown = SimpleNamespace(reference=case.reference, complainant_name=case.complainant_name,
                             product_service=case.product_service, received_at=case.received_at)
     context: dict[str, Any] = {
@@ -210,8 +211,8 @@ def _context(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[A
         "organisation": config["PLAINT_ORGANISATION_NAME"],
         "external_body": config["PLAINT_EXTERNAL_BODY"], "public_url": public_url,
         "tracking_url": f"{public_url}/track/{TOKEN_PLACEHOLDER}" if tracking else None,
-        "date": _formatter(language, zone, with_time=False),
-        "datetime": _formatter(language, zone, with_time=True),
+        "date": _formatter(language, zone, with_time=False, hijri=hijri),
+        "datetime": _formatter(language, zone, with_time=True, hijri=hijri),
         "money": lambda value: money.format_amount(value, language),
     }
     if recipient.staff:
@@ -223,14 +224,15 @@ def _context(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[A
     return context
 
 
-def _formatter(language: str, zone: tzinfo, with_time: bool) -> Callable[[Any], str]:
+def _formatter(language: str, zone: tzinfo, with_time: bool,
+               hijri: bool = False) -> Callable[[Any], str]:
     """A template helper showing a timestamp (or ISO text) as a local date (and time)."""
 
     def show(value: Any) -> str:
         moment = _moment(value)
         if moment is None:
             return ""
-        return localtime.long_text(moment, zone, language, with_time=with_time)
+        return localtime.long_text(moment, zone, language, with_time=with_time, hijri=hijri)
 
     return show
 

@@ -26,6 +26,14 @@ def _zone() -> ZoneInfo:
     return zone
 
 
+def _hijri() -> bool:
+    """Whether dates carry their Hijri date too, read once per request."""
+    shown: bool | None = g.get("plaint_hijri")
+    if shown is None:
+        shown = g.plaint_hijri = localtime.shows_hijri()
+    return shown
+
+
 def _locale() -> str:
     return str(get_locale() or "en")
 
@@ -34,7 +42,7 @@ def show_time(value: Any) -> str:
     """A timestamp as local date, time and zone city; "—" for nothing."""
     if not isinstance(value, datetime):
         return "—" if not value else str(value)
-    return localtime.stamp(value, _zone(), _locale())
+    return localtime.stamp(value, _zone(), _locale(), _hijri())
 
 
 def zone_city() -> str:

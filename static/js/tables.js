@@ -27,5 +27,24 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { label(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { label(event.target); });
+  // After an action posted through htmx (Claim, Release in the inbox) the button that was
+  // pressed is gone: keyboard and screen-reader users land on what changed, its status
+  // message if it has one. Filters (GET) leave the focus where it is.
+  function settle(root) {
+    var target = root.querySelector("[role=status], [role=alert]") || root;
+    if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+    target.focus({preventScroll: false});
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    label(event.target);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail && event.detail.requestConfig;
+    var swapped = event.detail && event.detail.target;
+    if (!config || config.verb !== "post") { return; }
+    if (swapped && swapped.id && document.getElementById(swapped.id)) {
+      settle(document.getElementById(swapped.id));
+    }
+  });
 })();
