@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from .action import ActionComplaint, CorrectiveAction
 from .attachment import Attachment
 from .audit_sample import AuditCheck, AuditSample, AuditSampleCase
 from .calendar import BusinessCalendar, CalendarDate, WorkingHours
@@ -17,6 +18,7 @@ from .user import ROLES, LaneMapping, Role, SignInThrottle, User
 
 __all__ = [
     "ROLES",
+    "ActionComplaint",
     "Attachment",
     "AuditChainHead",
     "AuditCheck",
@@ -30,6 +32,7 @@ __all__ = [
     "CaseEvent",
     "CaseReport",
     "CodeEntry",
+    "CorrectiveAction",
     "DraftFile",
     "EscalationTarget",
     "HumanTask",
