@@ -77,7 +77,7 @@ def rows(chosen: RegisterFilter, now: datetime | None = None) -> list[dict[str, 
     elif chosen.state == "closed":
         query = query.where(Case.is_open.is_(False))
     if chosen.state == "overdue":
-        query = query.where(_DUE < now)
+        query = query.where(_DUE.is_not(None), _DUE < now)  # noqa: SIM300
     if chosen.cause:
         query = query.where(CorrectiveAction.cause == chosen.cause)
     labels = code_lists.titles("causes")

@@ -30,6 +30,7 @@ def load_user(user_id: str) -> User | None:
 def init_app(app: Flask) -> None:
     """Register every blueprint: the one place that lists them."""
     from . import (
+        actions,
         admin,
         admin_codes,
         admin_outbox,
@@ -54,5 +55,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["choice_title"] = choice_titles.title
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
-                   admin_outbox, incidents, reports, returns, admin_codes, audit_samples):
+                   admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
+                   actions):
         app.register_blueprint(module.bp)
