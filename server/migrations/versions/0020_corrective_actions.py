@@ -18,7 +18,11 @@ depends_on = None
 
 
 def upgrade():
-    if op.get_bind().dialect.name == 'sqlite':
+    bind = op.get_bind()
+    # 0018 adds the column first when it back-fills a database that holds cases.
+    if "kind" in {c["name"] for c in sa.inspect(bind).get_columns("case")}:
+        pass
+    elif bind.dialect.name == 'sqlite':
         # In place: a batch copy of "case" would drop the table its history references.
         op.execute("ALTER TABLE \"case\" ADD COLUMN kind VARCHAR(16) NOT NULL "
                    "DEFAULT 'complaint'")
