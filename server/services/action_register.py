@@ -68,8 +68,9 @@ def _query() -> Select[Any]:
             .where(Case.kind == "action"))
 
 
-def rows(chosen: RegisterFilter, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The register's rows for a filter, newest action first."""
+def rows(chosen: RegisterFilter, now: datetime | None = None,
+         locale: str | None = None) -> list[dict[str, Any]]:
+    """The register's rows for a filter, newest action first; cause labels in `locale`."""
     now = now or utcnow()
     query = _query()
     if chosen.state in ("open", "overdue"):
@@ -80,7 +81,7 @@ def rows(chosen: RegisterFilter, now: datetime | None = None) -> list[dict[str, 
         query = query.where(_DUE.is_not(None), _DUE < now)  # noqa: SIM300
     if chosen.cause:
         query = query.where(CorrectiveAction.cause == chosen.cause)
-    labels = code_lists.titles("causes")
+    labels = code_lists.titles("causes", locale)
     found = []
     for case, action, owner, due, linked, recurred in db.session.execute(
             query.order_by(Case.received_at.desc(), Case.id.desc())):
@@ -109,10 +110,11 @@ def table(chosen: RegisterFilter) -> Table:
                    "was implemented."))
 
 
-def open_and_overdue(now: datetime | None = None) -> list[dict[str, Any]]:
+def open_and_overdue(now: datetime | None = None,
+                     locale: str | None = None) -> list[dict[str, Any]]:
     """The open actions, overdue first (the management-review pack's table)."""
     now = now or utcnow()
-    return sorted(rows(RegisterFilter("open"), now),
+    return sorted(rows(RegisterFilter("open"), now, locale),
                   key=lambda row: (not row["overdue"], row["due"] is None, row["due"] or now))
 
 
