@@ -18,7 +18,8 @@ from sqlalchemy.orm import aliased
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import ActionComplaint, Case, CaseReport, CorrectiveAction, HumanTask, User, utcnow
-from . import code_lists
+from . import code_lists, tasks
+from .actors import Actor
 from .tables import Column, Table
 
 STATES = ("open", "overdue", "closed", "all")
@@ -130,6 +131,11 @@ def get(reference: str) -> tuple[Case, CorrectiveAction]:
 def is_action(reference: str) -> bool:
     """Whether a reference is a corrective action's (the case page sends those on)."""
     return db.session.scalar(select(Case.kind).where(Case.reference == reference)) == "action"
+
+
+def works_on_action(actor: Actor, reference: str, **_: Any) -> bool:
+    """Whether this is an action with a ready task for one of the actor's roles (its owner)."""
+    return is_action(reference) and tasks.works_on(actor, reference)
 
 
 def linked_complaints(action_id: int) -> list[Case]:

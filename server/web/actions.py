@@ -11,7 +11,7 @@ from flask_babel import ngettext
 from ..access import MANAGE_ACTIONS, READ_REPORTS, current_actor, requires
 from ..errors import InvalidInput
 from ..models import utcnow
-from ..services import action_register, actions, audit, cases, code_lists, history, tables, tasks
+from ..services import action_register, actions, audit, cases, code_lists, history, tables
 
 bp = Blueprint("actions", __name__)
 
@@ -70,7 +70,7 @@ def _new_page(form: actions.NewAction, errors: dict[str, list[str]]) -> str:
 
 
 @bp.get("/actions/<reference>")
-@requires(READ_REPORTS, or_record=tasks.works_on)
+@requires(READ_REPORTS, or_record=action_register.works_on_action)
 def show(reference: str) -> ResponseReturnValue:
     """An action: what it is, its linked complaints, tasks, effectiveness and history."""
     return _page(reference)
