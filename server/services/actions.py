@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ..database import begin_write
@@ -95,15 +96,15 @@ def open_by_hand(form: NewAction, actor: Actor) -> CaseRecord:
     """Open a corrective action from the register; link the complaints given by reference."""
     errors: dict[str, list[str]] = {}
     if not form.title:
-        errors["title"] = ["Give the action a title."]
+        errors["title"] = [_("Give the action a title.")]
     elif len(form.title) > MAX_TITLE:
-        errors["title"] = [f"Use at most {MAX_TITLE} characters."]
+        errors["title"] = [_("Use at most %(num)d characters.", num=MAX_TITLE)]
     if form.cause not in code_lists.titles("causes"):
-        errors["cause"] = ["Choose the cause from the list."]
+        errors["cause"] = [_("Choose the cause from the list.")]
     if not form.description:
-        errors["description"] = ["Say what should be done."]
+        errors["description"] = [_("Say what should be done.")]
     elif len(form.description) > MAX_DESCRIPTION:
-        errors["description"] = [f"Use at most {MAX_DESCRIPTION:,} characters."]
+        errors["description"] = [_("Use at most %(num)d characters.", num=MAX_DESCRIPTION)]
     complaints = _complaints(form.complaints, errors)
     if errors:
         db.session.rollback()
@@ -113,8 +114,8 @@ def open_by_hand(form: NewAction, actor: Actor) -> CaseRecord:
     runtime = runtime_for(version_id)
     message = next(iter(runtime.starters), None)
     if message is None:
-        raise ProcessFailed("The active process has no corrective-action process: a "
-                            "process whose start event waits for a message.")
+        raise ProcessFailed(_("The active process has no corrective-action process: a "
+                              "process whose start event waits for a message."))
     now = utcnow()
     payload = {"cause": form.cause, "description": form.description, "title": form.title}
     action, timer = _start(runtime, version_id, message, payload, form.cause, form.title,
@@ -131,7 +132,7 @@ def link(action_reference: str, complaints: str, actor: Actor) -> list[str]:
     errors: dict[str, list[str]] = {}
     references = _complaints(complaints, errors)
     if not references and not errors:
-        errors["complaints"] = ["Give the reference of a complaint to link."]
+        errors["complaints"] = [_("Give the reference of a complaint to link.")]
     if errors:
         db.session.rollback()
         raise InvalidInput(" ".join(m for ms in errors.values() for m in ms), errors)
@@ -141,7 +142,8 @@ def link(action_reference: str, complaints: str, actor: Actor) -> list[str]:
     twice = [r for r in references if r in already]
     if twice:
         db.session.rollback()
-        message = f"Already linked to {action.reference}: {', '.join(twice)}."
+        message = _("Already linked to %(action)s: %(refs)s.", action=action.reference,
+                    refs=", ".join(twice))
         raise InvalidInput(message, {"complaints": [message]})
     now = utcnow()
     for reference in references:
@@ -158,7 +160,8 @@ def unlink(action_reference: str, complaint_reference: str, actor: Actor) -> Non
     row = db.session.get(ActionComplaint, (action.id, complaint.id))
     if row is None:
         db.session.rollback()
-        raise InvalidInput(f"{complaint.reference} is not linked to {action.reference}.")
+        raise InvalidInput(_("%(ref)s is not linked to %(action)s.", ref=complaint.reference,
+                             action=action.reference))
     db.session.delete(row)
     db.session.flush()
     now = utcnow()
@@ -184,7 +187,7 @@ def load_action(reference: str) -> CaseRecord:
     """The case row of a corrective action, for a service about to change it."""
     case = recording.load_case(reference)
     if case.kind != ACTION:
-        raise NotFound(f"There is no corrective action {reference}.")
+        raise NotFound(_("There is no corrective action %(ref)s.", ref=reference))
     return case
 
 
@@ -201,7 +204,7 @@ def _complaints(text: str, errors: dict[str, list[str]]) -> list[str]:
     references = list(dict.fromkeys(r.strip().upper() for r in _REFERENCES.split(text or "")
                                      if r.strip()))
     if len(references) > MAX_LINKS:
-        errors["complaints"] = [f"Link at most {MAX_LINKS} complaints at a time."]
+        errors["complaints"] = [_("Link at most %(num)d complaints at a time.", num=MAX_LINKS)]
         return []
     if not references:
         return []
@@ -211,9 +214,10 @@ def _complaints(text: str, errors: dict[str, list[str]]) -> list[str]:
     actions = [r for r in references if kinds.get(r) == ACTION]
     problems = []
     if unknown:
-        problems.append(f"There is no complaint {', '.join(unknown)}.")
+        problems.append(_("There is no complaint %(refs)s.", refs=", ".join(unknown)))
     if actions:
-        problems.append(f"{', '.join(actions)} is a corrective action, not a complaint.")
+        problems.append(_("%(refs)s is a corrective action, not a complaint.",
+                          refs=", ".join(actions)))
     if problems:
         errors["complaints"] = problems
     return references
@@ -261,7 +265,8 @@ def _start(runtime: Any, version_id: int, message: str, payload: dict[str, Any],
     try:
         workflow, snapshot = runtime.start_process(process_id, data, message, payload)
     except EngineError as exc:
-        raise ProcessFailed(f"The corrective action could not be opened: {exc}") from None
+        raise ProcessFailed(_("The corrective action could not be opened: %(why)s",
+                              why=str(exc))) from None
     reference = _next_reference(now)
     description = str(payload.get("description") or title)[:MAX_DESCRIPTION]
     fields = {"reference": reference, "process_version_id": version_id,
