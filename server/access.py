@@ -95,6 +95,7 @@ MENU = (
     MenuItem(READ_OUTBOX, "admin_outbox.outbox_list", _l("Outbox")),
     MenuItem(HANDLE_INCIDENTS, "incidents.index", _l("Incidents")),
     MenuItem(READ_REPORTS, "reports.dashboard", _l("Reports")),
+    MenuItem(READ_REPORTS, "actions.register", _l("Actions")),
     MenuItem(AUDIT_SAMPLES, "audit_samples.index", _l("Audit samples")),
 )
 

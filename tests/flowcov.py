@@ -183,6 +183,8 @@ def saved_steps(state: bytes, spec: Any, subprocess_specs: Mapping[str, Any]) ->
     cases behind for the teardown to read.
     """
     dct = json.loads(zlib.decompress(state))
+    # A case of a process started by a message (a corrective action) runs on another spec.
+    spec = subprocess_specs.get(dct.get("process"), spec)
     trees = [(dct["tasks"], spec)] + [(sub["tasks"], subprocess_specs[sub["spec"]])
                                       for sub in dct["subprocesses"].values()]
     return _steps(_saved_tree(tasks, tree_spec) for tasks, tree_spec in trees)

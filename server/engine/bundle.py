@@ -149,7 +149,13 @@ def _build(c: Checker) -> tuple[str, BpmnProcessSpec, dict[str, BpmnProcessSpec]
             c.add("(bundle)", None, None,
                   NOT_CHECKED.format(why="there is no one main process to build"))
             return None
-        return process_id, parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+        # A process started by a message (a corrective action) runs as a case of its own:
+        # kept with its own called processes beside the main one's, in the same version.
+        for started in sorted(_message_started(c)):
+            subprocess_specs[started] = parser.get_spec(started)
+            subprocess_specs.update(parser.get_subprocess_specs(started))
+        return process_id, parser.get_spec(process_id), subprocess_specs
     except ValidationException as exc:
         # After problems of the XML, SpiffWorkflow's complaint is most often the same one
         # again (a flow to nowhere); said once, with what it stops.
@@ -217,10 +223,29 @@ def _read_form(c: Checker, name: str, data: bytes) -> None:
     c.forms[name] = schema
 
 
+def _message_started(c: Checker) -> set[str]:
+    """The executable processes whose every start event waits for a message.
+
+    Such a process is started by a message another process throws (or by hand), as a
+    case of its own; it is never the one main process of the bundle.
+    """
+    found = set()
+    for tree in c.trees.values():
+        for process in tree.iter("{*}process"):
+            if process.get("isExecutable") == "false":
+                continue
+            starts = process.findall("{*}startEvent")
+            if starts and all(s.find("{*}messageEventDefinition") is not None for s in starts):
+                found.add(process.get("id") or "")
+    return found - {""}
+
+
 def _main_process(c: Checker, parser: SpiffBpmnParser) -> str | None:
     called = {elem.get("calledElement") for tree in c.trees.values()
               for elem in tree.iter("{*}callActivity")}
-    candidates = [pid for pid in parser.get_process_ids() if pid not in called]
+    by_message = _message_started(c)
+    candidates = [pid for pid in parser.get_process_ids()
+                  if pid not in called and pid not in by_message]
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:

@@ -29,7 +29,7 @@ from .limits import RunLimits, StepCounter, TimerWatch, check_stalled
 from .sandbox import DEFAULT_DATA, DEFAULT_MEMORY, SandboxError, data_size_problem
 from .scripting import SandboxedScriptEngine
 from .serializer import dump_state, load_state
-from .snapshot import Snapshot, current_data, read_snapshot
+from .snapshot import Snapshot, current_data, plain, read_snapshot
 from .tasks import (
     FORM_SCHEMA_KEY,
     FORM_UI_KEY,
@@ -73,6 +73,36 @@ class ProcessRuntime:
         self._task_infos = tasks.read_task_infos(every)
         self._message_forms = tasks.read_message_forms(every)
         self._watch = TimerWatch((spec, *subprocess_specs.values()), limits or RunLimits())
+        self.starters = tasks.read_starters(spec, subprocess_specs)
+
+    def start_process(self, process_id: str, data: dict[str, Any], message: str,
+                      payload: dict[str, Any]) -> tuple[BpmnWorkflow, Snapshot]:
+        """Start one of the version's processes that a message starts, as a case of its own.
+
+        `data` is the start data (`received_at` as in `start`); the start message is then
+        delivered with `payload`, which lands in the data the diagram's messageVariable names.
+        """
+        spec = self.subprocess_specs.get(process_id)
+        if spec is None or self.starters.get(message) != process_id:
+            raise EngineError(f"the process '{process_id}' is not started by '{message}'")
+        since = time.time()
+        data = {RECEIVED_KEY: datetime.now(UTC).isoformat(), **data}
+        workflow = BpmnWorkflow(spec, self.subprocess_specs, script_engine=self.script_engine)
+        first = workflow.get_next_task(state=TaskState.READY)
+        if first is not None:
+            first.data.update(data)
+        event = BpmnEvent(tasks.start_message(spec, message), payload=payload)
+
+        def run() -> None:
+            self._run_engine(workflow, since)
+            workflow.send_event(event)
+            self._run_engine(workflow, since)
+
+        self._guard(run)
+        self._settle_clocks(workflow)
+        self._guard(lambda: due.settle(workflow, self.script_engine))
+        self._check_data(workflow, since)
+        return workflow, self._outcome(workflow, since)
 
     def start(self, data: dict[str, Any]) -> tuple[BpmnWorkflow, Snapshot]:
         """Create a workflow with the intake data and run it to its first wait.
@@ -207,6 +237,11 @@ class ProcessRuntime:
     def _outcome(self, workflow: BpmnWorkflow, since: float) -> Snapshot:
         """The snapshot of a run that left the case finished or waiting for something."""
         snapshot = self.snapshot(workflow, since)
+        # Messages nothing in the case caught: those that start one of the version's
+        # processes go to the services; the rest are dropped, not kept in the state.
+        snapshot.thrown = [(event.event_definition.name, plain(event.payload))
+                           for event in workflow.get_events()
+                           if getattr(event.event_definition, "name", None) in self.starters]
         if not (snapshot.completed or snapshot.ready or snapshot.timers or snapshot.messages):
             check_stalled(workflow)  # only then walk the tree for any other kind of wait
         return snapshot

@@ -24,6 +24,9 @@ class _StateOnlyConverter(BpmnWorkflowConverter):
         dct = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        # Which of the version's processes this case runs: a process started by a
+        # message (a corrective action) runs on one of the version's other specs.
+        dct["process"] = workflow.spec.name
         return dct
 
     def from_dict(  # type: ignore[override]
@@ -33,6 +36,9 @@ class _StateOnlyConverter(BpmnWorkflowConverter):
         subprocess_specs: dict[str, BpmnProcessSpec],
         script_engine: Any = None,
     ) -> BpmnWorkflow:
+        process = dct.pop("process", None)
+        if process and process != spec.name and process in subprocess_specs:
+            spec = subprocess_specs[process]
         workflow = self.target_class(
             spec, subprocess_specs, script_engine=script_engine, deserializing=True
         )

@@ -99,6 +99,9 @@ class Snapshot:
     # When each milestone was first reached, and how often (a case reopened twice: 2).
     milestone_times: dict[str, datetime] = field(default_factory=dict)
     milestone_counts: dict[str, int] = field(default_factory=dict)
+    # Messages thrown in this run that start another process of the version (a
+    # corrective action), with their payloads: (message name, payload).
+    thrown: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
@@ -198,7 +201,7 @@ def _notice(task: Task, props: dict[str, str], role_map: dict[str, str]) -> Noti
                   element=task.task_spec.bpmn_id or task.task_spec.name,
                   title=tasks.title(concerns), task_id=str(concerns.id),
                   role=role_map.get(role_name) if role_name else None,
-                  data=_plain(task.data))
+                  data=plain(task.data))
 
 
 def _ready(task: Task, timer_tasks: list[Task], timers: list[WaitingTimer],
@@ -269,6 +272,6 @@ def _is_event(task: Task) -> bool:
     return getattr(task.task_spec, "event_definition", None) is not None
 
 
-def _plain(data: dict[str, Any]) -> dict[str, Any]:
-    """A JSON-safe copy of task data, for a message rendered later."""
-    return json.loads(json.dumps(data, default=str))
+def plain(data: Any) -> dict[str, Any]:
+    """A JSON-safe copy of task data or a payload ({} for anything but a dict)."""
+    return json.loads(json.dumps(data, default=str)) if isinstance(data, dict) else {}

@@ -101,6 +101,37 @@ def read_message_forms(specs: Iterable[Any]) -> dict[str, str]:
     return forms
 
 
+def read_starters(spec: Any, subprocess_specs: dict[str, Any]) -> dict[str, str]:
+    """Message name -> the id of the version's process whose start event that message starts.
+
+    Only processes that no call activity calls: those run as cases of their own (the
+    bundle keeps them beside the main process, engine/bundle.py).
+    """
+    every = (spec, *subprocess_specs.values())
+    called = {getattr(ts, "spec", None) for s in every for ts in s.task_specs.values()
+              if type(ts).__name__ in ("CallActivity", "SubWorkflowTask")}
+    starters: dict[str, str] = {}
+    for process_id, process in subprocess_specs.items():
+        if process_id in called:
+            continue
+        for definition in _start_messages(process):
+            starters.setdefault(definition.name, process_id)
+    return starters
+
+
+def _start_messages(process: Any) -> list[MessageEventDefinition]:
+    return [ts.event_definition for ts in process.task_specs.values()
+            if type(ts).__name__ == "StartEvent"
+            and isinstance(getattr(ts, "event_definition", None), MessageEventDefinition)]
+
+
+def start_message(process: Any, name: str) -> MessageEventDefinition:
+    """A message definition the process's start event catches by this name (to send it)."""
+    drawn = next(d for d in _start_messages(process) if d.name == name)
+    # Events match by class as well as name: build the same kind the diagram waits for.
+    return type(drawn)(name)
+
+
 def _drawn_definitions(task_spec: Any) -> list[tuple[Any, Any]]:
     """Each event definition of a task spec with the element the diagram drew it on."""
     definition = getattr(task_spec, "event_definition", None)

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from .action import ActionComplaint, CorrectiveAction
 from .attachment import Attachment
 from .audit_sample import AuditCheck, AuditSample, AuditSampleCase
 from .calendar import BusinessCalendar, CalendarDate, WorkingHours
@@ -18,6 +19,7 @@ from .user import ROLES, LaneMapping, Role, SignInThrottle, User
 
 __all__ = [
     "ROLES",
+    "ActionComplaint",
     "Attachment",
     "AuditChainHead",
     "AuditCheck",
@@ -31,6 +33,7 @@ __all__ = [
     "CaseEvent",
     "CaseReport",
     "CodeEntry",
+    "CorrectiveAction",
     "DraftFile",
     "EscalationTarget",
     "HumanTask",

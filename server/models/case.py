@@ -19,7 +19,7 @@ from .types import UTCDateTime, utcnow
 
 
 class Case(db.Model):  # type: ignore[name-defined,misc]
-    """One complaint: its ISO 10002 fields, its workflow state and where it stands."""
+    """One complaint (or corrective action): its fields, its workflow state and where it stands."""
 
     __tablename__ = "case"
 
@@ -59,6 +59,10 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
     representative_phone: Mapped[str | None] = mapped_column(String(40))
     # The member of staff accountable for the case (services/ownership.py).
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    # "complaint", or "action": a corrective action runs as a case of its own
+    # (models/action.py); every complaint-only list and count filters on it.
+    kind: Mapped[str] = mapped_column(String(16), default="complaint",
+                                      server_default="complaint", index=True)
 
     process_version = relationship("ProcessVersion")
     owner = relationship("User", foreign_keys=[owner_id])

@@ -99,7 +99,7 @@ def population(start: date, end: date) -> list[tuple[int, str]]:
     since = datetime.combine(start, time(), tzinfo=zone)
     until = datetime.combine(end + timedelta(days=1), time(), tzinfo=zone)
     return [(row.id, row.reference) for row in db.session.execute(
-        select(Case.id, Case.reference).where(Case.is_open.is_(False),
+        select(Case.id, Case.reference).where(Case.is_open.is_(False), Case.kind == "complaint",
                                               Case.closed_at >= since, Case.closed_at < until)
         .order_by(Case.id))]
 

@@ -20,11 +20,14 @@ from babel import Locale, UnknownLocaleError
 from flask_babel import get_locale
 
 from ..models import Case, CaseEvent
-from . import attachments, history
+from . import action_register, attachments, code_lists, history
 from .processes import runtime_for
 
 RECORDING_KINDS = ("task.completed", "message.received")
 FORM_SUFFIX = ".json"  # an entry of `shows` that names a form, not a field
+# A `shows` entry on a corrective action's task: the complaints with the action's cause
+# received since it was implemented, with their count (services/action_register.py).
+RECURRENCE = "recurrence"
 
 
 @dataclass(frozen=True)
@@ -58,18 +61,37 @@ class Recorded:
 
 
 @dataclass(frozen=True)
+class ActionSummary:
+    """What a corrective action's task page shows instead of a complainant's contact."""
+
+    title: str
+    cause: str  # the cause's label
+    description: str
+    complaints: list[str]  # the linked complaints' references
+
+
+@dataclass(frozen=True)
 class TaskContext:
     """Everything the task page shows beside the form."""
 
-    contact: Contact
+    contact: Contact | None  # None for a corrective action: it has no complainant
     documents: list[attachments.Document]
     recorded: list[Recorded]
+    action: ActionSummary | None = None
+    recurrence: action_register.Recurrence | None = None
 
 
 def for_task(case: Case, events: Sequence[CaseEvent], shows: Sequence[str]) -> TaskContext:
-    """The contact details, documents and earlier records a task page shows."""
-    return TaskContext(contact(case), attachments.for_case(case.id, include_internal=True),
-                       recorded(case, events, shows))
+    """The contact details (or the action), documents and earlier records a task page shows."""
+    documents = attachments.for_case(case.id, include_internal=True)
+    if case.kind == "complaint":
+        return TaskContext(contact(case), documents, recorded(case, events, shows))
+    _, action = action_register.get(case.reference)
+    summary = ActionSummary(action.title, code_lists.label("causes", action.cause) or "",
+                            case.description,
+                            [c.reference for c in action_register.linked_complaints(case.id)])
+    return TaskContext(None, documents, recorded(case, events, shows), summary,
+                       action_register.recurrence(action) if RECURRENCE in shows else None)
 
 
 def contact(case: Case) -> Contact:

@@ -36,7 +36,7 @@ from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Case, CaseEvent, HumanTask, Timer
 from ..signals import timers_written
-from . import audit, notifications, objectivity, ownership, reporting
+from . import actions, audit, notifications, objectivity, ownership, reporting
 from .actors import Actor
 from .records import TASK_COLUMNS, CaseRecord, TaskRecord
 
@@ -114,24 +114,40 @@ def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, ac
     e-mails may carry the link, made from it only when they are sent.
     """
     # The id is the database's to give: the draft has none until its row is inserted.
-    draft = CaseRecord(
-        id=0, status_label=None, priority=None, category=None, acknowledged_at=None,
-        resolved_at=None, closed_at=None, is_open=True, updated_at=now, audit_head=None,
-        event_count=0, version=0, workflow_state=state, projection=None, **fields)
-    values, event = _outcome(draft, state, snapshot, actor, "case.received", summary, data,
-                             now)
     try:
-        case = replace(draft, id=db.session.connection().execute(
-            _INSERT_CASE, {**fields, **values}).scalar_one())
-        event["case_id"] = case.id
-        written = _write_rest(case, snapshot, event, now, link_seed)
-        reporting.record(replace(case, **values), snapshot, now)
+        case, written = insert_case(fields, state, snapshot, actor, summary, data, now,
+                                    link_seed)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise
     _announce(written)
-    return replace(case, **values)
+    return case
+
+
+def insert_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, actor: Actor,
+                summary: str, data: dict[str, Any], now: datetime,
+                link_seed: str | None = None,
+                kind: str = "case.received") -> tuple[CaseRecord, datetime | None]:
+    """Insert a new case and its first engine run's rows, without committing.
+
+    Return the case as inserted and the earliest new timer (for `announce` after the
+    commit). A corrective action is inserted so inside the step of the case that asked for
+    it. Only complaints have reporting facts.
+    """
+    draft = CaseRecord(
+        id=0, status_label=None, priority=None, category=None, acknowledged_at=None,
+        resolved_at=None, closed_at=None, is_open=True, updated_at=now, audit_head=None,
+        event_count=0, version=0, workflow_state=state, projection=None, **fields)
+    values, event = _outcome(draft, state, snapshot, actor, kind, summary, data, now)
+    case = replace(draft, id=db.session.connection().execute(
+        _INSERT_CASE, {**fields, **values}).scalar_one())
+    event["case_id"] = case.id
+    written = _write_rest(case, snapshot, event, now, link_seed)
+    saved = replace(case, **values)
+    if saved.kind == "complaint":
+        reporting.record(saved, snapshot, now)
+    return saved, written
 
 
 def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, kind: str,
@@ -144,14 +160,21 @@ def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor
     if ownership.takes_by_completing(case, actor, kind, data):  # the first handler owns it
         summary, data = ownership.noted(summary, data, actor)
         owned = replace(case, owner_id=actor.user_id)
+    started: list[datetime | None] = []
+    if snapshot.thrown:  # corrective actions asked for: opened or linked in this transaction
+        summary, data, started = actions.take_thrown(case, snapshot.thrown, actor, now,
+                                                     summary, data)
     values, event = _outcome(case, state, snapshot, actor, kind, summary, data, now)
     values["owner_id"] = owned.owner_id
     changed = tuple(name for name in (*MUTABLE, "version", "owner_id")
                     if name in ALWAYS or values[name] != getattr(case, name))
     def then() -> datetime | None:
         written = _write_rest(owned, snapshot, event, now)
-        reporting.record(replace(owned, **values), snapshot, now)  # the reporting facts
-        return written
+        if case.kind == "complaint":
+            reporting.record(replace(owned, **values), snapshot, now)  # the reporting facts
+        else:
+            actions.after_step(case, snapshot, now)
+        return min((at for at in (written, *started) if at is not None), default=None)
 
     return _save(case, values, changed, then)
 
@@ -231,6 +254,11 @@ def _alert_unstaffed(case: CaseRecord, new: list[ReadyTask], now: datetime) -> N
             template="nobody_eligible", recipient="complaints_manager",
             element=task.bpmn_id, title=task.title, task_id=task.task_id, role=task.role,
             data={})], now)
+
+
+def announce(written: datetime | None) -> None:
+    """Wake the schedulers for a timer written by a committed step (None: nothing new)."""
+    _announce(written)
 
 
 def _announce(written: datetime | None) -> None:
@@ -342,3 +370,20 @@ def record_event(case: CaseRecord, actor: Actor, kind: str, summary: str,
         _run(_INSERT_EVENT, event)
 
     return _save(case, values, tuple(values), append)
+
+
+def append_event(case: CaseRecord, actor: Actor, kind: str, summary: str,
+                 data: dict[str, Any], now: datetime) -> CaseRecord:
+    """Append a history entry in the caller's transaction, without committing.
+
+    For a change that concerns two cases at once (a complaint linked to a corrective
+    action): both entries commit together or not at all. Raise Conflict if the case
+    changed since it was read.
+    """
+    event = audit.entry(case, actor, kind, summary, data, at=now)
+    values = {"updated_at": now, "event_count": event["seq"], "audit_head": event["hash"],
+              "version": case.version + 1}
+    if _run(_SAVE, {**values, "case_id": case.id, "seen": case.version}).rowcount != 1:
+        raise Conflict(_CONFLICT.format(case.reference))
+    _run(_INSERT_EVENT, event)
+    return replace(case, **values)

@@ -47,6 +47,7 @@ class CaseRecord:
     representative_email: str | None = None
     representative_phone: str | None = None
     owner_id: int | None = None  # None for a new case: nobody has taken it yet
+    kind: str = "complaint"  # or "action" (a corrective action)
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,7 +103,8 @@ def _same_complainant(case: Case) -> list[Any]:
     if not matches:
         return []
     return list(db.session.execute(select(*_columns()).where(
-        or_(*matches), Case.id != case.id).order_by(Case.received_at.desc()).limit(LIMIT)))
+        or_(*matches), Case.id != case.id, Case.kind == "complaint")
+        .order_by(Case.received_at.desc()).limit(LIMIT)))
 
 
 def _same_product(case: Case) -> list[Any]:
@@ -119,6 +120,7 @@ def _same_product(case: Case) -> list[Any]:
         select(*_columns(), Case.product_service, CaseReport.product)
         .outerjoin(CaseReport, CaseReport.case_id == Case.id)
         .where(and_(Case.category == case.category, Case.id != case.id,
+                    Case.kind == "complaint",
                     Case.received_at >= case.received_at - span,
                     Case.received_at <= case.received_at + span))
         .order_by(Case.received_at.desc()).limit(LIMIT * 10))

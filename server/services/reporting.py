@@ -247,7 +247,7 @@ def rebuild(case_ids: list[int] | None = None, commit: bool = True) -> int:
     from .processes import runtime_for
 
     ids = case_ids if case_ids is not None else list(db.session.scalars(
-        select(Case.id).order_by(Case.id)))
+        select(Case.id).where(Case.kind == "complaint").order_by(Case.id)))
     done = 0
     for start in range(0, len(ids), 200):
         for case_id in ids[start:start + 200]:
@@ -263,7 +263,7 @@ def _rebuild_one(case_id: int, runtime_for: Any) -> None:
     from .recording import load_case_by_id
 
     case = load_case_by_id(case_id)
-    if case is None:
+    if case is None or case.kind != "complaint":  # only complaints have reporting facts
         return
     runtime = runtime_for(case.process_version_id)
     snapshot = runtime.snapshot(runtime.load(case.workflow_state))

@@ -1,5 +1,6 @@
 """The management-review pack (ISO 10002 8.6): KPIs against objectives, trends, top
-causes, satisfaction, open and overdue cases and a conformance summary, for a period, as
+causes, satisfaction, open and overdue cases, open and overdue corrective actions and a
+conformance summary, for a period, as
 a PDF or an XLSX workbook, in English or Arabic (right to left).
 
 The figures are tables (services/tables.py) built once; the PDF and the workbook both
@@ -18,7 +19,7 @@ from flask import current_app
 
 from ..database import begin_write
 from ..extensions import db
-from . import conformance, system_log
+from . import action_register, conformance, system_log
 from .actors import Actor
 from .conformance_figures import PACK_EVENT, Facts, percent
 from .letters import Printer
@@ -141,6 +142,17 @@ def _open(facts: Facts, lang: str) -> Table:
         Column("overdue", text("overdue", lang), "int")], rows)
 
 
+def _actions(lang: str) -> Table:
+    """The corrective actions open now, overdue first (ISO 10002 8.7)."""
+    rows = [{**row, "overdue": text("yes" if row["overdue"] else "no", lang)}
+            for row in action_register.open_and_overdue(locale=lang)]
+    return Table(text("actions", lang), [
+        Column("reference", text("reference", lang)), Column("title", text("action", lang)),
+        Column("cause_label", text("cause", lang)), Column("status", text("status", lang)),
+        Column("due", text("due", lang), "date"), Column("overdue", text("late", lang)),
+        Column("linked", text("linked", lang), "int")], rows)
+
+
 def _conformance(period: Period, lang: str) -> Table:
     """Each ISO 10002 item with its first figure."""
     rows = []
@@ -158,7 +170,8 @@ def tables_for(period: Period, lang: str) -> list[Table]:
     """Every section of the pack, in order."""
     facts = Facts.load(period)
     return [_kpis(facts, lang), _trends(facts, lang), _causes(facts, lang),
-            _satisfaction(facts, lang), _open(facts, lang), _conformance(period, lang)]
+            _satisfaction(facts, lang), _open(facts, lang), _actions(lang),
+            _conformance(period, lang)]
 
 
 def pdf_bytes(period: Period, lang: str, sections: list[Table]) -> bytes:

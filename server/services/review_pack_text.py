@@ -45,6 +45,14 @@ TEXT: dict[str, dict[str, str]] = {
     "evidence": {"en": "Evidence", "ar": "الدليل"},
     "not_recorded": {"en": "not recorded", "ar": "غير مسجل"},
     "all": {"en": "All", "ar": "الكل"},
+    "actions": {"en": "Open and overdue corrective actions",
+                "ar": "الإجراءات التصحيحية المفتوحة والمتأخرة"},
+    "reference": {"en": "Reference", "ar": "المرجع"},
+    "action": {"en": "Action", "ar": "الإجراء"},
+    "status": {"en": "Status", "ar": "الحالة"},
+    "due": {"en": "Due", "ar": "تاريخ الاستحقاق"},
+    "late": {"en": "Overdue", "ar": "متأخر"},
+    "linked": {"en": "Linked complaints", "ar": "الشكاوى المرتبطة"},
 }
 
 # Clause and principle names, by the ref conformance.ITEMS gives them.

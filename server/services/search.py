@@ -168,9 +168,11 @@ def _count(filters: Filters, reference: str | None) -> int:
         query = fts_query(filters.q, "sqlite")
         if not query:
             return 0
-        # The index is the case table's own (external content, kept by triggers).
-        return db.session.scalar(text("SELECT count(*) FROM case_search WHERE case_search "
-                                      "MATCH :words").bindparams(words=query)) or 0
+        # The index is the case table's own (external content, kept by triggers); it
+        # holds the few corrective actions too, counted apart by the kind index.
+        return db.session.scalar(text(
+            "SELECT count(*) FROM case_search WHERE case_search MATCH :words AND rowid NOT "
+            "IN (SELECT id FROM \"case\" WHERE kind = 'action')").bindparams(words=query)) or 0
     return db.session.scalar(select(func.count()).select_from(Case).where(
         *_conditions(filters, reference))) or 0
 
@@ -181,7 +183,7 @@ def exact_reference(query: str) -> str | None:
     if not typed or len(typed) > 32 or " " in typed:
         return None
     return db.session.scalar(select(Case.reference).where(
-        Case.reference.in_(sorted({typed, typed.upper()}))))
+        Case.reference.in_(sorted({typed, typed.upper()})), Case.kind == "complaint"))
 
 
 def choices() -> dict[str, Any]:
@@ -207,7 +209,8 @@ def _in_use(column: Any) -> list[str]:
 
 def _conditions(f: Filters, reference: str | None,
                 walk: bool = False) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = []
+    # Corrective actions are cases too, listed in their own register (/actions).
+    found: list[ColumnElement[bool]] = [Case.kind == "complaint"]
     if f.q:
         found.append(Case.reference == reference if reference else _words(f.q, walk))
     for column, value in ((Case.status_label, f.status), (Case.priority, f.priority),

@@ -30,6 +30,7 @@ def load_user(user_id: str) -> User | None:
 def init_app(app: Flask) -> None:
     """Register every blueprint: the one place that lists them."""
     from . import (
+        actions,
         admin,
         admin_codes,
         admin_outbox,
@@ -58,5 +59,5 @@ def init_app(app: Flask) -> None:
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
-                   pack_schedule, language):
+                   pack_schedule, language, actions):
         app.register_blueprint(module.bp)

@@ -22,6 +22,7 @@ from ..access import READ_CASES, REOPEN_CASES, SUPERVISE, WRITE_CASES, current_a
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Case, utcnow
 from ..services import (
+    action_register,
     attachments,
     audit,
     case_context,
@@ -84,7 +85,10 @@ def export_csv() -> ResponseReturnValue:
 @requires(READ_CASES, or_record=tasks.works_on)
 def show(reference: str) -> ResponseReturnValue:
     """Every field of a case, its open tasks, its documents and its history."""
-    return _page(cases.get_case(reference))
+    case = cases.get_case(reference)
+    if case.kind != "complaint":  # a corrective action has its own page
+        return redirect(url_for("actions.show", reference=reference))
+    return _page(case)
 
 
 def _page(case: Case, note: str = "", errors: dict[str, list[str]] | None = None,
@@ -99,7 +103,8 @@ def _page(case: Case, note: str = "", errors: dict[str, list[str]] | None = None
                            upload=upload or attachments.Added(),
                            has_letter=letters.has_decision(case),
                            can_reopen=reopening.can_reopen(case),
-                           reopen_reason=reopen_reason), status
+                           reopen_reason=reopen_reason,
+                           linked_actions=action_register.linked_actions(case.id)), status
 
 
 @bp.post("/cases/<reference>/notes")

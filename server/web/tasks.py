@@ -57,6 +57,7 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
     return render_template(
         "tasks/task.html", case=case, task=row, status=sent.status,
         contact=beside.contact, documents=beside.documents, recorded=beside.recorded,
+        action=beside.action, recurrence=beside.recurrence,
         fields=render_fields(schema, ui, sent.values, sent.errors),
         instructions=instructions_html(opened.instructions), prompt=opened.prompt,
         history=history.for_case(case, events), candidates=inbox.candidates(row.role),

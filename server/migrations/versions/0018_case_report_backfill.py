@@ -7,6 +7,7 @@ Create Date: 2026-12-06
 Runs services/reporting.py (the same computation as the write path) in the app context
 that `flask db upgrade` provides, on the migration's own connection and transaction.
 """
+import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ def upgrade():
 
     # The services read through db.session: for this step it is a session on the
     # migration's connection, so it sees the new table and joins the same transaction.
+    _add_later_case_columns()
     session = Session(bind=op.get_bind())
     db.session.registry.set(session)  # type: ignore[arg-type]
     try:
@@ -30,6 +32,24 @@ def upgrade():
     finally:
         db.session.registry.clear()
         session.close()
+
+
+def _add_later_case_columns():
+    """Add the case columns later revisions add, which the services read today.
+
+    The services read the case row as the models have it now, so upgrading a database
+    that holds cases through this step needs them: 0020's `kind` (every case here is a
+    complaint). 0020 adds it only where it is missing.
+    """
+    bind = op.get_bind()
+    if "kind" in {c["name"] for c in sa.inspect(bind).get_columns("case")}:
+        return
+    if bind.dialect.name == 'sqlite':
+        op.execute("ALTER TABLE \"case\" ADD COLUMN kind VARCHAR(16) NOT NULL "
+                   "DEFAULT 'complaint'")
+    else:
+        op.add_column('case', sa.Column('kind', sa.String(length=16), nullable=False,
+                                        server_default='complaint'))
 
 
 def downgrade():

@@ -1,7 +1,7 @@
 """the management-review pack's schedule, and files attached to outbox e-mails
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07
 
 * `pack_recipient`: who receives the monthly pack (a member of staff or an address), in
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0021'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
