@@ -22,5 +22,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('language')
+    if op.get_bind().dialect.name == 'sqlite':
+        # In place (SQLite 3.35+): a batch copy would drop "user", and with it (ON DELETE
+        # CASCADE) the rows that reference it.
+        op.execute('ALTER TABLE "user" DROP COLUMN language')
+    else:
+        op.drop_column('user', 'language')

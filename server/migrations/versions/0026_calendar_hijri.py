@@ -21,5 +21,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('business_calendar', schema=None) as batch_op:
-        batch_op.drop_column('show_hijri')
+    if op.get_bind().dialect.name == 'sqlite':
+        # In place (SQLite 3.35+): a batch copy would drop "business_calendar", and with it (ON DELETE
+        # CASCADE) the rows that reference it.
+        op.execute('ALTER TABLE "business_calendar" DROP COLUMN show_hijri')
+    else:
+        op.drop_column('business_calendar', 'show_hijri')
