@@ -236,3 +236,6 @@ def test_an_open_action_stays_out_of_complaint_lists(app_ctx, client, auth):
         answer = client.get(page)
         assert answer.status_code == 200 and shown not in answer.get_data(as_text=True)
     assert reference in client.get("/cases").get_data(as_text=True)
+    label = db.session.scalar(select(Case.status_label).where(Case.reference == shown))
+    assert label  # its diagram's label, e.g. "Being planned"
+    assert f'value="{label}"' not in client.get("/cases").get_data(as_text=True)

@@ -190,11 +190,17 @@ def choices() -> dict[str, Any]:
     """The values each list filter offers: the known scales plus what the cases hold."""
     return {"priority": list(reversed(policy.PRIORITIES)), "channel": list(CHANNELS),
             "state": list(STATES), "sort": list(SORTS),
-            "status": _in_use(Case.status_label),
+            "status": [label for label in _in_use(Case.status_label) if _a_complaint_is(label)],
             "category": sorted(set(policy.CATEGORIES) | set(_in_use(Case.category))),
             "category_names": choice_titles.titles("category"),
             "owner": {NO_OWNER: _("Nobody yet"),
                       **{user.username: user.display_name for user in ownership.candidates()}}}
+
+
+def _a_complaint_is(status_label: str) -> bool:
+    """Whether some complaint (not a corrective action) has this status label."""
+    return db.session.scalar(select(Case.id).where(
+        Case.status_label == status_label, Case.kind == "complaint").limit(1)) is not None
 
 
 def _in_use(column: Any) -> list[str]:
