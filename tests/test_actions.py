@@ -5,6 +5,7 @@ recurrence, and closed when effective."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -19,11 +20,13 @@ from server.services import (
     audit,
     audit_samples,
     cases,
+    conformance,
     related,
     search,
     timers,
 )
 from server.services.actors import Actor
+from server.services.report_period import Period
 
 from .support.cases import complete, decided, drive, file_case
 from .support.web import make_user
@@ -200,6 +203,13 @@ def test_an_action_is_planned_chased_when_late_checked_for_recurrence_and_closed
     assert (closed.is_open, closed.status_label) == (False, "Closed: effective")
     [row] = action_register.rows(action_register.RegisterFilter("closed"))
     assert row["recurrence"] == 0  # counted from the second implementation
+    # The ISO 10002 evidence of 8.7 counts it: opened, completed, the complaint linked.
+    everything = Period(date(2020, 1, 1), date(2035, 12, 31), ZoneInfo("UTC"))
+    [improvement] = [e for e in conformance.evidence(everything) if e.item.ref == "8.7"]
+    figures = dict((str(name), value) for name, value in improvement.figures)
+    assert (figures["Corrective actions opened"],
+            figures["Corrective actions completed (verified effective)"],
+            figures["Complaints linked to a corrective action"]) == ("1", "1", "1")
 
 
 def _report_cause(reference: str, cause: str, received: datetime | None = None) -> None:

@@ -187,10 +187,14 @@ ITEMS: tuple[Item, ...] = (
              _t("review_pack",
         "test_the_pack_is_a_pdf_in_english_and_in_arabic"),)),
     Item(IMPROVEMENT, "8.7", _l("Continual improvement"),
-         _l("Root causes linked to complaints; corrective actions register."),
+         _l("Root causes linked to complaints; the corrective-action register (/actions): each "
+            "action runs its own diagram with deadlines, and its effectiveness is checked "
+            "against the complaints with its cause received after it was implemented."),
          figures_of.continual_improvement, (
              _t("iso10002",
-        "test_the_page_lists_every_principle_and_clause_with_evidence"),)),
+        "test_the_page_lists_every_principle_and_clause_with_evidence"),
+             _t("actions", "test_an_action_is_planned_chased_when_late_checked_for_recurrence"
+                "_and_closed"))),
 )
 
 

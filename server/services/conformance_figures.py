@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 
 from ..access import READ_CASES, TABLE
 from ..extensions import db
-from ..models import Case, CaseEvent, CaseReport, SystemEvent
+from ..models import ActionComplaint, Case, CaseEvent, CaseReport, CorrectiveAction, SystemEvent
 from . import system_log
 from .report_period import Period
 
@@ -269,6 +269,17 @@ def management_review(f: Facts) -> list[Figure]:
 def continual_improvement(f: Facts) -> list[Figure]:
     """The figures that evidence continual improvement."""
     causes = {r.cause for r in f.closed if r.cause}
+    period = f.period
+    opened = db.session.scalar(select(func.count()).select_from(CorrectiveAction).where(
+        CorrectiveAction.opened_at >= period.start, CorrectiveAction.opened_at < period.end))
+    completed = db.session.scalar(select(func.count()).select_from(Case).where(
+        Case.kind == "action", Case.closed_at >= period.start, Case.closed_at < period.end))
+    linked = db.session.scalar(select(func.count(func.distinct(ActionComplaint.complaint_id)))
+                               .where(ActionComplaint.linked_at >= period.start,
+                                      ActionComplaint.linked_at < period.end))
     return [(_("Distinct root causes found"), str(len(causes))),
             (_("Closed cases with a root cause recorded"),
-             shown(percent([r.cause is not None for r in f.closed])))]
+             shown(percent([r.cause is not None for r in f.closed]))),
+            (_("Corrective actions opened"), str(opened or 0)),
+            (_("Corrective actions completed (verified effective)"), str(completed or 0)),
+            (_("Complaints linked to a corrective action"), str(linked or 0))]
