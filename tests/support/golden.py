@@ -12,7 +12,9 @@ returns one `Expected` per case. Each case i follows scenario `SCENARIOS[i % 6]`
   working day later (the resolution clock stands still 8 working hours);
 * "out_of_scope": assessed as out of scope (closed there);
 * "withdrawn": acknowledged, then withdrawn by the complainant;
-* "open": acknowledged and assessed, still under investigation;
+* "open": acknowledged and assessed, still under investigation; every other one of these
+  (i % 12 == 4) is left until after its resolution deadline, when the diagram's overdue
+  timer fires (resolution missed, escalation level 1);
 * "escalated": not acknowledged in time: the acknowledgement deadline's timer fires
   (escalation level 1), the supervisor acknowledges, then as "accepted".
 
@@ -85,6 +87,8 @@ class Expected:
     escalation_level: int = 0
     reopen_count: int = 0
     is_open: bool = True
+    # When a timer last fired on the case without its milestone (deadlines missed by then).
+    overdue_fired_at: datetime | None = None
     owner: str | None = None  # the handler's username
     priority: str | None = None  # as triage.dmn set it (read from the case)
     # The resolution deadline: the policy's target for the priority, counted here by hand
@@ -159,7 +163,10 @@ def build(n: int = 240) -> list[Expected]:
         if i and i % 3 == 0:
             day = working_day(day, 1)
         received = day + timedelta(hours=i % 3)
-        expected.append(_one(i, received, staff[i % len(staff)], supervisor))
+        exp = _one(i, received, staff[i % len(staff)], supervisor)
+        exp.priority = db.session.scalar(select(Case.priority).where(
+            Case.reference == exp.reference))
+        expected.append(exp)
     return expected
 
 
@@ -211,6 +218,10 @@ def _one(i: int, received: datetime, handler: Actor, supervisor: Actor) -> Expec
             exp.outcome, exp.is_open, exp.closed_at = "out_of_scope", False, _now()
             return exp
         if scenario == "open":
+            if i % 12 == 4:
+                clock.move_to(working_day(received, 12))
+                exp.escalation_level = _fire_due(reference)
+                exp.overdue_fired_at = _now()
             return exp
         _decide(i, scenario, reference, received, handler, clock, exp)
     return exp
