@@ -219,7 +219,7 @@ def test_the_open_backlog_by_age_and_deadline_state_and_the_workload(
     owners = Counter(f.exp.owner for f in open_now)
     late = Counter(f.exp.owner for f in open_now if f.breached)
     workload = table("workload", now=now)
-    assert {names.get(int(r["open"][1]["owner"]), None) if r["open"][1]["owner"] != "-"
+    assert {names.get(int(r["open"][1]["owner"])) if r["open"][1]["owner"] != "-"
             else None: (r["open"][0], r["breached"][0]) for r in workload} == \
         {owner: (n, late[owner]) for owner, n in owners.items()}
     [handlers] = [r for r in table("workload-by-role", now=now) if r["open"][1]["role"]

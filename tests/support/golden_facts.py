@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from .golden import Expected, _deadline, add_working_hours, working_day, working_hours
+from .golden import Expected, _deadline, add_working_hours, working_day
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 CURRENCY = "SAR"  # PLAINT_CURRENCY's default: the currency the golden remedies are in
