@@ -42,7 +42,7 @@ from server import create_app
 from server.extensions import db
 from server.models import Case, Timer
 from server.models.calendar import BusinessCalendar
-from server.services import cases, policy, portal, timers
+from server.services import cases, code_lists, policy, portal, timers
 from server.services.actors import Actor
 
 from .app import app_config, init_database
@@ -58,7 +58,11 @@ CATEGORIES = ("service_quality", "billing", "product_defect", "staff_conduct", "
 CAUSES = ("process", "system", "staff_error", "communication", "policy", "third_party",
           "customer_misunderstanding", "none_found")
 OUTCOMES = ("upheld", "partly_upheld", "not_upheld")
-PRODUCTS = ("Current account", "Credit card", "Mortgage", "Savings account")
+# The products list's codes the handler picks at Assess, with the complainant's own words.
+PRODUCTS = (("current_account", "Current account", "حساب جار"),
+            ("credit_card", "Credit card", "بطاقة ائتمان"),
+            ("mortgage", "Mortgage", "تمويل عقاري"),
+            ("savings_account", "Savings account", "حساب ادخار"))
 CHANNELS = ("web", "phone", "email", "letter")
 HANDLERS = ("golden.handler1", "golden.handler2", "golden.handler3")
 
@@ -71,7 +75,8 @@ class Expected:
     scenario: str
     received_at: datetime
     channel: str
-    product: str
+    product_text: str  # the complainant's words on the intake form
+    product: str | None = None  # the products list's code chosen at Assess
     category: str | None = None
     vulnerable: bool | None = None
     regulator: bool | None = None
@@ -149,6 +154,9 @@ def build(n: int = 240) -> list[Expected]:
         make_user(name, "handler")
     make_user("golden.supervisor", "supervisor")
     db.session.commit()
+    for code, english, arabic in PRODUCTS:
+        code_lists.add("products", code_lists.EntryForm(code, english, arabic),
+                       Actor.system("golden"))
     from server.models import User
 
     for name in HANDLERS:
@@ -174,12 +182,13 @@ def _one(i: int, received: datetime, handler: Actor, supervisor: Actor) -> Expec
     """Make case i from `received` on, as its scenario says."""
     scenario = SCENARIOS[i % len(SCENARIOS)]
     channel = CHANNELS[i % len(CHANNELS)]
+    code, text, _arabic = PRODUCTS[i % len(PRODUCTS)]
     exp = Expected(reference="", scenario=scenario, received_at=received, channel=channel,
-                   product=PRODUCTS[i % len(PRODUCTS)])
+                   product_text=text)
     with time_machine.travel(received, tick=False) as clock:
         reference = cases.start_case(
             {"complainant_name": f"Golden {i}", "complainant_email": f"golden{i}@example.com",
-             "product_service": exp.product, "description": f"Golden complaint {i}.",
+             "product_service": text, "description": f"Golden complaint {i}.",
              "consent": True}, channel, Actor.system("golden")).case.reference
         exp.reference = reference
         ack_by = handler
@@ -201,10 +210,10 @@ def _one(i: int, received: datetime, handler: Actor, supervisor: Actor) -> Expec
             exp.outcome, exp.is_open, exp.closed_at = "withdrawn", False, _now()
             return exp
         clock.move_to(exp.acknowledged_at + timedelta(hours=1))
-        exp.category = CATEGORIES[i % len(CATEGORIES)]
+        exp.category, exp.product = CATEGORIES[i % len(CATEGORIES)], code
         exp.vulnerable, exp.regulator = i % 7 == 0, i % 11 == 0
         in_scope = scenario != "out_of_scope"
-        assess = {"in_scope": in_scope, "category": exp.category,
+        assess = {"in_scope": in_scope, "category": exp.category, "product": code,
                   "severity": ("minor", "moderate", "serious")[i % 3],
                   "complexity": "simple", "vulnerable_customer": exp.vulnerable,
                   "regulator_involved": exp.regulator, "immediate_action_needed": False}
