@@ -17,6 +17,7 @@ from server.services import cases, code_lists
 from server.services.actors import Actor
 from server.services.processes import checks, versions
 
+from .support.cases import complete
 from .support.data import ACK, HANDLER, INTAKE
 from .support.process import reference_files
 from .support.web import submit
@@ -27,11 +28,9 @@ ASSESS_FORM = {"in_scope": "true", "category": "billing", "severity": "serious",
                "regulator_involved": "false", "immediate_action_needed": "false"}
 
 
-def assess_page(app_ctx: None) -> tuple[str, str]:
+def assess_page() -> tuple[str, str]:
     """A case waiting at Assess: its reference and the task page's path."""
     case = cases.start_case(dict(INTAKE), "web", HANDLER).case
-    from .support.cases import complete
-
     complete(case.reference, "acknowledge", ACK)
     task_id = db.session.scalar(select(HumanTask.task_id).where(HumanTask.case_id == case.id))
     return case.reference, f"/cases/{case.reference}/tasks/{task_id}"
@@ -48,7 +47,7 @@ def test_assess_offers_the_products_list_and_the_report_counts_the_code_chosen(
                                                     "بطاقة ائتمان"), ADMIN)
     code_lists.set_active("products", "other", False, ADMIN)
     auth.login("hana", "handler")
-    reference, path = assess_page(app_ctx)
+    reference, path = assess_page()
     options = product_select(client.get(path).get_data(as_text=True))
     assert '<option value="credit_card">Credit card</option>' in options
     assert "other" not in options  # switched off: no longer offered
@@ -64,7 +63,7 @@ def test_assess_offers_the_products_list_and_the_report_counts_the_code_chosen(
 def test_a_product_that_is_not_in_the_list_is_refused_with_the_input_kept(
         app_ctx, client, auth) -> None:
     auth.login("hana", "handler")
-    _reference, path = assess_page(app_ctx)
+    _reference, path = assess_page()
     sent = submit(client, path, {**ASSESS_FORM, "category": "delay", "product": "made_up"})
     page = sent.get_data(as_text=True)
     assert sent.status_code == 422

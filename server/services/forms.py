@@ -18,6 +18,7 @@ from ..errors import InvalidInput
 from ..formkit import conditions
 from ..formkit.fields import CODE_LIST
 from ..formkit.regex import PatternError, compile_pattern
+from . import code_lists
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 8
@@ -79,10 +80,8 @@ def _pattern(validator: Any, pattern: Any, instance: Any,
 def _code_list(validator: Any, list_name: Any, instance: Any,
                schema: dict[str, Any]) -> Iterator[ValidationError]:
     """`x-codeList`: the answer must be a code of that administered list."""
-    from .code_lists import codes  # code lists read the database; forms need not
-
     if isinstance(instance, str) and isinstance(list_name, str) \
-            and instance not in codes(list_name):
+            and instance not in code_lists.codes(list_name):
         yield ValidationError(f"{instance!r} is not a code of the {list_name} list",
                               validator=CODE_LIST, validator_value=list_name)
 
