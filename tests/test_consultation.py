@@ -11,7 +11,8 @@ from server.services import cases
 from tests.support.data import HANDLER, INTAKE
 from tests.support.web import make_user, sign_in, submit
 
-ASSESS_FORM = {"in_scope": "true", "category": "billing", "severity": "serious",
+ASSESS_FORM = {"in_scope": "true", "category": "billing", "product": "other",
+               "severity": "serious",
                "complexity": "simple", "vulnerable_customer": "false",
                "regulator_involved": "false", "immediate_action_needed": "false"}
 CONSULT_FORM = {"findings": "The fee looks wrong.", "need_information": "false",

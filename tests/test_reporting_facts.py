@@ -47,13 +47,15 @@ def _closed_case(**assess: object) -> str:
 def test_a_closed_case_reports_what_its_steps_recorded(app_ctx: None) -> None:
     reference, _ = file_case()
     row = _row(reference)
-    assert row.is_open and row.channel == "web" and row.product == "Current account"
+    # The intake's product text is the complainant's words: no product code before Assess.
+    assert row.is_open and row.channel == "web" and row.product is None
     assert row.outcome is None and row.acknowledged_at is None
     complete(reference, "acknowledge", ACK)
     complete(reference, "assess", {**ASSESS, "vulnerable_customer": True,
                                    "regulator_involved": True})
     row = _row(reference)
-    assert (row.category, row.vulnerable, row.regulator) == ("billing", True, True)
+    assert (row.category, row.product, row.vulnerable, row.regulator) == \
+        ("billing", "other", True, True)
     assert row.acknowledged_at is not None and row.responded_at is not None
     assert row.owner_id == db.session.get(Case, row.case_id).owner_id and row.priority
     complete(reference, "investigate", INVESTIGATE)

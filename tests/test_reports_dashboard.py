@@ -371,6 +371,29 @@ def test_every_figure_on_the_page_links_to_exactly_the_cases_behind_it(
                                             if r["escalation_level"] > 0}
 
 
+def test_a_not_recorded_row_links_to_exactly_the_cases_without_a_value(
+        app: Flask, client: FlaskClient, seeded: list[dict[str, Any]]) -> None:
+    with app.app_context():
+        blank = {**seeded[1], "received_at": at("2026-03-06T09:00:00"), "category": None,
+                 "product": None, "is_open": False, "outcome": None,
+                 "remedy_amount": Decimal("40.00"), "remedy_currency": None}
+        refs = add([blank, {**blank, "received_at": at("2026-03-07T09:00:00")}])
+    cohort = march(seeded)
+    html = client.get("/reports", query_string=MARCH).get_data(as_text=True)
+    for table, name, expected in (
+            ("volume-by-category", "category", set(refs)),
+            ("volume-by-product", "product", set(refs)),
+            ("outcomes", "outcome",
+             set(refs) | {r["reference"] for r in cohort if r["outcome"] is None}),
+            ("compensation", "currency", set(refs))):
+        [link] = [a for a in drill_links(html, table) if a.get(name) == "-"]
+        assert behind(client, link) == expected, table
+    # Every row of those tables links, and the rows' cases add up to the whole period.
+    rows = drill_links(html, "volume-by-category")
+    assert len(rows) == len({r["category"] for r in cohort}) + 1
+    assert sum(len(behind(client, a)) for a in rows) == len(cohort) + 2
+
+
 def test_reports_download_as_csv_and_xlsx_with_formula_like_text_made_safe(
         app: Flask, client: FlaskClient, seeded: list[dict[str, Any]]) -> None:
     with app.app_context():

@@ -89,7 +89,8 @@ def test_a_handler_moves_a_case_to_the_end_of_the_process_in_the_browser(
     auth.add_user("sara", "supervisor")
     case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     steps = [{"acknowledgement_channel": "email", "acknowledgement_message": "Got it"},
-             {"in_scope": "true", "category": "billing", "severity": "serious",
+             {"in_scope": "true", "category": "billing", "product": "other",
+              "severity": "serious",
               "complexity": "simple", "vulnerable_customer": "false",
               "regulator_involved": "false", "immediate_action_needed": "false"},
              {"findings": "Booked twice", "need_information": "false"},

@@ -8,7 +8,7 @@ from typing import Any
 from .check_conditions import conditional_problems
 from .check_ui import ui_problems
 from .conditions import CONDITIONAL_KEYS
-from .fields import choices, declared, kind, labelled
+from .fields import CODE_LIST, choices, declared, kind, labelled
 from .regex import pattern_problem
 
 FORMATS = {"email", "date", "date-time"}
@@ -18,7 +18,8 @@ COMMON = {"type", "title", "description", "default"}
 LABELLED = {"oneOf", "anyOf"}  # react-jsonschema-form's labelled choices: [{const, title}]
 _NUMBERS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"} | LABELLED
 KEYWORDS = {
-    "string": COMMON | {"minLength", "maxLength", "pattern", "format", "enum", "const"} | LABELLED,
+    "string": COMMON | {"minLength", "maxLength", "pattern", "format", "enum", "const",
+                        CODE_LIST} | LABELLED,
     "number": COMMON | _NUMBERS,
     "integer": COMMON | _NUMBERS,
     "boolean": COMMON | {"const"},

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .conditions import layout
+
+# A string field whose choices are an administered code list's codes: "x-codeList":
+# "products". JSON Schema validators and react-jsonschema-form ignore "x-" keywords; the
+# server offers the list's active codes and checks answers against the list.
+CODE_LIST = "x-codeList"
+# The entries of each code list a form names: (code, label, offered now).
+CodeLists = Mapping[str, Sequence[tuple[str, str, bool]]]
 
 WIDGETS = {"textarea", "radio", "select", "checkboxes", "hidden"}
 FIELD_UI_KEYS = {"ui:widget", "ui:help", "ui:placeholder"}
@@ -27,6 +35,8 @@ def kind(spec: Any) -> str:
     if declared == "object":
         return "object"
     if declared in ("string", "number", "integer") and ("enum" in spec or labelled(spec)):
+        return "enum"
+    if declared == "string" and CODE_LIST in spec:
         return "enum"
     return declared if declared in ("string", "number", "integer", "boolean") else ""
 
@@ -102,3 +112,20 @@ def submit_options(ui: Any) -> tuple[str | None, str | None]:
     text = options.get("submitText")
     return (text if isinstance(text, str) and text else None,
             css if isinstance(css, str) and css else None)
+
+
+def code_list(spec: Any) -> str | None:
+    """The code list a field takes its choices from, if it names one."""
+    name = spec.get(CODE_LIST) if isinstance(spec, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def with_code_list(spec: dict[str, Any], lists: CodeLists, value: Any) -> dict[str, Any]:
+    """A code-list field as labelled choices: the codes offered now, and the code the value
+    already holds even if it is switched off (an old case keeps its answer)."""
+    name = code_list(spec)
+    if name is None:
+        return spec
+    options = [{"const": code, "title": label} for code, label, offered in lists.get(name, ())
+               if offered or code == value]
+    return {**{k: v for k, v in spec.items() if k != CODE_LIST}, "oneOf": options}

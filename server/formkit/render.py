@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from . import conditions
-from .fields import choices, field_order, field_ui, kind, widget
+from .fields import CodeLists, choices, field_order, field_ui, kind, widget, with_code_list
 
 _MARK = Markup(' <span class="text-danger" aria-hidden="true">*</span>')
 _INPUT_TYPES = {"email": "email", "date": "date", "date-time": "datetime-local"}
@@ -299,6 +299,7 @@ class _Drawing:
     prefix: str
     summary: list[tuple[str | None, str]]
     used: set[str]
+    lists: CodeLists
 
 
 def _object(field: _Field, drawing: _Drawing, path: str) -> Markup:
@@ -321,11 +322,11 @@ def _draw_all(spec: dict[str, Any], ui: dict[str, Any] | None, values: dict[str,
     required = set(spec.get("required") or []) if path else found.required
     drawn: list[Markup] = []
     for name in field_order(spec, ui):
-        inner = found.fields[name]
+        value = values.get(name)
+        inner = with_code_list(found.fields[name], drawing.lists, value)
         entry = field_ui(ui, name)
         how = widget(inner, entry)
         key = path + name
-        value = values.get(name)
         toggles = not path and name in found.required_when
         field = _Field(name=key, spec=inner, ui=entry, id=drawing.prefix + key,
                        needed=how != "hidden" and (name in required or (
@@ -354,14 +355,16 @@ def _conditional(html: Markup, found: conditions.Layout, name: str) -> Markup:
 
 
 def render_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict[str, Any],
-                  errors: dict[str, list[str]], *, prefix: str = "f-") -> FormFields:
+                  errors: dict[str, list[str]], *, prefix: str = "f-",
+                  lists: CodeLists | None = None) -> FormFields:
     """The form's fields as HTML, without <form>, submit button or CSRF: the caller adds those.
 
     Every field is drawn, also those a condition shows: without JavaScript a person sees
     them all and the server decides. The errors come back under their fields and, in
     `.summary`, as the entries of the error summary (templates/_error_summary.html).
+    A field with `x-codeList` is a select of that list's entries in `lists`.
     """
-    drawing = _Drawing(values or {}, errors or {}, prefix, [], set())
+    drawing = _Drawing(values or {}, errors or {}, prefix, [], set(), lists or {})
     drawn = _draw_all(schema, ui, drawing.values, drawing, "")
     # Form-level errors, and errors about names the form does not show, must not vanish.
     top = [(None, m) for m in _messages(drawing.errors.get("_form"))]

@@ -20,6 +20,8 @@ from sqlalchemy import func, select
 from ..database import begin_write
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
+from ..formkit.check_lists import code_list_problems
+from ..formkit.fields import CODE_LIST, CodeLists, code_list
 from ..models import CodeEntry, utcnow
 from ..models.code_list import FIELD_LISTS, LISTS
 from . import system_log
@@ -95,6 +97,42 @@ def choices(list_name: str, locale: str | None = None) -> list[tuple[str, str]]:
     shown = _locale(locale)
     return [(entry.code, entry.label(shown))
             for entry in entries(list_name, include_inactive=False)]
+
+
+def form_problems(forms: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(form file, message) for every field that names no list of ours (a deploy check)."""
+    return [(name, f"not supported in forms: {problem}")
+            for name, schema in sorted(forms.items())
+            for problem in code_list_problems(schema, LISTS)]
+
+
+def for_form(schema: Any, locale: str | None = None) -> CodeLists:
+    """The entries of every code list a form's fields name, labelled in a language."""
+    named = {code_list(spec) for spec in _specs(schema)} - {None}
+    shown = _locale(locale)
+    return {name: [(e.code, e.label(shown), e.active) for e in entries(name)]
+            for name in sorted(n for n in named if n)}
+
+
+def _specs(node: Any) -> list[dict[str, Any]]:
+    """Every dict in a schema that names a code list (fields in branches and groups too)."""
+    found: list[dict[str, Any]] = []
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if CODE_LIST in item:
+                found.append(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
+
+
+def codes(list_name: str) -> set[str]:
+    """Every code of a list, switched-off ones too (old answers stay valid)."""
+    return set(db.session.scalars(select(CodeEntry.code).where(
+        CodeEntry.list_name == list_name)))
 
 
 def _refuse(errors: dict[str, list[str]]) -> NoReturn:

@@ -61,10 +61,15 @@ def shown(value: float | None, unit: str = "%") -> str:
 Figure = tuple[str, str]
 
 
+def _ranked(found: Counter[str]) -> list[tuple[str, int]]:
+    """Counts most frequent first, ties by name (not by the order the rows were read)."""
+    return sorted(found.items(), key=lambda item: (-item[1], item[0]))
+
+
 def _counts(values: list[str | None]) -> str:
     """Counts of each value, most frequent first: 'web 4, phone 2'."""
     found = Counter(value or str(_("not recorded")) for value in values)
-    return ", ".join(f"{name} {count}" for name, count in found.most_common()) or "—"
+    return ", ".join(f"{name} {count}" for name, count in _ranked(found)) or "—"
 
 
 def _events(kind: str, period: Period) -> int:
@@ -144,7 +149,9 @@ def confidentiality(f: Facts) -> list[Figure]:
 
 def customer_focus(f: Facts) -> list[Figure]:
     """The figures that evidence customer focus."""
-    remedies = [r for r in f.closed if r.remedy_type]
+    # A remedy is recorded as a type or as an amount paid (the reference process reports
+    # only the amount).
+    remedies = [r for r in f.closed if r.remedy_type or (r.remedy_amount or 0) > 0]
     return [(_("Closed cases with a remedy recorded"), str(len(remedies))),
             (_("Vulnerable customers among those received"),
              str(sum(1 for r in f.received if r.vulnerable)))]
@@ -216,9 +223,10 @@ def response(f: Facts) -> list[Figure]:
 
 def decision(f: Facts) -> list[Figure]:
     """The figures that evidence decision."""
+    # The decision is the `resolved` milestone; `responded` is the first response.
     return [(_("Decisions given in the period"), str(sum(
-        1 for r in f.touched if r.responded_at is not None
-        and f.period.start <= r.responded_at < f.period.end))),
+        1 for r in f.touched if r.resolved_at is not None
+        and f.period.start <= r.resolved_at < f.period.end))),
             (_("Regulator or external body involved"),
              str(sum(1 for r in f.closed if r.regulator)))]
 
@@ -238,7 +246,7 @@ def collection(f: Facts) -> list[Figure]:
 def analysis(f: Facts) -> list[Figure]:
     """The figures that evidence analysis."""
     causes = Counter(r.cause for r in f.closed if r.cause)
-    return [(_("Top causes"), ", ".join(f"{c} {n}" for c, n in causes.most_common(3)) or "—")]
+    return [(_("Top causes"), ", ".join(f"{c} {n}" for c, n in _ranked(causes)[:3]) or "—")]
 
 
 def satisfaction(f: Facts) -> list[Figure]:

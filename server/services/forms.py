@@ -16,7 +16,9 @@ from jsonschema.validators import extend, validator_for
 
 from ..errors import InvalidInput
 from ..formkit import conditions
+from ..formkit.fields import CODE_LIST
 from ..formkit.regex import PatternError, compile_pattern
+from . import code_lists
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 8
@@ -75,6 +77,15 @@ def _pattern(validator: Any, pattern: Any, instance: Any,
         yield ValidationError("the value does not match the field's pattern")
 
 
+def _code_list(validator: Any, list_name: Any, instance: Any,
+               schema: dict[str, Any]) -> Iterator[ValidationError]:
+    """`x-codeList`: the answer must be a code of that administered list."""
+    if isinstance(instance, str) and isinstance(list_name, str) \
+            and instance not in code_lists.codes(list_name):
+        yield ValidationError(f"{instance!r} is not a code of the {list_name} list",
+                              validator=CODE_LIST, validator_value=list_name)
+
+
 def _required(validator: Any, required: Any, instance: Any,
               schema: dict[str, Any]) -> Iterator[ValidationError]:
     """JSON Schema's `required`, each error placed on the missing field's own path."""
@@ -117,7 +128,7 @@ def _checking(base: Any) -> Any:
                 yield from draft_format(validator, wanted, instance, schema)
 
         _CLASSES[base] = extend(base, {"pattern": _pattern, "format": _format,
-                                       "required": _required,
+                                       "required": _required, CODE_LIST: _code_list,
                                        "dependentRequired": _dependent_required})
     return _CLASSES[base]
 
@@ -158,6 +169,7 @@ def _message(error: ValidationError) -> str:
         "uniqueItems": lambda: _("Choose each option only once."),
         "oneOf": lambda: _("Choose one of the options."),
         "anyOf": lambda: _("Choose one of the options."),
+        CODE_LIST: lambda: _("Choose one of the options in the list."),
     }
     said = messages.get(str(kind))
     return said() if said else error.message

@@ -140,7 +140,9 @@ def compute(case: CaseRecord, snapshot: Snapshot, before: dict[str, Any] | None,
         "closed_at": case.closed_at, "is_open": case.is_open,
         "priority": _text(report.get("priority"), 32) or case.priority,
         "channel": _text(report.get("channel"), 32) or case.channel,
-        "product": _text(report.get("product"), 64) or _text(case.product_service, 64),
+        # A code of the products list, only as the diagram reports it: the intake's
+        # product text is the complainant's own words, not a code.
+        "product": _text(report.get("product"), 64),
         "category": _text(report.get("category"), 64) or case.category,
         "cause": _text(report.get("cause"), 64),
         "outcome": _text(report.get("outcome"), 32),

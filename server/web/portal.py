@@ -27,7 +27,7 @@ from ..errors import InvalidInput, NotFound, PlaintError, ProcessFailed, TooMany
 from ..formkit import render_fields, submit_options
 from ..models import Case
 from ..security import takes_documents
-from ..services import attachments, cases, intake, letters, portal, recovery
+from ..services import attachments, cases, code_lists, intake, letters, portal, recovery
 from ..services.actors import Actor
 from .auth import client_address
 from .forms import Submission, submit
@@ -107,7 +107,8 @@ def _intake(received_by: str, who: Actor, source: str, template: str, staff: boo
     errors = dict(sent.errors)
     document_errors = errors.pop(FIELD, [])
     received_errors = errors.pop(intake.RECEIVED, [])
-    return render_template(template, fields=render_fields(schema, ui, sent.values, errors),
+    return render_template(template, fields=render_fields(schema, ui, sent.values, errors,
+                                                           lists=code_lists.for_form(schema)),
                            form_title=schema.get("title"), description=schema.get("description"),
                            status=sent.status, staged=staged, document_errors=document_errors,
                            received=received or "", received_errors=received_errors,
@@ -250,7 +251,8 @@ def _track_page(case: Case, token: str, asked: list[dict[str, Any]], message: st
     forms = [dict(q, fields=render_fields(q["schema"], q["ui"],
                                           sent.values if q["message"] == message else {},
                                           sent.errors if q["message"] == message else {},
-                                          prefix=f"{q['message']}-"),
+                                          prefix=f"{q['message']}-",
+                                          lists=code_lists.for_form(q["schema"])),
                   button=submit_options(q["ui"]))
              for q in asked]
     # What the process asks first; what the complainant may do at any time after, and a

@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from ..access import STUDIO, current_actor, guard
 from ..errors import NotFound, answers_json
 from ..formkit import render_fields, submit_options
-from ..services import processes, system_log
+from ..services import code_lists, processes, system_log
 from ..services.processes import drafts
 from ..services.processes.checks import Problem, check, form_problems
 from ..services.processes.stale import StaleDraft, newer_version
@@ -189,7 +189,8 @@ def preview() -> ResponseReturnValue:
     text, css = submit_options(ui)
     return render_template("studio/_preview.html", title=schema.get("title"),
                            description=schema.get("description"),
-                           fields=render_fields(schema, ui, {}, {}, prefix="preview-"),
+                           fields=render_fields(schema, ui, {}, {}, prefix="preview-",
+                                                lists=code_lists.for_form(schema)),
                            submit_text=text, submit_class=css)
 
 

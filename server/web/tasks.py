@@ -13,7 +13,17 @@ from markupsafe import Markup
 from ..access import WORK_TASKS, current_actor, requires
 from ..formkit import render_fields
 from ..models import utcnow
-from ..services import attachments, audit, case_context, cases, history, inbox, processes, tasks
+from ..services import (
+    attachments,
+    audit,
+    case_context,
+    cases,
+    code_lists,
+    history,
+    inbox,
+    processes,
+    tasks,
+)
 from .forms import Submission, submit
 
 bp = Blueprint("tasks", __name__)
@@ -58,7 +68,8 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
         "tasks/task.html", case=case, task=row, status=sent.status,
         contact=beside.contact, documents=beside.documents, recorded=beside.recorded,
         action=beside.action, recurrence=beside.recurrence,
-        fields=render_fields(schema, ui, sent.values, sent.errors),
+        fields=render_fields(schema, ui, sent.values, sent.errors,
+                             lists=code_lists.for_form(schema)),
         instructions=instructions_html(opened.instructions), prompt=opened.prompt,
         history=history.for_case(case, events), candidates=inbox.candidates(row.role),
         sla=inbox.sla_state(row.due_at, utcnow()), form_title=schema.get("title"),

@@ -154,9 +154,11 @@ def acknowledge_and_assess(page: Any, base: str, reference: str) -> None:
 
 
 def assess(page: Any) -> None:
-    """Fill the assessment: in scope, billing, serious, simple, nothing else to flag."""
+    """Fill the assessment: in scope, billing, product "other", serious, simple, nothing else
+    to flag."""
     choose(page, "Is this a complaint about our products or services?", "Yes")
     page.get_by_label("Category").select_option("billing")
+    page.get_by_label("Product or service").select_option("other")
     choose(page, "Severity", "Serious")
     choose(page, "Complexity", "Simple")
     for question in ("Is the customer in a vulnerable situation?",

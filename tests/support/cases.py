@@ -61,6 +61,11 @@ def fill(schema: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any]:
         branch = rule.get("then") if _matches(rule["if"], values) else rule.get("else")
         if branch:
             values.update(_fill_properties(branch, chosen, values))
+            # A branch may require a field the form declares beside it (else: product).
+            for name in branch.get("required", []):
+                spec = schema.get("properties", {}).get(name)
+                if name not in values and spec is not None:
+                    values[name] = chosen.get(name, _first_valid(spec))
     return values
 
 
@@ -98,6 +103,8 @@ def _first_valid(spec: dict[str, Any]) -> Any:
     allowed = _choices(spec)
     if allowed:
         return allowed[0]
+    if "x-codeList" in spec:
+        return "other"  # the one code every list starts with (migration 0017)
     kind = spec.get("type")
     if kind == "boolean":
         return False

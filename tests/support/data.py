@@ -23,7 +23,8 @@ INTAKE = {
 }
 ACK = {"acknowledgement_channel": "email", "acknowledgement_message": "We have your complaint."}
 # Serious, not vulnerable, no regulator: triage.dmn gives priority "high".
-ASSESS = {"in_scope": True, "category": "billing", "severity": "serious", "complexity": "simple",
+ASSESS = {"in_scope": True, "category": "billing", "product": "other", "severity": "serious",
+          "complexity": "simple",
           "vulnerable_customer": False, "regulator_involved": False,
           "immediate_action_needed": False}
 INVESTIGATE = {"findings": "The transfer was booked twice.", "need_information": False}

@@ -12,7 +12,9 @@ returns one `Expected` per case. Each case i follows scenario `SCENARIOS[i % 6]`
   working day later (the resolution clock stands still 8 working hours);
 * "out_of_scope": assessed as out of scope (closed there);
 * "withdrawn": acknowledged, then withdrawn by the complainant;
-* "open": acknowledged and assessed, still under investigation;
+* "open": acknowledged and assessed, still under investigation; every other one of these
+  (i % 12 == 4) is left until after its resolution deadline, when the diagram's overdue
+  timer fires (resolution missed, escalation level 1);
 * "escalated": not acknowledged in time: the acknowledgement deadline's timer fires
   (escalation level 1), the supervisor acknowledges, then as "accepted".
 
@@ -40,7 +42,7 @@ from server import create_app
 from server.extensions import db
 from server.models import Case, Timer
 from server.models.calendar import BusinessCalendar
-from server.services import cases, policy, portal, timers
+from server.services import cases, code_lists, policy, portal, timers
 from server.services.actors import Actor
 
 from .app import app_config, init_database
@@ -56,7 +58,11 @@ CATEGORIES = ("service_quality", "billing", "product_defect", "staff_conduct", "
 CAUSES = ("process", "system", "staff_error", "communication", "policy", "third_party",
           "customer_misunderstanding", "none_found")
 OUTCOMES = ("upheld", "partly_upheld", "not_upheld")
-PRODUCTS = ("Current account", "Credit card", "Mortgage", "Savings account")
+# The products list's codes the handler picks at Assess, with the complainant's own words.
+PRODUCTS = (("current_account", "Current account", "حساب جار"),
+            ("credit_card", "Credit card", "بطاقة ائتمان"),
+            ("mortgage", "Mortgage", "تمويل عقاري"),
+            ("savings_account", "Savings account", "حساب ادخار"))
 CHANNELS = ("web", "phone", "email", "letter")
 HANDLERS = ("golden.handler1", "golden.handler2", "golden.handler3")
 
@@ -69,7 +75,8 @@ class Expected:
     scenario: str
     received_at: datetime
     channel: str
-    product: str
+    product_text: str  # the complainant's words on the intake form
+    product: str | None = None  # the products list's code chosen at Assess
     category: str | None = None
     vulnerable: bool | None = None
     regulator: bool | None = None
@@ -85,6 +92,8 @@ class Expected:
     escalation_level: int = 0
     reopen_count: int = 0
     is_open: bool = True
+    # When a timer last fired on the case without its milestone (deadlines missed by then).
+    overdue_fired_at: datetime | None = None
     owner: str | None = None  # the handler's username
     priority: str | None = None  # as triage.dmn set it (read from the case)
     # The resolution deadline: the policy's target for the priority, counted here by hand
@@ -145,6 +154,9 @@ def build(n: int = 240) -> list[Expected]:
         make_user(name, "handler")
     make_user("golden.supervisor", "supervisor")
     db.session.commit()
+    for code, english, arabic in PRODUCTS:
+        code_lists.add("products", code_lists.EntryForm(code, english, arabic),
+                       Actor.system("golden"))
     from server.models import User
 
     for name in HANDLERS:
@@ -159,7 +171,10 @@ def build(n: int = 240) -> list[Expected]:
         if i and i % 3 == 0:
             day = working_day(day, 1)
         received = day + timedelta(hours=i % 3)
-        expected.append(_one(i, received, staff[i % len(staff)], supervisor))
+        exp = _one(i, received, staff[i % len(staff)], supervisor)
+        exp.priority = db.session.scalar(select(Case.priority).where(
+            Case.reference == exp.reference))
+        expected.append(exp)
     return expected
 
 
@@ -167,12 +182,13 @@ def _one(i: int, received: datetime, handler: Actor, supervisor: Actor) -> Expec
     """Make case i from `received` on, as its scenario says."""
     scenario = SCENARIOS[i % len(SCENARIOS)]
     channel = CHANNELS[i % len(CHANNELS)]
+    code, text, _arabic = PRODUCTS[i % len(PRODUCTS)]
     exp = Expected(reference="", scenario=scenario, received_at=received, channel=channel,
-                   product=PRODUCTS[i % len(PRODUCTS)])
+                   product_text=text)
     with time_machine.travel(received, tick=False) as clock:
         reference = cases.start_case(
             {"complainant_name": f"Golden {i}", "complainant_email": f"golden{i}@example.com",
-             "product_service": exp.product, "description": f"Golden complaint {i}.",
+             "product_service": text, "description": f"Golden complaint {i}.",
              "consent": True}, channel, Actor.system("golden")).case.reference
         exp.reference = reference
         ack_by = handler
@@ -194,10 +210,10 @@ def _one(i: int, received: datetime, handler: Actor, supervisor: Actor) -> Expec
             exp.outcome, exp.is_open, exp.closed_at = "withdrawn", False, _now()
             return exp
         clock.move_to(exp.acknowledged_at + timedelta(hours=1))
-        exp.category = CATEGORIES[i % len(CATEGORIES)]
+        exp.category, exp.product = CATEGORIES[i % len(CATEGORIES)], code
         exp.vulnerable, exp.regulator = i % 7 == 0, i % 11 == 0
         in_scope = scenario != "out_of_scope"
-        assess = {"in_scope": in_scope, "category": exp.category,
+        assess = {"in_scope": in_scope, "category": exp.category, "product": code,
                   "severity": ("minor", "moderate", "serious")[i % 3],
                   "complexity": "simple", "vulnerable_customer": exp.vulnerable,
                   "regulator_involved": exp.regulator, "immediate_action_needed": False}
@@ -211,6 +227,10 @@ def _one(i: int, received: datetime, handler: Actor, supervisor: Actor) -> Expec
             exp.outcome, exp.is_open, exp.closed_at = "out_of_scope", False, _now()
             return exp
         if scenario == "open":
+            if i % 12 == 4:
+                clock.move_to(working_day(received, 12))
+                exp.escalation_level = _fire_due(reference)
+                exp.overdue_fired_at = _now()
             return exp
         _decide(i, scenario, reference, received, handler, clock, exp)
     return exp

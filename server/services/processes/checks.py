@@ -21,7 +21,7 @@ from lxml import etree
 from ...engine import BundleError, DeployIssue, load_bundle
 from ...engine.xmlsafe import UnsafeXMLError, parse_xml
 from ...formkit import unsupported
-from .. import policy
+from .. import code_lists, policy
 from ..users import list_roles
 from .versions import role_resolver
 
@@ -78,12 +78,19 @@ def check(files: dict[str, bytes]) -> list[Problem]:
         found = [from_issue(issue, roles) for issue in exc.issues]
         # The intake is checked as well whenever the process could be built.
         intake = intake_problems(files, exc.process_id, exc.forms) if exc.process_id else []
-        return intake + found
+        return intake + found + _list_problems(exc.forms)
     except Exception as exc:  # a checker tripped on odd input: report it, never fail the save
         current_app.logger.exception("bundle check failed")
         return [Problem(None, None, None, f"the files could not be checked ({exc}); look for "
                                           "unusual values, e.g. a $schema that is not a text")]
-    return intake_problems(files, bundle.process_id, bundle.forms)
+    return intake_problems(files, bundle.process_id, bundle.forms) + \
+        _list_problems(bundle.forms)
+
+
+def _list_problems(forms: dict[str, dict[str, Any]]) -> list[Problem]:
+    """Form fields that name a code list Plaint does not have."""
+    return [Problem(name, None, None, message)
+            for name, message in code_lists.form_problems(forms)]
 
 
 def _start_events(files: dict[str, bytes], process_id: str) -> list[tuple[str, etree._Element]]:
@@ -166,4 +173,6 @@ def form_problems(schema_text: str, ui_text: str) -> tuple[dict[str, Any], dict[
         return {}, None, [Problem(None, None, None, "$schema must be the URL of a JSON Schema "
                                                     "draft, as text")]
     found = [Problem(None, None, None, message) for message in unsupported(schema, ui)]
+    found += [Problem(None, None, None, message)
+              for _name, message in code_lists.form_problems({"form": schema})]
     return (schema, ui, found) if not found else ({}, None, found)

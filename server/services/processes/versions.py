@@ -7,17 +7,24 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
 from ...database import begin_write
-from ...engine import STATE_FORMAT, BundleError, ProcessRuntime, SpecCache, load_bundle
+from ...engine import (
+    STATE_FORMAT,
+    BundleError,
+    DeployIssue,
+    ProcessRuntime,
+    SpecCache,
+    load_bundle,
+)
 from ...errors import DeployRefused, NotFound
 from ...extensions import db
 from ...models import ROLES, Case, LaneMapping, ProcessFile, ProcessVersion, Role
-from .. import policy, system_log
+from .. import code_lists, policy, system_log
 from ..actors import Actor
 from .diff import diff, summary
 
@@ -81,10 +88,11 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
                              clock_kinds=policy.KINDS,
                              min_timer_period=current_app.config["PLAINT_MIN_TIMER_PERIOD"])
     except BundleError as exc:
-        count = len(exc.issues)
-        raise DeployRefused(
-            f"The process was not deployed: {count} problem{'s' if count != 1 else ''} "
-            "found. The active version is unchanged.", exc.issues) from None
+        _refuse(exc.issues)
+    lists = [DeployIssue(name, None, None, message)
+             for name, message in code_lists.form_problems(bundle.forms)]
+    if lists:
+        _refuse(lists)
     begin_write()
     if guard is not None:
         guard()
@@ -108,6 +116,14 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
     if commit:
         db.session.commit()
     return version
+
+
+def _refuse(issues: list[DeployIssue]) -> NoReturn:
+    """Refuse a deploy with every problem found."""
+    count = len(issues)
+    raise DeployRefused(
+        f"The process was not deployed: {count} problem{'s' if count != 1 else ''} "
+        "found. The active version is unchanged.", issues) from None
 
 
 def _log_deploy(version: ProcessVersion, files: dict[str, bytes], actor: Actor,

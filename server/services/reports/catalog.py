@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from ...models.report import TARGET_KINDS
 from .definitions import Cell, Chart, Column, Report, Row, change
 from .figures import Counts, Figures, ratio
-from .filters import AGE_BANDS, NOBODY, SLA_STATES, owner_names
+from .filters import AGE_BANDS, NOBODY, NOT_RECORDED, SLA_STATES, owner_names
 from .labels import label
 
 
@@ -80,7 +80,7 @@ def _volume(field: str) -> Callable[[Figures], list[Row]]:
         found = fig.volume(field)
         total = sum(n for _code, n in found)
         return [{"name": Cell(label(field, code)),
-                 "received": Cell(n, {field: code} if code else None),
+                 "received": Cell(n, {field: code or NOT_RECORDED}),
                  "share": Cell(ratio(n, total))} for code, n in found]
     return rows
 
@@ -105,7 +105,7 @@ def _outcomes(fig: Figures) -> list[Row]:
     found = fig.outcomes()
     total = sum(n for _code, n in found)
     return [{"name": Cell(label("outcome", code)),
-             "received": Cell(n, {"outcome": code} if code else None),
+             "received": Cell(n, {"outcome": code or NOT_RECORDED}),
              "share": Cell(ratio(n, total))} for code, n in found]
 
 
@@ -118,7 +118,7 @@ def _satisfaction(fig: Figures) -> list[Row]:
 
 def _compensation(fig: Figures) -> list[Row]:
     return [{"currency": Cell(currency or _("Not recorded")),
-             "paid": Cell(n, {"currency": currency} if currency else None),
+             "paid": Cell(n, {"currency": currency or NOT_RECORDED}),
              "amount": Cell(amount)} for currency, n, amount in fig.compensation()]
 
 

@@ -40,6 +40,9 @@ MAX_DAYS = 3 * 366 + 1  # a longer period is a question for an export of the cas
 MAX_BUCKETS = 60
 MAX_VALUE = 64
 NOBODY = "-"  # the owner condition of cases nobody owns
+# The condition "no value recorded" of a coded field (a "Not recorded" row's cases);
+# no code can be it, as codes start with a letter or digit.
+NOT_RECORDED = "-"
 _CODE = re.compile(r"[\w.-]{1,64}")
 _TARGET = re.compile(r"(" + "|".join(TARGET_KINDS) + r")\.(met|missed)")
 TIMED = ("acknowledgement", "resolution")
@@ -154,6 +157,8 @@ def _add_months(day: date, months: int) -> date:
             - timedelta(days=1)
 
 
+# Filters whose "Not recorded" row drills down to the cases without a value.
+RECORDABLE = ("category", "product", "channel", "priority", "outcome", "cause", "currency")
 NAMES = ("from", "to", "preset", "by", "category", "product", "channel", "priority", "scope",
          "outcome", "cause", "currency", "target", "timed", "escalated", "closed", "upheld",
          "fcr", "reopened", "rated", "score", "age", "sla", "owner", "role")
@@ -166,7 +171,8 @@ def parse(args: Mapping[str, str]) -> Parsed:
 
     def one_of(name: str, allowed: tuple[str, ...], message: str) -> str:
         value = typed[name]
-        if value and value not in allowed:
+        if value and value not in allowed and not (name in RECORDABLE
+                                                   and value == NOT_RECORDED):
             errors[name] = [message]
             return ""
         return value
@@ -196,12 +202,13 @@ def parse(args: Mapping[str, str]) -> Parsed:
                               "resolution.met.")]
         target = ""
     currency = typed["currency"].upper()
-    if currency and not re.fullmatch(r"[A-Z]{3}", currency):
+    if currency and currency != NOT_RECORDED and not re.fullmatch(r"[A-Z]{3}", currency):
         errors["currency"] = [_("Give a currency as its three-letter code, e.g. SAR.")]
         currency = ""
     filters = Filters(
         start=start or today(), end=end or today(), preset=preset, by=by,
-        category=choice_titles.code_for("category", code("category")) or "",
+        category=(NOT_RECORDED if typed["category"] == NOT_RECORDED
+                  else choice_titles.code_for("category", code("category")) or ""),
         product=code("product"),
         channel=one_of("channel", CHANNELS, _("Choose a channel from the list.")),
         priority=one_of("priority", policy.PRIORITIES, _("Choose a priority from the list.")),
@@ -290,7 +297,9 @@ def conditions(f: Filters, now: datetime | None = None) -> list[ColumnElement[bo
     for column, value in ((r.category, f.category), (r.product, f.product),
                           (r.channel, f.channel), (r.priority, f.priority),
                           (r.outcome, f.outcome), (r.cause, f.cause)):
-        if value:
+        if value == NOT_RECORDED:  # "" is read as nothing recorded too, as labels do
+            found.append(or_(column.is_(None), column == ""))
+        elif value:
             found.append(column == value)
     if f.scope == "open":
         found.append(r.is_open.is_(True))
@@ -298,7 +307,9 @@ def conditions(f: Filters, now: datetime | None = None) -> list[ColumnElement[bo
         found += [r.received_at >= instant(f.start),
                   r.received_at < instant(f.end + timedelta(days=1))]
     if f.currency:
-        found += [r.remedy_currency == f.currency, r.remedy_amount > 0]
+        found += [or_(r.remedy_currency.is_(None), r.remedy_currency == "")
+                  if f.currency == NOT_RECORDED else r.remedy_currency == f.currency,
+                  r.remedy_amount > 0]
     if f.target:
         kind, _dot, state = f.target.partition(".")
         column = getattr(r, f"{kind}_on_target")

@@ -1,0 +1,41 @@
+"""The deploy check of fields whose choices come from an administered code list."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from typing import Any
+
+from .fields import CODE_LIST, declared
+
+_ALONE = ("enum", "oneOf", "anyOf", "const", "pattern", "format")
+
+
+def _fields(schema: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every field of a form, nested ones by their dotted path."""
+    if not isinstance(schema, dict):
+        return
+    for name, spec in declared(schema).items():
+        if isinstance(spec, dict):
+            yield path + name, spec
+            if spec.get("type") == "object":
+                yield from _fields(spec, f"{path}{name}.")
+
+
+def code_list_problems(schema: Any, known: Collection[str]) -> list[str]:
+    """Every misuse of x-codeList in a form, as 'field: message' strings ([] when fine)."""
+    problems = []
+    names = ", ".join(sorted(known))
+    for name, spec in _fields(schema):
+        if CODE_LIST not in spec:
+            continue
+        wanted = spec[CODE_LIST]
+        if not isinstance(wanted, str) or wanted not in known:
+            problems.append(f"{name}: {CODE_LIST} names the code list {wanted!r}, which does "
+                            f"not exist; use one of {names}")
+        if spec.get("type") != "string":
+            problems.append(f"{name}: {CODE_LIST} goes on a string field")
+        clashing = [key for key in _ALONE if key in spec]
+        if clashing:
+            problems.append(f"{name}: {CODE_LIST} gives the choices; leave out "
+                            + ", ".join(clashing))
+    return problems
