@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .render import option_label
+
 Translate = Callable[[str], str]
 _SCHEMA_TEXTS = ("title", "description")
 _SCHEMA_LISTS = ("oneOf", "anyOf", "allOf")
-_SCHEMA_ONES = ("items", "if", "then", "else", "not", "additionalProperties")
+_SCHEMA_ONES = ("items", "then", "else", "additionalProperties")  # no text in an "if"
 _SCHEMA_MAPS = ("properties", "dependentSchemas", "$defs", "definitions", "patternProperties")
 _UI_TEXTS = ("ui:title", "ui:description", "ui:help", "ui:placeholder")
 _SUBMIT = "ui:submitButtonOptions"
@@ -36,6 +38,9 @@ def _schema(node: Any, translate: Translate) -> Any:
             out[key] = translate(node[key])
     if "enumNames" in node:
         out["enumNames"] = _texts(node["enumNames"], translate)
+    elif isinstance(node.get("enum"), list) and node.get("type") != "array":
+        # A plain enum shows each value as a label (option_label): that label is the text.
+        out["enumNames"] = [translate(option_label(v)) for v in node["enum"]]
     for key in _SCHEMA_LISTS:
         if isinstance(node.get(key), list):
             out[key] = [_schema(item, translate) for item in node[key]]
