@@ -85,7 +85,8 @@ def url_values(filed: Filed) -> dict[str, Any]:
             "name": "complaint.bpmn", "kind": "holiday", "entry_id": 1, "target_id": 1,
             "lane": "Handler", "message_id": 1, "filename": "css/plaint.css",
             "incident_id": 1, "key": "fca_disp1", "extension": "xlsx",
-            "list_name": "products", "code": "other", "sample_id": 1, "position": 1}
+            "list_name": "products", "code": "other", "sample_id": 1, "position": 1,
+            "language": "ar"}
 
 
 def expected_allowed(rule: tuple[str, ...], person: str, app: Flask) -> bool:
