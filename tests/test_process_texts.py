@@ -72,10 +72,10 @@ def test_without_any_arabic_file_the_deploy_lists_every_text(
 @pytest.mark.parametrize(("content", "said"), [
     (b'{"Received": "\xd9\x85', "not valid JSON"),
     (b'["Received"]', "holds one JSON object"),
-    ('{"Received": 3}'.encode(), '"Received": the translation must be a text'),
+    (b'{"Received": 3}', '"Received": the translation must be a text'),
     ('{"Case {reference} received": "تم استلام الحالة"}'.encode(),
      "must keep the placeholders of the English text exactly ({reference})"),
-    ('{"Received": "  "}'.encode(), "the translation is empty"),
+    (b'{"Received": "  "}', "the translation is empty"),
 ])
 def test_a_broken_translation_file_is_refused_saying_what_to_fix(
         app_ctx, runner, tmp_path: Path, content: bytes, said: str) -> None:
