@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, redirect, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, refresh
 from flask_login import current_user
@@ -34,6 +43,8 @@ def select() -> str:
     case_language = g.get("case_language")
     if case_language in languages.LANGUAGES:
         return str(case_language)
+    if not has_request_context():  # a job or a service called outside a request
+        return languages.DEFAULT
     if current_user.is_authenticated and current_user.language in languages.LANGUAGES:
         return str(current_user.language)
     cookie = request.cookies.get(COOKIE)
