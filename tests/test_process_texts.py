@@ -111,6 +111,16 @@ def test_a_handler_who_reads_arabic_works_the_task_in_arabic(
                    {"acknowledgement_message": "اتصلت بها"})
     assert refused.status_code == 422
     assert "هذا الحقل مطلوب" in refused.get_data(as_text=True)  # formkit's own messages
+    cases.complete_task(case.reference, task.task_id, {"acknowledgement_channel": "phone",
+                                                       "acknowledgement_message": "Called"},
+                        HANDLER)
+    db.session.rollback()
+    after = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id))
+    assert after is not None
+    next_page = client.get(f"/cases/{case.reference}/tasks/{after.task_id}").get_data(
+        as_text=True)
+    recorded = next_page.split('id="recorded"', 1)[1].split("</section>\n</section>", 1)[0]
+    assert "<dt>كيف تم التواصل مع مقدّم الشكوى؟</dt>" in recorded  # what the last step noted
 
 
 def test_the_same_task_reads_in_english_for_an_english_reader(
