@@ -27,22 +27,29 @@ def _fail(exc: PlaintError) -> None:
     sys.exit(1)
 
 
+def _warn(lines: list[str]) -> None:
+    """Say what a deploy went through with but someone should fix (missing translations)."""
+    for line in lines:
+        click.secho(("" if line.startswith(" ") else "Warning: ") + line, fg="yellow", err=True)
+
+
 @click.command("init-db")
 @click.option("--demo", is_flag=True,
               help="Also create one account per role (passwords printed once).")
 @with_appcontext
 def init_db(demo: bool) -> None:
     """Migrate the schema; deploy the reference process when none is deployed."""
-    from .services import processes, users
+    from .services import process_texts, processes, users
     from .services.actors import Actor
 
     upgrade(directory=current_app.extensions["migrate"].directory)
     processes.ensure_roles()
     try:
         if db.session.scalar(select(ProcessVersion.id).limit(1)) is None:
-            version = processes.deploy(processes.read_folders(*REFERENCE_PROCESS),
-                                       Actor.system("init-db"), note="reference process")
+            files = processes.read_folders(*REFERENCE_PROCESS)
+            version = processes.deploy(files, Actor.system("init-db"), note="reference process")
             click.echo(f"Deployed the reference process as version {version.number}.")
+            _warn(process_texts.warnings(files))
         if demo and db.session.scalar(select(User.id).limit(1)) is None:
             click.echo("Demo accounts (these passwords are shown only now):")
             for role in ROLES:
@@ -96,14 +103,16 @@ def reset_password(username: str) -> None:
 @with_appcontext
 def deploy(paths: tuple[Path, ...], note: str | None) -> None:
     """Deploy the BPMN, DMN and form files in PATHS as the new active version."""
-    from .services import processes
+    from .services import process_texts, processes
     from .services.actors import Actor
 
     try:
-        version = processes.deploy(processes.read_folders(*paths), Actor.system("cli"), note)
+        files = processes.read_folders(*paths)
+        version = processes.deploy(files, Actor.system("cli"), note)
     except PlaintError as exc:
         _fail(exc)
     click.echo(f"Deployed {version.process_id} as version {version.number}; new cases use it.")
+    _warn(process_texts.warnings(files))
 
 
 @click.command("fire-timers")

@@ -49,7 +49,8 @@ def places(live_app: Flask) -> dict[str, list[str]]:
                  "/audit/samples/"],
         "ada": ["/admin/", "/admin/users", "/admin/roles", "/admin/calendar",
                 "/admin/escalation", "/admin/codes/", "/admin/outbox", "/incidents"],
-        "otto": ["/studio/", f"/studio/drafts/{draft_id}"],
+        "otto": ["/studio/", f"/studio/drafts/{draft_id}",
+                 f"/studio/drafts/{draft_id}/translations/ar"],
     }
 
 

@@ -29,6 +29,7 @@ from .bundle_checks import (
 from .reports import check_report_properties
 from .serializer import dump_specs
 from .timer_checks import check_due_in, check_timers_and_loops
+from .translations import language_of, read_translations
 from .xmlsafe import UnsafeXMLError, parse_xml
 
 
@@ -106,10 +107,13 @@ def _load(c: Checker, min_timer_period: float) -> Built | None:
     for name, data in sorted(c.files.items()):
         if name.endswith((".bpmn", ".dmn")):
             _read_xml(c, name, data)
+        elif language_of(name):
+            _read_translations(c, name, data)
         elif name.endswith(".json"):
             _read_form(c, name, data)
         else:
-            c.add(name, None, None, "unknown file type: use .bpmn, .dmn or .json (forms)")
+            c.add(name, None, None, "unknown file type: use .bpmn, .dmn or .json (forms, "
+                  "translations.<language>.json)")
     for name, tree in c.trees.items():
         check_code(c, name, tree)
         if name.endswith(".dmn"):
@@ -200,6 +204,12 @@ def _read_xml(c: Checker, name: str, data: bytes) -> None:
                 c.add(name, element_id, elem.sourceline,
                       f"the id '{element_id}' is also used in {other}: ids must be unique")
             c.where[element_id] = (name, elem.sourceline)
+
+
+def _read_translations(c: Checker, name: str, data: bytes) -> None:
+    """Check a translation file (translations.py); it stays in the files, never a form."""
+    for problem in read_translations(data, c.max_file_bytes)[1]:
+        c.add(name, None, None, problem)
 
 
 def _read_form(c: Checker, name: str, data: bytes) -> None:

@@ -61,7 +61,14 @@ def choices(spec: Any) -> list[tuple[Any, str | None]]:
         return [(o.get("const"), o.get("title") if isinstance(o.get("title"), str) else None)
                 for o in found if isinstance(o, dict)]
     options = source.get("enum")
-    return [(v, None) for v in options] if isinstance(options, list) else []
+    if not isinstance(options, list):
+        return []
+    # Labels of a plain enum, as react-jsonschema-form reads them (and translations give).
+    names = source.get("enumNames")
+    if isinstance(names, list) and len(names) == len(options):
+        return [(v, n if isinstance(n, str) and n else None) for v, n in zip(options, names,
+                                                                            strict=True)]
+    return [(v, None) for v in options]
 
 
 def widget(spec: Any, entry: Any) -> str:

@@ -47,6 +47,7 @@ class InboxRow:
     flag: str | None = None  # what fired on the task (inboxFlag) or why nobody may do it
     owner: str | None = None  # who owns the case (services/ownership.py)
     category_title: str | None = None  # the category as the form that asks it names it
+    version_id: int | None = None  # the case's process version, whose texts the row shows
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def inbox(actor: Actor, view: str = "mine", priority: str | None = None,
         raise InvalidInput(f"Unknown sort '{sort}': use one of {', '.join(SORTS)}.")
     query = (select(HumanTask.task_id, HumanTask.title, HumanTask.role, HumanTask.assignee_id,
                     HumanTask.due_at, HumanTask.flag, Case.reference, Case.priority, Case.category,
-                    Case.status_label, Case.received_at, Case.owner_id, User.display_name)
+                    Case.status_label, Case.received_at, Case.owner_id, User.display_name,
+                    Case.process_version_id)
              .join(Case, Case.id == HumanTask.case_id)
              .outerjoin(User, User.id == HumanTask.assignee_id))
     query = query.where(_visible(actor, view))
@@ -109,7 +111,8 @@ def inbox(actor: Actor, view: str = "mine", priority: str | None = None,
         InboxRow(r.task_id, r.reference, r.title, r.role, r.assignee_id, r.display_name,
                  r.due_at, sla_state(r.due_at, now), r.priority, r.category, r.status_label,
                  r.received_at, r.flag, owners.get(r.owner_id),
-                 titles.get(r.category) or choice_titles.humanize(r.category))
+                 titles.get(r.category) or choice_titles.humanize(r.category),
+                 r.process_version_id)
         for r in found
     ]
     return InboxPage(rows, total, page, pages)

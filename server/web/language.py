@@ -8,6 +8,8 @@ language (services/languages.py), for staff their profile, for anyone else the c
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     Flask,
@@ -19,7 +21,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import refresh
+from flask_babel import get_locale, refresh
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -27,7 +29,7 @@ from werkzeug.routing import RequestRedirect
 from ..access import current_actor, public
 from ..errors import PlaintError
 from ..models import Case
-from ..services import languages, portal
+from ..services import languages, portal, process_texts
 from ..services.actors import Actor
 from .inputs import same_site
 
@@ -43,6 +45,8 @@ def select() -> str:
     case_language = g.get("case_language")
     if case_language in languages.LANGUAGES:
         return str(case_language)
+    if not has_request_context():  # a job or a service called outside a request
+        return languages.DEFAULT
     if current_user.is_authenticated and current_user.language in languages.LANGUAGES:
         return str(current_user.language)
     cookie = request.cookies.get(COOKIE)
@@ -98,7 +102,26 @@ def _page(target: str | None) -> str:
     return back
 
 
+def reader() -> str:
+    """The language this page is written in (after `speak_as`, the complaint's)."""
+    return str(get_locale() or languages.DEFAULT)
+
+
+def process_text(version_id: int | None, source: str | None) -> str:
+    """A text of a process version (a status label, a task title) in the reader's language."""
+    return process_texts.text(version_id, source, reader())
+
+
+def process_form(version_id: int | None, schema: dict[str, Any], ui: dict[str, Any] | None
+                 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A form of a process version with its titles, help, labels and button in the
+    reader's language."""
+    return process_texts.form(version_id, schema, ui, reader())
+
+
 def init_app(app: Flask) -> None:
-    """Offer the switch on every page: the languages, each named in itself."""
+    """Offer the switch on every page: the languages, each named in itself; and the
+    process's own texts in the page's language (`process_text(version_id, text)`)."""
     app.jinja_env.globals["site_languages"] = languages.LANGUAGES
     app.jinja_env.globals["text_direction"] = languages.direction
+    app.jinja_env.globals["process_text"] = process_text

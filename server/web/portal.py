@@ -27,11 +27,11 @@ from ..errors import InvalidInput, NotFound, PlaintError, ProcessFailed, TooMany
 from ..formkit import render_fields, submit_options
 from ..models import Case
 from ..security import takes_documents
-from ..services import attachments, cases, code_lists, intake, letters, portal, recovery
+from ..services import attachments, cases, code_lists, intake, letters, portal, processes, recovery
 from ..services.actors import Actor
 from .auth import client_address
 from .forms import Submission, submit
-from .language import speak_as
+from .language import process_form, process_text, speak_as
 
 bp = Blueprint("portal", __name__)
 STAFF_CHANNELS = ("phone", "walk_in", "letter", "email")
@@ -86,7 +86,7 @@ def _shielded(action: Callable[[dict[str, Any]], Any], reference: str | None,
 
 def _intake(received_by: str, who: Actor, source: str, template: str, staff: bool = False,
             **extra: Any) -> ResponseReturnValue:
-    schema, ui = cases.intake_form(staff=staff)
+    schema, ui = process_form(processes.active_version_id(), *cases.intake_form(staff=staff))
     received = request.form.get(intake.RECEIVED) if staff else None
     sent, staged = Submission(), attachments.Staging()
     if request.method == "POST":
@@ -180,7 +180,7 @@ def track(token: str) -> ResponseReturnValue:
 def answer(token: str, message: str) -> ResponseReturnValue:
     """Answer what the process asks (e.g. whether the response is accepted)."""
     case = speak_as(portal.case_for_token(token))
-    asked = portal.questions(case)
+    asked = _in_language(case, portal.questions(case))
     question = next((q for q in asked if q["message"] == message), None)
     if question is None:
         return _track_page(case, token, asked, message, Submission(
@@ -246,15 +246,25 @@ def letter_pdf(token: str) -> ResponseReturnValue:
     return Response(letters.render_pdf(made), headers=letters.pdf_headers(made))
 
 
+def _in_language(case: Case, asked: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The questions with their forms in the page's language (the complaint's own)."""
+    out = []
+    for q in asked:
+        schema, ui = process_form(case.process_version_id, q["schema"], q["ui"])
+        out.append(dict(q, schema=schema, ui=ui))
+    return out
+
+
 def _track_page(case: Case, token: str, asked: list[dict[str, Any]], message: str | None,
                 sent: Submission, upload: attachments.Added | None = None) -> ResponseReturnValue:
-    forms = [dict(q, fields=render_fields(q["schema"], q["ui"],
-                                          sent.values if q["message"] == message else {},
-                                          sent.errors if q["message"] == message else {},
-                                          prefix=f"{q['message']}-",
-                                          lists=code_lists.for_form(q["schema"])),
+    forms = [dict(q, title=process_text(case.process_version_id, q["title"]),
+                  fields=render_fields(q["schema"], q["ui"],
+                                       sent.values if q["message"] == message else {},
+                                       sent.errors if q["message"] == message else {},
+                                       prefix=f"{q['message']}-",
+                                       lists=code_lists.for_form(q["schema"])),
                   button=submit_options(q["ui"]))
-             for q in asked]
+             for q in _in_language(case, asked)]
     # What the process asks first; what the complainant may do at any time after, and a
     # form whose button the diagram marks as dangerous (withdrawing) last.
     forms.sort(key=lambda f: (not f["asked"], "danger" in (f["button"][1] or "")))

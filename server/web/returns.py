@@ -81,8 +81,8 @@ def pack() -> ResponseReturnValue:
     """The management-review pack: choose the period and the language, then download."""
     parsed = parse(request.args)
     status = 400 if parsed.errors else 200
-    return render_template("returns/pack.html", parsed=parsed,
-                           languages=review_pack.LANGUAGES), status
+    # Not `languages=`: that name is the language switch's, on every page.
+    return render_template("returns/pack.html", parsed=parsed), status
 
 
 @bp.get("/pack/management-review.<any(pdf, xlsx):extension>")
@@ -90,7 +90,7 @@ def pack_file(extension: str) -> ResponseReturnValue:
     """The management-review pack as a PDF or XLSX, in English or Arabic."""
     parsed = parse(request.args)
     if parsed.period is None:
-        return _bad_period("returns/pack.html", parsed, languages=review_pack.LANGUAGES)
+        return _bad_period("returns/pack.html", parsed)
     language = review_pack.language(request.args.get("lang"))
     made = review_pack.make(parsed.period, language, extension, current_actor())
     return Response(made.content, headers=tables.download_headers(made.filename,

@@ -29,7 +29,7 @@ from ..access import STUDIO, current_actor, guard
 from ..errors import NotFound, answers_json
 from ..formkit import render_fields, submit_options
 from ..services import code_lists, processes, system_log
-from ..services.processes import drafts
+from ..services.processes import draft_texts, drafts
 from ..services.processes.checks import Problem, check, form_problems
 from ..services.processes.stale import StaleDraft, newer_version
 from ..services.processes.upload import UploadRefused
@@ -166,8 +166,14 @@ def deploy(draft_id: int) -> ResponseReturnValue:
                          stale=render_template("studio/_stale.html", stale=exc.newer))
     flash(_("Version %(number)s of %(process)s is deployed: new cases start on it.",
             number=done.version.number, process=done.version.process_id), "success")
+    missing = sum(1 for line in done.warnings if line.startswith(" "))
+    if missing:
+        flash(_("%(count)s text(s) of the new version have no translation and show in "
+                "English: translate them in a draft of it (Texts in Arabic) and deploy again.",
+                count=missing), "warning")
     return jsonify({"version": done.version.number, "process_id": done.version.process_id,
-                    "diff": done.diff, "redirect": url_for("studio.index")})
+                    "diff": done.diff, "warnings": done.warnings,
+                    "redirect": url_for("studio.index")})
 
 
 @bp.post("/drafts/<int:draft_id>/discard")
@@ -176,6 +182,30 @@ def discard(draft_id: int) -> ResponseReturnValue:
     drafts.discard(draft_id, current_actor())
     flash(_("The draft was discarded."), "info")
     return redirect(url_for("studio.index"))
+
+
+@bp.route("/drafts/<int:draft_id>/translations/<language>", methods=["GET", "POST"])
+def translations(draft_id: int, language: str) -> ResponseReturnValue:
+    """Every English text of the draft beside its translation; saving keeps them in the
+    draft's translations.<language>.json."""
+    draft = drafts.get_draft(draft_id, current_actor())
+    sent: dict[str, str] | None = None
+    problems: list[Problem] = []
+    if request.method == "POST":
+        sent = dict(zip(request.form.getlist("source"), request.form.getlist("text"),
+                        strict=False))
+        try:
+            count = draft_texts.save(draft_id, language, sent, current_actor())
+        except drafts.DraftRefused as exc:
+            problems = exc.problems
+        else:
+            flash(_("The translations are saved: %(count)s text(s) translated.", count=count),
+                  "success")
+            return redirect(url_for("studio.translations", draft_id=draft_id,
+                                    language=language))
+    return render_template("studio/translations.html", draft=draft, language=language,
+                           rows=draft_texts.rows(draft_id, language, current_actor(), sent),
+                           problems=problems), 422 if problems else 200
 
 
 @bp.post("/forms/preview")

@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from ..access import WORK_TASKS, current_actor, requires
-from ..formkit import render_fields
+from ..formkit import render_fields, submit_options
 from ..models import utcnow
 from ..services import (
     attachments,
@@ -25,6 +25,7 @@ from ..services import (
     tasks,
 )
 from .forms import Submission, submit
+from .language import process_form, process_text
 
 bp = Blueprint("tasks", __name__)
 # CommonMark with raw HTML off: instructions from a diagram cannot inject markup.
@@ -53,13 +54,15 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
         {"type": "object", "properties": {}}
     ui = processes.form_schema(case.process_version_id, opened.ui_form) \
         if opened.ui_form else None
+    schema, ui = process_form(case.process_version_id, schema, ui)
+    title = process_text(case.process_version_id, row.title)
     sent = Submission(values=opened.values)
     if request.method == "POST":
         seen = request.form.get("case_version", type=int)
         sent = submit(schema, ui, request.form, lambda values: cases.complete_task(
             reference, task_id, values, me, expected_version=seen))
         if sent.ok:
-            flash(_("%(task)s is done.", task=row.title), "success")
+            flash(_("%(task)s is done.", task=title), "success")
             return redirect(url_for("inbox.index"))
         case = cases.get_case(reference)
     events = audit.history(case)
@@ -70,7 +73,10 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
         action=beside.action, recurrence=beside.recurrence,
         fields=render_fields(schema, ui, sent.values, sent.errors,
                              lists=code_lists.for_form(schema)),
-        instructions=instructions_html(opened.instructions), prompt=opened.prompt,
+        instructions=instructions_html(process_text(case.process_version_id,
+                                                    opened.instructions) or None),
+        prompt=opened.prompt,
         history=history.for_case(case, events), candidates=inbox.candidates(row.role),
         sla=inbox.sla_state(row.due_at, utcnow()), form_title=schema.get("title"),
+        button=submit_options(ui),
     ), sent.status

@@ -3,7 +3,8 @@
 versions.py deploys bundles and finds the version a case runs on, with its cached specs
 and forms; checks.py says what stops a draft from being deployed; diff.py what changed
 between two versions; upload.py reads uploaded files and ZIPs; drafts.py is the studio's
-drafts. The version functions the rest of the code uses are importable from here.
+drafts, and draft_texts.py their translations side by side. The version functions the
+rest of the code uses are importable from here.
 """
 
 from .versions import (

@@ -38,6 +38,7 @@ from ...engine.xmlsafe import UnsafeXMLError, parse_xml
 from ...errors import Conflict, DeployRefused, Forbidden, NotFound, PlaintError
 from ...extensions import db
 from ...models import DraftFile, ProcessDraft, ProcessVersion, utcnow
+from .. import process_texts
 from ..actors import Actor
 from ..users import lane_mappings, list_roles
 from . import stale, versions
@@ -92,6 +93,8 @@ class Deployed:
 
     version: ProcessVersion
     diff: dict[str, Any]
+    # Texts without a translation (process_texts.warnings): said, never a refusal.
+    warnings: list[str] = field(default_factory=list)
 
 
 def _problem(file: str | None, message: str) -> Problem:
@@ -327,7 +330,7 @@ def deploy(draft_id: int, comment: str, actor: Actor,
         db.session.commit()
     except IntegrityError:
         raise _at_the_same_moment() from None
-    return Deployed(version, changes)
+    return Deployed(version, changes, process_texts.warnings(files))
 
 
 def _at_the_same_moment() -> Conflict:

@@ -21,6 +21,7 @@ from ...engine import (
     SpecCache,
     load_bundle,
 )
+from ...engine.translations import language_of
 from ...errors import DeployRefused, NotFound
 from ...extensions import db
 from ...models import ROLES, Case, LaneMapping, ProcessFile, ProcessVersion, Role
@@ -103,7 +104,8 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
         created_by=actor.name, note=note, is_active=False,
     )
     for name, content in sorted(bundle.files.items()):
-        kind = "form" if name.endswith(".json") else name.rsplit(".", 1)[1]
+        kind = "translations" if language_of(name) else \
+            "form" if name.endswith(".json") else name.rsplit(".", 1)[1]
         version.files.append(ProcessFile(name=name, kind=kind, content=content,
                                          sha256=hashlib.sha256(content).hexdigest()))
     db.session.add(version)
