@@ -3,14 +3,17 @@ period, works through its checklist, and exports the findings."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import SystemEvent
+from server.services import tables
 
 from .support.inserted import insert_case
 from .support.web import post, submit
@@ -95,6 +98,13 @@ def test_the_checklist_is_saved_listed_exported_and_logged(closed_cases, client,
     assert exported.mimetype == "text/csv"
     assert f"{drawn[0]},decision_reasons,fail,The letter gives no reason.,adel" in text
     assert len(text.strip().splitlines()) == 1 + 8 * 5
+    workbook = post(client, f"/audit/samples/{sample}/export.xlsx")
+    assert workbook.headers["Content-Type"] == tables.XLSX_TYPE
+    sheet = load_workbook(io.BytesIO(workbook.get_data())).active
+    cells = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert cells[0][:3] == ["Sample", "Seed", "First day"] and len(cells) == 1 + 8 * 5
+    assert [drawn[0], "decision_reasons", "fail", "The letter gives no reason.", "adel"] in \
+        [row[5:10] for row in cells]
     db.session.rollback()
     kinds = set(db.session.scalars(select(SystemEvent.kind)))
     assert {"audit.sample_drawn", "audit.checklist", "audit.exported"} <= kinds

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,11 +18,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 from sqlalchemy import delete, func, insert, select, text, update
 
 from server.extensions import db
 from server.models import Case, HumanTask, SystemEvent, User
-from server.services import cases
+from server.services import case_export, cases, tables
 from server.services.actors import Actor
 from tests.support.data import INTAKE
 from tests.support.web import AuthActions, post
@@ -284,6 +286,27 @@ def test_who_may_search_and_export(auth: AuthActions, three: dict[str, str], rol
     assert (searched.status_code, exported.status_code) == \
         ((200, 200) if allowed else (403, 403))
     assert (three["omar"] in exported.get_data(as_text=True)) is allowed
+
+
+def test_the_cases_download_as_a_workbook_too_up_to_its_limit(
+        app: Flask, auth: AuthActions, three: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    hana = auth.signed_in("hana", "handler")
+    answer = post(hana, "/cases/export.xlsx", {"state": "open", "sort": "reference"})
+    assert answer.status_code == 200 and answer.mimetype == tables.XLSX_TYPE
+    sheet = load_workbook(io.BytesIO(answer.get_data())).active
+    header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    listed = rows_of(export(hana, state="open", sort="reference"))
+    assert header == listed[0]
+    assert [[cell or "" for cell in row] for row in rows] == listed[1:]
+    monkeypatch.setattr(case_export, "MAX_XLSX_ROWS", 1)
+    refused = post(hana, "/cases/export.xlsx", {"state": "open"})
+    assert refused.status_code == 422
+    assert "narrow the search, or export CSV" in refused.get_data(as_text=True)
+    with app.app_context():
+        formats = [json.loads(event.data)["format"] for event in db.session.scalars(
+            select(SystemEvent).where(SystemEvent.kind == "cases.exported"))]
+        assert sorted(formats) == ["csv", "xlsx"]  # the refused workbook is not an export
 
 
 def test_an_export_with_a_bad_filter_says_what_to_fix(auth: AuthActions) -> None:

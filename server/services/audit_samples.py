@@ -9,8 +9,6 @@ ones of the larger draw. Drawing, each saved checklist and each export are in th
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 import secrets
 from collections import Counter
@@ -29,7 +27,8 @@ from ..extensions import db
 from ..models import AuditCheck, AuditSample, AuditSampleCase, Case, utcnow
 from . import calendar, export_log, system_log
 from .actors import Actor
-from .search import date_field, safe_cell
+from .search import date_field
+from .tables import Column, Table, csv_bytes, xlsx_bytes
 
 MAX_SIZE = 500
 MAX_SEED = 2**31 - 1
@@ -224,22 +223,34 @@ def save_checklist(sample_id: int, position: int, values: Mapping[str, Any],
     return current
 
 
-def export_csv(sample_id: int, by: Actor) -> str:
-    """The sample's findings, one row per case and item, as CSV; the export is logged."""
+def findings(sample_id: int) -> Table:
+    """The sample's findings, one row per case and checklist item."""
     sample = get(sample_id)
-    output = io.StringIO()
-    writer = csv.writer(output)
-    writer.writerow(["sample", "seed", "period_start", "period_end", "position", "reference",
-                     "item", "result", "note", "checked_by", "checked_at"])
+    table = Table(_("Audit sample %(number)d", number=sample.id), [
+        Column("sample", _("Sample"), "int"), Column("seed", _("Seed"), "int"),
+        Column("period_start", _("First day"), "date"),
+        Column("period_end", _("Last day"), "date"),
+        Column("position", _("Position"), "int"), Column("reference", _("Reference")),
+        Column("item", _("Checklist item")), Column("result", _("Result")),
+        Column("note", _("Note")), Column("checked_by", _("Checked by")),
+        Column("checked_at", _("Checked at"), "date")])
     for item in cases_of(sample_id):
         for name in ITEMS:
             check = item.checks.get(name)
-            writer.writerow([sample.id, sample.seed, sample.period_start, sample.period_end,
-                             item.row.position, item.row.reference, name,
-                             check.result if check else "",
-                             safe_cell(check.note if check else ""),
-                             safe_cell(check.checked_by if check else ""),
-                             check.checked_at.isoformat() if check else ""])
-    export_log.record(by, export_log.AUDIT, f"Audit sample {sample_id}", "csv",
+            table.rows.append({
+                "sample": sample.id, "seed": sample.seed, "period_start": sample.period_start,
+                "period_end": sample.period_end, "position": item.row.position,
+                "reference": item.row.reference, "item": name,
+                "result": check.result if check else None,
+                "note": check.note if check else None,
+                "checked_by": check.checked_by if check else None,
+                "checked_at": check.checked_at if check else None})
+    return table
+
+
+def export(sample_id: int, kind: str, by: Actor, rtl: bool = False) -> bytes:
+    """The findings as a file, "csv" (keys as the header) or "xlsx"; the export is logged."""
+    table = findings(sample_id)
+    export_log.record(by, export_log.AUDIT, f"Audit sample {sample_id}", kind,
                       {"sample": sample_id})
-    return output.getvalue()
+    return csv_bytes(table) if kind == "csv" else xlsx_bytes([table], rtl=rtl)

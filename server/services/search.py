@@ -9,22 +9,18 @@ Overdue comes from the projection tables (human_task, timer), never from workflo
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, text
 
 from ..extensions import db
 from ..models import Case, HumanTask, Timer, User, utcnow
-from . import calendar, choice_titles, export_log, ownership, policy
-from .actors import Actor
+from . import calendar, choice_titles, ownership, policy
 from .cases import CHANNELS
 from .report_period import date_field
 
@@ -306,66 +302,12 @@ def _rows(f: Filters, conditions: list[ColumnElement[bool]]) -> Select[*tuple[An
             .where(*conditions).order_by(*_order(f), Case.id.desc()))
 
 
-# ---- CSV export ------------------------------------------------------------------------
-
-EXPORT_CHUNK = 500
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+def matching(filters: Filters) -> tuple[Select[Any], int]:
+    """The rows of every case that matches (sorted as the page sorts them) and how many."""
+    reference = exact_reference(filters.q) if filters.q else None
+    return _rows(filters, _conditions(filters, reference)), _count(filters, reference)
 
 
 def label(value: str | None) -> str:
     """A code as people read it: "service_quality" -> "Service quality"."""
     return (value or "").replace("_", " ").capitalize()
-
-
-def safe_cell(value: Any) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets a leading '."""
-    cell = "" if value is None else str(value)
-    return "'" + cell if cell.startswith(_FORMULA) else cell
-
-
-def export_rows(filters: Filters) -> Iterator[str]:
-    """Every matching case as CSV text, chunk by chunk (streamed, not held in memory).
-
-    The rows are read while the response is sent, after the request's context is gone,
-    so the reading runs in an app context of its own; texts are translated before.
-    """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    header = [_("Reference"), _("Received"), _("Status"), _("Open or closed"), _("Priority"),
-              _("Category"), _("Channel"), _("Product or service"), _("Complainant"),
-              _("E-mail"), _("Next due")]
-    state = {True: _("Open"), False: _("Closed")}
-    category = choice_titles.titles("category")
-    reference = exact_reference(filters.q) if filters.q else None
-    query = _rows(filters, _conditions(filters, reference)) \
-        .execution_options(yield_per=EXPORT_CHUNK)
-
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        yield "\ufeff" + _drain(buffer)  # the BOM tells spreadsheets the file is UTF-8
-        with app.app_context():
-            for count, r in enumerate(db.session.execute(query), start=1):
-                writer.writerow([safe_cell(value) for value in (
-                    r.reference, r.received_at.isoformat(), r.status_label, state[r.is_open],
-                    label(r.priority), category.get(r.category) or label(r.category),
-                    label(r.channel), r.product_service,
-                    r.complainant_name, r.complainant_email,
-                    r.due_at.isoformat() if r.due_at else "")])
-                if count % EXPORT_CHUNK == 0:
-                    yield _drain(buffer)
-        yield _drain(buffer)
-
-    return generate()
-
-
-def record_export(filters: Filters, actor: Actor) -> None:
-    """Note in the system log who exported which cases (personal data leaving Plaint)."""
-    export_log.record(actor, export_log.CASES, "Case search", "csv", filters.query_args())
-
-
-def _drain(buffer: io.StringIO) -> str:
-    chunk = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return chunk

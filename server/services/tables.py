@@ -20,11 +20,16 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from .search import safe_cell
-
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
 _SHEET_FORBIDDEN = str.maketrans({ch: " " for ch in "[]:*?/\\"})
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    """A cell a spreadsheet shows as text: one starting like a formula gets a leading '."""
+    cell = "" if value is None else str(value)
+    return "'" + cell if cell.startswith(_FORMULA) else cell
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..access import AUDIT_SAMPLES, current_actor, guard
 from ..errors import InvalidInput
-from ..services import audit_samples
+from ..services import audit_samples, tables
 
 bp = Blueprint("audit_samples", __name__, url_prefix="/audit/samples")
 
@@ -86,10 +87,11 @@ def _checklist(sample: Any, current: audit_samples.SampledCase, posted: Any,
                            total=len(audit_samples.cases_of(sample.id))), status
 
 
-@bp.post("/<int:sample_id>/export.csv")
-def export_csv(sample_id: int) -> ResponseReturnValue:
-    """The sample's findings as CSV (a POST: the export is recorded in the system log)."""
-    body = audit_samples.export_csv(sample_id, current_actor())
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="audit-sample-{sample_id}.csv"',
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+@bp.post("/<int:sample_id>/export.<any(csv, xlsx):extension>")
+def export(sample_id: int, extension: str) -> ResponseReturnValue:
+    """The sample's findings as CSV or XLSX (a POST: the export is recorded in the log)."""
+    body = audit_samples.export(sample_id, extension, current_actor(),
+                                rtl=str(get_locale()) == "ar")
+    content_type = tables.CSV_TYPE if extension == "csv" else tables.XLSX_TYPE
+    return Response(body, headers=tables.download_headers(
+        f"audit-sample-{sample_id}.{extension}", content_type))

@@ -1,6 +1,6 @@
 """Any report as a CSV or XLSX file, from its definition (the screen's own rows).
 
-Text cells that a spreadsheet would read as a formula get a leading quote (search.safe_cell);
+Text cells that a spreadsheet would read as a formula get a leading quote (tables.safe_cell);
 numbers stay numbers in XLSX. Both files name the period and filters on their first rows.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
-from ..search import safe_cell
+from ..tables import safe_cell
 from .definitions import Report, Row, plain
 from .figures import Figures
 
