@@ -120,6 +120,11 @@ def test_a_handler_works_the_reference_process_in_arabic(  # type: ignore[no-unt
     work(page, live_server, reference, "close", close)
     page.goto(f"{live_server}/cases/{reference}")
     shot(page, "case")
+    recorded = page.locator("main").inner_text()  # what each step recorded, in Arabic words
+    for words in ("الفواتير والرسوم", "جسيمة", "مقبولة", "أخرى أو غير مدرجة"):
+        assert words in recorded, words
+    for english in ("Billing and charges", "Serious", "Upheld"):
+        assert english not in recorded, english
     public.goto(link)
     shot(public, "track-closed")
     page.context.close()

@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..errors import NotFound
+from ..formkit.fields import CODE_LIST
 from ..formkit.render import option_label
 from ..models import Case, CaseEvent
-from . import audit, money
+from . import audit, code_lists, money, process_texts
 from .processes import form_schema
 
 
@@ -48,6 +51,11 @@ def for_case(case: Case, events: Sequence[CaseEvent] | None = None) -> list[Entr
             for event in (audit.history(case) if events is None else events)]
 
 
+def _reader() -> str:
+    """The language the history is read in (English outside a request)."""
+    return str(get_locale() or "en") if has_request_context() else "en"
+
+
 def _entry(case: Case, at: datetime, actor: str, summary: str,
            data: dict[str, Any]) -> Entry:
     schema = schema_of(case.process_version_id, data.get("form"))
@@ -57,19 +65,21 @@ def _entry(case: Case, at: datetime, actor: str, summary: str,
     return Entry(at=at, actor=actor, summary=summary,
                  note=note if isinstance(note, str) else None,
                  values=lines(recorded, schema) if isinstance(recorded, dict) else [],
-                 changes=[_change(name, change) for name, change in
+                 changes=[_change(name, change, case.process_version_id) for name, change in
                           (data.get("changes") or {}).items()
                           if isinstance(change, list) and len(change) == 2])
 
 
 def schema_of(version_id: int, form: Any) -> dict[str, Any]:
-    """The form's schema, or an empty one (a form gone from the version shows raw names)."""
+    """The form's schema with its titles and choices in the reader's language (the
+    version's translations), or an empty one (a form gone from the version shows raw names)."""
     if not isinstance(form, str) or not form:
         return {}
     try:
-        return form_schema(version_id, form)
+        schema = form_schema(version_id, form)
     except NotFound:
         return {}
+    return process_texts.form(version_id, schema, None, _reader())[0]
 
 
 def lines(values: dict[str, Any], schema: dict[str, Any]) -> list[Line]:
@@ -100,11 +110,17 @@ def words(value: Any, spec: Any, name: str = "") -> str:
     titled = _choice_title(spec, value)
     if titled is not None:
         return titled
+    if isinstance(spec.get(CODE_LIST), str) and isinstance(value, str):  # an administered code
+        return code_lists.label(spec[CODE_LIST], value, _reader()) or value
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if name and money.is_amount(name) and isinstance(value, int | float):
         return money.format_amount(value)
     if "enum" in spec and isinstance(value, str):
+        names = spec.get("enumNames")  # the labels a translated form gives its choices
+        if isinstance(names, list) and value in spec["enum"] and \
+                spec["enum"].index(value) < len(names):
+            return str(names[spec["enum"].index(value)])
         return option_label(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -130,16 +146,18 @@ def _changed_label(name: str) -> str:
     return known.get(name) or option_label(name)
 
 
-def _change(name: str, change: list[Any]) -> tuple[str, str, str]:
+def _change(name: str, change: list[Any], version_id: int) -> tuple[str, str, str]:
     """A changed case field: its name and both values in words."""
     label = _changed_label(name)
-    before, after = (_changed_value(name, value) for value in change)
+    before, after = (_changed_value(name, value, version_id) for value in change)
     return label, before, after
 
 
-def _changed_value(name: str, value: Any) -> str:
+def _changed_value(name: str, value: Any, version_id: int) -> str:
     if value is None or value == "":
         return "—"
+    if name == "status_label" and isinstance(value, str):  # the diagram's words, translated
+        return process_texts.text(version_id, value, _reader())
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if name in ("priority", "category") and isinstance(value, str):

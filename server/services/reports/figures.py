@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from ...extensions import db
 from ...models import CaseReport, utcnow
@@ -243,13 +243,17 @@ class Figures:
                     n, median, p90 = next(values), next(values), next(values)
                     found[(which, kind)] = Spread(n, median, p90)
             return found
-        # One column per period, fetched whole (no row objects built in Python).
-        for kind, column in kinds.items():
-            for which, period in (("current", self.filters), ("previous", self.previous)):
-                query = select(column).where(*conditions(period), column.is_not(None))
-                cursor = db.session.connection().execute(query).cursor
-                assert cursor is not None
-                ordered = sorted(value for (value,) in cursor.fetchall())
+        # Both columns of a period in one pass over its rows, fetched whole from the DB-API
+        # cursor (no row objects built in Python), each sorted here: one scan per period
+        # instead of one per period and kind.
+        for which, period in (("current", self.filters), ("previous", self.previous)):
+            query = select(*kinds.values()).where(
+                *conditions(period), or_(*(column.is_not(None) for column in kinds.values())))
+            cursor = db.session.connection().execute(query).cursor
+            assert cursor is not None
+            rows = cursor.fetchall()
+            for index, kind in enumerate(kinds):
+                ordered = sorted([row[index] for row in rows if row[index] is not None])
                 found[(which, kind)] = Spread(len(ordered), percentile(ordered, 0.5),
                                               percentile(ordered, 0.9))
         return found
