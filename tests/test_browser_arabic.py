@@ -123,7 +123,8 @@ def test_a_handler_works_the_reference_process_in_arabic(  # type: ignore[no-unt
     recorded = page.locator("main").inner_text()  # what each step recorded, in Arabic words
     for words in ("الفواتير والرسوم", "جسيمة", "مقبولة", "أخرى أو غير مدرجة"):
         assert words in recorded, words
-    for english in ("Billing and charges", "Serious", "Upheld"):
+    for english in ("Billing and charges", "Serious", "Upheld", "completed", "Complaint received",
+                    "Message received"):
         assert english not in recorded, english
     public.goto(link)
     shot(public, "track-closed")

@@ -21,7 +21,7 @@ from ..errors import NotFound
 from ..formkit.fields import CODE_LIST
 from ..formkit.render import option_label
 from ..models import Case, CaseEvent
-from . import audit, code_lists, money, process_texts
+from . import audit, choice_titles, code_lists, history_words, money, process_texts
 from .processes import form_schema
 
 
@@ -47,7 +47,10 @@ class Entry:
 
 def for_case(case: Case, events: Sequence[CaseEvent] | None = None) -> list[Entry]:
     """The case's history, oldest first, each value in words (from `events` if loaded)."""
-    return [_entry(case, event.at, event.actor, event.summary, json.loads(event.data))
+    language = _reader()
+    return [_entry(case, event.at, event.actor,
+                   history_words.summary(event.kind, event.summary, case.process_version_id,
+                                         language), json.loads(event.data))
             for event in (audit.history(case) if events is None else events)]
 
 
@@ -160,6 +163,8 @@ def _changed_value(name: str, value: Any, version_id: int) -> str:
         return process_texts.text(version_id, value, _reader())
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
-    if name in ("priority", "category") and isinstance(value, str):
-        return option_label(value)
+    if name == "category" and isinstance(value, str):  # the code list's label
+        return choice_titles.title("category", value)
+    if name == "priority" and isinstance(value, str):  # the catalog's word for it, if any
+        return _(option_label(value))
     return str(value)
