@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -98,11 +99,7 @@ class ProcessRuntime:
             workflow.send_event(event)
             self._run_engine(workflow, since)
 
-        self._guard(run)
-        self._settle_clocks(workflow)
-        self._guard(lambda: due.settle(workflow, self.script_engine))
-        self._check_data(workflow, since)
-        return workflow, self._outcome(workflow, since)
+        return workflow, self._settled(workflow, since, run)
 
     def start(self, data: dict[str, Any]) -> tuple[BpmnWorkflow, Snapshot]:
         """Create a workflow with the intake data and run it to its first wait.
@@ -118,11 +115,8 @@ class ProcessRuntime:
             start.data.update(data)
         else:
             workflow.task_tree.data.update(data)
-        self._guard(lambda: self._run_engine(workflow, since))
-        self._settle_clocks(workflow)
-        self._guard(lambda: due.settle(workflow, self.script_engine))
-        self._check_data(workflow, since)
-        return workflow, self._outcome(workflow, since)
+        return workflow, self._settled(workflow, since,
+                                       lambda: self._run_engine(workflow, since))
 
     def task_info(self, bpmn_id: str) -> dict[str, Any]:
         """What the diagram says about a task (engine/tasks.py read_task_infos)."""
@@ -174,11 +168,7 @@ class ProcessRuntime:
             task.run()
             self._run_engine(workflow, since)
 
-        self._guard(run)
-        self._settle_clocks(workflow)
-        self._guard(lambda: due.settle(workflow, self.script_engine))
-        self._check_data(workflow, since)
-        return self._outcome(workflow, since)
+        return self._settled(workflow, since, run)
 
     def message(self, workflow: BpmnWorkflow, name: str, payload: Any) -> Snapshot:
         """Deliver a message (e.g. from the complainant) into the running case."""
@@ -195,11 +185,7 @@ class ProcessRuntime:
             workflow.send_event(event)
             self._run_engine(workflow, since)
 
-        self._guard(run)
-        self._settle_clocks(workflow)
-        self._guard(lambda: due.settle(workflow, self.script_engine))
-        self._check_data(workflow, since)
-        return self._outcome(workflow, since)
+        return self._settled(workflow, since, run)
 
     def fire_timers(self, workflow: BpmnWorkflow) -> Snapshot:
         """Fire every timer that is due now and run on.
@@ -214,11 +200,7 @@ class ProcessRuntime:
             workflow.refresh_timers()
             self._run_engine(workflow, since)
 
-        self._guard(run)
-        self._settle_clocks(workflow)
-        self._guard(lambda: due.settle(workflow, self.script_engine))
-        self._check_data(workflow, since)
-        snapshot = self._outcome(workflow, since)
+        snapshot = self._settled(workflow, since, run)
         snapshot.fired = [
             tasks.drawn_timer(t).bpmn_id or t.task_spec.name
             for t in tasks.completed_timers(workflow) if t.id not in done_before
@@ -370,6 +352,16 @@ class ProcessRuntime:
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady("this task is no longer waiting: it was completed or cancelled")
         return task
+
+    def _settled(self, workflow: BpmnWorkflow, since: float,
+                 run: Callable[[], None]) -> Snapshot:
+        """Do `run`, then bring clocks and due times up to date, check the data's size and
+        read back what the database must know."""
+        self._guard(run)
+        self._settle_clocks(workflow)
+        self._guard(lambda: due.settle(workflow, self.script_engine))
+        self._check_data(workflow, since)
+        return self._outcome(workflow, since)
 
     @staticmethod
     def _guard(fn: Any) -> None:
