@@ -21,10 +21,12 @@ DEFAULTS: dict[str, Any] = {
     "PLAINT_OBJECTIVE_RESOLVED_ON_TARGET": 95.0,  # % resolved on target
     "PLAINT_OBJECTIVE_SATISFACTION": 4.0,  # mean survey score, 1..5
     "PLAINT_OBJECTIVE_REOPEN_PERCENT": 5.0,  # at most this % of closed cases reopened
+    # The dashboard's queries that run at once, each on a connection (1: one after another).
+    "PLAINT_REPORT_WORKERS": 4,
 }
 # Read by config.from_environment with its own numbers (every one but the list of returns).
 NUMBERS = {key: type(value) for key, value in DEFAULTS.items() if key != "PLAINT_RETURNS"}
-AT_LEAST = {"PLAINT_SLA_WORKING_DAYS": 1}
+AT_LEAST = {"PLAINT_SLA_WORKING_DAYS": 1, "PLAINT_REPORT_WORKERS": 1}
 
 
 class ReportConfigError(ValueError):

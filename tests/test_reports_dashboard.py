@@ -429,3 +429,19 @@ def test_reports_are_for_managers_supervisors_and_auditors(
         assert client.get(path).status_code == (200 if allowed else 403), path
     menu = client.get("/tasks" if role == "handler" else "/").get_data(as_text=True)
     assert ('href="/reports"' in menu) is allowed
+
+
+def test_the_page_is_the_same_whether_its_queries_run_at_once_or_in_turn(
+        app: Flask, client: FlaskClient, seeded: list[dict[str, Any]]) -> None:
+    """The dashboard runs its passes on several connections at once (PLAINT_REPORT_WORKERS);
+    every figure, chart and link is what running them one after another gives."""
+    token = re.compile(r'name="csrf_token" value="[^"]*"|<meta name="csrf-token"[^>]*>')
+    pages = {}
+    client.get("/reports")  # the sign-in's flash message is shown once, here
+    for workers in (1, 4):
+        app.config["PLAINT_REPORT_WORKERS"] = workers
+        answer = client.get("/reports", query_string={**MARCH, "category": "billing"})
+        assert answer.status_code == 200
+        pages[workers] = token.sub("", answer.get_data(as_text=True))
+    assert pages[1] == pages[4]
+    assert 'id="table-root-causes"' in pages[4]  # the page held figures, not an error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -16,6 +16,7 @@ from ..services.reports import cases as report_cases
 from ..services.reports import exports, filters
 from ..services.reports.definitions import display, signed
 from ..services.reports.figures import Figures
+from ..services.reports.parallel import prefetch
 from .inputs import page_number
 
 bp = Blueprint("reports", __name__)
@@ -35,6 +36,7 @@ def dashboard() -> ResponseReturnValue:
         return render_template("reports/dashboard.html", parsed=parsed, sections=[],
                                charts=[], choices=filters.choices()), 400
     figures = Figures(parsed.filters)
+    prefetch(figures, current_app.config["PLAINT_REPORT_WORKERS"])
     sections = [(report, report.table(figures)) for report in reports.REPORTS]
     charts = [chart for report, rows in sections if (chart := report.chart_data(rows))]
     return render_template("reports/dashboard.html", parsed=parsed, figures=figures,

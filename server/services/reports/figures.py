@@ -212,6 +212,11 @@ class Figures:
 
     def compensation(self) -> list[tuple[str, int, Decimal]]:
         """(currency, cases paid, amount paid) of the period, largest amount first."""
+        return self.paid
+
+    @cached_property
+    def paid(self) -> list[tuple[str, int, Decimal]]:
+        """The compensation pass, run once."""
         r = CaseReport
         query = (select(r.remedy_currency, func.count(), func.sum(r.remedy_amount))
                  .where(*conditions(self.filters), r.remedy_amount > 0)
