@@ -61,7 +61,7 @@ class Cases:
 
     def __init__(self) -> None:
         from server.extensions import db
-        from server.models import Case, utcnow
+        from server.models import Case, CaseReport, utcnow
         from server.services import cases
         from server.services.processes import runtime_for
         from tests.support.data import HANDLER, INTAKE
@@ -69,6 +69,9 @@ class Cases:
         started = cases.start_case(dict(INTAKE), "web", HANDLER).case
         self.row = dict(db.session.execute(
             select(Case.__table__).where(Case.id == started.id)).one()._mapping)
+        # Every real case has its reporting row from the start: a fired timer updates it.
+        self.report = dict(db.session.execute(
+            select(CaseReport.__table__).where(CaseReport.case_id == started.id)).one()._mapping)
         self.runtime = runtime_for(self.row["process_version_id"])
         self.now = utcnow()
         self.fresh = self.row["workflow_state"]
@@ -128,7 +131,7 @@ class Cases:
     def add(self, count: int, variants: list[Variant]) -> None:
         """Insert `count` more open cases, taking the variants in turn."""
         from server.extensions import db
-        from server.models import Case
+        from server.models import Case, CaseReport
 
         base = {**self.row, "tracking_token_hash": None}
         for start in range(0, count, CHUNK):
@@ -138,6 +141,8 @@ class Cases:
                 {**base, "id": case_id, "reference": f"{base['reference']}-{case_id}",
                  "workflow_state": v.state, "projection": v.projection}
                 for case_id, v in picked])
+            db.session.execute(insert(CaseReport.__table__), [
+                {**self.report, "case_id": case_id} for case_id, _v in picked])
             self._write_rows(picked)
             db.session.commit()
             self.next_id += len(ids)
