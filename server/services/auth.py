@@ -53,9 +53,9 @@ def authenticate(username: str, password: str, address: str) -> User:
     username = (username or "").strip().lower()[:64]
     address = (address or "unknown")[:64]
     if not username or not password:
-        raise InvalidInput("Enter your username and password.", {
-            **({"username": ["Enter your username."]} if not username else {}),
-            **({"password": ["Enter your password."]} if not password else {})})
+        raise InvalidInput(_("Enter your username and password."), {
+            **({"username": [_("Enter your username.")]} if not username else {}),
+            **({"password": [_("Enter your password.")]} if not password else {})})
     _take_turn(username, address)
     user = db.session.scalar(select(User).where(User.username == username))
     # The hash and the epoch come from one read: a password reset committed while the
@@ -71,7 +71,7 @@ def authenticate(username: str, password: str, address: str) -> User:
         message = _("Your account changed while you were signing in. Sign in again.")
         raise InvalidInput(message, {"password": [message]})
     if not user.active:
-        raise Forbidden("This account is switched off. Ask an administrator.")
+        raise Forbidden(_("This account is switched off. Ask an administrator."))
     return user
 
 

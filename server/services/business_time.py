@@ -20,6 +20,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_package
+from flask_babel import gettext as _
 
 from ..errors import PlaintError
 
@@ -124,8 +125,8 @@ class Calendar:
             if interval is None:
                 closed += 1
                 if closed > MAX_CLOSED_DAYS:
-                    raise PlaintError("The business calendar has no working day in ten years: "
-                                      "give the working week some hours.")
+                    raise PlaintError(_("The business calendar has no working day in ten years: "
+                                        "give the working week some hours."))
             else:
                 closed = 0
                 yield day, interval[0], interval[1]
@@ -224,7 +225,8 @@ class Calendar:
             return self._at(local.date() + timedelta(days=amount), local.time())
         if unit == "calendar_hours":
             return start + timedelta(hours=amount)
-        raise PlaintError(f"Unknown unit {unit!r}: use one of {', '.join(UNITS)}.")
+        raise PlaintError(_("Unknown unit %(unit)s: use one of %(units)s.", unit=repr(unit),
+                            units=", ".join(UNITS)))
 
     def subtract(self, end: datetime, amount: int, unit: str) -> datetime:
         """`end` less an amount of a unit of business or calendar time."""
@@ -238,7 +240,8 @@ class Calendar:
             return self._at(local.date() - timedelta(days=amount), local.time())
         if unit == "calendar_hours":
             return end - timedelta(hours=amount)
-        raise PlaintError(f"Unknown unit {unit!r}: use one of {', '.join(UNITS)}.")
+        raise PlaintError(_("Unknown unit %(unit)s: use one of %(units)s.", unit=repr(unit),
+                            units=", ".join(UNITS)))
 
     def holidays_of(self, year: int) -> list[Holiday]:
         """The public and custom holidays of a year, with their source, by date."""

@@ -16,6 +16,8 @@ from typing import Any, NoReturn
 from zoneinfo import available_timezones
 
 import holidays as holiday_package
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, delete, select
 
 from ..database import begin_write
@@ -162,11 +164,11 @@ def _hours_errors(opens_text: str, closes_text: str, opens_field: str, closes_fi
                   errors: dict[str, list[str]]) -> Hours | None:
     opens, closes = parse_time(opens_text), parse_time(closes_text)
     if opens is None:
-        errors[opens_field] = ["Enter a time like 08:00 (24-hour clock)."]
+        errors[opens_field] = [_("Enter a time like 08:00 (24-hour clock).")]
     if closes is None:
-        errors[closes_field] = ["Enter a time like 16:00 (24-hour clock)."]
+        errors[closes_field] = [_("Enter a time like 16:00 (24-hour clock).")]
     elif opens is not None and closes <= opens:
-        errors[closes_field] = ["The closing time must be after the opening time."]
+        errors[closes_field] = [_("The closing time must be after the opening time.")]
     return (opens, closes) if opens and closes and closes > opens else None
 
 
@@ -182,21 +184,22 @@ def save_settings(values: Mapping[str, Any], by: Actor) -> None:
     errors: dict[str, list[str]] = {}
     zone = str(values.get("time_zone") or "").strip()
     if zone not in time_zones():
-        errors["time_zone"] = ["Enter a time zone from the list, such as Asia/Riyadh or "
-                               "Asia/Dubai."]
+        errors["time_zone"] = [_("Enter a time zone from the list, such as Asia/Riyadh or "
+                                 "Asia/Dubai.")]
     country = str(values.get("holiday_country") or "").strip().upper() or None
     subdivision = str(values.get("holiday_subdivision") or "").strip() or None
     known = supported_countries()
     if country is not None and country not in known:
-        errors["holiday_country"] = [f"The holidays package does not know the country code "
-                                     f"{country[:8]}: use a code like SA or AE, or leave it "
-                                     "empty for no public holidays."]
+        errors["holiday_country"] = [_("The holidays package does not know the country code "
+                                       "%(code)s: use a code like SA or AE, or leave it empty "
+                                       "for no public holidays.", code=country[:8])]
     elif subdivision is not None:
         choices = {code.upper(): code for code in known[country][1]} if country else {}
         if subdivision.upper() not in choices:
             errors["holiday_subdivision"] = [
-                f"Use one of {', '.join(sorted(choices.values()))}, or leave it empty."
-                if choices else "This country has no subdivisions: leave it empty."]
+                _("Use one of %(codes)s, or leave it empty.",
+                  codes=", ".join(sorted(choices.values())))
+                if choices else _("This country has no subdivisions: leave it empty.")]
         else:
             subdivision = choices[subdivision.upper()]
     week: dict[int, Hours] = {}
@@ -208,7 +211,7 @@ def save_settings(values: Mapping[str, Any], by: Actor) -> None:
             if hours:
                 week[index] = hours
     if not any(values.get(f"{name}_works") for name in WEEKDAYS):
-        errors["week"] = ["Choose at least one working weekday."]
+        errors["week"] = [_("Choose at least one working weekday.")]
     if errors:
         _refuse(errors)
     begin_write()
@@ -248,25 +251,25 @@ def _entry(row: CalendarDate) -> dict[str, Any]:
 def add_date(kind: str, values: Mapping[str, Any], by: Actor) -> CalendarDate:
     """Check and add a custom holiday, a working date, or reduced hours for some dates."""
     if kind not in DATE_KINDS:
-        raise InvalidInput(f"Unknown kind of date {kind[:20]!r}: use one of "
-                           f"{', '.join(DATE_KINDS)}.")
+        raise InvalidInput(_("Unknown kind of date %(kind)s: use one of %(kinds)s.",
+                             kind=repr(kind[:20]), kinds=", ".join(DATE_KINDS)))
     errors: dict[str, list[str]] = {}
     first = parse_date(values.get("first_day"))
     last_text = str(values.get("last_day") or "").strip()
     last = parse_date(last_text) if last_text else first
     if first is None:
-        errors["first_day"] = ["Enter a date like 2026-03-19."]
+        errors["first_day"] = [_("Enter a date like 2026-03-19.")]
     if last is None and last_text:
-        errors["last_day"] = ["Enter a date like 2026-03-21, or leave it empty for one day."]
+        errors["last_day"] = [_("Enter a date like 2026-03-21, or leave it empty for one day.")]
     elif first and last and last < first:
-        errors["last_day"] = ["The last day must be on or after the first day."]
+        errors["last_day"] = [_("The last day must be on or after the first day.")]
     elif first and last and (last - first).days >= MAX_SPAN_DAYS:
-        errors["last_day"] = [f"An entry covers at most {MAX_SPAN_DAYS} days."]
+        errors["last_day"] = [_("An entry covers at most %(days)s days.", days=MAX_SPAN_DAYS)]
     name = " ".join(str(values.get("name") or "").split())
     if len(name) > 200:
-        errors["name"] = ["Use at most 200 characters."]
+        errors["name"] = [_("Use at most 200 characters.")]
     elif kind == "holiday" and not name:
-        errors["name"] = ["Name the holiday, e.g. Eid al-Fitr."]
+        errors["name"] = [_("Name the holiday, e.g. Eid al-Fitr.")]
     hours: Hours | None = None
     opens_text, closes_text = str(values.get("opens") or ""), str(values.get("closes") or "")
     if kind == "hours" or (kind == "working" and (opens_text.strip() or closes_text.strip())):
@@ -293,18 +296,20 @@ def _check_overlaps(cal: Calendar, kind: str, first: date, last: date, hours: Ho
                     errors: dict[str, list[str]]) -> None:
     overlapping = [s for s in cal.specials if s.first <= last and first <= s.last]
     if any(s.kind == kind and (s.first, s.last) == (first, last) for s in overlapping):
-        errors["first_day"] = ["There is already an entry of this kind for these dates."]
+        errors["first_day"] = [_("There is already an entry of this kind for these dates.")]
     clash = {"holiday": "working", "working": "holiday"}.get(kind)
     if clash and (other := next((s for s in overlapping if s.kind == clash), None)):
-        what = "a working date" if clash == "working" else "a custom holiday"
-        errors["first_day"] = [f"{other.first} is also {what} ({other.name or 'no name'}): "
-                               "remove that entry first."]
+        what = _("a working date") if clash == "working" else _("a custom holiday")
+        errors["first_day"] = [_("%(day)s is also %(what)s (%(name)s): remove that entry first.",
+                                 day=other.first, what=what,
+                                 name=other.name or _("no name"))]
     if kind == "working" and hours is None and "opens" not in errors:
         day = first
         while day <= last:
             if day.weekday() not in cal.week:
-                errors["opens"] = [f"{day} is a {day:%A}, which is not a working weekday: "
-                                   "give the hours for it."]
+                errors["opens"] = [_("%(day)s is a %(weekday)s, which is not a working "
+                                     "weekday: give the hours for it.", day=day,
+                                     weekday=format_date(day, "EEEE"))]
                 break
             day += timedelta(days=1)
 
@@ -314,7 +319,7 @@ def remove_date(entry_id: int, by: Actor) -> None:
     begin_write()
     row = db.session.get(CalendarDate, entry_id)
     if row is None:
-        raise NotFound("That calendar entry no longer exists.")
+        raise NotFound(_("That calendar entry no longer exists."))
     system_log.record(by, f"calendar.{row.kind}", f"Calendar: removed {row.kind} "
                       f"{row.first_day} {row.name}".strip(), {"before": _entry(row), "after": None})
     db.session.delete(row)

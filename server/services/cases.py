@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -56,7 +57,8 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor,
     staff recorded it later; deadlines count from it. By default, now.
     """
     if channel not in CHANNELS:
-        raise InvalidInput(f"Unknown channel '{channel}': use one of {', '.join(CHANNELS)}.")
+        raise InvalidInput(_("Unknown channel '%(channel)s': use one of %(channels)s.",
+                             channel=channel, channels=", ".join(CHANNELS)))
     version_id = active_version_id()
     runtime = runtime_for(version_id)
     if runtime.start_form is None:
@@ -65,8 +67,8 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor,
     cleaned = validate(form_schema(version_id, runtime.start_form), intake)
     missing = [f for f in ("complainant_name", "description") if not cleaned.get(f)]
     if missing:
-        raise InvalidInput("The intake form must ask for the complainant's name and the "
-                           "description.", {f: ["This field is required."] for f in missing})
+        raise InvalidInput(_("The intake form must ask for the complainant's name and the "
+                             "description."), {f: [_("This field is required.")] for f in missing})
     check_representative(cleaned)
     begin_write()
     now = utcnow()
@@ -116,7 +118,7 @@ def get_case(reference: str) -> Case:
     """The case with this reference, as a model for reading (pages, reports)."""
     case = db.session.scalar(select(Case).where(Case.reference == reference))
     if case is None:
-        raise NotFound(f"There is no case {reference}.")
+        raise NotFound(_("There is no case %(reference)s.", reference=reference))
     return case
 
 
@@ -126,12 +128,12 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
     begin_write()
     case, task = load_case_and_task(reference, task_id)
     if task is None:
-        raise Conflict("This task is no longer open: it was completed or the case moved on. "
-                       "Reload the case to see where it stands.")
+        raise Conflict(_("This task is no longer open: it was completed or the case moved on. "
+                         "Reload the case to see where it stands."))
     tasks.authorize(case, task, actor)
     if expected_version is not None and case.version != expected_version:
-        raise Conflict(f"Case {reference} changed while you were working on it. Reload it; "
-                       "your input is still in the form.")
+        raise Conflict(_("Case %(reference)s changed while you were working on it. Reload it; "
+                         "your input is still in the form.", reference=reference))
     cleaned = validate(form_schema(case.process_version_id, task.form), values) \
         if task.form else {}
     runtime = runtime_for(case.process_version_id)
@@ -151,14 +153,14 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
 def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseRecord:
     """Deliver a message (the complainant's answer, new information) into a case."""
     if payload is not None and not isinstance(payload, dict):
-        raise InvalidInput("A message carries a set of named fields.")
+        raise InvalidInput(_("A message carries a set of named fields."))
     payload = payload or {}
     text = audit.canonical(payload)
     # A name starting with "_" would sit in the case data where SpiffWorkflow refuses
     # every later script of the case.
     if len(text.encode()) > MAX_MESSAGE_BYTES or '"typename"' in text or \
             any(str(key).startswith("_") for key in payload):
-        raise InvalidInput("The message is too large or uses a reserved name.")
+        raise InvalidInput(_("The message is too large or uses a reserved name."))
     begin_write()
     case = load_case(reference)
     runtime = runtime_for(case.process_version_id)
@@ -168,9 +170,10 @@ def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseR
     try:
         snapshot = runtime.message(workflow, name, payload)
     except MessageNotExpected:
-        raise Conflict(f"Case {reference} is not waiting for '{name}' at this stage.") from None
+        raise Conflict(_("Case %(reference)s is not waiting for '%(name)s' at this stage.",
+                         reference=reference, name=name)) from None
     except EngineError as exc:
-        raise ProcessFailed(f"The message could not be taken: {exc}") from None
+        raise ProcessFailed(_("The message could not be taken: %(reason)s", reason=exc)) from None
     return record_step(case, runtime.dump(workflow), snapshot, actor, "message.received",
                        f"Message received: {title}",
                        {"message": name, "form": form["form"] if form else None,
@@ -190,10 +193,11 @@ def add_note(reference: str, text: str, actor: Actor) -> None:
     """Add an internal note to a case's history (staff only; never shown publicly)."""
     text = (text or "").strip().replace("\r\n", "\n")
     if not text:
-        raise InvalidInput("Write the note first.", {"note": ["Write the note first."]})
+        raise InvalidInput(_("Write the note first."), {"note": [_("Write the note first.")]})
     if len(text) > MAX_NOTE:
-        raise InvalidInput(f"Notes are at most {MAX_NOTE:,} characters.",
-                           {"note": [f"Shorten the note to {MAX_NOTE:,} characters."]})
+        raise InvalidInput(_("Notes are at most %(count)s characters.", count=f"{MAX_NOTE:,}"),
+                           {"note": [_("Shorten the note to %(count)s characters.",
+                                       count=f"{MAX_NOTE:,}")]})
     begin_write()
     case = load_case(reference)
     record_event(case, actor, "note.added", "Internal note", {"note": text}, utcnow())

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from ..errors import Conflict, NotFound
@@ -80,11 +81,12 @@ def purge_case(reference: str, reason: str, actor: Actor) -> AuditTombstone:
     """Delete a case and its history for retention, leaving a signed tombstone; commit."""
     case = db.session.scalar(select(Case).where(Case.reference == reference))
     if case is None:
-        raise NotFound(f"There is no case {reference}.")
+        raise NotFound(_("There is no case %(reference)s.", reference=reference))
     problems = audit.verify_case(case)
     if problems:
-        raise Conflict(f"Case {reference}'s history does not verify ({'; '.join(problems)}): "
-                       "find out why before purging it.")
+        raise Conflict(_("Case %(reference)s's history does not verify (%(problems)s): find out "
+                         "why before purging it.", reference=reference,
+                         problems="; ".join(problems)))
     stone = AuditTombstone(case_id=case.id, reference=reference, event_count=case.event_count,
                            head=case.audit_head or audit.GENESIS, actor=actor.name,
                            at=utcnow(), reason=reason[:500], signature="")

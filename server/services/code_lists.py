@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from flask import has_request_context
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..database import begin_write
@@ -143,31 +144,31 @@ def _refuse(errors: dict[str, list[str]]) -> NoReturn:
 def known(list_name: str) -> str:
     """The list name, if Plaint has such a list; NotFound otherwise."""
     if list_name not in LISTS:
-        raise NotFound(f"There is no code list called {list_name}.")
+        raise NotFound(_("There is no code list called %(list)s.", list=list_name))
     return list_name
 
 
 def _check(form: EntryForm, errors: dict[str, list[str]], new: bool) -> int:
     """Note what is wrong with a form; return its position (0 when not given)."""
     if new and not _CODE.match(form.code):
-        errors["code"] = ["Codes are lowercase letters and digits joined by underscores, "
-                          "e.g. credit_card."]
+        errors["code"] = [_("Codes are lowercase letters and digits joined by underscores, "
+                            "e.g. credit_card.")]
     elif new and len(form.code) > MAX_CODE:
-        errors["code"] = [f"Use at most {MAX_CODE} characters."]
+        errors["code"] = [_("Use at most %(count)s characters.", count=MAX_CODE)]
     if not form.label_en:
-        errors["label_en"] = ["Give the English label people will see."]
+        errors["label_en"] = [_("Give the English label people will see.")]
     elif len(form.label_en) > MAX_LABEL:
-        errors["label_en"] = [f"Use at most {MAX_LABEL} characters."]
+        errors["label_en"] = [_("Use at most %(count)s characters.", count=MAX_LABEL)]
     if not form.label_ar:
-        errors["label_ar"] = ["Give the Arabic label people will see."]
+        errors["label_ar"] = [_("Give the Arabic label people will see.")]
     elif len(form.label_ar) > MAX_LABEL:
-        errors["label_ar"] = [f"Use at most {MAX_LABEL} characters."]
+        errors["label_ar"] = [_("Use at most %(count)s characters.", count=MAX_LABEL)]
     elif not _ARABIC.search(form.label_ar):
-        errors["label_ar"] = ["Write the Arabic label in Arabic script."]
+        errors["label_ar"] = [_("Write the Arabic label in Arabic script.")]
     if not form.position:
         return 0
     if not form.position.isdigit() or int(form.position) > 100000:
-        errors["position"] = ["Give a whole number from 0 to 100000, or leave it empty."]
+        errors["position"] = [_("Give a whole number from 0 to 100000, or leave it empty.")]
         return 0
     return int(form.position)
 
@@ -185,8 +186,9 @@ def add(list_name: str, form: EntryForm, by: Actor) -> CodeEntry:
     begin_write()
     if "code" not in errors and db.session.scalar(select(CodeEntry.id).where(
             CodeEntry.list_name == list_name, CodeEntry.code == form.code)):
-        errors["code"] = [f"The {list_name} list already has the code {form.code}: edit "
-                          "that entry instead (switched-off entries can be switched on)."]
+        errors["code"] = [_("The %(list)s list already has the code %(code)s: edit that entry "
+                            "instead (switched-off entries can be switched on).",
+                            list=list_name, code=form.code)]
     if errors:
         _refuse(errors)
     if not form.position:  # at the end of the list
@@ -208,7 +210,7 @@ def get(list_name: str, code: str) -> CodeEntry:
     entry = db.session.scalar(select(CodeEntry).where(
         CodeEntry.list_name == known(list_name), CodeEntry.code == code))
     if entry is None:
-        raise NotFound(f"The {list_name} list has no code {code}.")
+        raise NotFound(_("The %(list)s list has no code %(code)s.", list=list_name, code=code))
     return entry
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select, update
 
 from ..access import SUPERVISE, can
@@ -75,9 +76,11 @@ def inbox(actor: Actor, view: str = "mine", priority: str | None = None,
           page: int = 1) -> InboxPage:
     """The tasks the actor may see in this view, filtered, sorted and paged."""
     if view not in VIEWS:
-        raise InvalidInput(f"Unknown view '{view}': use one of {', '.join(VIEWS)}.")
+        raise InvalidInput(_("Unknown view '%(view)s': use one of %(views)s.", view=view,
+                             views=", ".join(VIEWS)))
     if sort not in SORTS:
-        raise InvalidInput(f"Unknown sort '{sort}': use one of {', '.join(SORTS)}.")
+        raise InvalidInput(_("Unknown sort '%(sort)s': use one of %(sorts)s.", sort=sort,
+                             sorts=", ".join(SORTS)))
     query = (select(HumanTask.task_id, HumanTask.title, HumanTask.role, HumanTask.assignee_id,
                     HumanTask.due_at, HumanTask.flag, Case.reference, Case.priority, Case.category,
                     Case.status_label, Case.received_at, Case.owner_id, User.display_name,
@@ -149,7 +152,7 @@ def _task(reference: str, task_id: str) -> tuple[CaseRecord, HumanTask]:
     task = db.session.scalar(select(HumanTask).where(
         HumanTask.case_id == case_row.id, HumanTask.task_id == task_id))
     if task is None:
-        raise Conflict("This task is no longer open: it was completed or the case moved on.")
+        raise Conflict(_("This task is no longer open: it was completed or the case moved on."))
     return case_row, task
 
 
@@ -166,7 +169,7 @@ def claim(reference: str, task_id: str, actor: Actor) -> None:
         .values(assignee_id=actor.user_id))
     taken = result.rowcount
     if taken != 1:
-        raise Conflict(f"{task.title} was taken by someone else a moment ago.")
+        raise Conflict(_("%(task)s was taken by someone else a moment ago.", task=task.title))
     summary, data = f"{task.title} taken by {actor.name}", {"task": task.bpmn_id,
                                                             "assignee": actor.name}
     if ownership.takes_case(case_row, actor, task.role):  # the first handler owns the case
@@ -183,7 +186,7 @@ def release(reference: str, task_id: str, actor: Actor) -> None:
         db.session.rollback()
         return
     if task.assignee_id != actor.user_id and not can(actor, SUPERVISE):
-        raise Forbidden("Only the person holding the task or a supervisor can release it.")
+        raise Forbidden(_("Only the person holding the task or a supervisor can release it."))
     task.assignee_id = None
     db.session.flush()
     record_event(case_row, actor, "task.released", f"{task.title} released by {actor.name}",
@@ -193,15 +196,17 @@ def release(reference: str, task_id: str, actor: Actor) -> None:
 def reassign(reference: str, task_id: str, username: str, actor: Actor) -> None:
     """Give a task to a named colleague who holds its role (supervisors)."""
     if not can(actor, SUPERVISE):
-        raise Forbidden("Only supervisors can reassign tasks.")
+        raise Forbidden(_("Only supervisors can reassign tasks."))
     begin_write()
     case_row, task = _task(reference, task_id)
     user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None or not user.active:
-        raise NotFound(f"There is no active account called {username}.")
+        raise NotFound(_("There is no active account called %(username)s.", username=username))
     if task.role is None or task.role not in user.role_names:
-        raise InvalidInput(f"{user.display_name} does not hold the role '{task.role}'.",
-                           {"username": [f"Choose someone with the role '{task.role}'."]})
+        raise InvalidInput(
+            _("%(name)s does not hold the role '%(role)s'.", name=user.display_name,
+              role=task.role),
+            {"username": [_("Choose someone with the role '%(role)s'.", role=task.role)]})
     objectivity.check(case_row, task, user.username, you=False)
     before = task.assignee_id
     task.assignee_id = user.id

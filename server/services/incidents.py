@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ..database import begin_write
@@ -139,7 +140,7 @@ def get(incident_id: int) -> tuple[Incident, str]:
     row = db.session.execute(select(Incident, Case.reference).join(Case)
                              .where(Incident.id == incident_id)).first()
     if row is None:
-        raise NotFound(f"There is no incident {incident_id}.")
+        raise NotFound(_("There is no incident %(number)s.", number=incident_id))
     return row[0], row[1]
 
 

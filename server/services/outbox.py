@@ -26,6 +26,7 @@ from email.utils import formataddr, formatdate
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ..database import begin_write
@@ -311,7 +312,7 @@ def counts() -> dict[str, int]:
 
 def _known(message_id: int) -> None:
     if not 0 < message_id <= MAX_ID:  # beyond the column's range: no such row
-        raise NotFound(f"There is no e-mail {message_id} in the outbox.")
+        raise NotFound(_("There is no e-mail %(number)s in the outbox.", number=message_id))
 
 
 def get(message_id: int) -> tuple[OutboxMessage, str | None]:
@@ -321,7 +322,7 @@ def get(message_id: int) -> tuple[OutboxMessage, str | None]:
                              .outerjoin(Case, Case.id == OutboxMessage.case_id)
                              .where(OutboxMessage.id == message_id)).first()
     if row is None:
-        raise NotFound(f"There is no e-mail {message_id} in the outbox.")
+        raise NotFound(_("There is no e-mail %(number)s in the outbox.", number=message_id))
     return row[0], row[1]
 
 
@@ -343,17 +344,17 @@ def retry(message_id: int, by: Actor) -> OutboxMessage:
     begin_write()
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
-        raise NotFound(f"There is no e-mail {message_id} in the outbox.")
+        raise NotFound(_("There is no e-mail %(number)s in the outbox.", number=message_id))
     if message.status not in (FAILED, HELD):
-        raise InvalidInput(f"E-mail {message_id} is {message.status}: only failed or held "
-                           "e-mails can be sent again.")
+        raise InvalidInput(_("E-mail %(number)s is %(status)s: only failed or held e-mails can "
+                             "be sent again.", number=message_id, status=message.status))
     if message.recipient is None and message.recipient_kind == "complainant" and \
             message.case_id is not None:
         case = db.session.get(Case, message.case_id)
         message.recipient = (case.complainant_email or None) if case is not None else None
     if message.recipient is None or not message.body_html:
-        raise InvalidInput(f"E-mail {message_id} cannot be sent: "
-                           f"{message.last_error or 'it has no recipient'}")
+        raise InvalidInput(_("E-mail %(number)s cannot be sent: %(reason)s", number=message_id,
+                             reason=message.last_error or _("it has no recipient")))
     before = message.status
     message.status, message.attempts, message.next_attempt_at = PENDING, 0, utcnow()
     message.claimed_by = message.claimed_until = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 
 from ..access import OWN_CASES, SUPERVISE, TABLE, can
@@ -129,23 +130,25 @@ def change_owner(reference: str, username: str, reason: str, actor: Actor) -> Us
     owner where they may do them; the old owner's others go back to the team.
     """
     if not can(actor, SUPERVISE):
-        raise Forbidden("Only supervisors can change who owns a case.")
+        raise Forbidden(_("Only supervisors can change who owns a case."))
     reason = (reason or "").strip().replace("\r\n", "\n")
     errors: dict[str, list[str]] = {}
     if not reason:
-        errors["reason"] = ["Say why the case changes owner."]
+        errors["reason"] = [_("Say why the case changes owner.")]
     elif len(reason) > MAX_REASON:
-        errors["reason"] = [f"Shorten the reason to {MAX_REASON:,} characters."]
+        errors["reason"] = [_("Shorten the reason to %(count)s characters.",
+                               count=f"{MAX_REASON:,}")]
     user = db.session.scalar(select(User).where(User.username == (username or "").strip().lower()))
     if user is None or not user.active or not user.role_names & owning_roles():
-        errors["owner"] = ["Choose an active colleague who works cases."]
+        errors["owner"] = [_("Choose an active colleague who works cases.")]
     if errors or user is None:
         raise InvalidInput(next(iter(errors.values()))[0], errors)
     begin_write()
     case = recording.load_case(reference)
     if case.owner_id == user.id:
-        raise InvalidInput(f"{user.display_name} already owns {reference}.",
-                           {"owner": ["Choose someone who does not own the case yet."]})
+        raise InvalidInput(_("%(name)s already owns %(reference)s.", name=user.display_name,
+                             reference=reference),
+                           {"owner": [_("Choose someone who does not own the case yet.")]})
     before = db.session.get(User, case.owner_id) if case.owner_id is not None else None
     moved = _move_tasks(case, before, user)
     db.session.connection().execute(_SET_OWNER, {"case_id": case.id, "owner": user.id})

@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NoReturn
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, select
 
 from ..database import begin_write
@@ -70,8 +71,9 @@ class PublicTarget:
 
 def _kind(kind: str) -> str:
     if kind not in KINDS:
-        raise InvalidInput(f"Unknown deadline kind {str(kind)[:40]!r}: use one of "
-                           f"{', '.join(KINDS)}.", {"kind": [f"Use one of {', '.join(KINDS)}."]})
+        raise InvalidInput(_("Unknown deadline kind %(kind)s: use one of %(kinds)s.",
+                             kind=repr(str(kind)[:40]), kinds=", ".join(KINDS)),
+                           {"kind": [_("Use one of %(kinds)s.", kinds=", ".join(KINDS))]})
     return kind
 
 
@@ -175,13 +177,15 @@ def _parse(values: Mapping[str, Any], prefix: str, errors: dict[str, list[str]])
         unit = str(values.get(f"{prefix}{what}unit") or "").strip()
         text = str(values.get(f"{prefix}{what}amount") or "").strip()
         if unit not in UNITS:
-            errors[f"{prefix}{what}unit"] = ["Choose working days, working hours, calendar "
-                                             "days or calendar hours."]
+            errors[f"{prefix}{what}unit"] = [_("Choose working days, working hours, calendar "
+                                               "days or calendar hours.")]
             limit = max(LIMITS.values())
         else:
             limit = LIMITS[unit]
         if not _NUMBER.match(text) or not minimum <= int(text) <= limit:
-            errors[f"{prefix}{what}amount"] = [f"Enter a whole number from {minimum} to {limit}."]
+            errors[f"{prefix}{what}amount"] = [
+                _("Enter a whole number from %(minimum)s to %(limit)s.", minimum=minimum,
+                  limit=limit)]
         else:
             parsed[f"{what}amount"] = int(text)
         parsed[f"{what}unit"] = unit
@@ -227,20 +231,21 @@ def add_target(values: Mapping[str, Any], by: Actor) -> EscalationTarget:
     errors: dict[str, list[str]] = {}
     kind = str(values.get("kind") or "")
     if kind not in KINDS:
-        errors["kind"] = [f"Choose one of {', '.join(KINDS)}."]
+        errors["kind"] = [_("Choose one of %(kinds)s.", kinds=", ".join(KINDS))]
     priority = str(values.get("priority") or "")
     if priority not in (ANY, *PRIORITIES):
-        errors["priority"] = ["Choose a priority, or any."]
+        errors["priority"] = [_("Choose a priority, or any.")]
     category = str(values.get("category") or "")
     if category not in CATEGORIES:
-        errors["category"] = ["Choose a category."]
+        errors["category"] = [_("Choose a category.")]
     target = _parse(values, "", errors)
     begin_write()
     if not errors and db.session.scalar(select(EscalationTarget.id).where(
             EscalationTarget.kind == kind, EscalationTarget.priority == priority,
             EscalationTarget.category == category)):
-        errors["category"] = [f"There is already a {kind} row for priority {priority} and "
-                              f"category {category}: change that row instead."]
+        errors["category"] = [_("There is already a %(kind)s row for priority %(priority)s and "
+                                "category %(category)s: change that row instead.", kind=kind,
+                                priority=priority, category=category)]
     if errors or target is None:
         _refuse(errors)
     row = EscalationTarget(kind=kind, priority=priority, category=category,
@@ -257,10 +262,10 @@ def remove_target(target_id: int, by: Actor) -> None:
     begin_write()
     row = db.session.get(EscalationTarget, target_id)
     if row is None:
-        raise NotFound("That escalation row no longer exists.")
+        raise NotFound(_("That escalation row no longer exists."))
     if row.category == ANY:
-        raise InvalidInput("Only rows for a category can be removed: the priority rows are "
-                           "what every complaint falls back on.")
+        raise InvalidInput(_("Only rows for a category can be removed: the priority rows are "
+                             "what every complaint falls back on."))
     old = Target(*(getattr(row, f) for f in FIELDS))
     system_log.record(by, "policy.row_removed", f"Escalation row removed: {_label(row)}",
                       {"before": {_label(row): asdict(old)}, "after": None})

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, Executable, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
@@ -83,7 +84,7 @@ def load_case(reference: str) -> CaseRecord:
     """The case row with this reference, for a service about to change it."""
     row = db.session.connection().execute(_CASE_BY_REFERENCE, {"reference": reference}).first()
     if row is None:
-        raise NotFound(f"There is no case {reference}.")
+        raise NotFound(_("There is no case %(reference)s.", reference=reference))
     return CaseRecord(**row._mapping)
 
 
@@ -98,7 +99,7 @@ def load_case_and_task(reference: str, task_id: str) -> tuple[CaseRecord, TaskRe
     row = db.session.connection().execute(
         _CASE_WITH_TASK, {"reference": reference, "task_id": task_id}).first()
     if row is None:
-        raise NotFound(f"There is no case {reference}.")
+        raise NotFound(_("There is no case %(reference)s.", reference=reference))
     values = dict(row._mapping)
     task = {name: values.pop(f"task_{name}") for name in TASK_COLUMNS}
     found = values.pop("task_row") is not None

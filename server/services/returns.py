@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
@@ -300,7 +301,7 @@ def definition(key: str) -> ReturnDefinition:
     """An offered return by its key; NotFound for any other."""
     found = next((d for d in offered() if d.key == key), None)
     if found is None:
-        raise NotFound("There is no such return.")
+        raise NotFound(_("There is no such return."))
     return found
 
 

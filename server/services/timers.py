@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..database import begin_write
@@ -159,7 +160,7 @@ def retry_incident(incident_id: int, actor: Actor) -> Incident:
     """
     incident, reference = incidents.get(incident_id)
     if not incident.is_open:
-        raise InvalidInput(f"Incident {incident_id} is already closed.")
+        raise InvalidInput(_("Incident %(number)s is already closed.", number=incident_id))
     case_id = incident.case_id
     worker = f"retry:{actor.name}"[:64]
     begin_write()

@@ -7,6 +7,7 @@ import re
 import secrets
 from typing import NoReturn
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ..database import begin_write
@@ -48,10 +49,10 @@ def _details(display_name: str | None, email: str | None,
     """Tidy a display name and e-mail, noting what is wrong with them."""
     name = " ".join((display_name or "").split())
     if len(name) > 200:
-        errors["display_name"] = ["Use at most 200 characters."]
+        errors["display_name"] = [_("Use at most 200 characters.")]
     address = (email or "").strip() or None
     if address is not None and (len(address) > 254 or not _EMAIL.match(address)):
-        errors["email"] = ["Enter an e-mail address like name@example.com, or leave it empty."]
+        errors["email"] = [_("Enter an e-mail address like name@example.com, or leave it empty.")]
     return name, address
 
 
@@ -59,10 +60,10 @@ def _roles(names: list[str], errors: dict[str, list[str]]) -> list[Role]:
     known = {r.name: r for r in db.session.scalars(select(Role))}
     unknown = sorted(set(names) - set(known))
     if unknown:
-        errors["roles"] = [f"Unknown role(s): {', '.join(unknown)}. "
-                           f"Roles: {', '.join(sorted(known))}."]
+        errors["roles"] = [_("Unknown role(s): %(unknown)s. Roles: %(known)s.",
+                             unknown=", ".join(unknown), known=", ".join(sorted(known)))]
     elif not names:
-        errors["roles"] = ["Choose at least one role."]
+        errors["roles"] = [_("Choose at least one role.")]
     return [known[n] for n in sorted(set(names)) if n in known]
 
 
@@ -73,10 +74,11 @@ def create_user(username: str, roles: list[str], password: str | None = None,
     errors: dict[str, list[str]] = {}
     username = (username or "").strip().lower()
     if not _USERNAME.match(username):
-        errors["username"] = ["Usernames are 2-64 lowercase letters, digits, dots, dashes or "
-                              "underscores."]
+        errors["username"] = [_("Usernames are 2-64 lowercase letters, digits, dots, dashes or "
+                                "underscores.")]
     elif username in _RESERVED:
-        errors["username"] = [f"The username {username} is reserved; choose another."]
+        errors["username"] = [_("The username %(username)s is reserved; choose another.",
+                                username=username)]
     name, address = _details(display_name, email, errors)
     password = generate_password() if password is None else password
     if problems := _password_errors(password):
@@ -84,7 +86,8 @@ def create_user(username: str, roles: list[str], password: str | None = None,
     begin_write()
     if "username" not in errors and db.session.scalar(
             select(User.id).where(User.username == username)):
-        errors["username"] = [f"There is already an account called {username}."]
+        errors["username"] = [_("There is already an account called %(username)s.",
+                                username=username)]
     chosen = _roles(roles, errors)
     if errors:
         _refuse(errors)
@@ -153,14 +156,14 @@ def update_user(username: str, display_name: str | None, email: str | None,
     if user.id == by.user_id:
         if loses_admin:
             errors.setdefault("roles", []).append(
-                "You cannot remove your own admin role: ask another administrator.")
+                _("You cannot remove your own admin role: ask another administrator."))
         if switched_off:
-            errors["active"] = ["You cannot switch off your own account: ask another "
-                                "administrator."]
+            errors["active"] = [_("You cannot switch off your own account: ask another "
+                                  "administrator.")]
     elif (loses_admin or switched_off) and user.active and user.has_role(ADMIN) \
             and _other_active_admins(user.id) == 0:
-        message = (f"{user.username} is the last active administrator: give another "
-                   "account the admin role first.")
+        message = _("%(username)s is the last active administrator: give another account the "
+                    "admin role first.", username=user.username)
         errors.setdefault("roles" if loses_admin else "active", []).append(message)
     if errors:
         _refuse(errors)
@@ -189,7 +192,7 @@ def _other_active_admins(user_id: int) -> int:
 def _user(username: str) -> User:
     user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
-        raise NotFound(f"There is no account called {username}.")
+        raise NotFound(_("There is no account called %(username)s.", username=username))
     return user
 
 
@@ -208,13 +211,13 @@ def add_role(name: str, description: str, by: Actor | None = None) -> Role:
     description = " ".join((description or "").split())
     errors: dict[str, list[str]] = {}
     if len(name) > 64 or not _ROLE_NAME.match(name):
-        errors["name"] = ["Use lowercase letters and digits joined by single underscores, "
-                          "e.g. complaints_officer (at most 64)."]
+        errors["name"] = [_("Use lowercase letters and digits joined by single underscores, "
+                            "e.g. complaints_officer (at most 64).")]
     if len(description) > 255:
-        errors["description"] = ["Use at most 255 characters."]
+        errors["description"] = [_("Use at most 255 characters.")]
     begin_write()
     if "name" not in errors and db.session.get(Role, name) is not None:
-        errors["name"] = [f"There is already a role called {name}."]
+        errors["name"] = [_("There is already a role called %(name)s.", name=name)]
     if errors:
         _refuse(errors)
     role = Role(name=name, description=description)
@@ -238,16 +241,17 @@ def map_lane(lane: str, role_name: str, by: Actor | None = None) -> LaneMapping:
     slug = role_slug(lane or "")
     errors: dict[str, list[str]] = {}
     if not slug or len(slug) > 255:
-        errors["lane"] = ["Enter the lane name as it appears in the diagram (at most 255 "
-                          "characters, with at least one letter or digit)."]
+        errors["lane"] = [_("Enter the lane name as it appears in the diagram (at most 255 "
+                            "characters, with at least one letter or digit).")]
     begin_write()
     if db.session.get(Role, role_name or "") is None:
-        errors["role"] = ["Choose one of the roles."]
+        errors["role"] = [_("Choose one of the roles.")]
     elif slug == role_name:
-        errors["lane"] = [f"A lane named like this already goes to the role {role_name}."]
+        errors["lane"] = [_("A lane named like this already goes to the role %(role)s.",
+                            role=role_name)]
     if slug and (existing := db.session.get(LaneMapping, slug)) is not None:
-        errors["lane"] = [f"The lane {slug} already goes to {existing.role_name}: remove that "
-                          "mapping first."]
+        errors["lane"] = [_("The lane %(lane)s already goes to %(role)s: remove that mapping "
+                            "first.", lane=slug, role=existing.role_name)]
     if errors:
         _refuse(errors)
     mapping = LaneMapping(lane=slug, role_name=role_name)
@@ -262,7 +266,7 @@ def unmap_lane(lane: str, by: Actor | None = None) -> None:
     begin_write()
     mapping = db.session.get(LaneMapping, role_slug(lane or ""))
     if mapping is None:
-        raise NotFound(f"There is no mapping for the lane {lane}.")
+        raise NotFound(_("There is no mapping for the lane %(lane)s.", lane=lane))
     db.session.delete(mapping)
     db.session.commit()
     log.info("%s removed the mapping of lane %s", _who(by), mapping.lane)

@@ -30,6 +30,7 @@ from io import BytesIO
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -103,7 +104,7 @@ def _problem(file: str | None, message: str) -> Problem:
 
 def _owner(actor: Actor) -> int:
     if actor.user_id is None:
-        raise Forbidden("Only a signed-in member of staff has drafts.")
+        raise Forbidden(_("Only a signed-in member of staff has drafts."))
     return actor.user_id
 
 
@@ -153,7 +154,7 @@ def edit_version(version_id: int, actor: Actor) -> ProcessDraft:
     begin_write()
     version = db.session.get(ProcessVersion, version_id)
     if version is None:
-        raise NotFound(f"There is no process version {version_id}.")
+        raise NotFound(_("There is no process version %(number)s.", number=version_id))
     draft = db.session.scalar(select(ProcessDraft).where(
         ProcessDraft.owner_id == owner, ProcessDraft.base_version_id == version_id)
         .order_by(ProcessDraft.id).limit(1))
@@ -260,8 +261,8 @@ def save_file(draft_id: int, name: str, content: bytes, actor: Actor) -> list[Pr
         db.session.commit()
     except IntegrityError:  # the same new file saved from two tabs at once
         db.session.rollback()
-        raise Conflict(f"{name} was saved from elsewhere at the same moment; save again.") \
-            from None
+        raise Conflict(_("%(name)s was saved from elsewhere at the same moment; save again.",
+                         name=name)) from None
     return check(draft.contents())
 
 
@@ -324,8 +325,8 @@ def deploy(draft_id: int, comment: str, actor: Actor,
         ProcessDraft.id == draft_id, ProcessDraft.owner_id == actor.user_id))
     if gone.rowcount != 1:  # type: ignore[attr-defined]
         db.session.rollback()
-        raise Conflict("This draft was deployed or discarded meanwhile; nothing was deployed "
-                       "now.")
+        raise Conflict(_("This draft was deployed or discarded meanwhile; nothing was deployed "
+                         "now."))
     try:
         db.session.commit()
     except IntegrityError:
@@ -335,15 +336,15 @@ def deploy(draft_id: int, comment: str, actor: Actor,
 
 def _at_the_same_moment() -> Conflict:
     db.session.rollback()
-    return Conflict("Another version was deployed at the same moment; nothing was deployed "
-                    "now. Deploy again.")
+    return Conflict(_("Another version was deployed at the same moment; nothing was deployed "
+                      "now. Deploy again."))
 
 
 def version_archive(version_id: int) -> tuple[str, bytes]:
     """A version's files as a ZIP (flat, as SpiffArena keeps a process model), and its name."""
     version = db.session.get(ProcessVersion, version_id)
     if version is None:
-        raise NotFound(f"There is no process version {version_id}.")
+        raise NotFound(_("There is no process version %(number)s.", number=version_id))
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for f in version.files:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ...database import begin_write
@@ -154,7 +155,7 @@ def activate(version_id: int, actor: Actor) -> ProcessVersion:
     begin_write()
     version = db.session.get(ProcessVersion, version_id)
     if version is None:
-        raise NotFound(f"There is no process version {version_id}.")
+        raise NotFound(_("There is no process version %(number)s.", number=version_id))
     if version.is_active:
         db.session.rollback()
         return version
@@ -198,7 +199,7 @@ def active_version_id() -> int:
     """The id of the version new cases start on (without loading the version)."""
     version_id = db.session.connection().execute(_ACTIVE_ID).scalar()
     if version_id is None:
-        raise NotFound("No process is deployed yet: run `flask --app server init-db`.")
+        raise NotFound(_("No process is deployed yet: run `flask --app server init-db`."))
     return int(version_id)
 
 
@@ -229,7 +230,8 @@ def form_schema(version_id: int, name: str) -> dict[str, Any]:
         content = db.session.scalar(select(ProcessFile.content).where(
             ProcessFile.version_id == version_id, ProcessFile.name == name))
         if content is None:
-            raise NotFound(f"The form {name} is not part of process version {version_id}.")
+            raise NotFound(_("The form %(name)s is not part of process version %(number)s.",
+                              name=name, number=version_id))
         schema = json.loads(content)
         forms[key] = schema
     return schema
