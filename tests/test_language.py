@@ -4,6 +4,7 @@ the language that is theirs (a complaint's own language, a profile, the switch, 
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -25,6 +26,8 @@ CATALOG = SERVER / "translations" / "ar" / "LC_MESSAGES" / "messages.po"
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]*\}|<[^>]+>")
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 MARKED = ("Sign out", "Staff sign-in", "There is a problem", "Skip to content")
+REFUSALS = {"InvalidInput", "NotFound", "Forbidden", "Conflict", "TooManyAttempts",
+            "PlaintError"}
 
 
 def extracted() -> dict[str, tuple[str, int]]:
@@ -62,6 +65,61 @@ def test_every_marked_string_has_an_arabic_translation_that_keeps_its_placeholde
     assert not missing, "not translated into Arabic (run `make translations`, then translate " \
         "them in " + str(CATALOG.relative_to(SERVER.parent)) + "):\n" + "\n".join(missing)
     assert not broken, "placeholders differ:\n" + "\n".join(broken)
+
+
+def _raw_text(node: ast.expr) -> bool:
+    """Whether an expression is English written in place: a string literal or an f-string."""
+    if isinstance(node, ast.BinOp):
+        return _raw_text(node.left) or _raw_text(node.right)
+    return isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant)
+                                               and isinstance(node.value, str))
+
+
+def _called(node: ast.expr) -> str | None:
+    """The name a call goes to (`InvalidInput(...)`, `errors.InvalidInput(...)`)."""
+    return node.id if isinstance(node, ast.Name) else \
+        node.attr if isinstance(node, ast.Attribute) else None
+
+
+def _unmarked_messages(module: ast.Module) -> list[int]:
+    """Lines that refuse or report a field error with English no catalog will ever see."""
+    lines = []
+    for node in ast.walk(module):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) \
+                and _called(node.exc.func) in REFUSALS:
+            call = node.exc
+            if call.args and _raw_text(call.args[0]):
+                lines.append(call.lineno)
+            lines += [value.lineno for argument in call.args[1:]
+                      if isinstance(argument, ast.Dict) for value in argument.values
+                      if isinstance(value, ast.List) and value.elts and _raw_text(value.elts[0])]
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.List) \
+                and node.value.elts and _raw_text(node.value.elts[0]) \
+                and any(isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                        and target.value.id == "errors" for target in node.targets):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_every_refusal_and_field_error_in_services_and_views_goes_through_flask_babel() -> None:
+    unmarked = [f"{path.relative_to(SERVER.parent)}:{line}"
+                for area in ("services", "web") for path in sorted((SERVER / area).rglob("*.py"))
+                for line in _unmarked_messages(ast.parse(path.read_text(encoding="utf-8")))]
+    assert not unmarked, "a message a person reads is written without _() (wrap it, with " \
+        "named placeholders for values):\n" + "\n".join(unmarked)
+
+
+def test_the_check_for_unmarked_messages_sees_each_way_of_writing_one() -> None:
+    module = ast.parse('''
+raise NotFound(f"There is no case {reference}.")
+raise errors.Conflict("Reload it.")
+raise InvalidInput(_("Write the note."), {"note": ["Write the note."]})
+errors["name"] = ["Use at most 200 characters."]
+errors["name"] = [_("Use at most 200 characters.")]
+raise InvalidInput(_("Fine."), {"note": [_("Fine.")]})
+raise ValueError("not for people")
+''')
+    assert _unmarked_messages(module) == [2, 3, 4, 5]
 
 
 def page(client: FlaskClient, path: str, **headers: str) -> str:
