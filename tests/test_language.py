@@ -199,3 +199,16 @@ def test_staff_choose_their_language_in_their_profile(app: Flask, auth: AuthActi
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "hana"))
         assert user is not None and user.language is None
+
+
+def test_staff_reading_arabic_are_refused_in_arabic_with_the_values_in_place(
+        app: Flask, auth: AuthActions) -> None:
+    with app.app_context():
+        reference, _token = file_case()
+    hana = auth.signed_in("hana", "handler")
+    post(hana, "/account", {"language": "ar"})
+    empty = post(hana, f"/cases/{reference}/notes", {"note": "   "})
+    assert empty.status_code == 422 and "اكتب الملاحظة أولاً." in empty.get_data(as_text=True)
+    missing = hana.get("/cases/CMP-1999-999999")
+    assert missing.status_code == 404
+    assert "لا توجد حالة بالرقم المرجعي CMP-1999-999999." in missing.get_data(as_text=True)
