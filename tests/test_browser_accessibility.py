@@ -93,7 +93,8 @@ def test_every_page_passes_axe_and_fits_the_screen(  # type: ignore[no-untyped-d
         if who:
             sign_in(page, live_server, who)
         for path in paths:
-            page.goto(live_server + path)
+            answer = page.goto(live_server + path)
+            assert answer is not None and answer.ok, f"{path}: {answer and answer.status}"
             page.wait_for_load_state("networkidle")
             # The complaint was made in Arabic: its tracking page speaks Arabic to everyone.
             arabic = language == "ar" or path.startswith("/track/")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import Case, CaseEvent, User
 
-from .support.cases import file_case
+from .support.cases import drive, file_case
 from .support.web import AuthActions, post
 
 SERVER = Path(__file__).resolve().parent.parent / "server"
@@ -141,3 +141,16 @@ def test_staff_choose_their_language_in_their_profile(app: Flask, auth: AuthActi
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "hana"))
         assert user is not None and user.language is None
+
+
+def test_a_status_change_in_the_history_points_the_way_the_page_reads(
+        app: Flask, auth: AuthActions) -> None:
+    with app.app_context():
+        reference, _ = file_case()
+        drive(reference, lambda data: bool(data.get("category")))
+    hana = auth.signed_in("hana", "handler")
+    english = page(hana, f"/cases/{reference}", **{"Accept-Language": "en"})
+    arabic = page(hana, f"/cases/{reference}", **{"Accept-Language": "ar"})
+    changed = re.compile(r"<li>[^<]*: <bdi>[^<]*</bdi> (.) <bdi>[^<]*</bdi></li>")
+    assert set(changed.findall(english)) == {"→"}
+    assert set(changed.findall(arabic)) == {"←"}
