@@ -3,6 +3,7 @@ Arabic, on a desktop screen and on a phone, and no page scrolls sideways on a ph
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,12 +12,14 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import HumanTask, ProcessVersion, User
-from server.services import cases
+from server.models.types import utcnow
+from server.services import actions, audit_samples, cases
 from server.services.actors import Actor
 from server.services.processes import drafts
 
 from .support import axe
 from .support.browser import add_user
+from .support.cases import decided, drive
 from .support.data import HANDLER, INTAKE, PASSWORD
 
 SCREENS = [("en", False), ("en", True), ("ar", False), ("ar", True)]
@@ -40,15 +43,30 @@ def places(live_app: Flask) -> dict[str, list[str]]:
         otto = db.session.scalar(select(User).where(User.username == "otto"))
         draft = drafts.edit_version(version.id, Actor.for_user(otto))
         draft_id = draft.id
+        _, decision_token = decided(preferred_language="ar")
+        closed, _ = decided()
+        drive(closed, lambda data: "closure_reason" in data, {"accepted": True})
+        maya = Actor.for_user(db.session.scalar(select(User).where(User.username == "maya")))
+        action = actions.open_by_hand(actions.NewAction(
+            "Reprint the fee table", "process", "Reprint it in every branch.", closed), maya)
+        today = utcnow().date()
+        sample = audit_samples.draw(audit_samples.DrawForm(
+            str(today - timedelta(days=1)), str(today + timedelta(days=1)), "5", "7"), maya)
+        action_ref, sample_id = action.reference, sample.id
         db.session.remove()
     return {
-        "": ["/", "/complaints/new", "/track", f"/track/{token}", "/login"],
+        "": ["/", "/complaints/new", "/track", f"/track/{token}", "/login",
+             f"/track/{decision_token}/letter"],
         "hana": ["/tasks", f"/cases/{reference}/tasks/{task_id}", "/cases",
-                 f"/cases/{reference}", "/cases/new", "/account"],
+                 f"/cases/{reference}", "/cases/new", "/account", f"/cases/{closed}"],
         "maya": ["/reports", "/reports/returns", "/reports/iso10002", "/reports/pack",
-                 "/audit/samples/"],
+                 "/audit/samples/", f"/audit/samples/{sample_id}",
+                 f"/audit/samples/{sample_id}/cases/1", "/actions", f"/actions/{action_ref}",
+                 "/actions/new", "/reports/pack/schedule/", "/reports/exports",
+                 "/reports/cases?category=billing", "/reports/returns/sama_sla"],
         "ada": ["/admin/", "/admin/users", "/admin/roles", "/admin/calendar",
-                "/admin/escalation", "/admin/codes/", "/admin/outbox", "/incidents"],
+                "/admin/escalation", "/admin/codes/", "/admin/outbox", "/incidents",
+                "/admin/users/hana", "/admin/codes/products/new"],
         "otto": ["/studio/", f"/studio/drafts/{draft_id}",
                  f"/studio/drafts/{draft_id}/translations/ar"],
     }
@@ -75,7 +93,8 @@ def test_every_page_passes_axe_and_fits_the_screen(  # type: ignore[no-untyped-d
         if who:
             sign_in(page, live_server, who)
         for path in paths:
-            page.goto(live_server + path)
+            answer = page.goto(live_server + path)
+            assert answer is not None and answer.ok, f"{path}: {answer and answer.status}"
             page.wait_for_load_state("networkidle")
             # The complaint was made in Arabic: its tracking page speaks Arabic to everyone.
             arabic = language == "ar" or path.startswith("/track/")

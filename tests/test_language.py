@@ -18,7 +18,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import Case, CaseEvent, User
 
-from .support.cases import file_case
+from .support.cases import drive, file_case
 from .support.web import AuthActions, post
 
 SERVER = Path(__file__).resolve().parent.parent / "server"
@@ -212,3 +212,16 @@ def test_staff_reading_arabic_are_refused_in_arabic_with_the_values_in_place(
     missing = hana.get("/cases/CMP-1999-999999")
     assert missing.status_code == 404
     assert "لا توجد حالة بالرقم المرجعي CMP-1999-999999." in missing.get_data(as_text=True)
+
+
+def test_a_status_change_in_the_history_points_the_way_the_page_reads(
+        app: Flask, auth: AuthActions) -> None:
+    with app.app_context():
+        reference, _ = file_case()
+        drive(reference, lambda data: bool(data.get("category")))
+    hana = auth.signed_in("hana", "handler")
+    english = page(hana, f"/cases/{reference}", **{"Accept-Language": "en"})
+    arabic = page(hana, f"/cases/{reference}", **{"Accept-Language": "ar"})
+    changed = re.compile(r"<li>[^<]*: <bdi>[^<]*</bdi> (.) <bdi>[^<]*</bdi></li>")
+    assert set(changed.findall(english)) == {"→"}
+    assert set(changed.findall(arabic)) == {"←"}

@@ -20,11 +20,15 @@
       }
       return set;
     });
+    // A right-to-left page reads its charts from the right: first bar and value axis there.
+    var rtl = document.documentElement.dir === "rtl";
     var scales = {};
     if (spec.type !== "doughnut") {
-      scales = { x: { stacked: spec.stacked }, y: { stacked: spec.stacked, beginAtZero: true } };
+      scales = { x: { stacked: spec.stacked, reverse: rtl },
+                 y: { stacked: spec.stacked, beginAtZero: true, position: rtl ? "right" : "left" } };
       if (pareto) {
-        scales.share = { position: "right", min: 0, max: 100, grid: { drawOnChartArea: false } };
+        scales.share = { position: rtl ? "left" : "right", min: 0, max: 100,
+                         grid: { drawOnChartArea: false } };
       }
     }
     return {
@@ -35,6 +39,7 @@
         maintainAspectRatio: false,
         animation: false,
         scales: scales,
+        plugins: { legend: { rtl: rtl }, tooltip: { rtl: rtl } },
         onClick: function (event, elements) {
           if (!elements.length) { return; }
           var link = rowLink(spec.id, elements[0].index);
