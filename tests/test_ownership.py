@@ -76,7 +76,7 @@ def test_the_handler_who_claims_the_first_task_owns_the_case(client, auth, app_c
     assert owner_of(reference) == "hana"
     page = html.unescape(client.get(f"/cases/{reference}").get_data(as_text=True))
     owner = page[page.index('id="case-owner"'):]
-    assert owner.startswith('id="case-owner">Hana')
+    assert owner.startswith('id="case-owner"><bdi>Hana</bdi>')
     assert f"Acknowledge complaint taken by hana; hana {OWNS}" in page
 
 
