@@ -19,13 +19,11 @@ import json
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
 
 from ..engine.translations import language_of, read_translations
 from ..engine.xmlsafe import UnsafeXMLError, parse_xml
-from ..extensions import db
 from ..formkit.translate import Translate, texts_of, translated
-from ..models import ProcessFile
+from .processes import versions
 
 # Every deploy says what is missing in these languages, even without a file for them.
 REQUIRED_LANGUAGES = ("ar",)
@@ -124,8 +122,7 @@ def _version_texts(version_id: int, language: str) -> dict[str, str]:
     key = (version_id, language)
     found = cache.get(key)
     if found is None:
-        data = db.session.scalar(select(ProcessFile.content).where(
-            ProcessFile.version_id == version_id, ProcessFile.name == file_name(language)))
+        data = versions.file_content(version_id, file_name(language))
         found = read_translations(data, len(data))[0] if data is not None else {}
         cache[key] = found
     return found

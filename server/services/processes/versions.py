@@ -220,6 +220,12 @@ def runtime_for(version_id: int) -> ProcessRuntime:
     return _cache().get(version_id, load)
 
 
+def file_content(version_id: int, name: str) -> bytes | None:
+    """The bytes of one file of a version as it was deployed (None: the version has none)."""
+    return db.session.scalar(select(ProcessFile.content).where(
+        ProcessFile.version_id == version_id, ProcessFile.name == name))
+
+
 def form_schema(version_id: int, name: str) -> dict[str, Any]:
     """A form of a version, parsed once per process (versions never change)."""
     forms: dict[tuple[int, str], dict[str, Any]] = current_app.extensions.setdefault(
@@ -227,8 +233,7 @@ def form_schema(version_id: int, name: str) -> dict[str, Any]:
     key = (version_id, name)
     schema = forms.get(key)
     if schema is None:
-        content = db.session.scalar(select(ProcessFile.content).where(
-            ProcessFile.version_id == version_id, ProcessFile.name == name))
+        content = file_content(version_id, name)
         if content is None:
             raise NotFound(_("The form %(name)s is not part of process version %(number)s.",
                               name=name, number=version_id))
