@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
@@ -81,16 +82,20 @@ def load_bundle(
     built = _load(checker, min_timer_period)
     if checker.issues or built is None:
         if not checker.issues:
-            checker.add("(bundle)", None, None, "the bundle could not be read")
+            checker.add("(bundle)", None, None, _("the bundle could not be read"))
         # In reading order, file by file; what concerns the whole bundle comes last.
         checker.issues.sort(key=lambda i: (i.file.startswith("("), i.file, i.line or 0))
         raise BundleError(checker.issues, built[0] if built else None, checker.forms)
     return _bundle(checker, *built)
 
 
-# Said when a later stage cannot run, so nobody takes the list for all there is.
-NOT_CHECKED = ("{why}, so the tasks, forms and roles of the process were not checked yet: "
-               "fix the problems above and check again")
+
+def not_checked(why: str) -> str:
+    """Said when a later stage cannot run, so nobody takes the list for all there is."""
+    return _("%(why)s, so the tasks, forms and roles of the process were not checked yet: "
+             "fix the problems above and check again", why=why)
+
+
 Built = tuple[str, BpmnProcessSpec, dict[str, BpmnProcessSpec], dict[str, str]]
 
 
@@ -103,7 +108,8 @@ def _load(c: Checker, min_timer_period: float) -> Built | None:
     then its tasks, forms and roles are checked too.
     """
     if not any(name.endswith(".bpmn") for name in c.files):
-        c.add("(bundle)", None, None, "no .bpmn file: a process needs at least one diagram")
+        c.add("(bundle)", None, None,
+              _("no .bpmn file: a process needs at least one diagram"))
     for name, data in sorted(c.files.items()):
         if name.endswith((".bpmn", ".dmn")):
             _read_xml(c, name, data)
@@ -112,8 +118,8 @@ def _load(c: Checker, min_timer_period: float) -> Built | None:
         elif name.endswith(".json"):
             _read_form(c, name, data)
         else:
-            c.add(name, None, None, "unknown file type: use .bpmn, .dmn or .json (forms, "
-                  "translations.<language>.json)")
+            c.add(name, None, None, _("unknown file type: use .bpmn, .dmn or .json (forms, "
+                                      "translations.<language>.json)"))
     for name, tree in c.trees.items():
         check_code(c, name, tree)
         if name.endswith(".dmn"):
@@ -126,8 +132,8 @@ def _load(c: Checker, min_timer_period: float) -> Built | None:
     check_lanes(c)
     unread = sorted(n for n in c.files if n.endswith((".bpmn", ".dmn")) and n not in c.trees)
     if unread:
-        c.add("(bundle)", None, None, NOT_CHECKED.format(
-            why=f"{', '.join(unread)} cannot be read"))
+        c.add("(bundle)", None, None, not_checked(
+            _("%(files)s cannot be read", files=", ".join(unread))))
         return None
     if not any(name.endswith(".bpmn") for name in c.trees):
         return None  # said above: no diagram
@@ -151,7 +157,7 @@ def _build(c: Checker) -> tuple[str, BpmnProcessSpec, dict[str, BpmnProcessSpec]
         process_id = _main_process(c, parser)
         if process_id is None:
             c.add("(bundle)", None, None,
-                  NOT_CHECKED.format(why="there is no one main process to build"))
+                  not_checked(_("there is no one main process to build")))
             return None
         subprocess_specs = parser.get_subprocess_specs(process_id)
         # A process started by a message (a corrective action) runs as a case of its own:
@@ -167,10 +173,11 @@ def _build(c: Checker) -> tuple[str, BpmnProcessSpec, dict[str, BpmnProcessSpec]
             _report_validation(c, exc)
     except Exception as exc:  # SpiffWorkflow raises bare errors on some malformed diagrams
         if not before:
-            c.add("(bundle)", None, None, f"the diagrams could not be read: {exc}")
+            c.add("(bundle)", None, None,
+                  _("the diagrams could not be read: %(error)s", error=exc))
     if before:
         c.add("(bundle)", None, None,
-              NOT_CHECKED.format(why="the diagrams could not be built into a process"))
+              not_checked(_("the diagrams could not be built into a process")))
     return None
 
 
@@ -202,7 +209,8 @@ def _read_xml(c: Checker, name: str, data: bytes) -> None:
             if element_id in c.where and local_name(elem.tag) not in ("definitions",):
                 other = c.where[element_id][0]
                 c.add(name, element_id, elem.sourceline,
-                      f"the id '{element_id}' is also used in {other}: ids must be unique")
+                      _("the id '%(id)s' is also used in %(file)s: ids must be unique",
+                        id=element_id, file=other))
             c.where[element_id] = (name, elem.sourceline)
 
 
@@ -214,21 +222,23 @@ def _read_translations(c: Checker, name: str, data: bytes) -> None:
 
 def _read_form(c: Checker, name: str, data: bytes) -> None:
     if len(data) > c.max_file_bytes:
-        c.add(name, None, None, f"the form is larger than {c.max_file_bytes:,} bytes")
+        c.add(name, None, None, _("the form is larger than %(limit)s bytes",
+                                  limit=f"{c.max_file_bytes:,}"))
         return
     try:
         schema = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        c.add(name, None, None, "the form is not UTF-8 text")
+        c.add(name, None, None, _("the form is not UTF-8 text"))
         return
     except json.JSONDecodeError as exc:
-        c.add(name, None, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})")
+        c.add(name, None, exc.lineno, _("not valid JSON: %(error)s (column %(column)d)",
+                                        error=exc.msg, column=exc.colno))
         return
     except RecursionError:
-        c.add(name, None, None, "the form nests too deeply")
+        c.add(name, None, None, _("the form nests too deeply"))
         return
     if not isinstance(schema, dict):
-        c.add(name, None, None, "a form file must hold a JSON object")
+        c.add(name, None, None, _("a form file must hold a JSON object"))
         return
     c.forms[name] = schema
 
@@ -259,11 +269,13 @@ def _main_process(c: Checker, parser: SpiffBpmnParser) -> str | None:
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        c.add("(bundle)", None, None, "no executable process: set isExecutable=\"true\" on one")
+        c.add("(bundle)", None, None,
+              _('no executable process: set isExecutable="true" on one'))
     else:
         c.add("(bundle)", None, None,
-              f"several top-level processes ({', '.join(sorted(candidates))}): a bundle runs one; "
-              "call the others from it or set isExecutable=\"false\" on them")
+              _('several top-level processes (%(processes)s): a bundle runs one; call the '
+                'others from it or set isExecutable="false" on them',
+                processes=", ".join(sorted(candidates))))
     return None
 
 
@@ -276,6 +288,6 @@ def _report_validation(c: Checker, exc: ValidationException) -> None:
         line = line or found
     message = str(exc).split("\n")[0]
     if "we found two items" in message:
-        message = "a sequence flow or reference points at an element that does not exist"
+        message = _("a sequence flow or reference points at an element that does not exist")
     c.add(file, element_id, int(line) if line else None, message)
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 from lxml import etree
@@ -29,15 +31,17 @@ FORM_SCHEMA_KEY = "formJsonSchemaFilename"
 FORM_UI_KEY = "formUiSchemaFilename"
 ROLE_KEY = "candidateRole"
 
+# What each piece of code is called in a message, in the reader's language.
 _EXPRESSION_TAGS = {
-    "conditionExpression": "condition",
-    "loopCardinality": "loop cardinality",
-    "completionCondition": "completion condition",
-    "condition": "condition",
-    "messagePayload": "message payload",
-    "messagePath": "correlation expression",
+    "conditionExpression": _l("condition"),
+    "loopCardinality": _l("loop cardinality"),
+    "completionCondition": _l("completion condition"),
+    "condition": _l("condition"),
+    "messagePayload": _l("message payload"),
+    "messagePath": _l("correlation expression"),
 }
-_SCRIPT_TAGS = {"script": "script", "preScript": "pre-script", "postScript": "post-script"}
+_SCRIPT_TAGS = {"script": _l("script"), "preScript": _l("pre-script"),
+                "postScript": _l("post-script")}
 _TIMER_TAGS = {"timeDuration", "timeDate", "timeCycle"}
 
 @dataclass(frozen=True)
@@ -48,6 +52,9 @@ class DeployIssue:
     element_id: str | None
     line: int | None
     message: str
+    # What the message is about when a caller may explain it further: ("lane", name) or
+    # ("candidateRole", name); the message itself is in the reader's language.
+    subject: tuple[str, str] | None = None
 
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line else "")
@@ -68,14 +75,16 @@ class Checker:
     forms: dict[str, dict[str, Any]] = field(default_factory=dict)
     where: dict[str, tuple[str, int | None]] = field(default_factory=dict)
 
-    def add(self, file: str, element_id: str | None, line: int | None, message: str) -> None:
+    def add(self, file: str, element_id: str | None, line: int | None, message: str,
+            subject: tuple[str, str] | None = None) -> None:
         """Note an issue in a file, at an element and line when known."""
-        self.issues.append(DeployIssue(file, element_id, line, message))
+        self.issues.append(DeployIssue(file, element_id, line, message, subject))
 
-    def at(self, element_id: str, message: str) -> None:
+    def at(self, element_id: str, message: str,
+           subject: tuple[str, str] | None = None) -> None:
         """Note an issue at an element, in the file and line it was read from."""
         file, line = self.where.get(element_id, ("(bundle)", None))
-        self.add(file, element_id, line, message)
+        self.add(file, element_id, line, message, subject)
 
 
 def local_name(tag: Any) -> str:
@@ -94,27 +103,29 @@ def _owner_id(elem: etree._Element) -> str | None:
 
 def _check_form_schema(c: Checker, name: str, schema: dict[str, Any], element_id: str) -> None:
     if not isinstance(schema.get("$schema", ""), str):
-        c.add(name, element_id, None, '"$schema" must be the text of a JSON Schema dialect URI')
+        c.add(name, element_id, None,
+              _('"$schema" must be the text of a JSON Schema dialect URI'))
         return
     try:
         validator_for(schema).check_schema(schema)
     except RecursionError:
-        c.add(name, element_id, None, "the form nests too deeply")
+        c.add(name, element_id, None, _("the form nests too deeply"))
         return
     except SchemaError as exc:
         path = "/".join(str(p) for p in exc.path) or "(top)"
-        c.add(name, element_id, None, f"not a valid JSON Schema at {path}: {exc.message}")
+        c.add(name, element_id, None, _("not a valid JSON Schema at %(path)s: %(error)s",
+                                         path=path, error=exc.message))
         return
     if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
-        c.add(name, element_id, None, 'a form schema needs "type": "object" and "properties"')
+        c.add(name, element_id, None, _('a form schema needs "type": "object" and "properties"'))
         return
     # Fields declared only in a condition's branch become variables too.
     for prop in declared(schema):
         if not prop.isidentifier() or keyword.iskeyword(prop) or prop.startswith("_") \
                 or prop == "typename":
             c.add(name, element_id, None,
-                  f"field name '{prop}' cannot be used in expressions: use letters, digits and "
-                  "underscores, not starting with a digit or underscore")
+                  _("field name '%(field)s' cannot be used in expressions: use letters, digits "
+                    "and underscores, not starting with a digit or underscore", field=prop))
 
 
 def check_code(c: Checker, name: str, tree: etree._ElementTree) -> None:
@@ -137,8 +148,9 @@ def check_code(c: Checker, name: str, tree: etree._ElementTree) -> None:
             else:
                 compile_expression(text)
         except SandboxError as exc:
-            kind = _SCRIPT_TAGS.get(tag) or _EXPRESSION_TAGS.get(tag) or "timer expression"
-            c.add(name, owner, elem.sourceline, f"the {kind} is refused: {exc}")
+            kind = _SCRIPT_TAGS.get(tag) or _EXPRESSION_TAGS.get(tag) or _("timer expression")
+            c.add(name, owner, elem.sourceline,
+                  _("the %(kind)s is refused: %(error)s", kind=kind, error=exc))
             continue
         if tag in _TIMER_TAGS:
             problem = _check_timer_literal(tag, text)
@@ -147,8 +159,8 @@ def check_code(c: Checker, name: str, tree: etree._ElementTree) -> None:
         for kind in KIND_CALL.findall(text) if c.clock_kinds else ():
             if kind not in c.clock_kinds:
                 c.add(name, owner, elem.sourceline,
-                      f"'{kind}' is not a deadline kind of the escalation policy: use one of "
-                      + ", ".join(c.clock_kinds))
+                      _("'%(kind)s' is not a deadline kind of the escalation policy: use one "
+                        "of %(kinds)s", kind=kind, kinds=", ".join(c.clock_kinds)))
 
 
 def _check_parameter(c: Checker, name: str, elem: etree._Element) -> None:
@@ -157,7 +169,8 @@ def _check_parameter(c: Checker, name: str, elem: etree._Element) -> None:
         compile_expression(elem.get("value") or "")
     except SandboxError as exc:
         c.add(name, _owner_id(elem), elem.sourceline,
-              f"the parameter '{elem.get('id')}' is refused: {exc}")
+              _("the parameter '%(parameter)s' is refused: %(error)s",
+                parameter=elem.get("id"), error=exc))
 
 
 _REFERENCE_ATTRS = ("sourceRef", "targetRef", "attachedToRef", "default", "messageRef",
@@ -174,10 +187,12 @@ def check_references(c: Checker, name: str, tree: etree._ElementTree) -> None:
             target = elem.get(attr)
             if target and target not in ids:
                 c.add(name, elem.get("id"), elem.sourceline,
-                      f"{attr}=\"{target}\" points at an element that does not exist")
+                      _('%(attribute)s="%(target)s" points at an element that does not exist',
+                        attribute=attr, target=target))
         if local_name(elem.tag) == "flowNodeRef" and (elem.text or "").strip() not in ids:
             c.add(name, _owner_id(elem), elem.sourceline,
-                  f"the lane lists '{(elem.text or '').strip()}', which does not exist")
+                  _("the lane lists '%(element)s', which does not exist",
+                    element=(elem.text or "").strip()))
 
 
 def _check_timer_literal(tag: str, text: str) -> str | None:
@@ -187,7 +202,8 @@ def _check_timer_literal(tag: str, text: str) -> str | None:
     except (ValueError, SyntaxError):
         return None  # computed at run time; checked when it runs
     if not isinstance(value, str):
-        return f"the timer expression {text} must give a string such as \"P2D\""
+        return _('the timer expression %(expression)s must give a string such as "P2D"',
+                 expression=text)
     try:
         if tag == "timeDuration":
             TimerEventDefinition.parse_iso_duration(value)
@@ -196,11 +212,13 @@ def _check_timer_literal(tag: str, text: str) -> str | None:
         else:
             moment = datetime.fromisoformat(value)
             if moment.tzinfo is None:
-                return f"the timer date {value} needs a UTC offset, e.g. {value}+00:00"
+                return _("the timer date %(value)s needs a UTC offset, e.g. %(value)s+00:00",
+                         value=value)
     except Exception:
         examples = {"timeDuration": '"P2D" or "PT4H"', "timeCycle": '"R3/PT1H"',
                     "timeDate": '"2026-01-31T09:00:00+03:00"'}
-        return f"the timer value {value!r} is not ISO 8601; use e.g. {examples[tag]}"
+        return _("the timer value %(value)s is not ISO 8601; use e.g. %(examples)s",
+                 value=repr(value), examples=examples[tag])
     return None
 
 
@@ -212,14 +230,15 @@ def check_decision_tables(c: Checker, name: str, tree: etree._ElementTree) -> No
         for idx, expr in enumerate(inputs):
             if not expr:
                 c.add(name, _owner_id(table), table.sourceline,
-                      f"input column {idx + 1} has no expression")
+                      _("input column %(number)d has no expression", number=idx + 1))
                 inputs[idx] = "None"
                 continue
             try:
                 compile_expression(expr)
             except SandboxError as exc:
                 c.add(name, _owner_id(table), table.sourceline,
-                      f"input expression {expr!r} is refused: {exc}")
+                      _("input expression %(expression)s is refused: %(error)s",
+                        expression=repr(expr), error=exc))
         rules = table.findall("{*}rule")
         for rule in rules:
             for idx, entry in enumerate(rule.findall("{*}inputEntry")):
@@ -238,8 +257,8 @@ def check_decision_tables(c: Checker, name: str, tree: etree._ElementTree) -> No
                                    for e in last.findall("{*}inputEntry")):
                 target = last if last is not None else table
                 c.add(name, _owner_id(target), target.sourceline,
-                      "the decision table needs a catch-all last row (every input '-') so that "
-                      "every case gets an answer")
+                      _("the decision table needs a catch-all last row (every input '-') so "
+                        "that every case gets an answer"))
 
 
 def _compile_dmn_entry(c: Checker, name: str, entry: etree._Element, input_expr: str,
@@ -260,7 +279,8 @@ def _compile_cell(c: Checker, name: str, elem: etree._Element, text: str, expr: 
     try:
         compile_expression(expr)
     except SandboxError as exc:
-        c.add(name, _owner_id(elem), elem.sourceline, f"the cell {text!r} is refused: {exc}")
+        c.add(name, _owner_id(elem), elem.sourceline,
+              _("the cell %(cell)s is refused: %(error)s", cell=repr(text), error=exc))
 
 
 def check_tasks(c: Checker, specs: list[BpmnProcessSpec]) -> dict[str, str]:
@@ -278,15 +298,20 @@ def check_tasks(c: Checker, specs: list[BpmnProcessSpec]) -> dict[str, str]:
             if not getattr(task_spec, "manual", False):
                 continue
             if not form:
-                c.at(bpmn_id, f"the user task has no form: set the property {FORM_SCHEMA_KEY}")
+                c.at(bpmn_id, _("the user task has no form: set the property %(property)s",
+                                property=FORM_SCHEMA_KEY))
             role = _task_role(c, task_spec.lane, props.get(ROLE_KEY))
             if role is None:
                 if props.get(ROLE_KEY):
-                    c.at(bpmn_id, f"the {ROLE_KEY} '{props[ROLE_KEY]}' is not a role")
+                    c.at(bpmn_id, _("the %(property)s '%(role)s' is not a role",
+                                    property=ROLE_KEY, role=props[ROLE_KEY]),
+                         (ROLE_KEY, props[ROLE_KEY]))
                 elif task_spec.lane:
-                    c.at(bpmn_id, f"the lane '{task_spec.lane}' is not mapped to a role")
+                    c.at(bpmn_id, _("the lane '%(lane)s' is not mapped to a role",
+                                    lane=task_spec.lane), ("lane", task_spec.lane))
                 else:
-                    c.at(bpmn_id, f"nobody can work this task: put it in a lane or set {ROLE_KEY}")
+                    c.at(bpmn_id, _("nobody can work this task: put it in a lane or set "
+                                    "%(property)s", property=ROLE_KEY))
             else:
                 roles[props.get(ROLE_KEY) or task_spec.lane] = role
     return roles
@@ -301,10 +326,10 @@ def _task_role(c: Checker, lane: str | None, candidate: str | None) -> str | Non
 def _check_form_ref(c: Checker, bpmn_id: str, form: str, ui: str | None) -> None:
     # A file that is there but could not be read was reported when it was read.
     if ui and ui not in c.forms and ui not in c.files:
-        c.at(bpmn_id, f"the UI schema '{ui}' is not in the bundle")
+        c.at(bpmn_id, _("the UI schema '%(file)s' is not in the bundle", file=ui))
     if form not in c.forms:
         if form not in c.files:
-            c.at(bpmn_id, f"the form '{form}' is not in the bundle")
+            c.at(bpmn_id, _("the form '%(file)s' is not in the bundle", file=form))
         return
     before = len(c.issues)
     _check_form_schema(c, form, c.forms[form], bpmn_id)
@@ -312,7 +337,7 @@ def _check_form_ref(c: Checker, bpmn_id: str, form: str, ui: str | None) -> None
         # What the server cannot render is refused now, not when a handler opens the task.
         for problem in unsupported(c.forms[form], c.forms.get(ui) if ui else None):
             c.add(ui if ui and problem.startswith("ui:") else form, bpmn_id, None,
-                  f"not supported in forms: {problem}")
+                  _("not supported in forms: %(problem)s", problem=problem))
 
 
 def check_lanes(c: Checker) -> None:
@@ -322,5 +347,5 @@ def check_lanes(c: Checker) -> None:
             lane_name = lane.get("name") or ""
             if not lane_name or c.resolve_role(lane_name) is None:
                 c.add(name, lane.get("id"), lane.sourceline,
-                      f"the lane '{lane_name}' does not map to a role: name it after a role "
-                      "or map it on the roles page")
+                      _("the lane '%(lane)s' does not map to a role: name it after a role or "
+                        "map it on the roles page", lane=lane_name), ("lane", lane_name))

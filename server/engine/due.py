@@ -14,6 +14,7 @@ import ast
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task
@@ -68,9 +69,10 @@ def as_due_time(value: Any, title: str, now: datetime | None = None) -> datetime
     else:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise EngineError(f"the due time of '{title}' (dueIn) gave {str(value)[:80]!r}: it "
-                          "must give an ISO 8601 time with a UTC offset or a duration, "
-                          f"e.g. {_EXAMPLES}")
+        raise EngineError(_("the due time of '%(task)s' (dueIn) gave %(value)s: it must give "
+                            "an ISO 8601 time with a UTC offset or a duration, e.g. "
+                            "%(examples)s", task=title, value=repr(str(value)[:80]),
+                            examples=_EXAMPLES))
     return moment.astimezone(UTC)
 
 
@@ -101,6 +103,6 @@ def literal_problem(expression: str) -> str | None:
     try:
         as_due_time(value, "", now=datetime.now(UTC))
     except EngineError:
-        return (f"dueIn {expression} is not an ISO 8601 time with a UTC offset or a "
-                f"duration: use e.g. {_EXAMPLES}")
+        return _("dueIn %(expression)s is not an ISO 8601 time with a UTC offset or a "
+                 "duration: use e.g. %(examples)s", expression=expression, examples=_EXAMPLES)
     return None

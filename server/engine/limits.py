@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -59,7 +60,8 @@ def _named(spec: Any) -> str:
 
 
 def _seconds(value: float) -> str:
-    return f"{value:g} s"
+    """A number of seconds as a person reads it ("60 s")."""
+    return _("%(seconds)s s", seconds=f"{value:g}")
 
 
 class TimerWatch:
@@ -91,10 +93,12 @@ class TimerWatch:
         if period < self.limits.min_timer_period:
             drawn = tasks.drawn_timer(task)
             raise RunawayRun(
-                f"the timer {_named(drawn)} would repeat every {_seconds(period)}; a cycle "
-                f"timer must wait at least {_seconds(self.limits.min_timer_period)} between "
-                f"repeats ({SETTING_PERIOD}). Change its expression, or retry once the data "
-                "it reads gives a longer period", drawn.bpmn_id, drawn.bpmn_name)
+                _("the timer %(timer)s would repeat every %(period)s; a cycle timer must wait "
+                  "at least %(minimum)s between repeats (%(setting)s). Change its expression, "
+                  "or retry once the data it reads gives a longer period",
+                  timer=_named(drawn), period=_seconds(period),
+                  minimum=_seconds(self.limits.min_timer_period), setting=SETTING_PERIOD),
+                drawn.bpmn_id, drawn.bpmn_name)
 
     def check_started(self, workflow: BpmnWorkflow, since: float) -> None:
         """Refuse the timers that started waiting in this run and would wake the case too often."""
@@ -111,9 +115,12 @@ class TimerWatch:
                 wait = (TimerEventDefinition.get_datetime(value) - started).total_seconds()
                 if wait < self.limits.min_timer_period:
                     raise RunawayRun(
-                        f"the timer {_named(task.task_spec)} is on a loop and would wake the "
-                        f"case again after {_seconds(max(wait, 0.0))}; a loop must wait at "
-                        f"least {_seconds(self.limits.min_timer_period)} ({SETTING_PERIOD})",
+                        _("the timer %(timer)s is on a loop and would wake the case again "
+                          "after %(wait)s; a loop must wait at least %(minimum)s "
+                          "(%(setting)s)", timer=_named(task.task_spec),
+                          wait=_seconds(max(wait, 0.0)),
+                          minimum=_seconds(self.limits.min_timer_period),
+                          setting=SETTING_PERIOD),
                         task.task_spec.bpmn_id, task.task_spec.bpmn_name)
 
 
@@ -140,12 +147,14 @@ class StepCounter:
             raise self._runaway()
 
     def _runaway(self) -> RunawayRun:
-        busiest = [name for name, _ in self.seen.most_common(3)]
-        rounds = ", ".join(f"'{name}' {self.seen[name]} times" for name in busiest)
+        busiest = [name for name, _count in self.seen.most_common(3)]
+        rounds = ", ".join(_("'%(element)s' %(count)d times", element=name,
+                             count=self.seen[name]) for name in busiest)
         return RunawayRun(
-            f"the process ran {self.limit} steps without waiting for a person, a message or "
-            f"a timer ({rounds}): a loop in the diagram does not stop. Give the loop a wait "
-            f"or an exit ({SETTING_STEPS} sets the limit)", busiest[0] if busiest else None)
+            _("the process ran %(limit)d steps without waiting for a person, a message or a "
+              "timer (%(rounds)s): a loop in the diagram does not stop. Give the loop a wait "
+              "or an exit (%(setting)s sets the limit)", limit=self.limit, rounds=rounds,
+              setting=SETTING_STEPS), busiest[0] if busiest else None)
 
 
 def check_stalled(workflow: BpmnWorkflow) -> None:
@@ -153,9 +162,9 @@ def check_stalled(workflow: BpmnWorkflow) -> None:
     if workflow.completed:
         return
     if workflow.get_next_task(state=TaskState.READY | TaskState.WAITING) is None:
-        raise RunawayRun("the process stopped without finishing and without waiting for "
-                         "anything (SpiffWorkflow gives up on a loop after about a thousand "
-                         "rounds): a loop in the diagram does not stop")
+        raise RunawayRun(_("the process stopped without finishing and without waiting for "
+                           "anything (SpiffWorkflow gives up on a loop after about a thousand "
+                           "rounds): a loop in the diagram does not stop"))
 
 
 def _on_a_loop(spec: BpmnProcessSpec) -> set[str]:

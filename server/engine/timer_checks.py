@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from flask_babel import gettext as _
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
@@ -51,9 +52,10 @@ def check_timers_and_loops(c: Checker, name: str, tree: etree._ElementTree,
         if cycle is not None and period is not None and period < min_period:
             event = timer.getparent()
             c.add(name, event.get("id"), cycle.sourceline,
-                  f"the timer {_label(event)} repeats every {_seconds(period)}: a cycle "
-                  f"timer must wait at least {_seconds(min_period)} between repeats "
-                  f"({SETTING_PERIOD})")
+                  _("the timer %(timer)s repeats every %(period)s: a cycle timer must wait "
+                    "at least %(minimum)s between repeats (%(setting)s)", timer=_label(event),
+                    period=_seconds(period), minimum=_seconds(min_period),
+                    setting=SETTING_PERIOD))
     for container in tree.iter():
         if local_name(container.tag) in CONTAINERS:
             _check_loops(c, name, container, min_period)
@@ -71,18 +73,21 @@ def check_due_in(c: Checker, name: str, tree: etree._ElementTree) -> None:
         text = (prop.get("value") or "").strip()
         if task is None or local_name(task.tag) != "userTask":
             c.add(name, owner, prop.sourceline,
-                  f"{DUE_IN_KEY} is read on user tasks only: move it to the task it times")
+                  _("%(property)s is read on user tasks only: move it to the task it times",
+                    property=DUE_IN_KEY))
             continue
         if not text:
             c.add(name, owner, prop.sourceline,
-                  f"{DUE_IN_KEY} of {_label(task)} is empty: give an expression such as "
-                  'working_days(2) or deadline("response")')
+                  _("%(property)s of %(task)s is empty: give an expression such as "
+                    'working_days(2) or deadline("response")', property=DUE_IN_KEY,
+                    task=_label(task)))
             continue
         try:
             compile_expression(text)
         except SandboxError as exc:
             c.add(name, owner, prop.sourceline,
-                  f"{DUE_IN_KEY} of {_label(task)} is refused: {exc}")
+                  _("%(property)s of %(task)s is refused: %(error)s", property=DUE_IN_KEY,
+                    task=_label(task), error=exc))
             continue
         problem = literal_problem(text)
         if problem:
@@ -90,8 +95,9 @@ def check_due_in(c: Checker, name: str, tree: etree._ElementTree) -> None:
         for kind in KIND_CALL.findall(text) if c.clock_kinds else ():
             if kind not in c.clock_kinds:
                 c.add(name, owner, prop.sourceline,
-                      f"'{kind}' in {DUE_IN_KEY} of {_label(task)} is not a deadline kind of "
-                      "the escalation policy: use one of " + ", ".join(c.clock_kinds))
+                      _("'%(kind)s' in %(property)s of %(task)s is not a deadline kind of the "
+                        "escalation policy: use one of %(kinds)s", kind=kind,
+                        property=DUE_IN_KEY, task=_label(task), kinds=", ".join(c.clock_kinds)))
 
 
 def literal_period(timer: etree._Element) -> float | None:
@@ -190,21 +196,29 @@ def _check_loops(c: Checker, name: str, container: etree._Element, min_period: f
             continue
         first = nodes[component[0]]
         c.add(name, component[0], first.sourceline,
-              f"the flow loops through {_path(nodes, graph, component, component[0])} "
-              "without waiting for a person, a message or a timer, so a case would run "
-              "round it without end: put a user task, a message or a timer of at least "
-              f"{_seconds(min_period)} on the loop")
+              _("the flow loops through %(path)s without waiting for a person, a message or "
+                "a timer, so a case would run round it without end: put a user task, a "
+                "message or a timer of at least %(minimum)s on the loop",
+                path=_path(nodes, graph, component, component[0]),
+                minimum=_seconds(min_period)))
 
 
 def _refuse_short(c: Checker, name: str, timer: etree._Element, period: float, path: str,
                   min_period: float) -> None:
     """Refuse a timer that is the only wait of a loop and waits less than the minimum."""
-    waits = "waits for a fixed date, then never again," if period == FIXED_DATE else \
-        f"waits only {_seconds(period)}"
-    c.add(name, timer.get("id"), timer.sourceline,
-          f"the timer {_label(timer)} {waits} and the flow loops back to it ({path}): a "
-          f"loop must wait at least {_seconds(min_period)} ({SETTING_PERIOD}) for a timer, "
-          "or wait for a person or a message")
+    if period == FIXED_DATE:
+        message = _("the timer %(timer)s waits for a fixed date, then never again, and the "
+                    "flow loops back to it (%(path)s): a loop must wait at least %(minimum)s "
+                    "(%(setting)s) for a timer, or wait for a person or a message",
+                    timer=_label(timer), path=path, minimum=_seconds(min_period),
+                    setting=SETTING_PERIOD)
+    else:
+        message = _("the timer %(timer)s waits only %(period)s and the flow loops back to "
+                    "it (%(path)s): a loop must wait at least %(minimum)s (%(setting)s) for a "
+                    "timer, or wait for a person or a message", timer=_label(timer),
+                    period=_seconds(period), path=path, minimum=_seconds(min_period),
+                    setting=SETTING_PERIOD)
+    c.add(name, timer.get("id"), timer.sourceline, message)
 
 
 def _path(nodes: dict[str, etree._Element], graph: dict[str, list[str]],
@@ -240,4 +254,5 @@ def _label(elem: Any) -> str:
 
 
 def _seconds(value: float) -> str:
-    return f"{value:g} s"
+    """A number of seconds as a person reads it ("60 s")."""
+    return _("%(seconds)s s", seconds=f"{value:g}")

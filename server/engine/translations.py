@@ -12,6 +12,8 @@ import json
 import re
 from collections import Counter
 
+from flask_babel import gettext as _
+
 # translations.ar.json, translations.pt-BR.json: a language tag as BCP 47 writes it.
 FILE_NAME = re.compile(r"^translations\.(?P<language>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)\.json$")
 MAX_TEXT = 20_000  # characters of one source text or translation
@@ -36,30 +38,36 @@ def read_translations(data: bytes, max_bytes: int) -> tuple[dict[str, str], list
     A file with any problem gives no pairs, so a version never shows half a bad file.
     """
     if len(data) > max_bytes:
-        return {}, [f"the translation file is larger than {max_bytes:,} bytes"]
+        return {}, [_("the translation file is larger than %(limit)s bytes",
+                      limit=f"{max_bytes:,}")]
     try:
         found = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        return {}, ["the translation file is not UTF-8 text"]
+        return {}, [_("the translation file is not UTF-8 text")]
     except json.JSONDecodeError as exc:
-        return {}, [f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"]
+        return {}, [_("not valid JSON: %(error)s (line %(line)d, column %(column)d)",
+                      error=exc.msg, line=exc.lineno, column=exc.colno)]
     except (RecursionError, ValueError) as exc:
-        return {}, [f"not valid JSON: {exc}"]
+        return {}, [_("not valid JSON: %(error)s", error=exc)]
     if not isinstance(found, dict):
-        return {}, ['a translation file holds one JSON object: {"English text": "translation"}']
+        return {}, [_('a translation file holds one JSON object: {"English text": '
+                      '"translation"}')]
     problems = []
     for source, text in found.items():
         shown = source if len(source) <= 60 else source[:57] + "..."
         if not isinstance(text, str):
-            problems.append(f'"{shown}": the translation must be a text in quotes, not '
-                            f"{type(text).__name__ if text is not None else 'null'}")
+            problems.append(f'"{shown}": ' + _(
+                "the translation must be a text in quotes, not %(type)s",
+                type=type(text).__name__ if text is not None else "null"))
         elif len(source) > MAX_TEXT or len(text) > MAX_TEXT:
-            problems.append(f'"{shown}": a text may hold at most {MAX_TEXT:,} characters')
+            problems.append(f'"{shown}": ' + _("a text may hold at most %(limit)s characters",
+                                               limit=f"{MAX_TEXT:,}"))
         elif not text.strip():
-            problems.append(f'"{shown}": the translation is empty (leave the text out '
-                            "instead: it then shows in English)")
+            problems.append(f'"{shown}": ' + _("the translation is empty (leave the text out "
+                                               "instead: it then shows in English)"))
         elif placeholders(text) != placeholders(source):
-            want = ", ".join(sorted(placeholders(source))) or "none"
-            problems.append(f'"{shown}": the translation must keep the placeholders of the '
-                            f"English text exactly ({want})")
+            want = ", ".join(sorted(placeholders(source))) or _("none")
+            problems.append(f'"{shown}": ' + _("the translation must keep the placeholders of "
+                                               "the English text exactly (%(placeholders)s)",
+                                               placeholders=want))
     return ({} if problems else found), problems

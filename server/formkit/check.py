@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from .check_conditions import conditional_problems
 from .check_ui import ui_problems
 from .conditions import CONDITIONAL_KEYS
@@ -12,6 +15,7 @@ from .fields import CODE_LIST, choices, declared, kind, labelled
 from .regex import pattern_problem
 
 FORMATS = {"email", "date", "date-time"}
+FORM = "_form: "  # what a problem of the whole form (not of one field) starts with
 TOP_KEYS = {"type", "properties", "required", "title", "description", "$schema"} \
     | CONDITIONAL_KEYS
 COMMON = {"type", "title", "description", "default"}
@@ -29,33 +33,38 @@ KEYWORDS = {
 MAX_NESTING = 3  # objects inside objects: a form deeper than this is several forms
 # Field names become HTML ids like "f-name-help": no hyphen keeps every id unique.
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_CONDITIONAL = _l("conditional rules (if/then/else) belong to the form, beside its "
+                  "properties, not to a field")
 _HINTS = {
-    "oneOf": "oneOf is supported only as labelled choices: a list of "
-             '{"const": value, "title": "label"} on a string or number field',
-    "anyOf": "anyOf is supported only as labelled choices: a list of "
-             '{"const": value, "title": "label"} on a string or number field',
-    "allOf": "allOf of conditions belongs to the form, beside its properties; write a "
-             "field's own rules on the field itself",
-    "not": "'not' is not supported; describe what is allowed with enum, pattern or limits",
-    "$ref": "$ref is not supported; write the field out in full",
-    "$defs": "$defs is not supported; write each field out in full",
-    "definitions": "definitions are not supported; write each field out in full",
-    "if": "conditional rules (if/then/else) belong to the form, beside its properties, "
-          "not to a field",
-    "then": "conditional rules (if/then/else) belong to the form, beside its properties, "
-            "not to a field",
-    "else": "conditional rules (if/then/else) belong to the form, beside its properties, "
-            "not to a field",
-    "dependencies": "'dependencies' is the old spelling: use dependentRequired or "
-                    "dependentSchemas beside the form's properties",
-    "dependentRequired": "dependentRequired belongs to the form, beside its properties",
-    "dependentSchemas": "dependentSchemas belongs to the form, beside its properties",
-    "patternProperties": "patternProperties is not supported; declare every field by name",
-    "additionalProperties": "additionalProperties is not needed: only declared fields are read",
-    "additionalItems": "additionalItems is not supported; use items with a string enum",
-    "prefixItems": "prefixItems is not supported; use items with a string enum",
-    "contains": "'contains' is not supported; use minItems/maxItems",
+    "oneOf": _l('oneOf is supported only as labelled choices: a list of '
+                '{"const": value, "title": "label"} on a string or number field'),
+    "anyOf": _l('anyOf is supported only as labelled choices: a list of '
+                '{"const": value, "title": "label"} on a string or number field'),
+    "allOf": _l("allOf of conditions belongs to the form, beside its properties; write a "
+                "field's own rules on the field itself"),
+    "not": _l("'not' is not supported; describe what is allowed with enum, pattern or "
+              "limits"),
+    "$ref": _l("$ref is not supported; write the field out in full"),
+    "$defs": _l("$defs is not supported; write each field out in full"),
+    "definitions": _l("definitions are not supported; write each field out in full"),
+    "if": _CONDITIONAL,
+    "then": _CONDITIONAL,
+    "else": _CONDITIONAL,
+    "dependencies": _l("'dependencies' is the old spelling: use dependentRequired or "
+                       "dependentSchemas beside the form's properties"),
+    "dependentRequired": _l("dependentRequired belongs to the form, beside its properties"),
+    "dependentSchemas": _l("dependentSchemas belongs to the form, beside its properties"),
+    "patternProperties": _l("patternProperties is not supported; declare every field by "
+                            "name"),
+    "additionalProperties": _l("additionalProperties is not needed: only declared fields are "
+                               "read"),
+    "additionalItems": _l("additionalItems is not supported; use items with a string enum"),
+    "prefixItems": _l("prefixItems is not supported; use items with a string enum"),
+    "contains": _l("'contains' is not supported; use minItems/maxItems"),
 }
+# A field name that is not one: said for top-level fields, nested ones and branches alike.
+BAD_NAME = _l("a field name must start with a letter and use only letters, digits and "
+              "underscores")
 
 
 def _is_number(value: Any) -> bool:
@@ -99,10 +108,10 @@ def _labelled_problems(declared: Any, options: Any) -> list[str]:
     if not isinstance(options, list) or not options or not all(
             isinstance(o, dict) and set(o) == {"const", "title"} and isinstance(o["title"], str)
             for o in options):
-        return ['oneOf/anyOf holds labelled choices: a non-empty list of {"const": value, "title": '
-                '"label"}, nothing else']
+        return [_('oneOf/anyOf holds labelled choices: a non-empty list of {"const": value, '
+                  '"title": "label"}, nothing else')]
     if not _enum_fits(declared, [o["const"] for o in options]):
-        return [f"each choice's const must be a {declared} value"]
+        return [_("each choice's const must be a %(type)s value", type=declared)]
     return []
 
 
@@ -121,7 +130,8 @@ def _keyword_problems(spec: dict[str, Any], allowed: set[str]) -> list[str]:
     problems = []
     for key in spec:
         if key not in allowed:
-            problems.append(_HINTS.get(key, f"'{key}' is not supported here"))
+            problems.append(str(_HINTS[key]) if key in _HINTS
+                            else _("'%(key)s' is not supported here", key=key))
     return list(dict.fromkeys(problems))
 
 
@@ -133,13 +143,13 @@ def _array_problems(spec: dict[str, Any]) -> list[str]:
     elif (not isinstance(items, dict) or items.get("type") != "string"
             or set(items) != {"type", "enum"} or not isinstance(items["enum"], list)
             or not items["enum"] or not all(isinstance(v, str) for v in items["enum"])):
-        return ["arrays are supported only as a list of choices: "
-                'items must be {"type": "string", "enum": [...]} or labelled choices '
-                '{"type": "string", "oneOf": [{"const": ..., "title": ...}]}']
+        return [_('arrays are supported only as a list of choices: items must be '
+                  '{"type": "string", "enum": [...]} or labelled choices '
+                  '{"type": "string", "oneOf": [{"const": ..., "title": ...}]}')]
     else:
         problems = []
     if "uniqueItems" in spec and not isinstance(spec["uniqueItems"], bool):
-        problems.append("uniqueItems must be true or false")
+        problems.append(_("uniqueItems must be true or false"))
     return problems
 
 
@@ -148,30 +158,33 @@ def _value_problems(field_kind: str, spec: dict[str, Any]) -> list[str]:
     problems = []
     for key in ("title", "description", "pattern", "format"):
         if key in spec and not isinstance(spec[key], str):
-            problems.append(f"{key} must be a string")
+            problems.append(_("%(key)s must be a string", key=key))
     if isinstance(spec.get("format"), str) and spec["format"] not in FORMATS:
-        problems.append(f"format '{spec['format']}' is not supported; use one of "
-                        "email, date, date-time, or a plain string with a pattern")
+        problems.append(_("format '%(format)s' is not supported; use one of email, date, "
+                          "date-time, or a plain string with a pattern", format=spec["format"]))
     if isinstance(spec.get("pattern"), str):
         problem = pattern_problem(spec["pattern"])
         if problem:
             problems.append(problem)
     for key in ("minLength", "maxLength", "minItems", "maxItems"):
         if key in spec and not _is_count(spec[key]):
-            problems.append(f"{key} must be a whole number of 0 or more")
+            problems.append(_("%(key)s must be a whole number of 0 or more", key=key))
     for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         if key in spec and not _is_number(spec[key]):
-            problems.append(f"{key} must be a number")
+            problems.append(_("%(key)s must be a number", key=key))
     for low, high in (("minLength", "maxLength"), ("minItems", "maxItems"),
                       ("minimum", "maximum")):
         if _is_number(spec.get(low)) and _is_number(spec.get(high)) and spec[low] > spec[high]:
-            problems.append(f"{low} is larger than {high}, so nothing can be entered")
+            problems.append(_("%(low)s is larger than %(high)s, so nothing can be entered",
+                              low=low, high=high))
     if "enum" in spec and not _enum_fits(spec.get("type"), spec["enum"]):
-        problems.append(f"enum must be a non-empty list of {spec.get('type')} values")
+        problems.append(_("enum must be a non-empty list of %(type)s values",
+                          type=spec.get("type")))
         return problems
     found = [k for k in ("enum", "oneOf", "anyOf") if k in spec]
     if len(found) > 1:
-        problems.append(f"give the choices once: {' and '.join(found)} both list them")
+        problems.append(_("give the choices once: %(keys)s both list them",
+                          keys=", ".join(found)))
     if labelled(spec) is not None:
         problems += _labelled_problems(spec.get("type"), labelled(spec))
         if problems:
@@ -179,9 +192,9 @@ def _value_problems(field_kind: str, spec: dict[str, Any]) -> list[str]:
     if "const" in spec:
         wanted = str if spec.get("type") == "string" else bool
         if not isinstance(spec["const"], wanted):
-            problems.append(f"const must be a {spec.get('type')} value")
+            problems.append(_("const must be a %(type)s value", type=spec.get("type")))
     if "default" in spec and not problems and not _fits(field_kind, spec, spec["default"]):
-        problems.append("default does not fit the field's type or choices")
+        problems.append(_("default does not fit the field's type or choices"))
     return problems
 
 
@@ -189,20 +202,20 @@ def _object_problems(spec: dict[str, Any], level: int) -> list[str]:
     """A nested object: a group of named fields, drawn as a fieldset."""
     properties = spec.get("properties")
     if not isinstance(properties, dict) or not properties:
-        return ['nested objects need their fields: {"type": "object", "properties": {...}}']
+        return [_('nested objects need their fields: {"type": "object", "properties": {...}}')]
     if level >= MAX_NESTING:
-        return [f"nested objects go at most {MAX_NESTING} deep; flatten the inner ones"]
+        return [_("nested objects go at most %(depth)d deep; flatten the inner ones",
+                  depth=MAX_NESTING)]
     problems = []
     required = spec.get("required", [])
     if not isinstance(required, list) or not all(isinstance(n, str) for n in required):
-        problems.append("required must be a list of field names")
+        problems.append(_("required must be a list of field names"))
     else:
-        problems += [f"requires '{n}', which is not one of its fields"
+        problems += [_("requires '%(field)s', which is not one of its fields", field=n)
                      for n in required if n not in properties]
     for name, inner in properties.items():
         if not _NAME.match(name):
-            problems.append(f"{name}: a field name must start with a letter and use only "
-                            "letters, digits and underscores")
+            problems.append(f"{name}: {BAD_NAME}")
         problems += [f"{name}: {p}" for p in _field_problems(inner, level + 1)]
     return problems
 
@@ -210,21 +223,22 @@ def _object_problems(spec: dict[str, Any], level: int) -> list[str]:
 def _field_problems(spec: Any, level: int = 0) -> list[str]:
     """Every reason one property cannot be drawn."""
     if not isinstance(spec, dict):
-        return ["a field must be described by an object"]
+        return [_("a field must be described by an object")]
     declared = spec.get("type")
     if declared == "object":
         problems = _keyword_problems(spec, KEYWORDS["object"])
         return problems + _object_problems(spec, level)
     if isinstance(declared, list):
-        return ["a field must have a single type; to make it optional, leave it out of required"]
+        return [_("a field must have a single type; to make it optional, leave it out of "
+                  "required")]
     if not isinstance(declared, str) or declared not in KEYWORDS:
-        hint = [_HINTS[k] for k in spec if k in _HINTS]
-        return hint or ["give the field a type: string, number, integer, boolean or array"]
+        hint = [str(_HINTS[k]) for k in spec if k in _HINTS]
+        return hint or [_("give the field a type: string, number, integer, boolean or array")]
     problems = _keyword_problems(spec, KEYWORDS[declared])
     if declared == "array" and "items" in spec:
         problems += _array_problems(spec)
     elif declared == "array":
-        problems.append('an array needs items: {"type": "string", "enum": [...]}')
+        problems.append(_('an array needs items: {"type": "string", "enum": [...]}'))
     if not problems:
         problems = _value_problems(kind(spec), spec)
     return problems
@@ -256,24 +270,23 @@ def unsupported(schema: dict[str, Any], ui: dict[str, Any] | None = None) -> lis
     """Every reason a form cannot be rendered, as 'field: message' strings; [] when fine."""
     if not isinstance(schema, dict) or schema.get("type") != "object" \
             or not isinstance(schema.get("properties"), dict):
-        return ['_form: the form must be {"type": "object", "properties": {...}}']
+        return [FORM + _('the form must be {"type": "object", "properties": {...}}')]
     if not_text(schema) or not_text(ui):
-        return ["_form: the form holds an unpaired surrogate escape (\\ud800 to \\udfff), "
-                "which is not text; write the character itself or a complete pair"]
-    problems = [f"_form: {p}" for p in _keyword_problems(schema, TOP_KEYS)]
+        return [FORM + _("the form holds an unpaired surrogate escape (\\ud800 to \\udfff), "
+                         "which is not text; write the character itself or a complete pair")]
+    problems = [FORM + p for p in _keyword_problems(schema, TOP_KEYS)]
     for key in ("title", "description"):
         if key in schema and not isinstance(schema[key], str):
-            problems.append(f"_form: {key} must be a string")
+            problems.append(FORM + _("%(key)s must be a string", key=key))
     required = schema.get("required", [])
     if not isinstance(required, list) or not all(isinstance(n, str) for n in required):
-        problems.append("_form: required must be a list of field names")
+        problems.append(FORM + _("required must be a list of field names"))
     else:
-        problems += [f"{name}: listed as required but the form has no such field"
+        problems += [f"{name}: " + _("listed as required but the form has no such field")
                      for name in required if name not in declared(schema)]
     for name, spec in schema["properties"].items():
         if not _NAME.match(name):
-            problems.append(f"{name}: a field name must start with a letter and use only "
-                            "letters, digits and underscores")
+            problems.append(f"{name}: {BAD_NAME}")
         problems += [f"{name}: {p}" for p in _field_problems(spec)]
     problems += conditional_problems(schema, _field_problems, value_fits)
     return problems + ui_problems(declared(schema), ui)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from typing import Any
 
+from flask_babel import gettext as _
+
 from .fields import CODE_LIST, declared
 
 _ALONE = ("enum", "oneOf", "anyOf", "const", "pattern", "format")
@@ -30,12 +32,13 @@ def code_list_problems(schema: Any, known: Collection[str]) -> list[str]:
             continue
         wanted = spec[CODE_LIST]
         if not isinstance(wanted, str) or wanted not in known:
-            problems.append(f"{name}: {CODE_LIST} names the code list {wanted!r}, which does "
-                            f"not exist; use one of {names}")
+            problems.append(f"{name}: " + _("%(key)s names the code list %(list)s, which does "
+                                            "not exist; use one of %(lists)s", key=CODE_LIST,
+                                            list=repr(wanted), lists=names))
         if spec.get("type") != "string":
-            problems.append(f"{name}: {CODE_LIST} goes on a string field")
+            problems.append(f"{name}: " + _("%(key)s goes on a string field", key=CODE_LIST))
         clashing = [key for key in _ALONE if key in spec]
         if clashing:
-            problems.append(f"{name}: {CODE_LIST} gives the choices; leave out "
-                            + ", ".join(clashing))
+            problems.append(f"{name}: " + _("%(key)s gives the choices; leave out %(keys)s",
+                                            key=CODE_LIST, keys=", ".join(clashing)))
     return problems

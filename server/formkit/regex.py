@@ -12,9 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 import re2
-
-HINT = ("patterns run in a linear-time engine (RE2), which has no lookahead, lookbehind or "
-        "backreference; describe the value without them")
+from flask_babel import gettext as _
 
 
 class PatternError(ValueError):
@@ -45,7 +43,9 @@ def pattern_problem(pattern: str) -> str | None:
     try:
         compile_pattern(pattern)
     except PatternError as exc:
-        return f"pattern cannot be used ({exc}): {HINT}"
+        return _("pattern cannot be used (%(error)s): patterns run in a linear-time engine "
+                 "(RE2), which has no lookahead, lookbehind or backreference; describe the "
+                 "value without them", error=exc)
     return None
 
 

@@ -102,7 +102,7 @@ def choices(list_name: str, locale: str | None = None) -> list[tuple[str, str]]:
 
 def form_problems(forms: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(form file, message) for every field that names no list of ours (a deploy check)."""
-    return [(name, f"not supported in forms: {problem}")
+    return [(name, _("not supported in forms: %(problem)s", problem=problem))
             for name, schema in sorted(forms.items())
             for problem in code_list_problems(schema, LISTS)]
 

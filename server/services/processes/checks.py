@@ -9,11 +9,11 @@ start event, and every complaint needs the complainant's name and a description.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 from lxml import etree
@@ -29,8 +29,6 @@ FORM_KEY = "formJsonSchemaFilename"
 UI_KEY = "formUiSchemaFilename"
 # What cases.start_case needs from every intake, whatever the form asks besides.
 INTAKE_FIELDS = ("complainant_name", "description")
-_LANE = re.compile(r"^the lane '(?P<lane>.*)' (is not mapped to a role|does not map to a role)")
-_ROLE = re.compile(r"^the candidateRole '(?P<role>.*)' is not a role$")
 
 
 @dataclass(frozen=True)
@@ -50,20 +48,21 @@ class Problem:
 def from_issue(issue: DeployIssue, roles: list[str]) -> Problem:
     """A bundle check's issue as a problem, with what to do about lanes that are not roles."""
     file = None if issue.file.startswith("(") else issue.file
-    return Problem(file, issue.element_id, issue.line, _explain(issue.message, roles))
+    return Problem(file, issue.element_id, issue.line, _explain(issue, roles))
 
 
-def _explain(message: str, roles: list[str]) -> str:
+def _explain(issue: DeployIssue, roles: list[str]) -> str:
+    """The issue's message, saying which roles there are when a lane or role is not one."""
     names = ", ".join(roles)
-    lane = _LANE.match(message)
-    if lane:
-        return (f"the lane '{lane['lane']}' is not a role: rename the lane to one of the roles "
-                f"({names}), or ask an administrator to map it to a role under Admin → Roles "
-                "and lanes → Map a lane; then validate again")
-    role = _ROLE.match(message)
-    if role:
-        return f"the candidateRole '{role['role']}' is not a role: use one of {names}"
-    return message
+    kind, name = issue.subject or ("", "")
+    if kind == "lane":
+        return _("the lane '%(lane)s' is not a role: rename the lane to one of the roles "
+                 "(%(roles)s), or ask an administrator to map it to a role under Admin → "
+                 "Roles and lanes → Map a lane; then validate again", lane=name, roles=names)
+    if kind == "candidateRole":
+        return _("the candidateRole '%(role)s' is not a role: use one of %(roles)s",
+                 role=name, roles=names)
+    return issue.message
 
 
 def check(files: dict[str, bytes]) -> list[Problem]:
@@ -81,8 +80,9 @@ def check(files: dict[str, bytes]) -> list[Problem]:
         return intake + found + _list_problems(exc.forms)
     except Exception as exc:  # a checker tripped on odd input: report it, never fail the save
         current_app.logger.exception("bundle check failed")
-        return [Problem(None, None, None, f"the files could not be checked ({exc}); look for "
-                                          "unusual values, e.g. a $schema that is not a text")]
+        return [Problem(None, None, None, _("the files could not be checked (%(error)s); look "
+                                            "for unusual values, e.g. a $schema that is not a "
+                                            "text", error=exc))]
     return intake_problems(files, bundle.process_id, bundle.forms) + \
         _list_problems(bundle.forms)
 
@@ -125,53 +125,58 @@ def intake_problems(files: dict[str, bytes], process_id: str,
         name, event = events[0] if events else (None, None)
         return [Problem(name, event.get("id") if event is not None else None,
                         event.sourceline if event is not None else None,
-                        f"the start event needs the property {FORM_KEY} naming the intake "
-                        "form: every complaint is registered through it")]
+                        _("the start event needs the property %(property)s naming the intake "
+                          "form: every complaint is registered through it", property=FORM_KEY))]
     name, event, form = with_form[0]
     properties = (forms.get(str(form)) or {}).get("properties") or {}
     missing = [f for f in INTAKE_FIELDS if f not in properties]
     if missing:
         return [Problem(str(form), event.get("id"), None,
-                        f"the intake form {form} must have the fields {' and '.join(missing)}: "
-                        "every complaint is registered with the complainant's name and a "
-                        "description")]
+                        _("the intake form %(file)s must have the fields %(fields)s: every "
+                          "complaint is registered with the complainant's name and a "
+                          "description", file=form, fields=", ".join(missing)))]
     return []
 
 
 def _parse_json(text: str, what: str) -> tuple[Any, list[Problem]]:
+    """The JSON of a form or UI schema (`what` says which, in the reader's language)."""
     try:
         return json.loads(text), []
     except json.JSONDecodeError as exc:
         return None, [Problem(None, None, exc.lineno,
-                              f"the {what} is not valid JSON: {exc.msg} (line {exc.lineno}, "
-                              f"column {exc.colno})")]
+                              _("the %(what)s is not valid JSON: %(error)s (line %(line)d, "
+                                "column %(column)d)", what=what, error=exc.msg,
+                                line=exc.lineno, column=exc.colno))]
     except RecursionError:
-        return None, [Problem(None, None, None, f"the {what} is nested too deeply")]
+        return None, [Problem(None, None, None, _("the %(what)s is nested too deeply",
+                                                  what=what))]
     except ValueError as exc:  # e.g. a number of more digits than Python converts
-        return None, [Problem(None, None, None, f"the {what} is not valid JSON: {exc}")]
+        return None, [Problem(None, None, None, _("the %(what)s is not valid JSON: %(error)s",
+                                                  what=what, error=exc))]
 
 
 def form_problems(schema_text: str, ui_text: str) -> tuple[dict[str, Any], dict[str, Any] | None,
                                                            list[Problem]]:
     """A form and its UI schema as the task page would draw them, or why it cannot."""
-    schema, problems = _parse_json(schema_text, "form schema")
-    ui, ui_problems = _parse_json(ui_text, "UI schema") if ui_text.strip() else (None, [])
+    schema, problems = _parse_json(schema_text, _("form schema"))
+    ui, ui_problems = _parse_json(ui_text, _("UI schema")) if ui_text.strip() else (None, [])
     problems += ui_problems
     if problems:
         return {}, None, problems
     if not isinstance(schema, dict):
-        return {}, None, [Problem(None, None, None, "the form schema must be a JSON object")]
+        return {}, None, [Problem(None, None, None, _("the form schema must be a JSON object"))]
     if ui is not None and not isinstance(ui, dict):
-        return {}, None, [Problem(None, None, None, "the UI schema must be a JSON object")]
+        return {}, None, [Problem(None, None, None, _("the UI schema must be a JSON object"))]
     try:
         validator_for(schema).check_schema(schema)
     except SchemaError as exc:
         path = "/".join(str(p) for p in exc.path) or "(top)"
         return {}, None, [Problem(None, None, None,
-                                  f"not a valid JSON Schema at {path}: {exc.message}")]
+                                  _("not a valid JSON Schema at %(path)s: %(error)s",
+                                    path=path, error=exc.message))]
     except TypeError:  # jsonschema looks "$schema" up in a dict: a list there is unhashable
-        return {}, None, [Problem(None, None, None, "$schema must be the URL of a JSON Schema "
-                                                    "draft, as text")]
+        return {}, None, [Problem(None, None, None, _("$schema must be the URL of a JSON "
+                                                      "Schema draft, as text"))]
     found = [Problem(None, None, None, message) for message in unsupported(schema, ui)]
     found += [Problem(None, None, None, message)
               for _name, message in code_lists.form_problems({"form": schema})]
