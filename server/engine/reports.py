@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from flask_babel import gettext as _
 from lxml import etree
 
 from ..models.report import OUTCOMES
@@ -39,6 +40,12 @@ _NUMBER = re.compile(r"^-?\d{1,9}$")
 Source = tuple[str, Any]  # ("path", ("survey", "satisfaction")) or ("literal", value)
 
 
+def _not_a_field(field: str) -> str:
+    """Said of a name in reportAs or reportValues that is no report field."""
+    return _("'%(field)s' is not a report field: use one of %(fields)s", field=field,
+             fields=", ".join(REPORT_FIELDS))
+
+
 @lru_cache(maxsize=1024)
 def parse_report_as(text: str) -> tuple[tuple[str, Source], ...]:
     """A reportAs property as (field, source) pairs; ValueError names what is wrong."""
@@ -48,10 +55,10 @@ def parse_report_as(text: str) -> tuple[tuple[str, Source], ...]:
             continue
         field, equals, source = (piece.strip() for piece in entry.partition("="))
         if not equals or not source:
-            raise ValueError(f"'{entry}' is not field=variable (e.g. outcome=final_outcome)")
+            raise ValueError(_("'%(entry)s' is not field=variable (e.g. outcome=final_outcome)",
+                               entry=entry))
         if field not in REPORT_FIELDS:
-            raise ValueError(f"'{field}' is not a report field: use one of "
-                             + ", ".join(REPORT_FIELDS))
+            raise ValueError(_not_a_field(field))
         pairs.append((field, _source(source)))
     return tuple(pairs)
 
@@ -65,8 +72,8 @@ def _source(text: str) -> Source:
         return ("literal", int(text))
     if _PATH.match(text):
         return ("path", tuple(text.split(".")))
-    raise ValueError(f"'{text}' is neither a variable (letters, digits, _ and dots), a quoted "
-                     "text nor a whole number")
+    raise ValueError(_("'%(text)s' is neither a variable (letters, digits, _ and dots), a "
+                       "quoted text nor a whole number", text=text))
 
 
 @lru_cache(maxsize=1024)
@@ -79,14 +86,13 @@ def parse_report_values(text: str) -> dict[str, dict[str, str]]:
         left, equals, code = (piece.strip() for piece in entry.partition("="))
         field, colon, value = (piece.strip() for piece in left.partition(":"))
         if not equals or not colon or not value or not code:
-            raise ValueError(f"'{entry}' is not field:value=code (e.g. outcome:rejected="
-                             "not_upheld)")
+            raise ValueError(_("'%(entry)s' is not field:value=code (e.g. "
+                               "outcome:rejected=not_upheld)", entry=entry))
         if field not in REPORT_FIELDS:
-            raise ValueError(f"'{field}' is not a report field: use one of "
-                             + ", ".join(REPORT_FIELDS))
+            raise ValueError(_not_a_field(field))
         if field == "outcome" and code not in OUTCOMES:
-            raise ValueError(f"'{code}' is not an outcome reports know: use one of "
-                             + ", ".join(OUTCOMES))
+            raise ValueError(_("'%(code)s' is not an outcome reports know: use one of "
+                               "%(codes)s", code=code, codes=", ".join(OUTCOMES)))
         mapping.setdefault(field, {})[value] = code
     return mapping
 
@@ -124,7 +130,7 @@ def _lookup(data: Any, path: tuple[str, ...]) -> Any:
 def merge(found: Iterable[tuple[float, str, Any]]) -> dict[str, Any]:
     """The report values of completed elements (when, field, value): the latest wins."""
     report: dict[str, Any] = {}
-    for _, field, value in sorted(found, key=lambda item: item[0]):
+    for _when, field, value in sorted(found, key=lambda item: item[0]):
         if field in HIGHEST and isinstance(report.get(field), int) and \
                 isinstance(value, int) and not isinstance(value, bool):
             value = max(report[field], value)
@@ -148,4 +154,5 @@ def check_report_properties(add: Any, name: str, tree: etree._ElementTree) -> No
             else:
                 parse_report_values(prop.get("value") or "")
         except ValueError as exc:
-            add(name, owner_id, prop.sourceline, f"{key} is refused: {exc}")
+            add(name, owner_id, prop.sourceline,
+                _("%(property)s is refused: %(error)s", property=key, error=exc))

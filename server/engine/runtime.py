@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from flask_babel import gettext as _
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -85,7 +86,8 @@ class ProcessRuntime:
         """
         spec = self.subprocess_specs.get(process_id)
         if spec is None or self.starters.get(message) != process_id:
-            raise EngineError(f"the process '{process_id}' is not started by '{message}'")
+            raise EngineError(_("the process '%(process)s' is not started by '%(message)s'",
+                                process=process_id, message=message))
         since = time.time()
         data = {RECEIVED_KEY: datetime.now(UTC).isoformat(), **data}
         workflow = BpmnWorkflow(spec, self.subprocess_specs, script_engine=self.script_engine)
@@ -285,11 +287,12 @@ class ProcessRuntime:
             problem = data_size_problem(task.data, self.data_limit)
             if problem:
                 spec = task.task_spec
-                raise EngineError(f"the step '{tasks.title(task)}' failed: {problem}",
+                raise EngineError(_("the step '%(step)s' failed: %(error)s",
+                                    step=tasks.title(task), error=problem),
                                   getattr(spec, "bpmn_id", None))
         problem = data_size_problem(workflow.data, self.data_limit)
         if problem:
-            raise EngineError(f"the process could not go on: {problem}")
+            raise EngineError(_("the process could not go on: %(error)s", error=problem))
 
     def snapshot(self, workflow: BpmnWorkflow, since: float | None = None) -> Snapshot:
         """Read what the database must know from a workflow.
@@ -376,14 +379,16 @@ class ProcessRuntime:
             text = str(exc)
             if cause is not None and str(cause) not in text:
                 text = f"{text.rstrip('. ')}: {cause}"
-            where = f"'{spec.bpmn_name or spec.bpmn_id}' " if spec is not None else ""
-            raise EngineError(f"the step {where}failed: {text}",
+            message = _("the step '%(step)s' failed: %(error)s",
+                        step=spec.bpmn_name or spec.bpmn_id, error=text) if spec is not None \
+                else _("the step failed: %(error)s", error=text)
+            raise EngineError(message,
                               getattr(spec, "bpmn_id", None),
                               getattr(spec, "bpmn_name", None)) from None
         except (SpiffWorkflowException, SandboxError) as exc:
-            raise EngineError(f"the process could not go on: {exc}") from None
+            raise EngineError(_("the process could not go on: %(error)s", error=exc)) from None
         except Exception as exc:
             # SpiffWorkflow raises bare exceptions for some diagram faults (e.g. a timer
             # expression that gives no valid duration); the person still needs to know.
             log.warning("engine step failed", exc_info=True)
-            raise EngineError(f"the process could not go on: {exc}") from None
+            raise EngineError(_("the process could not go on: %(error)s", error=exc)) from None

@@ -35,6 +35,7 @@ from functools import lru_cache
 from types import CodeType
 from typing import Any, cast
 
+from flask_babel import gettext as _
 from RestrictedPython import (
     RestrictingNodeTransformer,
     compile_restricted_eval,
@@ -336,7 +337,7 @@ def compile_expression(source: str) -> CodeType:
     try:
         result = compile_restricted_eval(source.strip(), SANDBOX_FILENAME, policy=_Policy)
     except SyntaxError as exc:
-        raise SandboxError(f"syntax error: {exc.msg}") from None
+        raise SandboxError(_("syntax error: %(error)s", error=exc.msg)) from None
     if result.errors or result.code is None:
         raise SandboxError(_errors_to_message(result.errors))
     return result.code
@@ -348,7 +349,8 @@ def compile_script(source: str) -> CodeType:
     try:
         result = compile_restricted_exec(source, SANDBOX_FILENAME, policy=_Policy)
     except SyntaxError as exc:
-        raise SandboxError(f"syntax error on line {exc.lineno}: {exc.msg}") from None
+        raise SandboxError(_("syntax error on line %(line)s: %(error)s", line=exc.lineno,
+                             error=exc.msg)) from None
     if result.errors or result.code is None:
         raise SandboxError(_errors_to_message(result.errors))
     return result.code

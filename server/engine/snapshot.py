@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -161,8 +162,8 @@ def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
             due = tasks.timer_due(task)
             if due is None:
                 raise EngineError(
-                    f"the timer '{tasks.title(task)}' has no due time: its expression did "
-                    "not give a valid ISO 8601 date or duration",
+                    _("the timer '%(timer)s' has no due time: its expression did not give a "
+                      "valid ISO 8601 date or duration", timer=tasks.title(task)),
                     task.task_spec.bpmn_id)
             drawn = tasks.drawn_timer(task)
             timers.append(WaitingTimer(str(task.id), drawn.bpmn_id or task.task_spec.bpmn_id,
@@ -178,8 +179,8 @@ def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
         milestones=milestones,
         data=current_data(workflow),
         completed=workflow.completed,
-        reached=[name for _, name in sorted(reached, key=lambda item: item[0])],
-        notices=[notice for _, notice in sorted(notices, key=lambda item: item[0])],
+        reached=[name for _when, name in sorted(reached, key=lambda item: item[0])],
+        notices=[notice for _when, notice in sorted(notices, key=lambda item: item[0])],
         report=reports.merge(reported),
         milestone_times={name: datetime.fromtimestamp(when, UTC)
                          for name, when in first.items()},

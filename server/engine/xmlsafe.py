@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from lxml import etree
 
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -20,12 +21,13 @@ class UnsafeXMLError(ValueError):
 def parse_xml(data: bytes, *, max_bytes: int, strip_comments: bool = False) -> etree._ElementTree:
     """Parse untrusted XML bytes, refusing DTDs, entities, oversize input and bad syntax."""
     if len(data) > max_bytes:
-        raise UnsafeXMLError(f"the file is {len(data):,} bytes; the limit is {max_bytes:,} bytes")
+        raise UnsafeXMLError(_("the file is %(size)s bytes; the limit is %(limit)s bytes",
+                               size=f"{len(data):,}", limit=f"{max_bytes:,}"))
     match = _DOCTYPE.search(data)
     if match:
         line = data.count(b"\n", 0, match.start()) + 1
         raise UnsafeXMLError(
-            "DOCTYPE and ENTITY declarations are not allowed in diagrams; remove them", line
+            _("DOCTYPE and ENTITY declarations are not allowed in diagrams; remove them"), line
         )
     parser = etree.XMLParser(
         resolve_entities=False,
@@ -39,7 +41,8 @@ def parse_xml(data: bytes, *, max_bytes: int, strip_comments: bool = False) -> e
     try:
         tree = etree.ElementTree(etree.fromstring(data, parser))
     except etree.XMLSyntaxError as exc:
-        raise UnsafeXMLError(f"not well-formed XML: {exc.msg}", exc.lineno) from None
+        raise UnsafeXMLError(_("not well-formed XML: %(error)s", error=exc.msg),
+                             exc.lineno) from None
     if tree.docinfo.doctype:
-        raise UnsafeXMLError("DOCTYPE declarations are not allowed in diagrams; remove it")
+        raise UnsafeXMLError(_("DOCTYPE declarations are not allowed in diagrams; remove it"))
     return tree
