@@ -9,8 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from flask.testing import FlaskClient
-from flask.testing import FlaskCliRunner
+from flask.testing import FlaskClient, FlaskCliRunner
 
 from .support.broken import broken_bpmn
 from .support.process import REPO, reference_bpmn

@@ -122,6 +122,69 @@ raise ValueError("not for people")
     assert _unmarked_messages(module) == [2, 3, 4, 5]
 
 
+# How the deploy checks note a problem: Checker.add(file, id, line, message), Checker.at(id,
+# message), a form check's say(where, message); and the engine's errors a person reads.
+NOTED_AT = {"add": 3, "at": 1, "say": 1}
+ENGINE_ERRORS = {"EngineError", "RunawayRun", "UnsafeXMLError", "BundleError"}
+
+
+def _english(node: ast.expr) -> bool:
+    """Whether an expression holds English words written in place (a prefix such as
+    f"{name}: " before a translated message holds none)."""
+    if isinstance(node, ast.BinOp):
+        return _english(node.left) or _english(node.right)
+    parts = node.values if isinstance(node, ast.JoinedStr) else [node]
+    return any(isinstance(part, ast.Constant) and isinstance(part.value, str)
+               and re.search(r"[A-Za-z]{2}", part.value) is not None for part in parts)
+
+
+def _problem_message(node: ast.AST) -> ast.expr | None:
+    """The message a node notes, raises or returns as a problem, if it is one of those."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        index = NOTED_AT.get(node.func.attr)
+        if index is not None and len(node.args) > index:
+            return node.args[index]
+        if node.func.attr == "append" and isinstance(node.func.value, ast.Name) \
+                and node.func.value.id == "problems" and node.args:
+            return node.args[0]
+    if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) \
+            and _called(node.exc.func) in ENGINE_ERRORS and node.exc.args:
+        return node.exc.args[0]
+    if isinstance(node, ast.Return) and isinstance(node.value, ast.List) and node.value.elts:
+        return node.value.elts[0]
+    return None
+
+
+def _unmarked_problems(module: ast.Module) -> list[int]:
+    """Lines of the deploy checks and engine that give a person English no catalog sees."""
+    return sorted(node.lineno for node in ast.walk(module)  # type: ignore[attr-defined]
+                  if (message := _problem_message(node)) is not None and _english(message))
+
+
+def test_every_deploy_check_and_engine_error_goes_through_flask_babel() -> None:
+    unmarked = [f"{path.relative_to(SERVER.parent)}:{line}"
+                for area in ("engine", "formkit") for path in sorted((SERVER / area).rglob("*.py"))
+                for line in _unmarked_problems(ast.parse(path.read_text(encoding="utf-8")))]
+    assert not unmarked, "a problem a process owner reads is written without _() (wrap it, " \
+        "with named placeholders for values):\n" + "\n".join(unmarked)
+
+
+def test_the_check_for_unmarked_problems_sees_each_way_of_writing_one() -> None:
+    module = ast.parse('''
+c.add(name, None, None, f"the form '{form}' is not in the bundle")
+c.at(bpmn_id, "the user task has no form")
+self.say(where, "allOf must be a list")
+problems.append(f"{name}: " + "the UI schema entry must be an object")
+raise RunawayRun(f"the process ran {limit} steps")
+return ["_form: the UI schema must be an object"]
+c.add(name, None, None, _("the form '%(file)s' is not in the bundle", file=form))
+problems.append(f"{name}: " + _("the UI schema entry must be an object"))
+return [f"{name}: {p}" for p in found]
+raise ValueError("not for people")
+''')
+    assert _unmarked_problems(module) == [2, 3, 4, 5, 6, 7]
+
+
 def page(client: FlaskClient, path: str, **headers: str) -> str:
     answer = client.get(path, headers=headers)
     assert answer.status_code == 200, path

@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import gettext as _
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from .sandbox import (
@@ -135,9 +136,11 @@ class SandboxedScriptEngine(PythonScriptEngine):
         result = super().evaluate(task, expression, external_context)
         if expression == getattr(task.task_spec, "cardinality", None) and \
                 isinstance(result, int) and not 0 <= result <= MAX_INSTANCES:
-            raise SandboxError(
-                f"the loop cardinality of '{task.task_spec.bpmn_name or task.task_spec.bpmn_id}'"
-                f" is {result:,}: an activity may run between 0 and {MAX_INSTANCES:,} times")
+            raise SandboxError(_(
+                "the loop cardinality of '%(activity)s' is %(count)s: an activity may run "
+                "between 0 and %(limit)s times",
+                activity=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                count=f"{result:,}", limit=f"{MAX_INSTANCES:,}"))
         return result
 
     def validate(self, expression: str) -> None:
