@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from .support.broken import broken_bpmn
@@ -105,3 +106,18 @@ def test_the_command_line_prints_the_problems_in_english(
     assert "the condition is refused" in result.output
     assert FORM_ENGLISH in result.output
     assert not re.search(r"[\u0600-\u06FF]", result.output), result.output
+
+
+def test_what_a_deploy_says_about_untranslated_texts_is_in_the_readers_language(
+        app: Flask) -> None:
+    from server.services import process_texts
+
+    files = {name: text.encode() for name, text in broken_files().items()}
+    with app.test_request_context(headers={"Accept-Language": "ar"}):
+        arabic = process_texts.warnings(files)[0]
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        english = process_texts.warnings(files)[0]
+    assert arabic.startswith("translations.ar.json (لا يوجد ملف بهذا الاسم): عدد النصوص التي "
+                             "ليس لها ترجمة إلى العربية"), arabic
+    assert english.startswith("translations.ar.json (no such file): "), english
+    assert "text(s) have no Arabic translation and show in English:" in english

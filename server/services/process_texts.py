@@ -19,6 +19,8 @@ import json
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..engine.translations import language_of, read_translations
 from ..engine.xmlsafe import UnsafeXMLError, parse_xml
@@ -27,7 +29,7 @@ from .processes import versions
 
 # Every deploy says what is missing in these languages, even without a file for them.
 REQUIRED_LANGUAGES = ("ar",)
-LANGUAGE_NAMES = {"ar": "Arabic", "en": "English"}
+LANGUAGE_NAMES = {"ar": _l("Arabic"), "en": _l("English")}
 _NAMED = {"userTask", "manualTask"}  # elements whose name is a task title
 _SHOWN_PROPERTIES = ("statusLabel", "inboxFlag")
 _FORM_PROPERTY = "formJsonSchemaFilename"
@@ -108,9 +110,12 @@ def warnings(files: dict[str, bytes]) -> list[str]:
     lines = []
     for language, texts in missing(files).items():
         name = LANGUAGE_NAMES.get(language, language)
-        where = file_name(language) + ("" if file_name(language) in files else " (no such file)")
-        lines.append(f"{where}: {len(texts)} text(s) have no {name} translation and show in "
-                     "English:")
+        if file_name(language) in files:
+            where = file_name(language)
+        else:
+            where = _("%(file)s (no such file)", file=file_name(language))
+        lines.append(_("%(file)s: %(count)d text(s) have no %(language)s translation and show "
+                       "in English:", file=where, count=len(texts), language=name))
         lines += [f'  "{text if len(text) <= 100 else text[:97] + "..."}"' for text in texts]
     return lines
 
