@@ -14,14 +14,13 @@ import json
 import re
 from typing import Any
 
-from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from server.engine import Notice
 from server.extensions import db
-from server.models import Case, OutboxMessage, utcnow
-from server.services import actions, cases, notifications
+from server.models import Case, HumanTask, OutboxMessage, utcnow
+from server.services import actions, cases, notifications, tasks
 from server.services.actors import Actor
 from server.services.recording import load_case
 
@@ -143,3 +142,13 @@ def test_a_staff_email_names_the_task_in_the_staff_language(app, app_ctx: None) 
     assert isinstance(row, OutboxMessage) and row.language == "ar"
     assert TEXTS[title] in row.subject and f"«{TEXTS[title]}»" in row.body_text
     assert title not in row.body_text
+
+
+def test_a_refused_task_is_named_in_the_readers_language(app, app_ctx: None) -> None:
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
+    task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id))
+    assert task is not None and task.title == "Acknowledge complaint"
+    auditor = Actor("ali.auditor", 999, frozenset({"auditor"}))
+    with app.test_request_context(headers=AR):
+        reason = tasks.refusal(case, task, auditor)
+    assert reason is not None and TEXTS[task.title] in reason and task.title not in reason
