@@ -22,7 +22,7 @@ from server.extensions import db
 from server.models import Case, HumanTask, OutboxMessage, utcnow
 from server.services import actions, cases, notifications, tasks
 from server.services.actors import Actor
-from server.services.recording import load_case
+from server.services.recording import NOBODY_ELIGIBLE, load_case
 
 from .support.data import HANDLER, INTAKE
 from .support.mail import messages, staff
@@ -152,3 +152,17 @@ def test_a_refused_task_is_named_in_the_readers_language(app, app_ctx: None) -> 
     with app.test_request_context(headers=AR):
         reason = tasks.refusal(case, task, auditor)
     assert reason is not None and TEXTS[task.title] in reason and task.title not in reason
+
+
+def test_a_task_nobody_may_do_is_flagged_in_the_readers_language(
+        auth: AuthActions, app_ctx: None) -> None:
+    reference = start("Layla Haddad")
+    db.session.execute(update(HumanTask).where(HumanTask.case_id == select(Case.id).where(
+        Case.reference == reference).scalar_subquery()).values(flag=NOBODY_ELIGIBLE))
+    db.session.commit()
+    hana = auth.signed_in("hana", "handler")
+    page = hana.get("/tasks?view=unclaimed", headers=AR).get_data(as_text=True)
+    assert reference in page and NOBODY_ELIGIBLE not in page
+    assert "لا يحق لأحد إنجاز هذه المهمة" in page
+    english = hana.get("/tasks?view=unclaimed", headers={"Accept-Language": "en"})
+    assert NOBODY_ELIGIBLE in english.get_data(as_text=True)
