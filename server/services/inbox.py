@@ -181,7 +181,9 @@ def claim(reference: str, task_id: str, actor: Actor) -> None:
         .values(assignee_id=actor.user_id))
     taken = result.rowcount
     if taken != 1:
-        raise Conflict(_("%(task)s was taken by someone else a moment ago.", task=task.title))
+        title = process_texts.text(case_row.process_version_id, task.title,
+                                   process_texts.reading())
+        raise Conflict(_("%(task)s was taken by someone else a moment ago.", task=title))
     summary, data = f"{task.title} taken by {actor.name}", {"task": task.bpmn_id,
                                                             "assignee": actor.name}
     if ownership.takes_case(case_row, actor, task.role):  # the first handler owns the case
