@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import ActionComplaint, Case, CaseReport, CorrectiveAction, HumanTask, User, utcnow
-from . import code_lists, tasks
+from . import code_lists, process_texts, tasks
 from .actors import Actor
 from .tables import Column, Table
 
@@ -71,7 +71,8 @@ def _query() -> Select[Any]:
 
 def rows(chosen: RegisterFilter, now: datetime | None = None,
          locale: str | None = None) -> list[dict[str, Any]]:
-    """The register's rows for a filter, newest action first; cause labels in `locale`."""
+    """The register's rows for a filter, newest action first; cause labels and status
+    labels in `locale` (else the reader's language)."""
     now = now or utcnow()
     query = _query()
     if chosen.state in ("open", "overdue"):
@@ -83,13 +84,15 @@ def rows(chosen: RegisterFilter, now: datetime | None = None,
     if chosen.cause:
         query = query.where(CorrectiveAction.cause == chosen.cause)
     labels = code_lists.titles("causes", locale)
+    reader = locale or process_texts.reading()
     found = []
     for case, action, owner, due, linked, recurred in db.session.execute(
             query.order_by(Case.received_at.desc(), Case.id.desc())):
         found.append({
             "reference": case.reference, "title": action.title, "cause": action.cause,
             "cause_label": labels.get(action.cause, action.cause), "owner": owner,
-            "status": case.status_label, "is_open": case.is_open, "due": due,
+            "status": process_texts.text(case.process_version_id, case.status_label, reader),
+            "is_open": case.is_open, "due": due,
             "overdue": bool(case.is_open and due is not None and due < now),
             "linked": int(linked), "implemented_at": action.implemented_at,
             "recurrence": int(recurred) if action.implemented_at else None,

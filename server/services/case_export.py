@@ -1,7 +1,8 @@
 """The case search's result as a file: CSV streamed as it is read, or an XLSX workbook.
 
-Both carry the same columns, in the reader's language, with text a spreadsheet would take
-for a formula made safe. A CSV has no size limit; a workbook holds at most MAX_XLSX_ROWS
+Both carry the same columns, in the reader's language (headers and values alike: a
+case's status label in the words of its process version), with text a spreadsheet would
+take for a formula made safe. A CSV has no size limit; a workbook holds at most MAX_XLSX_ROWS
 cases (beyond that the search must be narrowed, or the CSV taken). Every export is noted
 in the system log (personal data leaving Plaint).
 """
@@ -21,7 +22,7 @@ from openpyxl.styles import Font
 
 from ..errors import InvalidInput
 from ..extensions import db
-from . import choice_titles, export_log
+from . import choice_titles, export_log, process_texts
 from .actors import Actor
 from .search import Filters, label, matching
 from .tables import safe_cell
@@ -40,10 +41,12 @@ def _cells() -> Any:
     """A function from a result row to its cells (texts translated now, in the request)."""
     state = {True: _("Open"), False: _("Closed")}
     category = choice_titles.titles("category")
+    reader = process_texts.reading()  # the CSV's rows are read after the request has gone
 
     def cells(r: Any) -> list[str]:
+        status = process_texts.text(r.process_version_id, r.status_label, reader)
         return [safe_cell(value) for value in (
-            r.reference, r.received_at.isoformat(), r.status_label, state[r.is_open],
+            r.reference, r.received_at.isoformat(), status, state[r.is_open],
             label(r.priority), category.get(r.category) or label(r.category),
             label(r.channel), r.product_service, r.complainant_name, r.complainant_email,
             r.due_at.isoformat() if r.due_at else "")]

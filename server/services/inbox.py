@@ -15,7 +15,7 @@ from ..database import begin_write
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Case, HumanTask, User, utcnow
-from . import choice_titles, objectivity, ownership, policy, tasks
+from . import choice_titles, objectivity, ownership, policy, process_texts, tasks
 from .actors import Actor
 from .recording import load_case, record_event
 from .records import CaseRecord
@@ -121,6 +121,18 @@ def inbox(actor: Actor, view: str = "mine", priority: str | None = None,
     return InboxPage(rows, total, page, pages)
 
 
+def statuses() -> dict[str, str]:
+    """The status labels of the cases with a ready task (the filter's values, as stored),
+    each named in the reader's language by a version one of those cases runs on."""
+    found = db.session.execute(
+        select(Case.status_label, func.max(Case.process_version_id))
+        .join(HumanTask, HumanTask.case_id == Case.id)
+        .where(Case.status_label.is_not(None)).group_by(Case.status_label)
+        .order_by(Case.status_label))
+    reader = process_texts.reading()
+    return {str(label): process_texts.text(version, label, reader) for label, version in found}
+
+
 def counts(actor: Actor) -> dict[str, int]:
     """How many tasks each view holds for the actor, for the tabs.
 
@@ -169,7 +181,9 @@ def claim(reference: str, task_id: str, actor: Actor) -> None:
         .values(assignee_id=actor.user_id))
     taken = result.rowcount
     if taken != 1:
-        raise Conflict(_("%(task)s was taken by someone else a moment ago.", task=task.title))
+        title = process_texts.text(case_row.process_version_id, task.title,
+                                   process_texts.reading())
+        raise Conflict(_("%(task)s was taken by someone else a moment ago.", task=title))
     summary, data = f"{task.title} taken by {actor.name}", {"task": task.bpmn_id,
                                                             "assignee": actor.name}
     if ownership.takes_case(case_row, actor, task.role):  # the first handler owns the case

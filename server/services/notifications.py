@@ -33,7 +33,7 @@ from ..extensions import db
 from ..models import BusinessCalendar, HumanTask, OutboxMessage, User
 from ..models.outbox import HELD, PENDING
 from ..models.user import user_roles
-from . import calendar, links, localtime, money
+from . import calendar, links, localtime, money, process_texts
 from .processes import role_resolver, runtime_for
 from .records import CaseRecord
 
@@ -219,7 +219,9 @@ def _context(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[A
         shown.priority = notice.data.get("priority") or case.priority
         shown.category = notice.data.get("category") or case.category
         context["case_url"] = f"{public_url}/cases/{case.reference}"
-        context["task"] = SimpleNamespace(title=notice.title, element=notice.element,
+        # The task as the diagram names it, in the e-mail's language (stored in English).
+        title = process_texts.text(case.process_version_id, notice.title, language)
+        context["task"] = SimpleNamespace(title=title, element=notice.element,
                                           due_at=task.due_at if task is not None else None)
     return context
 

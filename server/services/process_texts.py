@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -138,6 +139,11 @@ def text(version_id: int | None, source: str | None, language: str) -> str:
     if not source or version_id is None:
         return source or ""
     return _version_texts(version_id, language).get(source.strip()) or source
+
+
+def reading() -> str:
+    """The language of the request being served; English outside one (jobs, e-mails)."""
+    return str(get_locale() or "en") if has_request_context() else "en"
 
 
 def translator(version_id: int | None, language: str) -> Translate:

@@ -39,6 +39,7 @@ class Related:
     category: str | None
     reasons: list[str] = field(default_factory=list)
     earlier: bool = True
+    version_id: int | None = None  # the case's process version, whose words the status is
 
 
 def phone_key(column: Any) -> ColumnElement[Any]:
@@ -82,14 +83,15 @@ def _add(found: dict[int, Related], row: Any, case: Case, reason: str) -> None:
     if item is None:
         item = found[row.id] = Related(row.reference, row.received_at, row.status_label,
                                        row.is_open, row.category,
-                                       earlier=row.received_at < case.received_at)
+                                       earlier=row.received_at < case.received_at,
+                                       version_id=row.process_version_id)
     if reason not in item.reasons:
         item.reasons.append(reason)
 
 
 def _columns() -> tuple[Any, ...]:
     return (Case.id, Case.reference, Case.received_at, Case.status_label, Case.is_open,
-            Case.category)
+            Case.category, Case.process_version_id)
 
 
 def _same_complainant(case: Case) -> list[Any]:

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, sel
 
 from ..extensions import db
 from ..models import Case, HumanTask, Timer, User, utcnow
-from . import calendar, choice_titles, ownership, policy
+from . import calendar, choice_titles, ownership, policy, process_texts
 from .cases import CHANNELS
 from .report_period import date_field
 
@@ -93,6 +93,7 @@ class Row:
     channel: str
     product_service: str | None
     due_at: datetime | None
+    version_id: int | None = None  # the case's process version, whose words the status is
 
 
 @dataclass(frozen=True)
@@ -183,20 +184,28 @@ def exact_reference(query: str) -> str | None:
 
 
 def choices() -> dict[str, Any]:
-    """The values each list filter offers: the known scales plus what the cases hold."""
+    """The values each list filter offers: the known scales plus what the cases hold.
+
+    The status labels are offered as stored (what the filter compares) and named in the
+    reader's language, each by a version one of its complaints runs on.
+    """
+    reader = process_texts.reading()
+    statuses = {label: process_texts.text(version, label, reader)
+                for label in _in_use(Case.status_label)
+                if (version := _complaint_version(label)) is not None}
     return {"priority": list(reversed(policy.PRIORITIES)), "channel": list(CHANNELS),
             "state": list(STATES), "sort": list(SORTS),
-            "status": [label for label in _in_use(Case.status_label) if _a_complaint_is(label)],
+            "status": list(statuses), "status_names": statuses,
             "category": sorted(set(policy.CATEGORIES) | set(_in_use(Case.category))),
             "category_names": choice_titles.titles("category"),
             "owner": {NO_OWNER: _("Nobody yet"),
                       **{user.username: user.display_name for user in ownership.candidates()}}}
 
 
-def _a_complaint_is(status_label: str) -> bool:
-    """Whether some complaint (not a corrective action) has this status label."""
-    return db.session.scalar(select(Case.id).where(
-        Case.status_label == status_label, Case.kind == "complaint").limit(1)) is not None
+def _complaint_version(status_label: str) -> int | None:
+    """The version of some complaint (not a corrective action) with this status label."""
+    return db.session.scalar(select(Case.process_version_id).where(
+        Case.status_label == status_label, Case.kind == "complaint").limit(1))
 
 
 def _in_use(column: Any) -> list[str]:
@@ -298,7 +307,8 @@ def _order(f: Filters) -> tuple[Any, ...]:
 def _rows(f: Filters, conditions: list[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
     return (select(Case.reference, Case.complainant_name, Case.complainant_email,
                    Case.received_at, Case.status_label, Case.is_open, Case.priority,
-                   Case.category, Case.channel, Case.product_service, _due().label("due_at"))
+                   Case.category, Case.channel, Case.product_service, _due().label("due_at"),
+                   Case.process_version_id)
             .where(*conditions).order_by(*_order(f), Case.id.desc()))
 
 

@@ -19,7 +19,7 @@ from ..engine import TaskNotReady
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import Case, HumanTask
-from . import objectivity, system_log
+from . import objectivity, process_texts, system_log
 from .actors import Actor
 from .objectivity import GuardedTask, HandledCase
 from .processes import form_schema, runtime_for
@@ -66,22 +66,24 @@ def refusal(case: HandledCase, task: WorkedTask, actor: Actor,
 
     Claiming skips the assignee rule: the claim itself settles who holds the task.
     """
-    reason = _role_refusal(task, actor, claiming)
+    reason = _role_refusal(case, task, actor, claiming)
     if reason is None and actor.kind == "staff":
         return objectivity.refusal(case, task, actor.name)
     return reason
 
 
-def _role_refusal(task: WorkedTask, actor: Actor, claiming: bool) -> str | None:
+def _role_refusal(case: HandledCase, task: WorkedTask, actor: Actor,
+                  claiming: bool) -> str | None:
     """Why the actor's roles, or someone else holding the task, keep them from it."""
     if actor.kind == "system":
         return None
+    title = process_texts.text(case.process_version_id, task.title, process_texts.reading())
     if task.role is None or not actor.has_role(task.role):
         return _("Only people with the role '%(role)s' can work on %(task)s.",
-                 role=task.role or "-", task=task.title)
+                 role=task.role or "-", task=title)
     if not claiming and task.assignee_id is not None and task.assignee_id != actor.user_id:
         return _("%(task)s is assigned to someone else. Ask a supervisor to reassign it.",
-                 task=task.title)
+                 task=title)
     return None
 
 
@@ -100,7 +102,7 @@ def _checked(case: HandledCase, task: WorkedTask, actor: Actor, claiming: bool,
     That log is the ISO 10002 evidence that the rule holds; it is written in a
     transaction of its own, since the refused change itself is rolled back.
     """
-    reason = _role_refusal(task, actor, claiming)
+    reason = _role_refusal(case, task, actor, claiming)
     if reason is None and actor.kind == "staff":
         reason = objectivity.refusal(case, task, actor.name)
         if reason is not None and attempt:

@@ -40,7 +40,8 @@ def index() -> ResponseReturnValue:
                            page=page, view=view, args=args, views=inbox.VIEWS, counts=counts,
                            sorts=inbox.SORTS, partial=partial,
                            priorities=inbox.PRIORITIES, category=category,
-                           categories=choice_titles.choices(inbox.CATEGORY)), \
+                           categories=choice_titles.choices(inbox.CATEGORY),
+                           statuses={} if partial else inbox.statuses()), \
         200, {"Vary": "HX-Request"}
 
 

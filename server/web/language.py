@@ -22,6 +22,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, refresh
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -29,7 +30,7 @@ from werkzeug.routing import RequestRedirect
 from ..access import current_actor, public
 from ..errors import PlaintError
 from ..models import Case
-from ..services import languages, portal, process_texts
+from ..services import languages, portal, process_texts, recording
 from ..services.actors import Actor
 from .inputs import same_site
 
@@ -112,6 +113,14 @@ def process_text(version_id: int | None, source: str | None) -> str:
     return process_texts.text(version_id, source, reader())
 
 
+def task_flag(version_id: int | None, flag: str | None) -> str:
+    """What a task is flagged with (an inboxFlag of the diagram, or Plaint's own note that
+    nobody may do it) in the reader's language."""
+    if flag == recording.NOBODY_ELIGIBLE:
+        return _("Nobody may do this: all who hold the role handled the case")
+    return process_text(version_id, flag)
+
+
 def process_form(version_id: int | None, schema: dict[str, Any], ui: dict[str, Any] | None
                  ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """A form of a process version with its titles, help, labels and button in the
@@ -125,3 +134,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["site_languages"] = languages.LANGUAGES
     app.jinja_env.globals["text_direction"] = languages.direction
     app.jinja_env.globals["process_text"] = process_text
+    app.jinja_env.globals["task_flag"] = task_flag
