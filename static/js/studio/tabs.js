@@ -13,6 +13,7 @@ export function createTab({ name, kind, slug, unsavedMark, template }) {
   tab.dataset.file = name;
   const label = document.createElement('span');
   label.className = 'studio-tab-name';
+  label.dir = 'ltr'; // a file name reads left to right on an Arabic page too
   label.textContent = name;
   const dirtyMark = document.createElement('span');
   dirtyMark.className = 'studio-tab-dirty';
