@@ -100,6 +100,7 @@ def test_an_arabic_process_owner_meets_the_editor_in_arabic(  # type: ignore[no-
     page.screenshot(path=str(SHOTS / "studio-ar-diagram.png"))
 
     page.get_by_role("tab", name=re.compile(r"triage\.dmn")).click()
+    page.get_by_role("tabpanel").locator("select option").first.wait_for(state="attached")
     choices = page.get_by_role("tabpanel").locator("select option").all_inner_texts()
     assert any(c.startswith("متطلبات القرار: ") for c in choices), choices
     page.get_by_role("tabpanel").locator(".tjs-table, .djs-container").first.wait_for()

@@ -123,7 +123,8 @@ export class Studio {
   addFile(name, kind) {
     const slug = `file-${this.made++}`;
     const template = this.el(`tpl-${kind === 'uiform' ? 'form' : kind}`);
-    const parts = createTab({ name, kind, slug, unsavedMark: this.text.unsavedMark, template });
+    const kindLabel = { bpmn: 'BPMN', dmn: 'DMN', form: this.text.kindForm, uiform: this.text.kindUiForm }[kind];
+    const parts = createTab({ name, kind, kindLabel, slug, unsavedMark: this.text.unsavedMark, template });
     parts.tab.addEventListener('click', () => this.select(name));
     this.el('studio-tabs').append(parts.tab);
     this.el('studio-panels').append(parts.panel);
