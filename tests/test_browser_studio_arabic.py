@@ -105,6 +105,13 @@ def test_an_arabic_process_owner_meets_the_editor_in_arabic(  # type: ignore[no-
     assert any(c.startswith("متطلبات القرار: ") for c in choices), choices
     page.get_by_role("tabpanel").locator(".tjs-table, .djs-container").first.wait_for()
     page.screenshot(path=str(SHOTS / "studio-ar-dmn.png"))
+
+    page.get_by_role("tab", name=re.compile(r"acknowledge-schema\.json")).click()
+    page.get_by_role("tabpanel").locator(".studio-form-preview-body input, "
+                                         ".studio-form-preview-body select").first.wait_for()
+    assert page.get_by_role("tab", name=re.compile(r"acknowledge-schema")).locator(
+        ".studio-tab-kind").inner_text() == "نموذج"
+    page.screenshot(path=str(SHOTS / "studio-ar-form.png"))
     page.context.close()
 
 
