@@ -74,7 +74,8 @@ def test_an_arabic_process_owner_meets_the_editor_in_arabic(  # type: ignore[no-
     palette = page.locator(".studio-canvas .djs-palette")
     assert palette.locator('[data-action="create.start-event"]').get_attribute("aria-label") \
         == "إنشاء حدث البداية"
-    assert palette.locator('[data-action="create.task"]').get_attribute("aria-label") == "إنشاء مهمة"
+    assert palette.locator('[data-action="create.task"]').get_attribute("aria-label") \
+        == "إنشاء مهمة"
     assert palette.locator('[data-action="hand-tool"]').get_attribute("aria-label") \
         == "تفعيل أداة التحريك"
 

@@ -79,7 +79,8 @@ def test_a_form_is_edited_saved_checked_and_deployed_with_the_keyboard_alone(  #
     tab_to(page, "#problems-list button")
     assert focused_is_visible(page)
     page.keyboard.press("Enter")  # the problem takes the focus to its line in the editor
-    page.wait_for_function("() => document.activeElement.matches('.studio-form-editor .cm-content')")
+    page.wait_for_function(
+        "() => document.activeElement.matches('.studio-form-editor .cm-content')")
     page.keyboard.press("Delete")
     page.keyboard.press("End")
     page.keyboard.press("Enter")
