@@ -150,8 +150,8 @@ def _templates() -> dict[str, str]:
         "Type": _("Type"),
         "Value": _("Value"),
         "Code": _("Code"),
-        "<none>": _("<none>"),
-        "<empty>": _("<empty>"),
+        "<none>": _("(none)"),  # an angle-bracket msgid would read as an HTML tag
+        "<empty>": _("(empty)"),
         "Open documentation": _("Open documentation"),
         "Toggle section": _("Toggle section"),
         "Section contains edits": _("Section contains edits"),
