@@ -35,6 +35,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ...database import begin_write
+from ...engine.translations import language_of
 from ...engine.xmlsafe import UnsafeXMLError, parse_xml
 from ...errors import Conflict, DeployRefused, Forbidden, NotFound, PlaintError
 from ...extensions import db
@@ -202,10 +203,16 @@ def _references(draft: ProcessDraft) -> tuple[set[str], set[str]]:
 
 
 def listing(draft: ProcessDraft) -> list[dict[str, Any]]:
-    """The draft's files as the editor lists them: name, kind (bpmn, dmn, form, uiform), size."""
+    """The draft's files as the editor lists them: name, kind, size.
+
+    Kinds are those a deployed version's files get (bpmn, dmn, form, translations), with
+    UI schemas told apart from forms (uiform): a translations file is no form to edit.
+    """
     forms, uis = _references(draft)
 
     def kind(name: str) -> str:
+        if language_of(name):
+            return "translations"
         if name.endswith((".bpmn", ".dmn")):
             return name.rsplit(".", 1)[1]
         if name in uis or (name not in forms and name.endswith("uischema.json")):
@@ -217,7 +224,8 @@ def listing(draft: ProcessDraft) -> list[dict[str, Any]]:
 
 def editor_context(draft: ProcessDraft) -> dict[str, Any]:
     """What the editor page needs besides its URLs: files, problems, roles, lane mappings."""
-    return {"files": [{"name": f["name"], "kind": f["kind"]} for f in listing(draft)],
+    return {"files": [{"name": f["name"], "kind": f["kind"], "language": language_of(f["name"])}
+                      for f in listing(draft)],
             "problems": [p.as_dict() for p in check(draft.contents())],
             "roles": [r.name for r in list_roles()],
             "lanes": {m.lane: m.role_name for m in lane_mappings()}}

@@ -7,6 +7,7 @@ import FlushableDebounceModule from './flushable-debounce.js';
 import PlaintPropertiesModule from './plaint-provider.js';
 import { MIN_READABLE_ZOOM, showReadable } from './readable-view.js';
 import { spiffDescriptorFor } from './spiff-moddle.js';
+import { translateModule } from './translate.js';
 
 export const PROBLEM_MARKER = 'plaint-problem';
 
@@ -59,6 +60,7 @@ export class BpmnEditor {
         BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, PlaintPropertiesModule,
         FlushableDebounceModule,
         { plaintContext: ['value', this.context] },
+        translateModule(this.context.editorText),
       ],
       moddleExtensions: { spiffworkflow: spiffDescriptorFor(xml) },
     });

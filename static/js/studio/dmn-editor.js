@@ -3,6 +3,7 @@
 import DmnModeler from 'dmn-js/lib/Modeler';
 
 import { showReadable } from './readable-view.js';
+import { translateModule } from './translate.js';
 
 // Table cells are re-rendered on every edit, so problems are marked by a style sheet that
 // matches their ids rather than by classes that would be lost.
@@ -37,7 +38,9 @@ function holds(node, id, seen = new Set()) {
 }
 
 export class DmnEditor {
-  constructor({ container, viewSelect, onChange }) {
+  constructor({ container, viewSelect, onChange, text, editorText }) {
+    this.text = text;
+    this.editorText = editorText;
     this.container = container;
     this.viewSelect = viewSelect;
     this.onChange = onChange;
@@ -47,7 +50,13 @@ export class DmnEditor {
   }
 
   async open(xml) {
-    this.modeler = new DmnModeler({ container: this.container });
+    // Each view (requirements diagram, table ...) is a modeler of its own: each gets the
+    // translate service (dmn-js passes a view's own options on, not shared modules).
+    const translated = { additionalModules: [translateModule(this.editorText)] };
+    this.modeler = new DmnModeler({
+      container: this.container,
+      drd: translated, decisionTable: translated, literalExpression: translated, boxedExpression: translated,
+    });
     this.modeler.on('views.changed', ({ views, activeView }) => {
       this.listViews(views, activeView);
       this.watchActiveViewer();
@@ -66,8 +75,8 @@ export class DmnEditor {
     this.viewSelect.replaceChildren(...views.map((view) => {
       const option = document.createElement('option');
       option.value = view.element.id;
-      const kind = view.type === 'drd' ? 'Decision requirements' : 'Decision';
-      option.textContent = `${kind}: ${view.element.name || view.element.id}`;
+      const template = view.type === 'drd' ? this.text.requirementsView : this.text.decisionView;
+      option.textContent = template.replace('{name}', view.element.name || view.element.id);
       option.selected = activeView && view.element === activeView.element;
       return option;
     }));

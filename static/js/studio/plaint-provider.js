@@ -33,8 +33,9 @@ function PropertyText(props) {
   const { element, id, property, label, description, multiline } = props;
   const editing = useEditing();
   const debounce = useService('debounceInput');
+  const t = useText();
   return h(multiline ? TextAreaEntry : TextFieldEntry, {
-    element, id, label, description, debounce,
+    element, id, label: t[label], description: t[description], debounce,
     getValue: () => getProperty(element, property) || '',
     setValue: (value) => setProperty(element, property, value, editing),
   });
@@ -45,13 +46,13 @@ function PropertyChoice(props) {
   const editing = useEditing();
   const context = useService('plaintContext');
   return h(SelectEntry, {
-    element, id, label, description,
+    element, id, label: context.text[label], description: context.text[description],
     getValue: () => getProperty(element, property) || '',
     setValue: (value) => setProperty(element, property, value, editing),
     getOptions: () => {
       const current = getProperty(element, property);
       const values = choices(context);
-      const options = [{ value: '', label: emptyLabel }, ...values.map((v) => ({ value: v, label: v }))];
+      const options = [{ value: '', label: context.text[emptyLabel] }, ...values.map((v) => ({ value: v, label: v }))];
       if (current && !values.includes(current)) {
         // Keep a value the draft does not offer visible, so it can be seen and fixed.
         options.push({ value: current, label: `${current} ${context.text.missing}` });
@@ -64,8 +65,9 @@ function PropertyChoice(props) {
 function PropertyFlag(props) {
   const { element, id, property, label, description } = props;
   const editing = useEditing();
+  const t = useText();
   return h(CheckboxEntry, {
-    element, id, label, description,
+    element, id, label: t[label], description: t[description],
     getValue: () => getProperty(element, property) === 'true',
     setValue: (checked) => setProperty(element, property, checked ? 'true' : '', editing),
   });
@@ -73,32 +75,34 @@ function PropertyFlag(props) {
 
 // ---- timers, conditions, messages ----
 
-const TIMER_KINDS = [
-  { value: 'timeDate', label: 'At a date and time (timeDate)' },
-  { value: 'timeDuration', label: 'After a duration (timeDuration)' },
-  { value: 'timeCycle', label: 'Repeating (timeCycle)' },
-];
+/** The texts of the page's language (editor.html hands them over: config "text"). */
+function useText() {
+  return useService('plaintContext').text;
+}
 
 function TimerKind({ element, id }) {
   const editing = useEditing();
+  const t = useText();
   const definition = eventDefinition(element, 'bpmn:TimerEventDefinition');
   return h(SelectEntry, {
-    element, id, label: 'Timer type',
+    element, id, label: t.timerType,
     getValue: () => getTimer(definition).kind,
     setValue: (kind) => setTimer(element, definition, kind, getTimer(definition).body, editing),
-    getOptions: () => TIMER_KINDS,
+    getOptions: () => [
+      { value: 'timeDate', label: t.timerDate },
+      { value: 'timeDuration', label: t.timerDuration },
+      { value: 'timeCycle', label: t.timerCycle },
+    ],
   });
 }
 
 function TimerExpression({ element, id }) {
   const editing = useEditing();
   const debounce = useService('debounceInput');
+  const t = useText();
   const definition = eventDefinition(element, 'bpmn:TimerEventDefinition');
   return h(TextFieldEntry, {
-    element, id, debounce, label: 'Timer expression',
-    description: 'A Python expression: deadline("acknowledge"), reminder("resolution"), '
-      + 'next_level("acknowledge"), working_days(10), working_hours(4), or a quoted ISO '
-      + 'value such as "P2D" or "2026-01-31T09:00:00+03:00".',
+    element, id, debounce, label: t.timerExpression, description: t.timerExpressionHelp,
     getValue: () => getTimer(definition).body,
     setValue: (body) => setTimer(element, definition, getTimer(definition).kind, body, editing),
   });
@@ -107,10 +111,9 @@ function TimerExpression({ element, id }) {
 function Condition({ element, id }) {
   const editing = useEditing();
   const debounce = useService('debounceInput');
+  const t = useText();
   return h(TextAreaEntry, {
-    element, id, debounce, monospace: true, rows: 2, label: 'Condition',
-    description: 'A Python expression on the case data, e.g. in_scope == True or '
-      + 'priority in ("high", "urgent"). The flow is taken when it is true.',
+    element, id, debounce, monospace: true, rows: 2, label: t.condition, description: t.conditionHelp,
     getValue: () => {
       const expression = getBusinessObject(element).conditionExpression;
       return (expression && expression.body) || '';
@@ -121,8 +124,7 @@ function Condition({ element, id }) {
 
 function DefaultFlowNote({ id }) {
   return h('div', { class: 'bio-properties-panel-entry plaint-note', 'data-entry-id': id },
-    h('p', null, 'This is the default flow of its gateway: it is taken when no condition '
-      + 'of the other flows is true, so it has no condition of its own.'));
+    h('p', null, useText().defaultFlow));
 }
 
 function messageHolder(element) {
@@ -135,10 +137,11 @@ function MessageName({ element, id }) {
   const debounce = useService('debounceInput');
   const holder = messageHolder(element);
   const names = messageNames(element);
+  const t = useText();
   return h(TextFieldEntry, {
-    element, id, debounce, label: 'Message name',
-    description: 'The engine matches messages by name. '
-      + (names.length ? `Names in this diagram: ${names.join(', ')}.` : ''),
+    element, id, debounce, label: t.messageName,
+    description: names.length ? `${t.messageNameHelp} ${t.messageNamesHere.replace('{names}', names.join(', '))}`
+      : t.messageNameHelp,
     getValue: () => (holder.messageRef && holder.messageRef.name) || '',
     setValue: (name) => setMessageName(element, holder, name, editing),
   });
@@ -146,10 +149,11 @@ function MessageName({ element, id }) {
 
 function MessageExtension({ element, id, type, label, description }) {
   const editing = useEditing();
+  const t = useText();
   const debounce = useService('debounceInput');
   const holder = messageHolder(element);
   return h(TextFieldEntry, {
-    element, id, debounce, label, description,
+    element, id, debounce, label: t[label], description: t[description],
     getValue: () => getBodyExtension(holder, type) || '',
     setValue: (value) => setBodyExtension(element, holder, type, value, editing),
   });
@@ -160,9 +164,9 @@ function MessageExtension({ element, id, type, label, description }) {
 function Script({ element, id }) {
   const modeling = useService('modeling');
   const debounce = useService('debounceInput');
+  const t = useText();
   return h(TextAreaEntry, {
-    element, id, debounce, monospace: true, rows: 6, label: 'Script',
-    description: 'Python, run in the sandbox with the case data as variables.',
+    element, id, debounce, monospace: true, rows: 6, label: t.script, description: t.scriptHelp,
     getValue: () => getBusinessObject(element).script || '',
     setValue: (script) => modeling.updateProperties(element, { script }),
   });
@@ -172,8 +176,9 @@ function BodyExtension({ element, id, type, label, description, multiline }) {
   const editing = useEditing();
   const debounce = useService('debounceInput');
   const bo = getBusinessObject(element);
+  const t = useText();
   return h(multiline ? TextAreaEntry : TextFieldEntry, {
-    element, id, debounce, label, description, monospace: multiline, rows: multiline ? 3 : undefined,
+    element, id, debounce, label: t[label], description: t[description], monospace: multiline, rows: multiline ? 3 : undefined,
     getValue: () => getBodyExtension(bo, type) || '',
     setValue: (value) => setBodyExtension(element, bo, type, value, editing),
   });
@@ -205,8 +210,12 @@ const FORM_OWNERS = ['bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:StartEvent', 'bpm
 const PEOPLE_TASKS = ['bpmn:UserTask', 'bpmn:ManualTask'];
 const STEPS = ['bpmn:Activity', 'bpmn:Event'];
 
-function text(id, property, label, description, extra = {}) {
-  return { id, property, label, description, component: PropertyText, isEdited: isTextFieldEntryEdited, ...extra };
+// An entry's label and description are keys of the page's texts: `property` and `propertyHelp`.
+function text(id, property) {
+  return {
+    id, property, label: property, description: `${property}Help`,
+    component: PropertyText, isEdited: isTextFieldEntryEdited,
+  };
 }
 
 function plaintEntries(element) {
@@ -225,12 +234,12 @@ function plaintEntries(element) {
     entries.push({ id: 'plaint-message', component: MessageName, isEdited: isTextFieldEntryEdited });
     const catches = isAny(element, ['bpmn:CatchEvent', 'bpmn:ReceiveTask']);
     entries.push(catches ? {
-      id: 'plaint-messageVariable', type: 'spiffworkflow:MessageVariable', label: 'Message variable',
-      description: 'The case data field that receives what the message carries.',
+      id: 'plaint-messageVariable', type: 'spiffworkflow:MessageVariable', label: 'messageVariable',
+      description: 'messageVariableHelp',
       component: MessageExtension, isEdited: isTextFieldEntryEdited,
     } : {
-      id: 'plaint-messagePayload', type: 'spiffworkflow:MessagePayload', label: 'Message payload',
-      description: 'A Python expression: what the message carries.',
+      id: 'plaint-messagePayload', type: 'spiffworkflow:MessagePayload', label: 'messagePayload',
+      description: 'messagePayloadHelp',
       component: MessageExtension, isEdited: isTextFieldEntryEdited,
     });
   }
@@ -239,72 +248,65 @@ function plaintEntries(element) {
   }
   if (is(element, 'bpmn:BusinessRuleTask')) {
     entries.push({
-      id: 'plaint-calledDecisionId', type: 'spiffworkflow:CalledDecisionId', label: 'Decision',
-      description: 'The id of the decision (in a .dmn file of this draft) that this task evaluates.',
+      id: 'plaint-calledDecisionId', type: 'spiffworkflow:CalledDecisionId', label: 'decision',
+      description: 'decisionHelp',
       component: BodyExtension, isEdited: isTextFieldEntryEdited,
     });
   }
   if (isAny(element, PEOPLE_TASKS)) {
     entries.push({ id: 'plaint-task-role', component: RoleNote });
     entries.push({
-      id: 'plaint-candidateRole', property: 'candidateRole', label: 'Candidate role',
-      description: 'Leave empty to give the task to the role of its lane.',
-      emptyLabel: "(the lane's role)", choices: (c) => c.roles,
+      id: 'plaint-candidateRole', property: 'candidateRole', label: 'candidateRole',
+      description: 'candidateRoleHelp',
+      emptyLabel: 'laneRoleOption', choices: (c) => c.roles,
       component: PropertyChoice, isEdited: isSelectEntryEdited,
     });
   }
   if (isAny(element, FORM_OWNERS)) {
     entries.push({
-      id: 'plaint-form', property: 'formJsonSchemaFilename', label: 'Form file',
-      description: 'The JSON Schema shown to the person who works this step.',
-      emptyLabel: '(no form)', choices: (c) => c.formFiles(),
+      id: 'plaint-form', property: 'formJsonSchemaFilename', label: 'formFile',
+      description: 'formFileHelp',
+      emptyLabel: 'noForm', choices: (c) => c.formFiles(),
       component: PropertyChoice, isEdited: isSelectEntryEdited,
     });
     entries.push({
-      id: 'plaint-uiform', property: 'formUiSchemaFilename', label: 'UI form file',
-      description: 'Optional: field order, widgets and help texts for the form.',
-      emptyLabel: '(none)', choices: (c) => c.uiFiles(),
+      id: 'plaint-uiform', property: 'formUiSchemaFilename', label: 'uiFormFile',
+      description: 'uiFormFileHelp',
+      emptyLabel: 'noUiForm', choices: (c) => c.uiFiles(),
       component: PropertyChoice, isEdited: isSelectEntryEdited,
     });
   }
   if (isAny(element, STEPS)) {
-    entries.push(text('plaint-statusLabel', 'statusLabel', 'Status label',
-      'What the complainant sees on the tracking page while the case is here.'));
+    entries.push(text('plaint-statusLabel', 'statusLabel'));
   }
   if (is(element, 'bpmn:BoundaryEvent')) {
-    entries.push(text('plaint-inboxFlag', 'inboxFlag', 'Inbox flag',
-      'A badge shown on the task in the inbox once this event has happened.'));
+    entries.push(text('plaint-inboxFlag', 'inboxFlag'));
     entries.push({
-      id: 'plaint-reminder', property: 'reminder', label: 'Reminder only',
-      description: 'A reminder does not set the due time of the task.',
+      id: 'plaint-reminder', property: 'reminder', label: 'reminder',
+      description: 'reminderHelp',
       component: PropertyFlag, isEdited: isCheckboxEntryEdited,
     });
   }
   if (isAny(element, ['bpmn:Activity', 'bpmn:IntermediateCatchEvent'])) {
-    entries.push(text('plaint-pausesClock', 'pausesClock', 'Pauses clock',
-      'A deadline kind (e.g. resolution) whose clock stops while the case waits here.'));
-    entries.push(text('plaint-promptVariable', 'promptVariable', 'Prompt variable',
-      'The case data field holding the question shown to the complainant.'));
+    entries.push(text('plaint-pausesClock', 'pausesClock'));
+    entries.push(text('plaint-promptVariable', 'promptVariable'));
   }
   if (is(element, 'bpmn:Activity')) {
     entries.push({
-      id: 'plaint-preScript', type: 'spiffworkflow:PreScript', label: 'Before script', multiline: true,
-      description: 'Python run just before the step starts.',
+      id: 'plaint-preScript', type: 'spiffworkflow:PreScript', label: 'preScript', multiline: true,
+      description: 'preScriptHelp',
       component: BodyExtension, isEdited: isTextAreaEntryEdited,
     });
     entries.push({
-      id: 'plaint-postScript', type: 'spiffworkflow:PostScript', label: 'After script', multiline: true,
-      description: 'Python run just after the step completes.',
+      id: 'plaint-postScript', type: 'spiffworkflow:PostScript', label: 'postScript', multiline: true,
+      description: 'postScriptHelp',
       component: BodyExtension, isEdited: isTextAreaEntryEdited,
     });
   }
   if (isAny(element, STEPS)) {
-    entries.push(text('plaint-milestone', 'milestone', 'Milestone',
-      'Reached when this step completes: acknowledged, resolved, closed or reopened.'));
-    entries.push(text('plaint-notify', 'notify', 'Notify',
-      'The e-mail template sent when this step completes.'));
-    entries.push(text('plaint-notifyTo', 'notifyTo', 'Notify to',
-      'complainant (default), assignee, or a lane or role name.'));
+    entries.push(text('plaint-milestone', 'milestone'));
+    entries.push(text('plaint-notify', 'notify'));
+    entries.push(text('plaint-notifyTo', 'notifyTo'));
   }
   if (is(element, 'bpmn:SequenceFlow')) {
     const source = bo.sourceRef;
@@ -318,7 +320,8 @@ function plaintEntries(element) {
 }
 
 class PlaintPropertiesProvider {
-  constructor(propertiesPanel) {
+  constructor(propertiesPanel, plaintContext) {
+    this.text = plaintContext.text;
     // Lower priority than the standard provider: we see its groups and adjust them.
     propertiesPanel.registerProvider(500, this);
   }
@@ -330,7 +333,7 @@ class PlaintPropertiesProvider {
       if (!entries.length) {
         return kept;
       }
-      const plaint = { id: 'plaint', label: 'Plaint', entries, component: Group };
+      const plaint = { id: 'plaint', label: this.text.plaintGroup, entries, component: Group };
       const general = kept.findIndex((group) => group.id === 'general');
       kept.splice(general + 1, 0, plaint);
       return kept;
@@ -338,7 +341,7 @@ class PlaintPropertiesProvider {
   }
 }
 
-PlaintPropertiesProvider.$inject = ['propertiesPanel'];
+PlaintPropertiesProvider.$inject = ['propertiesPanel', 'plaintContext'];
 
 export default {
   __init__: ['plaintPropertiesProvider'],

@@ -31,6 +31,7 @@ export class ProblemList {
     }
     const where = document.createElement('span');
     where.className = 'plaint-problem-where';
+    where.dir = 'auto'; // file names and ids read left to right, a name in Arabic right to left
     const element = problem.element_id ? ` · ${this.describe(problem) || problem.element_id}` : '';
     const line = problem.line ? `:${problem.line}` : '';
     where.textContent = `${problem.file || ''}${line}${element}`;

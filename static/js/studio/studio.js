@@ -25,7 +25,11 @@ class Refused extends Error {
   }
 }
 
+// translations.ar.json ...: as engine/translations.py names them.
+const TRANSLATIONS_FILE = /^translations\.[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?\.json$/;
+
 export function kindOf(name) {
+  if (TRANSLATIONS_FILE.test(name)) return 'translations';
   if (name.endsWith('.bpmn')) return 'bpmn';
   if (name.endsWith('.dmn')) return 'dmn';
   return name.endsWith('uischema.json') ? 'uiform' : 'form';
@@ -52,6 +56,7 @@ export class Studio {
     this.context = {
       roles,
       text: config.text,
+      editorText: config.editorText || {},
       formFiles: () => this.namesOf('form'),
       uiFiles: () => this.namesOf('uiform'),
       laneRole: (name) => lanes[roleSlug(name)] || (roles.includes(roleSlug(name)) ? roleSlug(name) : null),
@@ -67,8 +72,9 @@ export class Studio {
   }
 
   start() {
-    const files = [...this.config.files].sort((a, b) => (KIND_ORDER[a.kind] - KIND_ORDER[b.kind])
-      || a.name.localeCompare(b.name));
+    // A translations file is edited on its texts page (linked under the tabs), not here.
+    const files = this.config.files.filter((f) => (f.kind || kindOf(f.name)) !== 'translations')
+      .sort((a, b) => (KIND_ORDER[a.kind] - KIND_ORDER[b.kind]) || a.name.localeCompare(b.name));
     files.forEach((file) => this.addFile(file.name, file.kind || kindOf(file.name)));
     this.showProblems(this.config.problems || []);
     this.bind();
@@ -117,7 +123,8 @@ export class Studio {
   addFile(name, kind) {
     const slug = `file-${this.made++}`;
     const template = this.el(`tpl-${kind === 'uiform' ? 'form' : kind}`);
-    const parts = createTab({ name, kind, slug, unsavedMark: this.text.unsavedMark, template });
+    const kindLabel = { bpmn: 'BPMN', dmn: 'DMN', form: this.text.kindForm, uiform: this.text.kindUiForm }[kind];
+    const parts = createTab({ name, kind, kindLabel, slug, unsavedMark: this.text.unsavedMark, template });
     parts.tab.addEventListener('click', () => this.select(name));
     this.el('studio-tabs').append(parts.tab);
     this.el('studio-panels').append(parts.panel);
@@ -162,7 +169,10 @@ export class Studio {
         canvas: q('.studio-canvas'), panel: q('.studio-properties'), context: this.context, onChange,
       });
     } else if (file.kind === 'dmn') {
-      editor = new DmnEditor({ container: q('.studio-dmn'), viewSelect: q('select'), onChange });
+      editor = new DmnEditor({
+        container: q('.studio-dmn'), viewSelect: q('select'), onChange,
+        text: this.text, editorText: this.context.editorText,
+      });
     } else {
       q('.studio-form-delete').addEventListener('click', () => this.deleteFile(file));
       editor = new FormEditor({
@@ -227,6 +237,13 @@ export class Studio {
   }
 
   async goTo(problem) {
+    const links = this.el('studio-text-files');
+    const textsPage = problem.file && links
+      && [...links.querySelectorAll('a[data-file]')].find((a) => a.dataset.file === problem.file);
+    if (textsPage) {
+      window.location.assign(textsPage.href);
+      return;
+    }
     const named = this.files.get(problem.file);
     let target = named;
     if (!target || (named.kind !== 'form' && named.kind !== 'uiform' && problem.element_id && named.editor
@@ -352,6 +369,10 @@ export class Studio {
     if (!name.endsWith('.json')) name += '.json';
     if (this.files.has(name)) {
       this.select(name);
+      return;
+    }
+    if (kindOf(name) === 'translations') {
+      this.status(this.text.textsPage.replace('{name}', name), 'danger');
       return;
     }
     const added = await this.run(this.text.saving, async () => {

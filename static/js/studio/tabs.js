@@ -1,7 +1,7 @@
 // The file list as a vertical tab list: one tab and one panel per file of the draft.
 
 /** Make the tab and panel of a file; the panel starts from the template of its kind. */
-export function createTab({ name, kind, slug, unsavedMark, template }) {
+export function createTab({ name, kind, kindLabel, slug, unsavedMark, template }) {
   const tab = document.createElement('button');
   tab.type = 'button';
   tab.id = `${slug}-tab`;
@@ -11,8 +11,13 @@ export function createTab({ name, kind, slug, unsavedMark, template }) {
   tab.setAttribute('aria-controls', `${slug}-panel`);
   tab.tabIndex = -1;
   tab.dataset.file = name;
+  // What the file is (BPMN, DMN, form, UI), in the page's language, before its name.
+  const kindMark = document.createElement('span');
+  kindMark.className = 'studio-tab-kind';
+  kindMark.textContent = kindLabel;
   const label = document.createElement('span');
   label.className = 'studio-tab-name';
+  label.dir = 'ltr'; // a file name reads left to right on an Arabic page too
   label.textContent = name;
   const dirtyMark = document.createElement('span');
   dirtyMark.className = 'studio-tab-dirty';
@@ -21,7 +26,7 @@ export function createTab({ name, kind, slug, unsavedMark, template }) {
   const badge = document.createElement('span');
   badge.className = 'badge text-bg-danger ms-1';
   badge.hidden = true;
-  tab.append(label, dirtyMark, badge);
+  tab.append(kindMark, label, dirtyMark, badge);
 
   const panel = document.createElement('div');
   panel.id = `${slug}-panel`;
