@@ -27,8 +27,8 @@ from .support import pg
 from .support.app import app_config, init_database
 from .support.web import AuthActions
 
-pytest_plugins = ["tests.support.browser", "tests.support.mail", "tests.support.pdf",
-                  "tests.flowcov", "tests.support.golden"]
+pytest_plugins = ["tests.support.axe_watch", "tests.support.browser", "tests.support.mail",
+                  "tests.support.pdf", "tests.flowcov", "tests.support.golden"]
 
 BACKENDS = ["sqlite", "postgresql"]
 

@@ -25,6 +25,7 @@ from server.extensions import db
 from server.services import cases
 from server.services.users import create_user
 
+from .axe_watch import WatchedBrowser
 from .data import HANDLER, INTAKE, PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -68,7 +69,7 @@ def browser(live_server: str) -> Iterator[Any]:
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
+        yield WatchedBrowser(chromium)  # axe checks every page a journey opens
         chromium.close()
 
 
