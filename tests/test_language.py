@@ -27,7 +27,9 @@ PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]*\}|<[^>]+>")
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 MARKED = ("Sign out", "Staff sign-in", "There is a problem", "Skip to content")
 REFUSALS = {"InvalidInput", "NotFound", "Forbidden", "Conflict", "TooManyAttempts",
-            "PlaintError"}
+            "PlaintError", "ProcessFailed"}
+# A function whose name says it gives a reason returns a message a person reads.
+GIVES_REASONS = re.compile(r"refusal|why|reason", re.IGNORECASE)
 
 
 def extracted() -> dict[str, tuple[str, int]]:
@@ -75,6 +77,14 @@ def _raw_text(node: ast.expr) -> bool:
                                                and isinstance(node.value, str))
 
 
+def _written_in_place(node: ast.expr) -> bool:
+    """Whether a returned value is (or may be, one branch of a condition) English words
+    written in place; an empty string or a value passed on is none."""
+    if isinstance(node, ast.IfExp):
+        return _written_in_place(node.body) or _written_in_place(node.orelse)
+    return _raw_text(node) and _english(node)
+
+
 def _called(node: ast.expr) -> str | None:
     """The name a call goes to (`InvalidInput(...)`, `errors.InvalidInput(...)`)."""
     return node.id if isinstance(node, ast.Name) else \
@@ -93,6 +103,13 @@ def _unmarked_messages(module: ast.Module) -> list[int]:
             lines += [value.lineno for argument in call.args[1:]
                       if isinstance(argument, ast.Dict) for value in argument.values
                       if isinstance(value, ast.List) and value.elts and _raw_text(value.elts[0])]
+        elif isinstance(node, ast.Call) and _called(node.func) == "flash" and node.args \
+                and _raw_text(node.args[0]):
+            lines.append(node.lineno)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                and GIVES_REASONS.search(node.name) and not node.name.startswith("_log"):
+            lines += [inner.lineno for inner in ast.walk(node) if isinstance(inner, ast.Return)
+                      and inner.value is not None and _written_in_place(inner.value)]
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.List) \
                 and node.value.elts and _raw_text(node.value.elts[0]) \
                 and any(isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
@@ -118,8 +135,23 @@ errors["name"] = ["Use at most 200 characters."]
 errors["name"] = [_("Use at most 200 characters.")]
 raise InvalidInput(_("Fine."), {"note": [_("Fine.")]})
 raise ValueError("not for people")
+raise ProcessFailed(f"The task could not be completed: {exc}")
+raise ProcessFailed(_("The task could not be completed: %(reason)s", reason=exc))
+flash("Saved.")
+flash(_("Saved."))
+def refusal(steps, you):
+    if not steps:
+        return None
+    who = "You" if you else "They"
+    return f"{who} handled this case before ({', '.join(steps)})."
+def _role_refusal(task):
+    return "Only handlers can work on it." if task.role else ""
+def why_not(task):
+    return _("%(task)s is assigned to someone else.", task=task.title) if task else reason
+def summary(task):
+    return f"{task} completed"
 ''')
-    assert _unmarked_messages(module) == [2, 3, 4, 5]
+    assert sorted(_unmarked_messages(module)) == [2, 3, 4, 5, 9, 11, 17, 19]
 
 
 # How the deploy checks note a problem: Checker.add(file, id, line, message), Checker.at(id,

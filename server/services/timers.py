@@ -180,7 +180,8 @@ def retry_incident(incident_id: int, actor: Actor) -> Incident:
     except Exception as exc:
         db.session.rollback()
         incidents.record_failure(case_id, worker, exc)
-        raise ProcessFailed(f"Case {reference} failed again: {incidents.describe(exc)}") from None
+        raise ProcessFailed(_("Case %(reference)s failed again: %(reason)s", reference=reference,
+                              reason=incidents.describe(exc))) from None
     if not fired:
         incidents.close_idle(incident, actor, "the case no longer waits on a due timer")
     db.session.expire_all()
