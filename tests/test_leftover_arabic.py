@@ -10,16 +10,21 @@ import html
 import json
 import re
 
+import time_machine
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from server.services import cases
+from server.extensions import db
+from server.models import Incident
+from server.services import cases, timers
 from server.services.actors import Actor
 from server.services.processes import deploy
 
 from .support.cases import ready_task
-from .support.data import ACK, ASSESS, INTAKE, PUBLIC_FORM
-from .support.process import REPO, reference_bpmn, with_bpmn
+from .support.data import ACK, ASSESS, BREACH, INTAKE, PUBLIC_FORM, SECOND, START
+from .support.process import REPO, reference_bpmn, reference_files, with_bpmn
 from .support.web import AuthActions, post, send, submit
+from .test_incidents import client_of, stopped_case
 from .test_objectivity import handled_and_rejected, review_task
 
 AR = {"Accept-Language": "ar"}
@@ -88,3 +93,30 @@ def test_a_task_the_process_cannot_complete_is_refused_in_arabic(
     assert sent.status_code == 422
     text = text_of(sent)
     assert "تعذّر إكمال المهمة: " in text and "could not be completed" not in text
+
+
+STOPPED_AT = "Still not acknowledged"
+STOPPED_AT_AR = "لم يُقرّ باستلامها بعد"
+
+
+def test_the_incidents_name_the_failed_step_in_the_arabic_of_the_case_version(
+        app, app_ctx: None) -> None:
+    """The failed step's title is stored in English; the list and the page show the Arabic
+    the case's process version gives it."""
+    files = reference_files()
+    texts = {**json.loads(files["translations.ar.json"]), STOPPED_AT: STOPPED_AT_AR}
+    files["translations.ar.json"] = json.dumps(texts, ensure_ascii=False).encode("utf-8")
+    with time_machine.travel(START, tick=False) as clock:
+        deploy(files, Actor.system("test"))
+        stopped_case(app)
+        clock.move_to(BREACH + SECOND)
+        assert timers.sweep().failed == 1
+        [incident] = db.session.scalars(select(Incident))
+        assert incident.element_title == STOPPED_AT
+        manager = client_of(app, "maha")
+        where = re.compile(r"<(?:td|dd)[^>]*>([^<]*) <code>acknowledgement_still_overdue</code>")
+        for path in ("/incidents", f"/incidents/{incident.id}"):
+            english = manager.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+            arabic = text_of(manager.get(path, headers=AR))
+            assert where.findall(english) == [STOPPED_AT]
+            assert where.findall(arabic) == [STOPPED_AT_AR]
