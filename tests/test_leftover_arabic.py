@@ -11,21 +11,27 @@ import json
 import re
 
 import time_machine
+from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Incident
-from server.services import cases, timers
+from server.engine import Notice
+from server.models import HumanTask, Incident, utcnow
+from server.services import actions, cases, notifications, timers
+from server.services import tasks as tasks_service
+from server.services.recording import load_case
 from server.services.actors import Actor
 from server.services.processes import deploy
 
 from .support.cases import ready_task
-from .support.data import ACK, ASSESS, BREACH, INTAKE, PUBLIC_FORM, SECOND, START
+from .support.data import ACK, ASSESS, BREACH, HANDLER, INTAKE, PUBLIC_FORM, SECOND, START
+from .support.mail import messages, staff
 from .support.process import REPO, reference_bpmn, reference_files, with_bpmn
 from .support.web import AuthActions, post, send, submit
 from .test_incidents import client_of, stopped_case
 from .test_objectivity import handled_and_rejected, review_task
+from .test_status_words import MANAGER
 
 AR = {"Accept-Language": "ar"}
 TEXTS: dict[str, str] = json.loads(
@@ -120,3 +126,44 @@ def test_the_incidents_name_the_failed_step_in_the_arabic_of_the_case_version(
             arabic = text_of(manager.get(path, headers=AR))
             assert where.findall(english) == [STOPPED_AT]
             assert where.findall(arabic) == [STOPPED_AT_AR]
+
+
+def test_staff_emails_name_the_priority_in_their_language(app, app_ctx: None) -> None:
+    staff("sara", "supervisor")
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
+    for language in ("ar", "en"):
+        app.config["PLAINT_STAFF_LANGUAGE"] = language
+        notifications.enqueue(load_case(case.reference), [Notice(
+            "reminder", "Supervisor", language, "Acknowledge complaint", "no-such-task", None,
+            {"priority": "high"})], utcnow())
+        db.session.commit()
+    [arabic] = [m for m in messages(event="reminder") if m.element == "ar"]
+    [english] = [m for m in messages(event="reminder") if m.element == "en"]
+    assert "الأولوية: عالية" in arabic.body_text and "high" not in arabic.body_text
+    assert "Priority: High" in english.body_text
+
+
+def test_roles_are_named_in_the_readers_language_and_added_roles_keep_their_names(
+        auth: AuthActions, app_ctx: None) -> None:
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
+    action = actions.open_by_hand(actions.NewAction("Fix the queue", "process", "Do it.",
+                                                    case.reference), MANAGER)
+    mona = auth.signed_in("mona", "complaints_manager")
+    shown = mona.get(f"/actions/{action.reference}", headers=AR).get_data(as_text=True)
+    tasks = shown.split('id="action-tasks"', 1)[1].split("</ul>", 1)[0]
+    assert "(موظف المعالجة," in tasks and "Handler" not in tasks
+    page = mona.get(f"/cases/{case.reference}", headers=AR).get_data(as_text=True)
+    assert "(موظف المعالجة," in page and "(Handler," not in page
+    # A role an administrator adds keeps its own name; Plaint's own are in Arabic.
+    adam = auth.signed_in("adam", "admin")
+    post(adam, "/admin/roles", {"name": "fraud_desk", "description": "Card fraud"})
+    roles = adam.get("/admin/roles", headers=AR).get_data(as_text=True)
+    assert "مدير الشكاوى <code>complaints_manager</code>" in roles
+    assert "المدقق: يطّلع على كل شيء ولا يغيّر شيئاً" in roles
+    assert "Fraud desk <code>fraud_desk</code>" in roles and "Card fraud" in roles
+    # A refusal names the role the task needs in the reader's language.
+    task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id))
+    auditor = Actor("ali.auditor", 999, frozenset({"auditor"}))
+    with current_app.test_request_context(headers=AR):
+        reason = tasks_service.refusal(case, task, auditor)
+    assert reason is not None and "«موظف المعالجة»" in reason
