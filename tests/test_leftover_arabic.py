@@ -17,11 +17,12 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.engine import Notice
-from server.models import HumanTask, Incident, utcnow
+from server.models import HumanTask, Incident, ProcessVersion, User, utcnow
 from server.services import actions, cases, notifications, timers
 from server.services import tasks as tasks_service
 from server.services.recording import load_case
 from server.services.actors import Actor
+from server.services.processes import drafts
 from server.services.processes import deploy
 
 from .support.cases import ready_task
@@ -167,3 +168,28 @@ def test_roles_are_named_in_the_readers_language_and_added_roles_keep_their_name
     with current_app.test_request_context(headers=AR):
         reason = tasks_service.refusal(case, task, auditor)
     assert reason is not None and "«موظف المعالجة»" in reason
+
+
+def studio_config(client: FlaskClient, draft_id: int, **headers: str) -> dict:
+    """The data the studio's editor page hands its script."""
+    page = client.get(f"/studio/drafts/{draft_id}", headers=headers).get_data(as_text=True)
+    found = re.search(r'<script type="application/json" id="studio-config">(.*?)</script>',
+                      page, re.S)
+    assert found, "no studio config on the page"
+    return json.loads(found.group(1))
+
+
+def test_the_studio_counts_problems_in_each_arabic_plural_form(
+        auth: AuthActions, app_ctx: None) -> None:
+    olga = auth.signed_in("olga", "process_owner")
+    user = db.session.scalar(select(User).where(User.username == "olga"))
+    active = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
+    draft_id = drafts.edit_version(active.id, Actor.for_user(user)).id
+    text = studio_config(olga, draft_id, **AR)["text"]
+    assert text["problems"] == {
+        "zero": "لا توجد مشكلات", "one": "مشكلة واحدة", "two": "مشكلتان",
+        "few": "{count} مشكلات", "many": "{count} مشكلة", "other": "{count} مشكلة"}
+    assert text["problemsInFile"]["two"] == "مشكلتان في هذا الملف"
+    english = studio_config(olga, draft_id, **{"Accept-Language": "en"})["text"]
+    assert english["problems"]["one"] == "{count} problem"
+    assert english["problems"]["other"] == "{count} problems"

@@ -33,7 +33,7 @@ from ..services.processes import draft_texts, drafts
 from ..services.processes.checks import Problem, check, form_problems
 from ..services.processes.stale import StaleDraft, newer_version
 from ..services.processes.upload import UploadRefused
-from .studio_text import editor_text
+from .studio_text import counted_text, editor_text
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 guard(bp, STUDIO)  # only process owners and administrators edit and deploy processes
@@ -112,7 +112,8 @@ def editor(draft_id: int) -> ResponseReturnValue:
     # The plain page stands in until the editor's own template is installed.
     return render_template(["studio/editor.html", "studio/draft.html"], draft=draft,
                            urls=urls, **drafts.editor_context(draft),
-                           editor_text=editor_text(), languages=languages.LANGUAGES,
+                           editor_text=editor_text(), counted_text=counted_text(),
+                           languages=languages.LANGUAGES,
                            stale=newer_version(draft.base_version_id, draft.contents()))
 
 
