@@ -27,9 +27,12 @@ PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]*\}|<[^>]+>")
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 MARKED = ("Sign out", "Staff sign-in", "There is a problem", "Skip to content")
 REFUSALS = {"InvalidInput", "NotFound", "Forbidden", "Conflict", "TooManyAttempts",
-            "PlaintError", "ProcessFailed"}
+            "PlaintError", "ProcessFailed", "DeployRefused", "DraftRefused"}
+# Calls that hand a person a message, and which argument it is: a flash, a problem found in
+# an upload or a draft.
+MESSAGE_AT = {"flash": 0, "UploadProblem": 1, "_problem": 1, "Problem": 3}
 # A function whose name says it gives a reason returns a message a person reads.
-GIVES_REASONS = re.compile(r"refusal|why|reason", re.IGNORECASE)
+GIVES_REASONS = re.compile(r"refusal|why|reason|problem$", re.IGNORECASE)
 
 
 def extracted() -> dict[str, tuple[str, int]]:
@@ -98,13 +101,13 @@ def _unmarked_messages(module: ast.Module) -> list[int]:
         if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) \
                 and _called(node.exc.func) in REFUSALS:
             call = node.exc
-            if call.args and _raw_text(call.args[0]):
+            if call.args and _written_in_place(call.args[0]):
                 lines.append(call.lineno)
             lines += [value.lineno for argument in call.args[1:]
                       if isinstance(argument, ast.Dict) for value in argument.values
                       if isinstance(value, ast.List) and value.elts and _raw_text(value.elts[0])]
-        elif isinstance(node, ast.Call) and _called(node.func) == "flash" and node.args \
-                and _raw_text(node.args[0]):
+        elif isinstance(node, ast.Call) and (at := MESSAGE_AT.get(_called(node.func) or "")) \
+                is not None and len(node.args) > at and _written_in_place(node.args[at]):
             lines.append(node.lineno)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
                 and GIVES_REASONS.search(node.name) and not node.name.startswith("_log"):
@@ -150,8 +153,13 @@ def why_not(task):
     return _("%(task)s is assigned to someone else.", task=task.title) if task else reason
 def summary(task):
     return f"{task} completed"
+raise DraftRefused(f"The draft has no file {name}.", [_problem(name, "no such file")], 404)
+problems.append(UploadProblem(None, f"at most {limit} files"))
+raise DraftRefused(f"{name}: {problem}", [_problem(name, problem)], 400)
+def name_problem(name):
+    return "file names cannot contain folders" if "/" in name else None
 ''')
-    assert sorted(_unmarked_messages(module)) == [2, 3, 4, 5, 9, 11, 17, 19]
+    assert sorted(_unmarked_messages(module)) == [2, 3, 4, 5, 9, 11, 17, 19, 24, 24, 25, 28]
 
 
 # How the deploy checks note a problem: Checker.add(file, id, line, message), Checker.at(id,

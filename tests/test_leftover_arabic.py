@@ -15,15 +15,14 @@ from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from server.extensions import db
 from server.engine import Notice
+from server.extensions import db
 from server.models import HumanTask, Incident, ProcessVersion, User, utcnow
 from server.services import actions, cases, notifications, timers
 from server.services import tasks as tasks_service
-from server.services.recording import load_case
 from server.services.actors import Actor
-from server.services.processes import drafts
-from server.services.processes import deploy
+from server.services.processes import deploy, drafts
+from server.services.recording import load_case
 
 from .support.cases import ready_task
 from .support.data import ACK, ASSESS, BREACH, HANDLER, INTAKE, PUBLIC_FORM, SECOND, START
@@ -193,3 +192,19 @@ def test_the_studio_counts_problems_in_each_arabic_plural_form(
     english = studio_config(olga, draft_id, **{"Accept-Language": "en"})["text"]
     assert english["problems"]["one"] == "{count} problem"
     assert english["problems"]["other"] == "{count} problems"
+
+
+def test_the_studio_refuses_an_arabic_process_owner_in_arabic(
+        auth: AuthActions, app_ctx: None) -> None:
+    olga = auth.signed_in("olga", "process_owner")
+    post(olga, "/account", {"language": "ar"})
+    user = db.session.scalar(select(User).where(User.username == "olga"))
+    active = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
+    draft_id = drafts.edit_version(active.id, Actor.for_user(user)).id
+    missing = olga.get(f"/studio/drafts/{draft_id}/files/nothing.json")
+    assert missing.status_code == 404
+    [problem] = missing.get_json()["problems"]
+    assert problem["message"] == "لا يوجد ملف كهذا في المسودة"
+    nobody = olga.get("/studio/drafts/999999/files")
+    assert nobody.status_code == 404
+    assert nobody.get_json()["problems"][0]["message"] == "لا توجد مسودة كهذه"
