@@ -214,7 +214,7 @@ def test_a_role_only_a_diagram_routes_to_may_work_its_tasks_and_no_others(app, w
     assert specialist.get("/tasks").status_code == 200  # routed to by consultation.bpmn
     refused_page = specialist.get(f"/cases/{filed.reference}/tasks/{filed.task_id}")
     assert refused_page.status_code == 403
-    assert "Only people with the role &#39;handler&#39; can work on" in \
+    assert "Only people with the role &#39;Handler&#39; can work on" in \
         refused_page.get_data(as_text=True)
     # A role an administrator added, that no deployed version routes work to, gets no inbox.
     trainee = world["clients"][OTHER_ROLE]

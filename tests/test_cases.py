@@ -131,7 +131,7 @@ def test_nested_reserved_names_are_refused(app_ctx) -> None:
 def test_a_task_refuses_people_without_its_role(app_ctx) -> None:
     case = cases.start_case(dict(INTAKE), "web", HANDLER).case
     [task] = ready(case)
-    with pytest.raises(Forbidden, match="role 'handler'"):
+    with pytest.raises(Forbidden, match="role 'Handler'"):
         cases.complete_task(case.reference, task.task_id, ACK, SUPERVISOR)
 
 

@@ -27,7 +27,12 @@ PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]*\}|<[^>]+>")
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 MARKED = ("Sign out", "Staff sign-in", "There is a problem", "Skip to content")
 REFUSALS = {"InvalidInput", "NotFound", "Forbidden", "Conflict", "TooManyAttempts",
-            "PlaintError"}
+            "PlaintError", "ProcessFailed", "DeployRefused", "DraftRefused"}
+# Calls that hand a person a message, and which argument it is: a flash, a problem found in
+# an upload or a draft.
+MESSAGE_AT = {"flash": 0, "UploadProblem": 1, "_problem": 1, "Problem": 3}
+# A function whose name says it gives a reason returns a message a person reads.
+GIVES_REASONS = re.compile(r"refusal|why|reason|problem$", re.IGNORECASE)
 
 
 def extracted() -> dict[str, tuple[str, int]]:
@@ -75,6 +80,14 @@ def _raw_text(node: ast.expr) -> bool:
                                                and isinstance(node.value, str))
 
 
+def _written_in_place(node: ast.expr) -> bool:
+    """Whether a returned value is (or may be, one branch of a condition) English words
+    written in place; an empty string or a value passed on is none."""
+    if isinstance(node, ast.IfExp):
+        return _written_in_place(node.body) or _written_in_place(node.orelse)
+    return _raw_text(node) and _english(node)
+
+
 def _called(node: ast.expr) -> str | None:
     """The name a call goes to (`InvalidInput(...)`, `errors.InvalidInput(...)`)."""
     return node.id if isinstance(node, ast.Name) else \
@@ -88,11 +101,18 @@ def _unmarked_messages(module: ast.Module) -> list[int]:
         if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) \
                 and _called(node.exc.func) in REFUSALS:
             call = node.exc
-            if call.args and _raw_text(call.args[0]):
+            if call.args and _written_in_place(call.args[0]):
                 lines.append(call.lineno)
             lines += [value.lineno for argument in call.args[1:]
                       if isinstance(argument, ast.Dict) for value in argument.values
                       if isinstance(value, ast.List) and value.elts and _raw_text(value.elts[0])]
+        elif isinstance(node, ast.Call) and (at := MESSAGE_AT.get(_called(node.func) or "")) \
+                is not None and len(node.args) > at and _written_in_place(node.args[at]):
+            lines.append(node.lineno)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                and GIVES_REASONS.search(node.name) and not node.name.startswith("_log"):
+            lines += [inner.lineno for inner in ast.walk(node) if isinstance(inner, ast.Return)
+                      and inner.value is not None and _written_in_place(inner.value)]
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.List) \
                 and node.value.elts and _raw_text(node.value.elts[0]) \
                 and any(isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
@@ -118,8 +138,28 @@ errors["name"] = ["Use at most 200 characters."]
 errors["name"] = [_("Use at most 200 characters.")]
 raise InvalidInput(_("Fine."), {"note": [_("Fine.")]})
 raise ValueError("not for people")
+raise ProcessFailed(f"The task could not be completed: {exc}")
+raise ProcessFailed(_("The task could not be completed: %(reason)s", reason=exc))
+flash("Saved.")
+flash(_("Saved."))
+def refusal(steps, you):
+    if not steps:
+        return None
+    who = "You" if you else "They"
+    return f"{who} handled this case before ({', '.join(steps)})."
+def _role_refusal(task):
+    return "Only handlers can work on it." if task.role else ""
+def why_not(task):
+    return _("%(task)s is assigned to someone else.", task=task.title) if task else reason
+def summary(task):
+    return f"{task} completed"
+raise DraftRefused(f"The draft has no file {name}.", [_problem(name, "no such file")], 404)
+problems.append(UploadProblem(None, f"at most {limit} files"))
+raise DraftRefused(f"{name}: {problem}", [_problem(name, problem)], 400)
+def name_problem(name):
+    return "file names cannot contain folders" if "/" in name else None
 ''')
-    assert _unmarked_messages(module) == [2, 3, 4, 5]
+    assert sorted(_unmarked_messages(module)) == [2, 3, 4, 5, 9, 11, 17, 19, 24, 24, 25, 28]
 
 
 # How the deploy checks note a problem: Checker.add(file, id, line, message), Checker.at(id,

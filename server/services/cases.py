@@ -62,8 +62,8 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor,
     version_id = active_version_id()
     runtime = runtime_for(version_id)
     if runtime.start_form is None:
-        raise ProcessFailed("The process has no intake form: its start event needs the "
-                            "property formJsonSchemaFilename.")
+        raise ProcessFailed(_("The process has no intake form: its start event needs the "
+                              "property formJsonSchemaFilename."))
     cleaned = validate(form_schema(version_id, runtime.start_form), intake)
     missing = [f for f in ("complainant_name", "description") if not cleaned.get(f)]
     if missing:
@@ -77,7 +77,8 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor,
         workflow, snapshot = runtime.start({**cleaned, "channel": channel,
                                             "received_at": received.isoformat()})
     except EngineError as exc:
-        raise ProcessFailed(f"The complaint could not be registered: {exc}") from None
+        raise ProcessFailed(_("The complaint could not be registered: %(reason)s",
+                                reason=exc)) from None
     seed = links.new_seed()
     token = links.token_for(seed)
     fields = {"reference": _next_reference(now), "process_version_id": version_id,
@@ -105,8 +106,8 @@ def intake_form(staff: bool = False) -> tuple[dict[str, Any], dict[str, Any] | N
     version_id = active_version_id()
     runtime = runtime_for(version_id)
     if runtime.start_form is None:
-        raise ProcessFailed("The process has no intake form: its start event needs the "
-                            "property formJsonSchemaFilename.")
+        raise ProcessFailed(_("The process has no intake form: its start event needs the "
+                              "property formJsonSchemaFilename."))
     ui = form_schema(version_id, runtime.start_ui_form) if runtime.start_ui_form else None
     schema = form_schema(version_id, runtime.start_form)
     if staff and runtime.start_staff_ui:
@@ -143,7 +144,7 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
     except TaskNotReady as exc:
         raise Conflict(str(exc)) from None
     except EngineError as exc:
-        raise ProcessFailed(f"The task could not be completed: {exc}") from None
+        raise ProcessFailed(_("The task could not be completed: %(reason)s", reason=exc)) from None
     return record_step(case, runtime.dump(workflow), snapshot, actor, "task.completed",
                        f"{task.title} completed",
                        {"task": task.bpmn_id, "title": task.title, "form": task.form,

@@ -15,7 +15,7 @@ from ..database import begin_write
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Case, HumanTask, User, utcnow
-from . import choice_titles, objectivity, ownership, policy, process_texts, tasks
+from . import choice_titles, labels, objectivity, ownership, policy, process_texts, tasks
 from .actors import Actor
 from .recording import load_case, record_event
 from .records import CaseRecord
@@ -219,8 +219,9 @@ def reassign(reference: str, task_id: str, username: str, actor: Actor) -> None:
     if task.role is None or task.role not in user.role_names:
         raise InvalidInput(
             _("%(name)s does not hold the role '%(role)s'.", name=user.display_name,
-              role=task.role),
-            {"username": [_("Choose someone with the role '%(role)s'.", role=task.role)]})
+              role=labels.role(task.role)),
+            {"username": [_("Choose someone with the role '%(role)s'.",
+                                    role=labels.role(task.role))]})
     objectivity.check(case_row, task, user.username, you=False)
     before = task.assignee_id
     task.assignee_id = user.id

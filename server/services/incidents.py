@@ -135,21 +135,22 @@ def release(case_id: int, worker: str) -> None:
     db.session.commit()
 
 
-def get(incident_id: int) -> tuple[Incident, str]:
-    """An incident and its case's reference."""
-    row = db.session.execute(select(Incident, Case.reference).join(Case)
-                             .where(Incident.id == incident_id)).first()
+def get(incident_id: int) -> tuple[Incident, str, int]:
+    """An incident, its case's reference and its case's process version."""
+    row = db.session.execute(select(Incident, Case.reference, Case.process_version_id)
+                             .join(Case).where(Incident.id == incident_id)).first()
     if row is None:
         raise NotFound(_("There is no incident %(number)s.", number=incident_id))
-    return row[0], row[1]
+    return row[0], row[1], row[2]
 
 
 def listing(open_only: bool, page: int) -> tuple[list[Any], int]:
-    """Incidents with their case references, newest first, a page at a time; and how many."""
+    """Incidents with their case references and process versions (to name the failed step
+    in the reader's language), newest first, a page at a time; and how many."""
     where = [Incident.closed_at.is_(None)] if open_only else [Incident.closed_at.is_not(None)]
     total = db.session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0
     rows = db.session.execute(
-        select(Incident, Case.reference).join(Case).where(*where)
+        select(Incident, Case.reference, Case.process_version_id).join(Case).where(*where)
         .order_by(Incident.opened_at.desc(), Incident.id.desc())
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return [tuple(row) for row in rows], total

@@ -33,7 +33,7 @@ from ..extensions import db
 from ..models import BusinessCalendar, HumanTask, OutboxMessage, User
 from ..models.outbox import HELD, PENDING
 from ..models.user import user_roles
-from . import calendar, links, localtime, money, process_texts
+from . import calendar, labels, links, localtime, money, process_texts
 from .processes import role_resolver, runtime_for
 from .records import CaseRecord
 
@@ -216,7 +216,9 @@ def _context(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[A
         "money": lambda value: money.format_amount(value, language),
     }
     if recipient.staff:
-        shown.priority = notice.data.get("priority") or case.priority
+        # The priority's name in the e-mail's language, as pages name it (a code is stored).
+        priority = notice.data.get("priority") or case.priority
+        shown.priority = labels.code(priority, language) if priority else None
         shown.category = notice.data.get("category") or case.category
         context["case_url"] = f"{public_url}/cases/{case.reference}"
         # The task as the diagram names it, in the e-mail's language (stored in English).

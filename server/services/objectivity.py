@@ -14,11 +14,14 @@ import json
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
+from babel.lists import format_list
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..errors import Forbidden
 from ..extensions import db
 from ..models import CaseEvent, Role, User
+from . import process_texts
 from .processes import runtime_for
 
 
@@ -68,11 +71,21 @@ def refusal(case: HandledCase, task: GuardedTask, username: str,
     steps = excluded_because(case.id, case.process_version_id, task.bpmn_id, username)
     if not steps:
         return None
-    who, they = ("You", "you") if you else (username, "they")
-    return (f"{who} handled this case before ({', '.join(steps)}), so {they} cannot do "
-            f"\"{task.title}\". ISO 10002 asks for objectivity: a decision is approved, and "
-            "an objective review done, by someone who was not involved. Leave it for a "
-            "colleague with the same role, or ask a supervisor to give it to one.")
+    language = process_texts.reading()
+    done = format_list([process_texts.text(case.process_version_id, step, language)
+                        for step in steps], locale=language)
+    title = process_texts.text(case.process_version_id, task.title, language)
+    if you:
+        return _("You handled this case before (%(steps)s), so you cannot do \"%(task)s\". "
+                 "ISO 10002 asks for objectivity: a decision is approved, and an objective "
+                 "review done, by someone who was not involved. Leave it for a colleague with "
+                 "the same role, or ask a supervisor to give it to one.",
+                 steps=done, task=title)
+    return _("%(name)s handled this case before (%(steps)s), so they cannot do \"%(task)s\". "
+             "ISO 10002 asks for objectivity: a decision is approved, and an objective review "
+             "done, by someone who was not involved. Leave it for a colleague with the same "
+             "role, or ask a supervisor to give it to one.",
+             name=username, steps=done, task=title)
 
 
 def unstaffed(case: HandledCase, tasks: Sequence[T]) -> list[T]:

@@ -72,8 +72,8 @@ def attachment_problem(files: list[tuple[str, str, bytes]]) -> str | None:
     """Why these (name, type, content) files cannot go with one e-mail, or None."""
     total = sum(len(content) for _, _, content in files)
     if total > MAX_ATTACHMENT_BYTES:
-        return (f"The attached files come to {total // 1024} KB, more than the "
-                f"{MAX_ATTACHMENT_BYTES // 1024} KB one e-mail may carry.")
+        return _("The attached files come to %(size)d KB, more than the %(limit)d KB one "
+                 "e-mail may carry.", size=total // 1024, limit=MAX_ATTACHMENT_BYTES // 1024)
     return None
 
 

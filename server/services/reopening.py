@@ -69,7 +69,8 @@ def reopen(reference: str, reason: str | None, actor: Actor) -> CaseRecord:
         raise Conflict(_("Case %(reference)s changed meanwhile: reload it.",
                          reference=reference)) from None
     except EngineError as exc:
-        raise ProcessFailed(f"The case could not be reopened: {exc}") from None
+        raise ProcessFailed(_("The case could not be reopened: %(reason)s",
+                               reason=exc)) from None
     return record_step(case, runtime.dump(workflow), snapshot, actor, "case.reopened",
                        "Reopened by staff", {"message": message, "payload": {FIELD: text}},
                        utcnow())

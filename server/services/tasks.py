@@ -19,7 +19,7 @@ from ..engine import TaskNotReady
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import Case, HumanTask
-from . import objectivity, process_texts, system_log
+from . import labels, objectivity, process_texts, system_log
 from .actors import Actor
 from .objectivity import GuardedTask, HandledCase
 from .processes import form_schema, runtime_for
@@ -80,7 +80,7 @@ def _role_refusal(case: HandledCase, task: WorkedTask, actor: Actor,
     title = process_texts.text(case.process_version_id, task.title, process_texts.reading())
     if task.role is None or not actor.has_role(task.role):
         return _("Only people with the role '%(role)s' can work on %(task)s.",
-                 role=task.role or "-", task=title)
+                 role=labels.role(task.role), task=title)
     if not claiming and task.assignee_id is not None and task.assignee_id != actor.user_id:
         return _("%(task)s is assigned to someone else. Ask a supervisor to reassign it.",
                  task=title)

@@ -158,7 +158,7 @@ def retry_incident(incident_id: int, actor: Actor) -> Incident:
     another attempt and raises ProcessFailed with what went wrong. A case that no longer
     waits on a due timer (someone moved it on) has its incident closed as such.
     """
-    incident, reference = incidents.get(incident_id)
+    incident, reference, _version = incidents.get(incident_id)
     if not incident.is_open:
         raise InvalidInput(_("Incident %(number)s is already closed.", number=incident_id))
     case_id = incident.case_id
@@ -180,7 +180,8 @@ def retry_incident(incident_id: int, actor: Actor) -> Incident:
     except Exception as exc:
         db.session.rollback()
         incidents.record_failure(case_id, worker, exc)
-        raise ProcessFailed(f"Case {reference} failed again: {incidents.describe(exc)}") from None
+        raise ProcessFailed(_("Case %(reference)s failed again: %(reason)s", reference=reference,
+                              reason=incidents.describe(exc))) from None
     if not fired:
         incidents.close_idle(incident, actor, "the case no longer waits on a due timer")
     db.session.expire_all()

@@ -6,7 +6,7 @@ from flask import Flask
 
 from ..extensions import db, login_manager
 from ..models import User
-from ..services import choice_titles
+from ..services import choice_titles, labels
 
 
 @login_manager.user_loader
@@ -56,6 +56,9 @@ def init_app(app: Flask) -> None:
     language.init_app(app)
     related.init_app(app)
     app.jinja_env.globals["choice_title"] = choice_titles.title
+    app.jinja_env.globals["code_label"] = labels.code
+    app.jinja_env.globals["role_label"] = labels.role
+    app.jinja_env.globals["role_description"] = labels.role_description
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,

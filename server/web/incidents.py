@@ -44,8 +44,9 @@ def index() -> ResponseReturnValue:
 @bp.get("/<int:incident_id>")
 def show(incident_id: int) -> ResponseReturnValue:
     """One incident: what failed, where, when, how often; retrying it."""
-    incident, reference = incidents.get(incident_id)
+    incident, reference, version_id = incidents.get(incident_id)
     return render_template("incidents/show.html", incident=incident, reference=reference,
+                           version_id=version_id,
                            can_retry=incident.is_open and can(current_user, RETRY_INCIDENTS))
 
 

@@ -33,7 +33,7 @@ from ..services.processes import draft_texts, drafts
 from ..services.processes.checks import Problem, check, form_problems
 from ..services.processes.stale import StaleDraft, newer_version
 from ..services.processes.upload import UploadRefused
-from .studio_text import editor_text
+from .studio_text import counted_text, editor_text
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 guard(bp, STUDIO)  # only process owners and administrators edit and deploy processes
@@ -112,7 +112,8 @@ def editor(draft_id: int) -> ResponseReturnValue:
     # The plain page stands in until the editor's own template is installed.
     return render_template(["studio/editor.html", "studio/draft.html"], draft=draft,
                            urls=urls, **drafts.editor_context(draft),
-                           editor_text=editor_text(), languages=languages.LANGUAGES,
+                           editor_text=editor_text(), counted_text=counted_text(),
+                           languages=languages.LANGUAGES,
                            stale=newer_version(draft.base_version_id, draft.contents()))
 
 
@@ -230,8 +231,9 @@ def _body() -> bytes:
     """The request body, refused before reading when it is over the diagram size limit."""
     limit = int(current_app.config["PLAINT_MAX_DIAGRAM_BYTES"])
     if (request.content_length or 0) > limit:
-        raise drafts.DraftRefused("The file is too large.", [Problem(
-            None, None, None, f"the file is larger than the limit of {limit:,} bytes")], 413)
+        raise drafts.DraftRefused(_("The file is too large."), [Problem(
+            None, None, None, _("the file is larger than the limit of %(limit)s bytes",
+                                limit=format(limit, ",")))], 413)
     return request.get_data(cache=False)
 
 
@@ -240,8 +242,9 @@ def _confirmed_version() -> int | None:
     body = request.get_json(silent=True)
     value = body.get("confirm_replace") if isinstance(body, dict) else None
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        raise drafts.DraftRefused("Malformed request.", [Problem(
-            None, None, None, '"confirm_replace" must be the id of a version, or null')], 400)
+        raise drafts.DraftRefused(_("Malformed request."), [Problem(
+            None, None, None, _('"confirm_replace" must be the id of a version, or null'))],
+            400)
     return value
 
 
@@ -252,6 +255,6 @@ def _json_field(key: str, required: bool = True) -> str:
         return ""  # no body at all: nothing optional was sent
     value = body.get(key, None if required else "") if isinstance(body, dict) else None
     if not isinstance(value, str):
-        raise drafts.DraftRefused("Malformed request.", [Problem(
-            None, None, None, f'send a JSON object with "{key}" as text')], 400)
+        raise drafts.DraftRefused(_("Malformed request."), [Problem(
+            None, None, None, _('send a JSON object with "%(key)s" as text', key=key))], 400)
     return value

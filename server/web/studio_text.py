@@ -9,9 +9,32 @@ back to the English template. Diagram content is never translated here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 WHEN = "When (the first condition of a decision table rule)"
+# A number of each plural category, as Intl.PluralRules names them, that takes the form the
+# category uses in every language Plaint speaks (Arabic has all six; English one and other).
+PLURAL_SAMPLES = {"zero": 0, "one": 1, "two": 2, "few": 3, "many": 11, "other": 100}
+
+
+def counted_text() -> dict[str, dict[str, str]]:
+    """The editor's texts with a number in them: each as its form per plural category, with
+    "{count}" where the number goes; the script picks the form for the number it shows."""
+    return {
+        "problems": _forms(lambda n: ngettext(
+            "%(count)s problem", "%(count)s problems", n, count="{count}")),
+        "problemsInFile": _forms(lambda n: ngettext(
+            "%(count)s problem in this file", "%(count)s problems in this file", n,
+            count="{count}")),
+    }
+
+
+def _forms(form: Callable[[int], str]) -> dict[str, str]:
+    """A counted text's form for each plural category."""
+    return {category: form(number) for category, number in PLURAL_SAMPLES.items()}
 
 
 def editor_text() -> dict[str, str]:

@@ -31,6 +31,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -130,8 +131,8 @@ def get_draft(draft_id: int, actor: Actor) -> ProcessDraft:
     """One of the person's drafts; someone else's is 'not found', so ids reveal nothing."""
     draft = db.session.get(ProcessDraft, draft_id)
     if draft is None or draft.owner_id != _owner(actor):
-        raise DraftRefused("There is no such draft: it was deployed or discarded, or it is "
-                           "not yours.", [_problem(None, "no such draft")], 404)
+        raise DraftRefused(_("There is no such draft: it was deployed or discarded, or it "
+                             "is not yours."), [_problem(None, _("no such draft"))], 404)
     return draft
 
 
@@ -140,8 +141,10 @@ def _new_draft(owner: int, title: str, base_id: int | None,
     count = db.session.scalar(select(func.count()).select_from(ProcessDraft)
                               .where(ProcessDraft.owner_id == owner)) or 0
     if count >= MAX_DRAFTS_PER_USER:
-        raise DraftRefused(f"You have {count} drafts: deploy or discard some first.",
-                           [_problem(None, f"at most {MAX_DRAFTS_PER_USER} drafts per person")])
+        raise DraftRefused(_("You have %(count)d drafts: deploy or discard some first.",
+                             count=count),
+                           [_problem(None, _("at most %(num)d drafts per person",
+                                             num=MAX_DRAFTS_PER_USER))])
     draft = ProcessDraft(owner_id=owner, title=title[:255], base_version_id=base_id)
     draft.files = [DraftFile(name=n, content=c) for n, c in sorted(files.items())]
     db.session.add(draft)
@@ -235,8 +238,8 @@ def read_file(draft_id: int, name: str, actor: Actor) -> bytes:
     """One file of the person's draft."""
     found = get_draft(draft_id, actor).file(name)
     if found is None:
-        raise DraftRefused(f"The draft has no file {name}.",
-                           [_problem(name, "no such file in the draft")], 404)
+        raise DraftRefused(_("The draft has no file %(name)s.", name=name),
+                           [_problem(name, _("no such file in the draft"))], 404)
     return found.content
 
 
@@ -247,20 +250,22 @@ def save_file(draft_id: int, name: str, content: bytes, actor: Actor) -> list[Pr
         raise DraftRefused(f"{name}: {problem}", [_problem(name, problem)], 400)
     limit = current_app.config["PLAINT_MAX_DIAGRAM_BYTES"]
     if len(content) > limit:
-        raise DraftRefused(f"{name} is too large.", [_problem(
-            name, f"the file is {len(content):,} bytes; the limit is {limit:,} bytes")], 413)
+        raise DraftRefused(_("%(name)s is too large.", name=name), [_problem(
+            name, _("the file is %(size)s bytes; the limit is %(limit)s bytes",
+                    size=format(len(content), ","), limit=format(limit, ",")))], 413)
     begin_write()
     draft = get_draft(draft_id, actor)
     existing = draft.file(name)
     total = sum(len(f.content) for f in draft.files if f is not existing) + len(content)
     if total > total_limit(limit):
-        raise DraftRefused("The draft is full.", [_problem(
-            name, f"the files of a process may hold {total_limit(limit):,} bytes together")],
-            413)
+        raise DraftRefused(_("The draft is full."), [_problem(
+            name, _("the files of a process may hold %(limit)s bytes together",
+                    limit=format(total_limit(limit), ",")))], 413)
     if existing is None:
         if len(draft.files) >= MAX_DRAFT_FILE_COUNT:
-            raise DraftRefused("The draft is full.", [_problem(
-                name, f"a process holds at most {MAX_DRAFT_FILE_COUNT} files")], 400)
+            raise DraftRefused(_("The draft is full."), [_problem(
+                name, _("a process holds at most %(num)d files", num=MAX_DRAFT_FILE_COUNT))],
+                400)
         draft.files.append(DraftFile(name=name, content=content))
     else:
         existing.content = content
@@ -280,8 +285,8 @@ def delete_file(draft_id: int, name: str, actor: Actor) -> list[Problem]:
     draft = get_draft(draft_id, actor)
     found = draft.file(name)
     if found is None:
-        raise DraftRefused(f"The draft has no file {name}.",
-                           [_problem(name, "no such file in the draft")], 404)
+        raise DraftRefused(_("The draft has no file %(name)s.", name=name),
+                           [_problem(name, _("no such file in the draft"))], 404)
     draft.files.remove(found)
     draft.updated_at = utcnow()
     db.session.commit()
@@ -311,8 +316,10 @@ def deploy(draft_id: int, comment: str, actor: Actor,
     files, base_id = draft.contents(), draft.base_version_id
     problems = check(files)
     if problems:
-        raise DraftRefused(f"Not deployed: {len(problems)} problem(s) found. The active "
-                           "version is unchanged.", problems)
+        raise DraftRefused(ngettext(
+            "Not deployed: %(num)d problem found. The active version is unchanged.",
+            "Not deployed: %(num)d problems found. The active version is unchanged.",
+            len(problems)), problems)
     try:
         version = versions.deploy(
             files, actor, note=comment.strip()[:2000] or None, commit=False,

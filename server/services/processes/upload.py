@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import PurePosixPath
 
+from flask_babel import gettext as _
+
 from .versions import BUNDLE_SUFFIXES, MAX_BUNDLE_FILES
 
 MAX_ZIP_ENTRIES = 2 * MAX_BUNDLE_FILES
@@ -65,13 +67,13 @@ def total_limit(max_file_bytes: int) -> int:
 def name_problem(name: str) -> str | None:
     """Why `name` cannot be a file of a process, or None when it can."""
     if "/" in name or "\\" in name:
-        return "file names cannot contain folders: diagrams refer to forms by bare name"
+        return _("file names cannot contain folders: diagrams refer to forms by bare name")
     if not name.endswith(BUNDLE_SUFFIXES):
-        return "only .bpmn (diagrams), .dmn (decision tables) and .json (forms) files belong " \
-               "to a process"
+        return _("only .bpmn (diagrams), .dmn (decision tables) and .json (forms) files belong "
+                 "to a process")
     if not _NAME.match(name):
-        return "use letters, digits, spaces, dots, hyphens and underscores (at most 255 " \
-               "characters, not starting with a dot or a space)"
+        return _("use letters, digits, spaces, dots, hyphens and underscores (at most 255 "
+                 "characters, not starting with a dot or a space)")
     return None
 
 
@@ -79,8 +81,8 @@ def read_upload(uploads: list[tuple[str, bytes]], max_file_bytes: int) -> Upload
     """The bundle files in the uploaded files and ZIPs; raise UploadRefused if any is unsafe."""
     result, problems = Upload(), []
     if not uploads:
-        raise UploadRefused([UploadProblem(None, "choose the .bpmn, .dmn and .json files, or "
-                                                 "one ZIP, to upload")])
+        raise UploadRefused([UploadProblem(None, _("choose the .bpmn, .dmn and .json files, "
+                                                   "or one ZIP, to upload"))])
     for filename, data in uploads:
         if filename.lower().endswith(".zip") or data.startswith(b"PK\x03\x04"):
             problems += _read_zip(filename, data, max_file_bytes, result)
@@ -89,9 +91,10 @@ def read_upload(uploads: list[tuple[str, bytes]], max_file_bytes: int) -> Upload
             problems += _add(result, re.split(r"[\\/]", filename)[-1], data, max_file_bytes,
                              filename)
     if not problems and not result.files:
-        problems.append(UploadProblem(None, "the upload holds no .bpmn, .dmn or .json file"))
+        problems.append(UploadProblem(None, _("the upload holds no .bpmn, .dmn or .json file")))
     if len(result.files) > MAX_BUNDLE_FILES:
-        problems.append(UploadProblem(None, f"a process holds at most {MAX_BUNDLE_FILES} files"))
+        problems.append(UploadProblem(None, _("a process holds at most %(num)d files",
+                                              num=MAX_BUNDLE_FILES)))
     if problems:
         raise UploadRefused(problems)
     return result
@@ -106,14 +109,17 @@ def _add(result: Upload, name: str, data: bytes, max_file_bytes: int,
     if problem:
         return [UploadProblem(shown, problem)]
     if len(data) > max_file_bytes:
-        return [UploadProblem(shown, f"the file is {len(data):,} bytes; the limit is "
-                                     f"{max_file_bytes:,} bytes")]
+        return [UploadProblem(shown, _("the file is %(size)s bytes; the limit is %(limit)s bytes",
+                                       size=format(len(data), ","),
+                                       limit=format(max_file_bytes, ",")))]
     if result.size + len(data) > total_limit(max_file_bytes):
-        return [UploadProblem(shown, "the files together are larger than the "
-                                     f"{total_limit(max_file_bytes):,} bytes a process may hold")]
+        return [UploadProblem(shown, _("the files together are larger than the %(limit)s bytes "
+                                       "a process may hold",
+                                       limit=format(total_limit(max_file_bytes), ",")))]
     if name in result.files:
-        return [UploadProblem(shown, f"another file is also named {name}; names must be unique "
-                                     "because diagrams refer to forms by name")]
+        return [UploadProblem(shown, _("another file is also named %(name)s; names must be "
+                                       "unique because diagrams refer to forms by name",
+                                       name=name))]
     result.files[name] = data
     return []
 
@@ -122,11 +128,11 @@ def _entry_problem(info: zipfile.ZipInfo) -> str | None:
     """Why a ZIP entry is refused outright (it could only be an attack or an accident)."""
     path = info.filename.replace("\\", "/")
     if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or ".." in PurePosixPath(path).parts:
-        return "the entry points outside the archive (absolute path or '..')"
+        return _("the entry points outside the archive (absolute path or '..')")
     if info.flag_bits & 0x1:
-        return "the entry is encrypted; upload an archive without a password"
+        return _("the entry is encrypted; upload an archive without a password")
     if stat.S_ISLNK(info.external_attr >> 16):
-        return "the entry is a symbolic link; archives may only hold files"
+        return _("the entry is a symbolic link; archives may only hold files")
     return None
 
 
@@ -136,10 +142,11 @@ def _read_zip(filename: str, data: bytes, max_file_bytes: int,
         archive = zipfile.ZipFile(BytesIO(data))
         entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
-        return [UploadProblem(filename, "not a ZIP archive that can be read")]
+        return [UploadProblem(filename, _("not a ZIP archive that can be read"))]
     if len(entries) > MAX_ZIP_ENTRIES:
-        return [UploadProblem(filename, f"the archive holds {len(entries):,} entries; at most "
-                                        f"{MAX_ZIP_ENTRIES:,} are read")]
+        return [UploadProblem(filename, _("the archive holds %(count)s entries; at most "
+                                          "%(limit)s are read", count=format(len(entries), ","),
+                                          limit=format(MAX_ZIP_ENTRIES, ",")))]
     problems = []
     for info in entries:
         problem = _entry_problem(info)
@@ -152,15 +159,15 @@ def _read_zip(filename: str, data: bytes, max_file_bytes: int,
             continue
         name = PurePosixPath(info.filename.replace("\\", "/")).name
         if info.file_size > max_file_bytes and name.endswith(BUNDLE_SUFFIXES):
-            problems.append(UploadProblem(info.filename, f"the file is {info.file_size:,} bytes "
-                                                         f"unpacked; the limit is "
-                                                         f"{max_file_bytes:,} bytes"))
+            problems.append(UploadProblem(info.filename, _(
+                "the file is %(size)s bytes unpacked; the limit is %(limit)s bytes",
+                size=format(info.file_size, ","), limit=format(max_file_bytes, ","))))
             continue
         content = _inflate(archive, info, max_file_bytes) \
             if name.endswith(BUNDLE_SUFFIXES) else b""
         if content is None:
-            problems.append(UploadProblem(info.filename, "the entry is damaged or larger than "
-                                                         "its header says; it was not read"))
+            problems.append(UploadProblem(info.filename, _(
+                "the entry is damaged or larger than its header says; it was not read")))
             continue
         problems += _add(result, name, content, max_file_bytes, info.filename)
         if problems:

@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select, update
 
 from ...database import begin_write
@@ -57,18 +58,20 @@ def read_folders(*folders: Path) -> dict[str, bytes]:
     issues = []
     for folder in folders:
         if not folder.is_dir():
-            raise DeployRefused(f"{folder} is not a folder", [])
+            raise DeployRefused(_("%(folder)s is not a folder", folder=str(folder)), [])
         for path in sorted(folder.rglob("*")):
             if not path.is_file() or path.suffix not in BUNDLE_SUFFIXES:
                 continue
             if path.name in files:
-                issues.append(f"{path}: another file is also named {path.name}; names must "
-                              "be unique because diagrams refer to forms by name")
+                issues.append(f"{path}: " + _(
+                    "another file is also named %(name)s; names must be unique because "
+                    "diagrams refer to forms by name", name=path.name))
             files[path.name] = path.read_bytes()
     if issues:
-        raise DeployRefused("The bundle has clashing file names.", issues)
+        raise DeployRefused(_("The bundle has clashing file names."), issues)
     if len(files) > MAX_BUNDLE_FILES:
-        raise DeployRefused(f"A bundle holds at most {MAX_BUNDLE_FILES} files.", [])
+        raise DeployRefused(_("A bundle holds at most %(num)d files.", num=MAX_BUNDLE_FILES),
+                            [])
     return files
 
 
@@ -124,9 +127,11 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
 def _refuse(issues: list[DeployIssue]) -> NoReturn:
     """Refuse a deploy with every problem found."""
     count = len(issues)
-    raise DeployRefused(
-        f"The process was not deployed: {count} problem{'s' if count != 1 else ''} "
-        "found. The active version is unchanged.", issues) from None
+    raise DeployRefused(ngettext(
+        "The process was not deployed: %(num)d problem found. The active version is "
+        "unchanged.",
+        "The process was not deployed: %(num)d problems found. The active version is "
+        "unchanged.", count), issues) from None
 
 
 def _log_deploy(version: ProcessVersion, files: dict[str, bytes], actor: Actor,
@@ -160,18 +165,21 @@ def activate(version_id: int, actor: Actor) -> ProcessVersion:
         db.session.rollback()
         return version
     if version.state_format != STATE_FORMAT:
-        raise DeployRefused(
-            f"Version {version.number} was stored in the format {version.state_format}, "
-            f"which this server no longer runs ({STATE_FORMAT}): deploy its files again "
-            "instead (download them, upload them, deploy).", [])
+        raise DeployRefused(_(
+            "Version %(number)s was stored in the format %(format)s, which this server no "
+            "longer runs (%(current)s): deploy its files again instead (download them, "
+            "upload them, deploy).", number=version.number, format=version.state_format,
+            current=STATE_FORMAT), [])
     try:
         start_form = runtime_for(version.id).start_form
     except Exception as exc:  # a spec an older SpiffWorkflow wrote may no longer load
-        raise DeployRefused(f"Version {version.number} cannot be loaded any more ({exc}): "
-                            "deploy its files again instead.", []) from None
+        raise DeployRefused(_("Version %(number)s cannot be loaded any more (%(error)s): "
+                              "deploy its files again instead.", number=version.number,
+                              error=exc), []) from None
     if start_form is None or version.file(start_form) is None:
-        raise DeployRefused(f"Version {version.number} has no intake form on its start "
-                            "event, so no complaint could be registered with it.", [])
+        raise DeployRefused(_("Version %(number)s has no intake form on its start event, so "
+                              "no complaint could be registered with it.",
+                              number=version.number), [])
     previous = db.session.scalar(select(ProcessVersion).where(ProcessVersion.is_active))
     db.session.execute(update(ProcessVersion).values(is_active=False))
     version.is_active = True

@@ -1,6 +1,8 @@
 // The list of deploy-check problems beside the editor. Each problem is a button, so it can
 // be reached and followed with the keyboard.
 
+import { counted } from './plural.js';
+
 export class ProblemList {
   constructor({ list, summary, text, describe, onPick }) {
     this.list = list;
@@ -15,7 +17,7 @@ export class ProblemList {
     this.problems = problems || [];
     const count = this.problems.length;
     this.summary.textContent = count === 0 ? this.text.noProblems
-      : (count === 1 ? this.text.oneProblem : this.text.manyProblems.replace('{count}', count));
+      : counted(this.text.problems, count);
     this.summary.classList.toggle('text-danger', count > 0);
     this.summary.classList.toggle('text-success', count === 0);
     this.list.replaceChildren(...this.problems.map((problem) => this.item(problem)));

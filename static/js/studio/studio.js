@@ -10,6 +10,7 @@ import { showDeployed, showStale } from './deployed.js';
 import { DmnEditor } from './dmn-editor.js';
 import { FormEditor } from './form-editor.js';
 import { FormPreview } from './form-preview.js';
+import { counted } from './plural.js';
 import { ProblemList } from './problems.js';
 import { createTab, showTab, tabForKey } from './tabs.js';
 
@@ -209,7 +210,7 @@ export class Studio {
       const count = counts.get(file.name) || 0;
       file.badge.hidden = count === 0;
       file.badge.textContent = String(count);
-      file.badge.title = count ? this.text.problemsInFile.replace('{count}', count) : '';
+      file.badge.title = count ? counted(this.text.problemsInFile, count) : '';
     }
     this.highlight();
   }
