@@ -32,6 +32,13 @@ from .processes import versions
 REQUIRED_LANGUAGES = ("ar",)
 LANGUAGE_NAMES = {"ar": _l("Arabic"), "en": _l("English")}
 _NAMED = {"userTask", "manualTask"}  # elements whose name is a task title
+# Every other step, event and gateway: its name is read in the history (a timer that fired),
+# on incidents (the step that failed) and in the studio.
+_FLOW_NODES = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
+               "boundaryEvent", "task", "scriptTask", "serviceTask", "businessRuleTask",
+               "sendTask", "receiveTask", "callActivity", "subProcess", "transaction",
+               "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway",
+               "complexGateway"}
 _SHOWN_PROPERTIES = ("statusLabel", "inboxFlag")
 _FORM_PROPERTY = "formJsonSchemaFilename"
 _MAX_XML = 64 * 1024 * 1024  # the bundle checks hold each file to the real limit
@@ -57,8 +64,9 @@ def _diagram_texts(data: bytes) -> list[str]:
         props = {str(p.get("name")): str(p.get("value") or "")
                  for p in elem.iterfind("{*}extensionElements/{*}properties/{*}property")}
         shown = _local(elem.tag) in _NAMED or bool(props.get(_FORM_PROPERTY))
-        if shown:
+        if shown or _local(elem.tag) in _FLOW_NODES:
             found.append(str(elem.get("name") or ""))
+        if shown:
             for child in elem:
                 if _local(child.tag) == "documentation":
                     found.append(child.text or "")
