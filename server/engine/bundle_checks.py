@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from ..formkit import declared, unsupported
 from .clocks import KIND_CALL
 from .sandbox import SandboxError, compile_expression, compile_script
+from .script_names import unsupported_names
 
 FORM_SCHEMA_KEY = "formJsonSchemaFilename"
 FORM_UI_KEY = "formUiSchemaFilename"
@@ -152,6 +153,13 @@ def check_code(c: Checker, name: str, tree: etree._ElementTree) -> None:
             c.add(name, owner, elem.sourceline,
                   _("the %(kind)s is refused: %(error)s", kind=kind, error=exc))
             continue
+        missing = unsupported_names(elem.text or "", tag in _SCRIPT_TAGS)
+        if missing:
+            kind = _SCRIPT_TAGS.get(tag) or _EXPRESSION_TAGS.get(tag) or _("timer expression")
+            c.add(name, owner, elem.sourceline, _(
+                "the %(kind)s uses %(names)s, which SpiffArena provides and Plaint does not "
+                "(see README, Writing diagrams: script functions)", kind=kind,
+                names=", ".join(missing)))
         if tag in _TIMER_TAGS:
             problem = _check_timer_literal(tag, text)
             if problem:

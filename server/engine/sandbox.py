@@ -24,6 +24,9 @@ Helpers available to diagram code, besides the builtins:
 * ``now()``: the current time as an ISO 8601 UTC timestamp.
 * ``timestamp_after(days=0, hours=0, minutes=0, seconds=0)``: now plus that
   much time, as an ISO 8601 UTC timestamp (use it in timeDate timers).
+* SpiffArena's script globals (``datetime``, ``timedelta``, ``time``, ``json``,
+  ``decimal``, ``uuid``, ``random``, ``calendar``, ``zoneinfo``, ``pytz``) as listed
+  façades (sandbox_modules.py), and ``format(value, spec)``.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ from .sandbox_limits import (
     weigh,
 )
 from .sandbox_methods import getattr_
+from .sandbox_modules import MODULES
 from .sandbox_operators import (
     apply,
     binop,
@@ -315,7 +319,13 @@ def timestamp_after(days: float = 0, hours: float = 0, minutes: float = 0,
     return (datetime.now(UTC) + delta).isoformat()
 
 
-HELPERS: dict[str, Callable[..., Any]] = {"now": now, "timestamp_after": timestamp_after}
+def format_(value: Any, spec: str = "") -> str:
+    """format(value, spec), with the checks of an f-string."""
+    return format_value(value, -1, spec)
+
+
+HELPERS: dict[str, Any] = {"now": now, "timestamp_after": timestamp_after, "format": format_,
+                           **MODULES}
 
 
 def sandbox_globals(extra_helpers: dict[str, Callable[..., Any]] | None = None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ not exist, is an AttributeError that says so (never None).
 
 from __future__ import annotations
 
+import decimal
 import math
 from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any
@@ -140,9 +141,23 @@ def _check_codec(encoding: Any, errors: Any = "strict") -> None:
                          f"and the error handlers {', '.join(sorted(_ERRORS))}")
 
 
+def decimal_digits(value: Any) -> int:
+    """How many digits a Decimal has written out in full (0 for anything else)."""
+    if not isinstance(value, decimal.Decimal) or not value.is_finite():
+        return 0
+    exponent = int(value.as_tuple().exponent)
+    return max(value.adjusted(), 0) + max(-exponent, 0) + 1
+
+
+def check_decimal(value: Any, what: str, limit: int = MAX_INT_BITS * 3 // 10) -> None:
+    """Refuse turning a Decimal with a huge exponent into an integer or plain digits."""
+    if decimal_digits(value) > limit:
+        raise ValueTooLarge(f"{what} would write out more than {limit:,} digits")
+
 def _int(*args: Any, **kwargs: Any) -> int:
     """int(), refusing texts that would give integers over the size limit."""
     text = args[0] if args else kwargs.get("x")
+    check_decimal(text, "int()")
     if isinstance(text, str | bytes) and len(text) > MAX_INT_BITS // 5:
         raise ValueTooLarge(f"int() of more than {MAX_INT_BITS // 5:,} characters")
     return int(*args, **kwargs)
@@ -159,6 +174,7 @@ def _round(number: Any, ndigits: Any = None) -> Any:
     """round() to at most 10,000 digits (a large negative count builds a huge power)."""
     if isinstance(ndigits, int) and abs(ndigits) > 10_000:
         raise ValueTooLarge("round() to more than 10,000 digits")
+    check_decimal(number, "round()")
     return round(number, ndigits)
 
 
@@ -363,6 +379,15 @@ def _lcm(*numbers: Any) -> int:
     return math.lcm(*numbers)
 
 
+def _to_int(fn: Callable[[Any], int]) -> Callable[[Any], int]:
+    """math.floor/ceil/trunc, refusing Decimals that would give huge integers."""
+    def call(value: Any) -> int:
+        check_decimal(value, f"{fn.__name__}()")
+        return fn(value)
+    call.__name__ = fn.__name__
+    return call
+
+
 class MathFunctions:
     """The math module as diagram code sees it: the listed functions, sizes checked."""
 
@@ -371,6 +396,8 @@ class MathFunctions:
     def __init__(self) -> None:
         self.names: dict[str, Any] = {n: getattr(math, n) for n in _MATH_NAMES
                                       if hasattr(math, n)}
+        for name in ("floor", "ceil", "trunc"):
+            self.names[name] = _to_int(self.names[name])
         self.names.update(factorial=_factorial, perm=_perm, comb=_comb,
                           prod=_prod, lcm=_lcm)
 

@@ -259,6 +259,9 @@ def trusted(fn: Callable[..., Any]) -> Callable[..., Any]:
 # --- sizes -------------------------------------------------------------------------
 
 _VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
+_CONTAINERS = (dict, list, tuple, set, frozenset, BaseException)
+# Kept in task data: the serializer stores the first three, the rest become text.
+_STORABLE = frozenset({"datetime", "timedelta", "UUID", "date", "time", "Decimal"})
 
 
 class _Weigher:
@@ -311,6 +314,13 @@ class _Weigher:
             # The serializer cannot store these: say so now, not with a failed save.
             raise ValueTooLarge(f"{self.what} is or holds a {type(value).__name__}, which "
                                 "is not data")
+        if self.json and not isinstance(value, _CONTAINERS) and \
+                type(value).__name__ not in _STORABLE:
+            raise ValueTooLarge(f"{self.what} is or holds a {type(value).__name__}, which "
+                                "is not data: store str(value)")
+        if self.json and isinstance(value, dict) and "typename" in value:
+            raise ValueTooLarge(f"{self.what} has a key 'typename', which the workflow "
+                                "engine keeps for itself: use another name")
         if isinstance(value, dict):
             items: Iterable[Any] = (x for pair in value.items() for x in pair)
         elif isinstance(value, list | tuple | set | frozenset):

@@ -10,6 +10,7 @@ RestrictedPython's default answers None and lets a typo take the other branch.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import tzinfo
 from typing import Any
 
 from .sandbox_builtins import (
@@ -25,6 +26,8 @@ from .sandbox_builtins import (
     need,
 )
 from .sandbox_limits import weigh
+from .sandbox_modules import Facade
+from .sandbox_values import VALUE_METHODS, zone_attribute
 
 Wrap = Callable[[Any, Callable[..., Any]], Callable[..., Any]]
 
@@ -170,6 +173,7 @@ METHODS: dict[type, dict[str, Wrap | None]] = {
     bool: _INT,
     float: {**dict.fromkeys(_NUMBER_PLAIN), "is_integer": None, "hex": None},
     range: dict.fromkeys(("start", "stop", "step", "count", "index")),
+    **VALUE_METHODS,
 }
 
 
@@ -180,12 +184,19 @@ def getattr_(value: Any, name: str) -> Any:
         if found is None:
             raise AttributeError(f"math has no '{name}' that diagram code may use")
         return found
+    if isinstance(value, Facade):
+        if name in value.names:
+            return value.names[name]
+        raise AttributeError(f"{value.label.split(chr(39))[1]}.{name} is not available in "
+                             "diagram code")
     kind = type(value)
     listed = METHODS.get(kind)
     if listed is not None and name in listed:
         wrap = listed[name]
         bound = getattr(value, name)
         return bound if wrap is None else wrap(value, bound)
+    if isinstance(value, tzinfo):
+        return zone_attribute(value, name)
     if isinstance(value, BaseException) and name == "args":
         return value.args
     if kind is str and name in ("format", "format_map"):

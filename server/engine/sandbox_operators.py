@@ -18,6 +18,7 @@ from .sandbox_builtins import (
     _FLAT,
     _repr,
     _str,
+    check_decimal,
     check_keys,
     check_pow,
     key,
@@ -242,6 +243,7 @@ def format_value(value: Any, conversion: int, spec: str) -> str:
             raise ValueTooLarge(f"an f-string width or precision above {MAX_ITEMS:,}")
     if not spec and type(value) is str:
         return value
+    check_decimal(value, "the f-string", MAX_ITEMS)
     if type(value) not in _FLAT:
         weigh("the f-string", value, limit=MAX_ITEMS)
     return format(value, spec)

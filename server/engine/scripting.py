@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import decimal
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,8 @@ from .sandbox import (
     trusted,
     weigh,
 )
+from .sandbox_modules import CONTEXT
+from .sandbox_values import make_storable, storable
 
 _FLAT = (str, int, float, bool, type(None))
 _MAX_ERROR = 2000  # characters of an error message diagram code raised that we show
@@ -60,6 +63,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
                 weigh("the value", result, limit=self.data_limit)
             except LimitExceeded as exc:
                 raise SandboxError(str(exc)) from None
+            result = storable(result)
         return result
 
     def _bind(self, used: tuple[str, ...], names: dict[str, Any],
@@ -89,12 +93,15 @@ class SandboxedEnvironment(TaskDataEnvironment):
         problem = data_size_problem(context, self.data_limit)
         if problem:
             raise SandboxError(problem)
+        make_storable(context)  # dates and Decimals as text: the serializer cannot store them
         return True
 
     def _run(self, fn: Callable[[], Any]) -> Any:
         """Run under the limits; hand SpiffWorkflow an ordinary error it can write out."""
         try:
-            return run_limited(fn, self.time_limit, self.memory_limit)
+            # Decimal arithmetic with 28 digits whatever the thread's context says.
+            with decimal.localcontext(CONTEXT):
+                return run_limited(fn, self.time_limit, self.memory_limit)
         except LimitExceeded as exc:
             # Hand SpiffWorkflow an ordinary exception so the task goes to ERROR
             # with the element named, like any other failing expression.

@@ -16,7 +16,7 @@ from ..engine import EngineError, MessageNotExpected, TaskNotReady
 from ..errors import Conflict, InvalidInput, NotFound, ProcessFailed
 from ..extensions import db
 from ..models import Case, HumanTask, ReferenceCounter, utcnow
-from . import audit, links, tasks
+from . import audit, links, script_functions, tasks
 from .actors import Actor
 from .forms import validate
 from .processes import active_version_id, form_schema, runtime_for
@@ -74,8 +74,9 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor,
     now = utcnow()
     received = received_at or now
     try:
-        workflow, snapshot = runtime.start({**cleaned, "channel": channel,
-                                            "received_at": received.isoformat()})
+        with script_functions.acting(actor, None):
+            workflow, snapshot = runtime.start({**cleaned, "channel": channel,
+                                                "received_at": received.isoformat()})
     except EngineError as exc:
         raise ProcessFailed(_("The complaint could not be registered: %(reason)s",
                                 reason=exc)) from None
@@ -140,7 +141,8 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
     runtime = runtime_for(case.process_version_id)
     workflow = runtime.load(case.workflow_state)
     try:
-        snapshot = runtime.complete(workflow, task_id, cleaned)
+        with script_functions.acting(actor, case.id):
+            snapshot = runtime.complete(workflow, task_id, cleaned)
     except TaskNotReady as exc:
         raise Conflict(str(exc)) from None
     except EngineError as exc:

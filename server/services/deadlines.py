@@ -22,13 +22,14 @@ from typing import Any
 from ..engine import WorkingTime
 from ..engine.clocks import PAUSED_HOURS
 from ..models import utcnow
-from . import calendar, policy
+from . import calendar, policy, script_functions
 
 
 def working_time() -> WorkingTime:
     """The helpers and calendar arithmetic the engine runs diagrams with."""
     return WorkingTime(
-        helpers={"working_days": working_days, "working_hours": working_hours},
+        helpers={"working_days": working_days, "working_hours": working_hours,
+                 **script_functions.HELPERS},
         data_helpers={"deadline": deadline, "reminder": reminder, "next_level": next_level},
         add_hours=calendar.add_working_hours,
         hours_between=calendar.working_hours_between,
