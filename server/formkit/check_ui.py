@@ -165,10 +165,30 @@ def ui_problems(properties: dict[str, Any], ui: Any) -> list[str]:
     return walk.problems
 
 
-def ui_warnings(properties: dict[str, Any], ui: Any) -> list[str]:
-    """The UI keys formkit draws without (they only change how react-jsonschema-form looks)."""
-    if ui is None:
+def ui_warnings(ui: Any) -> list[str]:
+    """The UI keys formkit draws without (they only change how react-jsonschema-form looks).
+
+    Read from the UI schema alone: every entry that is not a ui: key is a field's.
+    """
+    if not isinstance(ui, dict):
         return []
     walk = _Walk()
-    walk.form(properties, ui)
+    walk.form(_fields_of(ui), ui)
     return walk.warnings
+
+
+def _fields_of(ui: dict[str, Any]) -> dict[str, Any]:
+    """A stand-in schema with the fields a UI schema describes, groups and rows included."""
+    fields: dict[str, Any] = {}
+    for name, entry in ui.items():
+        if name.startswith("ui:") or not isinstance(entry, dict):
+            continue
+        items = entry.get("items")
+        if isinstance(items, dict) and not any(k.startswith("ui:") for k in items):
+            fields[name] = {"type": "array", "items": {"type": "object",
+                                                        "properties": _fields_of(items)}}
+        elif any(not k.startswith("ui:") for k in entry):
+            fields[name] = {"type": "object", "properties": _fields_of(entry)}
+        else:
+            fields[name] = {"type": "string"}
+    return fields

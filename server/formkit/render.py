@@ -47,7 +47,8 @@ def _object(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...])
     if field.help or field.errors:
         rows.append(notes(field))
     value = field.value if isinstance(field.value, dict) else {}
-    rows += _draw_all(field.spec, field.ui, value, drawing, path + ".", (*groups, field.label))
+    rows += _draw_all(field.spec, field.ui, value, drawing, path + ".", (*groups, field.label),
+                      field.enforce and field.needed)
     return tag("fieldset", {"class": "mb-3 border rounded p-3", "id": field.id,
                             "aria-describedby": field.described_by},
                Markup("\n").join(rows))
@@ -100,7 +101,8 @@ def _rows(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...]) -
         name = _row_name(items, index + 1, count)
         row = value[index] if index < len(value) and isinstance(value[index], dict) else {}
         inner = [tag("legend", {"class": "form-label fs-6"}, name)]
-        inner += _draw_all(items, item_ui, row, drawing, f"{path}.{index}.", (*groups, name))
+        inner += _draw_all(items, item_ui, row, drawing, f"{path}.{index}.", (*groups, name),
+                           False)
         if wanted.get("removable") is not False and count > max(low, 1):
             inner.append(tag("button", {
                 "type": "submit", "name": REMOVE, "value": f"{path}.{index}",
@@ -121,7 +123,8 @@ def _rows(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...]) -
 
 
 def _draw_all(spec: dict[str, Any], ui: dict[str, Any] | None, values: dict[str, Any],
-              drawing: _Drawing, path: str, groups: tuple[str, ...] = ()) -> list[Markup]:
+              drawing: _Drawing, path: str, groups: tuple[str, ...] = (),
+              enforce: bool = True) -> list[Markup]:
     """Every field of a form or nested object, in display order, conditions marked."""
     found = conditions.layout(spec)
     required = set(spec.get("required") or []) if path else found.required
@@ -137,7 +140,8 @@ def _draw_all(spec: dict[str, Any], ui: dict[str, Any] | None, values: dict[str,
                       needed=how != "hidden" and (name in required or (
                           toggles and conditions.needed(found, name, values))),
                       value=inner.get("default") if value is None else value,
-                      errors=_messages(drawing.errors.get(key)), toggles=toggles, how=how)
+                      errors=_messages(drawing.errors.get(key)), toggles=toggles, how=how,
+                      enforce=enforce)
         drawing.used.add(key)
         said = _named(groups, field.label)
         if how == "hidden":

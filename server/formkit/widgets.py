@@ -89,6 +89,9 @@ class Field:
     # shows or hides the marks and sets the required attribute as the answers change.
     toggles: bool = False
     how: str = "text"  # the widget (fields.widget)
+    # Whether the browser may insist on an answer: not inside a row or an optional group,
+    # which may be left blank as a whole (the server then drops it).
+    enforce: bool = True
 
     @property
     def label(self) -> str:
@@ -129,7 +132,7 @@ class Field:
         invalid = bool(self.errors)
         complete = self.ui.get("ui:autocomplete")
         return {"class": css + (" is-invalid" if invalid else ""), "id": self.id,
-                "name": self.name, **extra, "required": self.needed,
+                "name": self.name, **extra, "required": self.needed and self.enforce,
                 "readonly": self.readonly, "autofocus": self.ui.get("ui:autofocus") is True,
                 "autocomplete": complete if isinstance(complete, str) else None,
                 "aria-describedby": self.described_by, "aria-invalid": invalid and "true"}
@@ -263,7 +266,7 @@ def _group(field: Field, input_type: str, choices: Iterable[tuple[str, str]]) ->
     """A fieldset of radios or checkboxes; the first takes the field's own id."""
     invalid = bool(field.errors)
     # A required attribute on each checkbox would demand every box be ticked.
-    native = field.needed and input_type == "radio"
+    native = field.needed and field.enforce and input_type == "radio"
     legend = label_text(field, field.needed, said=input_type != "radio")
     rows = [tag("legend", {"class": "form-label fs-6" + field.label_css}, legend)]
     inline = " form-check-inline" if options(field.ui).get("inline") is True else ""
@@ -298,7 +301,7 @@ def _checkbox(field: Field) -> Markup:
     consent = field.spec.get("const") is True
     attrs = field.control("form-check-input", type="checkbox", value="true",
                           checked=_is_true(field.value))
-    attrs["required"] = consent
+    attrs["required"] = consent and field.enforce
     attrs["disabled"] = attrs.pop("readonly")
     box = _fixed(field, tag("input", attrs))
     label = tag("label", {"class": "form-check-label", "for": field.id},
