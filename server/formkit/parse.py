@@ -99,7 +99,7 @@ def _blank(row: dict[str, Any]) -> bool:
 
 
 def _rows(spec: dict[str, Any], entry: dict[str, Any], form: Any, path: str,
-          needed: bool, keep: bool) -> list[dict[str, Any]] | None:
+          keep: bool) -> list[dict[str, Any]] | None:
     """The filled rows of a repeatable group; blank rows and the one being removed are left out."""
     items = spec["items"]
     item_ui = entry.get("items") if isinstance(entry.get("items"), dict) else {}
@@ -111,9 +111,10 @@ def _rows(spec: dict[str, Any], entry: dict[str, Any], form: Any, path: str,
         row = _fields(items, item_ui, form, f"{path}.{number}.", keep)
         if keep or not _blank(row):
             rows.append(row)
-    # No rows is an answer when the group asks for some (minItems says how many are missing).
+    # No rows is an answer when the group asks for some: minItems then says how many are
+    # missing; otherwise a required group says it is required.
     asks = isinstance(spec.get("minItems"), int) and spec["minItems"] > 0
-    return rows or ([] if asks and not needed else None)
+    return rows or ([] if asks else None)
 
 
 def _fields(spec: dict[str, Any], ui: Any, form: Any, path: str, keep: bool) -> dict[str, Any]:
@@ -124,7 +125,7 @@ def _fields(spec: dict[str, Any], ui: Any, form: Any, path: str, keep: bool) -> 
     for name, inner in declared(spec).items():
         entry = field_ui(ui, name)
         if kind(inner) == "rows":
-            value: Any = _rows(inner, entry, form, path + name, name in required, keep)
+            value: Any = _rows(inner, entry, form, path + name, keep)
         elif kind(inner) == "object":
             found = _fields(inner, entry, form, f"{path}{name}.", keep)
             # A required group comes back even when empty, so each of its own required

@@ -276,7 +276,8 @@ def _group(field: Field, input_type: str, choices: Iterable[tuple[str, str]]) ->
             "class": "form-check-input" + (" is-invalid" if invalid else ""), "type": input_type,
             "id": option_id, "name": field.name, "value": value,
             "checked": _picked(field, value), "required": native,
-            "disabled": field.readonly, "aria-invalid": invalid and "true"})
+            "disabled": field.readonly, "aria-invalid": invalid and "true",
+            "autofocus": index == 1 and field.ui.get("ui:autofocus") is True})
         said = tag("label", {"class": "form-check-label", "for": option_id}, label)
         rows.append(tag("div", {"class": "form-check" + inline}, box + said))
     if field.readonly:
