@@ -17,13 +17,21 @@ from werkzeug.datastructures import MultiDict
 
 from server.errors import InvalidInput
 from server.formkit import parse_submission, render_fields, unsupported
-from server.services import cases
+from server.services import cases, processes
 from server.services.form_looks import warnings as form_warnings
 from server.services.forms import validate
 
 from .support.web import AuthActions, token
-from .test_studio import (INTAKE, deploy, draft_of, filed_case, is_open, map_customer_care,
-                          open_task, upload)
+from .test_studio import (
+    INTAKE,
+    deploy,
+    draft_of,
+    filed_case,
+    is_open,
+    map_customer_care,
+    open_task,
+    upload,
+)
 
 FORMS = Path(__file__).parent / "fixtures" / "spiffarena" / "forms"
 SCHEMA = json.loads((FORMS / "triage-schema.json").read_text())
@@ -240,7 +248,6 @@ def test_the_model_deploys_through_the_cli_and_runs_to_its_end(app, app_ctx, aut
     result = runner.invoke(args=["deploy", str(folder)])
     assert result.exit_code == 0, result.output
     assert "'ui:classNames' only changes how the form looks" in result.output
-    from server.services import processes
     _run(auth, app, processes.active_version_id())
 
 
@@ -251,7 +258,6 @@ def test_the_model_uploads_as_a_zip_to_the_studio_and_runs_to_its_end(app, app_c
     done = deploy(owner, draft_of(upload(owner, ("grouped-triage.zip", _zip()))))
     assert done.status_code == 200, done.get_json()
     assert any("ui:enableMarkdownInDescription" in w for w in done.get_json()["warnings"])
-    from server.services import processes
     _run(auth, app, processes.active_version_id())
 
 
