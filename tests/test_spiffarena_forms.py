@@ -268,3 +268,38 @@ def test_a_filed_case_keeps_the_intake_as_before(app, app_ctx, auth) -> None:
     assert deploy(owner, draft_of(upload(owner, ("g.zip", _zip())))).status_code == 200
     case = filed_case(app.test_client())
     assert cases.get_case(case.reference).complainant_name == INTAKE["complainant_name"]
+
+
+# --- draft-07 "dependencies", as react-jsonschema-form writes them ---------------------------
+
+OLD_STYLE = {"$schema": "http://json-schema.org/draft-07/schema#", "definitions": {},
+             "type": "object", "properties": {
+                 "amount": {"type": "number", "title": "Amount"},
+                 "currency": {"type": "string", "title": "Currency"},
+                 "refund": {"type": "string", "title": "Refund", "enum": ["full", "part"]}},
+             "dependencies": {"amount": ["currency"], "refund": {
+                 "required": ["reason"],
+                 "properties": {"reason": {"type": "string", "title": "Why"}}}}}
+
+
+@pytest.mark.parametrize("draft", ["http://json-schema.org/draft-07/schema#", None])
+def test_dependencies_ask_for_the_dependent_fields_only_when_the_trigger_is_given(
+        app_ctx, draft) -> None:
+    schema = {k: v for k, v in OLD_STYLE.items() if k != "$schema" or draft}
+    assert unsupported(schema) == []
+    with pytest.raises(InvalidInput) as refused:
+        validate(schema, {"amount": 5, "refund": "full"})
+    assert refused.value.field_errors == {"currency": ["This field is required."],
+                                          "reason": ["This field is required."]}
+    # Without the trigger the dependent field is neither asked for nor kept.
+    assert validate(schema, {"currency": "GBP", "reason": "typed anyway"}) == {"currency": "GBP"}
+    page = lxml.html.fragment_fromstring(str(render_fields(schema, None, {}, {})),
+                                         create_parent="div")
+    assert page.xpath('//div[@data-shown-when][.//*[@name="reason"]]')
+    assert page.xpath('//div[@data-required-when][.//*[@name="currency"]]')
+
+
+def test_dependencies_with_one_of_branches_are_refused_with_a_reason(app_ctx) -> None:
+    schema = {**OLD_STYLE, "dependencies": {"refund": {"oneOf": [
+        {"properties": {"refund": {"enum": ["full"]}}}]}}}
+    assert any("'oneOf' is not supported in a branch" in p for p in unsupported(schema))

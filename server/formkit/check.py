@@ -291,7 +291,9 @@ def unsupported(schema: dict[str, Any], ui: dict[str, Any] | None = None) -> lis
     if not_text(schema) or not_text(ui):
         return [FORM + _("the form holds an unpaired surrogate escape (\\ud800 to \\udfff), "
                          "which is not text; write the character itself or a complete pair")]
-    problems = [FORM + p for p in _keyword_problems(schema, TOP_KEYS)]
+    # SpiffArena's form editor writes an empty "definitions": {} into every form.
+    empty = {k for k in ("definitions", "$defs") if schema.get(k) == {}}
+    problems = [FORM + p for p in _keyword_problems(schema, TOP_KEYS | empty)]
     for key in ("title", "description"):
         if key in schema and not isinstance(schema[key], str):
             problems.append(FORM + _("%(key)s must be a string", key=key))

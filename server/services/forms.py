@@ -114,6 +114,19 @@ def _dependent_required(validator: Any, dependent: Any, instance: Any,
                                       path=[name], validator="required", validator_value=names)
 
 
+def _dependencies(validator: Any, dependent: Any, instance: Any,
+                  schema: dict[str, Any]) -> Iterator[ValidationError]:
+    """Draft-07's `dependencies` (react-jsonschema-form's): names as dependentRequired does,
+    a schema as dependentSchemas does, whichever draft the form declares."""
+    if not isinstance(instance, dict) or not isinstance(dependent, dict):
+        return
+    names = {k: v for k, v in dependent.items() if isinstance(v, list)}
+    yield from _dependent_required(validator, names, instance, schema)
+    for trigger, then in dependent.items():
+        if trigger in instance and isinstance(then, dict):
+            yield from validator.descend(instance, then, schema_path=trigger)
+
+
 _CLASSES: dict[type, Any] = {}
 
 
@@ -130,7 +143,8 @@ def _checking(base: Any) -> Any:
 
         _CLASSES[base] = extend(base, {"pattern": _pattern, "format": _format,
                                        "required": _required, CODE_LIST: _code_list,
-                                       "dependentRequired": _dependent_required})
+                                       "dependentRequired": _dependent_required,
+                                       "dependencies": _dependencies})
     return _CLASSES[base]
 
 
