@@ -14,7 +14,9 @@ from .fields import FIELD_UI_KEYS, FITTING, OPTIONS, SUBMIT_KEY, WIDGETS, declar
 
 FORM = "_form: "  # a problem of the whole form, not of one field
 ORDER = "ui:order: "  # a problem of the order of the fields
-FORM_KEYS = {"ui:order", SUBMIT_KEY}
+# ui:title and ui:description of the whole form are read where a form has a voice of its own
+# (services/staff_voice.py); a task page shows the schema's title.
+FORM_KEYS = {"ui:order", SUBMIT_KEY, "ui:title", "ui:description"}
 _STRINGS = ("ui:help", "ui:placeholder", "ui:title", "ui:description", "ui:autocomplete")
 _FLAGS = ("ui:autofocus", "ui:readonly", "ui:disabled")
 
@@ -65,6 +67,9 @@ class _Walk:
         if "ui:order" in ui:
             self.problems += _order_problems(properties, ui["ui:order"], ORDER)
         self.problems += _submit_problems(ui.get(SUBMIT_KEY, {}))
+        self.problems += [FORM + _("%(key)s must be a string", key=key)
+                          for key in ("ui:title", "ui:description")
+                          if key in ui and not isinstance(ui[key], str)]
         for key in ui:
             if key.startswith("ui:") and key not in FORM_KEYS:
                 self.look(FORM.rstrip(": "), key)
