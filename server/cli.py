@@ -39,7 +39,7 @@ def _warn(lines: list[str]) -> None:
 @with_appcontext
 def init_db(demo: bool) -> None:
     """Migrate the schema; deploy the reference process when none is deployed."""
-    from .services import process_texts, processes, users
+    from .services import form_looks, process_texts, processes, users
     from .services.actors import Actor
 
     upgrade(directory=current_app.extensions["migrate"].directory)
@@ -49,7 +49,7 @@ def init_db(demo: bool) -> None:
             files = processes.read_folders(*REFERENCE_PROCESS)
             version = processes.deploy(files, Actor.system("init-db"), note="reference process")
             click.echo(f"Deployed the reference process as version {version.number}.")
-            _warn(process_texts.warnings(files))
+            _warn(process_texts.warnings(files) + form_looks.warnings(files))
         if demo and db.session.scalar(select(User.id).limit(1)) is None:
             click.echo("Demo accounts (these passwords are shown only now):")
             for role in ROLES:
@@ -103,7 +103,7 @@ def reset_password(username: str) -> None:
 @with_appcontext
 def deploy(paths: tuple[Path, ...], note: str | None) -> None:
     """Deploy the BPMN, DMN and form files in PATHS as the new active version."""
-    from .services import process_texts, processes
+    from .services import form_looks, process_texts, processes
     from .services.actors import Actor
 
     try:
@@ -112,7 +112,7 @@ def deploy(paths: tuple[Path, ...], note: str | None) -> None:
     except PlaintError as exc:
         _fail(exc)
     click.echo(f"Deployed {version.process_id} as version {version.number}; new cases use it.")
-    _warn(process_texts.warnings(files))
+    _warn(process_texts.warnings(files) + form_looks.warnings(files))
 
 
 @click.command("fire-timers")

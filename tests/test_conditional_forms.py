@@ -164,7 +164,7 @@ def test_a_nested_object_is_a_fieldset_with_its_errors_under_its_own_fields(app_
         './/*[@id="f-address.town-error"]')[0].text_content()
     assert group.xpath('.//*[@id="f-address.street"]')[0].get("value") == "1 Main St"
     assert render_fields(schema, None, values, errors).summary == [
-        ("#f-address.town", "Town: This field is required.")]
+        ("#f-address.town", "Address, Town: This field is required.")]
 
 
 # --- Deploy checks -------------------------------------------------------------------------

@@ -395,7 +395,7 @@ def test_a_form_that_is_not_an_object_of_fields_is_refused() -> None:
     ({"b": {"ui:widget": "textarea"}}, "does not fit"),
     ({"ui:order": ["a", "ghost", "*"]}, "'ghost'"),
     ({"ui:order": ["a"]}, "leaves out 'b'"),
-    ({"a": {"ui:autofocus": True}}, "'ui:autofocus' is not supported"),
+    ({"a": {"ui:autofocus": "yes"}}, "must be true or false"),
     ({"d": {"ui:widget": "textarea"}}, "format 'date'"),
 ])
 def test_a_ui_schema_that_does_not_fit_the_form_is_refused(ui: dict[str, Any], says: str) -> None:

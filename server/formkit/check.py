@@ -135,17 +135,32 @@ def _keyword_problems(spec: dict[str, Any], allowed: set[str]) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
-def _array_problems(spec: dict[str, Any]) -> list[str]:
+def _array_problems(spec: dict[str, Any], level: int) -> list[str]:
     items = spec.get("items")
+    if isinstance(items, dict) and items.get("type") == "object":
+        # A repeatable group: each row is a nested object (react-jsonschema-form's array of
+        # objects); minItems and maxItems say how many rows.
+        problems = _keyword_problems(items, KEYWORDS["object"])
+        problems += _object_problems(items, level)
+        problems += [_("%(key)s must be a whole number of 0 or more", key=key)
+                     for key in ("minItems", "maxItems")
+                     if key in spec and not _is_count(spec[key])]
+        if "uniqueItems" in spec:
+            problems.append(_("uniqueItems does not apply to rows of fields"))
+        if "default" in spec:
+            problems.append(_("a default is not supported on rows of fields; give defaults "
+                              "to the fields of a row"))
+        return problems
     if isinstance(items, dict) and items.get("type") == "string" and len(items) == 2 \
             and labelled(items) is not None:
         problems = _labelled_problems("string", labelled(items))
     elif (not isinstance(items, dict) or items.get("type") != "string"
             or set(items) != {"type", "enum"} or not isinstance(items["enum"], list)
             or not items["enum"] or not all(isinstance(v, str) for v in items["enum"])):
-        return [_('arrays are supported only as a list of choices: items must be '
-                  '{"type": "string", "enum": [...]} or labelled choices '
-                  '{"type": "string", "oneOf": [{"const": ..., "title": ...}]}')]
+        return [_('arrays are supported as a list of choices or as rows of fields: items '
+                  'must be {"type": "string", "enum": [...]}, labelled choices '
+                  '{"type": "string", "oneOf": [{"const": ..., "title": ...}]} or '
+                  '{"type": "object", "properties": {...}}')]
     else:
         problems = []
     if "uniqueItems" in spec and not isinstance(spec["uniqueItems"], bool):
@@ -236,7 +251,9 @@ def _field_problems(spec: Any, level: int = 0) -> list[str]:
         return hint or [_("give the field a type: string, number, integer, boolean or array")]
     problems = _keyword_problems(spec, KEYWORDS[declared])
     if declared == "array" and "items" in spec:
-        problems += _array_problems(spec)
+        problems += _array_problems(spec, level)
+        if kind(spec) == "rows":
+            return problems
     elif declared == "array":
         problems.append(_('an array needs items: {"type": "string", "enum": [...]}'))
     if not problems:
@@ -274,7 +291,9 @@ def unsupported(schema: dict[str, Any], ui: dict[str, Any] | None = None) -> lis
     if not_text(schema) or not_text(ui):
         return [FORM + _("the form holds an unpaired surrogate escape (\\ud800 to \\udfff), "
                          "which is not text; write the character itself or a complete pair")]
-    problems = [FORM + p for p in _keyword_problems(schema, TOP_KEYS)]
+    # SpiffArena's form editor writes an empty "definitions": {} into every form.
+    empty = {k for k in ("definitions", "$defs") if schema.get(k) == {}}
+    problems = [FORM + p for p in _keyword_problems(schema, TOP_KEYS | empty)]
     for key in ("title", "description"):
         if key in schema and not isinstance(schema[key], str):
             problems.append(FORM + _("%(key)s must be a string", key=key))

@@ -127,7 +127,7 @@ class _Checker:
 
     def dependent(self, part: dict[str, Any], where: str, depth: int) -> None:
         """dependentRequired and dependentSchemas: keyed by a field whose presence counts."""
-        for key in ("dependentRequired", "dependentSchemas"):
+        for key in ("dependentRequired", "dependentSchemas", "dependencies"):
             if key not in part:
                 continue
             at = f"{where}.{key}" if where else key
@@ -137,7 +137,8 @@ class _Checker:
                 continue
             for name, then in found.items():
                 self.trigger(at, name)
-                if key == "dependentSchemas":
+                if key == "dependentSchemas" or (key == "dependencies"
+                                                 and not isinstance(then, list)):
                     self.part(then, f"{at}.{name}", depth + 1, BRANCH_KEYS)
                 elif not isinstance(then, list) or not all(
                         isinstance(n, str) and n in self.fields for n in then):
@@ -169,8 +170,9 @@ class _Checker:
             pending += [part.get(k) for k in ("then", "else")]
             items = part.get("allOf")
             pending += items if isinstance(items, list) else []
-            schemas = part.get("dependentSchemas")
-            pending += list(schemas.values()) if isinstance(schemas, dict) else []
+            for key in ("dependentSchemas", "dependencies"):
+                schemas = part.get(key)
+                pending += list(schemas.values()) if isinstance(schemas, dict) else []
         for name, count in seen.items():
             if count > 1:
                 self.problems.append(f"{name}: " + _(

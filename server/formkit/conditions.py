@@ -19,7 +19,10 @@ from typing import Any
 
 Condition = dict[str, Any]
 BRANCH_KEYS = ("then", "else")
-CONDITIONAL_KEYS = {"if", "then", "else", "allOf", "dependentRequired", "dependentSchemas"}
+# "dependencies" is draft-07's spelling of both dependent keywords, which react-jsonschema-form
+# (and so SpiffArena's forms) use: a list of names, or a schema.
+CONDITIONAL_KEYS = {"if", "then", "else", "allOf", "dependentRequired", "dependentSchemas",
+                    "dependencies"}
 MAX_DEPTH = 4  # branches inside branches: deeper than this nobody can follow the form
 
 
@@ -84,14 +87,19 @@ def _walk(part: Any, guard: list[Condition], layout: Layout, depth: int) -> None
     items = part.get("allOf")
     for item in items if isinstance(items, list) else []:
         _walk(item, guard, layout, depth + 1)
-    dependent = part.get("dependentRequired")
-    for name, names in dependent.items() if isinstance(dependent, dict) else []:
+    dependent = dict(part["dependentRequired"]) \
+        if isinstance(part.get("dependentRequired"), dict) else {}
+    schemas = dict(part["dependentSchemas"]) \
+        if isinstance(part.get("dependentSchemas"), dict) else {}
+    old = part.get("dependencies")
+    for name, then in old.items() if isinstance(old, dict) else []:
+        (dependent if isinstance(then, list) else schemas).setdefault(name, then)
+    for name, names in dependent.items():
         for needed in names if isinstance(names, list) else []:
             if isinstance(needed, str):
                 layout.required_when.setdefault(needed, []).append(
                     _all([*guard, {"field": name, "filled": True}]))
-    schemas = part.get("dependentSchemas")
-    for name, sub in schemas.items() if isinstance(schemas, dict) else []:
+    for name, sub in schemas.items():
         _walk(sub, [*guard, {"field": name, "filled": True}], layout, depth + 1)
 
 

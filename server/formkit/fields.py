@@ -14,15 +14,31 @@ CODE_LIST = "x-codeList"
 # The entries of each code list a form names: (code, label, offered now).
 CodeLists = Mapping[str, Sequence[tuple[str, str, bool]]]
 
-WIDGETS = {"textarea", "radio", "select", "checkboxes", "hidden"}
-FIELD_UI_KEYS = {"ui:widget", "ui:help", "ui:placeholder"}
+# react-jsonschema-form's widgets that formkit draws (SpiffArena's forms use these). A date
+# widget is a browser date picker; "alt-date" (three selects there) is the same picker here.
+_TEXTS = {"textarea", "hidden", "password", "email", "uri", "date", "date-time", "alt-date",
+          "alt-datetime", "text"}
+_NUMBERS = {"hidden", "updown", "range", "text"}
+WIDGETS = _TEXTS | _NUMBERS | {"radio", "select", "checkboxes", "checkbox"}
+# The UI keys of one field that formkit acts on (ui:options' own keys: OPTIONS).
+FIELD_UI_KEYS = {"ui:widget", "ui:help", "ui:placeholder", "ui:title", "ui:description",
+                 "ui:autofocus", "ui:readonly", "ui:disabled", "ui:emptyValue",
+                 "ui:autocomplete", "ui:enumNames", "ui:options", "ui:order"}
+OPTIONS = {"rows", "inline", "label", "orderable", "addable", "removable", "inputType"}
+INPUT_TYPES = {"tel", "email", "url", "search", "text"}
 SUBMIT_KEY = "ui:submitButtonOptions"
 # The widget each kind of field gets by default, and the ui:widget values that fit it.
 DEFAULT_WIDGET = {"string": "text", "enum": "select", "number": "number", "integer": "number",
-                  "boolean": "checkbox", "choices": "checkboxes", "object": "object", "": "text"}
-FITTING = {"string": {"textarea", "hidden"}, "enum": {"radio", "select", "hidden"},
-           "number": {"hidden"}, "integer": {"hidden"}, "boolean": {"radio", "select", "hidden"},
-           "choices": {"checkboxes", "select", "hidden"}, "object": set(), "": set()}
+                  "boolean": "checkbox", "choices": "checkboxes", "object": "object",
+                  "rows": "rows", "": "text"}
+FITTING = {"string": _TEXTS, "enum": {"radio", "select", "hidden"},
+           "number": _NUMBERS, "integer": _NUMBERS,
+           "boolean": {"radio", "select", "hidden", "checkbox"},
+           "choices": {"checkboxes", "select", "hidden"}, "object": set(), "rows": set(),
+           "": set()}
+# What a fitting ui:widget draws: the same control under another name, or a kind of input.
+_SAME = {"updown": "number", "text": "text", "alt-date": "date", "alt-datetime": "date-time",
+         "uri": "url"}
 
 
 def kind(spec: Any) -> str:
@@ -31,7 +47,10 @@ def kind(spec: Any) -> str:
         return ""
     declared = spec.get("type")
     if declared == "array":
-        return "choices"
+        items = spec.get("items")
+        # A list of groups of fields (react-jsonschema-form's array of objects): rows.
+        return "rows" if isinstance(items, dict) and items.get("type") == "object" \
+            else "choices"
     if declared == "object":
         return "object"
     if declared in ("string", "number", "integer") and ("enum" in spec or labelled(spec)):
@@ -78,8 +97,31 @@ def widget(spec: Any, entry: Any) -> str:
     if isinstance(wanted, str) and wanted in FITTING[field_kind]:
         if field_kind == "choices" and wanted == "select":
             return "multiselect"
-        return str(wanted)
+        if wanted in ("text", "updown") or (wanted == "checkbox" and field_kind == "boolean"):
+            return DEFAULT_WIDGET[field_kind]
+        return _SAME.get(wanted, str(wanted))
     return DEFAULT_WIDGET[field_kind]
+
+
+def options(entry: Any) -> dict[str, Any]:
+    """A field's ui:options, or {} when it has none."""
+    found = entry.get("ui:options") if isinstance(entry, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def with_ui(spec: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """A field as the UI schema shows it: ui:title, ui:description and ui:enumNames applied."""
+    out = dict(spec)
+    for key in ("title", "description"):
+        text = entry.get("ui:" + key)
+        if isinstance(text, str) and text.strip():
+            out[key] = text
+    names = entry.get("ui:enumNames")
+    if isinstance(names, list) and isinstance(spec.get("enum"), list):
+        out["enumNames"] = names
+    elif isinstance(names, list) and isinstance(spec.get("items"), dict):
+        out["items"] = {**spec["items"], "enumNames": names}
+    return out
 
 
 def field_ui(ui: Any, name: str) -> dict[str, Any]:

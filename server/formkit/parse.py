@@ -7,6 +7,10 @@ from typing import Any
 
 from .fields import declared, field_ui, kind, widget
 
+ADD = "formkit-add"  # the "Add another" button of a group (render.py); its value names it
+REMOVE = "formkit-remove"  # the "Remove" button of a row (render.py); its value names the row
+MAX_ROWS = 200  # far more rows than a person fills in; a forged index cannot make more
+
 
 def _clean(raw: Any) -> str:
     """Submitted text without surrounding whitespace and with one kind of line break."""
@@ -49,9 +53,11 @@ def _boolean(text: str) -> bool | str:
     return {"true": True, "on": True, "false": False}.get(text, text)
 
 
-def _read(form: Any, name: str, spec: dict[str, Any], how: str, needed: bool) -> Any:
+def _read(form: Any, name: str, spec: dict[str, Any], entry: dict[str, Any],
+          needed: bool) -> Any:
     """One field's value, or None when it was left empty."""
     field_kind = kind(spec)
+    how = widget(spec, entry)
     if field_kind == "choices":
         chosen = _all(form, name)
         return chosen or (None if needed else [])
@@ -63,7 +69,9 @@ def _read(form: Any, name: str, spec: dict[str, Any], how: str, needed: bool) ->
         # An unticked box is an answer, except on a consent box that must be ticked.
         return None if spec.get("const") is True else False
     if not text:
-        return None
+        empty = entry.get("ui:emptyValue") if isinstance(entry, dict) else None
+        # ui:emptyValue "" (what SpiffArena's forms write) is no answer, as any blank field.
+        return empty if isinstance(empty, int | float | str) and empty != "" else None
     if field_kind == "boolean":
         return _boolean(text)
     if field_kind in ("number", "integer") or (
@@ -72,20 +80,59 @@ def _read(form: Any, name: str, spec: dict[str, Any], how: str, needed: bool) ->
     return text
 
 
-def _fields(spec: dict[str, Any], ui: Any, form: Any, path: str) -> dict[str, Any]:
+def _row_numbers(form: Any, path: str) -> list[int]:
+    """The row numbers of a repeatable group that the form sent, in order."""
+    keys = form.keys() if callable(getattr(form, "keys", None)) else []
+    found = set()
+    for key in keys:
+        if isinstance(key, str) and key.startswith(path):
+            number = key[len(path):].split(".", 1)[0]
+            if number.isdigit() and int(number) < MAX_ROWS:
+                found.add(int(number))
+    return sorted(found)
+
+
+def _blank(row: dict[str, Any]) -> bool:
+    """Whether a row holds no answer (an unticked box or no choices is no answer here)."""
+    return all(v is False or v == [] or (isinstance(v, dict) and _blank(v))
+               for v in row.values())
+
+
+def _rows(spec: dict[str, Any], entry: dict[str, Any], form: Any, path: str,
+          keep: bool) -> list[dict[str, Any]] | None:
+    """The filled rows of a repeatable group; blank rows and the one being removed are left out."""
+    items = spec["items"]
+    item_ui = entry.get("items") if isinstance(entry.get("items"), dict) else {}
+    removed = _first(form, REMOVE)
+    rows = []
+    for number in _row_numbers(form, path + "."):
+        if removed == f"{path}.{number}":
+            continue
+        row = _fields(items, item_ui, form, f"{path}.{number}.", keep)
+        if keep or not _blank(row):
+            rows.append(row)
+    # No rows is an answer when the group asks for some: minItems then says how many are
+    # missing; otherwise a required group says it is required.
+    asks = isinstance(spec.get("minItems"), int) and spec["minItems"] > 0
+    return rows or ([] if asks else None)
+
+
+def _fields(spec: dict[str, Any], ui: Any, form: Any, path: str, keep: bool) -> dict[str, Any]:
     """The values of a form's (or nested object's) fields; a nested object becomes a dict."""
     required = spec.get("required")
     required = required if isinstance(required, list) else []
     values: dict[str, Any] = {}
     for name, inner in declared(spec).items():
         entry = field_ui(ui, name)
-        if kind(inner) == "object":
-            found = _fields(inner, entry, form, f"{path}{name}.")
+        if kind(inner) == "rows":
+            value: Any = _rows(inner, entry, form, path + name, keep)
+        elif kind(inner) == "object":
+            found = _fields(inner, entry, form, f"{path}{name}.", keep)
             # A required group comes back even when empty, so each of its own required
             # fields gets its own message.
-            value: Any = found if found or name in required else None
+            value = found if found or name in required else None
         else:
-            value = _read(form, path + name, inner, widget(inner, entry), name in required)
+            value = _read(form, path + name, inner, entry, name in required)
         if value is not None:
             values[name] = value
     return values
@@ -100,4 +147,41 @@ def parse_submission(schema: dict[str, Any], ui: dict[str, Any] | None,
     """
     if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
         return {}
-    return _fields(schema, ui, form, "")
+    # While rows are added or removed, blank rows stay: the form comes back as it was.
+    return _fields(schema, ui, form, "", row_action(form) is not None)
+
+
+def row_action(form: Any) -> str | None:
+    """The repeatable group (for "Add another") or row (for "Remove") a submit button named.
+
+    Such a submission only redraws the form; nothing is saved.
+    """
+    return _first(form, ADD) or _first(form, REMOVE)
+
+
+def with_added_row(schema: dict[str, Any], values: dict[str, Any], form: Any) -> dict[str, Any]:
+    """The values with a blank row more in the group whose "Add another" was pressed."""
+    path = _first(form, ADD)
+    if not path:
+        return values
+    holder: Any = values
+    spec: Any = schema
+    *steps, last = path.split(".")
+    for step in steps:
+        if isinstance(holder, list) and step.isdigit() and int(step) < len(holder):
+            holder, spec = holder[int(step)], spec.get("items", {})
+        elif isinstance(holder, dict) and step in declared(spec):
+            holder, spec = holder.setdefault(step, {}), declared(spec)[step]
+        else:
+            return values
+    inner = declared(spec).get(last) if isinstance(holder, dict) else None
+    if inner is None or kind(inner) != "rows":
+        return values
+    rows = holder.get(last)
+    rows = rows if isinstance(rows, list) else []
+    high, low = inner.get("maxItems"), inner.get("minItems")
+    limit = high if isinstance(high, int) else MAX_ROWS
+    # Blank rows that minItems asks for are shown anyway, so the new one comes after them.
+    wanted = max(len(rows), low if isinstance(low, int) else 0, 1) + 1
+    holder[last] = rows + [{}] * (min(wanted, limit) - len(rows))
+    return values

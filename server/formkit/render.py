@@ -2,280 +2,18 @@
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from . import conditions
-from .fields import CodeLists, choices, field_order, field_ui, kind, widget, with_code_list
+from .fields import CodeLists, field_order, field_ui, options, widget, with_code_list, with_ui
+from .parse import ADD, REMOVE
+from .widgets import DRAW, Field, label_text, notes, option_label, tag
 
-_MARK = Markup(' <span class="text-danger" aria-hidden="true">*</span>')
-_INPUT_TYPES = {"email": "email", "date": "date", "date-time": "datetime-local"}
-# Browsers blank a value their input type cannot hold, so such a value is shown as text.
-_VALID = {
-    "number": re.compile(r"-?(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?"),
-    "date": re.compile(r"\d{4,}-\d\d-\d\d"),
-    "datetime-local": re.compile(r"\d{4,}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d{1,3})?)?"),
-}
-
-
-def _attrs(attrs: dict[str, Any]) -> Markup:
-    """HTML attributes, escaped; True gives a bare attribute, None or False leaves it out."""
-    parts = []
-    for key, value in attrs.items():
-        if value is None or value is False:
-            continue
-        if value is True:
-            parts.append(Markup(" {}").format(key))
-        else:
-            parts.append(Markup(' {}="{}"').format(key, str(value)))
-    return Markup("").join(parts)
-
-
-def _tag(name: str, attrs: dict[str, Any], content: Markup | str | None = None) -> Markup:
-    """One element; without content it is a void element like <input>."""
-    if content is None:
-        return Markup("<{}{}>").format(name, _attrs(attrs))
-    return Markup("<{}{}>{}</{}>").format(name, _attrs(attrs), content, name)
-
-
-def option_label(value: Any) -> str:
-    """What a person sees for an enum value: 'partly_upheld' becomes 'Partly upheld'."""
-    text = str(value).replace("_", " ")
-    return text[:1].upper() + text[1:]
-
-
-def _text(value: Any) -> str:
-    """A value as the text an input holds."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _same(value: Any, option: Any) -> bool:
-    """Whether a shown value picks an option, whether it arrived typed or as text."""
-    if isinstance(value, bool) or isinstance(option, bool):
-        return value is option or _text(value) == _text(option)
-    return value == option or _text(value) == _text(option)
-
-
-def _is_true(value: Any) -> bool:
-    return value is True or value in ("true", "on")
-
-
-@dataclass
-class _Field:
-    """Everything needed to draw one field."""
-
-    name: str
-    spec: dict[str, Any]
-    ui: dict[str, Any]
-    id: str
-    needed: bool
-    value: Any
-    errors: list[str]
-    # Set when a condition decides whether the field is required: conditional.js then
-    # shows or hides the marks and sets the required attribute as the answers change.
-    toggles: bool = False
-
-    @property
-    def label(self) -> str:
-        title = self.spec.get("title")
-        return title if isinstance(title, str) and title else self.name
-
-    @property
-    def help(self) -> str | None:
-        text = self.ui.get("ui:help") or self.spec.get("description")
-        return text if isinstance(text, str) and text else None
-
-    @property
-    def described_by(self) -> str | None:
-        ids = [self.id + "-help"] if self.help else []
-        ids += [self.id + "-error"] if self.errors else []
-        return " ".join(ids) or None
-
-    @property
-    def placeholder(self) -> str | None:
-        text = self.ui.get("ui:placeholder")
-        return text if isinstance(text, str) and text else None
-
-    def control(self, css: str, **extra: Any) -> dict[str, Any]:
-        """The attributes every single input, select or textarea shares."""
-        invalid = bool(self.errors)
-        return {"class": css + (" is-invalid" if invalid else ""), "id": self.id,
-                "name": self.name, **extra, "required": self.needed,
-                "aria-describedby": self.described_by, "aria-invalid": invalid and "true"}
-
-
-
-def _label_text(field: _Field, mark: bool, said: bool = False) -> Markup:
-    """The label with its required mark; `said` adds words for groups the browser cannot mark."""
-    sign = _MARK
-    if said:
-        # For groups the browser cannot mark as required, screen readers still need to hear it.
-        sign += Markup(' <span class="visually-hidden">({})</span>').format(_("required"))
-    if field.toggles:
-        return escape(field.label) + _tag("span", {"data-required-mark": True,
-                                                   "hidden": not mark}, sign)
-    return escape(field.label) + (sign if mark else Markup(""))
-
-
-def _notes(field: _Field) -> Markup:
-    """The help text and the error messages under a field."""
-    parts = []
-    if field.help:
-        parts.append(_tag("div", {"class": "form-text", "id": field.id + "-help"}, field.help))
-    if field.errors:
-        said = Markup('<span class="visually-hidden">{}</span> ').format(_("Error:"))
-        messages = Markup("<br>").join(said + escape(m) for m in field.errors)
-        parts.append(_tag("div", {"class": "invalid-feedback d-block", "id": field.id + "-error"},
-                          messages))
-    return Markup("\n").join(parts)
-
-
-def _block(field: _Field, label: Markup, control: Markup) -> Markup:
-    return _tag("div", {"class": "mb-3"},
-                Markup("\n").join(p for p in (label, control, _notes(field)) if p))
-
-
-def _label(field: _Field) -> Markup:
-    return _tag("label", {"class": "form-label", "for": field.id}, _label_text(field, field.needed))
-
-
-def _input(field: _Field) -> Markup:
-    spec = field.spec
-    value = _text(field.value)
-    if kind(spec) in ("number", "integer"):
-        limits = _number_limits(spec)
-        attrs = field.control("form-control", type="number", value=value, min=limits[0],
-                              max=limits[1], step="1" if kind(spec) == "integer" else "any")
-    else:
-        fmt = spec.get("format")
-        input_type = _INPUT_TYPES.get(fmt, "text") if isinstance(fmt, str) else "text"
-        attrs = field.control("form-control", type=input_type,
-                              value=value, minlength=spec.get("minLength"),
-                              maxlength=spec.get("maxLength"))
-    valid = _VALID.get(attrs["type"])
-    if value and valid and not valid.fullmatch(value):
-        for limit in ("min", "max", "step"):
-            attrs.pop(limit, None)
-        attrs["type"] = "text"
-        if valid is _VALID["number"]:
-            attrs["inputmode"] = "decimal"
-    if attrs["type"] in ("text", "email", "number"):
-        attrs["placeholder"] = field.placeholder
-    return _block(field, _label(field), _tag("input", attrs))
-
-
-def _number_limits(spec: dict[str, Any]) -> tuple[Any, Any]:
-    """The min and max attributes, folding exclusive limits in for whole numbers."""
-    low, high = spec.get("minimum"), spec.get("maximum")
-    whole = kind(spec) == "integer"
-    above, below = spec.get("exclusiveMinimum"), spec.get("exclusiveMaximum")
-    if above is not None:
-        above = math.floor(above) + 1 if whole else above
-        low = above if low is None else max(low, above)
-    if below is not None:
-        below = math.ceil(below) - 1 if whole else below
-        high = below if high is None else min(high, below)
-    return (None if low is None else _text(low)), (None if high is None else _text(high))
-
-
-def _textarea(field: _Field) -> Markup:
-    attrs = field.control("form-control", rows="5", minlength=field.spec.get("minLength"),
-                          maxlength=field.spec.get("maxLength"), placeholder=field.placeholder)
-    # Browsers drop one newline straight after <textarea>, so the text starts on the next line.
-    content = Markup("\n") + escape(_text(field.value))
-    return _block(field, _label(field), _tag("textarea", attrs, content))
-
-
-def _choices(field: _Field) -> list[tuple[str, str]]:
-    """(value, label) pairs for an enum or labelled choices, or Yes/No for a boolean."""
-    if kind(field.spec) == "boolean":
-        return [("true", _("Yes")), ("false", _("No"))]
-    return [(_text(v), label or option_label(v)) for v, label in choices(field.spec)]
-
-
-def _picked(field: _Field, option: str) -> bool:
-    values = field.value if isinstance(field.value, list) else [field.value]
-    return any(_same(v, option) for v in values if v is not None)
-
-
-def _select(field: _Field) -> Markup:
-    many = kind(field.spec) == "choices"
-    options = [] if many else [_tag("option", {"value": ""}, _("Choose…"))]
-    options += [_tag("option", {"value": value, "selected": _picked(field, value)}, text)
-                for value, text in _choices(field)]
-    attrs = field.control("form-select", multiple=many)
-    return _block(field, _label(field),
-                  _tag("select", attrs, Markup("\n").join(options)))
-
-
-def _group(field: _Field, input_type: str, choices: Iterable[tuple[str, str]]) -> Markup:
-    """A fieldset of radios or checkboxes; the first takes the field's own id."""
-    invalid = bool(field.errors)
-    # A required attribute on each checkbox would demand every box be ticked.
-    native = field.needed and input_type == "radio"
-    legend = _label_text(field, field.needed, said=input_type != "radio")
-    rows = [_tag("legend", {"class": "form-label fs-6"}, legend)]
-    for index, (value, text) in enumerate(choices, start=1):
-        option_id = field.id if index == 1 else f"{field.id}-{index}"
-        box = _tag("input", {
-            "class": "form-check-input" + (" is-invalid" if invalid else ""), "type": input_type,
-            "id": option_id, "name": field.name, "value": value,
-            "checked": _picked(field, value), "required": native,
-            "aria-invalid": invalid and "true"})
-        label = _tag("label", {"class": "form-check-label", "for": option_id}, text)
-        rows.append(_tag("div", {"class": "form-check"}, box + label))
-    notes = _notes(field)
-    if notes:
-        rows.append(notes)
-    return _tag("fieldset", {"class": "mb-3", "aria-describedby": field.described_by},
-                Markup("\n").join(rows))
-
-
-def _radios(field: _Field) -> Markup:
-    return _group(field, "radio", _choices(field))
-
-
-def _checkboxes(field: _Field) -> Markup:
-    return _group(field, "checkbox", _choices(field))
-
-
-def _checkbox(field: _Field) -> Markup:
-    """A single yes/no box; only a consent box (const true) must be ticked."""
-    consent = field.spec.get("const") is True
-    attrs = field.control("form-check-input", type="checkbox", value="true",
-                          checked=_is_true(field.value))
-    attrs["required"] = consent
-    box = _tag("input", attrs)
-    label = _tag("label", {"class": "form-check-label", "for": field.id},
-                 _label_text(field, consent))
-    return _block(field, Markup(""), _tag("div", {"class": "form-check"}, box + label))
-
-
-def _hidden(field: _Field) -> Markup:
-    values = field.value if isinstance(field.value, list) else [field.value]
-    return Markup("\n").join(
-        _tag("input", {"type": "hidden", "id": field.id if i == 0 else None,
-                       "name": field.name, "value": _text(v)})
-        for i, v in enumerate(values))
-
-
-_DRAW: dict[str, Callable[[_Field], Markup]] = {
-    "text": _input, "number": _input, "textarea": _textarea, "select": _select,
-    "multiselect": _select, "radio": _radios, "checkbox": _checkbox,
-    "checkboxes": _checkboxes, "hidden": _hidden,
-}
+__all__ = ["FormFields", "option_label", "render_fields"]
 
 
 def _messages(errors: Any) -> list[str]:
@@ -302,44 +40,121 @@ class _Drawing:
     lists: CodeLists
 
 
-def _object(field: _Field, drawing: _Drawing, path: str) -> Markup:
+def _object(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...]) -> Markup:
     """A nested object as a fieldset whose legend is its title; its fields inside."""
-    rows = [_tag("legend", {"class": "form-label fs-6 fw-semibold"},
-                 _label_text(field, field.needed))]
+    rows = [tag("legend", {"class": "form-label fs-6 fw-semibold" + field.label_css},
+                label_text(field, field.needed))]
     if field.help or field.errors:
-        rows.append(_notes(field))
+        rows.append(notes(field))
     value = field.value if isinstance(field.value, dict) else {}
-    rows += _draw_all(field.spec, field.ui, value, drawing, path + ".")
-    return _tag("fieldset", {"class": "mb-3 border rounded p-3", "id": field.id,
-                             "aria-describedby": field.described_by},
-                Markup("\n").join(rows))
+    rows += _draw_all(field.spec, field.ui, value, drawing, path + ".", (*groups, field.label),
+                      field.enforce and field.needed)
+    return tag("fieldset", {"class": "mb-3 border rounded p-3", "id": field.id,
+                            "aria-describedby": field.described_by},
+               Markup("\n").join(rows))
+
+
+def _named(groups: tuple[str, ...], label: str) -> str:
+    """How the summary names a field inside groups: "Witness 2 of 3, Name"."""
+    for group in reversed(groups):
+        label = _("%(group)s, %(field)s", group=group, field=label)
+    return label
+
+
+def _count(spec: dict[str, Any], key: str) -> int | None:
+    found = spec.get(key)
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+
+def row_count(spec: dict[str, Any], value: Any) -> int:
+    """How many rows a repeatable group shows: its answers, at least minItems, at least one."""
+    given = len(value) if isinstance(value, list) else 0
+    return max(given, _count(spec, "minItems") or 0, 1)
+
+
+def _row_name(items: dict[str, Any], number: int, count: int) -> str:
+    """What a row is called: "Item 2 of 3", or its items' title in place of "Item"."""
+    title = items.get("title")
+    if isinstance(title, str) and title.strip():
+        return _("%(title)s %(number)d of %(count)d", title=title, number=number, count=count)
+    return _("Item %(number)d of %(count)d", number=number, count=count)
+
+
+def _rows(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...]) -> Markup:
+    """An array of objects as a fieldset of rows, each a fieldset of its own ("Item 2 of 3").
+
+    Adding and removing rows works without JavaScript: the buttons submit the form, which
+    comes back with what was typed and one row more or less (web/forms.py).
+    """
+    items = field.spec["items"]
+    item_ui = field.ui.get("items") if isinstance(field.ui.get("items"), dict) else {}
+    value = field.value if isinstance(field.value, list) else []
+    count = row_count(field.spec, value)
+    wanted = options(field.ui)
+    low, high = _count(field.spec, "minItems") or 0, _count(field.spec, "maxItems")
+    legend_id = field.id + "-legend"
+    parts = [tag("legend", {"class": "form-label fs-6 fw-semibold" + field.label_css,
+                            "id": legend_id}, label_text(field, field.needed, said=True))]
+    if field.help or field.errors:
+        parts.append(notes(field))
+    for index in range(count):
+        name = _row_name(items, index + 1, count)
+        row = value[index] if index < len(value) and isinstance(value[index], dict) else {}
+        inner = [tag("legend", {"class": "form-label fs-6"}, name)]
+        inner += _draw_all(items, item_ui, row, drawing, f"{path}.{index}.", (*groups, name),
+                           False)
+        if wanted.get("removable") is not False and count > max(low, 1):
+            inner.append(tag("button", {
+                "type": "submit", "name": REMOVE, "value": f"{path}.{index}",
+                "formnovalidate": True, "class": "btn btn-outline-secondary btn-sm",
+                "data-row-remove": True}, _("Remove item %(number)d", number=index + 1)))
+        parts.append(tag("fieldset", {"class": "border rounded p-3 mb-3", "data-row": index,
+                                      "id": f"{drawing.prefix}{path}.{index}"},
+                         Markup("\n").join(inner)))
+    if wanted.get("addable") is not False and (high is None or count < high):
+        parts.append(tag("div", {}, tag("button", {
+            "type": "submit", "name": ADD, "value": path, "formnovalidate": True,
+            "class": "btn btn-outline-primary btn-sm", "aria-describedby": legend_id,
+            "data-row-add": True}, _("Add another"))))
+    return tag("fieldset", {"class": "mb-3", "id": field.id, "data-rows": path,
+                            "data-max-rows": high, "data-min-rows": low,
+                            "aria-describedby": field.described_by},
+               Markup("\n").join(parts))
 
 
 def _draw_all(spec: dict[str, Any], ui: dict[str, Any] | None, values: dict[str, Any],
-              drawing: _Drawing, path: str) -> list[Markup]:
+              drawing: _Drawing, path: str, groups: tuple[str, ...] = (),
+              enforce: bool = True) -> list[Markup]:
     """Every field of a form or nested object, in display order, conditions marked."""
     found = conditions.layout(spec)
     required = set(spec.get("required") or []) if path else found.required
     drawn: list[Markup] = []
     for name in field_order(spec, ui):
         value = values.get(name)
-        inner = with_code_list(found.fields[name], drawing.lists, value)
         entry = field_ui(ui, name)
+        inner = with_ui(with_code_list(found.fields[name], drawing.lists, value), entry)
         how = widget(inner, entry)
         key = path + name
         toggles = not path and name in found.required_when
-        field = _Field(name=key, spec=inner, ui=entry, id=drawing.prefix + key,
-                       needed=how != "hidden" and (name in required or (
-                           toggles and conditions.needed(found, name, values))),
-                       value=inner.get("default") if value is None else value,
-                       errors=_messages(drawing.errors.get(key)), toggles=toggles)
+        field = Field(name=key, spec=inner, ui=entry, id=drawing.prefix + key,
+                      needed=how != "hidden" and (name in required or (
+                          toggles and conditions.needed(found, name, values))),
+                      value=inner.get("default") if value is None else value,
+                      errors=_messages(drawing.errors.get(key)), toggles=toggles, how=how,
+                      enforce=enforce)
         drawing.used.add(key)
+        said = _named(groups, field.label)
         if how == "hidden":
             # Nobody can correct a hidden field, so its errors are only in the summary.
-            drawing.summary += [(None, f"{field.label}: {m}") for m in field.errors]
+            drawing.summary += [(None, f"{said}: {m}") for m in field.errors]
         else:
-            drawing.summary += [("#" + field.id, f"{field.label}: {m}") for m in field.errors]
-        html = _object(field, drawing, key) if how == "object" else _DRAW[how](field)
+            drawing.summary += [("#" + field.id, f"{said}: {m}") for m in field.errors]
+        if how == "object":
+            html = _object(field, drawing, key, groups)
+        elif how == "rows":
+            html = _rows(field, drawing, key, groups)
+        else:
+            html = DRAW[how](field)
         drawn.append(_conditional(html, found, name) if not path else html)
     return drawn
 
@@ -350,8 +165,8 @@ def _conditional(html: Markup, found: conditions.Layout, name: str) -> Markup:
     needs = found.required_when.get(name)
     if shown is None and not needs:
         return html
-    return _tag("div", {"data-shown-when": shown and conditions.page_json([shown]),
-                        "data-required-when": needs and conditions.page_json(needs)}, html)
+    return tag("div", {"data-shown-when": shown and conditions.page_json([shown]),
+                       "data-required-when": needs and conditions.page_json(needs)}, html)
 
 
 def render_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict[str, Any],
@@ -362,7 +177,8 @@ def render_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dic
     Every field is drawn, also those a condition shows: without JavaScript a person sees
     them all and the server decides. The errors come back under their fields and, in
     `.summary`, as the entries of the error summary (templates/_error_summary.html).
-    A field with `x-codeList` is a select of that list's entries in `lists`.
+    A field with `x-codeList` is a select of that list's entries in `lists`. Nested objects
+    are fieldsets; arrays of objects are repeatable groups of rows (fields "list.0.name").
     """
     drawing = _Drawing(values or {}, errors or {}, prefix, [], set(), lists or {})
     drawn = _draw_all(schema, ui, drawing.values, drawing, "")

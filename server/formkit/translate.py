@@ -16,7 +16,8 @@ Translate = Callable[[str], str]
 _SCHEMA_TEXTS = ("title", "description")
 _SCHEMA_LISTS = ("oneOf", "anyOf", "allOf")
 _SCHEMA_ONES = ("items", "then", "else", "additionalProperties")  # no text in an "if"
-_SCHEMA_MAPS = ("properties", "dependentSchemas", "$defs", "definitions", "patternProperties")
+_SCHEMA_MAPS = ("properties", "dependentSchemas", "dependencies", "$defs", "definitions",
+                "patternProperties")
 _UI_TEXTS = ("ui:title", "ui:description", "ui:help", "ui:placeholder")
 _SUBMIT = "ui:submitButtonOptions"
 

@@ -16,7 +16,8 @@ from jsonschema.validators import extend, validator_for
 
 from ..errors import InvalidInput
 from ..formkit import conditions
-from ..formkit.fields import CODE_LIST
+from ..formkit.fields import CODE_LIST, kind
+from ..formkit.fields import declared as declared_fields
 from ..formkit.regex import PatternError, compile_pattern
 from . import code_lists
 
@@ -113,6 +114,19 @@ def _dependent_required(validator: Any, dependent: Any, instance: Any,
                                       path=[name], validator="required", validator_value=names)
 
 
+def _dependencies(validator: Any, dependent: Any, instance: Any,
+                  schema: dict[str, Any]) -> Iterator[ValidationError]:
+    """Draft-07's `dependencies` (react-jsonschema-form's): names as dependentRequired does,
+    a schema as dependentSchemas does, whichever draft the form declares."""
+    if not isinstance(instance, dict) or not isinstance(dependent, dict):
+        return
+    names = {k: v for k, v in dependent.items() if isinstance(v, list)}
+    yield from _dependent_required(validator, names, instance, schema)
+    for trigger, then in dependent.items():
+        if trigger in instance and isinstance(then, dict):
+            yield from validator.descend(instance, then, schema_path=trigger)
+
+
 _CLASSES: dict[type, Any] = {}
 
 
@@ -129,13 +143,28 @@ def _checking(base: Any) -> Any:
 
         _CLASSES[base] = extend(base, {"pattern": _pattern, "format": _format,
                                        "required": _required, CODE_LIST: _code_list,
-                                       "dependentRequired": _dependent_required})
+                                       "dependentRequired": _dependent_required,
+                                       "dependencies": _dependencies})
     return _CLASSES[base]
+
+
+def _rows_message(kind: str, limit: Any) -> str | None:
+    """minItems and maxItems of a repeatable group are counts of rows, not of choices."""
+    if kind == "minItems":
+        return ngettext("Fill in at least %(num)d row.", "Fill in at least %(num)d rows.", limit)
+    if kind == "maxItems":
+        return ngettext("Fill in at most %(num)d row.", "Fill in at most %(num)d rows.", limit)
+    return None
 
 
 def _message(error: ValidationError) -> str:
     """What the person should do, in their language."""
     kind, limit = error.validator, error.validator_value
+    items = error.schema.get("items") if isinstance(error.schema, dict) else None
+    if isinstance(items, dict) and items.get("type") == "object" and isinstance(limit, int):
+        counted = _rows_message(str(kind), limit)
+        if counted:
+            return counted
     if kind == "format":
         return {"email": _("Enter a valid e-mail address, like name@example.com."),
                 "date": _("Enter a date as YYYY-MM-DD."),
@@ -176,8 +205,24 @@ def _message(error: ValidationError) -> str:
 
 
 def _field(error: ValidationError) -> str:
-    """The field an error belongs to: a nested field by its dotted path, a list by its name."""
-    return ".".join(str(p) for p in error.absolute_path if not isinstance(p, int)) or "_form"
+    """The field an error belongs to: a nested field by its dotted path ("list.1.name" in a
+    row of a repeatable group), a list of choices by its name."""
+    path = list(error.absolute_path)
+    # An index at the end points into a list of choices: the error is the list's.
+    while path and isinstance(path[-1], int):
+        path.pop()
+    return ".".join(str(p) for p in path) or "_form"
+
+
+def _only_declared(spec: Any, value: Any) -> Any:
+    """A nested group's (or a row's) value with only the fields it declares, blanks left out."""
+    if kind(spec) == "object" and isinstance(value, dict):
+        fields = declared_fields(spec)
+        return {k: _only_declared(fields[k], v) for k, v in value.items()
+                if k in fields and v is not None and v != ""}
+    if kind(spec) == "rows" and isinstance(value, list):
+        return [_only_declared(spec["items"], row) for row in value]
+    return value
 
 
 def _depth(value: Any, level: int = 0) -> int:
@@ -224,7 +269,8 @@ def validate(schema: dict[str, Any], data: Any) -> dict[str, Any]:
         raise InvalidInput(_("The form data must be a set of named fields."))
     found = conditions.layout(schema)
     declared = found.fields
-    cleaned = {k: v for k, v in data.items() if k in declared and v is not None and v != ""}
+    cleaned = {k: _only_declared(declared[k], v) for k, v in data.items()
+               if k in declared and v is not None and v != ""}
     if _depth(cleaned) > MAX_DEPTH or _unsafe_keys(cleaned):
         raise InvalidInput(_("The form data is nested too deeply or uses a reserved name."))
     applies = conditions.shown(found, cleaned)

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import InvalidInput, PlaintError
 from ..formkit import parse_submission
+from ..formkit.parse import row_action, with_added_row
 
 
 @dataclass
@@ -18,11 +19,13 @@ class Submission:
     errors: dict[str, list[str]] = field(default_factory=dict)
     status: int = 200
     result: Any = None
+    # A row was added to or removed from a repeatable group: the form is only redrawn.
+    redrawn: bool = False
 
     @property
     def ok(self) -> bool:
         """Whether the action went through."""
-        return self.status == 200 and not self.errors
+        return self.status == 200 and not self.errors and not self.redrawn
 
 
 def submit(schema: dict[str, Any], ui: dict[str, Any] | None, form: Any,
@@ -33,6 +36,8 @@ def submit(schema: dict[str, Any], ui: dict[str, Any] | None, form: Any,
     the values kept, so the person loses nothing they typed.
     """
     values = parse_submission(schema, ui, form)
+    if row_action(form) is not None:
+        return Submission(with_added_row(schema, values, form), redrawn=True)
     try:
         return Submission(values, result=action(values))
     except InvalidInput as exc:

@@ -41,7 +41,7 @@ from ...engine.xmlsafe import UnsafeXMLError, parse_xml
 from ...errors import Conflict, DeployRefused, Forbidden, NotFound, PlaintError
 from ...extensions import db
 from ...models import DraftFile, ProcessDraft, ProcessVersion, utcnow
-from .. import process_texts
+from .. import form_looks, process_texts
 from ..actors import Actor
 from ..users import lane_mappings, list_roles
 from . import stale, versions
@@ -346,7 +346,8 @@ def deploy(draft_id: int, comment: str, actor: Actor,
         db.session.commit()
     except IntegrityError:
         raise _at_the_same_moment() from None
-    return Deployed(version, changes, process_texts.warnings(files))
+    return Deployed(version, changes,
+                    process_texts.warnings(files) + form_looks.warnings(files))
 
 
 def _at_the_same_moment() -> Conflict:
