@@ -7,7 +7,9 @@ instructionsForEndUser filled in from the task data, and a user task has no form
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +17,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import HumanTask, ProcessVersion
+from server.models import HumanTask, ProcessDraft, ProcessVersion
 from server.services import cases
 
 from .support.data import INTAKE
-from .support.web import file_complaint, make_user, sign_in, submit
+from .support.web import file_complaint, make_user, post, sign_in, submit, token
 
 FIXTURE = Path(__file__).parent / "fixtures" / "spiffarena" / "manual-tasks"
 
@@ -179,3 +181,86 @@ def test_deploy_refuses_a_broken_instructions_template(app_ctx, runner, tmp_path
     result = runner.invoke(args=["deploy", str(folder)])
     assert result.exit_code == 1
     assert "Activity_call" in result.output and "not a valid template" in result.output
+
+
+# --- the studio ---------------------------------------------------------------------------
+
+def fixture_zip() -> bytes:
+    """The fixture zipped as SpiffArena exports a process model: one folder."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(FIXTURE.iterdir()):
+            archive.writestr(f"call-back/{path.name}", path.read_bytes())
+    return buffer.getvalue()
+
+
+def studio_draft(owner: FlaskClient) -> int:
+    sent = owner.post("/studio/upload", content_type="multipart/form-data", data={
+        "csrf_token": token(owner, "/studio/"),
+        "files": [(io.BytesIO(fixture_zip()), "call-back.zip")]})
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
+    return int(sent.headers["Location"].rsplit("/", 1)[1])
+
+
+def studio_deploy(owner: FlaskClient, draft: int):
+    page = owner.get("/studio/").get_data(as_text=True)
+    header = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    return owner.post(f"/studio/drafts/{draft}/deploy", json={"comment": "from SpiffArena"},
+                      headers={"X-CSRFToken": header})
+
+
+def test_the_studio_deploys_the_model_and_it_runs_to_its_end(app_ctx, auth, client) -> None:
+    owner = auth.signed_in("olga", "process_owner")
+    draft = studio_draft(owner)
+    # No intake form and no lanes are no problem: the default intake and role apply.
+    assert owner.get(f"/studio/drafts/{draft}/files").get_json()["problems"] == []
+    done = studio_deploy(owner, draft)
+    assert done.status_code == 200, done.get_json()
+    version = active()
+    assert version.number == done.get_json()["version"]
+    assert version.role_map == {"*": "handler"}
+    assert version.file("intake-schema.json") is not None
+    listing = owner.get("/studio/").get_data(as_text=True)
+    assert "Tasks outside any lane: handler" in listing
+    staff = auth.signed_in("hana", "handler")
+    # Staff intake uses the default intake form too.
+    assert staff.get("/cases/new").status_code == 200
+    reference, _tracking = file_complaint(client)
+    assert [t.role for t in open_tasks(reference)] == ["handler"]
+    work_through(staff, reference)
+
+
+def test_the_studio_setting_chooses_the_default_role(app_ctx, auth) -> None:
+    owner = auth.signed_in("olga", "process_owner")
+    draft = studio_draft(owner)
+    editor = owner.get(f"/studio/drafts/{draft}").get_data(as_text=True)
+    assert 'id="default-role"' in editor
+    without_token = owner.post(f"/studio/drafts/{draft}/default-role",
+                               data={"default_role": "supervisor"})
+    assert without_token.status_code == 400
+    unknown = post(owner, f"/studio/drafts/{draft}/default-role",
+                   {"default_role": "astronaut"})
+    assert unknown.status_code == 302
+    assert "There is no role astronaut." in owner.get(unknown.headers["Location"]) \
+        .get_data(as_text=True)
+    chosen = post(owner, f"/studio/drafts/{draft}/default-role",
+                  {"default_role": "supervisor"})
+    assert chosen.status_code == 302
+    assert '<option value="supervisor" selected>' in owner.get(
+        f"/studio/drafts/{draft}").get_data(as_text=True)
+    assert studio_deploy(owner, draft).status_code == 200
+    assert active().role_map == {"*": "supervisor"}
+    # Editing the version keeps its choice.
+    again = post(owner, f"/studio/versions/{active().id}/edit")
+    assert '<option value="supervisor" selected>' in owner.get(
+        again.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_process_owner_cannot_choose_a_role_for_someone_elses_draft(app_ctx, auth) -> None:
+    owner = auth.signed_in("olga", "process_owner")
+    draft = studio_draft(owner)
+    other = auth.signed_in("omar", "process_owner")
+    refused = post(other, f"/studio/drafts/{draft}/default-role", {"default_role": "supervisor"})
+    assert refused.status_code in (302, 404)
+    db.session.rollback()
+    assert db.session.get(ProcessDraft, draft).default_role is None
