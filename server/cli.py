@@ -105,9 +105,9 @@ def reset_password(username: str) -> None:
 @with_appcontext
 def deploy(paths: tuple[Path, ...], note: str | None, default_role: str | None) -> None:
     """Deploy the BPMN, DMN and form files in PATHS as the new active version."""
+    from .engine import OUTSIDE_LANES
     from .services import process_texts, processes
     from .services.actors import Actor
-    from .services.processes.versions import OUTSIDE_LANES
 
     try:
         files = processes.read_folders(*paths)

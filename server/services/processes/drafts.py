@@ -35,6 +35,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ...database import begin_write
+from ...engine import OUTSIDE_LANES
 from ...engine.translations import language_of
 from ...engine.xmlsafe import UnsafeXMLError, parse_xml
 from ...errors import Conflict, DeployRefused, Forbidden, NotFound, PlaintError
@@ -118,7 +119,7 @@ def list_processes() -> list[ProcessEntry]:
         entry = entries.setdefault(v.process_id, ProcessEntry(v.process_id, v.name))
         entry.versions.append(VersionRow(v.id, v.number, v.created_by, v.created_at, v.note,
                                          v.is_active, counts.get(v.id, 0),
-                                         (v.role_map or {}).get(versions.OUTSIDE_LANES)))
+                                         (v.role_map or {}).get(OUTSIDE_LANES)))
     return sorted(entries.values(), key=lambda e: (not e.is_active, -e.versions[0].number))
 
 
@@ -167,7 +168,7 @@ def edit_version(version_id: int, actor: Actor) -> ProcessDraft:
     files = {f.name: f.content for f in version.files}
     draft = _new_draft(owner, f"{version.name} (from version {version.number})", version.id,
                        files)
-    chosen = (version.role_map or {}).get(versions.OUTSIDE_LANES)
+    chosen = (version.role_map or {}).get(OUTSIDE_LANES)
     if chosen:  # the version's choice stays the draft's until its owner changes it
         begin_write()
         draft.default_role = chosen

@@ -16,7 +16,6 @@ from sqlalchemy import func, select, update
 from ...database import begin_write
 from ...engine import (
     STATE_FORMAT,
-    OUTSIDE_LANES,
     BundleError,
     DeployIssue,
     ProcessRuntime,
