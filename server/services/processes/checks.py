@@ -133,7 +133,7 @@ def intake_problems(files: dict[str, bytes], process_id: str,
     with_form = [(name, event, _form_of(event)) for name, event in events if _form_of(event)]
     if not with_form:
         return []
-    name, event, form = with_form[0]
+    _file, event, form = with_form[0]
     properties = (forms.get(str(form)) or {}).get("properties") or {}
     missing = [f for f in INTAKE_FIELDS if f not in properties]
     if missing:
