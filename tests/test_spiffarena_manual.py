@@ -8,6 +8,7 @@ instructionsForEndUser filled in from the task data, and a user task has no form
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -264,3 +265,28 @@ def test_a_process_owner_cannot_choose_a_role_for_someone_elses_draft(app_ctx, a
     assert refused.status_code in (302, 404)
     db.session.rollback()
     assert db.session.get(ProcessDraft, draft).default_role is None
+
+
+def test_instructions_follow_the_process_texts_in_arabic(app_ctx, runner, tmp_path,
+                                                          client) -> None:
+    folder = fixture_copy(tmp_path)
+    source = re.search(r"<spiffworkflow:instructionsForEndUser>(.*?)</spiffworkflow:",
+                       (folder / "call_back.bpmn").read_text(), re.S).group(1).strip()
+    arabic = source.replace("## Call {{ complainant_name }}", "## اتصل بـ {{ complainant_name }}")
+    (folder / "translations.ar.json").write_text(json.dumps(
+        {source: arabic, "Call the complainant": "الاتصال بمقدّم الشكوى"}, ensure_ascii=False),
+        encoding="utf-8")
+    assert runner.invoke(args=["deploy", str(folder)]).exit_code == 0
+    # The default intake's Arabic joined the version's own translations.
+    texts = json.loads(active().file("translations.ar.json").content)
+    assert texts["Call the complainant"] == "الاتصال بمقدّم الشكوى" and len(texts) > 2
+    reference, _tracking = file_complaint(client)
+    make_user("hana", "handler")
+    sign_in(client, "hana")
+    task_id = open_tasks(reference)[0][0]
+    page = client.get(f"/cases/{reference}/tasks/{task_id}",
+                      headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert "<h2>اتصل بـ Layla Haddad</h2>" in page
+    english = client.get(f"/cases/{reference}/tasks/{task_id}",
+                         headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<h2>Call Layla Haddad</h2>" in english
