@@ -100,18 +100,25 @@ def reset_password(username: str) -> None:
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--note", help="What changed, kept with the version.")
+@click.option("--default-role", help="The role that works tasks outside any lane (default: "
+              "the role of the start event's lane, else PLAINT_DEFAULT_TASK_ROLE).")
 @with_appcontext
-def deploy(paths: tuple[Path, ...], note: str | None) -> None:
+def deploy(paths: tuple[Path, ...], note: str | None, default_role: str | None) -> None:
     """Deploy the BPMN, DMN and form files in PATHS as the new active version."""
+    from .engine import OUTSIDE_LANES
     from .services import form_looks, process_texts, processes
     from .services.actors import Actor
 
     try:
         files = processes.read_folders(*paths)
-        version = processes.deploy(files, Actor.system("cli"), note)
+        version = processes.deploy(files, Actor.system("cli"), note, default_role=default_role)
     except PlaintError as exc:
         _fail(exc)
     click.echo(f"Deployed {version.process_id} as version {version.number}; new cases use it.")
+    if version.role_map.get(OUTSIDE_LANES):
+        click.echo(f"Tasks outside any lane go to the role {version.role_map[OUTSIDE_LANES]}.")
+    if processes.runtime_for(version.id).start_form not in files:
+        click.echo("The start event names no intake form: the default intake form applies.")
     _warn(process_texts.warnings(files) + form_looks.warnings(files))
 
 

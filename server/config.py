@@ -70,6 +70,9 @@ DEFAULTS: dict[str, Any] = {
     # product must reach this count and exceed the 8 weeks' mean + this many deviations.
     "PLAINT_SYSTEMIC_MIN_CASES": 5,
     "PLAINT_SYSTEMIC_SIGMAS": 2.0,
+    # The role that works tasks outside any lane when the deploy names none and the start
+    # event is in no lane (engine/bundle.py).
+    "PLAINT_DEFAULT_TASK_ROLE": "handler",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
@@ -150,7 +153,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     for key in ("PLAINT_REFERENCE_PREFIX", "PLAINT_ORGANISATION_NAME", "PLAINT_PUBLIC_URL",
                 "PLAINT_EXTERNAL_BODY", "PLAINT_SMTP_HOST", "PLAINT_SMTP_USERNAME",
                 "PLAINT_SMTP_PASSWORD", "PLAINT_MAIL_SENDER", "PLAINT_STAFF_LANGUAGE",
-                "PLAINT_CURRENCY"):
+                "PLAINT_CURRENCY", "PLAINT_DEFAULT_TASK_ROLE"):
         if os.environ.get(key):
             settings[key] = os.environ[key]
     settings["PLAINT_CURRENCY"] = currency_code(settings["PLAINT_CURRENCY"])

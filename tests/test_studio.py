@@ -269,10 +269,7 @@ def test_a_doctype_in_a_diagram_is_a_problem_of_the_draft_not_a_crash(owner) -> 
      "'Refund desk' is not a role"),
     (lambda t: t.replace('value="approve-refund-schema.json"', 'value="approve-schema.json"'),
      "Activity_approve_refund", "'approve-schema.json' is not in the bundle"),
-    (lambda t: t.replace('<spiffworkflow:property name="formJsonSchemaFilename" '
-                         'value="complaint-intake-schema.json" />', ""),
-     "StartEvent_1", "needs the property formJsonSchemaFilename"),
-], ids=["broken-condition", "unknown-lane", "missing-form", "no-intake-form"])
+], ids=["broken-condition", "unknown-lane", "missing-form"])
 def test_a_broken_save_is_kept_and_the_problem_names_the_element(
         app_ctx, owner, spiff, change, element, said) -> None:
     draft = draft_of(post(owner, f"/studio/versions/{active().id}/edit"))

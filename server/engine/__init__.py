@@ -1,7 +1,7 @@
 """Everything that imports SpiffWorkflow lives in this package and nowhere else."""
 
 from .bundle import Bundle, BundleError, load_bundle
-from .bundle_checks import DeployIssue
+from .bundle_checks import OUTSIDE_LANES, DeployIssue
 from .cache import SpecCache
 from .clocks import WorkingTime
 from .errors import EngineError, MessageNotExpected, TaskNotReady
@@ -12,6 +12,7 @@ from .serializer import STATE_FORMAT
 from .snapshot import Notice, ReadyTask, Snapshot, WaitingTimer
 
 __all__ = [
+    "OUTSIDE_LANES",
     "STATE_FORMAT",
     "Bundle",
     "BundleError",

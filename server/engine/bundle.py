@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from .bundle_checks import (
+    OUTSIDE_LANES,
     Checker,
     DeployIssue,
     check_code,
@@ -61,6 +62,8 @@ class Bundle:
     forms: dict[str, dict[str, Any]]
     spec_json: str
     role_map: dict[str, str] = field(default_factory=dict)
+    # The role of tasks outside any lane (also role_map[OUTSIDE_LANES]); None: there are none.
+    default_role: str | None = None
 
 
 def load_bundle(
@@ -70,6 +73,8 @@ def load_bundle(
     max_file_bytes: int = 2 * 1024 * 1024,
     clock_kinds: tuple[str, ...] = (),
     min_timer_period: float = 60.0,
+    default_role: str | None = None,
+    fallback_role: str | None = None,
 ) -> Bundle:
     """Parse and check a bundle; raise BundleError listing every problem.
 
@@ -77,9 +82,13 @@ def load_bundle(
     deadline(...), reminder(...) or next_level(...) must be one of them.
     `min_timer_period` is the shortest a cycle timer, or the only timer of a loop, may
     wait (PLAINT_MIN_TIMER_PERIOD, see timer_checks.py).
+    Tasks outside any lane go to `default_role` when it is given (chosen at deploy), else
+    to the role of the lane the start event is in (the initiator's), else `fallback_role`.
     """
     checker = Checker(files, resolve_role, max_file_bytes, clock_kinds)
     built = _load(checker, min_timer_period)
+    if built is not None:
+        _route_outside_lanes(checker, built, default_role, fallback_role)
     if checker.issues or built is None:
         if not checker.issues:
             checker.add("(bundle)", None, None, _("the bundle could not be read"))
@@ -88,6 +97,31 @@ def load_bundle(
         raise BundleError(checker.issues, built[0] if built else None, checker.forms)
     return _bundle(checker, *built)
 
+
+
+def _route_outside_lanes(c: Checker, built: Built, chosen: str | None,
+                         fallback: str | None) -> None:
+    """Give the tasks outside any lane a role of the version, or say why there is none."""
+    if not c.outside_lanes:
+        return
+    if chosen:
+        role = c.resolve_role(chosen)
+        if role is None:
+            c.add("(bundle)", None, None,
+                  _("the default role '%(role)s' chosen for tasks outside any lane is not a "
+                    "role", role=chosen))
+            return
+    else:
+        starts = [ts for ts in built[1].task_specs.values()
+                  if type(ts).__name__ == "StartEvent" and getattr(ts, "lane", None)]
+        role = c.resolve_role(starts[0].lane) if starts else None
+        role = role or (c.resolve_role(fallback) if fallback else None)
+        if role is None:
+            c.at(c.outside_lanes[0], _("nobody can work this task: put it in a lane, set "
+                                       "%(property)s or choose a default role at deploy",
+                                       property="candidateRole"))
+            return
+    built[3][OUTSIDE_LANES] = role
 
 
 def not_checked(why: str) -> str:
@@ -192,6 +226,7 @@ def _bundle(c: Checker, process_id: str, spec: BpmnProcessSpec,
         forms=c.forms,
         spec_json=dump_specs(spec, subprocess_specs),
         role_map=role_map,
+        default_role=role_map.get(OUTSIDE_LANES),
     )
 
 

@@ -25,12 +25,16 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from ..formkit import declared, unsupported
 from .clocks import KIND_CALL
+from .instructions import INSTRUCTIONS_KEY
+from .instructions import problem as instructions_problem
 from .sandbox import SandboxError, compile_expression, compile_script
 from .script_names import unsupported_names
 
 FORM_SCHEMA_KEY = "formJsonSchemaFilename"
 FORM_UI_KEY = "formUiSchemaFilename"
 ROLE_KEY = "candidateRole"
+# The role_map key of the role that works tasks outside any lane (no lane or role is "*").
+OUTSIDE_LANES = "*"
 
 # What each piece of code is called in a message, in the reader's language.
 _EXPRESSION_TAGS = {
@@ -75,6 +79,8 @@ class Checker:
     trees: dict[str, etree._ElementTree] = field(default_factory=dict)
     forms: dict[str, dict[str, Any]] = field(default_factory=dict)
     where: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+    # Human tasks in no lane and without candidateRole: they go to the default role.
+    outside_lanes: list[str] = field(default_factory=list)
 
     def add(self, file: str, element_id: str | None, line: int | None, message: str,
             subject: tuple[str, str] | None = None) -> None:
@@ -136,6 +142,11 @@ def check_code(c: Checker, name: str, tree: etree._ElementTree) -> None:
         text = (elem.text or "").strip()
         if tag == "parameter" and elem.get("value"):
             _check_parameter(c, name, elem)
+            continue
+        if tag == INSTRUCTIONS_KEY and text:
+            found = instructions_problem(elem.text or "")
+            if found:
+                c.add(name, _owner_id(elem), elem.sourceline, found)
             continue
         if not text or not (tag in _EXPRESSION_TAGS or tag in _SCRIPT_TAGS or tag in _TIMER_TAGS):
             continue
@@ -305,21 +316,19 @@ def check_tasks(c: Checker, specs: list[BpmnProcessSpec]) -> dict[str, str]:
                 _check_form_ref(c, bpmn_id, form, props.get(FORM_UI_KEY))
             if not getattr(task_spec, "manual", False):
                 continue
-            if not form:
-                c.at(bpmn_id, _("the user task has no form: set the property %(property)s",
-                                property=FORM_SCHEMA_KEY))
+            # A task without a form shows its instructions and a "Done" button.
+            if not task_spec.lane and not props.get(ROLE_KEY):
+                c.outside_lanes.append(bpmn_id)
+                continue
             role = _task_role(c, task_spec.lane, props.get(ROLE_KEY))
             if role is None:
                 if props.get(ROLE_KEY):
                     c.at(bpmn_id, _("the %(property)s '%(role)s' is not a role",
                                     property=ROLE_KEY, role=props[ROLE_KEY]),
                          (ROLE_KEY, props[ROLE_KEY]))
-                elif task_spec.lane:
+                else:
                     c.at(bpmn_id, _("the lane '%(lane)s' is not mapped to a role",
                                     lane=task_spec.lane), ("lane", task_spec.lane))
-                else:
-                    c.at(bpmn_id, _("nobody can work this task: put it in a lane or set "
-                                    "%(property)s", property=ROLE_KEY))
             else:
                 roles[props.get(ROLE_KEY) or task_spec.lane] = role
     return roles

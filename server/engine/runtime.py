@@ -137,6 +137,10 @@ class ProcessRuntime:
         return {field: data[variable] for field, variable in sources.items()
                 if data.get(variable) is not None}
 
+    def task_data(self, workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
+        """The data a ready task sees (what its instructions are filled in with)."""
+        return dict(self._ready_task(workflow, task_id).data)
+
     def data_of(self, state: bytes) -> dict[str, Any]:
         """The case's current data (what its newest step sees), from a saved state."""
         return current_data(self.load(state))

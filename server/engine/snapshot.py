@@ -20,6 +20,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from . import due, reports, tasks
+from .bundle_checks import OUTSIDE_LANES
 from .errors import EngineError
 from .tasks import (
     FLAG_KEY,
@@ -196,7 +197,8 @@ def _notice(task: Task, props: dict[str, str], role_map: dict[str, str]) -> Noti
         concerns = next((c for c in task.parent.children
                          if c is not task and not _is_event(c)), task)
     spec = concerns.task_spec
-    role_name = tasks.props(concerns).get(ROLE_KEY) or getattr(spec, "lane", None)
+    role_name = tasks.props(concerns).get(ROLE_KEY) or getattr(spec, "lane", None) \
+        or (OUTSIDE_LANES if getattr(spec, "manual", False) else None)
     return Notice(template=props[NOTIFY_KEY].strip(),
                   recipient=(props.get(NOTIFY_TO_KEY) or "complainant").strip(),
                   element=task.task_spec.bpmn_id or task.task_spec.name,
@@ -210,8 +212,9 @@ def _ready(task: Task, timer_tasks: list[Task], timers: list[WaitingTimer],
            role_map: dict[str, str]) -> ReadyTask:
     props = tasks.props(task)
     spec = task.task_spec
-    role_name = props.get(ROLE_KEY) or spec.lane
-    role = role_map.get(role_name) if role_name else None
+    # A task outside any lane goes to the version's default role (chosen at deploy).
+    role_name = props.get(ROLE_KEY) or spec.lane or OUTSIDE_LANES
+    role = role_map.get(role_name)
     chosen = task.data.get(props.get(ROLE_VARIABLE_KEY, ""))
     if isinstance(chosen, str) and chosen in role_map.values():
         # Only a role this version already routes to: data cannot invent one.

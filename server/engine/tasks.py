@@ -77,6 +77,9 @@ def read_task_infos(specs: Iterable[Any]) -> dict[str, dict[str, Any]]:
                     "form": found.get(FORM_SCHEMA_KEY),
                     "ui_form": found.get(FORM_UI_KEY),
                     "instructions": getattr(task_spec, "documentation", None),
+                    # SpiffArena's instructionsForEndUser: a template of the task's data.
+                    "template": (getattr(task_spec, "extensions", {}) or {}).get(
+                        "instructionsForEndUser") or None,
                     "excludes": found.get(EXCLUDES_KEY, "").replace(",", " ").split(),
                     # Only a task that shows a prompt needs its case's state loaded.
                     "asks": bool(found.get(PROMPT_KEY)),

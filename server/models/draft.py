@@ -28,6 +28,8 @@ class ProcessDraft(db.Model):  # type: ignore[name-defined,misc]
     title: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The role its tasks outside any lane go to once deployed (None: the deploy's default).
+    default_role: Mapped[str | None] = mapped_column(String(64))
 
     base_version: Mapped[ProcessVersion | None] = relationship()
     files: Mapped[list[DraftFile]] = relationship(

@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..access import SUPERVISE, can
 from ..database import begin_write
 from ..engine import TaskNotReady
+from ..engine.instructions import InstructionsError
+from ..engine.instructions import render as render_instructions
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import Case, HumanTask
@@ -145,18 +148,36 @@ def open_task(reference: str, task_id: str, actor: Actor, prefill: bool = False,
     info = runtime.task_info(task.bpmn_id)
     sources = _prefill_sources(case.process_version_id, task.form, info["prefill"]) \
         if prefill and task.form else {}
-    prompt, values = None, {}
-    if info["asks"] or sources:
+    prompt, values, instructions = None, {}, info["instructions"]
+    if info["asks"] or sources or info["template"]:
         try:
             workflow = runtime.load(case.workflow_state)
             if info["asks"]:
                 prompt = runtime.prompt(workflow, task.task_id)
             values = runtime.form_values(workflow, task.task_id, sources)
+            if info["template"]:
+                instructions = _filled(case, info["template"],
+                                       runtime.task_data(workflow, task.task_id))
         except TaskNotReady:
             raise Conflict(_("This task is no longer open: it was completed or the case "
                              "moved on.")) from None
-    return OpenTask(case, task, info["ui_form"], info["instructions"], prompt,
+    return OpenTask(case, task, info["ui_form"], instructions, prompt,
                     info["shows"], values)
+
+
+def _filled(case: Case, template: str, data: dict[str, Any]) -> str:
+    """A task's instructionsForEndUser in the reader's language, filled in with its data.
+
+    Translated first, so the translation keeps the template's placeholders; a template
+    that fails or hits a limit shows as written, and the failure is logged.
+    """
+    source = process_texts.text(case.process_version_id, template, process_texts.reading())
+    try:
+        return render_instructions(source, data)
+    except InstructionsError as exc:
+        current_app.logger.warning("instructions of a task of %s not filled in: %s",
+                                   case.reference, exc)
+        return source
 
 
 def _prefill_sources(version_id: int, form: str,

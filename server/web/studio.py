@@ -122,7 +122,7 @@ def editor(draft_id: int) -> ResponseReturnValue:
 def files(draft_id: int) -> ResponseReturnValue:
     """The draft's files and every problem that stops it from being deployed."""
     draft = drafts.get_draft(draft_id, current_actor())
-    return _problems(check(draft.contents()), files=drafts.listing(draft))
+    return _problems(check(draft.contents(), draft.default_role), files=drafts.listing(draft))
 
 
 @bp.get("/drafts/<int:draft_id>/files/<path:name>")
@@ -177,6 +177,19 @@ def deploy(draft_id: int) -> ResponseReturnValue:
     return jsonify({"version": done.version.number, "process_id": done.version.process_id,
                     "diff": done.diff, "warnings": done.warnings,
                     "redirect": url_for("studio.index")})
+
+
+@bp.post("/drafts/<int:draft_id>/default-role")
+def default_role(draft_id: int) -> ResponseReturnValue:
+    """Choose the role the draft's tasks outside any lane go to once deployed."""
+    try:
+        drafts.set_default_role(draft_id, request.form.get("default_role", "").strip() or None,
+                                current_actor())
+    except drafts.DraftRefused as exc:
+        flash(exc.message, "danger")
+    else:
+        flash(_("Saved: tasks outside any lane go to the role you chose."), "success")
+    return redirect(url_for("studio.editor", draft_id=draft_id))
 
 
 @bp.post("/drafts/<int:draft_id>/discard")

@@ -37,6 +37,12 @@ def instructions_html(text: str | None) -> Markup | None:
     return Markup(_markdown.render(text)) if text else None  # noqa: S704 - html disabled
 
 
+def _button(ui: dict[str, Any] | None, has_form: bool) -> tuple[str | None, str | None]:
+    """The submit button's text and class; a task without a form is simply "Done"."""
+    text, css = submit_options(ui)
+    return (text or (None if has_form else _("Done"))), css
+
+
 @bp.context_processor
 def _document_helpers() -> dict[str, Any]:
     return {"human_size": attachments.human_size}
@@ -78,5 +84,5 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
         prompt=opened.prompt,
         history=history.for_case(case, events), candidates=inbox.candidates(row.role),
         sla=inbox.sla_state(row.due_at, utcnow()), form_title=schema.get("title"),
-        button=submit_options(ui),
+        button=_button(ui, bool(row.form)),
     ), sent.status

@@ -3,7 +3,8 @@
 The bundle checks (server.engine.bundle_checks) find everything wrong inside the diagrams and
 forms. On top of them the studio checks what would stop new cases from starting once
 the draft is active: complaints are registered through the intake form named on the
-start event, and every complaint needs the complainant's name and a description.
+start event (the default intake form when it names none), and every complaint needs the
+complainant's name and a description.
 """
 
 from __future__ import annotations
@@ -65,13 +66,18 @@ def _explain(issue: DeployIssue, roles: list[str]) -> str:
     return issue.message
 
 
-def check(files: dict[str, bytes]) -> list[Problem]:
-    """Every problem that would stop these files from being deployed; [] when they would go."""
+def check(files: dict[str, bytes], default_role: str | None = None) -> list[Problem]:
+    """Every problem that would stop these files from being deployed; [] when they would go.
+
+    `default_role` is the role chosen for tasks outside any lane (versions.deploy).
+    """
     try:
         bundle = load_bundle(files, role_resolver(),
                              max_file_bytes=current_app.config["PLAINT_MAX_DIAGRAM_BYTES"],
                              clock_kinds=policy.KINDS,
-                             min_timer_period=current_app.config["PLAINT_MIN_TIMER_PERIOD"])
+                             min_timer_period=current_app.config["PLAINT_MIN_TIMER_PERIOD"],
+                             default_role=default_role,
+                             fallback_role=current_app.config["PLAINT_DEFAULT_TASK_ROLE"])
     except BundleError as exc:
         roles = [r.name for r in list_roles()]
         found = [from_issue(issue, roles) for issue in exc.issues]
@@ -118,16 +124,16 @@ def _form_of(event: etree._Element) -> str | None:
 
 def intake_problems(files: dict[str, bytes], process_id: str,
                     forms: dict[str, dict[str, Any]]) -> list[Problem]:
-    """What would stop a new case from starting: no intake form, or one without the basics."""
+    """What would stop a new case from starting: an intake form without the basics.
+
+    A start event without a form is no problem: the default intake form applies
+    (default_intake.py), as it does for a deploy from the command line.
+    """
     events = _start_events(files, process_id)
     with_form = [(name, event, _form_of(event)) for name, event in events if _form_of(event)]
     if not with_form:
-        name, event = events[0] if events else (None, None)
-        return [Problem(name, event.get("id") if event is not None else None,
-                        event.sourceline if event is not None else None,
-                        _("the start event needs the property %(property)s naming the intake "
-                          "form: every complaint is registered through it", property=FORM_KEY))]
-    name, event, form = with_form[0]
+        return []
+    _file, event, form = with_form[0]
     properties = (forms.get(str(form)) or {}).get("properties") or {}
     missing = [f for f in INTAKE_FIELDS if f not in properties]
     if missing:

@@ -7,8 +7,8 @@ How a deploy is kept from breaking cases:
   are read from its own version's spec, forms and role map, which never change.
 - A draft becomes a version only through `versions.deploy`, which runs every bundle
   check again and logs the deploy with its diff (so CLI deploys are logged too); the
-  studio adds what would stop NEW cases (checks.py): the start event must name an
-  intake form that asks for the complainant's name and description.
+  studio adds what would stop NEW cases (checks.py): the start event's intake form must
+  ask for the complainant's name and description (without one the default intake applies).
 - Changing the process id (or uploading another process) is allowed: nothing is keyed
   on the process id (cases point at version rows), so it cannot strand a running case;
   the diff in the log says what was replaced.
@@ -36,6 +36,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ...database import begin_write
+from ...engine import OUTSIDE_LANES
 from ...engine.translations import language_of
 from ...engine.xmlsafe import UnsafeXMLError, parse_xml
 from ...errors import Conflict, DeployRefused, Forbidden, NotFound, PlaintError
@@ -74,6 +75,7 @@ class VersionRow:
     note: str | None
     is_active: bool
     open_cases: int
+    default_role: str | None = None  # the role of its tasks outside any lane, if it has any
 
 
 @dataclass
@@ -117,7 +119,8 @@ def list_processes() -> list[ProcessEntry]:
     for v in db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.number.desc())):
         entry = entries.setdefault(v.process_id, ProcessEntry(v.process_id, v.name))
         entry.versions.append(VersionRow(v.id, v.number, v.created_by, v.created_at, v.note,
-                                         v.is_active, counts.get(v.id, 0)))
+                                         v.is_active, counts.get(v.id, 0),
+                                         (v.role_map or {}).get(OUTSIDE_LANES)))
     return sorted(entries.values(), key=lambda e: (not e.is_active, -e.versions[0].number))
 
 
@@ -166,8 +169,14 @@ def edit_version(version_id: int, actor: Actor) -> ProcessDraft:
         db.session.rollback()
         return draft
     files = {f.name: f.content for f in version.files}
-    return _new_draft(owner, f"{version.name} (from version {version.number})", version.id,
-                      files)
+    draft = _new_draft(owner, f"{version.name} (from version {version.number})", version.id,
+                       files)
+    chosen = (version.role_map or {}).get(OUTSIDE_LANES)
+    if chosen:  # the version's choice stays the draft's until its owner changes it
+        begin_write()
+        draft.default_role = chosen
+        db.session.commit()
+    return draft
 
 
 def upload(uploads: list[tuple[str, bytes]], actor: Actor) -> tuple[ProcessDraft, list[str]]:
@@ -229,9 +238,10 @@ def editor_context(draft: ProcessDraft) -> dict[str, Any]:
     """What the editor page needs besides its URLs: files, problems, roles, lane mappings."""
     return {"files": [{"name": f["name"], "kind": f["kind"], "language": language_of(f["name"])}
                       for f in listing(draft)],
-            "problems": [p.as_dict() for p in check(draft.contents())],
+            "problems": [p.as_dict() for p in check(draft.contents(), draft.default_role)],
             "roles": [r.name for r in list_roles()],
-            "lanes": {m.lane: m.role_name for m in lane_mappings()}}
+            "lanes": {m.lane: m.role_name for m in lane_mappings()},
+            "default_role": draft.default_role}
 
 
 def read_file(draft_id: int, name: str, actor: Actor) -> bytes:
@@ -276,7 +286,7 @@ def save_file(draft_id: int, name: str, content: bytes, actor: Actor) -> list[Pr
         db.session.rollback()
         raise Conflict(_("%(name)s was saved from elsewhere at the same moment; save again.",
                          name=name)) from None
-    return check(draft.contents())
+    return check(draft.contents(), draft.default_role)
 
 
 def delete_file(draft_id: int, name: str, actor: Actor) -> list[Problem]:
@@ -290,12 +300,25 @@ def delete_file(draft_id: int, name: str, actor: Actor) -> list[Problem]:
     draft.files.remove(found)
     draft.updated_at = utcnow()
     db.session.commit()
-    return check(draft.contents())
+    return check(draft.contents(), draft.default_role)
 
 
 def validate(draft_id: int, actor: Actor) -> list[Problem]:
     """Every problem that stops the draft from being deployed."""
-    return check(get_draft(draft_id, actor).contents())
+    draft = get_draft(draft_id, actor)
+    return check(draft.contents(), draft.default_role)
+
+
+def set_default_role(draft_id: int, role: str | None, actor: Actor) -> None:
+    """Choose the role the draft's tasks outside any lane go to (None: the deploy's default)."""
+    begin_write()
+    draft = get_draft(draft_id, actor)
+    if role and role not in {r.name for r in list_roles()}:
+        db.session.rollback()
+        raise DraftRefused(_("There is no role %(role)s.", role=role), [_problem(
+            None, _("choose one of the roles of the list"))])
+    draft.default_role = role or None
+    db.session.commit()
 
 
 def discard(draft_id: int, actor: Actor) -> None:
@@ -313,8 +336,8 @@ def deploy(draft_id: int, comment: str, actor: Actor,
     only when `confirm_replace` names it (stale.py); otherwise StaleDraft says which.
     """
     draft = get_draft(draft_id, actor)
-    files, base_id = draft.contents(), draft.base_version_id
-    problems = check(files)
+    files, base_id, default_role = draft.contents(), draft.base_version_id, draft.default_role
+    problems = check(files, default_role)
     if problems:
         raise DraftRefused(ngettext(
             "Not deployed: %(num)d problem found. The active version is unchanged.",
@@ -323,7 +346,7 @@ def deploy(draft_id: int, comment: str, actor: Actor,
     try:
         version = versions.deploy(
             files, actor, note=comment.strip()[:2000] or None, commit=False,
-            base_version_id=base_id,
+            base_version_id=base_id, default_role=default_role,
             guard=lambda: stale.refuse_unconfirmed(base_id, files, confirm_replace))
     except DeployRefused as exc:
         roles = [r.name for r in list_roles()]

@@ -29,6 +29,7 @@ from ...extensions import db
 from ...models import ROLES, Case, LaneMapping, ProcessFile, ProcessVersion, Role
 from .. import code_lists, policy, system_log
 from ..actors import Actor
+from . import default_intake
 from .diff import diff, summary
 
 BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".json")
@@ -78,7 +79,8 @@ def read_folders(*folders: Path) -> dict[str, bytes]:
 def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
            activate: bool = True, *, commit: bool = True,
            base_version_id: int | None = None,
-           guard: Callable[[], None] | None = None) -> ProcessVersion:
+           guard: Callable[[], None] | None = None,
+           default_role: str | None = None) -> ProcessVersion:
     """Check a bundle and store it as a new version; refuse it whole if anything is wrong.
 
     Every deploy goes to the system log with what changed since `base_version_id` (by
@@ -86,14 +88,20 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
     flushed, so the caller can add what belongs to the same transaction and commit it.
     `guard` runs once the write transaction has begun, so what it reads (the active
     version) cannot change before the deploy is stored; it refuses by raising.
+    Tasks outside any lane go to `default_role` (else the start event's lane's role, else
+    PLAINT_DEFAULT_TASK_ROLE; kept in the version's role_map under "*"); a process whose
+    start event has no intake form gets the default one (default_intake.py).
     """
     try:
         bundle = load_bundle(files, role_resolver(),
                              max_file_bytes=current_app.config["PLAINT_MAX_DIAGRAM_BYTES"],
                              clock_kinds=policy.KINDS,
-                             min_timer_period=current_app.config["PLAINT_MIN_TIMER_PERIOD"])
+                             min_timer_period=current_app.config["PLAINT_MIN_TIMER_PERIOD"],
+                             default_role=default_role,
+                             fallback_role=current_app.config["PLAINT_DEFAULT_TASK_ROLE"])
     except BundleError as exc:
         _refuse(exc.issues)
+    default_intake.apply(bundle)
     lists = [DeployIssue(name, None, None, message)
              for name, message in code_lists.form_problems(bundle.forms)]
     if lists:
