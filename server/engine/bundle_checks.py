@@ -74,6 +74,14 @@ class Checker:
     trees: dict[str, etree._ElementTree] = field(default_factory=dict)
     forms: dict[str, dict[str, Any]] = field(default_factory=dict)
     where: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+    # The line of each element by file: ids may repeat across files (bundle_files.py).
+    lines: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    # The file of the process being checked, to place an element found by id alone.
+    file_hint: str | None = None
+    # What a deploy goes through with but someone should know (files left out).
+    warnings: list[DeployIssue] = field(default_factory=list)
+    # Processes and decisions called but held by no file (said once, at the call).
+    missing_calls: set[str] = field(default_factory=set)
 
     def add(self, file: str, element_id: str | None, line: int | None, message: str,
             subject: tuple[str, str] | None = None) -> None:
@@ -83,7 +91,10 @@ class Checker:
     def at(self, element_id: str, message: str,
            subject: tuple[str, str] | None = None) -> None:
         """Note an issue at an element, in the file and line it was read from."""
-        file, line = self.where.get(element_id, ("(bundle)", None))
+        if self.file_hint and (self.file_hint, element_id) in self.lines:
+            file, line = self.file_hint, self.lines[(self.file_hint, element_id)]
+        else:
+            file, line = self.where.get(element_id, ("(bundle)", None))
         self.add(file, element_id, line, message, subject)
 
 
@@ -287,6 +298,7 @@ def check_tasks(c: Checker, specs: list[BpmnProcessSpec]) -> dict[str, str]:
     """Check every task; return the lane and candidateRole names mapped to roles."""
     roles: dict[str, str] = {}
     for spec in specs:
+        c.file_hint = getattr(spec, "file", None)
         for task_spec in spec.task_specs.values():
             bpmn_id = getattr(task_spec, "bpmn_id", None)
             if bpmn_id is None:
