@@ -106,13 +106,17 @@ def deploy(paths: tuple[Path, ...], note: str | None) -> None:
     from .services import process_texts, processes
     from .services.actors import Actor
 
+    from .engine import DeployIssue
+
+    left_out: list[DeployIssue] = []
     try:
         files = processes.read_folders(*paths)
-        version = processes.deploy(files, Actor.system("cli"), note)
+        version = processes.deploy(files, Actor.system("cli"), note, warnings=left_out)
     except PlaintError as exc:
         _fail(exc)
     click.echo(f"Deployed {version.process_id} as version {version.number}; new cases use it.")
-    _warn(process_texts.warnings(files))
+    _warn([str(w) for w in left_out]
+          + process_texts.warnings({f.name: f.content for f in version.files}))
 
 
 @click.command("fire-timers")

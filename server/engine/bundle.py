@@ -135,16 +135,16 @@ def _load(c: Checker, min_timer_period: float) -> Loaded | None:
             check_due_in(c, name, tree)
             check_report_properties(c.add, name, tree)
     check_lanes(c)
-    if not any(name.endswith(".bpmn") for name in c.trees):
-        return None  # said above: no diagram, or none that could be read
-    built = build_all(c)
-    # Every process that could be built is checked, whichever process calls it.
-    role_map = check_tasks(c, list(built.specs.values()))
     unread = sorted(n for n in c.files if n.endswith((".bpmn", ".dmn")) and n not in c.trees)
+    built = build_all(c) if any(n.endswith(".bpmn") for n in c.trees) else None
+    # Every process that could be built is checked, whichever process calls it.
+    role_map = check_tasks(c, list(built.specs.values())) if built else {}
     if unread:
         c.add("(bundle)", None, None, not_checked(
             _("%(files)s cannot be read", files=", ".join(unread))))
         return None
+    if built is None:
+        return None  # said above: no diagram
     by_message = message_started(c)
     process_id = main_process(c, built, info, set(by_message))
     if process_id is None:

@@ -158,6 +158,10 @@ def used_files(c: Checker, info: ModelInfo | None) -> set[str]:
         used.add(name)
         if name in c.trees and name.endswith(".bpmn"):
             todo += _follow(c, name, index, unread)
+        elif name in unread:
+            # What a diagram that cannot be parsed names is taken as used, so its forms
+            # are still read and reported.
+            todo += [n for n in c.files if n != name and n.encode() in c.files[name]]
     return used
 
 

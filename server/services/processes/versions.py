@@ -22,6 +22,7 @@ from ...engine import (
     SpecCache,
     load_bundle,
 )
+from ...engine.bundle_files import MODEL_FILE
 from ...engine.translations import language_of
 from ...errors import DeployRefused, NotFound
 from ...extensions import db
@@ -75,7 +76,8 @@ def read_folders(*folders: Path) -> dict[str, bytes]:
 def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
            activate: bool = True, *, commit: bool = True,
            base_version_id: int | None = None,
-           guard: Callable[[], None] | None = None) -> ProcessVersion:
+           guard: Callable[[], None] | None = None,
+           warnings: list[DeployIssue] | None = None) -> ProcessVersion:
     """Check a bundle and store it as a new version; refuse it whole if anything is wrong.
 
     Every deploy goes to the system log with what changed since `base_version_id` (by
@@ -83,6 +85,8 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
     flushed, so the caller can add what belongs to the same transaction and commit it.
     `guard` runs once the write transaction has begun, so what it reads (the active
     version) cannot change before the deploy is stored; it refuses by raising.
+    `warnings`, when given, receives what the deploy went through with (files no process
+    uses, left out of the version).
     """
     try:
         bundle = load_bundle(files, role_resolver(),
@@ -91,6 +95,8 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
                              min_timer_period=current_app.config["PLAINT_MIN_TIMER_PERIOD"])
     except BundleError as exc:
         _refuse(exc.issues)
+    if warnings is not None:
+        warnings += bundle.warnings
     lists = [DeployIssue(name, None, None, message)
              for name, message in code_lists.form_problems(bundle.forms)]
     if lists:
@@ -105,8 +111,8 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
         created_by=actor.name, note=note, is_active=False,
     )
     for name, content in sorted(bundle.files.items()):
-        kind = "translations" if language_of(name) else \
-            "form" if name.endswith(".json") else name.rsplit(".", 1)[1]
+        kind = "translations" if language_of(name) else "metadata" if name == MODEL_FILE \
+            else "form" if name.endswith(".json") else name.rsplit(".", 1)[1]
         version.files.append(ProcessFile(name=name, kind=kind, content=content,
                                          sha256=hashlib.sha256(content).hexdigest()))
     db.session.add(version)
