@@ -103,10 +103,9 @@ def reset_password(username: str) -> None:
 @with_appcontext
 def deploy(paths: tuple[Path, ...], note: str | None) -> None:
     """Deploy the BPMN, DMN and form files in PATHS as the new active version."""
+    from .engine import DeployIssue
     from .services import process_texts, processes
     from .services.actors import Actor
-
-    from .engine import DeployIssue
 
     left_out: list[DeployIssue] = []
     try:
