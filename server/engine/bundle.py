@@ -150,6 +150,10 @@ def _load(c: Checker, min_timer_period: float) -> Loaded | None:
     if process_id is None:
         c.add("(bundle)", None, None, not_checked(_("there is no one main process to build")))
         return None
+    if process_id not in built.specs:
+        c.add("(bundle)", None, None,
+              not_checked(_("the diagrams could not be built into a process")))
+        return None
     subprocess_specs = called_specs(c, built, process_id)
     # A process started by a message (a corrective action) runs as a case of its own:
     # kept with its own called processes beside the main one's, in the same version.
@@ -158,7 +162,7 @@ def _load(c: Checker, min_timer_period: float) -> Loaded | None:
         if started in built.specs and more is not None and subprocess_specs is not None:
             subprocess_specs[started] = built.specs[started]
             subprocess_specs.update(more)
-    if subprocess_specs is None or process_id not in built.specs:
+    if subprocess_specs is None:
         c.add("(bundle)", None, None,
               not_checked(_("the diagrams could not be built into a process")))
         return None

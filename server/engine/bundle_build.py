@@ -104,8 +104,10 @@ def report(c: Checker, exc: Exception, file: str | None) -> None:
     called = re.match(r"""(?:The process '|No DMN Diagram available with id ")([^'"]*)""", text)
     if (element_id and (file, element_id) in said) or \
             ("we found two items" in text and any(i.file == file for i in c.issues)) or \
-            (called and called.group(1) in c.missing_calls):
-        return  # the deploy checks said it already, in their words
+            (called and (called.group(1) in c.missing_calls or called.group(1) in c.where)):
+        # Said already: by the deploy checks in their words, or as the problem of the
+        # file that holds a process SpiffWorkflow then could not find.
+        return
     c.add(file or "(bundle)", element_id, int(line) if line else None, plain_words(exc))
 
 
@@ -122,7 +124,7 @@ def plain_words(exc: Exception) -> str:
         return _("the diagram could not be read: %(error)s", error=text)
     if isinstance(exc, ValidationException) and not getattr(exc, "id", None) and \
             text.startswith("Element"):
-        return _("the file does not follow the BPMN standard: %(error)s", error=_shorten(text))
+        return _("the file does not follow the BPMN standard: %(error)s", error=_shorten(text).rstrip("."))
     found = re.match(r"Duplicate process ID: (\S+)", text)
     if found:
         return _("the process id '%(id)s' is used by two processes", id=found.group(1))
