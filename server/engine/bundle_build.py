@@ -124,7 +124,8 @@ def plain_words(exc: Exception) -> str:
         return _("the diagram could not be read: %(error)s", error=text)
     if isinstance(exc, ValidationException) and not getattr(exc, "id", None) and \
             text.startswith("Element"):
-        return _("the file does not follow the BPMN standard: %(error)s", error=_shorten(text).rstrip("."))
+        return _("the file does not follow the BPMN standard: %(error)s",
+                 error=_shorten(text).rstrip("."))
     found = re.match(r"Duplicate process ID: (\S+)", text)
     if found:
         return _("the process id '%(id)s' is used by two processes", id=found.group(1))
