@@ -75,9 +75,9 @@ export class Studio {
 
   start() {
     // A translations file is edited on its texts page (linked under the tabs), not here.
+    // SpiffArena's process_model.json is told by its name (the server lists it as a form).
     const files = this.config.files
-      .filter((f) => !['translations', 'metadata'].includes(f.kind || kindOf(f.name))
-        && kindOf(f.name) !== 'metadata')
+      .filter((f) => (f.kind || kindOf(f.name)) !== 'translations' && kindOf(f.name) !== 'metadata')
       .sort((a, b) => (KIND_ORDER[a.kind] - KIND_ORDER[b.kind]) || a.name.localeCompare(b.name));
     files.forEach((file) => this.addFile(file.name, file.kind || kindOf(file.name)));
     this.showProblems(this.config.problems || []);
