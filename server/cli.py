@@ -105,13 +105,15 @@ def reset_password(username: str) -> None:
 @with_appcontext
 def deploy(paths: tuple[Path, ...], note: str | None, default_role: str | None) -> None:
     """Deploy the BPMN, DMN and form files in PATHS as the new active version."""
-    from .engine import OUTSIDE_LANES
+    from .engine import OUTSIDE_LANES, DeployIssue
     from .services import form_looks, process_texts, processes
     from .services.actors import Actor
 
+    left_out: list[DeployIssue] = []
     try:
         files = processes.read_folders(*paths)
-        version = processes.deploy(files, Actor.system("cli"), note, default_role=default_role)
+        version = processes.deploy(files, Actor.system("cli"), note, default_role=default_role,
+                                   warnings=left_out)
     except PlaintError as exc:
         _fail(exc)
     click.echo(f"Deployed {version.process_id} as version {version.number}; new cases use it.")
@@ -119,7 +121,8 @@ def deploy(paths: tuple[Path, ...], note: str | None, default_role: str | None) 
         click.echo(f"Tasks outside any lane go to the role {version.role_map[OUTSIDE_LANES]}.")
     if processes.runtime_for(version.id).start_form not in files:
         click.echo("The start event names no intake form: the default intake form applies.")
-    _warn(process_texts.warnings(files) + form_looks.warnings(files))
+    kept = {f.name: f.content for f in version.files}
+    _warn([str(w) for w in left_out] + process_texts.warnings(kept) + form_looks.warnings(kept))
 
 
 @click.command("fire-timers")

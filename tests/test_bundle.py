@@ -174,12 +174,13 @@ def test_a_bad_condition_a_bad_timer_and_a_lane_without_a_role_are_reported_toge
         'name="Supervisor"', 'name="Regional Director"')
     files = with_bpmn(text)
     files["review-schema.json"] = b'{\n  "type": "object",\n  "properties": {,}\n}'
-    files["priority.dmn"] = DMN.replace("LAST", "").encode()
+    files["triage.dmn"] = DMN.replace("LAST", "").replace('id="priority_decision"',
+                                                          'id="triage"').encode()
     issues = issues_of(files)
     found = {(i.file, i.element_id) for i in issues}
     assert {("complaint.bpmn", "Flow_out_of_scope"), ("complaint.bpmn", "information_timeout"),
             ("complaint.bpmn", "Lane_supervisor"), ("complaint.bpmn", "review"),
-            ("review-schema.json", None), ("priority.dmn", "rule_big")} <= found
+            ("review-schema.json", None), ("triage.dmn", "rule_big")} <= found
     assert all(i.line for i in issues if i.file == "complaint.bpmn")
     assert not any("review-schema.json' is not in the bundle" in i.message for i in issues)
     lines = [i.line for i in issues if i.file == "complaint.bpmn"]
@@ -226,16 +227,17 @@ def test_a_decision_table_with_a_catch_all_row_deploys() -> None:
 
 def test_a_decision_table_without_a_catch_all_row_is_refused() -> None:
     files = reference_files()
-    files["priority.dmn"] = DMN.replace("LAST", "").encode()
+    files["triage.dmn"] = DMN.replace("LAST", "").replace('id="priority_decision"',
+                                                          'id="triage"').encode()
     [issue] = issues_of(files)
-    assert issue.file == "priority.dmn" and issue.element_id == "rule_big"
+    assert issue.file == "triage.dmn" and issue.element_id == "rule_big"
     assert "catch-all" in issue.message
 
 
 def test_a_decision_cell_that_escapes_is_refused() -> None:
     files = reference_files()
-    files["priority.dmn"] = DMN.replace("LAST", CATCH_ALL).replace(
-        '"high"', "().__class__").encode()
+    files["triage.dmn"] = DMN.replace("LAST", CATCH_ALL).replace(
+        '"high"', "().__class__").replace('id="priority_decision"', 'id="triage"').encode()
     [issue] = issues_of(files)
     assert issue.element_id == "o1"
 

@@ -30,8 +30,8 @@ INTAKE = {"complainant_name": "Layla Haddad", "complainant_email": "layla@exampl
 # --- helpers ------------------------------------------------------------------------------
 
 def spiff_files() -> dict[str, bytes]:
-    """The SpiffArena export's bundle files (process_model.json is metadata, not a form)."""
-    return {p.name: p.read_bytes() for p in SPIFF.iterdir() if p.name != "process_model.json"}
+    """The SpiffArena export's files (process_model.json names the primary file and process)."""
+    return {p.name: p.read_bytes() for p in SPIFF.iterdir()}
 
 
 def spiff_zip(**replaced: bytes) -> bytes:
@@ -167,7 +167,8 @@ def test_a_spiffarena_export_uploads_and_runs_unchanged(app, auth, app_ctx, owne
     kinds = {f["name"]: f["kind"] for f in listed["files"]}
     assert kinds == {BPMN: "bpmn", "priority.dmn": "dmn", "approve-refund-schema.json": "form",
                      "complaint-intake-schema.json": "form", "triage-schema.json": "form",
-                     "complaint-intake-uischema.json": "uiform", "triage-uischema.json": "uiform"}
+                     "complaint-intake-uischema.json": "uiform", "triage-uischema.json": "uiform",
+                     "process_model.json": "form"}
     # 'Customer Care' is no role here: the problem names the lane and says what to do.
     lane = next(p for p in listed["problems"] if p["element_id"] == "Lane_customer_care")
     assert lane["file"] == BPMN and lane["line"] == 8

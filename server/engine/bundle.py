@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from .bundle_build import build_all, called_specs, main_process
 from .bundle_checks import (
     OUTSIDE_LANES,
     Checker,
@@ -26,7 +25,14 @@ from .bundle_checks import (
     check_lanes,
     check_references,
     check_tasks,
-    local_name,
+)
+from .bundle_files import (
+    MODEL_FILE,
+    ignore_unused,
+    index_ids,
+    message_started,
+    read_model_info,
+    used_files,
 )
 from .reports import check_report_properties
 from .serializer import dump_specs
@@ -43,11 +49,14 @@ class BundleError(Exception):
     """
 
     def __init__(self, issues: list[DeployIssue], process_id: str | None = None,
-                 forms: dict[str, dict[str, Any]] | None = None) -> None:
+                 forms: dict[str, dict[str, Any]] | None = None,
+                 warnings: list[DeployIssue] | None = None) -> None:
         super().__init__("\n".join(str(i) for i in issues))
         self.issues = issues
         self.process_id = process_id
         self.forms = forms or {}
+        # Files left out because no process uses them (said, never a refusal).
+        self.warnings = warnings or []
 
 
 @dataclass
@@ -64,6 +73,8 @@ class Bundle:
     role_map: dict[str, str] = field(default_factory=dict)
     # The role of tasks outside any lane (also role_map[OUTSIDE_LANES]); None: there are none.
     default_role: str | None = None
+    # Files left out because no process uses them (said, never a refusal).
+    warnings: list[DeployIssue] = field(default_factory=list)
 
 
 def load_bundle(
@@ -85,7 +96,7 @@ def load_bundle(
     Tasks outside any lane go to `default_role` when it is given (chosen at deploy), else
     to the role of the lane the start event is in (the initiator's), else `fallback_role`.
     """
-    checker = Checker(files, resolve_role, max_file_bytes, clock_kinds)
+    checker = Checker(dict(files), resolve_role, max_file_bytes, clock_kinds)
     built = _load(checker, min_timer_period)
     if built is not None:
         _route_outside_lanes(checker, built, default_role, fallback_role)
@@ -94,7 +105,8 @@ def load_bundle(
             checker.add("(bundle)", None, None, _("the bundle could not be read"))
         # In reading order, file by file; what concerns the whole bundle comes last.
         checker.issues.sort(key=lambda i: (i.file.startswith("("), i.file, i.line or 0))
-        raise BundleError(checker.issues, built[0] if built else None, checker.forms)
+        raise BundleError(checker.issues, built[0] if built else None, checker.forms,
+                          checker.warnings)
     return _bundle(checker, *built)
 
 
@@ -130,30 +142,24 @@ def not_checked(why: str) -> str:
              "fix the problems above and check again", why=why)
 
 
-Built = tuple[str, BpmnProcessSpec, dict[str, BpmnProcessSpec], dict[str, str]]
+Loaded = tuple[str, BpmnProcessSpec, dict[str, BpmnProcessSpec], dict[str, str]]
 
 
-def _load(c: Checker, min_timer_period: float) -> Built | None:
-    """Run every check that can run, stage by stage; the process built, or None.
+def _load(c: Checker, min_timer_period: float) -> Loaded | None:
+    """Run every check that can run, past every failure; the process built, or None.
 
-    Each file is read; every file that could be read gets the checks that need only its
-    XML (code, timers and loops, references, lanes, decision tables), whatever is wrong
-    elsewhere; the process is built from the diagrams when they could all be read, and
-    then its tasks, forms and roles are checked too.
+    Every file is read; the files the process does not use are left out with a warning
+    (bundle_files.py); every used file that could be read gets the checks that need only
+    its XML, whatever is wrong elsewhere; every process that SpiffWorkflow can build gets
+    its tasks, forms and roles checked, even when another could not be built.
     """
     if not any(name.endswith(".bpmn") for name in c.files):
         c.add("(bundle)", None, None,
               _("no .bpmn file: a process needs at least one diagram"))
-    for name, data in sorted(c.files.items()):
-        if name.endswith((".bpmn", ".dmn")):
-            _read_xml(c, name, data)
-        elif language_of(name):
-            _read_translations(c, name, data)
-        elif name.endswith(".json"):
-            _read_form(c, name, data)
-        else:
-            c.add(name, None, None, _("unknown file type: use .bpmn, .dmn or .json (forms, "
-                                      "translations.<language>.json)"))
+    read_issues = {name: _read(c, name, data) for name, data in sorted(c.files.items())}
+    info = read_model_info(c)
+    ignore_unused(c, used_files(c, info), read_issues)
+    index_ids(c)
     for name, tree in c.trees.items():
         check_code(c, name, tree)
         if name.endswith(".dmn"):
@@ -165,54 +171,37 @@ def _load(c: Checker, min_timer_period: float) -> Built | None:
             check_report_properties(c.add, name, tree)
     check_lanes(c)
     unread = sorted(n for n in c.files if n.endswith((".bpmn", ".dmn")) and n not in c.trees)
+    built = build_all(c) if any(n.endswith(".bpmn") for n in c.trees) else None
+    # Every process that could be built is checked, whichever process calls it.
+    role_map = check_tasks(c, list(built.specs.values())) if built else {}
     if unread:
         c.add("(bundle)", None, None, not_checked(
             _("%(files)s cannot be read", files=", ".join(unread))))
         return None
-    if not any(name.endswith(".bpmn") for name in c.trees):
-        return None  # said above: no diagram
-    built = _build(c)
     if built is None:
+        return None  # said above: no diagram
+    by_message = message_started(c)
+    process_id = main_process(c, built, info, set(by_message))
+    if process_id is None:
+        c.add("(bundle)", None, None, not_checked(_("there is no one main process to build")))
         return None
-    process_id, spec, subprocess_specs = built
-    return process_id, spec, subprocess_specs, check_tasks(c, [spec, *subprocess_specs.values()])
-
-
-def _build(c: Checker) -> tuple[str, BpmnProcessSpec, dict[str, BpmnProcessSpec]] | None:
-    """The main process and its subprocesses as SpiffWorkflow parses them, or None."""
-    before = len(c.issues)
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    try:
-        for name, tree in c.trees.items():
-            if name.endswith(".bpmn"):
-                parser.add_bpmn_xml(tree, filename=name)
-            else:
-                parser.add_dmn_xml(tree.getroot(), filename=name)
-        process_id = _main_process(c, parser)
-        if process_id is None:
-            c.add("(bundle)", None, None,
-                  not_checked(_("there is no one main process to build")))
-            return None
-        subprocess_specs = parser.get_subprocess_specs(process_id)
-        # A process started by a message (a corrective action) runs as a case of its own:
-        # kept with its own called processes beside the main one's, in the same version.
-        for started in sorted(_message_started(c)):
-            subprocess_specs[started] = parser.get_spec(started)
-            subprocess_specs.update(parser.get_subprocess_specs(started))
-        return process_id, parser.get_spec(process_id), subprocess_specs
-    except ValidationException as exc:
-        # After problems of the XML, SpiffWorkflow's complaint is most often the same one
-        # again (a flow to nowhere); said once, with what it stops.
-        if not before:
-            _report_validation(c, exc)
-    except Exception as exc:  # SpiffWorkflow raises bare errors on some malformed diagrams
-        if not before:
-            c.add("(bundle)", None, None,
-                  _("the diagrams could not be read: %(error)s", error=exc))
-    if before:
+    if process_id not in built.specs:
         c.add("(bundle)", None, None,
               not_checked(_("the diagrams could not be built into a process")))
-    return None
+        return None
+    subprocess_specs = called_specs(c, built, process_id)
+    # A process started by a message (a corrective action) runs as a case of its own:
+    # kept with its own called processes beside the main one's, in the same version.
+    for started in sorted(by_message):
+        more = called_specs(c, built, started)
+        if started in built.specs and more is not None and subprocess_specs is not None:
+            subprocess_specs[started] = built.specs[started]
+            subprocess_specs.update(more)
+    if subprocess_specs is None:
+        c.add("(bundle)", None, None,
+              not_checked(_("the diagrams could not be built into a process")))
+        return None
+    return process_id, built.specs[process_id], subprocess_specs, role_map
 
 
 def _bundle(c: Checker, process_id: str, spec: BpmnProcessSpec,
@@ -227,7 +216,25 @@ def _bundle(c: Checker, process_id: str, spec: BpmnProcessSpec,
         spec_json=dump_specs(spec, subprocess_specs),
         role_map=role_map,
         default_role=role_map.get(OUTSIDE_LANES),
+        warnings=list(c.warnings),
     )
+
+
+def _read(c: Checker, name: str, data: bytes) -> list[DeployIssue]:
+    """Read one file of the bundle; the problems found in it."""
+    before = len(c.issues)
+    if name.endswith((".bpmn", ".dmn")):
+        _read_xml(c, name, data)
+    elif language_of(name):
+        _read_translations(c, name, data)
+    elif name == MODEL_FILE:
+        pass  # read_model_info
+    elif name.endswith(".json"):
+        _read_form(c, name, data)
+    else:
+        c.add(name, None, None, _("unknown file type: use .bpmn, .dmn or .json (forms, "
+                                  "translations.<language>.json)"))
+    return c.issues[before:]
 
 
 def _read_xml(c: Checker, name: str, data: bytes) -> None:
@@ -238,15 +245,6 @@ def _read_xml(c: Checker, name: str, data: bytes) -> None:
         c.add(name, None, exc.line, str(exc))
         return
     c.trees[name] = tree
-    for elem in tree.iter():
-        element_id = elem.get("id") if isinstance(elem.tag, str) else None
-        if element_id:
-            if element_id in c.where and local_name(elem.tag) not in ("definitions",):
-                other = c.where[element_id][0]
-                c.add(name, element_id, elem.sourceline,
-                      _("the id '%(id)s' is also used in %(file)s: ids must be unique",
-                        id=element_id, file=other))
-            c.where[element_id] = (name, elem.sourceline)
 
 
 def _read_translations(c: Checker, name: str, data: bytes) -> None:
@@ -276,53 +274,3 @@ def _read_form(c: Checker, name: str, data: bytes) -> None:
         c.add(name, None, None, _("a form file must hold a JSON object"))
         return
     c.forms[name] = schema
-
-
-def _message_started(c: Checker) -> set[str]:
-    """The executable processes whose every start event waits for a message.
-
-    Such a process is started by a message another process throws (or by hand), as a
-    case of its own; it is never the one main process of the bundle.
-    """
-    found = set()
-    for tree in c.trees.values():
-        for process in tree.iter("{*}process"):
-            if process.get("isExecutable") == "false":
-                continue
-            starts = process.findall("{*}startEvent")
-            if starts and all(s.find("{*}messageEventDefinition") is not None for s in starts):
-                found.add(process.get("id") or "")
-    return found - {""}
-
-
-def _main_process(c: Checker, parser: SpiffBpmnParser) -> str | None:
-    called = {elem.get("calledElement") for tree in c.trees.values()
-              for elem in tree.iter("{*}callActivity")}
-    by_message = _message_started(c)
-    candidates = [pid for pid in parser.get_process_ids()
-                  if pid not in called and pid not in by_message]
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        c.add("(bundle)", None, None,
-              _('no executable process: set isExecutable="true" on one'))
-    else:
-        c.add("(bundle)", None, None,
-              _('several top-level processes (%(processes)s): a bundle runs one; call the '
-                'others from it or set isExecutable="false" on them',
-                processes=", ".join(sorted(candidates))))
-    return None
-
-
-def _report_validation(c: Checker, exc: ValidationException) -> None:
-    element_id = getattr(exc, "id", None) or None
-    file = getattr(exc, "file_name", None) or "(bundle)"
-    line = getattr(exc, "line_number", None) or None
-    if element_id and element_id in c.where:
-        file, found = c.where[element_id]
-        line = line or found
-    message = str(exc).split("\n")[0]
-    if "we found two items" in message:
-        message = _("a sequence flow or reference points at an element that does not exist")
-    c.add(file, element_id, int(line) if line else None, message)
-

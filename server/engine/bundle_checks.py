@@ -81,6 +81,14 @@ class Checker:
     where: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     # Human tasks in no lane and without candidateRole: they go to the default role.
     outside_lanes: list[str] = field(default_factory=list)
+    # The line of each element by file: ids may repeat across files (bundle_files.py).
+    lines: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    # The file of the process being checked, to place an element found by id alone.
+    file_hint: str | None = None
+    # What a deploy goes through with but someone should know (files left out).
+    warnings: list[DeployIssue] = field(default_factory=list)
+    # Processes and decisions called but held by no file (said once, at the call).
+    missing_calls: set[str] = field(default_factory=set)
 
     def add(self, file: str, element_id: str | None, line: int | None, message: str,
             subject: tuple[str, str] | None = None) -> None:
@@ -90,7 +98,10 @@ class Checker:
     def at(self, element_id: str, message: str,
            subject: tuple[str, str] | None = None) -> None:
         """Note an issue at an element, in the file and line it was read from."""
-        file, line = self.where.get(element_id, ("(bundle)", None))
+        if self.file_hint and (self.file_hint, element_id) in self.lines:
+            file, line = self.file_hint, self.lines[(self.file_hint, element_id)]
+        else:
+            file, line = self.where.get(element_id, ("(bundle)", None))
         self.add(file, element_id, line, message, subject)
 
 
@@ -306,6 +317,7 @@ def check_tasks(c: Checker, specs: list[BpmnProcessSpec]) -> dict[str, str]:
     """Check every task; return the lane and candidateRole names mapped to roles."""
     roles: dict[str, str] = {}
     for spec in specs:
+        c.file_hint = getattr(spec, "file", None)
         for task_spec in spec.task_specs.values():
             bpmn_id = getattr(task_spec, "bpmn_id", None)
             if bpmn_id is None:

@@ -23,6 +23,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..engine.bundle_files import MODEL_FILE
 from ..engine.translations import language_of, read_translations
 from ..engine.xmlsafe import UnsafeXMLError, parse_xml
 from ..formkit.translate import Translate, texts_of, translated
@@ -90,7 +91,7 @@ def source_texts(files: dict[str, bytes]) -> list[str]:
     for name, data in sorted(files.items(), key=lambda f: (not f[0].endswith(".bpmn"), f[0])):
         if name.endswith(".bpmn"):
             found += _diagram_texts(data)
-        elif name.endswith(".json") and not language_of(name):
+        elif name.endswith(".json") and not language_of(name) and name != MODEL_FILE:
             found += _form_texts(data)
     return list(dict.fromkeys(found))
 

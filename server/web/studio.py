@@ -169,6 +169,9 @@ def deploy(draft_id: int) -> ResponseReturnValue:
                          stale=render_template("studio/_stale.html", stale=exc.newer))
     flash(_("Version %(number)s of %(process)s is deployed: new cases start on it.",
             number=done.version.number, process=done.version.process_id), "success")
+    if done.left_out:
+        flash(_("Left out of the version, since no process uses them: %(files)s",
+                files="; ".join(done.left_out)), "warning")
     missing = sum(1 for line in done.warnings if line.startswith(" "))
     if missing:
         flash(_("%(count)s text(s) of the new version have no translation and show in "

@@ -36,7 +36,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ...database import begin_write
-from ...engine import OUTSIDE_LANES
+from ...engine import OUTSIDE_LANES, DeployIssue
 from ...engine.translations import language_of
 from ...engine.xmlsafe import UnsafeXMLError, parse_xml
 from ...errors import Conflict, DeployRefused, Forbidden, NotFound, PlaintError
@@ -100,6 +100,8 @@ class Deployed:
     diff: dict[str, Any]
     # Texts without a translation (process_texts.warnings): said, never a refusal.
     warnings: list[str] = field(default_factory=list)
+    # Files no process uses, left out of the version, each with why (never a refusal).
+    left_out: list[str] = field(default_factory=list)
 
 
 def _problem(file: str | None, message: str) -> Problem:
@@ -343,11 +345,13 @@ def deploy(draft_id: int, comment: str, actor: Actor,
             "Not deployed: %(num)d problem found. The active version is unchanged.",
             "Not deployed: %(num)d problems found. The active version is unchanged.",
             len(problems)), problems)
+    left_out: list[DeployIssue] = []
     try:
         version = versions.deploy(
             files, actor, note=comment.strip()[:2000] or None, commit=False,
             base_version_id=base_id, default_role=default_role,
-            guard=lambda: stale.refuse_unconfirmed(base_id, files, confirm_replace))
+            guard=lambda: stale.refuse_unconfirmed(base_id, files, confirm_replace),
+            warnings=left_out)
     except DeployRefused as exc:
         roles = [r.name for r in list_roles()]
         raise DraftRefused(exc.message, [from_issue(i, roles) for i in exc.issues]) from None
@@ -369,8 +373,9 @@ def deploy(draft_id: int, comment: str, actor: Actor,
         db.session.commit()
     except IntegrityError:
         raise _at_the_same_moment() from None
-    return Deployed(version, changes,
-                    process_texts.warnings(files) + form_looks.warnings(files))
+    kept = {f.name: f.content for f in version.files}
+    return Deployed(version, changes, [str(w) for w in left_out] + process_texts.warnings(kept)
+                    + form_looks.warnings(kept), [str(w) for w in left_out])
 
 
 def _at_the_same_moment() -> Conflict:

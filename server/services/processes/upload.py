@@ -25,8 +25,9 @@ MAX_ZIP_ENTRIES = 2 * MAX_BUNDLE_FILES
 # All files of a process together may be this many times the limit for one file: a ZIP of
 # many small bombs is stopped here, not by the memory running out.
 TOTAL_FACTOR = 16
-# Process-model metadata that SpiffArena keeps beside the diagrams; not a form.
-METADATA_FILES = {"process_model.json", "process_group.json"}
+# SpiffArena's metadata of a group of models: not part of a process. (Its
+# process_model.json is kept: it names the primary diagram and process.)
+METADATA_FILES = {"process_group.json"}
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9 _.()+-]{0,250}\.(bpmn|dmn|json)$")
 
 

@@ -23,6 +23,7 @@ from ...engine import (
     SpecCache,
     load_bundle,
 )
+from ...engine.bundle_files import MODEL_FILE
 from ...engine.translations import language_of
 from ...errors import DeployRefused, NotFound
 from ...extensions import db
@@ -80,7 +81,8 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
            activate: bool = True, *, commit: bool = True,
            base_version_id: int | None = None,
            guard: Callable[[], None] | None = None,
-           default_role: str | None = None) -> ProcessVersion:
+           default_role: str | None = None,
+           warnings: list[DeployIssue] | None = None) -> ProcessVersion:
     """Check a bundle and store it as a new version; refuse it whole if anything is wrong.
 
     Every deploy goes to the system log with what changed since `base_version_id` (by
@@ -91,6 +93,8 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
     Tasks outside any lane go to `default_role` (else the start event's lane's role, else
     PLAINT_DEFAULT_TASK_ROLE; kept in the version's role_map under "*"); a process whose
     start event has no intake form gets the default one (default_intake.py).
+    `warnings`, when given, receives what the deploy went through with (files no process
+    uses, left out of the version).
     """
     try:
         bundle = load_bundle(files, role_resolver(),
@@ -102,6 +106,8 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
     except BundleError as exc:
         _refuse(exc.issues)
     default_intake.apply(bundle)
+    if warnings is not None:
+        warnings += bundle.warnings
     lists = [DeployIssue(name, None, None, message)
              for name, message in code_lists.form_problems(bundle.forms)]
     if lists:
@@ -116,8 +122,8 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
         created_by=actor.name, note=note, is_active=False,
     )
     for name, content in sorted(bundle.files.items()):
-        kind = "translations" if language_of(name) else \
-            "form" if name.endswith(".json") else name.rsplit(".", 1)[1]
+        kind = "translations" if language_of(name) else "metadata" if name == MODEL_FILE \
+            else "form" if name.endswith(".json") else name.rsplit(".", 1)[1]
         version.files.append(ProcessFile(name=name, kind=kind, content=content,
                                          sha256=hashlib.sha256(content).hexdigest()))
     db.session.add(version)

@@ -31,6 +31,8 @@ const TRANSLATIONS_FILE = /^translations\.[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?\.json
 
 export function kindOf(name) {
   if (TRANSLATIONS_FILE.test(name)) return 'translations';
+  // SpiffArena's process_model.json names the primary diagram: kept, not edited here.
+  if (name === 'process_model.json') return 'metadata';
   if (name.endsWith('.bpmn')) return 'bpmn';
   if (name.endsWith('.dmn')) return 'dmn';
   return name.endsWith('uischema.json') ? 'uiform' : 'form';
@@ -74,7 +76,9 @@ export class Studio {
 
   start() {
     // A translations file is edited on its texts page (linked under the tabs), not here.
-    const files = this.config.files.filter((f) => (f.kind || kindOf(f.name)) !== 'translations')
+    // SpiffArena's process_model.json is told by its name (the server lists it as a form).
+    const files = this.config.files
+      .filter((f) => (f.kind || kindOf(f.name)) !== 'translations' && kindOf(f.name) !== 'metadata')
       .sort((a, b) => (KIND_ORDER[a.kind] - KIND_ORDER[b.kind]) || a.name.localeCompare(b.name));
     files.forEach((file) => this.addFile(file.name, file.kind || kindOf(file.name)));
     this.showProblems(this.config.problems || []);
