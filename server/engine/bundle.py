@@ -111,7 +111,7 @@ def load_bundle(
 
 
 
-def _route_outside_lanes(c: Checker, built: Built, chosen: str | None,
+def _route_outside_lanes(c: Checker, built: Loaded, chosen: str | None,
                          fallback: str | None) -> None:
     """Give the tasks outside any lane a role of the version, or say why there is none."""
     if not c.outside_lanes:
