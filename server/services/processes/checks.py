@@ -23,7 +23,7 @@ from ...engine.xmlsafe import UnsafeXMLError, parse_xml
 from ...formkit import unsupported
 from .. import code_lists, policy
 from ..users import list_roles
-from .versions import role_resolver
+from .versions import role_resolver, service_problems
 
 FORM_KEY = "formJsonSchemaFilename"
 UI_KEY = "formUiSchemaFilename"
@@ -84,7 +84,7 @@ def check(files: dict[str, bytes]) -> list[Problem]:
                                             "for unusual values, e.g. a $schema that is not a "
                                             "text", error=exc))]
     return intake_problems(files, bundle.process_id, bundle.forms) + \
-        _list_problems(bundle.forms)
+        _list_problems(bundle.forms) + [from_issue(i, []) for i in service_problems(bundle)]
 
 
 def _list_problems(forms: dict[str, dict[str, Any]]) -> list[Problem]:

@@ -16,17 +16,19 @@ from sqlalchemy import func, select, update
 from ...database import begin_write
 from ...engine import (
     STATE_FORMAT,
+    Bundle,
     BundleError,
     DeployIssue,
     ProcessRuntime,
     SpecCache,
     load_bundle,
+    operators_of,
 )
 from ...engine.translations import language_of
 from ...errors import DeployRefused, NotFound
 from ...extensions import db
 from ...models import ROLES, Case, LaneMapping, ProcessFile, ProcessVersion, Role
-from .. import code_lists, policy, system_log
+from .. import code_lists, connectors, policy, system_log
 from ..actors import Actor
 from .diff import diff, summary
 
@@ -93,6 +95,8 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
         _refuse(exc.issues)
     lists = [DeployIssue(name, None, None, message)
              for name, message in code_lists.form_problems(bundle.forms)]
+    # Before the write transaction: asking the connector proxies is network I/O.
+    lists += service_problems(bundle)
     if lists:
         _refuse(lists)
     begin_write()
@@ -119,6 +123,12 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
     if commit:
         db.session.commit()
     return version
+
+
+def service_problems(bundle: Bundle) -> list[DeployIssue]:
+    """Service tasks whose operator no configured connector proxy (nor Plaint) offers."""
+    found = operators_of([bundle.spec, *bundle.subprocess_specs.values()])
+    return connectors.operator_problems(list(dict.fromkeys(found)))
 
 
 def _refuse(issues: list[DeployIssue]) -> NoReturn:
