@@ -71,17 +71,18 @@ def run_due(now: datetime | None = None, worker: str | None = None,
     result = CallResult()
     worker = f"{worker or worker_name()}:{secrets.token_hex(3)}"[:64]
     while True:
+        at = now or utcnow()
         rows = claims.claim(ServiceCall, ServiceCall.next_attempt_at,
                             (ServiceCall.next_attempt_at, ServiceCall.id), (ServiceCall.id,),
-                            now or utcnow(), worker, _lease(), limit or BATCH)
+                            at, worker, _lease(), limit or BATCH)
         if not rows:
             return result
         result.claimed += len(rows)
         for call_id in sorted(row.id for row in rows):
-            _make(call_id, worker, result)
+            _make(call_id, worker, result, at)
 
 
-def _make(call_id: int, worker: str, result: CallResult) -> None:
+def _make(call_id: int, worker: str, result: CallResult, at: datetime) -> None:
     """Make one claimed call and finish it; whatever happens, the worker goes on."""
     row = db.session.get(ServiceCall, call_id)
     if row is None or row.claimed_by != worker or row.status != PENDING:
@@ -101,7 +102,7 @@ def _make(call_id: int, worker: str, result: CallResult) -> None:
         result.done += 1
     except CallFailed as exc:
         db.session.rollback()
-        retrying = _failed(call_id, worker, str(exc), exc.transient)
+        retrying = _failed(call_id, worker, str(exc), exc.transient, at)
         result.retrying += retrying
         result.failed += not retrying
     except Conflict:  # someone saved the case meanwhile: the next run tries again
@@ -110,7 +111,7 @@ def _make(call_id: int, worker: str, result: CallResult) -> None:
     except Exception as exc:  # a failing step: the case stops, the others go on
         db.session.rollback()
         log.warning("service call %s failed", call_id, exc_info=True)
-        _failed(call_id, worker, incidents.describe(exc), transient=False)
+        _failed(call_id, worker, incidents.describe(exc), False, at)
         result.failed += 1
 
 
@@ -183,8 +184,12 @@ def _write_email(case_id: int, element: str, mail: dict[str, str], now: datetime
         next_attempt_at=now, created_at=now))
 
 
-def _failed(call_id: int, worker: str, message: str, transient: bool) -> bool:
-    """Schedule another try, or stop the case on an incident; commit. True when retrying."""
+def _failed(call_id: int, worker: str, message: str, transient: bool, at: datetime) -> bool:
+    """Schedule another try, or stop the case on an incident; commit. True when retrying.
+
+    The wait counts from `at`, the time the run claimed by, so one run never takes the
+    same call twice.
+    """
     begin_write()
     row = db.session.get(ServiceCall, call_id)
     if row is None or row.claimed_by != worker:
@@ -195,7 +200,8 @@ def _failed(call_id: int, worker: str, message: str, transient: bool) -> bool:
     row.claimed_by = row.claimed_until = None
     if transient and row.attempts < current_app.config["PLAINT_SERVICE_MAX_ATTEMPTS"]:
         first = timedelta(seconds=current_app.config["PLAINT_SERVICE_RETRY_SECONDS"])
-        row.next_attempt_at = now + min(first * BACKOFF ** (row.attempts - 1), LONGEST_WAIT)
+        row.next_attempt_at = max(now, at) + min(first * BACKOFF ** (row.attempts - 1),
+                                                 LONGEST_WAIT)
         db.session.commit()
         log.info("service call %s: attempt %s failed, retrying: %s", call_id, row.attempts,
                  message)
