@@ -8,7 +8,10 @@ back-off; one that will not pass, or the last try, stops the case on an incident
 
 from __future__ import annotations
 
+import io
 import shutil
+import threading
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -169,9 +172,6 @@ def test_a_spiffarena_model_with_service_tasks_runs_to_its_end_over_http(
 
 def _zip_fixture() -> bytes:
     """The fixture zipped as SpiffArena exports a process model: one folder."""
-    import io
-    import zipfile
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(FIXTURE.iterdir()):
@@ -216,7 +216,7 @@ def test_a_proxy_that_always_fails_stops_the_case_on_an_incident_that_a_retry_cl
     incident = db.session.scalar(select(Incident).where(Incident.case_id == case.id))
     assert incident.is_open and incident.source == "service"
     assert incident.element_id == "Activity_lookup"
-    assert "'Look up the customer' (operator crm/LookupCustomer) failed after 3 attempt(s)" \
+    assert "'Look up the customer' (operator crm/LookupCustomer) failed after 3 attempts" \
         in incident.error and "UpstreamDown: the CRM is down" in incident.error
     assert db.session.scalar(select(CaseEvent.kind).where(
         CaseEvent.case_id == case.id, CaseEvent.kind == "incident.opened")) is not None
@@ -265,3 +265,41 @@ def test_the_http_operator_calls_only_allowed_hosts_and_public_or_allowed_addres
         got = data_of(case)["customer"]
         assert got["body"] == {"tier": "silver"} and got["http_status"] == 200
         assert [t.bpmn_id for t in tasks_of(case)] == ["Activity_review"]
+
+
+def test_a_proxy_that_does_not_answer_in_time_is_cut_off_and_tried_again(
+        app: Flask, app_ctx: None, crm: Proxy) -> None:
+    release = threading.Event()
+
+    def slow(params: dict[str, Any]) -> tuple[int, Any]:
+        release.wait(10)  # far past the time limit; freed at the end of the test
+        return customer(params)
+
+    processes.deploy(files(), ME)
+    crm.operators["crm/LookupCustomer"] = slow
+    app.config["PLAINT_SERVICE_TIMEOUT"] = 0.3
+    case = start()
+    try:
+        assert service_calls.run_due().retrying == 1
+    finally:
+        release.set()
+    [call] = calls_of(case)
+    assert call.status == "pending" and "could not be reached" in call.last_error
+    assert tasks_of(case) == []
+
+
+def test_the_http_operator_reads_no_more_than_its_limit(app: Flask, app_ctx: None) -> None:
+    with connector_proxy({}) as site:
+        site.pages["/customers/layla"] = {"tier": "x" * 5000}
+        processes.deploy(files(**{
+            'id="crm/LookupCustomer"': 'id="plaint/HttpRequest"',
+            'id="name" type="str" value="complainant_name"':
+                f'id="url" type="str" value="&quot;{site.url}/customers/layla&quot;"'}), ME)
+        app.config.update(PLAINT_HTTP_ALLOWED_HOSTS=("127.0.0.1",),
+                          PLAINT_HTTP_ALLOWED_NETWORKS=("127.0.0.1",),
+                          PLAINT_HTTP_MAX_RESPONSE_BYTES=1000)
+        case = start()
+        assert service_calls.run_due().failed == 1  # no use trying again
+        db.session.rollback()
+        error = db.session.scalar(select(Incident.error).where(Incident.case_id == case.id))
+        assert "the answer from 127.0.0.1 is larger than 1000 bytes" in error

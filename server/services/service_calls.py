@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import escape
 from sqlalchemy import select
 
@@ -207,9 +208,11 @@ def _failed(call_id: int, worker: str, message: str, transient: bool, at: dateti
                  message)
         return True
     row.status, row.next_attempt_at = FAILED, None
-    error = _("the service task '%(task)s' (operator %(operator)s) failed after %(count)s "
-              "attempt(s): %(error)s", task=row.title, operator=row.operator,
-              count=row.attempts, error=message)
+    error = ngettext("the service task '%(task)s' (operator %(operator)s) failed after "
+                     "%(num)d attempt: %(error)s",
+                     "the service task '%(task)s' (operator %(operator)s) failed after "
+                     "%(num)d attempts: %(error)s", row.attempts, task=row.title,
+                     operator=row.operator, error=message)
     _open_incident(row, error, now)
     return False
 

@@ -51,6 +51,7 @@ def connector_proxy(operators: dict[str, Operator]) -> Iterator[Proxy]:
 
     class Handler(BaseHTTPRequestHandler):
         def _answer(self, status: int, answer: Any) -> None:
+            """Send a JSON answer."""
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -58,7 +59,8 @@ def connector_proxy(operators: dict[str, Operator]) -> Iterator[Proxy]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
+            """The command list, or one of the plain pages."""
             if self.path in proxy.pages:
                 proxy.visits.append(self.path)
                 self._answer(200, proxy.pages[self.path])
@@ -69,7 +71,8 @@ def connector_proxy(operators: dict[str, Operator]) -> Iterator[Proxy]:
             proxy.listings += 1
             self._answer(200, [{"id": name, "parameters": []} for name in proxy.operators])
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
+            """A command call: /v1/do/<operator> with the parameters as JSON."""
             length = int(self.headers.get("Content-Length") or 0)
             params = json.loads(self.rfile.read(length) or b"{}")
             name = self.path.removeprefix("/v1/do/")
