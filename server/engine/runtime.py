@@ -205,6 +205,14 @@ class ProcessRuntime:
 
         return self._settled(workflow, since, run)
 
+    def service_call_waits(self, state: bytes, task_id: str) -> bool:
+        """Whether the service task `task_id` of a saved case still waits for its call."""
+        try:
+            waiting_task(self.load(state), task_id)
+        except TaskNotReady:
+            return False
+        return True
+
     def fire_timers(self, workflow: BpmnWorkflow) -> Snapshot:
         """Fire every timer that is due now and run on.
 

@@ -78,12 +78,14 @@ def commands(proxy: str, timeout: float) -> set[str]:
     return ids
 
 
-def operator_problems(operators: list[tuple[str, str, str | None]]) -> list[DeployIssue]:
+def operator_problems(operators: list[tuple[str, str, str | None]],
+                      fresh: bool = True) -> list[DeployIssue]:
     """Why service tasks of a bundle cannot run: operators nobody offers, proxies that are down.
 
     `operators` are (operator, element id, file). Each configured proxy is asked for its
-    commands with PLAINT_SERVICE_DEPLOY_TIMEOUT; Plaint's own operators need no proxy,
-    so a bundle using only those deploys without any network call.
+    commands with PLAINT_SERVICE_DEPLOY_TIMEOUT (a deploy always asks; the studio's checks,
+    `fresh=False`, reuse a list fetched in the last COMMANDS_TTL seconds). Plaint's own
+    operators need no proxy, so a bundle using only those deploys without any network call.
     """
     wanted = [entry for entry in operators if entry[0] not in OWN_OPERATORS]
     if not wanted:
@@ -93,7 +95,7 @@ def operator_problems(operators: list[tuple[str, str, str | None]]) -> list[Depl
     issues: list[DeployIssue] = []
     for proxy in proxies():
         try:
-            offered |= commands(proxy, timeout)
+            offered |= _listed(proxy, timeout, fresh)
         except ProxyUnreachable as exc:
             issues.append(DeployIssue("(bundle)", None, None, _(
                 "the connector proxy %(proxy)s could not be asked for its operators "
@@ -113,6 +115,15 @@ def operator_problems(operators: list[tuple[str, str, str | None]]) -> list[Depl
     return issues
 
 
+def _listed(proxy: str, timeout: float, fresh: bool) -> set[str]:
+    """A proxy's operators: asked now, or (not `fresh`) as listed in the last COMMANDS_TTL."""
+    with _cache_lock:
+        cached = _cache.get(proxy)
+    if not fresh and cached and time.monotonic() - cached[0] < COMMANDS_TTL:
+        return cached[1]
+    return commands(proxy, timeout)
+
+
 def _proxy_for(operator: str, timeout: float) -> str:
     """The proxy to call for an operator: the only one, else one whose commands list it."""
     configured = proxies()
@@ -121,13 +132,9 @@ def _proxy_for(operator: str, timeout: float) -> str:
                            "the operator '%(operator)s'", operator=operator), transient=False)
     if len(configured) == 1:
         return configured[0]
-    now = time.monotonic()
     for proxy in configured:
-        with _cache_lock:
-            cached = _cache.get(proxy)
         try:
-            ids = cached[1] if cached and now - cached[0] < COMMANDS_TTL \
-                else commands(proxy, timeout)
+            ids = _listed(proxy, timeout, fresh=False)
         except ProxyUnreachable:
             continue
         if operator in ids:

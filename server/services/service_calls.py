@@ -91,16 +91,19 @@ def _make(call_id: int, worker: str, result: CallResult, at: datetime) -> None:
         return
     operator, params = row.operator, json.loads(row.params)
     context = {"spiff__task_id": row.task_id, "spiff__process_instance_id": row.case_id}
-    db.session.rollback()  # no transaction stays open while the call is made
     try:
+        if not _still_waits(row):
+            _cancel(call_id, worker)  # a boundary event moved the case on: no call to make
+            return
+        db.session.rollback()  # no transaction stays open while the call is made
         if operator == connectors.EMAIL_OPERATOR:
             outcome: Any = _email_params(params)
         elif operator == connectors.HTTP_OPERATOR:
             outcome = http_operator(params)
         else:
             outcome = connectors.call_proxy(operator, params, context)
-        _finish(call_id, worker, outcome, email=operator == connectors.EMAIL_OPERATOR)
-        result.done += 1
+        result.done += _finish(call_id, worker, outcome,
+                               email=operator == connectors.EMAIL_OPERATOR)
     except CallFailed as exc:
         db.session.rollback()
         retrying = _failed(call_id, worker, str(exc), exc.transient, at)
@@ -114,6 +117,13 @@ def _make(call_id: int, worker: str, result: CallResult, at: datetime) -> None:
         log.warning("service call %s failed", call_id, exc_info=True)
         _failed(call_id, worker, incidents.describe(exc), False, at)
         result.failed += 1
+
+
+def _still_waits(row: ServiceCall) -> bool:
+    """Whether the row's case still waits at its service task (read, no lock)."""
+    case = load_case_by_id(row.case_id)
+    return case is not None and runtime_for(case.process_version_id).service_call_waits(
+        case.workflow_state, row.task_id)
 
 
 def _email_params(params: dict[str, Any]) -> dict[str, str]:
@@ -131,14 +141,17 @@ def _email_params(params: dict[str, Any]) -> dict[str, str]:
             "email_body": body}
 
 
-def _finish(call_id: int, worker: str, outcome: Any, *, email: bool) -> None:
-    """Put a call's result into its case and run the case on, in one transaction; commit."""
+def _finish(call_id: int, worker: str, outcome: Any, *, email: bool) -> bool:
+    """Put a call's result into its case and run the case on, in one transaction; commit.
+
+    False when the call was no longer this worker's, or its task no longer waits.
+    """
     begin_write()
     row = db.session.get(ServiceCall, call_id)
     case = load_case_by_id(row.case_id) if row is not None else None
     if row is None or case is None or row.claimed_by != worker or row.status != PENDING:
         db.session.rollback()
-        return
+        return False
     now = utcnow()
     runtime = runtime_for(case.process_version_id)
     workflow = runtime.load(case.workflow_state)
@@ -149,11 +162,9 @@ def _finish(call_id: int, worker: str, outcome: Any, *, email: bool) -> None:
                   "operator_identifier": connectors.EMAIL_OPERATOR}
     try:
         snapshot = runtime.finish_service_call(workflow, row.task_id, result)
-    except TaskNotReady:  # a boundary event or a migration moved the case on meanwhile
-        row.status, row.next_attempt_at, row.done_at = CANCELLED, None, now
-        row.claimed_by = row.claimed_until = None
-        db.session.commit()
-        return
+    except TaskNotReady:  # a boundary event moved the case on while the call was made
+        _cancel(call_id, worker)
+        return False
     if email:
         _write_email(case.id, row.bpmn_id, outcome, now)
     summary = f"Service task done: {row.title}"
@@ -169,6 +180,7 @@ def _finish(call_id: int, worker: str, outcome: Any, *, email: bool) -> None:
     db.session.flush()
     record_step(case, runtime.dump(workflow), snapshot, SERVICE, "service.done", summary,
                 data, now)
+    return True
 
 
 def _write_email(case_id: int, element: str, mail: dict[str, str], now: datetime) -> None:
@@ -239,6 +251,17 @@ def _open_incident(row: ServiceCall, error: str, now: datetime) -> None:
                      {"incident": incident.id, "element": row.bpmn_id, "error": error}, now)
     except Conflict:  # the case changed meanwhile: the incident stays, without its entry
         db.session.rollback()
+
+
+def _cancel(call_id: int, worker: str) -> None:
+    """Mark a claimed call whose task no longer waits as cancelled; commit."""
+    db.session.rollback()
+    begin_write()
+    row = db.session.get(ServiceCall, call_id)
+    if row is not None and row.claimed_by == worker:
+        row.status, row.next_attempt_at, row.done_at = CANCELLED, None, utcnow()
+        row.claimed_by = row.claimed_until = None
+    db.session.commit()
 
 
 def _release(call_id: int, worker: str) -> None:

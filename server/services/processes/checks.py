@@ -83,8 +83,9 @@ def check(files: dict[str, bytes]) -> list[Problem]:
         return [Problem(None, None, None, _("the files could not be checked (%(error)s); look "
                                             "for unusual values, e.g. a $schema that is not a "
                                             "text", error=exc))]
+    services = [from_issue(i, []) for i in service_problems(bundle, fresh=False)]
     return intake_problems(files, bundle.process_id, bundle.forms) + \
-        _list_problems(bundle.forms) + [from_issue(i, []) for i in service_problems(bundle)]
+        _list_problems(bundle.forms) + services
 
 
 def _list_problems(forms: dict[str, dict[str, Any]]) -> list[Problem]:

@@ -125,10 +125,13 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
     return version
 
 
-def service_problems(bundle: Bundle) -> list[DeployIssue]:
-    """Service tasks whose operator no configured connector proxy (nor Plaint) offers."""
+def service_problems(bundle: Bundle, fresh: bool = True) -> list[DeployIssue]:
+    """Service tasks whose operator no configured connector proxy (nor Plaint) offers.
+
+    A deploy asks the proxies now (`fresh`); the studio's checks may use a recent answer.
+    """
     found = operators_of([bundle.spec, *bundle.subprocess_specs.values()])
-    return connectors.operator_problems(list(dict.fromkeys(found)))
+    return connectors.operator_problems(list(dict.fromkeys(found)), fresh)
 
 
 def _refuse(issues: list[DeployIssue]) -> NoReturn:
