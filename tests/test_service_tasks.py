@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from sqlalchemy import select
 from server.errors import DeployRefused
 from server.extensions import db
 from server.models import Case, CaseEvent, HumanTask, Incident, OutboxMessage, ServiceCall, utcnow
-from server.services import cases, processes, service_calls
+from server.services import cases, processes, service_calls, timers
 from server.services.actors import Actor
 
 from .support.connector_proxy import Proxy, connector_proxy, failing, ok
@@ -303,3 +304,30 @@ def test_the_http_operator_reads_no_more_than_its_limit(app: Flask, app_ctx: Non
         db.session.rollback()
         error = db.session.scalar(select(Incident.error).where(Incident.case_id == case.id))
         assert "the answer from 127.0.0.1 is larger than 1000 bytes" in error
+
+
+SLOW_PATH = """
+    <bpmn:boundaryEvent id="Event_too_slow" name="Too slow" attachedToRef="Activity_lookup">
+      <bpmn:outgoing>Flow_slow</bpmn:outgoing>
+      <bpmn:timerEventDefinition>
+        <bpmn:timeDuration>"PT2H"</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="Flow_slow" sourceRef="Event_too_slow" targetRef="Event_gave_up" />
+    <bpmn:endEvent id="Event_gave_up" name="Gave up">
+      <bpmn:incoming>Flow_slow</bpmn:incoming>
+    </bpmn:endEvent>
+  </bpmn:process>"""
+
+
+def test_a_call_whose_task_a_boundary_timer_cancelled_is_not_made(
+        app: Flask, app_ctx: None, crm: Proxy) -> None:
+    processes.deploy(files(**{"</bpmn:process>": SLOW_PATH}), ME)
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        case = start()
+        clock.shift(timedelta(hours=3))  # the CRM call never got made in time
+        assert timers.sweep().fired == 1
+        assert not the_case(case.reference).is_open
+        assert service_calls.run_due().done == 0
+    assert crm.calls == []
+    assert [c.status for c in calls_of(case)] == ["cancelled"]
