@@ -169,6 +169,10 @@ def test_a_spiffarena_model_with_service_tasks_runs_to_its_end_over_http(
     case = the_case(reference)
     assert not case.is_open
     assert [c.status for c in calls_of(case)] == ["done", "done"]
+    # The history says what the service tasks did, in the reader's language too.
+    assert post(handler, "/account", {"language": "ar"}).status_code == 302
+    history = handler.get(f"/cases/{reference}").get_data(as_text=True)
+    assert "اكتملت مهمة الخدمة: Look up the customer" in history
 
 
 def _zip_fixture() -> bytes:
