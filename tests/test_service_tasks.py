@@ -228,9 +228,16 @@ def test_a_proxy_that_always_fails_stops_the_case_on_an_incident_that_a_retry_cl
     assert service_calls.run_due(now=utcnow() + 9 * LATER).claimed == 0  # it stopped trying
     assert tasks_of(case) == []
 
-    crm.operators["crm/LookupCustomer"] = customer  # the CRM is back
     incident_id, reference = incident.id, case.reference
     admin = auth.signed_in("root", "admin")
+    assert post(admin, f"/incidents/{incident_id}/retry").status_code == 302
+    page = admin.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert "The service call failed again" in page  # still down: one more try, still open
+    assert len(crm.calls) == 4
+    db.session.rollback()
+    assert db.session.get(Incident, incident_id).is_open
+
+    crm.operators["crm/LookupCustomer"] = customer  # the CRM is back
     assert post(admin, f"/incidents/{incident_id}/retry").status_code == 302
     db.session.rollback()
     assert not db.session.get(Incident, incident_id).is_open

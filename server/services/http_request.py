@@ -105,7 +105,7 @@ def fetch(method: str, url: str, body: bytes | None, headers: dict[str, str], ti
         return response.status, response.getheader("Content-Type") or "", b"".join(chunks)
     except (OSError, http.client.HTTPException) as exc:
         raise CallFailed(_("%(host)s could not be reached: %(error)s", host=host,
-                           error=exc or type(exc).__name__), transient=True) from None
+                           error=str(exc) or type(exc).__name__), transient=True) from None
     finally:
         connection.close()
 

@@ -83,8 +83,12 @@ def run_due(now: datetime | None = None, worker: str | None = None,
             _make(call_id, worker, result, at)
 
 
-def _make(call_id: int, worker: str, result: CallResult, at: datetime) -> None:
-    """Make one claimed call and finish it; whatever happens, the worker goes on."""
+def _make(call_id: int, worker: str, result: CallResult, at: datetime,
+          by_hand: bool = False) -> None:
+    """Make one claimed call and finish it; whatever happens, the worker goes on.
+
+    A call retried `by_hand` (from its incident) is not tried again by itself on failure.
+    """
     row = db.session.get(ServiceCall, call_id)
     if row is None or row.claimed_by != worker or row.status != PENDING:
         db.session.rollback()
@@ -106,7 +110,7 @@ def _make(call_id: int, worker: str, result: CallResult, at: datetime) -> None:
                                email=operator == connectors.EMAIL_OPERATOR)
     except CallFailed as exc:
         db.session.rollback()
-        retrying = _failed(call_id, worker, str(exc), exc.transient, at)
+        retrying = _failed(call_id, worker, str(exc), exc.transient and not by_hand, at)
         result.retrying += retrying
         result.failed += not retrying
     except Conflict:  # someone saved the case meanwhile: the next run tries again
@@ -282,20 +286,24 @@ def retry_incident(incident: Incident, actor: Actor) -> Incident:
     """
     begin_write()
     row = db.session.scalar(select(ServiceCall).where(
-        ServiceCall.case_id == incident.case_id, ServiceCall.status == FAILED)
+        ServiceCall.case_id == incident.case_id, ServiceCall.status.in_((FAILED, PENDING)))
         .order_by(ServiceCall.id.desc()).limit(1))
     if row is None:
         db.session.rollback()
         incidents.close_idle(incident, actor, "the case no longer waits on a service call")
         return incident
-    row.status, row.attempts, row.next_attempt_at = PENDING, 0, utcnow()
-    row.claimed_by = row.claimed_until = None
+    now = utcnow()
+    worker = f"retry:{actor.name}"[:64]
+    # Claimed for this retry alone, as a worker's claim would: one attempt, made now.
+    row.status, row.attempts, row.next_attempt_at = PENDING, 1, now
+    row.claimed_by, row.claimed_until = worker, now + _lease()
     call_id = row.id
     db.session.commit()
-    result = run_due(worker=f"retry:{actor.name}"[:40])
+    result = CallResult(claimed=1)
+    _make(call_id, worker, result, now, by_hand=True)
     db.session.expire_all()
-    row = db.session.get(ServiceCall, call_id)
-    if result.failed or (row is not None and row.status != DONE):
+    if not result.done:
+        row = db.session.get(ServiceCall, call_id)
         raise ProcessFailed(_("The service call failed again: %(error)s",
                               error=(row.last_error if row is not None else "") or ""))
     return incident
