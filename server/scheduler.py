@@ -90,10 +90,10 @@ class TimerScheduler:
             self._scheduler.add_job(self._deliver_mail, "interval", id=MAIL_JOB_ID,
                                     next_run_time=_now(),
                                     seconds=self.app.config["PLAINT_MAIL_INTERVAL"])
-        self._scheduler.add_job(self._call_services, "interval", id=SERVICE_JOB_ID,
-                                next_run_time=_now(),
-                                seconds=self.app.config["PLAINT_SERVICE_INTERVAL"])
-        if not self.until_idle:
+        if not self.until_idle:  # a batch run makes the calls due as it ends (_sweep_until_idle)
+            self._scheduler.add_job(self._call_services, "interval", id=SERVICE_JOB_ID,
+                                    next_run_time=_now(),
+                                    seconds=self.app.config["PLAINT_SERVICE_INTERVAL"])
             self._scheduler.add_job(self._systemic, "interval", id=SYSTEMIC_JOB_ID, days=1,
                                     next_run_time=_now() + SYSTEMIC_FIRST_RUN)
             self._scheduler.add_job(self._review_pack, "interval", id=PACK_JOB_ID, hours=1,

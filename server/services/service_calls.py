@@ -10,7 +10,7 @@ and then, in one transaction, puts the result into the case under resultVariable
 runs the case on. A failure that may pass (a timeout, HTTP 5xx or 429) is tried again
 after PLAINT_SERVICE_RETRY_SECONDS, each wait five times longer, up to
 PLAINT_SERVICE_MAX_ATTEMPTS; then, or at once for a failure that will not pass, the case
-stops on an incident that says why. Retrying the incident queues the call again.
+stops on an incident that says why. Retrying the incident makes the call once more, at once.
 """
 
 from __future__ import annotations
