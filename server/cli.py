@@ -179,6 +179,17 @@ def deliver_mail() -> None:
                f"{result.failed} failed.")
 
 
+@click.command("call-services")
+@with_appcontext
+def call_services() -> None:
+    """Make the service tasks' calls due now, once (the scheduler does this by itself)."""
+    from .services import service_calls
+
+    result = service_calls.run_due()
+    click.echo(f"Made {result.claimed} service call(s): {result.done} done, "
+               f"{result.retrying} to be retried later, {result.failed} failed.")
+
+
 @click.command("verify-audit")
 @with_appcontext
 def verify_audit() -> None:
@@ -249,7 +260,8 @@ def rebuild_reports() -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (init_db, create_user, reset_password, deploy, fire_timers, scheduler,
-                    deliver_mail, verify_audit, audit_checkpoint, purge_case, reports):
+                    deliver_mail, call_services, verify_audit, audit_checkpoint, purge_case,
+                    reports):
         app.cli.add_command(command)
 
 

@@ -73,6 +73,15 @@ DEFAULTS: dict[str, Any] = {
     # The role that works tasks outside any lane when the deploy names none and the start
     # event is in no lane (engine/bundle.py).
     "PLAINT_DEFAULT_TASK_ROLE": "handler",
+    # Service tasks (services/connectors.py): each call gets this long; a failed call is
+    # tried again after PLAINT_SERVICE_RETRY_SECONDS, each later wait 5 times longer, up to
+    # PLAINT_SERVICE_MAX_ATTEMPTS, then the case stops on an incident.
+    "PLAINT_SERVICE_TIMEOUT": 10.0,
+    "PLAINT_SERVICE_MAX_ATTEMPTS": 5,
+    "PLAINT_SERVICE_RETRY_SECONDS": 30.0,
+    "PLAINT_SERVICE_INTERVAL": 5.0,  # how often the scheduler looks for calls to make
+    "PLAINT_SERVICE_DEPLOY_TIMEOUT": 3.0,  # asking each proxy for its commands at deploy
+    "PLAINT_HTTP_MAX_RESPONSE_BYTES": 1 * MB,  # the most Plaint's HTTP operator reads
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
@@ -90,11 +99,14 @@ _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
             "PLAINT_SMTP_PORT": int, "PLAINT_SMTP_TIMEOUT": float,
             "PLAINT_MAIL_MAX_ATTEMPTS": int, "PLAINT_MAIL_RETRY_SECONDS": float,
             "PLAINT_MAIL_INTERVAL": float, "PLAINT_RELATED_WINDOW_DAYS": int,
-            "PLAINT_SYSTEMIC_MIN_CASES": int, "PLAINT_SYSTEMIC_SIGMAS": float}
+            "PLAINT_SYSTEMIC_MIN_CASES": int, "PLAINT_SYSTEMIC_SIGMAS": float,
+            "PLAINT_SERVICE_TIMEOUT": float, "PLAINT_SERVICE_MAX_ATTEMPTS": int,
+            "PLAINT_SERVICE_RETRY_SECONDS": float, "PLAINT_SERVICE_INTERVAL": float,
+            "PLAINT_SERVICE_DEPLOY_TIMEOUT": float, "PLAINT_HTTP_MAX_RESPONSE_BYTES": int}
 
 # A limit of 0 would stop every case (steps, attempts) or let timers spin (period).
 _AT_LEAST = {"PLAINT_MAX_ENGINE_STEPS": 10, "PLAINT_TIMER_MAX_ATTEMPTS": 1,
-             "PLAINT_MIN_TIMER_PERIOD": 1.0}
+             "PLAINT_MIN_TIMER_PERIOD": 1.0, "PLAINT_SERVICE_MAX_ATTEMPTS": 1}
 
 
 class ConfigError(Exception):
@@ -176,7 +188,38 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     settings["SESSION_COOKIE_SECURE"] = os.environ.get("PLAINT_SECURE_COOKIES", "0") == "1"
     settings["PLAINT_TRUSTED_PROXIES"] = trusted_proxies(
         os.environ.get("PLAINT_TRUSTED_PROXIES", ""))
+    settings["PLAINT_CONNECTOR_PROXIES"] = connector_proxies(
+        os.environ.get("PLAINT_CONNECTOR_PROXIES", ""))
+    settings["PLAINT_CONNECTOR_PROXY_API_KEY"] = os.environ.get(
+        "PLAINT_CONNECTOR_PROXY_API_KEY") or None
+    settings["PLAINT_HTTP_ALLOWED_HOSTS"] = tuple(
+        part.strip().lower() for part in os.environ.get("PLAINT_HTTP_ALLOWED_HOSTS", "").split(",")
+        if part.strip())
+    settings["PLAINT_HTTP_ALLOWED_NETWORKS"] = networks(
+        "PLAINT_HTTP_ALLOWED_NETWORKS", os.environ.get("PLAINT_HTTP_ALLOWED_NETWORKS", ""))
     return settings
+
+
+def connector_proxies(raw: str) -> tuple[str, ...]:
+    """Read PLAINT_CONNECTOR_PROXIES: the base URLs of SpiffArena connector proxies."""
+    urls = tuple(part.strip().rstrip("/") for part in raw.replace(" ", ",").split(",")
+                 if part.strip())
+    for url in urls:
+        if not url.startswith(("http://", "https://")) or len(url) < 10:
+            raise ConfigError(f"PLAINT_CONNECTOR_PROXIES: {url!r} is not an http(s) URL; give "
+                              "the proxies' base URLs separated by commas, e.g. "
+                              "http://connectors.internal:7004")
+    return urls
+
+
+def networks(key: str, raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Read a list of addresses or networks separated by commas."""
+    try:
+        return tuple(ip_network(part.strip(), strict=False)
+                     for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{key}={raw!r}: give addresses or networks separated by commas "
+                          "(e.g. 10.1.2.0/24, 127.0.0.1)") from None
 
 
 def _fit_request_limit(settings: dict[str, Any], explicit: bool) -> None:

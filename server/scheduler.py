@@ -11,6 +11,10 @@ while no scheduler ran fires at start-up.
 When an SMTP server is set, a second job, ``plaint-mail``, sends the outbox every
 PLAINT_MAIL_INTERVAL seconds (services/outbox.py; an idle run is one index probe).
 
+A third job, ``plaint-services``, makes the service tasks' calls every
+PLAINT_SERVICE_INTERVAL seconds (services/service_calls.py: claimed like the outbox, made
+outside any transaction, retried with back-off; an idle run is one index probe).
+
 A daily job, ``plaint-systemic``, looks for categories and products whose complaints rose
 beyond their recent range (services/systemic.py); it first runs a minute after start-up,
 and an alert is recorded, so several schedulers or restarts never alert a rise twice.
@@ -39,6 +43,7 @@ from .signals import timers_written
 log = logging.getLogger(__name__)
 JOB_ID = "plaint-timers"
 MAIL_JOB_ID = "plaint-mail"  # sends the outbox every PLAINT_MAIL_INTERVAL when SMTP is set
+SERVICE_JOB_ID = "plaint-services"  # service tasks' calls, every PLAINT_SERVICE_INTERVAL
 SYSTEMIC_JOB_ID = "plaint-systemic"  # the daily systemic-issue check
 SYSTEMIC_FIRST_RUN = timedelta(minutes=1)
 PACK_JOB_ID = "plaint-review-pack"  # the monthly management-review pack, checked hourly
@@ -64,6 +69,7 @@ class TimerScheduler:
         self.sweeps = 0
         self.fired = 0
         self.mailed = 0
+        self.called = 0
         self._lock = threading.Lock()
         # Held while a sweep job runs. APScheduler's shutdown(wait=True) holds its job-store
         # lock while it waits for running jobs, and a job that reschedules itself needs that
@@ -84,7 +90,10 @@ class TimerScheduler:
             self._scheduler.add_job(self._deliver_mail, "interval", id=MAIL_JOB_ID,
                                     next_run_time=_now(),
                                     seconds=self.app.config["PLAINT_MAIL_INTERVAL"])
-        if not self.until_idle:
+        if not self.until_idle:  # a batch run makes the calls due as it ends (_sweep_until_idle)
+            self._scheduler.add_job(self._call_services, "interval", id=SERVICE_JOB_ID,
+                                    next_run_time=_now(),
+                                    seconds=self.app.config["PLAINT_SERVICE_INTERVAL"])
             self._scheduler.add_job(self._systemic, "interval", id=SYSTEMIC_JOB_ID, days=1,
                                     next_run_time=_now() + SYSTEMIC_FIRST_RUN)
             self._scheduler.add_job(self._review_pack, "interval", id=PACK_JOB_ID, hours=1,
@@ -132,7 +141,8 @@ class TimerScheduler:
             now = _now()
             if self.until_idle and result is not None and result.claimed == 0 and (
                     upcoming is None or upcoming > now):
-                self._deliver_mail()  # a batch run sends what is due before it exits
+                self._call_services()  # a batch run makes the calls due before it exits
+                self._deliver_mail()  # and sends what is due
                 self._scheduler.remove_job(JOB_ID)
                 threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": False}).start()
                 return
@@ -170,6 +180,17 @@ class TimerScheduler:
                 self.mailed += outbox.deliver_due().sent
             except Exception:  # a broken database must not kill the scheduler thread
                 log.exception("e-mail delivery failed; retrying at the next interval")
+            finally:
+                db.session.remove()
+
+    def _call_services(self) -> None:
+        from .services import service_calls
+
+        with self.app.app_context():
+            try:
+                self.called += service_calls.run_due().done
+            except Exception:  # a broken database must not kill the scheduler thread
+                log.exception("service calls failed; retrying at the next interval")
             finally:
                 db.session.remove()
 

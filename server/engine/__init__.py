@@ -9,6 +9,7 @@ from .limits import RunawayRun, RunLimits
 from .runtime import ProcessRuntime
 from .sandbox import SandboxError
 from .serializer import STATE_FORMAT
+from .service_tasks import ServiceCall, operators_of
 from .snapshot import Notice, ReadyTask, Snapshot, WaitingTimer
 
 __all__ = [
@@ -25,10 +26,12 @@ __all__ = [
     "RunLimits",
     "RunawayRun",
     "SandboxError",
+    "ServiceCall",
     "Snapshot",
     "SpecCache",
     "TaskNotReady",
     "WaitingTimer",
     "WorkingTime",
     "load_bundle",
+    "operators_of",
 ]

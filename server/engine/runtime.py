@@ -31,6 +31,7 @@ from .limits import RunLimits, StepCounter, TimerWatch, check_stalled
 from .sandbox import DEFAULT_DATA, DEFAULT_MEMORY, SandboxError, data_size_problem
 from .scripting import SandboxedScriptEngine
 from .serializer import dump_state, load_state
+from .service_tasks import finish, pending_calls, waiting_task
 from .snapshot import Snapshot, current_data, plain, read_snapshot
 from .tasks import (
     FORM_SCHEMA_KEY,
@@ -193,6 +194,29 @@ class ProcessRuntime:
 
         return self._settled(workflow, since, run)
 
+    def finish_service_call(self, workflow: BpmnWorkflow, task_id: str, result: Any) -> Snapshot:
+        """Complete a waiting service task with its call's result and run on.
+
+        Raises TaskNotReady when the task no longer waits (cancelled by a boundary event,
+        or finished by an earlier worker whose commit raced this one).
+        """
+        since = time.time()
+        task = waiting_task(workflow, task_id)
+
+        def run() -> None:
+            finish(task, result)
+            self._run_engine(workflow, since)
+
+        return self._settled(workflow, since, run)
+
+    def service_call_waits(self, state: bytes, task_id: str) -> bool:
+        """Whether the service task `task_id` of a saved case still waits for its call."""
+        try:
+            waiting_task(self.load(state), task_id)
+        except TaskNotReady:
+            return False
+        return True
+
     def fire_timers(self, workflow: BpmnWorkflow) -> Snapshot:
         """Fire every timer that is due now and run on.
 
@@ -230,7 +254,9 @@ class ProcessRuntime:
         snapshot.thrown = [(event.event_definition.name, plain(event.payload))
                            for event in workflow.get_events()
                            if getattr(event.event_definition, "name", None) in self.starters]
-        if not (snapshot.completed or snapshot.ready or snapshot.timers or snapshot.messages):
+        snapshot.service_calls = pending_calls(workflow)
+        if not (snapshot.completed or snapshot.ready or snapshot.timers or snapshot.messages
+                or snapshot.service_calls):
             check_stalled(workflow)  # only then walk the tree for any other kind of wait
         return snapshot
 

@@ -15,6 +15,9 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 )
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
+
+from .service_tasks import ServiceTask
 
 
 class _StateOnlyConverter(BpmnWorkflowConverter):
@@ -57,7 +60,17 @@ def _make_serializer() -> BpmnWorkflowSerializer:
 
 
 _STATE = _make_serializer()
-_SPECS = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+
+def _make_spec_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    # Registered last, so a stored "ServiceTask" comes back as Plaint's waiting one
+    # (engine/service_tasks.py); SpiffWorkflow's, as parsed at deploy, still saves.
+    config[ServiceTask] = ServiceTaskConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+_SPECS = _make_spec_serializer()
 STATE_FORMAT = f"spiff-{_STATE.VERSION}-nospec-zlib"
 
 

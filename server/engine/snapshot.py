@@ -22,6 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import due, reports, tasks
 from .bundle_checks import OUTSIDE_LANES
 from .errors import EngineError
+from .service_tasks import ServiceCall
 from .tasks import (
     FLAG_KEY,
     FORM_SCHEMA_KEY,
@@ -104,6 +105,8 @@ class Snapshot:
     # Messages thrown in this run that start another process of the version (a
     # corrective action), with their payloads: (message name, payload).
     thrown: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Service tasks waiting for their call (engine/service_tasks.py): a worker makes it.
+    service_calls: list[ServiceCall] = field(default_factory=list)
 
 
 def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],

@@ -13,6 +13,7 @@ from .pack_schedule import PackRecipient, PackRun
 from .policy import EscalationTarget
 from .process import ProcessFile, ProcessVersion
 from .report import CaseReport
+from .service_call import ServiceCall
 from .system_event import AuditChainHead, AuditCheckpoint, AuditTombstone, SystemEvent
 from .types import UTCDateTime, utcnow
 from .user import ROLES, LaneMapping, Role, SignInThrottle, User
@@ -48,6 +49,7 @@ __all__ = [
     "ProcessVersion",
     "ReferenceCounter",
     "Role",
+    "ServiceCall",
     "SignInThrottle",
     "SystemEvent",
     "SystemicAlert",

@@ -24,6 +24,8 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     "message.received": re.compile(r"^Message received: (?P<title>.+)$"),
     "timer.fired": re.compile(r"^Timer fired: (?P<titles>.+?)"
                               r"(?: \(incident #(?P<incident>\d+) closed\))?$"),
+    "service.done": re.compile(r"^Service task done: (?P<title>.+?)"
+                               r"(?: \(incident #(?P<incident>\d+) closed\))?$"),
     "task.claimed": re.compile(rf"^(?P<title>.+?) taken by (?P<who>\S+){_OWNER}$"),
     "task.released": re.compile(r"^(?P<title>.+?) released by (?P<who>\S+)$"),
     "task.reassigned": re.compile(r"^(?P<title>.+?) reassigned to (?P<to>\S+) by (?P<who>\S+)$"),
@@ -57,6 +59,12 @@ def _said(kind: str, p: dict[str, str], say: Say) -> str:
     if kind == "timer.fired":
         titles = _(", ").join(say(title) for title in p["titles"].split(", "))
         said = _("Timer fired: %(titles)s", titles=titles)
+        if p.get("incident"):
+            said = _("%(summary)s (incident #%(number)s closed)", summary=said,
+                     number=p["incident"])
+        return said
+    if kind == "service.done":
+        said = _("Service task done: %(task)s", task=say(p["title"]))
         if p.get("incident"):
             said = _("%(summary)s (incident #%(number)s closed)", summary=said,
                      number=p["incident"])

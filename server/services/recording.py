@@ -37,7 +37,7 @@ from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Case, CaseEvent, HumanTask, Timer
 from ..signals import timers_written
-from . import actions, audit, notifications, objectivity, ownership, reporting
+from . import actions, audit, notifications, objectivity, ownership, reporting, service_queue
 from .actors import Actor
 from .records import TASK_COLUMNS, CaseRecord, TaskRecord
 
@@ -239,6 +239,8 @@ def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
     if snapshot.notices:
         # In the same transaction as the step: no e-mail without its step, nor the reverse.
         notifications.enqueue(case, snapshot.notices, now, link_seed)
+    if snapshot.service_calls:  # made later by a worker, never inside this transaction
+        service_queue.enqueue(case, snapshot.service_calls, now)
     return written
 
 

@@ -161,6 +161,10 @@ def retry_incident(incident_id: int, actor: Actor) -> Incident:
     incident, reference, _version = incidents.get(incident_id)
     if not incident.is_open:
         raise InvalidInput(_("Incident %(number)s is already closed.", number=incident_id))
+    if incident.source == "service":  # a failed service call, not a timer: queue it again
+        from .service_calls import retry_incident as retry_call
+
+        return retry_call(incident, actor)
     case_id = incident.case_id
     worker = f"retry:{actor.name}"[:64]
     begin_write()

@@ -1,7 +1,7 @@
 """draft default role: the role a draft's tasks outside any lane go to once deployed
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-06
 
 A deployed version keeps that role in its role_map under "*"; the draft only remembers
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0028'
-down_revision = '0026'
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

@@ -24,7 +24,7 @@ from ...engine.xmlsafe import UnsafeXMLError, parse_xml
 from ...formkit import unsupported
 from .. import code_lists, policy
 from ..users import list_roles
-from .versions import role_resolver
+from .versions import role_resolver, service_problems
 
 FORM_KEY = "formJsonSchemaFilename"
 UI_KEY = "formUiSchemaFilename"
@@ -89,8 +89,9 @@ def check(files: dict[str, bytes], default_role: str | None = None) -> list[Prob
         return [Problem(None, None, None, _("the files could not be checked (%(error)s); look "
                                             "for unusual values, e.g. a $schema that is not a "
                                             "text", error=exc))]
+    services = [from_issue(i, []) for i in service_problems(bundle, fresh=False)]
     return intake_problems(files, bundle.process_id, bundle.forms) + \
-        _list_problems(bundle.forms)
+        _list_problems(bundle.forms) + services
 
 
 def _list_problems(forms: dict[str, dict[str, Any]]) -> list[Problem]:

@@ -17,18 +17,20 @@ from sqlalchemy import func, select, update
 from ...database import begin_write
 from ...engine import (
     STATE_FORMAT,
+    Bundle,
     BundleError,
     DeployIssue,
     ProcessRuntime,
     SpecCache,
     load_bundle,
+    operators_of,
 )
 from ...engine.bundle_files import MODEL_FILE
 from ...engine.translations import language_of
 from ...errors import DeployRefused, NotFound
 from ...extensions import db
 from ...models import ROLES, Case, LaneMapping, ProcessFile, ProcessVersion, Role
-from .. import code_lists, policy, system_log
+from .. import code_lists, connectors, policy, system_log
 from ..actors import Actor
 from . import default_intake
 from .diff import diff, summary
@@ -110,6 +112,8 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
         warnings += bundle.warnings
     lists = [DeployIssue(name, None, None, message)
              for name, message in code_lists.form_problems(bundle.forms)]
+    # Before the write transaction: asking the connector proxies is network I/O.
+    lists += service_problems(bundle)
     if lists:
         _refuse(lists)
     begin_write()
@@ -136,6 +140,15 @@ def deploy(files: dict[str, bytes], actor: Actor, note: str | None = None,
     if commit:
         db.session.commit()
     return version
+
+
+def service_problems(bundle: Bundle, fresh: bool = True) -> list[DeployIssue]:
+    """Service tasks whose operator no configured connector proxy (nor Plaint) offers.
+
+    A deploy asks the proxies now (`fresh`); the studio's checks may use a recent answer.
+    """
+    found = operators_of([bundle.spec, *bundle.subprocess_specs.values()])
+    return connectors.operator_problems(list(dict.fromkeys(found)), fresh)
 
 
 def _refuse(issues: list[DeployIssue]) -> NoReturn:
