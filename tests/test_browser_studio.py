@@ -31,7 +31,7 @@ SCREENSHOTS = Path(os.environ.get("PLAINT_SCREENSHOTS", "/tmp"))
 # Geometry through the bpmn-js API (dragging from the palette is brittle in a headless
 # browser): make room after the start event and drop a user task on its outgoing flow,
 # which bpmn-js splits in two, as when a person drops a task on a flow.
-ADD_USER_TASK = """({ file, laneName }) => {
+ADD_USER_TASK = """({ file, laneName, form }) => {
   const modeler = window.plaintStudio.bpmnModeler(file);
   const registry = modeler.get('elementRegistry');
   const modeling = modeler.get('modeling');
@@ -47,6 +47,14 @@ ADD_USER_TASK = """({ file, laneName }) => {
   modeling.createSpace(movingShapes, resizingShapes, { x: 160, y: 0 }, 'e', gap);
   const y = Math.min(Math.max(start.y + start.height / 2, lane.y + 45), lane.y + lane.height - 45);
   const task = modeling.createShape({ type: 'bpmn:UserTask' }, { x: gap + 80, y }, flow);
+  if (form) {  // a form file named as a diagram made elsewhere would name it
+    const moddle = modeler.get('moddle');
+    const named = moddle.create('spiffworkflow:Property',
+      { name: 'formJsonSchemaFilename', value: form });
+    const properties = moddle.create('spiffworkflow:Properties', { properties: [named] });
+    modeling.updateProperties(task, {
+      extensionElements: moddle.create('bpmn:ExtensionElements', { values: [properties] }) });
+  }
   modeler.get('selection').select(task);
   return { id: task.id, lanes: task.businessObject.get('lanes').map((l) => l.name) };
 }"""
@@ -86,7 +94,9 @@ def test_a_process_owner_adds_a_step_and_only_new_complaints_pass_through_it(  #
     open_draft_of_active_version(page, live_server)
     page.get_by_role("tab", name=re.compile(r"complaint\.bpmn")).click()
     page.wait_for_function("window.plaintStudio.bpmnModeler('complaint.bpmn') !== null")
-    added = page.evaluate(ADD_USER_TASK, {"file": "complaint.bpmn", "laneName": "Handler"})
+    # A step without a form is a "Done" step; this one names a form the draft does not have.
+    added = page.evaluate(ADD_USER_TASK, {"file": "complaint.bpmn", "laneName": "Handler",
+                                          "form": "duplicates-schema.json"})
     assert added["lanes"] == ["Handler"]
     task_id = added["id"]
 
@@ -95,7 +105,7 @@ def test_a_process_owner_adds_a_step_and_only_new_complaints_pass_through_it(  #
     page.get_by_role("button", name="Save", exact=True).click()
     problem = page.locator("#problems-list button", has_text=task_id)
     problem.first.wait_for()
-    assert "form" in problem.first.inner_text()
+    assert "duplicates-schema.json" in problem.first.inner_text()
     shape = page.locator(f'.djs-element[data-element-id="{task_id}"]')
     assert "plaint-problem" in (shape.get_attribute("class") or "")
     page.screenshot(path=str(SCREENSHOTS / "studio-problem.png"))
