@@ -197,7 +197,7 @@ def _input(field: Field) -> Markup:
                               value=value, minlength=spec.get("minLength"),
                               maxlength=spec.get("maxLength"))
     if attrs["type"] == "datetime-local":
-        _wall_clock(field, attrs)
+        value = attrs["value"] = _wall_clock(field, value)
     valid = _VALID.get(attrs["type"])
     if value and valid and not valid.fullmatch(value):
         for limit in ("min", "max", "step"):
@@ -205,19 +205,18 @@ def _input(field: Field) -> Markup:
         attrs["type"] = "text"
         if valid is _VALID["number"]:
             attrs["inputmode"] = "decimal"
+    if attrs["type"] == "datetime-local" and len(value) > len("2026-12-06T14:30"):
+        # With seconds the default step (a minute) would stop the browser from sending it.
+        attrs["step"] = "any"
     if attrs["type"] in ("text", "email", "number", "tel", "url", "search", "password"):
         attrs["placeholder"] = field.placeholder
     return _block(field, _label(field), tag("input", attrs))
 
 
-def _wall_clock(field: Field, attrs: dict[str, Any]) -> None:
-    """A stored instant shown as the organisation's wall time: browsers blank an offset."""
+def _wall_clock(field: Field, value: str) -> str:
+    """A stored instant as the organisation's wall time: browsers blank a value with an offset."""
     shown = wall_time(field.value, field.zone)
-    if shown is not None:
-        attrs["value"] = shown
-    if len(attrs["value"]) > len("2026-12-06T14:30"):
-        # With seconds the default step (a minute) would stop the browser from sending it.
-        attrs["step"] = "any"
+    return value if shown is None else shown
 
 
 def _number_limits(spec: dict[str, Any]) -> tuple[Any, Any]:
