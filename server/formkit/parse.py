@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from datetime import tzinfo
 from typing import Any
 
+from .datetimes import with_offset
 from .fields import declared, field_ui, kind, widget
 
 ADD = "formkit-add"  # the "Add another" button of a group (render.py); its value names it
@@ -54,7 +56,7 @@ def _boolean(text: str) -> bool | str:
 
 
 def _read(form: Any, name: str, spec: dict[str, Any], entry: dict[str, Any],
-          needed: bool) -> Any:
+          needed: bool, zone: tzinfo | None) -> Any:
     """One field's value, or None when it was left empty."""
     field_kind = kind(spec)
     how = widget(spec, entry)
@@ -77,6 +79,8 @@ def _read(form: Any, name: str, spec: dict[str, Any], entry: dict[str, Any],
     if field_kind in ("number", "integer") or (
             field_kind == "enum" and spec.get("type") in ("number", "integer")):
         return _number(text, spec.get("type") == "integer")
+    if spec.get("format") == "date-time":
+        return with_offset(text, zone)
     return text
 
 
@@ -99,7 +103,7 @@ def _blank(row: dict[str, Any]) -> bool:
 
 
 def _rows(spec: dict[str, Any], entry: dict[str, Any], form: Any, path: str,
-          keep: bool) -> list[dict[str, Any]] | None:
+          keep: bool, zone: tzinfo | None) -> list[dict[str, Any]] | None:
     """The filled rows of a repeatable group; blank rows and the one being removed are left out."""
     items = spec["items"]
     item_ui = entry.get("items") if isinstance(entry.get("items"), dict) else {}
@@ -108,7 +112,7 @@ def _rows(spec: dict[str, Any], entry: dict[str, Any], form: Any, path: str,
     for number in _row_numbers(form, path + "."):
         if removed == f"{path}.{number}":
             continue
-        row = _fields(items, item_ui, form, f"{path}.{number}.", keep)
+        row = _fields(items, item_ui, form, f"{path}.{number}.", keep, zone)
         if keep or not _blank(row):
             rows.append(row)
     # No rows is an answer when the group asks for some: minItems then says how many are
@@ -117,7 +121,8 @@ def _rows(spec: dict[str, Any], entry: dict[str, Any], form: Any, path: str,
     return rows or ([] if asks else None)
 
 
-def _fields(spec: dict[str, Any], ui: Any, form: Any, path: str, keep: bool) -> dict[str, Any]:
+def _fields(spec: dict[str, Any], ui: Any, form: Any, path: str, keep: bool,
+            zone: tzinfo | None) -> dict[str, Any]:
     """The values of a form's (or nested object's) fields; a nested object becomes a dict."""
     required = spec.get("required")
     required = required if isinstance(required, list) else []
@@ -125,30 +130,32 @@ def _fields(spec: dict[str, Any], ui: Any, form: Any, path: str, keep: bool) -> 
     for name, inner in declared(spec).items():
         entry = field_ui(ui, name)
         if kind(inner) == "rows":
-            value: Any = _rows(inner, entry, form, path + name, keep)
+            value: Any = _rows(inner, entry, form, path + name, keep, zone)
         elif kind(inner) == "object":
-            found = _fields(inner, entry, form, f"{path}{name}.", keep)
+            found = _fields(inner, entry, form, f"{path}{name}.", keep, zone)
             # A required group comes back even when empty, so each of its own required
             # fields gets its own message.
             value = found if found or name in required else None
         else:
-            value = _read(form, path + name, inner, entry, name in required)
+            value = _read(form, path + name, inner, entry, name in required, zone)
         if value is not None:
             values[name] = value
     return values
 
 
-def parse_submission(schema: dict[str, Any], ui: dict[str, Any] | None,
-                     form: Any) -> dict[str, Any]:
+def parse_submission(schema: dict[str, Any], ui: dict[str, Any] | None, form: Any,
+                     zone: tzinfo | None = None) -> dict[str, Any]:
     """Typed values from a submitted form (a MultiDict-like object with .get and .getlist).
 
     Every declared field is read, also one declared only in a condition's branch; the
-    server (services/forms.py) decides which of them apply.
+    server (services/forms.py) decides which of them apply. A date and time sent without
+    an offset is taken in `zone`, the organisation's (datetimes.py); without a zone it is
+    kept as sent, for validation to refuse.
     """
     if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
         return {}
     # While rows are added or removed, blank rows stay: the form comes back as it was.
-    return _fields(schema, ui, form, "", row_action(form) is not None)
+    return _fields(schema, ui, form, "", row_action(form) is not None, zone)
 
 
 def row_action(form: Any) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from flask_babel import gettext as _
@@ -38,6 +39,7 @@ class _Drawing:
     summary: list[tuple[str | None, str]]
     used: set[str]
     lists: CodeLists
+    zone: tzinfo | None = None
 
 
 def _object(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...]) -> Markup:
@@ -141,7 +143,7 @@ def _draw_all(spec: dict[str, Any], ui: dict[str, Any] | None, values: dict[str,
                           toggles and conditions.needed(found, name, values))),
                       value=inner.get("default") if value is None else value,
                       errors=_messages(drawing.errors.get(key)), toggles=toggles, how=how,
-                      enforce=enforce)
+                      enforce=enforce, zone=drawing.zone)
         drawing.used.add(key)
         said = _named(groups, field.label)
         if how == "hidden":
@@ -171,7 +173,7 @@ def _conditional(html: Markup, found: conditions.Layout, name: str) -> Markup:
 
 def render_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dict[str, Any],
                   errors: dict[str, list[str]], *, prefix: str = "f-",
-                  lists: CodeLists | None = None) -> FormFields:
+                  lists: CodeLists | None = None, zone: tzinfo | None = None) -> FormFields:
     """The form's fields as HTML, without <form>, submit button or CSRF: the caller adds those.
 
     Every field is drawn, also those a condition shows: without JavaScript a person sees
@@ -179,8 +181,9 @@ def render_fields(schema: dict[str, Any], ui: dict[str, Any] | None, values: dic
     `.summary`, as the entries of the error summary (templates/_error_summary.html).
     A field with `x-codeList` is a select of that list's entries in `lists`. Nested objects
     are fieldsets; arrays of objects are repeatable groups of rows (fields "list.0.name").
+    A date and time with an offset is shown as the wall time in `zone`, the organisation's.
     """
-    drawing = _Drawing(values or {}, errors or {}, prefix, [], set(), lists or {})
+    drawing = _Drawing(values or {}, errors or {}, prefix, [], set(), lists or {}, zone)
     drawn = _draw_all(schema, ui, drawing.values, drawing, "")
     # Form-level errors, and errors about names the form does not show, must not vanish.
     top = [(None, m) for m in _messages(drawing.errors.get("_form"))]

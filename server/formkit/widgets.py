@@ -6,11 +6,13 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from .datetimes import wall_time
 from .fields import INPUT_TYPES, choices, kind, options
 
 _MARK = Markup(' <span class="text-danger" aria-hidden="true">*</span>')
@@ -92,6 +94,8 @@ class Field:
     # Whether the browser may insist on an answer: not inside a row or an optional group,
     # which may be left blank as a whole (the server then drops it).
     enforce: bool = True
+    # The organisation's zone: a date and time is shown as its wall clock there.
+    zone: tzinfo | None = None
 
     @property
     def label(self) -> str:
@@ -192,6 +196,8 @@ def _input(field: Field) -> Markup:
         attrs = field.control("form-control", type=input_type,
                               value=value, minlength=spec.get("minLength"),
                               maxlength=spec.get("maxLength"))
+    if attrs["type"] == "datetime-local":
+        value = attrs["value"] = _wall_clock(field, value)
     valid = _VALID.get(attrs["type"])
     if value and valid and not valid.fullmatch(value):
         for limit in ("min", "max", "step"):
@@ -199,9 +205,18 @@ def _input(field: Field) -> Markup:
         attrs["type"] = "text"
         if valid is _VALID["number"]:
             attrs["inputmode"] = "decimal"
+    if attrs["type"] == "datetime-local" and len(value) > len("2026-12-06T14:30"):
+        # With seconds the default step (a minute) would stop the browser from sending it.
+        attrs["step"] = "any"
     if attrs["type"] in ("text", "email", "number", "tel", "url", "search", "password"):
         attrs["placeholder"] = field.placeholder
     return _block(field, _label(field), tag("input", attrs))
+
+
+def _wall_clock(field: Field, value: str) -> str:
+    """A stored instant as the organisation's wall time: browsers blank a value with an offset."""
+    shown = wall_time(field.value, field.zone)
+    return value if shown is None else shown
 
 
 def _number_limits(spec: dict[str, Any]) -> tuple[Any, Any]:

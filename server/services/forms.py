@@ -168,7 +168,7 @@ def _message(error: ValidationError) -> str:
     if kind == "format":
         return {"email": _("Enter a valid e-mail address, like name@example.com."),
                 "date": _("Enter a date as YYYY-MM-DD."),
-                "date-time": _("Enter a date and time with a time zone."),
+                "date-time": _("Enter a date and time."),
                 }.get(limit, _("Invalid format."))
     if kind == "type":
         names = {"string": _("text"), "integer": _("a whole number"), "number": _("a number"),

@@ -29,6 +29,7 @@ from ..models import Case
 from ..security import takes_documents
 from ..services import attachments, cases, code_lists, intake, letters, portal, processes, recovery
 from ..services.actors import Actor
+from ..services.localtime import organisation_zone
 from .auth import client_address
 from .forms import Submission, submit
 from .language import process_form, process_text, speak_as
@@ -108,7 +109,8 @@ def _intake(received_by: str, who: Actor, source: str, template: str, staff: boo
     document_errors = errors.pop(FIELD, [])
     received_errors = errors.pop(intake.RECEIVED, [])
     return render_template(template, fields=render_fields(schema, ui, sent.values, errors,
-                                                           lists=code_lists.for_form(schema)),
+                                                           lists=code_lists.for_form(schema),
+                                                           zone=organisation_zone()),
                            form_title=schema.get("title"), description=schema.get("description"),
                            status=sent.status, staged=staged, document_errors=document_errors,
                            received=received or "", received_errors=received_errors,
@@ -262,7 +264,8 @@ def _track_page(case: Case, token: str, asked: list[dict[str, Any]], message: st
                                        sent.values if q["message"] == message else {},
                                        sent.errors if q["message"] == message else {},
                                        prefix=f"{q['message']}-",
-                                       lists=code_lists.for_form(q["schema"])),
+                                       lists=code_lists.for_form(q["schema"]),
+                                       zone=organisation_zone()),
                   button=submit_options(q["ui"]))
              for q in _in_language(case, asked)]
     # What the process asks first; what the complainant may do at any time after, and a

@@ -29,6 +29,7 @@ from ..access import STUDIO, current_actor, guard
 from ..errors import NotFound, answers_json
 from ..formkit import render_fields, submit_options
 from ..services import code_lists, languages, processes, system_log
+from ..services.localtime import organisation_zone
 from ..services.processes import draft_texts, drafts
 from ..services.processes.checks import Problem, check, form_problems
 from ..services.processes.stale import StaleDraft, newer_version
@@ -239,7 +240,8 @@ def preview() -> ResponseReturnValue:
     return render_template("studio/_preview.html", title=schema.get("title"),
                            description=schema.get("description"),
                            fields=render_fields(schema, ui, {}, {}, prefix="preview-",
-                                                lists=code_lists.for_form(schema)),
+                                                lists=code_lists.for_form(schema),
+                                                zone=organisation_zone()),
                            submit_text=text, submit_class=css)
 
 

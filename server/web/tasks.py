@@ -24,6 +24,7 @@ from ..services import (
     processes,
     tasks,
 )
+from ..services.localtime import organisation_zone
 from .forms import Submission, submit
 from .language import process_form, process_text
 
@@ -78,7 +79,7 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
         contact=beside.contact, documents=beside.documents, recorded=beside.recorded,
         action=beside.action, recurrence=beside.recurrence,
         fields=render_fields(schema, ui, sent.values, sent.errors,
-                             lists=code_lists.for_form(schema)),
+                             lists=code_lists.for_form(schema), zone=organisation_zone()),
         instructions=instructions_html(process_text(case.process_version_id,
                                                     opened.instructions) or None),
         prompt=opened.prompt,
