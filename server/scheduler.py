@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -175,22 +176,21 @@ class TimerScheduler:
     def _deliver_mail(self) -> None:
         from .services import outbox
 
-        with self.app.app_context():
-            try:
-                self.mailed += outbox.deliver_due().sent
-            except Exception:  # a broken database must not kill the scheduler thread
-                log.exception("e-mail delivery failed; retrying at the next interval")
-            finally:
-                db.session.remove()
+        self.mailed += self._at_interval("e-mail delivery", lambda: outbox.deliver_due().sent)
 
     def _call_services(self) -> None:
         from .services import service_calls
 
+        self.called += self._at_interval("service calls", lambda: service_calls.run_due().done)
+
+    def _at_interval(self, what: str, job: Callable[[], int]) -> int:
+        """Run an interval job in an app context; how many it did (0 when it failed)."""
         with self.app.app_context():
             try:
-                self.called += service_calls.run_due().done
+                return job()
             except Exception:  # a broken database must not kill the scheduler thread
-                log.exception("service calls failed; retrying at the next interval")
+                log.exception("%s failed; retrying at the next interval", what)
+                return 0
             finally:
                 db.session.remove()
 

@@ -1,4 +1,5 @@
-"""Claiming due rows for one worker: the mechanism timers and the e-mail outbox share.
+"""Claiming due rows for one worker: the mechanism timers, the e-mail outbox and service
+calls share, with the back-off of their retries.
 
 A row is due when its time has come and nobody holds a live claim on it. One statement
 claims a batch: on PostgreSQL the candidates are locked with SKIP LOCKED so concurrent
@@ -16,6 +17,14 @@ from sqlalchemy import and_, or_, select, update
 
 from ..database import begin_write
 from ..extensions import db
+
+BACKOFF = 5  # each retry waits this many times longer than the one before
+LONGEST_WAIT = timedelta(hours=6)
+
+
+def backoff(first: timedelta, attempts: int) -> timedelta:
+    """How long to wait after the attempt numbered `attempts` failed: first, 5x, 25x... capped."""
+    return min(first * BACKOFF ** max(attempts - 1, 0), LONGEST_WAIT)
 
 
 def due_and_free(model: Any, due: Any, now: datetime) -> Any:

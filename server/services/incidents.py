@@ -51,6 +51,18 @@ def open_for(case_id: int) -> Incident | None:
                                                     Incident.closed_at.is_(None)))
 
 
+def open_or_count(case_id: int, source: str, now: datetime,
+                  attempts: int = 1) -> tuple[Incident, bool]:
+    """The case's open incident with one attempt more, or a new one; whether it is new."""
+    incident = open_for(case_id)
+    if incident is not None:
+        incident.attempts += 1
+        return incident, False
+    incident = Incident(case_id=case_id, source=source, attempts=attempts, opened_at=now)
+    db.session.add(incident)
+    return incident, True
+
+
 def record_failure(case_id: int, worker: str, exc: BaseException) -> Incident | None:
     """Open (or count another attempt on) the case's incident and hold the timers `worker` claimed.
 
@@ -65,13 +77,7 @@ def record_failure(case_id: int, worker: str, exc: BaseException) -> Incident | 
                                                  Timer.claimed_by == worker)
         .order_by(Timer.due_at)).all()
     element = getattr(exc, "element_id", None) or (claimed[0].bpmn_id if claimed else None)
-    incident = open_for(case_id)
-    opened = incident is None
-    if incident is None:
-        incident = Incident(case_id=case_id, source="timer", attempts=1, opened_at=now)
-        db.session.add(incident)
-    else:
-        incident.attempts += 1
+    incident, opened = open_or_count(case_id, "timer", now)
     incident.error, incident.failed_at = message, now
     incident.element_id = element
     incident.element_title = getattr(exc, "element_name", None) or next(

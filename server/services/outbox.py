@@ -41,8 +41,6 @@ from .timers import worker_name
 
 log = logging.getLogger(__name__)
 BATCH = 20
-BACKOFF = 5  # each retry waits this many times longer than the one before
-LONGEST_WAIT = timedelta(hours=6)
 PER_PAGE = 50
 MAX_ID = 2**31 - 1
 # Many mail servers refuse messages over 10 MB, and base64 makes files a third larger.
@@ -248,7 +246,7 @@ def _failed(row: Any, worker: str, reason: str, permanent: bool,
 def retry_delay(attempts: int) -> timedelta:
     """How long to wait after the attempt numbered `attempts` failed: 1, 5, 25 min... capped."""
     first = current_app.config["PLAINT_MAIL_RETRY_SECONDS"]
-    return min(timedelta(seconds=first * BACKOFF ** max(attempts - 1, 0)), LONGEST_WAIT)
+    return claims.backoff(timedelta(seconds=first), attempts)
 
 
 def _mark(message_id: int, worker: str, **values: Any) -> None:

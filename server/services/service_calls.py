@@ -44,9 +44,7 @@ from .recording import load_case_by_id, record_event, record_step
 
 log = logging.getLogger(__name__)
 SERVICE = Actor.system("service")
-BACKOFF = 5
 BATCH = 20
-LONGEST_WAIT = timedelta(hours=6)
 
 
 @dataclass
@@ -217,8 +215,7 @@ def _failed(call_id: int, worker: str, message: str, transient: bool, at: dateti
     row.claimed_by = row.claimed_until = None
     if transient and row.attempts < current_app.config["PLAINT_SERVICE_MAX_ATTEMPTS"]:
         first = timedelta(seconds=current_app.config["PLAINT_SERVICE_RETRY_SECONDS"])
-        row.next_attempt_at = max(now, at) + min(first * BACKOFF ** (row.attempts - 1),
-                                                 LONGEST_WAIT)
+        row.next_attempt_at = max(now, at) + claims.backoff(first, row.attempts)
         db.session.commit()
         log.info("service call %s: attempt %s failed, retrying: %s", call_id, row.attempts,
                  message)
@@ -235,14 +232,7 @@ def _failed(call_id: int, worker: str, message: str, transient: bool, at: dateti
 
 def _open_incident(row: ServiceCall, error: str, now: datetime) -> None:
     """Open (or count another attempt on) the case's incident for a failed call; commit."""
-    incident = incidents.open_for(row.case_id)
-    opened = incident is None
-    if incident is None:
-        incident = Incident(case_id=row.case_id, source="service", attempts=row.attempts,
-                            opened_at=now)
-        db.session.add(incident)
-    else:
-        incident.attempts += 1
+    incident, opened = incidents.open_or_count(row.case_id, "service", now, row.attempts)
     incident.error, incident.failed_at, incident.retry_at = error[:4000], now, None
     incident.element_id, incident.element_title = row.bpmn_id, row.title
     db.session.flush()
