@@ -30,6 +30,9 @@ $(VENDOR): static/package.json static/package-lock.json
 	cp static/node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
 	mkdir -p static/vendor/chartjs
 	cp static/node_modules/chart.js/dist/chart.umd.min.js static/vendor/chartjs/
+	mkdir -p static/vendor/swagger-ui
+	cp static/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+	   static/node_modules/swagger-ui-dist/swagger-ui.css static/vendor/swagger-ui/
 	touch $@
 
 # The process editor: our ES modules bundled with bpmn-js, dmn-js and the properties panel,
