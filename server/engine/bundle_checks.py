@@ -2,8 +2,9 @@
 
 Expressions and scripts compile under the sandbox, literal timers parse, deadline kinds
 exist, references point at elements that exist, forms exist and are valid JSON Schema
-the server can render, lanes and candidate roles map to roles, and decision tables
-have a catch-all row. Each problem is noted on the Checker with its file, element and line.
+the server can render, lanes and candidate roles map to roles; a decision table without a
+catch-all row is a warning. Each problem is noted on the Checker with its file, element and
+line.
 """
 
 from __future__ import annotations
@@ -253,7 +254,7 @@ def _check_timer_literal(tag: str, text: str) -> str | None:
 
 
 def check_decision_tables(c: Checker, name: str, tree: etree._ElementTree) -> None:
-    """Every input and cell compiles, and every table answers every case (a catch-all row)."""
+    """Every input and cell compiles; a table that may answer no case is a warning."""
     for table in tree.iter("{*}decisionTable"):
         inputs = [(i.findtext("{*}inputExpression/{*}text") or "").strip()
                   for i in table.findall("{*}input")]
@@ -285,10 +286,13 @@ def check_decision_tables(c: Checker, name: str, tree: etree._ElementTree) -> No
             last = rules[-1] if rules else None
             if last is None or any((e.findtext("{*}text") or "").strip() not in ("", "-")
                                    for e in last.findall("{*}inputEntry")):
+                # SpiffArena deploys such tables; a case no rule matches stops at the
+                # decision as an incident (engine/decisions.py) instead of running on.
                 target = last if last is not None else table
-                c.add(name, _owner_id(target), target.sourceline,
-                      _("the decision table needs a catch-all last row (every input '-') so "
-                        "that every case gets an answer"))
+                c.warnings.append(DeployIssue(
+                    name, _owner_id(target), target.sourceline,
+                    _("the decision table has no catch-all last row (every input '-'): a "
+                      "case no rule matches stops at this decision as an incident")))
 
 
 def _compile_dmn_entry(c: Checker, name: str, entry: etree._Element, input_expr: str,
