@@ -134,6 +134,8 @@ def _route_outside_lanes(c: Checker, built: Loaded, chosen: str | None,
                                        property="candidateRole"))
             return
     built[3][OUTSIDE_LANES] = role
+    for lane in c.unmapped_lanes - {""}:
+        built[3][lane] = role  # the lane's tasks (runtime looks the lane name up first)
 
 
 def not_checked(why: str) -> str:

@@ -90,6 +90,8 @@ class Checker:
     warnings: list[DeployIssue] = field(default_factory=list)
     # Processes and decisions called but held by no file (said once, at the call).
     missing_calls: set[str] = field(default_factory=set)
+    # Lanes whose name maps to no role: their tasks go to the default role, as outside lanes.
+    unmapped_lanes: set[str] = field(default_factory=set)
 
     def add(self, file: str, element_id: str | None, line: int | None, message: str,
             subject: tuple[str, str] | None = None) -> None:
@@ -333,7 +335,10 @@ def check_tasks(c: Checker, specs: list[BpmnProcessSpec]) -> dict[str, str]:
             if not getattr(task_spec, "manual", False):
                 continue
             # A task without a form shows its instructions and a "Done" button.
-            if not task_spec.lane and not props.get(ROLE_KEY):
+            # A lane that is no role routes like no lane (SpiffArena's lanes name people's
+            # groups that need not exist here); check_lanes warns about it.
+            unmapped = not task_spec.lane or c.resolve_role(task_spec.lane) is None
+            if unmapped and not props.get(ROLE_KEY):
                 c.outside_lanes.append(bpmn_id)
                 continue
             role = _task_role(c, task_spec.lane, props.get(ROLE_KEY))
@@ -374,11 +379,14 @@ def _check_form_ref(c: Checker, bpmn_id: str, form: str, ui: str | None) -> None
 
 
 def check_lanes(c: Checker) -> None:
-    """Every lane maps to a role."""
+    """Every lane that maps to no role is a warning: its tasks go to the default role."""
     for name, tree in c.trees.items():
         for lane in tree.iter("{*}lane"):
             lane_name = lane.get("name") or ""
             if not lane_name or c.resolve_role(lane_name) is None:
-                c.add(name, lane.get("id"), lane.sourceline,
-                      _("the lane '%(lane)s' does not map to a role: name it after a role or "
-                        "map it on the roles page", lane=lane_name), ("lane", lane_name))
+                c.unmapped_lanes.add(lane_name)
+                c.warnings.append(DeployIssue(
+                    name, lane.get("id"), lane.sourceline,
+                    _("the lane '%(lane)s' maps to no role: its tasks go to the version's "
+                      "default role; map the lane on the roles page to send them to another "
+                      "role", lane=lane_name)))
