@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from server.errors import DeployRefused, InvalidInput
+from server.errors import InvalidInput
 from server.extensions import db
 from server.models import LaneMapping, User
 from server.services import users
