@@ -8,11 +8,16 @@ role keeps routing there. The fixtures are in tests/fixtures/spiffarena/soft/.
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import zipfile
 from pathlib import Path
 
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
+
+from server.formkit import parse_submission, render_fields, unsupported
+from server.services.forms import validate
 
 from .support.web import file_complaint, make_user, sign_in, submit, token
 from .test_spiffarena_manual import active, open_tasks
@@ -89,3 +94,18 @@ def test_lanes_named_after_no_role_deploy_from_the_studio_and_run(
     assert any("Process Initiator" in w for w in done.get_json()["warnings"])
     assert active().role_map["Process Initiator"] == "handler"
     run_the_lanes_model(client)
+
+
+# --- a group of fields without "type" (react-jsonschema-form reads it as an object) -------
+
+UNTYPED = json.loads((SOFT / "untyped-group-schema.json").read_text())
+
+
+def test_a_group_without_a_type_is_drawn_and_answered_as_a_group(app_ctx) -> None:
+    assert unsupported(UNTYPED) == []
+    page = str(render_fields(UNTYPED, None, {}, {}))
+    assert 'name="details.notes"' in page
+    values = parse_submission(UNTYPED, None, MultiDict({"details.notes": "Rang twice",
+                                                        "calls": "2"}))
+    assert values == {"details": {"notes": "Rang twice"}, "calls": 2}
+    assert validate(UNTYPED, values) == values

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from .check_conditions import conditional_problems
 from .check_ui import ui_problems
 from .conditions import CONDITIONAL_KEYS
-from .fields import CODE_LIST, choices, declared, kind, labelled
+from .fields import CODE_LIST, choices, declared, is_object, kind, labelled
 from .regex import pattern_problem
 
 FORMATS = {"email", "date", "date-time"}
@@ -137,7 +137,7 @@ def _keyword_problems(spec: dict[str, Any], allowed: set[str]) -> list[str]:
 
 def _array_problems(spec: dict[str, Any], level: int) -> list[str]:
     items = spec.get("items")
-    if isinstance(items, dict) and items.get("type") == "object":
+    if is_object(items):
         # A repeatable group: each row is a nested object (react-jsonschema-form's array of
         # objects); minItems and maxItems say how many rows.
         problems = _keyword_problems(items, KEYWORDS["object"])
@@ -240,7 +240,7 @@ def _field_problems(spec: Any, level: int = 0) -> list[str]:
     if not isinstance(spec, dict):
         return [_("a field must be described by an object")]
     declared = spec.get("type")
-    if declared == "object":
+    if is_object(spec):
         problems = _keyword_problems(spec, KEYWORDS["object"])
         return problems + _object_problems(spec, level)
     if isinstance(declared, list):

@@ -41,6 +41,15 @@ _SAME = {"updown": "number", "text": "text", "alt-date": "date", "alt-datetime":
          "uri": "url"}
 
 
+def is_object(spec: Any) -> bool:
+    """A group of fields: "type": "object", or "properties" without a type (as
+    react-jsonschema-form, and so SpiffArena's forms, read it)."""
+    if not isinstance(spec, dict):
+        return False
+    return spec.get("type") == "object" or (
+        "type" not in spec and isinstance(spec.get("properties"), dict))
+
+
 def kind(spec: Any) -> str:
     """The kind of field: string, enum, number, integer, boolean, choices, or '' for none."""
     if not isinstance(spec, dict):
@@ -49,9 +58,8 @@ def kind(spec: Any) -> str:
     if declared == "array":
         items = spec.get("items")
         # A list of groups of fields (react-jsonschema-form's array of objects): rows.
-        return "rows" if isinstance(items, dict) and items.get("type") == "object" \
-            else "choices"
-    if declared == "object":
+        return "rows" if is_object(items) else "choices"
+    if is_object(spec):
         return "object"
     if declared in ("string", "number", "integer") and ("enum" in spec or labelled(spec)):
         return "enum"

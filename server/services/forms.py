@@ -16,7 +16,7 @@ from jsonschema.validators import extend, validator_for
 
 from ..errors import InvalidInput
 from ..formkit import conditions
-from ..formkit.fields import CODE_LIST, kind
+from ..formkit.fields import CODE_LIST, is_object, kind
 from ..formkit.fields import declared as declared_fields
 from ..formkit.regex import PatternError, compile_pattern
 from . import code_lists
@@ -161,7 +161,7 @@ def _message(error: ValidationError) -> str:
     """What the person should do, in their language."""
     kind, limit = error.validator, error.validator_value
     items = error.schema.get("items") if isinstance(error.schema, dict) else None
-    if isinstance(items, dict) and items.get("type") == "object" and isinstance(limit, int):
+    if is_object(items) and isinstance(limit, int):
         counted = _rows_message(str(kind), limit)
         if counted:
             return counted
