@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from .conditions import layout
 
@@ -41,7 +41,7 @@ _SAME = {"updown": "number", "text": "text", "alt-date": "date", "alt-datetime":
          "uri": "url"}
 
 
-def is_object(spec: Any) -> bool:
+def is_object(spec: Any) -> TypeGuard[dict[str, Any]]:
     """A group of fields: "type": "object", or "properties" without a type (as
     react-jsonschema-form, and so SpiffArena's forms, read it)."""
     if not isinstance(spec, dict):
