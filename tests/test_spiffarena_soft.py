@@ -109,3 +109,33 @@ def test_a_group_without_a_type_is_drawn_and_answered_as_a_group(app_ctx) -> Non
                                                         "calls": "2"}))
     assert values == {"details": {"notes": "Rang twice"}, "calls": 2}
     assert validate(UNTYPED, values) == values
+
+
+# --- a decision table without a catch-all row ------------------------------------------------
+
+def test_a_decision_without_a_catch_all_row_deploys_and_a_case_it_cannot_answer_says_so(
+        app_ctx, runner, tmp_path, client) -> None:
+    folder = tmp_path / "decision"
+    shutil.copytree(SOFT / "decision", folder)
+    result = runner.invoke(args=["deploy", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "callback_days.dmn" in result.output and "catch-all" in result.output
+    answered, _tracking = file_complaint(client)  # Layla Haddad: a rule matches
+    unanswered, _tracking = file_complaint(client, complainant_name="Nadia Karim")
+    make_user("hana", "handler")
+    sign_in(client, "hana")
+    work_one(client, answered, "Activity_read")
+    [call] = open_tasks(answered)
+    page = client.get(f"/cases/{answered}/tasks/{call.task_id}").get_data(as_text=True)
+    assert "Call back within 2 days." in page
+    work_one(client, answered, "Activity_call")
+    assert open_tasks(answered) == []
+    # No rule matches Nadia: Done is refused with a message that names the decision.
+    [read] = open_tasks(unanswered)
+    path = f"/cases/{unanswered}/tasks/{read.task_id}"
+    refused = submit(client, path, {})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "no rule of the decision &#39;callback_days&#39; matches this case" in body \
+        or "no rule of the decision 'callback_days' matches this case" in body, body[:3000]
+    assert [t.bpmn_id for t in open_tasks(unanswered)] == ["Activity_read"]
