@@ -342,14 +342,10 @@ def check_tasks(c: Checker, specs: list[BpmnProcessSpec]) -> dict[str, str]:
                 c.outside_lanes.append(bpmn_id)
                 continue
             role = _task_role(c, task_spec.lane, props.get(ROLE_KEY))
-            if role is None:
-                if props.get(ROLE_KEY):
-                    c.at(bpmn_id, _("the %(property)s '%(role)s' is not a role",
-                                    property=ROLE_KEY, role=props[ROLE_KEY]),
-                         (ROLE_KEY, props[ROLE_KEY]))
-                else:
-                    c.at(bpmn_id, _("the lane '%(lane)s' is not mapped to a role",
-                                    lane=task_spec.lane), ("lane", task_spec.lane))
+            if role is None:  # only a candidateRole can miss now: a lane that does routes out
+                c.at(bpmn_id, _("the %(property)s '%(role)s' is not a role",
+                                property=ROLE_KEY, role=props[ROLE_KEY]),
+                     (ROLE_KEY, props[ROLE_KEY]))
             else:
                 roles[props.get(ROLE_KEY) or task_spec.lane] = role
     return roles
