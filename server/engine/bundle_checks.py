@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from ..formkit import declared, unsupported
+from ..formkit.dynamic import stand_in
 from .clocks import KIND_CALL
 from .instructions import INSTRUCTIONS_KEY
 from .instructions import problem as instructions_problem
@@ -128,7 +129,8 @@ def _check_form_schema(c: Checker, name: str, schema: dict[str, Any], element_id
               _('"$schema" must be the text of a JSON Schema dialect URI'))
         return
     try:
-        validator_for(schema).check_schema(schema)
+        # Choices from task data are checked as the choices they become (formkit/dynamic.py).
+        validator_for(schema).check_schema(stand_in(schema)[0])
     except RecursionError:
         c.add(name, element_id, None, _("the form nests too deeply"))
         return

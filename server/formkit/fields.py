@@ -30,12 +30,12 @@ SUBMIT_KEY = "ui:submitButtonOptions"
 # The widget each kind of field gets by default, and the ui:widget values that fit it.
 DEFAULT_WIDGET = {"string": "text", "enum": "select", "number": "number", "integer": "number",
                   "boolean": "checkbox", "choices": "checkboxes", "object": "object",
-                  "rows": "rows", "": "text"}
+                  "rows": "rows", "values": "values", "": "text"}
 FITTING = {"string": _TEXTS, "enum": {"radio", "select", "hidden"},
            "number": _NUMBERS, "integer": _NUMBERS,
            "boolean": {"radio", "select", "hidden", "checkbox"},
            "choices": {"checkboxes", "select", "hidden"}, "object": set(), "rows": set(),
-           "": set()}
+           "values": set(), "": set()}
 # What a fitting ui:widget draws: the same control under another name, or a kind of input.
 _SAME = {"updown": "number", "text": "text", "alt-date": "date", "alt-datetime": "date-time",
          "uri": "url"}
@@ -51,14 +51,19 @@ def is_object(spec: Any) -> TypeGuard[dict[str, Any]]:
 
 
 def kind(spec: Any) -> str:
-    """The kind of field: string, enum, number, integer, boolean, choices, or '' for none."""
+    """The kind of field: string, enum, number, integer, boolean, choices (a list of options
+    to tick), rows (a list of groups of fields), values (a list of single values, one per
+    row), object, or '' for none."""
     if not isinstance(spec, dict):
         return ""
     declared = spec.get("type")
     if declared == "array":
         items = spec.get("items")
         # A list of groups of fields (react-jsonschema-form's array of objects): rows.
-        return "rows" if is_object(items) else "choices"
+        if is_object(items):
+            return "rows"
+        # A list of plain values without options to tick: one input per row.
+        return "values" if isinstance(items, dict) and not offers(items) else "choices"
     if is_object(spec):
         return "object"
     if declared in ("string", "number", "integer") and ("enum" in spec or labelled(spec)):
@@ -66,6 +71,11 @@ def kind(spec: Any) -> str:
     if declared == "string" and CODE_LIST in spec:
         return "enum"
     return declared if declared in ("string", "number", "integer", "boolean") else ""
+
+
+def offers(spec: dict[str, Any]) -> bool:
+    """Whether a field lists its options (enum, labelled choices or a code list)."""
+    return "enum" in spec or labelled(spec) is not None or CODE_LIST in spec
 
 
 def labelled(spec: dict[str, Any]) -> list[Any] | None:

@@ -119,7 +119,7 @@ def words(value: Any, spec: Any, name: str = "") -> str:
         return _("Yes") if value else _("No")
     if name and money.is_amount(name) and isinstance(value, int | float):
         return money.format_amount(value)
-    if "enum" in spec and isinstance(value, str):
+    if isinstance(spec.get("enum"), list) and isinstance(value, str | int | float):
         names = spec.get("enumNames")  # the labels a translated form gives its choices
         if isinstance(names, list) and value in spec["enum"] and \
                 spec["enum"].index(value) < len(names):

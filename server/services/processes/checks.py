@@ -22,6 +22,7 @@ from lxml import etree
 from ...engine import BundleError, DeployIssue, load_bundle
 from ...engine.xmlsafe import UnsafeXMLError, parse_xml
 from ...formkit import unsupported
+from ...formkit.dynamic import stand_in
 from .. import code_lists, policy
 from ..users import list_roles
 from .versions import role_resolver, service_problems
@@ -175,7 +176,8 @@ def form_problems(schema_text: str, ui_text: str) -> tuple[dict[str, Any], dict[
     if ui is not None and not isinstance(ui, dict):
         return {}, None, [Problem(None, None, None, _("the UI schema must be a JSON object"))]
     try:
-        validator_for(schema).check_schema(schema)
+        # Choices from task data are checked as the choices they become (formkit/dynamic.py).
+        validator_for(schema).check_schema(stand_in(schema)[0])
     except SchemaError as exc:
         path = "/".join(str(p) for p in exc.path) or "(top)"
         return {}, None, [Problem(None, None, None,
