@@ -165,3 +165,40 @@ def stand_in(schema: Any) -> tuple[Any, list[str]]:
         wanted = _typed(node, key)
         _replaced(node, key, [{"const": "x" if wanted == "string" else 0, "title": name}])
     return out, problems
+
+
+def _scalars(value: Any) -> list[Any]:
+    """Every single value inside an answer (lists and groups opened up)."""
+    if isinstance(value, dict):
+        return [s for inner in value.values() for s in _scalars(inner)]
+    if isinstance(value, list):
+        return [s for inner in value for s in _scalars(inner)]
+    return [value]
+
+
+def chosen(schema: Any, data: Mapping[str, Any], values: Any) -> dict[str, list[list[Any]]]:
+    """The label of each answer picked from a task data variable, by variable: what the
+    history keeps, so the step reads back in the words the person chose from."""
+    picked = _scalars(values)
+    out: dict[str, list[list[Any]]] = {}
+    for name in sorted(names(schema)):
+        found = data.get(name)
+        if not isinstance(found, list) or len(found) > MAX_OPTIONS:
+            continue
+        pairs = [[o["value"], str(o["label"])] for o in found
+                 if isinstance(o, dict) and isinstance(o.get("label"), str | int | float)
+                 and any(o.get("value") == p and type(o.get("value")) is type(p)
+                         for p in picked)]
+        if pairs:
+            out[name] = pairs
+    return out
+
+
+def relabelled(schema: dict[str, Any], kept: Any) -> dict[str, Any]:
+    """A form whose task data choices are those a history entry kept (see `chosen`)."""
+    if not isinstance(kept, dict) or not names(schema):
+        return schema
+    data = {name: [{"value": pair[0], "label": pair[1]} for pair in pairs
+                   if isinstance(pair, list) and len(pair) == 2]
+            for name, pairs in kept.items() if isinstance(pairs, list)}
+    return expand(schema, data)[0]

@@ -142,6 +142,26 @@ def with_ui(spec: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def with_ui_texts(schema: dict[str, Any], ui: Any) -> dict[str, Any]:
+    """A form with each field's ui:title, ui:description and ui:enumNames applied, groups
+    and rows included: how the history names what the form recorded."""
+    properties = schema.get("properties")
+    if not isinstance(ui, dict) or not isinstance(properties, dict):
+        return schema
+    out = {}
+    for name, spec in properties.items():
+        entry = field_ui(ui, name)
+        if isinstance(spec, dict) and entry:
+            spec = with_ui(spec, entry)
+            items = spec.get("items")
+            if is_object(spec):
+                spec = with_ui_texts(spec, entry)
+            elif is_object(items) and isinstance(entry.get("items"), dict):
+                spec = {**spec, "items": with_ui_texts(items, entry["items"])}
+        out[name] = spec
+    return {**schema, "properties": out}
+
+
 def field_ui(ui: Any, name: str) -> dict[str, Any]:
     """The UI schema entry for one field, or {} when there is none."""
     entry = ui.get(name) if isinstance(ui, dict) else None

@@ -157,7 +157,14 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
     return record_step(case, runtime.dump(workflow), snapshot, actor, "task.completed",
                        f"{task.title} completed",
                        {"task": task.bpmn_id, "title": task.title, "form": task.form,
-                        "values": cleaned}, utcnow())
+                        "values": cleaned, **_labels(schema, data, cleaned)}, utcnow())
+
+
+def _labels(schema: dict[str, Any] | None, data: dict[str, Any],
+            cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The labels of answers picked from task data, for the history to read them back."""
+    kept = dynamic.chosen(schema, data, cleaned) if schema and data else {}
+    return {"options": kept} if kept else {}
 
 
 def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseRecord:
