@@ -229,6 +229,23 @@ def test_the_lists_model_deploys_from_the_cli_and_runs(app_ctx, runner, tmp_path
     run_the_lists_model(client)
 
 
+def test_choices_from_task_data_on_the_intake_form_are_refused_at_deploy(
+        app_ctx, runner, tmp_path) -> None:
+    folder = tmp_path / "lists"
+    shutil.copytree(LISTS, folder)
+    diagram = folder / "involved.bpmn"
+    diagram.write_text(diagram.read_text().replace(
+        '<bpmn:startEvent id="StartEvent_1">',
+        '<bpmn:startEvent id="StartEvent_1"><bpmn:extensionElements><spiffworkflow:properties>'
+        '<spiffworkflow:property name="formJsonSchemaFilename" value="involved-schema.json" />'
+        '</spiffworkflow:properties></bpmn:extensionElements>'))
+    result = runner.invoke(args=["deploy", str(folder)])
+    assert result.exit_code != 0
+    assert "involved-schema.json [StartEvent_1]: choices from task data " \
+        "(options_from_task_data_var) work on a user task's form only" in result.output, \
+        result.output
+
+
 def lists_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from ..formkit import declared, unsupported
+from ..formkit.dynamic import names as task_data_variables
 from ..formkit.dynamic import stand_in
 from .clocks import KIND_CALL
 from .instructions import INSTRUCTIONS_KEY
@@ -334,6 +335,7 @@ def check_tasks(c: Checker, specs: list[BpmnProcessSpec]) -> dict[str, str]:
             form = props.get(FORM_SCHEMA_KEY)
             if form:
                 _check_form_ref(c, bpmn_id, form, props.get(FORM_UI_KEY))
+                _check_task_data_choices(c, bpmn_id, form, getattr(task_spec, "manual", False))
             if not getattr(task_spec, "manual", False):
                 continue
             # A task without a form shows its instructions and a "Done" button.
@@ -374,6 +376,18 @@ def _check_form_ref(c: Checker, bpmn_id: str, form: str, ui: str | None) -> None
         for problem in unsupported(c.forms[form], c.forms.get(ui) if ui else None):
             c.add(ui if ui and problem.startswith("ui:") else form, bpmn_id, None,
                   _("not supported in forms: %(problem)s", problem=problem))
+
+
+def _check_task_data_choices(c: Checker, bpmn_id: str, form: str, manual: bool) -> None:
+    """Choices from task data need a task: the intake form and a question to the
+    complainant are filled in before (or outside) any task, so they cannot have them."""
+    schema = c.forms.get(form)
+    if manual or not isinstance(schema, dict) or not task_data_variables(schema):
+        return
+    c.add(form, bpmn_id, None, _(
+        "choices from task data (%(sentinel)s) work on a user task's form only: the intake "
+        "form and questions to the complainant have no task data to take them from; list "
+        "the choices in the form", sentinel="options_from_task_data_var"))
 
 
 def check_lanes(c: Checker) -> None:

@@ -154,8 +154,8 @@ def _values(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...])
                       errors=_messages(drawing.errors.get(key)), how=how, enforce=False,
                       zone=drawing.zone)
         drawing.used.add(key)
-        drawing.summary += [("#" + entry.id, f"{_named(groups, field.label)}, {name}: {m}")
-                            for m in entry.errors]
+        said = _named((*groups, field.label), name)
+        drawing.summary += [("#" + entry.id, f"{said}: {m}") for m in entry.errors]
         inner = [DRAW[how](entry)]
         if wanted.get("removable") is not False and count > max(low, 1):
             inner.append(tag("button", {
