@@ -24,6 +24,7 @@ from server.errors import InvalidInput
 from server.formkit import parse_submission, render_fields, unsupported
 from server.formkit.dynamic import MAX_OPTIONS, expand
 from server.formkit.parse import with_added_row
+from server.formkit.refs import inline
 from server.services.forms import validate
 from server.services.history import words
 
@@ -31,7 +32,7 @@ from .support.web import file_complaint, make_user, sign_in, submit, token
 from .test_spiffarena_manual import active, open_tasks
 
 LISTS = Path(__file__).parent / "fixtures" / "spiffarena" / "soft" / "lists"
-SCHEMA = json.loads((LISTS / "involved-schema.json").read_text())
+SCHEMA = inline(json.loads((LISTS / "involved-schema.json").read_text()))
 UI = json.loads((LISTS / "involved-uischema.json").read_text())
 OPTIONS = {"contact_options": [{"value": "phone", "label": "Phone <call back>"},
                                {"value": "letter", "label": "Letter"}]}
@@ -176,6 +177,34 @@ def test_a_sentinel_without_a_variable_name_is_refused_at_deploy(app_ctx) -> Non
         problems = unsupported({"type": "object", "properties": {
             "a": {"type": "string", "anyOf": [wrong]}}})
         assert any("name of a task data variable" in p for p in problems), problems
+
+
+# --- a form's own $refs (SpiffArena's dynamic enum sample writes its field so) --------------
+
+def test_a_reference_to_the_forms_definitions_is_written_out_with_the_keys_beside_it(
+        app_ctx) -> None:
+    raw = json.loads((LISTS / "involved-schema.json").read_text())
+    assert raw["properties"]["contact"] == {"$ref": "#/definitions/Contact",
+                                            "title": "Preferred contact"}
+    assert SCHEMA["properties"]["contact"] == {
+        "title": "Preferred contact", "type": "string",
+        "anyOf": ["options_from_task_data_var:contact_options"]}
+    assert "definitions" not in SCHEMA
+
+
+@pytest.mark.parametrize("definitions, ref", [
+    ({"a": {"$ref": "#/definitions/a"}}, "#/definitions/a"),  # leads back to itself
+    ({"a": {"type": "string"}}, "other.json#/a"),  # not the form's own
+    # Twenty references a level, eight levels: millions of parts from a small file.
+    ({"d0": {"type": "string"}, **{f"d{i}": {"type": "object", "properties": {
+        f"p{j}": {"$ref": f"#/definitions/d{i - 1}"} for j in range(20)}} for i in range(1, 9)}},
+     "#/definitions/d8"),
+])
+def test_a_reference_that_cannot_be_written_out_stays_and_is_refused(
+        app_ctx, definitions: dict[str, Any], ref: str) -> None:
+    form = {"type": "object", "definitions": definitions, "properties": {"x": {"$ref": ref}}}
+    assert inline(form) is form
+    assert any("$ref is not supported" in p for p in unsupported(inline(form)))
 
 
 # --- the SpiffArena-shaped model, deployed and worked over HTTP ------------------------------

@@ -24,7 +24,7 @@ _KEYS = ("anyOf", "oneOf", "enum")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Where fields sit inside a schema: by name under these, or beside their parent's (the
 # branches of conditions declare the form's own fields).
-_MAPS = ("dependentSchemas", "dependencies")
+_MAPS = ("dependentSchemas", "dependencies", "definitions", "$defs")
 _ONES = ("then", "else")
 
 

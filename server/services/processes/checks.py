@@ -23,6 +23,7 @@ from ...engine import BundleError, DeployIssue, load_bundle
 from ...engine.xmlsafe import UnsafeXMLError, parse_xml
 from ...formkit import unsupported
 from ...formkit.dynamic import stand_in
+from ...formkit.refs import inline
 from .. import code_lists, policy
 from ..users import list_roles
 from .versions import role_resolver, service_problems
@@ -149,7 +150,7 @@ def intake_problems(files: dict[str, bytes], process_id: str,
 def _parse_json(text: str, what: str) -> tuple[Any, list[Problem]]:
     """The JSON of a form or UI schema (`what` says which, in the reader's language)."""
     try:
-        return json.loads(text), []
+        return inline(json.loads(text)), []  # a form's own $refs written out (refs.py)
     except json.JSONDecodeError as exc:
         return None, [Problem(None, None, exc.lineno,
                               _("the %(what)s is not valid JSON: %(error)s (line %(line)d, "
