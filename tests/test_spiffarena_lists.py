@@ -275,6 +275,27 @@ def test_choices_from_task_data_on_the_intake_form_are_refused_at_deploy(
         result.output
 
 
+def test_a_list_reads_in_arabic_from_the_versions_translations(
+        app_ctx, runner, tmp_path, client) -> None:
+    folder = tmp_path / "lists"
+    shutil.copytree(LISTS, folder)
+    (folder / "translations.ar.json").write_text(json.dumps({
+        "Witnesses": "الشهود", "Witness": "شاهد", "Channels used": "القنوات المستخدمة",
+        "E-mail": "البريد الإلكتروني", "In the shop": "في المتجر"}, ensure_ascii=False),
+        encoding="utf-8")
+    assert runner.invoke(args=["deploy", str(folder)]).exit_code == 0
+    reference, _tracking = file_complaint(client)
+    make_user("hana", "handler")
+    sign_in(client, "hana")
+    [task] = open_tasks(reference)
+    path = f"/cases/{reference}/tasks/{task.task_id}"
+    arabic = client.get(path, headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert ">البريد الإلكتروني</label>" in arabic and ">في المتجر</label>" in arabic
+    assert "الشهود" in arabic and "شاهد 1 من 1" in arabic and ">In the shop</label>" not in arabic
+    english = client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert ">In the shop</label>" in english and "Witness 1 of 1" in english
+
+
 def lists_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
