@@ -296,6 +296,19 @@ def test_a_list_reads_in_arabic_from_the_versions_translations(
     assert ">In the shop</label>" in english and "Witness 1 of 1" in english
 
 
+def test_the_studio_preview_names_the_variable_choices_come_from(app_ctx, auth) -> None:
+    owner = auth.signed_in("olga", "process_owner")
+    page = owner.get("/studio/").get_data(as_text=True)
+    header = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    shown = owner.post("/studio/forms/preview", headers={"X-CSRFToken": header}, json={
+        "schema": (LISTS / "involved-schema.json").read_text(),
+        "uischema": (LISTS / "involved-uischema.json").read_text()})
+    assert shown.status_code == 200, shown.get_data(as_text=True)[:2000]
+    html = shown.get_data(as_text=True)
+    assert ">contact_options</option>" in html and ">contact_options</label>" in html
+    assert 'name="witnesses.0"' in html and ">In the shop</label>" in html
+
+
 def lists_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
