@@ -93,6 +93,10 @@ def test_an_entry_that_breaks_its_rule_is_refused_on_its_own_row(app_ctx) -> Non
     # Too many rows (a forged post) and none at all are the list's own errors.
     assert errors_of(SCHEMA, {"witnesses": ["a", "b", "c", "d"], "contact": "phone"},
                      OPTIONS) == {"witnesses": ["Fill in at most 3 rows."]}
+    unique = {**SCHEMA, "properties": {**SCHEMA["properties"], "witnesses": {
+        **SCHEMA["properties"]["witnesses"], "uniqueItems": True}}}
+    assert errors_of(unique, {"witnesses": ["Amal", "Amal"], "contact": "phone"},
+                     OPTIONS) == {"witnesses": ["Enter each entry only once."]}
     none = parse_submission(schema, UI, MultiDict({"witnesses.0": "", "contact": "phone"}))
     assert errors_of(SCHEMA, none, OPTIONS) == {"witnesses": ["Fill in at least 1 row."]}
 

@@ -170,6 +170,8 @@ def _message(error: ValidationError) -> str:
         counted = _rows_message(str(kind), limit)
         if counted:
             return counted
+    if kind == "uniqueItems" and _in_rows(error.schema):
+        return _("Enter each entry only once.")
     if kind == "format":
         return {"email": _("Enter a valid e-mail address, like name@example.com."),
                 "date": _("Enter a date as YYYY-MM-DD."),
