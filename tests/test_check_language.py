@@ -22,19 +22,20 @@ FORM = "assess-schema.json"
 ENGLISH = {
     "Flow_out_of_scope": "the condition is refused",  # bundle_checks: code
     "assess": "dueIn of 'Assess complaint' is empty",  # timer_checks: dueIn
-    "Lane_supervisor": "the lane 'Regional Director' is not a role: rename the lane",
+    "review": "the candidateRole 'Regional Director' is not a role: use one of",
 }
 ARABIC = {
     "Flow_out_of_scope": "رُفض الشرط",
     "assess": "dueIn في المهمة 'Assess complaint' فارغ",
-    "Lane_supervisor": "المسار (lane) 'Regional Director' ليس دوراً",
+    "review": "قيمة candidateRole 'Regional Director' ليست دوراً",
 }
 FORM_ENGLISH = "not supported in forms: late: a field must have a single type"
 FORM_ARABIC = "غير مدعوم في النماذج: late: يجب أن يكون للحقل نوع واحد"
 
 
 def broken_files() -> dict[str, str]:
-    """The reference diagram with a bad condition, an empty dueIn and a lane that is no role,
+    """The reference diagram with a bad condition, an empty dueIn and a candidateRole that is
+    no role,
     and a form with a field of two types."""
     assert ASSESS_DUE in reference_bpmn()
     bpmn = broken_bpmn(reference_bpmn().replace(
@@ -72,7 +73,7 @@ def test_a_process_owner_reading_arabic_gets_the_deploy_problems_in_arabic(
         assert ENGLISH[element] not in said(found, element)
     messages = "\n".join(p["message"] for p in found)
     assert FORM_ARABIC in messages, found
-    assert "complaints_manager, " in said(found, "Lane_supervisor")  # role names as they are
+    assert "complaints_manager, " in said(found, "review")  # role names as they are
 
 
 def test_a_process_owner_reading_english_gets_them_in_english(

@@ -1,7 +1,7 @@
 """A deploy reports every problem of a bundle at once, in the studio and on the command line.
 
 A process owner who fixes one problem should not find the next only after saving again:
-a bad condition, a bad timer and a lane that is no role are all listed together, each with
+a bad condition, a bad timer and a candidateRole that is no role are all listed together, each with
 its file, element and line.
 """
 

@@ -15,6 +15,7 @@ from typing import Any
 from flask_babel import gettext as _
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
+from ..formkit.refs import inline
 from .bundle_build import build_all, called_specs, main_process
 from .bundle_checks import (
     OUTSIDE_LANES,
@@ -134,6 +135,8 @@ def _route_outside_lanes(c: Checker, built: Loaded, chosen: str | None,
                                        property="candidateRole"))
             return
     built[3][OUTSIDE_LANES] = role
+    for lane in c.unmapped_lanes - {""}:
+        built[3][lane] = role  # the lane's tasks (runtime looks the lane name up first)
 
 
 def not_checked(why: str) -> str:
@@ -273,4 +276,5 @@ def _read_form(c: Checker, name: str, data: bytes) -> None:
     if not isinstance(schema, dict):
         c.add(name, None, None, _("a form file must hold a JSON object"))
         return
-    c.forms[name] = schema
+    # A form's own $refs are written out once, here, as for every other reader (refs.py).
+    c.forms[name] = inline(schema)

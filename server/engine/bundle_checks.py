@@ -2,8 +2,9 @@
 
 Expressions and scripts compile under the sandbox, literal timers parse, deadline kinds
 exist, references point at elements that exist, forms exist and are valid JSON Schema
-the server can render, lanes and candidate roles map to roles, and decision tables
-have a catch-all row. Each problem is noted on the Checker with its file, element and line.
+the server can render, lanes and candidate roles map to roles; a decision table without a
+catch-all row is a warning. Each problem is noted on the Checker with its file, element and
+line.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from ..formkit import declared, unsupported
+from ..formkit.dynamic import names as task_data_variables
+from ..formkit.dynamic import stand_in
 from .clocks import KIND_CALL
 from .instructions import INSTRUCTIONS_KEY
 from .instructions import problem as instructions_problem
@@ -89,6 +92,8 @@ class Checker:
     warnings: list[DeployIssue] = field(default_factory=list)
     # Processes and decisions called but held by no file (said once, at the call).
     missing_calls: set[str] = field(default_factory=set)
+    # Lanes whose name maps to no role: their tasks go to the default role, as outside lanes.
+    unmapped_lanes: set[str] = field(default_factory=set)
 
     def add(self, file: str, element_id: str | None, line: int | None, message: str,
             subject: tuple[str, str] | None = None) -> None:
@@ -125,7 +130,8 @@ def _check_form_schema(c: Checker, name: str, schema: dict[str, Any], element_id
               _('"$schema" must be the text of a JSON Schema dialect URI'))
         return
     try:
-        validator_for(schema).check_schema(schema)
+        # Choices from task data are checked as the choices they become (formkit/dynamic.py).
+        validator_for(schema).check_schema(stand_in(schema)[0])
     except RecursionError:
         c.add(name, element_id, None, _("the form nests too deeply"))
         return
@@ -253,7 +259,7 @@ def _check_timer_literal(tag: str, text: str) -> str | None:
 
 
 def check_decision_tables(c: Checker, name: str, tree: etree._ElementTree) -> None:
-    """Every input and cell compiles, and every table answers every case (a catch-all row)."""
+    """Every input and cell compiles; a table that may answer no case is a warning."""
     for table in tree.iter("{*}decisionTable"):
         inputs = [(i.findtext("{*}inputExpression/{*}text") or "").strip()
                   for i in table.findall("{*}input")]
@@ -285,10 +291,13 @@ def check_decision_tables(c: Checker, name: str, tree: etree._ElementTree) -> No
             last = rules[-1] if rules else None
             if last is None or any((e.findtext("{*}text") or "").strip() not in ("", "-")
                                    for e in last.findall("{*}inputEntry")):
+                # SpiffArena deploys such tables; a case no rule matches stops at the
+                # decision as an incident (engine/decisions.py) instead of running on.
                 target = last if last is not None else table
-                c.add(name, _owner_id(target), target.sourceline,
-                      _("the decision table needs a catch-all last row (every input '-') so "
-                        "that every case gets an answer"))
+                c.warnings.append(DeployIssue(
+                    name, _owner_id(target), target.sourceline,
+                    _("the decision table has no catch-all last row (every input '-'): a "
+                      "case no rule matches stops at this decision as an incident")))
 
 
 def _compile_dmn_entry(c: Checker, name: str, entry: etree._Element, input_expr: str,
@@ -326,21 +335,21 @@ def check_tasks(c: Checker, specs: list[BpmnProcessSpec]) -> dict[str, str]:
             form = props.get(FORM_SCHEMA_KEY)
             if form:
                 _check_form_ref(c, bpmn_id, form, props.get(FORM_UI_KEY))
+                _check_task_data_choices(c, bpmn_id, form, getattr(task_spec, "manual", False))
             if not getattr(task_spec, "manual", False):
                 continue
             # A task without a form shows its instructions and a "Done" button.
-            if not task_spec.lane and not props.get(ROLE_KEY):
+            # A lane that is no role routes like no lane (SpiffArena's lanes name people's
+            # groups that need not exist here); check_lanes warns about it.
+            unmapped = not task_spec.lane or c.resolve_role(task_spec.lane) is None
+            if unmapped and not props.get(ROLE_KEY):
                 c.outside_lanes.append(bpmn_id)
                 continue
             role = _task_role(c, task_spec.lane, props.get(ROLE_KEY))
-            if role is None:
-                if props.get(ROLE_KEY):
-                    c.at(bpmn_id, _("the %(property)s '%(role)s' is not a role",
-                                    property=ROLE_KEY, role=props[ROLE_KEY]),
-                         (ROLE_KEY, props[ROLE_KEY]))
-                else:
-                    c.at(bpmn_id, _("the lane '%(lane)s' is not mapped to a role",
-                                    lane=task_spec.lane), ("lane", task_spec.lane))
+            if role is None:  # only a candidateRole can miss now: a lane that does routes out
+                c.at(bpmn_id, _("the %(property)s '%(role)s' is not a role",
+                                property=ROLE_KEY, role=props[ROLE_KEY]),
+                     (ROLE_KEY, props[ROLE_KEY]))
             else:
                 roles[props.get(ROLE_KEY) or task_spec.lane] = role
     return roles
@@ -369,12 +378,27 @@ def _check_form_ref(c: Checker, bpmn_id: str, form: str, ui: str | None) -> None
                   _("not supported in forms: %(problem)s", problem=problem))
 
 
+def _check_task_data_choices(c: Checker, bpmn_id: str, form: str, manual: bool) -> None:
+    """Choices from task data need a task: the intake form and a question to the
+    complainant are filled in before (or outside) any task, so they cannot have them."""
+    schema = c.forms.get(form)
+    if manual or not isinstance(schema, dict) or not task_data_variables(schema):
+        return
+    c.add(form, bpmn_id, None, _(
+        "choices from task data (%(sentinel)s) work on a user task's form only: the intake "
+        "form and questions to the complainant have no task data to take them from; list "
+        "the choices in the form", sentinel="options_from_task_data_var"))
+
+
 def check_lanes(c: Checker) -> None:
-    """Every lane maps to a role."""
+    """Every lane that maps to no role is a warning: its tasks go to the default role."""
     for name, tree in c.trees.items():
         for lane in tree.iter("{*}lane"):
             lane_name = lane.get("name") or ""
             if not lane_name or c.resolve_role(lane_name) is None:
-                c.add(name, lane.get("id"), lane.sourceline,
-                      _("the lane '%(lane)s' does not map to a role: name it after a role or "
-                        "map it on the roles page", lane=lane_name), ("lane", lane_name))
+                c.unmapped_lanes.add(lane_name)
+                c.warnings.append(DeployIssue(
+                    name, lane.get("id"), lane.sourceline,
+                    _("the lane '%(lane)s' maps to no role: its tasks go to the version's "
+                      "default role; map the lane on the roles page to send them to another "
+                      "role", lane=lane_name)))

@@ -15,8 +15,12 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 )
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
+from SpiffWorkflow.spiff.serializer.task_spec import (
+    BusinessRuleTaskConverter,
+    ServiceTaskConverter,
+)
 
+from .decisions import BusinessRuleTask
 from .service_tasks import ServiceTask
 
 
@@ -67,6 +71,9 @@ def _make_spec_serializer() -> BpmnWorkflowSerializer:
     # Registered last, so a stored "ServiceTask" comes back as Plaint's waiting one
     # (engine/service_tasks.py); SpiffWorkflow's, as parsed at deploy, still saves.
     config[ServiceTask] = ServiceTaskConverter
+    # Likewise a stored "BusinessRuleTask" comes back as one that names its decision when
+    # no rule matches (engine/decisions.py).
+    config[BusinessRuleTask] = BusinessRuleTaskConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 

@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from .check_conditions import conditional_problems
 from .check_ui import ui_problems
 from .conditions import CONDITIONAL_KEYS
-from .fields import CODE_LIST, choices, declared, kind, labelled
+from .dynamic import stand_in
+from .fields import CODE_LIST, choices, declared, is_object, kind, labelled
 from .regex import pattern_problem
 
 FORMATS = {"email", "date", "date-time"}
@@ -30,6 +31,7 @@ KEYWORDS = {
     "array": COMMON | {"items", "uniqueItems", "minItems", "maxItems"},
     "object": {"type", "title", "description", "properties", "required"},
 }
+_ITEM_TYPES = ("string", "number", "integer", "boolean")
 MAX_NESTING = 3  # objects inside objects: a form deeper than this is several forms
 # Field names become HTML ids like "f-name-help": no hyphen keeps every id unique.
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -80,6 +82,9 @@ def _fits(field_kind: str, spec: dict[str, Any], value: Any) -> bool:
     if field_kind == "choices":
         options = [o for o, _label in choices(spec)]
         return isinstance(value, list) and all(_among(v, options) for v in value)
+    if field_kind == "values":
+        items = spec["items"]
+        return isinstance(value, list) and all(_fits(kind(items), items, v) for v in value)
     if field_kind == "enum":
         return _among(value, [o for o, _label in choices(spec)])
     if field_kind == "integer":
@@ -100,6 +105,8 @@ def value_fits(spec: dict[str, Any], value: Any) -> bool:
     """Whether a value (a condition's const, say) is one a field can hold."""
     if kind(spec) == "choices":
         return _among(value, [o for o, _label in choices(spec)])
+    if kind(spec) == "values":
+        return _fits(kind(spec["items"]), spec["items"], value)
     return _fits(kind(spec), spec, value)
 
 
@@ -137,7 +144,7 @@ def _keyword_problems(spec: dict[str, Any], allowed: set[str]) -> list[str]:
 
 def _array_problems(spec: dict[str, Any], level: int) -> list[str]:
     items = spec.get("items")
-    if isinstance(items, dict) and items.get("type") == "object":
+    if is_object(items):
         # A repeatable group: each row is a nested object (react-jsonschema-form's array of
         # objects); minItems and maxItems say how many rows.
         problems = _keyword_problems(items, KEYWORDS["object"])
@@ -151,18 +158,19 @@ def _array_problems(spec: dict[str, Any], level: int) -> list[str]:
             problems.append(_("a default is not supported on rows of fields; give defaults "
                               "to the fields of a row"))
         return problems
-    if isinstance(items, dict) and items.get("type") == "string" and len(items) == 2 \
-            and labelled(items) is not None:
-        problems = _labelled_problems("string", labelled(items))
-    elif (not isinstance(items, dict) or items.get("type") != "string"
-            or set(items) != {"type", "enum"} or not isinstance(items["enum"], list)
-            or not items["enum"] or not all(isinstance(v, str) for v in items["enum"])):
-        return [_('arrays are supported as a list of choices or as rows of fields: items '
-                  'must be {"type": "string", "enum": [...]}, labelled choices '
-                  '{"type": "string", "oneOf": [{"const": ..., "title": ...}]} or '
-                  '{"type": "object", "properties": {...}}')]
-    else:
-        problems = []
+    if not isinstance(items, dict) or items.get("type") not in _ITEM_TYPES:
+        return [_('arrays are supported as a list of single values, a list of choices or '
+                  'rows of fields: items must be {"type": "string"} (or "number", '
+                  '"integer", "boolean"), with an enum or labelled choices {"oneOf": '
+                  '[{"const": ..., "title": ...}]} for choices, or {"type": "object", '
+                  '"properties": {...}}')]
+    if CODE_LIST in items:
+        return [_("a code list gives a single choice; a list of choices needs its options "
+                  "in items.enum or items.oneOf")]
+    # Each entry is checked as a field of its own: type, limits, format, pattern, choices.
+    problems = _keyword_problems(items, KEYWORDS[items["type"]])
+    if not problems:
+        problems = _value_problems(kind(items), items)
     if "uniqueItems" in spec and not isinstance(spec["uniqueItems"], bool):
         problems.append(_("uniqueItems must be true or false"))
     return problems
@@ -240,7 +248,7 @@ def _field_problems(spec: Any, level: int = 0) -> list[str]:
     if not isinstance(spec, dict):
         return [_("a field must be described by an object")]
     declared = spec.get("type")
-    if declared == "object":
+    if is_object(spec):
         problems = _keyword_problems(spec, KEYWORDS["object"])
         return problems + _object_problems(spec, level)
     if isinstance(declared, list):
@@ -291,6 +299,8 @@ def unsupported(schema: dict[str, Any], ui: dict[str, Any] | None = None) -> lis
     if not_text(schema) or not_text(ui):
         return [FORM + _("the form holds an unpaired surrogate escape (\\ud800 to \\udfff), "
                          "which is not text; write the character itself or a complete pair")]
+    # Choices from task data are checked as one choice of their type (dynamic.py).
+    schema, sentinels = stand_in(schema)
     # SpiffArena's form editor writes an empty "definitions": {} into every form.
     empty = {k for k in ("definitions", "$defs") if schema.get(k) == {}}
     problems = [FORM + p for p in _keyword_problems(schema, TOP_KEYS | empty)]
@@ -308,4 +318,4 @@ def unsupported(schema: dict[str, Any], ui: dict[str, Any] | None = None) -> lis
             problems.append(f"{name}: {BAD_NAME}")
         problems += [f"{name}: {p}" for p in _field_problems(spec)]
     problems += conditional_problems(schema, _field_problems, value_fits)
-    return problems + ui_problems(declared(schema), ui)
+    return sentinels + problems + ui_problems(declared(schema), ui)

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .fields import CODE_LIST, declared
+from .fields import CODE_LIST, declared, is_object
 
 _ALONE = ("enum", "oneOf", "anyOf", "const", "pattern", "format")
 
@@ -19,7 +19,7 @@ def _fields(schema: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]
     for name, spec in declared(schema).items():
         if isinstance(spec, dict):
             yield path + name, spec
-            if spec.get("type") == "object":
+            if is_object(spec):
                 yield from _fields(spec, f"{path}{name}.")
 
 

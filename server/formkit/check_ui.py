@@ -108,11 +108,18 @@ class _Walk:
                                                       "field entries"))
             else:
                 self.fields(declared(spec["items"]), items, f"{where}.items.")
+        elif field_kind == "values":
+            items = entry.get("items", {})
+            if not isinstance(items, dict):
+                self.problems.append(f"{where}: " + _("items must be an object of UI keys "
+                                                      "for each entry"))
+            else:
+                self.field(spec["items"], items, f"{where}.items")
         for key, value in entry.items():
             if not key.startswith("ui:"):
                 if field_kind == "object":
                     self.fields(inner, {key: value}, where + ".")
-                elif not (field_kind == "rows" and key == "items"):
+                elif not (field_kind in ("rows", "values") and key == "items"):
                     self.problems.append(f"{where}: " + _("'%(key)s' is not a UI key of this "
                                                           "field", key=key))
             elif key not in FIELD_UI_KEYS:
@@ -189,7 +196,10 @@ def _fields_of(ui: dict[str, Any]) -> dict[str, Any]:
         if name.startswith("ui:") or not isinstance(entry, dict):
             continue
         items = entry.get("items")
-        if isinstance(items, dict) and not any(k.startswith("ui:") for k in items):
+        if isinstance(items, dict) and items and all(k.startswith("ui:") for k in items):
+            # The entries of a list of single values.
+            fields[name] = {"type": "array", "items": {"type": "string"}}
+        elif isinstance(items, dict) and not any(k.startswith("ui:") for k in items):
             fields[name] = {"type": "array", "items": {"type": "object",
                                                         "properties": _fields_of(items)}}
         elif any(not k.startswith("ui:") for k in entry):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from .conditions import layout
 
@@ -30,34 +30,52 @@ SUBMIT_KEY = "ui:submitButtonOptions"
 # The widget each kind of field gets by default, and the ui:widget values that fit it.
 DEFAULT_WIDGET = {"string": "text", "enum": "select", "number": "number", "integer": "number",
                   "boolean": "checkbox", "choices": "checkboxes", "object": "object",
-                  "rows": "rows", "": "text"}
+                  "rows": "rows", "values": "values", "": "text"}
 FITTING = {"string": _TEXTS, "enum": {"radio", "select", "hidden"},
            "number": _NUMBERS, "integer": _NUMBERS,
            "boolean": {"radio", "select", "hidden", "checkbox"},
            "choices": {"checkboxes", "select", "hidden"}, "object": set(), "rows": set(),
-           "": set()}
+           "values": set(), "": set()}
 # What a fitting ui:widget draws: the same control under another name, or a kind of input.
 _SAME = {"updown": "number", "text": "text", "alt-date": "date", "alt-datetime": "date-time",
          "uri": "url"}
 
 
+def is_object(spec: Any) -> TypeGuard[dict[str, Any]]:
+    """A group of fields: "type": "object", or "properties" without a type (as
+    react-jsonschema-form, and so SpiffArena's forms, read it)."""
+    if not isinstance(spec, dict):
+        return False
+    return spec.get("type") == "object" or (
+        "type" not in spec and isinstance(spec.get("properties"), dict))
+
+
 def kind(spec: Any) -> str:
-    """The kind of field: string, enum, number, integer, boolean, choices, or '' for none."""
+    """The kind of field: string, enum, number, integer, boolean, choices (a list of options
+    to tick), rows (a list of groups of fields), values (a list of single values, one per
+    row), object, or '' for none."""
     if not isinstance(spec, dict):
         return ""
     declared = spec.get("type")
     if declared == "array":
         items = spec.get("items")
         # A list of groups of fields (react-jsonschema-form's array of objects): rows.
-        return "rows" if isinstance(items, dict) and items.get("type") == "object" \
-            else "choices"
-    if declared == "object":
+        if is_object(items):
+            return "rows"
+        # A list of plain values without options to tick: one input per row.
+        return "values" if isinstance(items, dict) and not offers(items) else "choices"
+    if is_object(spec):
         return "object"
     if declared in ("string", "number", "integer") and ("enum" in spec or labelled(spec)):
         return "enum"
     if declared == "string" and CODE_LIST in spec:
         return "enum"
     return declared if declared in ("string", "number", "integer", "boolean") else ""
+
+
+def offers(spec: dict[str, Any]) -> bool:
+    """Whether a field lists its options (enum, labelled choices or a code list)."""
+    return "enum" in spec or labelled(spec) is not None or CODE_LIST in spec
 
 
 def labelled(spec: dict[str, Any]) -> list[Any] | None:
@@ -122,6 +140,26 @@ def with_ui(spec: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     elif isinstance(names, list) and isinstance(spec.get("items"), dict):
         out["items"] = {**spec["items"], "enumNames": names}
     return out
+
+
+def with_ui_texts(schema: dict[str, Any], ui: Any) -> dict[str, Any]:
+    """A form with each field's ui:title, ui:description and ui:enumNames applied, groups
+    and rows included: how the history names what the form recorded."""
+    properties = schema.get("properties")
+    if not isinstance(ui, dict) or not isinstance(properties, dict):
+        return schema
+    out = {}
+    for name, spec in properties.items():
+        entry = field_ui(ui, name)
+        if isinstance(spec, dict) and entry:
+            spec = with_ui(spec, entry)
+            items = spec.get("items")
+            if is_object(spec):
+                spec = with_ui_texts(spec, entry)
+            elif is_object(items) and isinstance(entry.get("items"), dict):
+                spec = {**spec, "items": with_ui_texts(items, entry["items"])}
+        out[name] = spec
+    return {**schema, "properties": out}
 
 
 def field_ui(ui: Any, name: str) -> dict[str, Any]:

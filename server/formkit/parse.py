@@ -61,7 +61,11 @@ def _read(form: Any, name: str, spec: dict[str, Any], entry: dict[str, Any],
     field_kind = kind(spec)
     how = widget(spec, entry)
     if field_kind == "choices":
-        chosen = _all(form, name)
+        items = spec.get("items")
+        typed = items.get("type") if isinstance(items, dict) else None
+        chosen: list[Any] = _all(form, name)
+        if typed in ("number", "integer"):
+            chosen = [_number(_clean(v), typed == "integer") for v in chosen]
         return chosen or (None if needed else [])
     raw = _first(form, name)
     text = "" if raw is None else _clean(raw)
@@ -121,6 +125,26 @@ def _rows(spec: dict[str, Any], entry: dict[str, Any], form: Any, path: str,
     return rows or ([] if asks else None)
 
 
+def _values(spec: dict[str, Any], entry: dict[str, Any], form: Any, path: str,
+            keep: bool, zone: tzinfo | None) -> list[Any] | None:
+    """The filled entries of a list of single values, one per row (render.py's _values)."""
+    items = spec["items"]
+    item_ui: dict[str, Any] = entry["items"] if isinstance(entry.get("items"), dict) else {}
+    # A yes/no entry is drawn as a select (an unticked box would answer every blank row).
+    if kind(items) == "boolean":
+        item_ui = {**item_ui, "ui:widget": "select"}
+    removed = _first(form, REMOVE)
+    found = []
+    for number in _row_numbers(form, path + "."):
+        if removed == f"{path}.{number}":
+            continue
+        value = _read(form, f"{path}.{number}", items, item_ui, False, zone)
+        if keep or value is not None:
+            found.append(value)
+    asks = isinstance(spec.get("minItems"), int) and spec["minItems"] > 0
+    return found or ([] if asks else None)
+
+
 def _fields(spec: dict[str, Any], ui: Any, form: Any, path: str, keep: bool,
             zone: tzinfo | None) -> dict[str, Any]:
     """The values of a form's (or nested object's) fields; a nested object becomes a dict."""
@@ -131,6 +155,8 @@ def _fields(spec: dict[str, Any], ui: Any, form: Any, path: str, keep: bool,
         entry = field_ui(ui, name)
         if kind(inner) == "rows":
             value: Any = _rows(inner, entry, form, path + name, keep, zone)
+        elif kind(inner) == "values":
+            value = _values(inner, entry, form, path + name, keep, zone)
         elif kind(inner) == "object":
             found = _fields(inner, entry, form, f"{path}{name}.", keep, zone)
             # A required group comes back even when empty, so each of its own required
@@ -182,7 +208,7 @@ def with_added_row(schema: dict[str, Any], values: dict[str, Any], form: Any) ->
         else:
             return values
     inner = declared(spec).get(last) if isinstance(holder, dict) else None
-    if inner is None or kind(inner) != "rows":
+    if inner is None or kind(inner) not in ("rows", "values"):
         return values
     rows = holder.get(last)
     rows = rows if isinstance(rows, list) else []
@@ -190,5 +216,6 @@ def with_added_row(schema: dict[str, Any], values: dict[str, Any], form: Any) ->
     limit = high if isinstance(high, int) else MAX_ROWS
     # Blank rows that minItems asks for are shown anyway, so the new one comes after them.
     wanted = max(len(rows), low if isinstance(low, int) else 0, 1) + 1
-    holder[last] = rows + [{}] * (min(wanted, limit) - len(rows))
+    blank: dict[str, Any] | None = {} if kind(inner) == "rows" else None
+    holder[last] = rows + [blank] * (min(wanted, limit) - len(rows))
     return values

@@ -124,6 +124,57 @@ def _rows(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...]) -
                Markup("\n").join(parts))
 
 
+def _values(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...]) -> Markup:
+    """An array of single values as a fieldset of rows, one input each ("Item 2 of 3").
+
+    Rows are added and removed as the rows of a repeatable group are, without JavaScript;
+    each row's input is named "list.1", so an error on an entry sits under that entry.
+    """
+    items = field.spec["items"]
+    item_ui: dict[str, Any] = field.ui["items"] if isinstance(field.ui.get("items"), dict) \
+        else {}
+    how = widget(items, item_ui)
+    # An unticked box would be an answer in every blank row: a yes/no entry is a select.
+    how = "select" if how == "checkbox" else how
+    value = field.value if isinstance(field.value, list) else []
+    count = row_count(field.spec, value)
+    wanted = options(field.ui)
+    low, high = _count(field.spec, "minItems") or 0, _count(field.spec, "maxItems")
+    legend_id = field.id + "-legend"
+    parts = [tag("legend", {"class": "form-label fs-6 fw-semibold" + field.label_css,
+                            "id": legend_id}, label_text(field, field.needed, said=True))]
+    if field.help or field.errors:
+        parts.append(notes(field))
+    for index in range(count):
+        key = f"{path}.{index}"
+        name = _row_name(items, index + 1, count)
+        entry = Field(name=key, spec={**items, "title": name}, ui=item_ui,
+                      id=drawing.prefix + key, needed=False,
+                      value=value[index] if index < len(value) else None,
+                      errors=_messages(drawing.errors.get(key)), how=how, enforce=False,
+                      zone=drawing.zone)
+        drawing.used.add(key)
+        said = _named((*groups, field.label), name)
+        drawing.summary += [("#" + entry.id, f"{said}: {m}") for m in entry.errors]
+        inner = [DRAW[how](entry)]
+        if wanted.get("removable") is not False and count > max(low, 1):
+            inner.append(tag("button", {
+                "type": "submit", "name": REMOVE, "value": key, "formnovalidate": True,
+                "class": "btn btn-outline-secondary btn-sm",
+                "data-row-remove": True}, _("Remove item %(number)d", number=index + 1)))
+        parts.append(tag("div", {"class": "border rounded p-3 mb-3", "data-row": index},
+                         Markup("\n").join(inner)))
+    if wanted.get("addable") is not False and (high is None or count < high):
+        parts.append(tag("div", {}, tag("button", {
+            "type": "submit", "name": ADD, "value": path, "formnovalidate": True,
+            "class": "btn btn-outline-primary btn-sm", "aria-describedby": legend_id,
+            "data-row-add": True}, _("Add another"))))
+    return tag("fieldset", {"class": "mb-3", "id": field.id, "data-rows": path,
+                            "data-max-rows": high, "data-min-rows": low,
+                            "aria-describedby": field.described_by},
+               Markup("\n").join(parts))
+
+
 def _draw_all(spec: dict[str, Any], ui: dict[str, Any] | None, values: dict[str, Any],
               drawing: _Drawing, path: str, groups: tuple[str, ...] = (),
               enforce: bool = True) -> list[Markup]:
@@ -155,6 +206,8 @@ def _draw_all(spec: dict[str, Any], ui: dict[str, Any] | None, values: dict[str,
             html = _object(field, drawing, key, groups)
         elif how == "rows":
             html = _rows(field, drawing, key, groups)
+        elif how == "values":
+            html = _values(field, drawing, key, groups)
         else:
             html = DRAW[how](field)
         drawn.append(_conditional(html, found, name) if not path else html)

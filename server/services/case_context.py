@@ -148,15 +148,17 @@ def _group(case: Case, event: CaseEvent) -> Recorded | None:
     """What one history event recorded, labelled by its form (None if it recorded nothing)."""
     data = json.loads(event.data)
     runtime = runtime_for(case.process_version_id)
+    ui_form = None
     if event.kind == "task.completed":
-        form = runtime.task_info(str(data.get("task")))["form"]
+        info = runtime.task_info(str(data.get("task")))
+        form, ui_form = info["form"], info["ui_form"]
         values, fallback = data.get("values"), data.get("title")
     else:
         form = runtime.message_form(str(data.get("message")))
         values, fallback = data.get("payload"), data.get("message")
     if not isinstance(values, dict):
         return None
-    schema = history.schema_of(case.process_version_id, form)
+    schema = history.schema_of(case.process_version_id, form, ui_form, data.get("options"))
     properties = schema.get("properties") or {}
     names = [n for n in properties if n in values] + [n for n in values if n not in properties]
     fields = tuple(RecordedField(name, history.title_of(name, properties.get(name)),

@@ -15,6 +15,7 @@ from ..database import begin_write
 from ..engine import EngineError, MessageNotExpected, TaskNotReady
 from ..errors import Conflict, InvalidInput, NotFound, ProcessFailed
 from ..extensions import db
+from ..formkit import dynamic
 from ..models import Case, HumanTask, ReferenceCounter, utcnow
 from . import audit, links, script_functions, tasks
 from .actors import Actor
@@ -136,10 +137,16 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
     if expected_version is not None and case.version != expected_version:
         raise Conflict(_("Case %(reference)s changed while you were working on it. Reload it; "
                          "your input is still in the form.", reference=reference))
-    cleaned = validate(form_schema(case.process_version_id, task.form), values) \
-        if task.form else {}
     runtime = runtime_for(case.process_version_id)
     workflow = runtime.load(case.workflow_state)
+    schema = form_schema(case.process_version_id, task.form) if task.form else None
+    # Choices a task data variable lists are checked against what the task holds now.
+    wanted = dynamic.names(schema) if schema else set()
+    try:
+        data = runtime.task_data(workflow, task_id) if wanted else {}
+    except TaskNotReady as exc:
+        raise Conflict(str(exc)) from None
+    cleaned = validate(schema, values, data) if schema is not None else {}
     try:
         with script_functions.acting(actor, case.id):
             snapshot = runtime.complete(workflow, task_id, cleaned)
@@ -150,7 +157,14 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
     return record_step(case, runtime.dump(workflow), snapshot, actor, "task.completed",
                        f"{task.title} completed",
                        {"task": task.bpmn_id, "title": task.title, "form": task.form,
-                        "values": cleaned}, utcnow())
+                        "values": cleaned, **_labels(schema, data, cleaned)}, utcnow())
+
+
+def _labels(schema: dict[str, Any] | None, data: dict[str, Any],
+            cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The labels of answers picked from task data, for the history to read them back."""
+    kept = dynamic.chosen(schema, data, cleaned) if schema and data else {}
+    return {"options": kept} if kept else {}
 
 
 def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseRecord:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.validators import extend, validator_for
 
 from ..errors import InvalidInput
-from ..formkit import conditions
+from ..formkit import conditions, dynamic
 from ..formkit.fields import CODE_LIST, kind
 from ..formkit.fields import declared as declared_fields
 from ..formkit.regex import PatternError, compile_pattern
@@ -157,14 +157,21 @@ def _rows_message(kind: str, limit: Any) -> str | None:
     return None
 
 
+def _in_rows(schema: Any) -> bool:
+    """Whether a list is drawn as rows (of groups, or of single values), not as choices."""
+    return kind(schema) in ("rows", "values")
+
+
 def _message(error: ValidationError) -> str:
     """What the person should do, in their language."""
     kind, limit = error.validator, error.validator_value
-    items = error.schema.get("items") if isinstance(error.schema, dict) else None
-    if isinstance(items, dict) and items.get("type") == "object" and isinstance(limit, int):
+    # A list of single values is counted in rows too (one input each).
+    if _in_rows(error.schema) and isinstance(limit, int):
         counted = _rows_message(str(kind), limit)
         if counted:
             return counted
+    if kind == "uniqueItems" and _in_rows(error.schema):
+        return _("Enter each entry only once.")
     if kind == "format":
         return {"email": _("Enter a valid e-mail address, like name@example.com."),
                 "date": _("Enter a date as YYYY-MM-DD."),
@@ -206,10 +213,14 @@ def _message(error: ValidationError) -> str:
 
 def _field(error: ValidationError) -> str:
     """The field an error belongs to: a nested field by its dotted path ("list.1.name" in a
-    row of a repeatable group), a list of choices by its name."""
+    row of a repeatable group, "list.1" for an entry of a list of single values), a list of
+    choices by its name."""
     path = list(error.absolute_path)
+    # An entry of a list of single values has its own input: the error stays on it.
+    entry = isinstance(error.schema, dict) and kind(
+        {"type": "array", "items": error.schema}) == "values"
     # An index at the end points into a list of choices: the error is the list's.
-    while path and isinstance(path[-1], int):
+    while path and isinstance(path[-1], int) and not entry:
         path.pop()
     return ".".join(str(p) for p in path) or "_form"
 
@@ -259,14 +270,18 @@ def _validator(schema: dict[str, Any]) -> Any:
     return validator
 
 
-def validate(schema: dict[str, Any], data: Any) -> dict[str, Any]:
+def validate(schema: dict[str, Any], data: Any,
+             task_data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Return only the declared fields of `data`, or raise InvalidInput per field.
 
     A field declared only in a condition's branch (then/else/dependentSchemas) is kept only
-    while its condition holds, as the page shows it only then.
+    while its condition holds, as the page shows it only then. Choices that come from a
+    task data variable (formkit/dynamic.py) are those `task_data` holds now.
     """
     if not isinstance(data, dict):
         raise InvalidInput(_("The form data must be a set of named fields."))
+    given = schema
+    schema, unusable = dynamic.expand(schema, task_data or {})
     found = conditions.layout(schema)
     declared = found.fields
     cleaned = {k: _only_declared(declared[k], v) for k, v in data.items()
@@ -275,11 +290,18 @@ def validate(schema: dict[str, Any], data: Any) -> dict[str, Any]:
         raise InvalidInput(_("The form data is nested too deeply or uses a reserved name."))
     applies = conditions.shown(found, cleaned)
     cleaned = {k: v for k, v in cleaned.items() if k in applies}
-    validator = _validator(schema)
+    # A form whose choices came from task data is new each time: not worth caching.
+    validator = _checking(validator_for(schema))(schema, format_checker=FORMATS) \
+        if schema is not given else _validator(schema)
     field_errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(cleaned):
         field = _field(error)
         message = _message(error)
+        # A field whose choices could not be read says why, not "choose one of the options".
+        said = unusable.get(".".join(p for p in field.split(".") if not p.isdigit()))
+        if said:
+            field_errors[field] = list(said)
+            continue
         if declared.get(field, {}).get("const") is True and error.validator == "required":
             message = _("This must be accepted to go on.")  # an unticked consent box
         field_errors.setdefault(field, []).append(message)

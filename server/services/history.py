@@ -18,11 +18,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..errors import NotFound
-from ..formkit.fields import CODE_LIST
+from ..formkit import dynamic
+from ..formkit.fields import CODE_LIST, with_ui_texts
 from ..formkit.render import option_label
 from ..models import Case, CaseEvent
 from . import audit, choice_titles, code_lists, history_words, money, process_texts
-from .processes import form_schema
+from .processes import form_schema, runtime_for
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,10 @@ def _reader() -> str:
 
 def _entry(case: Case, at: datetime, actor: str, summary: str,
            data: dict[str, Any]) -> Entry:
-    schema = schema_of(case.process_version_id, data.get("form"))
+    ui_form = runtime_for(case.process_version_id).task_info(str(data["task"]))["ui_form"] \
+        if "task" in data else None
+    schema = schema_of(case.process_version_id, data.get("form"), ui_form,
+                       data.get("options"))
     # What the complainant sent (a message) or what a step recorded (its form's values).
     recorded = data.get("payload") if "payload" in data else data.get("values")
     note = data.get("note")
@@ -73,16 +77,26 @@ def _entry(case: Case, at: datetime, actor: str, summary: str,
                           if isinstance(change, list) and len(change) == 2])
 
 
-def schema_of(version_id: int, form: Any) -> dict[str, Any]:
+def schema_of(version_id: int, form: Any, ui_form: str | None = None,
+              options: Any = None) -> dict[str, Any]:
     """The form's schema with its titles and choices in the reader's language (the
-    version's translations), or an empty one (a form gone from the version shows raw names)."""
+    version's translations), or an empty one (a form gone from the version shows raw names).
+
+    The UI schema's titles and choice labels apply, and `options` (what a step kept of
+    the choices its task data offered) labels those answers.
+    """
     if not isinstance(form, str) or not form:
         return {}
     try:
         schema = form_schema(version_id, form)
     except NotFound:
         return {}
-    return process_texts.form(version_id, schema, None, _reader())[0]
+    try:
+        ui = form_schema(version_id, ui_form) if ui_form else None
+    except NotFound:
+        ui = None
+    schema, ui = process_texts.form(version_id, schema, ui, _reader())
+    return dynamic.relabelled(with_ui_texts(schema, ui), options)
 
 
 def lines(values: dict[str, Any], schema: dict[str, Any]) -> list[Line]:
@@ -119,7 +133,7 @@ def words(value: Any, spec: Any, name: str = "") -> str:
         return _("Yes") if value else _("No")
     if name and money.is_amount(name) and isinstance(value, int | float):
         return money.format_amount(value)
-    if "enum" in spec and isinstance(value, str):
+    if isinstance(spec.get("enum"), list) and isinstance(value, str | int | float):
         names = spec.get("enumNames")  # the labels a translated form gives its choices
         if isinstance(names, list) and value in spec["enum"] and \
                 spec["enum"].index(value) < len(names):

@@ -21,6 +21,7 @@ from ..engine.instructions import InstructionsError
 from ..engine.instructions import render as render_instructions
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
+from ..formkit import dynamic
 from ..models import Case, HumanTask
 from . import labels, objectivity, process_texts, system_log
 from .actors import Actor
@@ -61,6 +62,8 @@ class OpenTask:
     prompt: str | None  # what the worker is asked (the task's promptVariable)
     shows: tuple[str, ...] = ()  # the forms and fields of earlier steps to show (`shows`)
     values: dict[str, Any] = field(default_factory=dict)  # what the form opens filled with
+    # The task data variables the form takes its choices from (formkit/dynamic.py).
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 def refusal(case: HandledCase, task: WorkedTask, actor: Actor,
@@ -149,20 +152,25 @@ def open_task(reference: str, task_id: str, actor: Actor, prefill: bool = False,
     sources = _prefill_sources(case.process_version_id, task.form, info["prefill"]) \
         if prefill and task.form else {}
     prompt, values, instructions = None, {}, info["instructions"]
-    if info["asks"] or sources or info["template"]:
+    wanted = dynamic.names(form_schema(case.process_version_id, task.form)) \
+        if task.form else set()
+    options: dict[str, Any] = {}
+    if info["asks"] or sources or info["template"] or wanted:
         try:
             workflow = runtime.load(case.workflow_state)
             if info["asks"]:
                 prompt = runtime.prompt(workflow, task.task_id)
             values = runtime.form_values(workflow, task.task_id, sources)
+            if info["template"] or wanted:
+                data = runtime.task_data(workflow, task.task_id)
+                options = {name: data[name] for name in wanted if name in data}
             if info["template"]:
-                instructions = _filled(case, info["template"],
-                                       runtime.task_data(workflow, task.task_id))
+                instructions = _filled(case, info["template"], data)
         except TaskNotReady:
             raise Conflict(_("This task is no longer open: it was completed or the case "
                              "moved on.")) from None
     return OpenTask(case, task, info["ui_form"], instructions, prompt,
-                    info["shows"], values)
+                    info["shows"], values, options)
 
 
 def _filled(case: Case, template: str, data: dict[str, Any]) -> str:

@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from ..access import STUDIO, current_actor, guard
 from ..errors import NotFound, answers_json
 from ..formkit import render_fields, submit_options
+from ..formkit.dynamic import stand_in
 from ..services import code_lists, languages, processes, system_log
 from ..services.localtime import organisation_zone
 from ..services.processes import draft_texts, drafts
@@ -239,7 +240,10 @@ def preview() -> ResponseReturnValue:
     text, css = submit_options(ui)
     return render_template("studio/_preview.html", title=schema.get("title"),
                            description=schema.get("description"),
-                           fields=render_fields(schema, ui, {}, {}, prefix="preview-",
+                           # Choices from task data show as one choice named after
+                           # their variable: the preview has no case to read them from.
+                           fields=render_fields(stand_in(schema)[0], ui, {}, {},
+                                                prefix="preview-",
                                                 lists=code_lists.for_form(schema),
                                                 zone=organisation_zone()),
                            submit_text=text, submit_class=css)

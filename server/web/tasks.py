@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from ..access import WORK_TASKS, current_actor, requires
-from ..formkit import render_fields, submit_options
+from ..formkit import dynamic, render_fields, submit_options
 from ..models import utcnow
 from ..services import (
     attachments,
@@ -62,6 +62,8 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
     ui = processes.form_schema(case.process_version_id, opened.ui_form) \
         if opened.ui_form else None
     schema, ui = process_form(case.process_version_id, schema, ui)
+    # Choices from the task's data; a variable that cannot give them says so on its field.
+    schema, unusable = dynamic.expand(schema, opened.options)
     title = process_text(case.process_version_id, row.title)
     sent = Submission(values=opened.values)
     if request.method == "POST":
@@ -78,7 +80,7 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
         "tasks/task.html", case=case, task=row, status=sent.status,
         contact=beside.contact, documents=beside.documents, recorded=beside.recorded,
         action=beside.action, recurrence=beside.recurrence,
-        fields=render_fields(schema, ui, sent.values, sent.errors,
+        fields=render_fields(schema, ui, sent.values, {**unusable, **sent.errors},
                              lists=code_lists.for_form(schema), zone=organisation_zone()),
         instructions=instructions_html(process_text(case.process_version_id,
                                                     opened.instructions) or None),

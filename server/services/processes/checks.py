@@ -22,6 +22,8 @@ from lxml import etree
 from ...engine import BundleError, DeployIssue, load_bundle
 from ...engine.xmlsafe import UnsafeXMLError, parse_xml
 from ...formkit import unsupported
+from ...formkit.dynamic import stand_in
+from ...formkit.refs import inline
 from .. import code_lists, policy
 from ..users import list_roles
 from .versions import role_resolver, service_problems
@@ -148,7 +150,7 @@ def intake_problems(files: dict[str, bytes], process_id: str,
 def _parse_json(text: str, what: str) -> tuple[Any, list[Problem]]:
     """The JSON of a form or UI schema (`what` says which, in the reader's language)."""
     try:
-        return json.loads(text), []
+        return inline(json.loads(text)), []  # a form's own $refs written out (refs.py)
     except json.JSONDecodeError as exc:
         return None, [Problem(None, None, exc.lineno,
                               _("the %(what)s is not valid JSON: %(error)s (line %(line)d, "
@@ -175,7 +177,8 @@ def form_problems(schema_text: str, ui_text: str) -> tuple[dict[str, Any], dict[
     if ui is not None and not isinstance(ui, dict):
         return {}, None, [Problem(None, None, None, _("the UI schema must be a JSON object"))]
     try:
-        validator_for(schema).check_schema(schema)
+        # Choices from task data are checked as the choices they become (formkit/dynamic.py).
+        validator_for(schema).check_schema(stand_in(schema)[0])
     except SchemaError as exc:
         path = "/".join(str(p) for p in exc.path) or "(top)"
         return {}, None, [Problem(None, None, None,

@@ -29,6 +29,7 @@ from ...engine.bundle_files import MODEL_FILE
 from ...engine.translations import language_of
 from ...errors import DeployRefused, NotFound
 from ...extensions import db
+from ...formkit.refs import inline
 from ...models import ROLES, Case, LaneMapping, ProcessFile, ProcessVersion, Role
 from .. import code_lists, connectors, policy, system_log
 from ..actors import Actor
@@ -272,7 +273,7 @@ def form_schema(version_id: int, name: str) -> dict[str, Any]:
         if content is None:
             raise NotFound(_("The form %(name)s is not part of process version %(number)s.",
                               name=name, number=version_id))
-        schema = json.loads(content)
+        schema = inline(json.loads(content))  # the form's own $refs written out (refs.py)
         forms[key] = schema
     return schema
 
