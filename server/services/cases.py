@@ -149,8 +149,8 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
         raise ProcessFailed(_("The task could not be completed: %(reason)s", reason=exc)) from None
     return record_step(case, runtime.dump(workflow), snapshot, actor, "task.completed",
                        f"{task.title} completed",
-                       {"task": task.bpmn_id, "title": task.title, "form": task.form,
-                        "values": cleaned}, utcnow())
+                       {"task": task.bpmn_id, "task_id": task_id, "title": task.title,
+                        "role": task.role, "form": task.form, "values": cleaned}, utcnow())
 
 
 def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseRecord:
