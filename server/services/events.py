@@ -145,7 +145,8 @@ def deadline_entries(deadlines: list[Any]) -> list[dict[str, Any]]:
 
 _EVENTS = CaseEvent.__table__
 _CASES = Case.__table__
-_FEED = (select(_EVENTS.c.id, _EVENTS.c.kind, _EVENTS.c.at, _EVENTS.c.actor, _EVENTS.c.data,
+_FEED = (select(_EVENTS.c.id, _EVENTS.c.kind.label("event_kind"), _EVENTS.c.at,
+                _EVENTS.c.actor, _EVENTS.c.data,
                 *(_CASES.c[name] for name in CASE_FIELDS + PERSONAL_FIELDS))
          .join(_CASES, _CASES.c.id == _EVENTS.c.case_id)
          .where(_EVENTS.c.id > bindparam("after")).order_by(_EVENTS.c.id)
@@ -169,7 +170,7 @@ def feed(after: int | None, limit: int,
     while scanned < FEED_MAX_SCAN:
         rows = connection.execute(_FEED, {"after": cursor, "batch": FEED_BATCH}).all()
         for row in rows:
-            events = of_history(row.id, row.kind, row.at, row.actor, json.loads(row.data),
+            events = of_history(row.id, row.event_kind, row.at, row.actor, json.loads(row.data),
                                 row, personal)
             if found and len(found) + len(events) > limit:
                 return found, cursor
