@@ -124,7 +124,7 @@ def clean(form: Mapping[str, Any], editing: int | None = None) -> dict[str, Any]
                            errors)
     return {"name": name, "url": url, "event_types": " ".join(types),
             "personal_data": _ticked(form.get("personal_data")),
-            "active": _ticked(form.get("active", "on" if editing is None else None))}
+            "active": _ticked(form.get("active"))}
 
 
 def _ticked(value: Any) -> bool:
