@@ -175,3 +175,13 @@ def test_the_deliver_webhooks_command_posts_what_is_due(
     assert result.exit_code == 0, result.output
     assert "Delivered 2 webhook event(s)" in result.output
     assert sorted(p["type"] for p in receiver.verified) == ["case.created", "task.ready"]
+
+
+def test_a_scheduler_run_posts_the_due_deliveries(
+        app: Flask, app_ctx: None, runner: FlaskCliRunner, receiver: Receiver) -> None:
+    subscribe(receiver, (events.CASE_CREATED,))
+    reference, _link = file_complaint(app.test_client())
+    result = runner.invoke(args=["scheduler", "--until-idle"])
+    assert result.exit_code == 0, result.output
+    [created] = receiver.verified
+    assert created["data"]["reference"] == reference
