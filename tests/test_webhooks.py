@@ -7,6 +7,7 @@ goes only to a subscription allowed it. Runs on SQLite and PostgreSQL (the claim
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -185,3 +186,31 @@ def test_a_scheduler_run_posts_the_due_deliveries(
     assert result.exit_code == 0, result.output
     [created] = receiver.verified
     assert created["data"]["reference"] == reference
+
+
+def test_concurrent_delivery_runs_post_each_event_once(
+        app: Flask, app_ctx: None, receiver: Receiver) -> None:
+    subscribe(receiver, (events.CASE_CREATED, events.TASK_READY))
+    client = app.test_client()
+    for _case in range(4):
+        file_complaint(client)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                webhook_delivery.deliver_due(limit=2)
+            except BaseException as exc:  # reported by the assertion below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    workers = [threading.Thread(target=run) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert errors == []
+    posted = [r.headers["webhook-id"] for r in receiver.received]
+    assert len(posted) == 8 and len(set(posted)) == 8  # each of the 8 events once
+    assert {d.status for d in deliveries()} == {"delivered"}
