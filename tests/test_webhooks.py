@@ -214,3 +214,19 @@ def test_concurrent_delivery_runs_post_each_event_once(
     posted = [r.headers["webhook-id"] for r in receiver.received]
     assert len(posted) == 8 and len(set(posted)) == 8  # each of the 8 events once
     assert {d.status for d in deliveries()} == {"delivered"}
+
+
+def test_a_redirect_is_not_followed_and_an_oversized_answer_counts_as_a_failure(
+        app: Flask, app_ctx: None, receiver: Receiver) -> None:
+    subscribe(receiver, (events.CASE_CREATED,))
+    receiver.answers = [302]
+    file_complaint(app.test_client())
+    assert webhook_delivery.deliver_due().retrying == 1
+    [waiting] = deliveries()
+    assert (waiting.status, waiting.last_status) == ("pending", 302)
+    assert len(receiver.received) == 1  # nothing went where a Location header would point
+    app.config["PLAINT_WEBHOOK_MAX_RESPONSE_BYTES"] = 1  # the receiver answers "ok"
+    with time_machine.travel(utcnow() + LATER, tick=False):
+        assert webhook_delivery.deliver_due().retrying == 1
+    [waiting] = deliveries()
+    assert "larger than 1 bytes" in (waiting.last_error or "")
