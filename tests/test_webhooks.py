@@ -7,9 +7,11 @@ goes only to a subscription allowed it. Runs on SQLite and PostgreSQL (the claim
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -230,3 +232,17 @@ def test_a_redirect_is_not_followed_and_an_oversized_answer_counts_as_a_failure(
         assert webhook_delivery.deliver_due().retrying == 1
     [waiting] = deliveries()
     assert "larger than 1 bytes" in (waiting.last_error or "")
+
+
+def test_purging_a_case_deletes_its_webhook_deliveries(
+        app: Flask, app_ctx: None, runner: FlaskCliRunner, receiver: Receiver,
+        tmp_path: Path) -> None:
+    app.config["PLAINT_AUDIT_CHECKPOINT_DIR"] = str(tmp_path)
+    subscribe(receiver, personal=True)
+    reference, _link = file_complaint(app.test_client())
+    other, _link = file_complaint(app.test_client())
+    assert deliveries()
+    result = runner.invoke(args=["purge-case", reference, "--reason", "Retention period over"])
+    assert result.exit_code == 0, result.output
+    left = deliveries()
+    assert left and all(json.loads(d.payload)["data"]["reference"] == other for d in left)
