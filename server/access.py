@@ -44,6 +44,7 @@ RETRY_INCIDENTS = "retry_incidents"    # run a stopped case's timers again after
 READ_REPORTS = "read_reports"      # the dashboard, analyses, returns, ISO 10002 evidence, exports
 AUDIT_SAMPLES = "audit_samples"    # draw and work through audit samples of closed cases
 MANAGE_ACTIONS = "manage_actions"  # corrective actions; the management-review pack's schedule
+MANAGE_WEBHOOKS = "manage_webhooks"  # webhook subscriptions, their secrets and delivery log
 # Owning cases: the first task of one of these roles taken on a case makes its taker the
 # owner, and later tasks of the role go to them (services/ownership.py).
 OWN_CASES = "own_cases"
@@ -68,6 +69,7 @@ TABLE: dict[str, frozenset[str]] = {
     READ_REPORTS: frozenset({"supervisor", "complaints_manager", "auditor"}),
     AUDIT_SAMPLES: frozenset({"auditor", "complaints_manager"}),
     MANAGE_ACTIONS: frozenset({"complaints_manager"}),
+    MANAGE_WEBHOOKS: frozenset({"admin"}),
 }
 ROUTED = frozenset({WORK_TASKS})  # capabilities also held by every role tasks are routed to
 

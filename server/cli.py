@@ -190,6 +190,17 @@ def call_services() -> None:
                f"{result.retrying} to be retried later, {result.failed} failed.")
 
 
+@click.command("deliver-webhooks")
+@with_appcontext
+def deliver_webhooks() -> None:
+    """Post the webhook deliveries due now, once (the scheduler does this by itself)."""
+    from .services import webhook_delivery
+
+    result = webhook_delivery.deliver_due()
+    click.echo(f"Delivered {result.delivered} webhook event(s); {result.retrying} to be "
+               f"retried later; {result.failed} failed.")
+
+
 @click.command("verify-audit")
 @with_appcontext
 def verify_audit() -> None:
@@ -260,8 +271,8 @@ def rebuild_reports() -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (init_db, create_user, reset_password, deploy, fire_timers, scheduler,
-                    deliver_mail, call_services, verify_audit, audit_checkpoint, purge_case,
-                    reports):
+                    deliver_mail, call_services, deliver_webhooks, verify_audit,
+                    audit_checkpoint, purge_case, reports):
         app.cli.add_command(command)
 
 

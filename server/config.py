@@ -82,6 +82,14 @@ DEFAULTS: dict[str, Any] = {
     "PLAINT_SERVICE_INTERVAL": 5.0,  # how often the scheduler looks for calls to make
     "PLAINT_SERVICE_DEPLOY_TIMEOUT": 3.0,  # asking each proxy for its commands at deploy
     "PLAINT_HTTP_MAX_RESPONSE_BYTES": 1 * MB,  # the most Plaint's HTTP operator reads
+    # Webhooks (services/webhook_delivery.py): each post gets this long and reads at most
+    # this much of the answer; a failed post is tried again after PLAINT_WEBHOOK_RETRY_SECONDS,
+    # each later wait 5 times longer, up to PLAINT_WEBHOOK_MAX_ATTEMPTS, then it is failed.
+    "PLAINT_WEBHOOK_TIMEOUT": 10.0,
+    "PLAINT_WEBHOOK_MAX_RESPONSE_BYTES": 64 * 1024,
+    "PLAINT_WEBHOOK_MAX_ATTEMPTS": 8,
+    "PLAINT_WEBHOOK_RETRY_SECONDS": 30.0,
+    "PLAINT_WEBHOOK_INTERVAL": 5.0,  # how often the scheduler looks for deliveries to post
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
@@ -102,11 +110,15 @@ _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
             "PLAINT_SYSTEMIC_MIN_CASES": int, "PLAINT_SYSTEMIC_SIGMAS": float,
             "PLAINT_SERVICE_TIMEOUT": float, "PLAINT_SERVICE_MAX_ATTEMPTS": int,
             "PLAINT_SERVICE_RETRY_SECONDS": float, "PLAINT_SERVICE_INTERVAL": float,
-            "PLAINT_SERVICE_DEPLOY_TIMEOUT": float, "PLAINT_HTTP_MAX_RESPONSE_BYTES": int}
+            "PLAINT_SERVICE_DEPLOY_TIMEOUT": float, "PLAINT_HTTP_MAX_RESPONSE_BYTES": int,
+            "PLAINT_WEBHOOK_TIMEOUT": float, "PLAINT_WEBHOOK_MAX_RESPONSE_BYTES": int,
+            "PLAINT_WEBHOOK_MAX_ATTEMPTS": int, "PLAINT_WEBHOOK_RETRY_SECONDS": float,
+            "PLAINT_WEBHOOK_INTERVAL": float}
 
 # A limit of 0 would stop every case (steps, attempts) or let timers spin (period).
 _AT_LEAST = {"PLAINT_MAX_ENGINE_STEPS": 10, "PLAINT_TIMER_MAX_ATTEMPTS": 1,
-             "PLAINT_MIN_TIMER_PERIOD": 1.0, "PLAINT_SERVICE_MAX_ATTEMPTS": 1}
+             "PLAINT_MIN_TIMER_PERIOD": 1.0, "PLAINT_SERVICE_MAX_ATTEMPTS": 1,
+             "PLAINT_WEBHOOK_MAX_ATTEMPTS": 1}
 
 
 class ConfigError(Exception):

@@ -15,6 +15,10 @@ A third job, ``plaint-services``, makes the service tasks' calls every
 PLAINT_SERVICE_INTERVAL seconds (services/service_calls.py: claimed like the outbox, made
 outside any transaction, retried with back-off; an idle run is one index probe).
 
+A fourth job, ``plaint-webhooks``, posts the webhook deliveries every
+PLAINT_WEBHOOK_INTERVAL seconds (services/webhook_delivery.py: claimed like the outbox,
+posted outside any transaction, retried with back-off; an idle run is one index probe).
+
 A daily job, ``plaint-systemic``, looks for categories and products whose complaints rose
 beyond their recent range (services/systemic.py); it first runs a minute after start-up,
 and an alert is recorded, so several schedulers or restarts never alert a rise twice.
@@ -45,6 +49,7 @@ log = logging.getLogger(__name__)
 JOB_ID = "plaint-timers"
 MAIL_JOB_ID = "plaint-mail"  # sends the outbox every PLAINT_MAIL_INTERVAL when SMTP is set
 SERVICE_JOB_ID = "plaint-services"  # service tasks' calls, every PLAINT_SERVICE_INTERVAL
+WEBHOOK_JOB_ID = "plaint-webhooks"  # webhook deliveries, every PLAINT_WEBHOOK_INTERVAL
 SYSTEMIC_JOB_ID = "plaint-systemic"  # the daily systemic-issue check
 SYSTEMIC_FIRST_RUN = timedelta(minutes=1)
 PACK_JOB_ID = "plaint-review-pack"  # the monthly management-review pack, checked hourly
@@ -71,6 +76,7 @@ class TimerScheduler:
         self.fired = 0
         self.mailed = 0
         self.called = 0
+        self.posted = 0
         self._lock = threading.Lock()
         # Held while a sweep job runs. APScheduler's shutdown(wait=True) holds its job-store
         # lock while it waits for running jobs, and a job that reschedules itself needs that
@@ -95,6 +101,9 @@ class TimerScheduler:
             self._scheduler.add_job(self._call_services, "interval", id=SERVICE_JOB_ID,
                                     next_run_time=_now(),
                                     seconds=self.app.config["PLAINT_SERVICE_INTERVAL"])
+            self._scheduler.add_job(self._post_webhooks, "interval", id=WEBHOOK_JOB_ID,
+                                    next_run_time=_now(),
+                                    seconds=self.app.config["PLAINT_WEBHOOK_INTERVAL"])
             self._scheduler.add_job(self._systemic, "interval", id=SYSTEMIC_JOB_ID, days=1,
                                     next_run_time=_now() + SYSTEMIC_FIRST_RUN)
             self._scheduler.add_job(self._review_pack, "interval", id=PACK_JOB_ID, hours=1,
@@ -144,6 +153,7 @@ class TimerScheduler:
                     upcoming is None or upcoming > now):
                 self._call_services()  # a batch run makes the calls due before it exits
                 self._deliver_mail()  # and sends what is due
+                self._post_webhooks()
                 self._scheduler.remove_job(JOB_ID)
                 threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": False}).start()
                 return
@@ -182,6 +192,12 @@ class TimerScheduler:
         from .services import service_calls
 
         self.called += self._at_interval("service calls", lambda: service_calls.run_due().done)
+
+    def _post_webhooks(self) -> None:
+        from .services import webhook_delivery
+
+        self.posted += self._at_interval("webhook delivery",
+                                         lambda: webhook_delivery.deliver_due().delivered)
 
     def _at_interval(self, what: str, job: Callable[[], int]) -> int:
         """Run an interval job in an app context; how many it did (0 when it failed)."""

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import HumanTask, ProcessVersion, User
 from server.models.types import utcnow
-from server.services import actions, audit_samples, cases
+from server.services import actions, audit_samples, cases, events, webhooks
 from server.services.actors import Actor
 from server.services.processes import drafts
 
@@ -33,6 +33,11 @@ def places(live_app: Flask) -> dict[str, list[str]]:
         if username not in ("hana", "ada"):  # made by the live server already
             add_user(live_app, username, role, username.title())
     with live_app.app_context():
+        hook, _secret = webhooks.create(  # its delivery log fills with the cases below
+            {"name": "CRM", "url": "https://crm.example.com/hooks", "active": True,
+             "event_types": " ".join(events.EVENT_TYPES), "personal_data": False},
+            Actor.system("test"))
+        hook_id = hook.id
         started = cases.start_case(dict(INTAKE, preferred_language="ar"), "web", HANDLER)
         reference, token = started.case.reference, started.tracking_token
         task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == started.case.id))
@@ -66,7 +71,8 @@ def places(live_app: Flask) -> dict[str, list[str]]:
                  "/reports/cases?category=billing", "/reports/returns/sama_sla"],
         "ada": ["/admin/", "/admin/users", "/admin/roles", "/admin/calendar",
                 "/admin/escalation", "/admin/codes/", "/admin/outbox", "/incidents",
-                "/admin/users/hana", "/admin/codes/products/new"],
+                "/admin/users/hana", "/admin/codes/products/new", "/admin/webhooks/",
+                "/admin/webhooks/new", f"/admin/webhooks/{hook_id}"],
         "otto": ["/studio/", f"/studio/drafts/{draft_id}",
                  f"/studio/drafts/{draft_id}/translations/ar"],
     }

@@ -82,6 +82,23 @@ class Notice:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """A boundary timer that fired in this run: a reminder before a task's deadline, or
+    the deadline itself passing (any boundary timer that is not a `reminder`).
+
+    `task_id`, `task_title` and `role` are of the activity the timer sits on.
+    """
+
+    kind: str  # "reminder" or "breached"
+    element: str
+    title: str
+    task_id: str
+    task_title: str
+    role: str | None
+    due_at: datetime | None
+
+
 @dataclass
 class Snapshot:
     """What the database must know about a workflow after it ran."""
@@ -107,6 +124,8 @@ class Snapshot:
     thrown: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # Service tasks waiting for their call (engine/service_tasks.py): a worker makes it.
     service_calls: list[ServiceCall] = field(default_factory=list)
+    # Boundary timers on tasks that fired in this run (webhook events), oldest first.
+    deadlines: list[Deadline] = field(default_factory=list)
 
 
 def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
@@ -124,6 +143,7 @@ def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
     fired: dict[Any, list[datetime]] = {}  # boundary split task -> due times of fired timers
     reached: list[tuple[float, str]] = []
     notices: list[tuple[float, Notice]] = []
+    deadlines: list[tuple[float, Deadline]] = []
     reported: list[tuple[float, str, Any]] = []
     first: dict[str, float] = {}
     counts: dict[str, int] = {}
@@ -145,6 +165,9 @@ def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
                     reached.append((task.last_state_change, props[MILESTONE_KEY]))
                 if props.get(NOTIFY_KEY):
                     notices.append((task.last_state_change, _notice(task, props, role_map)))
+                if _on_boundary(task) and tasks.is_timer(task):
+                    deadlines.append((task.last_state_change,
+                                      _deadline(task, props, role_map)))
             if props.get(FLAG_KEY) and task.parent is not None:
                 flags[task.parent.id] = props[FLAG_KEY]
             if task.parent is not None and props.get(REMINDER_KEY) != "true" and \
@@ -189,25 +212,48 @@ def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
         milestone_times={name: datetime.fromtimestamp(when, UTC)
                          for name, when in first.items()},
         milestone_counts=counts,
+        deadlines=[item for _when, item in sorted(deadlines, key=lambda item: item[0])],
     )
+
+
+def _on_boundary(task: Task) -> bool:
+    """Whether a task is a boundary event (attached to an activity)."""
+    return isinstance(task.parent.task_spec if task.parent else None, BoundaryEventSplit)
+
+
+def _concerns(task: Task) -> Task:
+    """The activity a boundary event is attached to (a boundary event speaks about it)."""
+    if _on_boundary(task):
+        return next((c for c in task.parent.children
+                     if c is not task and not _is_event(c)), task)
+    return task
+
+
+def _role_of(concerns: Task, role_map: dict[str, str]) -> str | None:
+    spec = concerns.task_spec
+    role_name = tasks.props(concerns).get(ROLE_KEY) or getattr(spec, "lane", None) \
+        or (OUTSIDE_LANES if getattr(spec, "manual", False) else None)
+    return role_map.get(role_name) if role_name else None
+
+
+def _deadline(task: Task, props: dict[str, str], role_map: dict[str, str]) -> Deadline:
+    """A boundary timer that fired: a reminder when the diagram says so, else a breach."""
+    concerns = _concerns(task)
+    return Deadline(kind="reminder" if props.get(REMINDER_KEY) == "true" else "breached",
+                    element=task.task_spec.bpmn_id or task.task_spec.name,
+                    title=tasks.title(task), task_id=str(concerns.id),
+                    task_title=tasks.title(concerns), role=_role_of(concerns, role_map),
+                    due_at=tasks.timer_due(task))
 
 
 def _notice(task: Task, props: dict[str, str], role_map: dict[str, str]) -> Notice:
     """The e-mail a completed element asks for, addressed as the diagram says."""
-    concerns = task
-    if isinstance(task.parent.task_spec if task.parent else None, BoundaryEventSplit):
-        # A boundary event speaks about the activity it is attached to.
-        concerns = next((c for c in task.parent.children
-                         if c is not task and not _is_event(c)), task)
-    spec = concerns.task_spec
-    role_name = tasks.props(concerns).get(ROLE_KEY) or getattr(spec, "lane", None) \
-        or (OUTSIDE_LANES if getattr(spec, "manual", False) else None)
+    concerns = _concerns(task)
     return Notice(template=props[NOTIFY_KEY].strip(),
                   recipient=(props.get(NOTIFY_TO_KEY) or "complainant").strip(),
                   element=task.task_spec.bpmn_id or task.task_spec.name,
                   title=tasks.title(concerns), task_id=str(concerns.id),
-                  role=role_map.get(role_name) if role_name else None,
-                  data=plain(task.data))
+                  role=_role_of(concerns, role_map), data=plain(task.data))
 
 
 def _ready(task: Task, timer_tasks: list[Task], timers: list[WaitingTimer],

@@ -17,6 +17,7 @@ from .service_call import ServiceCall
 from .system_event import AuditChainHead, AuditCheckpoint, AuditTombstone, SystemEvent
 from .types import UTCDateTime, utcnow
 from .user import ROLES, LaneMapping, Role, SignInThrottle, User
+from .webhook import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ROLES",
@@ -56,6 +57,8 @@ __all__ = [
     "Timer",
     "UTCDateTime",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "WorkingHours",
     "utcnow",
 ]

@@ -156,8 +156,9 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
         raise ProcessFailed(_("The task could not be completed: %(reason)s", reason=exc)) from None
     return record_step(case, runtime.dump(workflow), snapshot, actor, "task.completed",
                        f"{task.title} completed",
-                       {"task": task.bpmn_id, "title": task.title, "form": task.form,
-                        "values": cleaned, **_labels(schema, data, cleaned)}, utcnow())
+                       {"task": task.bpmn_id, "task_id": task_id, "title": task.title,
+                        "role": task.role, "form": task.form, "values": cleaned,
+                        **_labels(schema, data, cleaned)}, utcnow())
 
 
 def _labels(schema: dict[str, Any] | None, data: dict[str, Any],

@@ -26,7 +26,7 @@ from sqlalchemy import delete, select
 
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..models import AuditCheckpoint, AuditTombstone, Case, CaseEvent, utcnow
+from ..models import AuditCheckpoint, AuditTombstone, Case, CaseEvent, WebhookDelivery, utcnow
 from . import audit, system_log
 from .actors import Actor
 
@@ -94,6 +94,8 @@ def purge_case(reference: str, reason: str, actor: Actor) -> AuditTombstone:
     db.session.add(stone)
     db.session.flush()  # the DELETE trigger on case_event looks for this row
     db.session.execute(delete(CaseEvent).where(CaseEvent.case_id == case.id))
+    # Webhook bodies are copies of the case (personal data, if a subscription was allowed it).
+    db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.case_id == case.id))
     db.session.execute(delete(Case.__table__).where(Case.__table__.c.id == case.id))
     system_log.record(actor, "audit.purge", f"Purged case {reference}: {reason}"[:500],
                       {"reference": reference, "events": stone.event_count,

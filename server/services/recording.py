@@ -37,7 +37,17 @@ from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Case, CaseEvent, HumanTask, Timer
 from ..signals import timers_written
-from . import actions, audit, notifications, objectivity, ownership, reporting, service_queue
+from . import (
+    actions,
+    audit,
+    events,
+    notifications,
+    objectivity,
+    ownership,
+    reporting,
+    service_queue,
+    webhooks,
+)
 from .actors import Actor
 from .records import TASK_COLUMNS, CaseRecord, TaskRecord
 
@@ -208,9 +218,16 @@ def _outcome(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, k
     values.update(_changed_fields(case, snapshot, now))
     changes = {f: [getattr(case, f), values[f]] for f in WATCHED
                if values[f] != getattr(case, f)}
+    # What other systems hear of (services/events.py): the tasks that became ready and
+    # the deadlines that fired in this step, recorded with it.
+    before = json.loads(case.projection)["tasks"] if case.projection else {}
+    noted = {"ready": events.ready_entries(snapshot.ready, before),
+             "deadlines": events.deadline_entries(snapshot.deadlines)}
     event = audit.entry(case, actor, kind, summary,
                         {**data, "changes": changes,
-                         "next": [t.title for t in snapshot.ready]}, at=now, row=values)
+                         "next": [t.title for t in snapshot.ready],
+                         **{key: value for key, value in noted.items() if value}},
+                        at=now, row=values)
     values.update(workflow_state=state, updated_at=now, event_count=event["seq"],
                   audit_head=event["hash"], version=case.version + 1,
                   projection=json.dumps(projection_of(snapshot), separators=(",", ":")))
@@ -231,7 +248,7 @@ def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
         moved = [t.due_at for t in snapshot.timers
                  if before["timers"].get(t.task_id) != after["timers"][t.task_id]]
         written = min(moved, default=None)
-    _run(_INSERT_EVENT, event)
+    _history(case, event)
     if before["tasks"] != after["tasks"]:  # after the event: this step's performer counts
         fresh = [t for t in snapshot.ready if t.task_id not in before["tasks"]]
         ownership.route(case, fresh)  # the owner's role's new tasks go to the owner
@@ -242,6 +259,12 @@ def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
     if snapshot.service_calls:  # made later by a worker, never inside this transaction
         service_queue.enqueue(case, snapshot.service_calls, now)
     return written
+
+
+def _history(case: CaseRecord, event: dict[str, Any]) -> None:
+    """Append a history row, and the webhook deliveries it gives, in the step's transaction."""
+    row_id = _run(_INSERT_EVENT, event).inserted_primary_key[0]  # type: ignore[index]
+    webhooks.enqueue(case, row_id, event)
 
 
 def _alert_unstaffed(case: CaseRecord, new: list[ReadyTask], now: datetime) -> None:
@@ -370,7 +393,7 @@ def record_event(case: CaseRecord, actor: Actor, kind: str, summary: str,
     values = {"updated_at": now, "event_count": event["seq"], "audit_head": event["hash"],
               "version": case.version + 1}
     def append() -> None:
-        _run(_INSERT_EVENT, event)
+        _history(case, event)
 
     return _save(case, values, tuple(values), append)
 
@@ -388,5 +411,5 @@ def append_event(case: CaseRecord, actor: Actor, kind: str, summary: str,
               "version": case.version + 1}
     if _run(_SAVE, {**values, "case_id": case.id, "seen": case.version}).rowcount != 1:
         raise Conflict(_CONFLICT.format(case.reference))
-    _run(_INSERT_EVENT, event)
+    _history(case, event)
     return replace(case, **values)

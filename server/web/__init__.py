@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
         admin_codes,
         admin_outbox,
         admin_time,
+        admin_webhooks,
         audit_samples,
         auth,
         cases,
@@ -62,5 +63,5 @@ def init_app(app: Flask) -> None:
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
-                   pack_schedule, language, actions):
+                   pack_schedule, language, actions, admin_webhooks):
         app.register_blueprint(module.bp)
