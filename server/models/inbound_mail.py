@@ -11,10 +11,10 @@ from ..extensions import db
 from .types import UTCDateTime, utcnow
 
 # What a message became: a new case, information added to a case, ignored (auto-reply,
-# bounce, loop, a copy already read), kept for a person, and what a person then did.
-CASE, ADDED, IGNORED, HELD, FILED, DISCARDED = (
-    "case", "added", "ignored", "held", "filed", "discarded")
-OUTCOMES = (CASE, ADDED, IGNORED, HELD, FILED, DISCARDED)
+# bounce, loop, a copy already read), kept for a person, or discarded by a person. A case
+# or an addition a person made from a kept message has `handled_by` set.
+CASE, ADDED, IGNORED, HELD, DISCARDED = "case", "added", "ignored", "held", "discarded"
+OUTCOMES = (HELD, CASE, ADDED, IGNORED, DISCARDED)
 
 
 class InboundMail(db.Model):  # type: ignore[name-defined,misc]

@@ -138,7 +138,7 @@ def _add_to_case(fetched: Fetched, mail: ParsedMail, case: Case, how: str) -> In
     if (case.complainant_email or "").strip().lower() != mail.sender:
         return _keep(fetched, mail, HELD, f"It is about {reference} ({how}), but the sender "
                      "is not the complainant's address on that case.")
-    text = _without_quote(mail.text)
+    text = without_quote(mail.text)
     if not text and not mail.files:
         return _keep(fetched, mail, HELD, f"A reply about {reference} with no text of its own.")
     asked = [q for q in portal.questions(case) if q.get("mail_field")]
@@ -164,22 +164,7 @@ def _add_to_case(fetched: Fetched, mail: ParsedMail, case: Case, how: str) -> In
 def _new_case(fetched: Fetched, mail: ParsedMail) -> InboundMail:
     """File a new complaint from the message, through the intake form, as the web form does."""
     schema, _ui = cases.intake_form()
-    fields = schema.get("properties", {})
-    values: dict[str, Any] = {name: value for name, value in
-                              current_app.config["PLAINT_MAILBOX_INTAKE_DEFAULTS"].items()
-                              if name in fields}
-    for name in schema.get("required", []):  # defaults the form itself declares
-        if name not in values and isinstance(fields.get(name), dict) and \
-                "default" in fields[name]:
-            values[name] = fields[name]["default"]
-    description = "\n\n".join(part for part in (mail.subject, mail.text) if part)
-    values.update({"complainant_name": mail.sender_name or mail.sender,
-                   "complainant_email": mail.sender,
-                   "description": _fit(description, schema, "description")})
-    language = fields.get("preferred_language", {})
-    if "ar" in language.get("enum", []) and _mostly_arabic(description):
-        values["preferred_language"] = "ar"
-    values = {name: value for name, value in values.items() if name in fields}
+    values = intake_values(mail, schema, current_app.config["PLAINT_MAILBOX_INTAKE_DEFAULTS"])
     row = _row(fetched, mail, CASE, None, None)
 
     def link(case: CaseRecord) -> None:
@@ -198,13 +183,41 @@ def _new_case(fetched: Fetched, mail: ParsedMail) -> InboundMail:
     return _noted(row, refused)
 
 
-def _attach(reference: str, files: list[MailFile]) -> list[str]:
+def intake_values(mail: ParsedMail, schema: dict[str, Any],
+                  defaults: dict[str, Any]) -> dict[str, Any]:
+    """The intake form's values an e-mail gives: sender, subject and text, and `defaults`.
+
+    Required fields it cannot fill take `defaults` (PLAINT_MAILBOX_INTAKE_DEFAULTS), then
+    the default the form declares; only fields the form has are given.
+    """
+    fields = schema.get("properties", {})
+    values: dict[str, Any] = dict(defaults)
+    for name in schema.get("required", []):  # defaults the form itself declares
+        if name not in values and isinstance(fields.get(name), dict) and \
+                "default" in fields[name]:
+            values[name] = fields[name]["default"]
+    description = "\n\n".join(part for part in (mail.subject, mail.text) if part)
+    values.update({"complainant_name": mail.sender_name or mail.sender or "",
+                   "complainant_email": mail.sender or "",
+                   "description": _fit(description, schema, "description")})
+    language = fields.get("preferred_language", {})
+    if "ar" in language.get("enum", []) and _mostly_arabic(description):
+        values["preferred_language"] = "ar"
+    return {name: value for name, value in values.items() if name in fields}
+
+
+def attach(reference: str, files: list[MailFile], actor: Actor = FROM_MAIL) -> list[str]:
+    """Add an e-mail's files to a case under the usual limits; a message per refused file."""
+    return _attach(reference, files, actor)
+
+
+def _attach(reference: str, files: list[MailFile], actor: Actor = FROM_MAIL) -> list[str]:
     """Add the message's files to the case under the usual limits; what was refused."""
     refused: list[str] = []
     for item in files:
         upload = _Upload(item.filename, BytesIO(item.data))
         try:
-            added = attachments.add_documents(reference, [upload], FROM_MAIL, SOURCE)
+            added = attachments.add_documents(reference, [upload], actor, SOURCE)
         except PlaintError as exc:
             refused.append(exc.message)
             continue
@@ -267,7 +280,7 @@ def _fit(text: str, schema: dict[str, Any], field: str) -> str:
     return text
 
 
-def _without_quote(text: str) -> str:
+def without_quote(text: str) -> str:
     """A reply's own words: the quoted message below it left out."""
     lines = text.split("\n")
     for number, line in enumerate(lines):
