@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from server.config import ConfigError, from_environment
 from server.extensions import db
 from server.models import Attachment, Case, CaseEvent, InboundMail
 from server.scheduler import TimerScheduler
@@ -277,3 +279,27 @@ def test_the_cli_reads_the_mailbox(app: Flask, reading: ImapServer) -> None:
     assert done.exit_code == 0, done.output
     assert "1 new case(s)" in done.output
     assert len(cases()) == 1
+
+
+def test_a_reply_found_by_in_reply_to_alone_is_added_to_its_case(
+        app: Flask, reading: ImapServer, mail_server: MailServer) -> None:
+    reading.append(email().as_bytes())
+    run_job(app)
+    outbox.deliver_due()
+    [ack] = mail_server.received
+    reading.append(email(subject="Re: my complaint", body="Here is the date: 3 May.",
+                         In_Reply_To=str(ack["Message-ID"])).as_bytes())
+    run_job(app)
+    assert [r.outcome for r in records()] == ["case", "added"]
+    assert records()[1].case_id == cases()[0].id
+
+
+def test_plain_imap_is_refused_for_a_server_that_is_not_this_machine(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name, value in {"PLAINT_MAILBOX_HOST": "imap.bank.example",
+                        "PLAINT_MAILBOX_TLS": "plain", "PLAINT_MAILBOX_USER": "complaints"}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="only to this machine"):
+        from_environment(str(tmp_path))
+    monkeypatch.setenv("PLAINT_MAILBOX_TLS", "starttls")
+    assert from_environment(str(tmp_path))["PLAINT_MAILBOX_TLS"] == "starttls"
