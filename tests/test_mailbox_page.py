@@ -128,3 +128,9 @@ def test_people_who_do_not_record_complaints_cannot_open_the_mailbox(
     auth.login("aisha", "auditor")
     assert client.get("/mailbox").status_code == 403
     assert client.get(f"/mailbox/{mail_id}/raw").status_code == 403
+
+
+def test_the_page_says_when_no_mailbox_is_set(app: Flask, hana: FlaskClient) -> None:
+    assert 'id="no-mailbox"' in hana.get("/mailbox").get_data(as_text=True)
+    app.config["PLAINT_MAILBOX_HOST"] = "127.0.0.1"
+    assert 'id="no-mailbox"' not in hana.get("/mailbox").get_data(as_text=True)

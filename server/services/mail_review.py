@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from ..database import begin_write
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
-from ..models import Case, InboundMail, utcnow
+from ..models import Case, InboundMail, MailboxLease, utcnow
 from ..models.inbound_mail import ADDED, CASE, DISCARDED, HELD, OUTCOMES
 from . import cases, inbound_mail, portal, system_log
 from .actors import Actor
@@ -34,6 +34,11 @@ def counts() -> dict[str, int]:
     found = {str(outcome): int(number) for outcome, number in db.session.execute(
         select(InboundMail.outcome, func.count()).group_by(InboundMail.outcome))}
     return {outcome: found.get(outcome, 0) for outcome in OUTCOMES}
+
+
+def reader() -> MailboxLease | None:
+    """When the mailbox was last read, and the error of that reading, if any."""
+    return db.session.get(MailboxLease, "mailbox")
 
 
 def listing(outcome: str, page: int) -> tuple[list[InboundMail], int]:

@@ -15,7 +15,7 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -230,7 +230,3 @@ def tidy(text: str) -> str:
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
-
-def addresses_in(value: str) -> list[str]:
-    """The addresses named in a header value, lower-case."""
-    return [addr.lower() for _name, addr in getaddresses([value]) if "@" in addr]

@@ -22,7 +22,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import Flask, current_app
 from imapclient import IMAPClient
@@ -32,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from ..database import begin_write
 from ..extensions import db
 from ..mailbox_config import port
-from ..models import MailboxLease, utcnow
+from ..models import InboundMail, MailboxLease, utcnow
 from ..models.inbound_mail import ADDED, CASE, HELD, IGNORED
 from . import inbound_mail
 from .inbound_mail import Fetched
@@ -129,7 +128,7 @@ def _read(client: IMAPClient, worker: str, limit: int, result: ReadResult) -> No
 
 
 def _take(client: IMAPClient, folder: str, uidvalidity: int, uid: int,
-          size: int) -> Any:
+          size: int) -> InboundMail | None:
     """Fetch one message (only its header when too large) and record it."""
     whole = size <= current_app.config["PLAINT_MAILBOX_MAX_BYTES"]
     part = b"BODY[]" if whole else b"BODY[HEADER]"

@@ -7,7 +7,16 @@ message is only ever a download, never shown as HTML.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -30,7 +39,9 @@ def index() -> ResponseReturnValue:
     page = page_number(request.args.get("page"))
     rows, pages = mail_review.listing(outcome, page)
     return render_template("mailbox/index.html", rows=rows, pages=pages, page=page,
-                           outcome=outcome, outcomes=OUTCOMES, counts=mail_review.counts())
+                           outcome=outcome, outcomes=OUTCOMES, counts=mail_review.counts(),
+                           reader=mail_review.reader(),
+                           host=current_app.config.get("PLAINT_MAILBOX_HOST"))
 
 
 @bp.get("/<int:mail_id>")
