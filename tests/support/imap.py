@@ -15,7 +15,8 @@ What we learned running Dovecot 2.3 (Debian 12's dovecot-imapd) in tests:
   and the temp folder must belong to it. The `chroot` of imap-login and anvil is emptied so
   no chroot directory needs to exist.
 - As a normal user: every one of those users is the current user, and `first_valid_uid`
-  must be at or below the current uid.
+  must be at or below the current uid. Both ways were checked: as root, and as `nobody`
+  (runuser -u nobody -- dovecot -F -c ...).
 - The temp folder must be reachable by the mail user: pytest's own (/tmp/pytest-of-root)
   is 0700, so the server gets a folder of its own from tempfile.mkdtemp.
 - The log (log_path) is the place to look when a login fails; it is printed when the
