@@ -16,7 +16,7 @@ from server.services import inbound_mail
 from server.services.inbound_mail import Fetched
 
 from .support.data import PDF
-from .support.web import AuthActions, file_complaint, post, submit
+from .support.web import AuthActions, file_complaint, form_token, post, submit
 
 _uid = iter(range(1, 1000))
 
@@ -73,11 +73,11 @@ def test_staff_make_a_case_from_a_kept_email_with_the_intake_form_prefilled(
     form = hana.get(f"/cases/new?channel=email&mail={mail_id}").get_data(as_text=True)
     assert 'value="omar@example.org"' in form and 'value="Omar Saleh"' in form
     assert "You took 50 SAR in fees" in form
-    sent = submit(hana, f"/cases/new?channel=email&mail={mail_id}", {
-        "channel": "email", "complainant_name": "Omar Saleh",
-        "complainant_email": "omar@example.org",
-        "description": "Fees on my account\n\nYou took 50 SAR in fees I never agreed to.",
-        "consent": "true"})
+    form_values = {"channel": "email", "complainant_name": "Omar Saleh",
+                   "complainant_email": "omar@example.org", "mail": str(mail_id),
+                   "description": "Fees on my account\n\nYou took 50 SAR in fees I never "
+                                  "agreed to.", "consent": "true"}
+    sent = submit(hana, f"/cases/new?channel=email&mail={mail_id}", form_values)
     assert sent.status_code == 302, sent.get_data(as_text=True)[:2000]
     with app.app_context():
         case = db.session.scalars(select(Case)).one()
@@ -86,6 +86,12 @@ def test_staff_make_a_case_from_a_kept_email_with_the_intake_form_prefilled(
         assert case.channel == "email"
         assert db.session.scalar(select(Attachment.filename).where(
             Attachment.case_id == case.id)) == "fees.pdf"
+    again = hana.post(f"/cases/new?channel=email&mail={mail_id}", data={
+        **form_values, "csrf_token": form_token(form)})
+    assert again.status_code == 409
+    assert "no longer waiting for a person" in again.get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.scalars(select(Case)).all()) == 1
 
 
 def test_staff_add_a_kept_email_to_a_case(app: Flask, hana: FlaskClient) -> None:

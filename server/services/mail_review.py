@@ -98,17 +98,21 @@ def intake_prefill(mail_id: int) -> dict[str, Any]:
     return inbound_mail.intake_values(parsed, schema, {})
 
 
-def mark_filed(mail_id: int, reference: str, actor: Actor) -> list[str]:
-    """The kept e-mail became case `reference` through staff intake: note it, add its files.
+def link_case(mail_id: int, case_id: int, actor: Actor) -> None:
+    """In the transaction of the case staff intake makes from a kept e-mail: note it.
 
-    Return a message for each file the case could not take.
+    A kept e-mail made a case already (by someone else meanwhile) stops the second case.
     """
-    mail = _held(mail_id)
-    parsed = reading(mail)
-    case_id = cases.get_case(reference).id
-    begin_write()
-    _handled(mail_id, CASE, case_id, actor)
-    db.session.commit()
+    try:
+        _handled(mail_id, CASE, case_id, actor)
+    except Conflict:
+        db.session.rollback()
+        raise
+
+
+def attach_files(mail_id: int, reference: str, actor: Actor) -> list[str]:
+    """Add a filed e-mail's files to its case; return a message per file refused."""
+    parsed = reading(get(mail_id))
     return inbound_mail.attach(reference, parsed.files, actor) if parsed else []
 
 

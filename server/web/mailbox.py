@@ -7,6 +7,8 @@ message is only ever a download, never shown as HTML.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     Response,
@@ -25,6 +27,7 @@ from ..access import RECORD_COMPLAINT, current_actor, guard
 from ..errors import PlaintError
 from ..models.inbound_mail import HELD, OUTCOMES
 from ..services import mail_review
+from ..services.records import CaseRecord
 from .inputs import page_number
 
 bp = Blueprint("mailbox", __name__, url_prefix="/mailbox")
@@ -107,9 +110,12 @@ def _refused(refused: list[str]) -> None:
                        len(refused), why=" ".join(refused)), "warning")
 
 
+def linking(mail_id: int) -> Callable[[CaseRecord], None]:
+    """What staff intake writes with the case it makes from a kept e-mail."""
+    actor = current_actor()
+    return lambda case: mail_review.link_case(mail_id, case.id, actor)
+
+
 def filed(mail_id: int, reference: str) -> None:
-    """A kept e-mail became a case through staff intake: say so, and what was not kept."""
-    try:
-        _refused(mail_review.mark_filed(mail_id, reference, current_actor()))
-    except PlaintError as exc:
-        flash(exc.message, "warning")
+    """A kept e-mail became a case through staff intake: add its files, say what was refused."""
+    _refused(mail_review.attach_files(mail_id, reference, current_actor()))

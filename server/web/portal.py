@@ -98,7 +98,7 @@ def _shielded(action: Callable[[dict[str, Any]], Any], reference: str | None,
 
 
 def _intake(received_by: str, who: Actor, source: str, template: str, staff: bool = False,
-            prefill: dict[str, Any] | None = None,
+            prefill: dict[str, Any] | None = None, also: Callable[[Any], None] | None = None,
             filed: Callable[[str], None] | None = None, **extra: Any) -> ResponseReturnValue:
     schema, ui = process_form(processes.active_version_id(), *cases.intake_form(staff=staff))
     received = request.form.get(intake.RECEIVED) if staff else None
@@ -110,7 +110,7 @@ def _intake(received_by: str, who: Actor, source: str, template: str, staff: boo
                                    request.files.getlist(FIELD), request.form.getlist("unstage"),
                                    who, source)
         sent = submit(schema, ui, request.form, _shielded(lambda values: intake.file_complaint(
-            values, received_by, who, staged, received), None, who))
+            values, received_by, who, staged, received, also), None, who))
         if sent.ok:
             token = sent.result.tracking_token
             # Kept in this browser's session so the confirmation can be reloaded, for a
@@ -154,7 +154,8 @@ def staff_intake() -> ResponseReturnValue:
     prefill = mail_review.intake_prefill(mail_id) \
         if mail_id is not None and request.method == "GET" else None
     return _intake(channel, current_actor(), "staff", "portal/staff_new.html", staff=True,
-                   prefill=prefill, filed=partial(mailbox.filed, mail_id) if mail_id else None,
+                   prefill=prefill, also=mailbox.linking(mail_id) if mail_id else None,
+                   filed=partial(mailbox.filed, mail_id) if mail_id else None,
                    channel=channel, channels=STAFF_CHANNELS, mail_id=mail_id,
                    zone=intake.received_zone().key)
 
