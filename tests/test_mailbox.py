@@ -112,7 +112,7 @@ def test_a_reply_from_someone_else_is_kept_for_a_person(
     reading.append(email().as_bytes())
     run_job(app)
     [case] = cases()
-    reading.append(email(subject=f"Re: {case.reference}", body="I am not the complainant.",
+    reading.append(email(subject=f"Re: {case.reference.lower()}", body="I am not the complainant.",
                          sender="mallory@example.net").as_bytes())
     run_job(app)
     held = records()[-1]

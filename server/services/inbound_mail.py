@@ -114,10 +114,11 @@ def _ignored_because(mail: ParsedMail) -> str | None:
 
 def _case_replied_to(mail: ParsedMail) -> tuple[Case | None, str]:
     """The case a reply is about (by the reference in its subject, or our Message-IDs)."""
-    prefix = re.escape(current_app.config["PLAINT_REFERENCE_PREFIX"])
-    found = re.search(rf"(?<![\w-]){prefix}-\d{{4}}-\d{{6}}(?!\w)", mail.subject, re.I)
-    if found:
-        reference = found.group(0).upper()
+    prefix = current_app.config["PLAINT_REFERENCE_PREFIX"]
+    found = re.search(rf"(?<![\w-]){re.escape(prefix)}-\d{{4}}-\d{{6}}(?!\w)", mail.subject,
+                      re.I)
+    if found:  # written as the reference is, whatever case the mail program gave it
+        reference = prefix + found.group(0)[len(prefix):]
         case = db.session.scalar(select(Case).where(Case.reference == reference))
         if case is None:
             return None, f"The subject names case {reference}, which does not exist."
