@@ -303,3 +303,18 @@ def test_plain_imap_is_refused_for_a_server_that_is_not_this_machine(
         from_environment(str(tmp_path))
     monkeypatch.setenv("PLAINT_MAILBOX_TLS", "starttls")
     assert from_environment(str(tmp_path))["PLAINT_MAILBOX_TLS"] == "starttls"
+
+
+def test_a_message_over_the_size_limit_keeps_only_its_header_for_a_person(
+        app: Flask, reading: ImapServer) -> None:
+    app.config["PLAINT_MAILBOX_MAX_BYTES"] = 2048
+    big = email(body="A very long complaint. " * 500)
+    reading.append(big.as_bytes())
+    run_job(app)
+    [record] = records()
+    assert record.outcome == "held" and "over the limit" in (record.reason or "")
+    assert (record.sender, record.subject) == ("layla@example.org", "My card was charged twice")
+    assert record.raw and b"Subject: My card was charged twice" in record.raw
+    assert b"A very long complaint." not in record.raw
+    assert cases() == []
+    assert len(reading.flags()) == 1  # still in the mailbox

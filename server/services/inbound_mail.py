@@ -63,9 +63,9 @@ def take(fetched: Fetched) -> InboundMail:
     db.session.rollback()
     if not fetched.whole:
         limit = current_app.config["PLAINT_MAILBOX_MAX_BYTES"]
-        return _keep(fetched, None, HELD, f"The message is {fetched.size:,} bytes, over the "
-                     f"limit of {limit:,}: only its header is kept here; it stays in the "
-                     "mailbox.")
+        return _keep(fetched, _headers(fetched), HELD,
+                     f"The message is {fetched.size:,} bytes, over the limit of {limit:,}: "
+                     "only its header is kept here; it stays in the mailbox.")
     try:
         mail = parse(fetched.raw)
     except Unreadable as exc:
@@ -85,11 +85,15 @@ def take(fetched: Fetched) -> InboundMail:
 
 def keep_for_person(fetched: Fetched, reason: str) -> InboundMail:
     """Record a message that could not be dealt with, for a person to look at."""
+    return _keep(fetched, _headers(fetched), HELD, reason)
+
+
+def _headers(fetched: Fetched) -> ParsedMail | None:
+    """The sender and subject of a message, if they can be read (for the Mailbox page)."""
     try:
-        mail: ParsedMail | None = parse(fetched.raw) if fetched.whole else None
+        return parse(fetched.raw)
     except Unreadable:
-        mail = None
-    return _keep(fetched, mail, HELD, reason)
+        return None
 
 
 def _ignored_because(mail: ParsedMail) -> str | None:
