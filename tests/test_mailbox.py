@@ -318,3 +318,20 @@ def test_a_message_over_the_size_limit_keeps_only_its_header_for_a_person(
     assert b"A very long complaint." not in record.raw
     assert cases() == []
     assert len(reading.flags()) == 1  # still in the mailbox
+
+
+def test_without_idle_the_scheduler_polls_at_its_interval(
+        app: Flask, reading: ImapServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    offered = mailbox.IMAPClient.has_capability
+    monkeypatch.setattr(mailbox.IMAPClient, "has_capability",
+                        lambda client, name: name != "IDLE" and offered(client, name))
+    app.config.update(PLAINT_MAILBOX_IDLE=True, PLAINT_MAILBOX_INTERVAL=0.5)
+    scheduler = TimerScheduler(app)
+    scheduler.start()
+    try:
+        assert wait_for(lambda: scheduler._watcher.supported is False, 30)
+        assert wait_for(lambda: not scheduler._watcher._thread.is_alive(), 30)
+        reading.append(email().as_bytes())
+        assert wait_for(lambda: len(cases()) == 1, 30)
+    finally:
+        scheduler.shutdown()
