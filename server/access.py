@@ -91,6 +91,7 @@ class MenuItem:
 MENU = (
     MenuItem(WORK_TASKS, "inbox.index", _l("Inbox")),
     MenuItem(RECORD_COMPLAINT, "portal.staff_intake", _l("Record a complaint")),
+    MenuItem(RECORD_COMPLAINT, "mailbox.index", _l("Mailbox")),
     MenuItem(READ_CASES, "cases.search", _l("Cases")),
     MenuItem(STUDIO, "studio.index", _l("Processes")),
     MenuItem(ADMIN, "admin.user_list", _l("Admin")),

@@ -201,6 +201,29 @@ def deliver_webhooks() -> None:
                f"retried later; {result.failed} failed.")
 
 
+@click.command("read-mailbox")
+@with_appcontext
+def read_mailbox() -> None:
+    """Read the complaints mailbox once (the scheduler does this by itself)."""
+    from .services import mailbox
+    from .services.timers import worker_name
+
+    if not mailbox.configured():
+        click.echo("No mailbox is set (PLAINT_MAILBOX_HOST): nothing to read.")
+        return
+    try:
+        result = mailbox.read_mailbox(worker_name())
+    except Exception as exc:  # the server, the login or the network: say which
+        click.secho(f"Error: the mailbox could not be read: {type(exc).__name__}: {exc}",
+                    fg="red", err=True)
+        sys.exit(1)
+    if result.busy:
+        click.echo("Another process is reading the mailbox now; nothing done.")
+        return
+    click.echo(f"Read {result.read} e-mail(s): {result.cases} new case(s), {result.added} "
+               f"added to cases, {result.ignored} ignored, {result.held} kept for a person.")
+
+
 @click.command("verify-audit")
 @with_appcontext
 def verify_audit() -> None:
@@ -271,8 +294,8 @@ def rebuild_reports() -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (init_db, create_user, reset_password, deploy, fire_timers, scheduler,
-                    deliver_mail, call_services, deliver_webhooks, verify_audit,
-                    audit_checkpoint, purge_case, reports):
+                    deliver_mail, call_services, deliver_webhooks, read_mailbox,
+                    verify_audit, audit_checkpoint, purge_case, reports):
         app.cli.add_command(command)
 
 

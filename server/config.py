@@ -10,7 +10,7 @@ from typing import Any
 
 from babel.numbers import list_currencies
 
-from . import report_config
+from . import mailbox_config, report_config
 
 MB = 1024 * 1024
 # Room for the form's text fields and the multipart framing around the largest upload.
@@ -157,20 +157,20 @@ def currency_code(raw: str) -> str:
 
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Read PLAINT_* variables over the defaults; fill in the database and secret key."""
-    settings = {**DEFAULTS, **report_config.DEFAULTS}
+    settings = {**DEFAULTS, **report_config.DEFAULTS, **mailbox_config.DEFAULTS}
     if os.environ.get("PLAINT_RETURNS") is not None:
         try:
             settings["PLAINT_RETURNS"] = report_config.returns(os.environ["PLAINT_RETURNS"])
         except report_config.ReportConfigError as exc:
             raise ConfigError(str(exc)) from None
-    for key, convert in (_NUMBERS | report_config.NUMBERS).items():
+    for key, convert in (_NUMBERS | report_config.NUMBERS | mailbox_config.NUMBERS).items():
         raw = os.environ.get(key)
         if raw is not None:
             try:
                 settings[key] = convert(raw)
             except ValueError:
                 raise ConfigError(f"{key}={raw!r} is not a number") from None
-    for key, least in (_AT_LEAST | report_config.AT_LEAST).items():
+    for key, least in (_AT_LEAST | report_config.AT_LEAST | mailbox_config.AT_LEAST).items():
         if settings[key] < least:
             raise ConfigError(f"{key}={settings[key]!r} must be at least {least}")
     _fit_request_limit(settings, explicit="MAX_CONTENT_LENGTH" in os.environ)
@@ -195,6 +195,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         raise ConfigError(f"PLAINT_SCHEDULER={settings['PLAINT_SCHEDULER']!r}: use 'in-app' "
                           "(fire timers inside the web process) or 'off' (run "
                           "`flask --app server scheduler` separately)")
+    try:
+        mailbox_config.read(settings)
+    except mailbox_config.MailboxConfigError as exc:
+        raise ConfigError(str(exc)) from None
     settings["PLAINT_SMTP_STARTTLS"] = os.environ.get(
         "PLAINT_SMTP_STARTTLS", "0").strip().lower() in ("1", "true", "yes", "on")
     settings["SESSION_COOKIE_SECURE"] = os.environ.get("PLAINT_SECURE_COOKIES", "0") == "1"

@@ -23,6 +23,12 @@ A daily job, ``plaint-systemic``, looks for categories and products whose compla
 beyond their recent range (services/systemic.py); it first runs a minute after start-up,
 and an alert is recorded, so several schedulers or restarts never alert a rise twice.
 
+When a mailbox is set (PLAINT_MAILBOX_HOST), a job, ``plaint-mailbox``, reads it every
+PLAINT_MAILBOX_INTERVAL seconds (services/mailbox.py: one reader at a time across processes,
+by a lease row); where the server offers IMAP IDLE, a watcher thread of its own waits for
+new mail and moves the job's next run to now, so mail is read at once without tying up a
+job thread; it is stopped with the scheduler.
+
 An hourly job, ``plaint-review-pack``, e-mails the management-review pack of the previous
 month from the first working day of each month (services/pack_schedule.py); the month
 sent is recorded with its messages, so it goes out once whatever runs it.
@@ -54,6 +60,7 @@ SYSTEMIC_JOB_ID = "plaint-systemic"  # the daily systemic-issue check
 SYSTEMIC_FIRST_RUN = timedelta(minutes=1)
 PACK_JOB_ID = "plaint-review-pack"  # the monthly management-review pack, checked hourly
 PACK_FIRST_RUN = timedelta(minutes=2)
+MAILBOX_JOB_ID = "plaint-mailbox"  # reads the complaints mailbox, when one is set
 SLEEP_IN_JOB = timedelta(seconds=0.5)
 # After a sweep that fired nothing although something was due (a row a moment ahead of its
 # case, a case that keeps failing), the next sweep waits this long instead of coming back
@@ -77,6 +84,8 @@ class TimerScheduler:
         self.mailed = 0
         self.called = 0
         self.posted = 0
+        self.mail_read = 0
+        self._watcher: Any = None  # the mailbox's IDLE watcher, when one runs
         self._lock = threading.Lock()
         # Held while a sweep job runs. APScheduler's shutdown(wait=True) holds its job-store
         # lock while it waits for running jobs, and a job that reschedules itself needs that
@@ -104,6 +113,7 @@ class TimerScheduler:
             self._scheduler.add_job(self._post_webhooks, "interval", id=WEBHOOK_JOB_ID,
                                     next_run_time=_now(),
                                     seconds=self.app.config["PLAINT_WEBHOOK_INTERVAL"])
+            self._watch_mailbox()
             self._scheduler.add_job(self._systemic, "interval", id=SYSTEMIC_JOB_ID, days=1,
                                     next_run_time=_now() + SYSTEMIC_FIRST_RUN)
             self._scheduler.add_job(self._review_pack, "interval", id=PACK_JOB_ID, hours=1,
@@ -115,6 +125,8 @@ class TimerScheduler:
         """Stop the scheduler; a sweep under way finishes first when `wait`."""
         timers_written.disconnect(self.wake_by, sender=self.app)
         self._closing = True
+        if self._watcher is not None:
+            self._watcher.stop()
         with self._busy:
             if self._scheduler.running:
                 self._scheduler.shutdown(wait=wait)
@@ -187,6 +199,35 @@ class TimerScheduler:
         from .services import outbox
 
         self.mailed += self._at_interval("e-mail delivery", lambda: outbox.deliver_due().sent)
+
+    def _watch_mailbox(self) -> None:
+        """Read the mailbox at its interval; wait in IDLE for new mail where allowed."""
+        config = self.app.config
+        if not config.get("PLAINT_MAILBOX_HOST"):
+            return
+        self._scheduler.add_job(self._read_mailbox, "interval", id=MAILBOX_JOB_ID,
+                                next_run_time=_now(),
+                                seconds=config["PLAINT_MAILBOX_INTERVAL"])
+        if config.get("PLAINT_MAILBOX_IDLE"):
+            from .services.mailbox import IdleWatcher
+
+            self._watcher = IdleWatcher(self.app, self.read_mailbox_now)
+            self._watcher.start()
+
+    def read_mailbox_now(self) -> None:
+        """New mail arrived: run the mailbox job at once (it skips if it is running)."""
+        if self._closing:
+            return
+        try:
+            self._scheduler.modify_job(MAILBOX_JOB_ID, next_run_time=_now())
+        except Exception:  # noqa: S110 - the job is gone: the scheduler is shutting down
+            pass
+
+    def _read_mailbox(self) -> None:
+        from .services import mailbox
+
+        self.mail_read += self._at_interval(
+            "mailbox reading", lambda: mailbox.read_mailbox(self.worker).read)
 
     def _call_services(self) -> None:
         from .services import service_calls

@@ -28,7 +28,8 @@ from .support.app import app_config, init_database
 from .support.web import AuthActions
 
 pytest_plugins = ["tests.support.axe_watch", "tests.support.browser", "tests.support.mail",
-                  "tests.support.pdf", "tests.flowcov", "tests.support.golden"]
+                  "tests.support.imap", "tests.support.pdf", "tests.flowcov",
+                  "tests.support.golden"]
 
 BACKENDS = ["sqlite", "postgresql"]
 

@@ -36,6 +36,7 @@ from .snapshot import Snapshot, current_data, plain, read_snapshot
 from .tasks import (
     FORM_SCHEMA_KEY,
     FORM_UI_KEY,
+    MAIL_REPLY_KEY,
     PROMPT_KEY,
     STAFF_ACTION_KEY,
     STAFF_UI_KEY,
@@ -352,7 +353,9 @@ class ProcessRuntime:
                         "form": props[FORM_SCHEMA_KEY], "ui_form": props.get(FORM_UI_KEY),
                         "prompt": prompt if isinstance(prompt, str) and prompt else None,
                         # A question the process stops for shows its status while it waits.
-                        "asked": bool(props.get(STATUS_KEY))}
+                        "asked": bool(props.get(STATUS_KEY)),
+                        # The text field a reply by e-mail fills (services/inbound_mail.py).
+                        "mail_field": props.get(MAIL_REPLY_KEY, "").strip() or None}
         return list(found.values())
 
     @staticmethod

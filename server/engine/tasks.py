@@ -34,6 +34,7 @@ EXCLUDES_KEY = "notPerformedBy"  # task ids whose performers may not do this tas
 PROMPT_KEY = "promptVariable"  # the data holding a question's wording (complainant or task)
 STAFF_UI_KEY = "staffUiSchemaFilename"  # on the start event: the intake form in staff's words
 STAFF_ACTION_KEY = "staffAction"  # on a message catch event: staff send it ("reopen")
+MAIL_REPLY_KEY = "mailReply"  # on a message catch event with a form: the field e-mail fills
 SHOWS_KEY = "shows"  # on a user task: the forms and fields of earlier steps its page shows
 PREFILL_KEY = "prefill"  # on a user task: which fields open filled from which variables
 NO_PREFILL = "-"  # the prefill value that opens the form empty

@@ -7,6 +7,7 @@ from .calendar import BusinessCalendar, CalendarDate, WorkingHours
 from .case import Case, CaseEvent, HumanTask, ReferenceCounter, Timer
 from .code_list import CodeEntry, SystemicAlert
 from .draft import DraftFile, ProcessDraft
+from .inbound_mail import InboundMail, MailboxLease
 from .incident import Incident
 from .outbox import OutboxAttachment, OutboxMessage
 from .pack_schedule import PackRecipient, PackRun
@@ -39,8 +40,10 @@ __all__ = [
     "DraftFile",
     "EscalationTarget",
     "HumanTask",
+    "InboundMail",
     "Incident",
     "LaneMapping",
+    "MailboxLease",
     "OutboxAttachment",
     "OutboxMessage",
     "PackRecipient",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,11 +52,13 @@ class NewCase:
 
 
 def start_case(intake: dict[str, Any], channel: str, actor: Actor,
-               received_at: datetime | None = None) -> NewCase:
+               received_at: datetime | None = None,
+               also: Callable[[CaseRecord], None] | None = None) -> NewCase:
     """Validate intake against the process's intake form, create the case, run to its first wait.
 
     `received_at` is when the complaint reached us (a letter's date, a call's time) if
-    staff recorded it later; deadlines count from it. By default, now.
+    staff recorded it later; deadlines count from it. By default, now. `also` writes rows
+    that commit with the new case or not at all (services/inbound_mail.py).
     """
     if channel not in CHANNELS:
         raise InvalidInput(_("Unknown channel '%(channel)s': use one of %(channels)s.",
@@ -90,7 +93,7 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor,
     case = record_new_case(fields, runtime.dump(workflow), snapshot, actor,
                            f"Complaint received ({channel})",
                            {"channel": channel, "form": runtime.start_form, "values": cleaned},
-                           now, seed)
+                           now, seed, also)
     return NewCase(case, token)
 
 
@@ -168,8 +171,12 @@ def _labels(schema: dict[str, Any] | None, data: dict[str, Any],
     return {"options": kept} if kept else {}
 
 
-def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseRecord:
-    """Deliver a message (the complainant's answer, new information) into a case."""
+def send_message(reference: str, name: str, payload: Any, actor: Actor,
+                 also: Callable[[], None] | None = None) -> CaseRecord:
+    """Deliver a message (the complainant's answer, new information) into a case.
+
+    `also` writes what must commit with the step or not at all.
+    """
     if payload is not None and not isinstance(payload, dict):
         raise InvalidInput(_("A message carries a set of named fields."))
     payload = payload or {}
@@ -195,7 +202,7 @@ def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseR
     return record_step(case, runtime.dump(workflow), snapshot, actor, "message.received",
                        f"Message received: {title}",
                        {"message": name, "form": form["form"] if form else None,
-                        "payload": payload}, utcnow())
+                        "payload": payload}, utcnow(), also)
 
 
 def ready_tasks(case: Case) -> list[HumanTask]:

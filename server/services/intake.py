@@ -7,6 +7,7 @@ letter or a call later give the date and time it reached us, which deadlines cou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from ..models import utcnow
 from . import attachments, calendar, cases
 from .actors import Actor
 from .forms import validate
+from .records import CaseRecord
 
 RECEIVED = "received_at"  # the staff form's field: when the complaint reached us
 OLDEST_RECEIVED = timedelta(days=365)
@@ -58,11 +60,13 @@ def _received_error(message: str) -> InvalidInput:
 
 
 def file_complaint(values: dict[str, Any], channel: str, actor: Actor,
-                   staging: attachments.Staging, received: str | None = None) -> cases.NewCase:
+                   staging: attachments.Staging, received: str | None = None,
+                   also: Callable[[CaseRecord], None] | None = None) -> cases.NewCase:
     """Start a case from an intake form and attach the documents staged with it.
 
     While a chosen document or the received date is refused no case starts: the person
-    fixes that first, and hears about every other field at the same time.
+    fixes that first, and hears about every other field at the same time. `also` writes
+    what commits with the case or not at all (the kept e-mail it was made from).
     """
     extra: dict[str, list[str]] = {}
     try:
@@ -83,6 +87,6 @@ def file_complaint(values: dict[str, Any], channel: str, actor: Actor,
             fields["_form"] = [_("A document could not be taken: see the documents field.")]
         raise InvalidInput(_("Check the documents.") if staging.errors
                            else _("Check the date received."), {**fields, **extra})
-    started = cases.start_case(values, channel, actor, received_at)
+    started = cases.start_case(values, channel, actor, received_at, also)
     attachments.attach_staged(started.case, staging, actor)
     return started

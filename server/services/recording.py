@@ -118,16 +118,20 @@ def load_case_and_task(reference: str, task_id: str) -> tuple[CaseRecord, TaskRe
 
 def record_new_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, actor: Actor,
                     summary: str, data: dict[str, Any], now: datetime,
-                    link_seed: str | None = None) -> CaseRecord:
+                    link_seed: str | None = None,
+                    also: Callable[[CaseRecord], None] | None = None) -> CaseRecord:
     """Insert a new case with the outcome of its first engine run, commit, return it.
 
     `link_seed` stands for the complainant's secret link (services/links.py): the first
-    e-mails may carry the link, made from it only when they are sent.
+    e-mails may carry the link, made from it only when they are sent. `also` writes what
+    must commit with the case or not at all (the e-mail a case was made from).
     """
     # The id is the database's to give: the draft has none until its row is inserted.
     try:
         case, written = insert_case(fields, state, snapshot, actor, summary, data, now,
                                     link_seed)
+        if also is not None:
+            also(case)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -162,10 +166,12 @@ def insert_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, actor:
 
 
 def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, kind: str,
-                summary: str, data: dict[str, Any], now: datetime) -> CaseRecord:
+                summary: str, data: dict[str, Any], now: datetime,
+                also: Callable[[], None] | None = None) -> CaseRecord:
     """Save a case after an engine run and commit; return the case as saved.
 
-    Raise Conflict if the case changed since it was read.
+    Raise Conflict if the case changed since it was read. `also` writes what must commit
+    with the step or not at all (the e-mail that brought a message).
     """
     owned = case
     if ownership.takes_by_completing(case, actor, kind, data):  # the first handler owns it
@@ -185,6 +191,8 @@ def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor
             reporting.record(replace(owned, **values), snapshot, now)  # the reporting facts
         else:
             actions.after_step(case, snapshot, now)
+        if also is not None:
+            also()
         return min((at for at in (written, *started) if at is not None), default=None)
 
     return _save(case, values, changed, then)

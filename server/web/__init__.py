@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
         inbox,
         incidents,
         language,
+        mailbox,
         pack_schedule,
         portal,
         public,
@@ -63,5 +64,5 @@ def init_app(app: Flask) -> None:
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
-                   pack_schedule, language, actions, admin_webhooks):
+                   pack_schedule, language, actions, admin_webhooks, mailbox):
         app.register_blueprint(module.bp)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -27,9 +28,20 @@ from ..errors import InvalidInput, NotFound, PlaintError, ProcessFailed, TooMany
 from ..formkit import render_fields, submit_options
 from ..models import Case
 from ..security import takes_documents
-from ..services import attachments, cases, code_lists, intake, letters, portal, processes, recovery
+from ..services import (
+    attachments,
+    cases,
+    code_lists,
+    intake,
+    letters,
+    mail_review,
+    portal,
+    processes,
+    recovery,
+)
 from ..services.actors import Actor
 from ..services.localtime import organisation_zone
+from . import mailbox
 from .auth import client_address
 from .forms import Submission, submit
 from .language import process_form, process_text, speak_as
@@ -86,10 +98,11 @@ def _shielded(action: Callable[[dict[str, Any]], Any], reference: str | None,
 
 
 def _intake(received_by: str, who: Actor, source: str, template: str, staff: bool = False,
-            **extra: Any) -> ResponseReturnValue:
+            prefill: dict[str, Any] | None = None, also: Callable[[Any], None] | None = None,
+            filed: Callable[[str], None] | None = None, **extra: Any) -> ResponseReturnValue:
     schema, ui = process_form(processes.active_version_id(), *cases.intake_form(staff=staff))
     received = request.form.get(intake.RECEIVED) if staff else None
-    sent, staged = Submission(), attachments.Staging()
+    sent, staged = Submission(values=prefill or {}), attachments.Staging()
     if request.method == "POST":
         # Documents that pass are kept even when a field has an error: a browser cannot
         # refill a file field, so the re-rendered form lists them instead.
@@ -97,13 +110,15 @@ def _intake(received_by: str, who: Actor, source: str, template: str, staff: boo
                                    request.files.getlist(FIELD), request.form.getlist("unstage"),
                                    who, source)
         sent = submit(schema, ui, request.form, _shielded(lambda values: intake.file_complaint(
-            values, received_by, who, staged, received), None, who))
+            values, received_by, who, staged, received, also), None, who))
         if sent.ok:
             token = sent.result.tracking_token
             # Kept in this browser's session so the confirmation can be reloaded, for a
             # while only; never put in a URL that ends up in logs.
             session["submitted"] = {"reference": sent.result.case.reference, "token": token,
                                     "at": int(time.time())}
+            if filed is not None:
+                filed(sent.result.case.reference)
             return redirect(url_for("portal.submitted"))
     errors = dict(sent.errors)
     document_errors = errors.pop(FIELD, [])
@@ -132,8 +147,16 @@ def staff_intake() -> ResponseReturnValue:
     channel = request.form.get("channel") or request.args.get("channel") or "phone"
     if channel not in STAFF_CHANNELS:
         channel = "phone"
+    # From a kept e-mail of the Mailbox page: the form opens filled from it, and the
+    # e-mail is marked as filed (its documents follow) once the case is made.
+    raw_mail = request.values.get("mail", "")
+    mail_id = int(raw_mail) if raw_mail.isdigit() and len(raw_mail) < 10 else None
+    prefill = mail_review.intake_prefill(mail_id) \
+        if mail_id is not None and request.method == "GET" else None
     return _intake(channel, current_actor(), "staff", "portal/staff_new.html", staff=True,
-                   channel=channel, channels=STAFF_CHANNELS,
+                   prefill=prefill, also=mailbox.linking(mail_id) if mail_id else None,
+                   filed=partial(mailbox.filed, mail_id) if mail_id else None,
+                   channel=channel, channels=STAFF_CHANNELS, mail_id=mail_id,
                    zone=intake.received_zone().key)
 
 
