@@ -2,7 +2,7 @@
 the lease that lets one reader at a time read the mailbox (issue 17)
 
 Revision ID: 0031
-Revises: 0028
+Revises: 0030
 Create Date: 2026-12-06
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0031'
-down_revision = '0028'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 
