@@ -150,7 +150,9 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
     return record_step(case, runtime.dump(workflow), snapshot, actor, "task.completed",
                        f"{task.title} completed",
                        {"task": task.bpmn_id, "title": task.title, "form": task.form,
-                        "values": cleaned}, utcnow())
+                        "values": cleaned,
+                        **({"on_behalf": actor.on_behalf} if actor.on_behalf else {})},
+                       utcnow())
 
 
 def send_message(reference: str, name: str, payload: Any, actor: Actor) -> CaseRecord:

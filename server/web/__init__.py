@@ -32,9 +32,11 @@ def init_app(app: Flask) -> None:
     from . import (
         actions,
         admin,
+        admin_api,
         admin_codes,
         admin_outbox,
         admin_time,
+        api,
         audit_samples,
         auth,
         cases,
@@ -62,5 +64,6 @@ def init_app(app: Flask) -> None:
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
-                   pack_schedule, language, actions):
+                   pack_schedule, language, actions, admin_api):
         app.register_blueprint(module.bp)
+    api.init_app(app)
