@@ -1,0 +1,128 @@
+"""Task work over the API as a client's acting user, and the refusals a client can meet."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.models import Case, SystemEvent
+from server.services import api_clients
+from tests.support.api import ADMIN, api_token, bearer
+from tests.support.cases import CHOSEN, fill
+
+FIELDS = {"complainant_name": "Omar Khalil", "complainant_email": "omar@example.com",
+          "description": "My card was blocked without notice.", "consent": True}
+
+
+def _file(client: FlaskClient, token: str, **headers: str) -> dict:
+    sent = client.post("/api/v1/complaints", headers=bearer(token, **headers),
+                       json={"fields": FIELDS})
+    assert sent.status_code == 201, sent.get_data(as_text=True)
+    return sent.get_json()
+
+
+def _first_task(client: FlaskClient, token: str, reference: str) -> dict:
+    listed = client.get("/api/v1/tasks?view=unclaimed", headers=bearer(token))
+    assert listed.status_code == 200, listed.get_data(as_text=True)
+    return next(t for t in listed.get_json()["items"] if t["reference"] == reference)
+
+
+def test_a_work_client_claims_and_completes_the_first_task_as_its_acting_user(
+        app: Flask, client: FlaskClient, backend: str) -> None:
+    intake = api_token(app, "portal", "intake")
+    work = api_token(app, "crm", "work", "read", acting="hana")
+    reference = _file(client, intake)["reference"]
+    task = _first_task(client, work, reference)
+    path = f"/api/v1/cases/{reference}/tasks/{task['task_id']}"
+    claimed = client.post(f"{path}/claim", headers=bearer(work, **{
+        "If-Match": f'"{task["case_version"]}"'}))
+    assert claimed.status_code == 200, claimed.get_data(as_text=True)
+    version = claimed.get_json()["version"]
+    assert client.get(f"/api/v1/cases/{reference}", headers=bearer(work)).headers["ETag"] == \
+        f'"{version}"'
+    done = client.post(f"{path}/complete", headers=bearer(work, **{"If-Match": str(version)}),
+                       json={"values": fill(task["form"], CHOSEN)})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert task["task_id"] not in [t["task_id"] for t in done.get_json()["tasks"]]
+    history = client.get(f"/api/v1/cases/{reference}/history", headers=bearer(work)).get_json()
+    completed = [e for e in history["items"] if e["kind"] == "task.completed"]
+    assert completed[-1]["actor"] == "api:crm"
+    assert completed[-1]["data"]["on_behalf"] == "hana"
+
+
+def test_refusals_answer_problem_documents(app: Flask, client: FlaskClient) -> None:
+    intake = api_token(app, "portal", "intake")
+    work = api_token(app, "crm", "work", acting="hana")
+    reference = _file(client, intake)["reference"]
+    # Wrong scope: an intake client cannot list tasks.
+    wrong = client.get("/api/v1/tasks", headers=bearer(intake))
+    assert wrong.status_code == 403 and wrong.content_type == "application/problem+json"
+    assert "scope" in wrong.get_json()["detail"]
+    task = _first_task(client, work, reference)
+    path = f"/api/v1/cases/{reference}/tasks/{task['task_id']}"
+    # Invalid form data: each field says what is wrong.
+    invalid = client.post(f"{path}/complete", headers=bearer(work), json={"values": {}})
+    assert invalid.status_code == 422, invalid.get_data(as_text=True)
+    assert invalid.get_json()["errors"] and invalid.get_json()["status"] == 422
+    # A stale version: the case changed since the client read it.
+    stale = client.post(f"{path}/complete",
+                        headers=bearer(work, **{"If-Match": f'"{task["case_version"] - 1}"'}),
+                        json={"values": fill(task["form"], CHOSEN)})
+    assert stale.status_code == 409 and stale.get_json()["title"]
+    # A session cookie never authenticates an API call; nor does a wrong token.
+    assert client.get("/api/v1/tasks").status_code == 401
+    wrong_token = client.get("/api/v1/tasks", headers=bearer("plt_" + "x" * 43))
+    assert wrong_token.status_code == 401
+    assert wrong_token.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_revoked_token_and_a_replaced_one_open_nothing(app, client) -> None:
+    token = api_token(app, "crm", "read")
+    assert client.get("/api/v1/cases", headers=bearer(token)).status_code == 200
+    with app.app_context():
+        client_id = api_clients.authenticate(token).client_id
+        fresh = api_clients.reissue(client_id, ADMIN).token
+    assert client.get("/api/v1/cases", headers=bearer(token)).status_code == 401
+    assert client.get("/api/v1/cases", headers=bearer(fresh)).status_code == 200
+    with app.app_context():
+        api_clients.revoke(client_id, ADMIN)
+        kinds = list(db.session.scalars(select(SystemEvent.kind).where(
+            SystemEvent.kind.startswith("api_client.")).order_by(SystemEvent.id)))
+    assert kinds == ["api_client.created", "api_client.token", "api_client.token",
+                     "api_client.revoked"]
+    refused = client.get("/api/v1/cases", headers=bearer(fresh))
+    assert refused.status_code == 401 and refused.get_json()["status"] == 401
+
+
+def test_a_client_over_its_rate_limit_is_told_when_to_come_back(
+        app: Flask, client: FlaskClient, backend: str) -> None:
+    token = api_token(app, "crm", "read", rate=3)
+    answers = [client.get("/api/v1/cases", headers=bearer(token)) for _ in range(4)]
+    assert [a.status_code for a in answers[:3]] == [200, 200, 200]
+    # Unless the minute turned between calls, the fourth is over the limit.
+    if answers[3].status_code != 200:
+        assert answers[3].status_code == 429
+        assert 1 <= int(answers[3].headers["Retry-After"]) <= 60
+        assert answers[3].get_json()["type"].endswith("rate-limited")
+
+
+def test_the_same_idempotency_key_replays_the_answer_without_filing_twice(
+        app: Flask, client: FlaskClient, backend: str) -> None:
+    token = api_token(app, "crm", "intake")
+    first = _file(client, token, **{"Idempotency-Key": "order-7"})
+    again = client.post("/api/v1/complaints",
+                        headers=bearer(token, **{"Idempotency-Key": "order-7"}),
+                        json={"fields": FIELDS})
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["reference"] == first["reference"]
+    other = client.post("/api/v1/complaints",
+                        headers=bearer(token, **{"Idempotency-Key": "order-7"}),
+                        data=json.dumps({"fields": {**FIELDS, "description": "Another"}}),
+                        content_type="application/json")
+    assert other.status_code == 422 and "Idempotency-Key" in other.get_json()["errors"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Case.id))) == 1
