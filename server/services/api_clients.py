@@ -27,7 +27,7 @@ from ..models import ApiClient, ApiRateWindow, User, utcnow
 from . import system_log
 from .actors import Actor
 
-TOKEN_PREFIX = "plt_"
+TOKEN_PREFIX = "plt_"  # noqa: S105 - a prefix that makes leaked tokens greppable, not a secret
 MAX_RATE = 100_000
 DEFAULT_RATE = 60
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")

@@ -117,7 +117,7 @@ def _completed(case_id: int, steps: set[str],
         return []
     query = select(CaseEvent.actor, CaseEvent.data).where(
         CaseEvent.case_id == case_id, CaseEvent.kind == "task.completed")
-    found = []
+    found: list[tuple[str, str]] = []
     for actor, data in db.session.execute(query.order_by(CaseEvent.seq)):
         done = json.loads(data)
         # A step an API client did for a member of staff counts as theirs too.

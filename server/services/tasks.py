@@ -27,7 +27,6 @@ from .actors import Actor
 from .objectivity import GuardedTask, HandledCase
 from .processes import form_schema, runtime_for
 
-
 # Actors that objectivity holds to: staff, and API clients acting for a member of staff.
 PEOPLE = ("staff", "api")
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
+from server.extensions import db
+from server.models import User
 from server.services import api_clients
 from server.services.actors import Actor
 
@@ -19,9 +22,6 @@ def api_token(app: Flask, name: str, *scopes: str, acting: str = "", rate: int =
     """Create an API client with these scopes (and an acting user, made if needed)."""
     with app.app_context():
         if acting:
-            from server.extensions import db
-            from server.models import User
-            from sqlalchemy import select
             if db.session.scalar(select(User.id).where(User.username == acting)) is None:
                 make_user(acting, *acting_roles)
         return api_clients.create(name, list(scopes), acting, str(rate), ADMIN).token

@@ -7,15 +7,14 @@ import secrets
 from typing import Any
 
 from flask import g, request, url_for
-from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ...access import API_INTAKE, API_READ, requires_scope
 from ...errors import InvalidInput
 from ...services import api_reads, attachments, intake
 from . import bp, spec
-from .models import ComplaintForm, ComplaintIn, ComplaintOut, TrackingOut
-from .responses import accepts, answers, json_body
+from .models import ComplaintForm, ComplaintIn, ComplaintOut, DocumentOut, TrackingOut
+from .responses import Answer, accepts, answers, json_body
 
 CHANNEL = "api"
 
@@ -41,7 +40,7 @@ def _fields() -> dict[str, Any]:
 @spec.validate(json=ComplaintIn, form=ComplaintForm,
                resp=answers(201, ComplaintOut, 401, 403, 409, 413, 415, 422, 429),
                tags=["complaints"])
-def file_complaint() -> ResponseReturnValue:
+def file_complaint() -> Answer:
     """File a complaint; answers its reference and the complainant's tracking link."""
     fields = _fields()
     actor = g.api_caller.actor
@@ -52,8 +51,8 @@ def file_complaint() -> ResponseReturnValue:
         if request.files else attachments.Staging()
     started = intake.file_complaint(fields, CHANNEL, actor, staged)
     reference = started.case.reference
-    documents = [{"id": d.id, "filename": d.filename, "content_type": d.content_type,
-                  "size": d.size} for d in attachments.for_case(started.case.id, True)]
+    documents = [DocumentOut(id=d.id, filename=d.filename, content_type=d.content_type,
+                             size=d.size) for d in attachments.for_case(started.case.id, True)]
     body = ComplaintOut(reference=reference, tracking_token=started.tracking_token,
                         tracking_url=url_for("portal.track", token=started.tracking_token,
                                              _external=True),
@@ -64,6 +63,6 @@ def file_complaint() -> ResponseReturnValue:
 @bp.get("/v1/tracking/<token>")
 @requires_scope(API_INTAKE, API_READ)
 @spec.validate(resp=answers(200, TrackingOut, 401, 403, 404, 429), tags=["complaints"])
-def tracking(token: str) -> ResponseReturnValue:
+def tracking(token: str) -> Answer:
     """Where a complaint stands, as its complainant's tracking page shows it."""
-    return TrackingOut(**api_reads.tracking(token))
+    return TrackingOut.model_validate(api_reads.tracking(token))

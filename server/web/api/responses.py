@@ -14,8 +14,10 @@ from spectree import Response
 from ...errors import InvalidInput, PlaintError
 from .problems import Problem
 
-
 F = TypeVar("F", bound=Callable[..., Any])
+# What an API view returns: a response model, alone or with a status and headers, which
+# spectree checks against the declared answers and serializes.
+Answer = BaseModel | tuple[BaseModel, int, dict[str, str]]
 
 
 class UnsupportedMediaType(PlaintError):
