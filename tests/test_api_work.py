@@ -126,3 +126,20 @@ def test_the_same_idempotency_key_replays_the_answer_without_filing_twice(
     assert other.status_code == 422 and "Idempotency-Key" in other.get_json()["errors"]
     with app.app_context():
         assert db.session.scalar(select(func.count(Case.id))) == 1
+
+
+def test_objectivity_refuses_a_client_acting_for_someone_who_handled_the_case(
+        app: Flask, client: FlaskClient, auth, app_ctx) -> None:
+    from tests.test_objectivity import REASON, handled_and_rejected, review_task
+
+    reference = handled_and_rejected(client, auth)  # sam handled it on the web
+    task_id = review_task(reference).task_id
+    work = api_token(app, "crm", "work", acting="sam")
+    claimed = client.post(f"/api/v1/cases/{reference}/tasks/{task_id}/claim",
+                          headers=bearer(work))
+    assert claimed.status_code == 403, claimed.get_data(as_text=True)
+    assert REASON in claimed.get_json()["detail"]
+    done = client.post(f"/api/v1/cases/{reference}/tasks/{task_id}/complete",
+                       headers=bearer(work), json={"values": {
+                           "review_outcome": "decision_confirmed", "review_note": "Fine"}})
+    assert done.status_code == 403 and REASON in done.get_json()["detail"]
