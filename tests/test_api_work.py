@@ -143,3 +143,66 @@ def test_objectivity_refuses_a_client_acting_for_someone_who_handled_the_case(
                        headers=bearer(work), json={"values": {
                            "review_outcome": "decision_confirmed", "review_note": "Fine"}})
     assert done.status_code == 403 and REASON in done.get_json()["detail"]
+
+
+def test_cases_come_a_page_at_a_time_by_an_opaque_cursor(app, client) -> None:
+    token = api_token(app, "crm", "intake", "read")
+    filed = [_file(client, token)["reference"] for _ in range(3)]
+    first = client.get("/api/v1/cases?limit=2", headers=bearer(token)).get_json()
+    assert [c["reference"] for c in first["items"]] == filed[:2] and first["next_cursor"]
+    rest = client.get(f"/api/v1/cases?limit=2&cursor={first['next_cursor']}",
+                      headers=bearer(token)).get_json()
+    assert [c["reference"] for c in rest["items"]] == filed[2:] and rest["next_cursor"] is None
+    bad = client.get("/api/v1/cases?cursor=nonsense", headers=bearer(token))
+    assert bad.status_code == 422 and "cursor" in bad.get_json()["errors"]
+    too_many = client.get("/api/v1/cases?limit=1000", headers=bearer(token))
+    assert too_many.status_code == 422 and too_many.content_type == "application/problem+json"
+
+
+def test_a_message_goes_in_only_when_the_case_waits_for_it(app, client) -> None:
+    token = api_token(app, "crm", "intake", "read", "work", acting="hana")
+    reference = _file(client, token)["reference"]
+    waiting = client.get(f"/api/v1/cases/{reference}", headers=bearer(token)).get_json()
+    assert waiting["waiting_for"], waiting
+    name = waiting["waiting_for"][0]
+    refused = client.post(f"/api/v1/cases/{reference}/messages", headers=bearer(token),
+                          json={"message": "no_such_message", "values": {}})
+    assert refused.status_code == 409
+    sent = client.post(f"/api/v1/cases/{reference}/messages", headers=bearer(token),
+                       json={"message": name, "values": {"information": "The receipt."}})
+    assert sent.status_code in (200, 422), sent.get_data(as_text=True)
+    if sent.status_code == 422:  # the message's form asks for other fields: it says which
+        assert sent.get_json()["errors"]
+    else:
+        history = client.get(f"/api/v1/cases/{reference}/history",
+                             headers=bearer(token)).get_json()["items"]
+        assert history[-1]["kind"] == "message.received" and history[-1]["actor"] == "api:crm"
+
+
+def test_wrong_media_types_huge_and_malformed_bodies_answer_problems(app, client) -> None:
+    token = api_token(app, "crm", "intake")
+    text = client.post("/api/v1/complaints", headers=bearer(token), data="hello",
+                       content_type="text/plain")
+    assert text.status_code == 415 and text.content_type == "application/problem+json"
+    broken = client.post("/api/v1/complaints", headers=bearer(token), data="{not json",
+                         content_type="application/json")
+    assert broken.status_code == 422 and broken.get_json()["errors"]
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    huge = client.post("/api/v1/complaints", headers=bearer(token),
+                       json={"fields": {"description": "x" * 5000}})
+    assert huge.status_code == 413 and huge.get_json()["status"] == 413
+    nowhere = client.get("/api/v1/nothing-here", headers=bearer(token))
+    assert nowhere.status_code == 404 and nowhere.content_type == "application/problem+json"
+    wrong_method = client.delete("/api/v1/complaints", headers=bearer(token))
+    assert wrong_method.status_code == 405 and wrong_method.get_json()["status"] == 405
+
+
+def test_problems_speak_the_language_the_request_asks_for(app, client) -> None:
+    token = api_token(app, "crm", "read")
+    english = client.get("/api/v1/cases/CMP-2026-999999",
+                         headers=bearer(token, **{"Accept-Language": "en"})).get_json()
+    arabic = client.get("/api/v1/cases/CMP-2026-999999",
+                        headers=bearer(token, **{"Accept-Language": "ar"})).get_json()
+    assert english["detail"] == "There is no case CMP-2026-999999."
+    assert arabic["status"] == 404 and arabic["detail"] != english["detail"]
+    assert any("\u0600" <= ch <= "\u06ff" for ch in arabic["detail"])
