@@ -62,3 +62,25 @@ def test_the_work_scope_needs_an_acting_member_of_staff_and_errors_keep_the_inpu
 def test_only_administrators_manage_api_clients(client: FlaskClient, auth) -> None:
     auth.login("hana", "handler")
     assert client.get("/admin/api-clients").status_code == 403
+
+
+def test_an_admin_changes_a_clients_scopes_and_the_change_is_logged(
+        app: Flask, client: FlaskClient, auth) -> None:
+    auth.login("root", "admin")
+    created = submit(client, "/admin/api-clients", {
+        "name": "crm", "scopes": ["read"], "acting_user": "", "rate_limit": "60"})
+    token = _TOKEN.search(created.get_data(as_text=True)).group(1)
+    assert client.get("/api/v1/complaints", headers=bearer(token)).status_code == 405
+    refused = client.post("/api/v1/complaints", headers=bearer(token), json={"fields": {}})
+    assert refused.status_code == 403
+    with app.app_context():
+        client_id = db.session.scalar(select(ApiClient.id).where(ApiClient.name == "crm"))
+    changed = submit(client, f"/admin/api-clients/{client_id}", {
+        "scopes": ["read", "intake"], "acting_user": "", "rate_limit": "30"})
+    assert changed.status_code == 302
+    allowed = client.post("/api/v1/complaints", headers=bearer(token), json={"fields": {}})
+    assert allowed.status_code == 422  # in now: the empty complaint is what is refused
+    with app.app_context():
+        event = db.session.scalar(select(SystemEvent).where(
+            SystemEvent.kind == "api_client.changed"))
+        assert event is not None and "intake" in event.data

@@ -15,7 +15,7 @@ from spectree.models import SecureType, SecuritySchemeData
 from ...access import public
 from ...extensions import csrf
 from . import problems
-from .auth import before, check_request, keep_answer
+from .auth import after, before, check_request, keep_answer
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(check_request)
@@ -23,7 +23,7 @@ bp.after_request(keep_answer)
 VERSION = "1"
 spec = SpecTree(
     "flask", mode="strict", path="apidoc-unused", page_templates={}, annotations=False,
-    title="Plaint API", version=VERSION, before=before, validation_error_status=422,
+    title="Plaint API", version=VERSION, before=before, after=after, validation_error_status=422,
     validation_error_model=problems.Problem, naming_strategy=lambda model: model.__name__,
     nested_naming_strategy=lambda _parent, child: child,
     description="File complaints, read cases, follow them by tracking token and work "
