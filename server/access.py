@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from .errors import Forbidden
+from .errors import Forbidden, Unauthenticated
 from .extensions import db
 from .models import ProcessVersion
 from .services.actors import Actor
@@ -48,6 +48,7 @@ MANAGE_WEBHOOKS = "manage_webhooks"  # webhook subscriptions, their secrets and 
 # Owning cases: the first task of one of these roles taken on a case makes its taker the
 # owner, and later tasks of the role go to them (services/ownership.py).
 OWN_CASES = "own_cases"
+MANAGE_API_CLIENTS = "manage_api_clients"  # API clients: create, change, new token, revoke
 
 CASE_STAFF = frozenset({"handler", "supervisor", "complaints_manager"})
 
@@ -70,7 +71,18 @@ TABLE: dict[str, frozenset[str]] = {
     AUDIT_SAMPLES: frozenset({"auditor", "complaints_manager"}),
     MANAGE_ACTIONS: frozenset({"complaints_manager"}),
     MANAGE_WEBHOOKS: frozenset({"admin"}),
+    MANAGE_API_CLIENTS: frozenset({"admin"}),
 }
+
+# API scopes: what an API client's bearer token opens under /api/v1 (server/web/api).
+# Clients hold scopes, not roles; a work-scope client acts with its acting user's roles,
+# so the task rules above still decide which tasks it may work.
+API_INTAKE = "intake"      # file complaints
+API_READ = "read"          # read cases and their history
+API_WORK = "work"          # list, claim and complete tasks, send messages, as the acting user
+API_WEBHOOKS = "webhooks"  # event subscriptions
+SCOPES = (API_INTAKE, API_READ, API_WORK, API_WEBHOOKS)
+SCOPE_RULE = "scope:"      # how an API view's rule names its scope in `rule_for`
 ROUTED = frozenset({WORK_TASKS})  # capabilities also held by every role tasks are routed to
 
 REFUSED = "Your roles do not give access to this page."
@@ -164,6 +176,35 @@ def requires(capability: str,
         _mark(wrapper, capability)
         if or_record is not None:
             _mark(wrapper, f"or {or_record.__name__}")
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def requires_scope(*scopes: str) -> Callable[[F], F]:
+    """Let in API clients holding one of the scopes; cookies never authenticate an API call.
+
+    The API blueprint puts the authenticated client in `g.api_caller` (anything with
+    `scopes`); without one the call is unauthenticated (401), with the wrong scope 403.
+    """
+    unknown = [scope for scope in scopes if scope not in SCOPES]
+    if unknown or not scopes:
+        raise KeyError(f"unknown API scopes {unknown!r}")
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            caller = g.get("api_caller")
+            if caller is None:
+                raise Unauthenticated(_l("Send your API token as 'Authorization: Bearer "
+                                         "<token>'."))
+            if not set(scopes) & caller.scopes:
+                raise Forbidden(str(_l("This API client lacks the scope this call needs: "
+                                       "%(scopes)s.", scopes=" or ".join(scopes))))
+            return view(*args, **kwargs)
+
+        for scope in scopes:
+            _mark(wrapper, SCOPE_RULE + scope)
         return cast(F, wrapper)
 
     return decorate

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, has_request_context, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -33,6 +33,15 @@ class Forbidden(PlaintError):
     """The person is signed in but may not do this."""
 
     status = 403
+
+
+class Unauthenticated(PlaintError):
+    """An API call without a valid token (cookies never authenticate one)."""
+
+    status = 401
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
 
 
 class TooManyAttempts(Forbidden):
@@ -91,12 +100,22 @@ def _wants_json() -> bool:
         request.accept_mimetypes["text/html"]
 
 
+def _api_answer(exc: BaseException) -> Any:
+    """The API's problem document for an error of an API call (web/api/problems.py), or None."""
+    answer = current_app.extensions.get("plaint.api_problem")
+    if answer is None or not request.path.startswith("/api/v") or not has_request_context():
+        return None
+    return answer(exc)
+
+
 def init_app(app: Flask) -> None:
     """Answer domain and HTTP errors as JSON for the API and HTML for pages."""
 
     @app.errorhandler(PlaintError)
     def plaint_error(exc: PlaintError) -> Any:
         db.session.rollback()
+        if (api := _api_answer(exc)) is not None:
+            return api
         # Errors that carry located problems (a studio draft's) list them; others say one.
         located = getattr(exc, "problems", None) or []
         problems = [p.as_dict() for p in located] or [_problem(exc.message)]
@@ -116,6 +135,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         db.session.rollback()
+        if (api := _api_answer(exc)) is not None:
+            return api
         if _wants_json():
             return jsonify({"error": exc.description,
                             "problems": [_problem(str(exc.description))]}), exc.code
@@ -124,6 +145,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc: RequestEntityTooLarge) -> Any:
+        if (api := _api_answer(exc)) is not None:
+            return api
         # Werkzeug stops reading before the view runs: say what to do, not "capacity limit".
         # The limit is this request's own (a public form's is lower than the global one);
         # when the body was within it, a text field was over the text limit.
@@ -156,6 +179,8 @@ def init_app(app: Flask) -> None:
     def unexpected(exc: Exception) -> Any:
         db.session.rollback()
         app.logger.exception("unhandled error")
+        if (api := _api_answer(exc)) is not None:
+            return api
         message = ("Something went wrong on our side. Nothing you entered was saved; "
                    "please try again.")
         if _wants_json():

@@ -24,6 +24,7 @@ from server import access
 from server.extensions import db
 from server.models import ROLES, Attachment, Case, HumanTask
 from server.services import users
+from tests.support.api import api_token, bearer
 from tests.support.data import PDF
 from tests.support.web import file_complaint as file_on_the_portal
 from tests.support.web import make_user, post, sign_in
@@ -87,15 +88,15 @@ def url_values(filed: Filed) -> dict[str, Any]:
             "incident_id": 1, "key": "fca_disp1", "extension": "xlsx",
             "list_name": "products", "code": "other", "sample_id": 1, "position": 1,
             "recipient_id": 1, "language": "ar", "subscription_id": 1, "delivery_id": 1,
-            "mail_id": 1}
+            "mail_id": 1, "client_id": 1}
 
 
 def expected_allowed(rule: tuple[str, ...], person: str, app: Flask) -> bool:
     """Whether the access table lets this person through the rule."""
     if rule == (access.PUBLIC,):
         return True
-    if person == SIGNED_OUT:
-        return False
+    if person == SIGNED_OUT or any(r.startswith(access.SCOPE_RULE) for r in rule):
+        return False  # API calls: a session cookie never authenticates one
     # A record alternative ("or works_on") lets in no one here: nobody outside the table
     # has a task on the filed case, whose only task is the handler's.
     with app.app_context():
@@ -112,6 +113,8 @@ def refused(answer: Any) -> bool:
     A 403 with another message is a record rule (a task of another role, objectivity):
     the person got through the route's rule, which is what this test checks.
     """
+    if answer.status_code == 401:  # an API call without a token
+        return True
     if answer.status_code == 403:
         return ROUTE_REFUSAL in answer.get_data(as_text=True)
     # Flask-Login sends the signed out to sign in and back (signing out lands there too).
@@ -151,7 +154,7 @@ def violations(app: Flask, clients: dict[str, FlaskClient], values: dict[str, An
 def _changes_the_world(endpoint: str, method: str) -> bool:
     return endpoint == "auth.logout" or (
         method == "POST" and endpoint.startswith(("admin.", "admin_time.", "admin_codes.",
-                                                   "admin_webhooks.")))
+                                                   "admin_webhooks.", "admin_api.")))
 
 
 def test_every_route_answers_every_role_as_the_access_table_says(app, world) -> None:
@@ -161,6 +164,43 @@ def test_every_route_answers_every_role_as_the_access_table_says(app, world) -> 
     # own earlier requests cannot have changed for the next (an admin's POST may succeed).
     assert violations(app, world["clients"], values,
                       skip=lambda endpoint, method: not _changes_the_world(endpoint, method)) == []
+
+
+SCOPE_REFUSAL = "lacks the scope"
+
+
+def test_every_api_route_answers_every_scope_as_the_access_table_says(app, world) -> None:
+    """Each API route with a client of each scope alone (and all of them): in exactly when
+    the route declares that scope; a route of the API that declares none fails."""
+    tokens = {scope: api_token(app, f"only-{scope}", scope, acting="only-handler")
+              for scope in access.SCOPES}
+    tokens["all"] = api_token(app, "every-scope", *access.SCOPES, acting="only-handler")
+    values = url_values(world["filed"])
+    client = app.test_client()
+    found, seen = [], 0
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith("/api/"):
+            continue
+        declared = access.rule_for(app, rule.endpoint)
+        scopes = {r.removeprefix(access.SCOPE_RULE) for r in declared
+                  if r.startswith(access.SCOPE_RULE)}
+        if not scopes and declared != (access.PUBLIC,):
+            found.append(f"{rule.rule} ({rule.endpoint}) declares no scope")
+            continue
+        with app.test_request_context():
+            from flask import url_for
+            url = url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            for holder, token in tokens.items():
+                seen += 1
+                answer = client.open(url, method=method, headers=bearer(token))
+                allowed = not scopes or holder == "all" or holder in scopes
+                refused_here = answer.status_code == 403 and \
+                    SCOPE_REFUSAL in answer.get_data(as_text=True)
+                if refused_here == allowed or answer.status_code in (401, 500):
+                    found.append(f"{method} {url} with {holder}: {answer.status_code}, "
+                                 f"declared {sorted(scopes) or 'public'}")
+    assert found == [] and seen > 20
 
 
 def test_a_route_whose_rule_is_removed_fails_the_generated_test(app, world) -> None:

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate."""
 
 from .action import ActionComplaint, CorrectiveAction
+from .api_client import ApiClient, ApiIdempotency, ApiRateWindow
 from .attachment import Attachment
 from .audit_sample import AuditCheck, AuditSample, AuditSampleCase
 from .calendar import BusinessCalendar, CalendarDate, WorkingHours
@@ -23,6 +24,9 @@ from .webhook import WebhookDelivery, WebhookSubscription
 __all__ = [
     "ROLES",
     "ActionComplaint",
+    "ApiClient",
+    "ApiIdempotency",
+    "ApiRateWindow",
     "Attachment",
     "AuditChainHead",
     "AuditCheck",

@@ -13,7 +13,9 @@ class Actor:
     name: str
     user_id: int | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
-    kind: str = "staff"  # staff, complainant, system
+    kind: str = "staff"  # staff, complainant, system, api
+    # An API client's acting user: objectivity is by person, so their earlier steps count.
+    on_behalf: str | None = None
 
     @classmethod
     def for_user(cls, user: Any) -> Actor:
@@ -29,6 +31,11 @@ class Actor:
     def complainant(cls) -> Actor:
         """The complainant, acting through the tracking link."""
         return cls("complainant", None, frozenset(), "complainant")
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        """The names the actor's earlier steps are recorded under (objectivity checks all)."""
+        return (self.name, self.on_behalf) if self.on_behalf else (self.name,)
 
     def has_role(self, *names: str) -> bool:
         """Whether the actor holds any of the named roles."""

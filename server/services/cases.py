@@ -161,7 +161,9 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
                        f"{task.title} completed",
                        {"task": task.bpmn_id, "task_id": task_id, "title": task.title,
                         "role": task.role, "form": task.form, "values": cleaned,
-                        **_labels(schema, data, cleaned)}, utcnow())
+                        **_labels(schema, data, cleaned),
+                        **({"on_behalf": actor.on_behalf} if actor.on_behalf else {})},
+                       utcnow())
 
 
 def _labels(schema: dict[str, Any] | None, data: dict[str, Any],

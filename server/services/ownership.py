@@ -60,8 +60,8 @@ def owning_roles() -> frozenset[str]:
 
 def takes_case(case: CaseRecord, actor: Actor, role: str | None) -> bool:
     """Whether taking a task of `role` makes the actor the owner of a case with none yet."""
-    if case.owner_id is not None or role not in owning_roles() or actor.kind != "staff" \
-            or actor.user_id is None:
+    if case.owner_id is not None or role not in owning_roles() or \
+            actor.kind not in ("staff", "api") or actor.user_id is None:
         return False
     user = db.session.get(User, actor.user_id)
     return user is not None and user.active
@@ -70,7 +70,8 @@ def takes_case(case: CaseRecord, actor: Actor, role: str | None) -> bool:
 def takes_by_completing(case: CaseRecord, actor: Actor, kind: str,
                         data: dict[str, Any]) -> bool:
     """Whether this step (a task completed by a person) makes its performer the owner."""
-    if kind != "task.completed" or case.owner_id is not None or actor.kind != "staff":
+    if kind != "task.completed" or case.owner_id is not None or \
+            actor.kind not in ("staff", "api"):
         return False
     # The completed task's row is still there: projections are rewritten after this.
     role = db.session.scalar(select(HumanTask.role).where(

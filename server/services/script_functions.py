@@ -64,6 +64,9 @@ def _user_by_name(name: str) -> dict[str, Any] | None:
                 "roles": [], "kind": "complainant"}
     if name.startswith("system:"):
         return None
+    if name.startswith("api:"):  # an API client (services/api_clients.py)
+        return {"username": name, "display_name": name, "email": None, "roles": [],
+                "kind": "api"}
     user = db.session.scalar(select(User).where(User.username == name))
     if user is None:
         return {"username": name, "display_name": name, "email": None, "roles": [],

@@ -28,6 +28,9 @@ from .actors import Actor
 from .objectivity import GuardedTask, HandledCase
 from .processes import form_schema, runtime_for
 
+# Actors that objectivity holds to: staff, and API clients acting for a member of staff.
+PEOPLE = ("staff", "api")
+
 
 class WorkedTask(GuardedTask, Protocol):
     """What deciding who may work a task needs: a `TaskRecord`, a `HumanTask` or a view."""
@@ -73,9 +76,15 @@ def refusal(case: HandledCase, task: WorkedTask, actor: Actor,
     Claiming skips the assignee rule: the claim itself settles who holds the task.
     """
     reason = _role_refusal(case, task, actor, claiming)
-    if reason is None and actor.kind == "staff":
-        return objectivity.refusal(case, task, actor.name)
+    if reason is None and actor.kind in PEOPLE:
+        return _objectivity(case, task, actor)
     return reason
+
+
+def _objectivity(case: HandledCase, task: WorkedTask, actor: Actor) -> str | None:
+    """Objectivity's refusal for every name the actor's earlier steps may be under."""
+    return next((reason for name in actor.people
+                 if (reason := objectivity.refusal(case, task, name)) is not None), None)
 
 
 def _role_refusal(case: HandledCase, task: WorkedTask, actor: Actor,
@@ -109,8 +118,8 @@ def _checked(case: HandledCase, task: WorkedTask, actor: Actor, claiming: bool,
     transaction of its own, since the refused change itself is rolled back.
     """
     reason = _role_refusal(case, task, actor, claiming)
-    if reason is None and actor.kind == "staff":
-        reason = objectivity.refusal(case, task, actor.name)
+    if reason is None and actor.kind in PEOPLE:
+        reason = _objectivity(case, task, actor)
         if reason is not None and attempt:
             _log_objectivity_refusal(case, task, actor, reason)
     return reason

@@ -32,10 +32,12 @@ def init_app(app: Flask) -> None:
     from . import (
         actions,
         admin,
+        admin_api,
         admin_codes,
         admin_outbox,
         admin_time,
         admin_webhooks,
+        api,
         audit_samples,
         auth,
         cases,
@@ -64,5 +66,6 @@ def init_app(app: Flask) -> None:
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
-                   pack_schedule, language, actions, admin_webhooks, mailbox):
+                   pack_schedule, language, actions, admin_webhooks, mailbox, admin_api):
         app.register_blueprint(module.bp)
+    api.init_app(app)

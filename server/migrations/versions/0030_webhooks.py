@@ -1,7 +1,7 @@
 """webhooks: subscriptions and their deliveries, written with the step (issue 17)
 
 Revision ID: 0030
-Revises: 0028
+Revises: 0029
 Create Date: 2026-12-06
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0030'
-down_revision = '0028'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 
