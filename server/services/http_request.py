@@ -36,6 +36,13 @@ class CallFailed(Exception):
         self.transient = transient
 
 
+class AddressRefused(CallFailed):
+    """A host whose address Plaint may not reach: no later try will reach it either."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=False)
+
+
 class _Pinned(http.client.HTTPConnection):
     """An HTTP connection to the address that was checked, whatever the name resolves to later."""
 
@@ -110,17 +117,37 @@ def fetch(method: str, url: str, body: bytes | None, headers: dict[str, str], ti
         connection.close()
 
 
-def _allowed_address(host: str, addresses: list[str]) -> str:
-    """The address to use for an allowed host, refusing non-public ones not allowed."""
+def _not_allowed(addresses: list[str]) -> str | None:
+    """The first address that is not public and not in PLAINT_HTTP_ALLOWED_NETWORKS."""
     allowed = [ipaddress.ip_network(n, strict=False) if isinstance(n, str) else n
                for n in current_app.config.get("PLAINT_HTTP_ALLOWED_NETWORKS") or ()]
     for text in addresses:
         address: Address = ipaddress.ip_address(text.split("%")[0])
         if not address.is_global and not any(address in network for network in allowed):
-            raise CallFailed(_(
-                "the host %(host)s has the address %(address)s, which is not public: "
-                "Plaint's HTTP operator reaches such an address only when it is in "
-                "PLAINT_HTTP_ALLOWED_NETWORKS", host=host, address=text), transient=False)
+            return text
+    return None
+
+
+def _allowed_address(host: str, addresses: list[str]) -> str:
+    """The address to use for an allowed host, refusing non-public ones not allowed."""
+    text = _not_allowed(addresses)
+    if text is not None:
+        raise AddressRefused(_(
+            "the host %(host)s has the address %(address)s, which is not public: "
+            "Plaint's HTTP operator reaches such an address only when it is in "
+            "PLAINT_HTTP_ALLOWED_NETWORKS", host=host, address=text))
+    return addresses[0]
+
+
+def public_address(host: str, addresses: list[str]) -> str:
+    """The address to post to for an address an API client gave (a webhook): a public one,
+    or one in PLAINT_HTTP_ALLOWED_NETWORKS; raise CallFailed otherwise."""
+    text = _not_allowed(addresses)
+    if text is not None:
+        raise AddressRefused(_(
+            "the host %(host)s has the address %(address)s, which is not public: an "
+            "address an API client gave is reached only when it is in "
+            "PLAINT_HTTP_ALLOWED_NETWORKS", host=host, address=text))
     return addresses[0]
 
 

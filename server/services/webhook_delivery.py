@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +29,7 @@ from ..extensions import db
 from ..models import WebhookDelivery, WebhookSubscription, utcnow
 from ..models.webhook import DELIVERED, FAILED
 from . import claims
-from .http_request import CallFailed, fetch
+from .http_request import AddressRefused, CallFailed, fetch, public_address
 from .timers import worker_name
 from .webhooks import secret_for
 
@@ -82,7 +83,8 @@ def _post_batch(ids: list[int], worker: str, result: DeliveryResult) -> None:
     rows = db.session.execute(
         select(WebhookDelivery.id, WebhookDelivery.event_id, WebhookDelivery.payload,
                WebhookDelivery.attempts, WebhookSubscription.url,
-               WebhookSubscription.secret_seed, WebhookSubscription.active)
+               WebhookSubscription.secret_seed, WebhookSubscription.active,
+               WebhookSubscription.created_by)
         .join(WebhookSubscription)
         .where(WebhookDelivery.id.in_(ids), WebhookDelivery.claimed_by == worker)
         .order_by(WebhookDelivery.id)).all()
@@ -94,9 +96,13 @@ def _post_batch(ids: list[int], worker: str, result: DeliveryResult) -> None:
             result.failed += 1
             continue
         try:
-            status = post(row.url, secret_for(row.secret_seed), row.event_id, row.payload)
-        except CallFailed as exc:
-            _failed(row, worker, None, str(exc), result)
+            # An API client chose this address: it may not make the server post into its
+            # own network (server-side request forgery); an administrator's may.
+            check = public_address if row.created_by.startswith("api:") else None
+            status = post(row.url, secret_for(row.secret_seed), row.event_id, row.payload,
+                          check)
+        except CallFailed as exc:  # one that will not pass on a retry (a refused address) ends
+            _failed(row, worker, None, str(exc), result, final=isinstance(exc, AddressRefused))
             continue
         if 200 <= status < 300:
             _mark(row.id, worker, status=DELIVERED, delivered_at=utcnow(),
@@ -106,7 +112,8 @@ def _post_batch(ids: list[int], worker: str, result: DeliveryResult) -> None:
             _failed(row, worker, status, f"The receiver answered HTTP {status}.", result)
 
 
-def post(url: str, secret: str, event_id: str, payload: str) -> int:
+def post(url: str, secret: str, event_id: str, payload: str,
+         check: Callable[[str, list[str]], str] | None = None) -> int:
     """POST one signed event; the HTTP status of the answer. Raises CallFailed."""
     config = current_app.config
     body = payload.encode("utf-8")
@@ -116,15 +123,15 @@ def post(url: str, secret: str, event_id: str, payload: str) -> int:
                "webhook-signature": Webhook(secret).sign(event_id, stamp, body)}
     status, _type, _body = fetch("POST", url, body, headers,
                                  config["PLAINT_WEBHOOK_TIMEOUT"],
-                                 config["PLAINT_WEBHOOK_MAX_RESPONSE_BYTES"])
+                                 config["PLAINT_WEBHOOK_MAX_RESPONSE_BYTES"], check)
     return status
 
 
 def _failed(row: Any, worker: str, status: int | None, reason: str,
-            result: DeliveryResult) -> None:
-    """Schedule the next attempt with back-off, or give up when out of tries."""
+            result: DeliveryResult, final: bool = False) -> None:
+    """Schedule the next attempt with back-off, or give up when out of tries (or `final`)."""
     config = current_app.config
-    if row.attempts >= config["PLAINT_WEBHOOK_MAX_ATTEMPTS"]:
+    if final or row.attempts >= config["PLAINT_WEBHOOK_MAX_ATTEMPTS"]:
         _mark(row.id, worker, status=FAILED, next_attempt_at=None, last_status=status,
               last_error=reason[:2000])
         result.failed += 1

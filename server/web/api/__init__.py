@@ -67,7 +67,7 @@ def problem_media(document: dict[str, object]) -> dict[str, object]:
 
 def init_app(app: Flask) -> None:
     """Register the API: its views, its hooks, CSRF exemption (no cookies authenticate it)."""
-    from . import cases, complaints, tasks  # noqa: F401 - they add their views to bp
+    from . import cases, complaints, events, tasks  # noqa: F401 - they add their views to bp
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

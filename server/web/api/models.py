@@ -202,3 +202,62 @@ class StepOut(BaseModel):
 
 
 CaseOut.model_rebuild()
+
+
+class EventQuery(Strict):
+    """Where the events feed goes on from."""
+
+    cursor: str | None = Field(None, max_length=200, description="next_cursor of the "
+                                                                 "previous call; none: "
+                                                                 "from the first event.")
+    limit: int = Field(100, ge=1, le=500, description="Events at most (a step's events "
+                                                      "come whole).")
+
+
+class EventOut(BaseModel):
+    """One event: the same id, type and payload as the webhook of it."""
+
+    id: str
+    type: str
+    timestamp: str
+    data: dict[str, Any]
+
+
+class EventList(BaseModel):
+    """Events oldest first; ask again with next_cursor for the ones after them."""
+
+    items: list[EventOut]
+    next_cursor: str
+
+
+class WebhookIn(Strict):
+    """A subscription to add."""
+
+    name: str = Field(min_length=1, max_length=100)
+    url: str = Field(min_length=1, max_length=2000, description="The http:// or https:// "
+                                                                "address that receives "
+                                                                "the events.")
+    event_types: list[str] = Field(min_length=1, max_length=20, description=(
+        "Among: case.created, task.ready, task.completed, deadline.reminder, "
+        "deadline.breached, case.closed, case.reopened, incident.opened."))
+    personal_data: bool = Field(False, description="Send the complainant's details and "
+                                                   "form values (needs the read scope).")
+
+
+class WebhookOut(BaseModel):
+    """A subscription; `secret` only in the answer that made it."""
+
+    id: int
+    name: str
+    url: str
+    event_types: list[str]
+    personal_data: bool
+    active: bool
+    created_at: datetime
+    secret: str | None = None
+
+
+class WebhookList(BaseModel):
+    """This client's subscriptions."""
+
+    items: list[WebhookOut]
