@@ -1,5 +1,5 @@
-"""Claiming due rows for one worker: the mechanism timers, the e-mail outbox and service
-calls share, with the back-off of their retries.
+"""Claiming due rows for one worker: the mechanism timers, the e-mail outbox, service calls
+and webhook deliveries share, with the back-off of their retries.
 
 A row is due when its time has come and nobody holds a live claim on it. One statement
 claims a batch: on PostgreSQL the candidates are locked with SKIP LOCKED so concurrent
@@ -9,7 +9,8 @@ workers take disjoint sets; on SQLite the write lock does the same. A claim last
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,3 +55,28 @@ def claim(model: Any, due: Any, order_by: Sequence[Any], returning: Sequence[Any
         .returning(*returning).execution_options(synchronize_session=False)).all()
     db.session.commit()
     return list(rows)
+
+
+def drain(model: Any, lease: timedelta, limit: int, now: datetime | None,
+          worker: str | None, handle: Callable[[list[int], str, datetime], bool]) -> int:
+    """Claim the due rows of an outbox-like `model` (by `next_attempt_at`) batch by batch.
+
+    Each batch's ids go to `handle(ids, worker, at)`, oldest first; it stops when nothing
+    is due, a batch comes short, or `handle` answers False. Returns how many were claimed.
+    The worker name is unique per run: two runs in one process must not take each other's
+    claims for theirs.
+    """
+    from ..models import utcnow
+    from .timers import worker_name
+
+    worker = f"{worker or worker_name()}:{secrets.token_hex(3)}"[:64]
+    claimed = 0
+    while True:
+        at = now or utcnow()
+        rows = claim(model, model.next_attempt_at, (model.next_attempt_at, model.id),
+                     (model.id,), at, worker, lease, limit)
+        if not rows:
+            return claimed
+        claimed += len(rows)
+        if not handle(sorted(row.id for row in rows), worker, at) or len(rows) < limit:
+            return claimed

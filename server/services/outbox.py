@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -37,7 +36,6 @@ from ..models.outbox import FAILED, HELD, PENDING, SENT, STATUSES
 from . import claims, links, system_log
 from .actors import Actor
 from .notifications import TOKEN_PLACEHOLDER
-from .timers import worker_name
 
 log = logging.getLogger(__name__)
 BATCH = 20
@@ -110,16 +108,10 @@ def deliver_due(limit: int | None = None, now: datetime | None = None,
     result = DeliveryResult()
     if not smtp_configured():
         return result
-    # Unique per run: two runs in one process must not take each other's claims for theirs.
-    worker = f"{worker or worker_name()}:{secrets.token_hex(3)}"[:64]
-    limit = limit or BATCH
-    while True:
-        ids = claim_due(now or utcnow(), worker, limit)
-        if not ids:
-            return result
-        result.claimed += len(ids)
-        if not _send_batch(ids, worker, result) or len(ids) < limit:
-            return result
+    result.claimed = claims.drain(
+        OutboxMessage, _lease(), limit or BATCH, now, worker,
+        lambda ids, by, _at: _send_batch(ids, by, result))
+    return result
 
 
 def _send_batch(ids: list[int], worker: str, result: DeliveryResult) -> bool:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
@@ -65,20 +64,16 @@ def _lease() -> timedelta:
 def run_due(now: datetime | None = None, worker: str | None = None,
             limit: int | None = None) -> CallResult:
     """Claim and make every service call due now, batch by batch."""
-    from .timers import worker_name
-
     result = CallResult()
-    worker = f"{worker or worker_name()}:{secrets.token_hex(3)}"[:64]
-    while True:
-        at = now or utcnow()
-        rows = claims.claim(ServiceCall, ServiceCall.next_attempt_at,
-                            (ServiceCall.next_attempt_at, ServiceCall.id), (ServiceCall.id,),
-                            at, worker, _lease(), limit or BATCH)
-        if not rows:
-            return result
-        result.claimed += len(rows)
-        for call_id in sorted(row.id for row in rows):
+
+    def make_batch(ids: list[int], worker: str, at: datetime) -> bool:
+        for call_id in ids:
             _make(call_id, worker, result, at)
+        return True
+
+    result.claimed = claims.drain(ServiceCall, _lease(), limit or BATCH, now, worker,
+                                  make_batch)
+    return result
 
 
 def _make(call_id: int, worker: str, result: CallResult, at: datetime,

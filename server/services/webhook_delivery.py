@@ -14,7 +14,6 @@ receiver drops an id it has seen.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +29,6 @@ from ..models import WebhookDelivery, WebhookSubscription, utcnow
 from ..models.webhook import DELIVERED, FAILED
 from . import claims
 from .http_request import AddressRefused, CallFailed, fetch, public_address
-from .timers import worker_name
 from .webhooks import secret_for
 
 log = logging.getLogger(__name__)
@@ -65,17 +63,13 @@ def deliver_due(limit: int | None = None, now: datetime | None = None,
                 worker: str | None = None) -> DeliveryResult:
     """Post every delivery due now, batch by batch."""
     result = DeliveryResult()
-    # Unique per run: two runs in one process must not take each other's claims for theirs.
-    worker = f"{worker or worker_name()}:{secrets.token_hex(3)}"[:64]
-    limit = limit or BATCH
-    while True:
-        ids = claim_due(now or utcnow(), worker, limit)
-        if not ids:
-            return result
-        result.claimed += len(ids)
-        _post_batch(ids, worker, result)
-        if len(ids) < limit:
-            return result
+    def post_batch(ids: list[int], by: str, _at: datetime) -> bool:
+        _post_batch(ids, by, result)
+        return True
+
+    result.claimed = claims.drain(WebhookDelivery, _lease(), limit or BATCH, now, worker,
+                                  post_batch)
+    return result
 
 
 def _post_batch(ids: list[int], worker: str, result: DeliveryResult) -> None:
