@@ -106,6 +106,21 @@ def test_spiffarena_functions_plaint_lacks_are_refused_at_deploy_by_name(app_ctx
     assert result.exit_code != 0 and "get_secret, re" in result.output
 
 
+def test_get_frontend_url_gives_the_public_address_and_deploys(app, app_ctx, auth, runner,
+                                                              tmp_path) -> None:
+    from server.services.script_functions import HELPERS
+    assert HELPERS["get_frontend_url"]() == app.config["PLAINT_PUBLIC_URL"]
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    for path in FIXTURE.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / BPMN).write_text((FIXTURE / BPMN).read_text().replace(
+        "environment = get_env()", "environment = get_env()\nlink = get_frontend_url()"))
+    map_customer_care(auth)
+    result = runner.invoke(args=["deploy", str(folder)])
+    assert result.exit_code == 0, result.output
+
+
 def run(script: str, limit: float = 1.0) -> dict:
     """Run a script in the sandbox as a script task would; return the data it leaves."""
     data: dict = {}

@@ -15,7 +15,7 @@ SPIFFARENA_ONLY = frozenset({
     "create_unique_kkv_top_level_key", "delete_process_instances_with_criteria",
     "extract_from_task_data", "fact_service", "generate_markdown_table",
     "get_all_permissions", "get_current_task_data", "get_current_task_info",
-    "get_data_sizes", "get_encoded_file_data", "get_frontend_url", "get_group_members",
+    "get_data_sizes", "get_encoded_file_data", "get_group_members",
     "get_groups_for_user", "get_secret", "get_task_data_value", "get_task_potential_owners",
     "get_url_for_task", "get_url_for_task_with_bpmn_identifier", "get_user",
     "get_user_properties", "get_users_assigned_to_task", "markdown_file_download_link",

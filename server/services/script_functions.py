@@ -1,6 +1,7 @@
 """SpiffArena's script functions that make sense in Plaint, for diagram code.
 
 * ``get_env()``: the installation's environment name (PLAINT_ENV; "production" when unset).
+* ``get_frontend_url()``: the address people reach Plaint at (PLAINT_PUBLIC_URL).
 * ``get_current_user()``: who is completing the step: ``{"username", "display_name",
   "email", "roles", "kind"}``; the complainant (kind "complainant") when they act
   through their link; None when the system acts (a timer).
@@ -81,6 +82,11 @@ def get_env() -> str:
     return str(current_app.config.get("PLAINT_ENV") or "production")
 
 
+def get_frontend_url() -> str:
+    """The address people reach Plaint at, as SpiffArena's get_frontend_url gives its own."""
+    return str(current_app.config["PLAINT_PUBLIC_URL"])
+
+
 def get_current_user() -> dict[str, Any] | None:
     """The person completing this step (None when the system acts)."""
     actor = _ACTING.get().actor
@@ -149,7 +155,8 @@ def get_toplevel_process_info() -> dict[str, Any]:
 
 
 HELPERS: dict[str, Callable[..., Any]] = {
-    "get_env": get_env, "get_current_user": get_current_user,
+    "get_env": get_env, "get_frontend_url": get_frontend_url,
+    "get_current_user": get_current_user,
     "get_process_initiator_user": get_process_initiator_user,
     "get_last_user_completing_task": get_last_user_completing_task,
     "get_localtime": get_localtime, "get_toplevel_process_info": get_toplevel_process_info,
