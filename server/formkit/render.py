@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -82,6 +83,10 @@ def _row_name(items: dict[str, Any], number: int, count: int) -> str:
     return _("Item %(number)d of %(count)d", number=number, count=count)
 
 
+# One row of a list: its element, the element's attributes and what goes inside it.
+Row = tuple[str, dict[str, Any], list[Markup]]
+
+
 def _rows(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...]) -> Markup:
     """An array of objects as a fieldset of rows, each a fieldset of its own ("Item 2 of 3").
 
@@ -91,37 +96,17 @@ def _rows(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...]) -
     items = field.spec["items"]
     item_ui = field.ui.get("items") if isinstance(field.ui.get("items"), dict) else {}
     value = field.value if isinstance(field.value, list) else []
-    count = row_count(field.spec, value)
-    wanted = options(field.ui)
-    low, high = _count(field.spec, "minItems") or 0, _count(field.spec, "maxItems")
-    legend_id = field.id + "-legend"
-    parts = [tag("legend", {"class": "form-label fs-6 fw-semibold" + field.label_css,
-                            "id": legend_id}, label_text(field, field.needed, said=True))]
-    if field.help or field.errors:
-        parts.append(notes(field))
-    for index in range(count):
+
+    def row(index: int, count: int) -> Row:
         name = _row_name(items, index + 1, count)
-        row = value[index] if index < len(value) and isinstance(value[index], dict) else {}
+        data = value[index] if index < len(value) and isinstance(value[index], dict) else {}
         inner = [tag("legend", {"class": "form-label fs-6"}, name)]
-        inner += _draw_all(items, item_ui, row, drawing, f"{path}.{index}.", (*groups, name),
+        inner += _draw_all(items, item_ui, data, drawing, f"{path}.{index}.", (*groups, name),
                            False)
-        if wanted.get("removable") is not False and count > max(low, 1):
-            inner.append(tag("button", {
-                "type": "submit", "name": REMOVE, "value": f"{path}.{index}",
-                "formnovalidate": True, "class": "btn btn-outline-secondary btn-sm",
-                "data-row-remove": True}, _("Remove item %(number)d", number=index + 1)))
-        parts.append(tag("fieldset", {"class": "border rounded p-3 mb-3", "data-row": index,
-                                      "id": f"{drawing.prefix}{path}.{index}"},
-                         Markup("\n").join(inner)))
-    if wanted.get("addable") is not False and (high is None or count < high):
-        parts.append(tag("div", {}, tag("button", {
-            "type": "submit", "name": ADD, "value": path, "formnovalidate": True,
-            "class": "btn btn-outline-primary btn-sm", "aria-describedby": legend_id,
-            "data-row-add": True}, _("Add another"))))
-    return tag("fieldset", {"class": "mb-3", "id": field.id, "data-rows": path,
-                            "data-max-rows": high, "data-min-rows": low,
-                            "aria-describedby": field.described_by},
-               Markup("\n").join(parts))
+        return "fieldset", {"class": "border rounded p-3 mb-3", "data-row": index,
+                            "id": f"{drawing.prefix}{path}.{index}"}, inner
+
+    return _repeated(field, path, value, row)
 
 
 def _values(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...]) -> Markup:
@@ -137,15 +122,8 @@ def _values(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...])
     # An unticked box would be an answer in every blank row: a yes/no entry is a select.
     how = "select" if how == "checkbox" else how
     value = field.value if isinstance(field.value, list) else []
-    count = row_count(field.spec, value)
-    wanted = options(field.ui)
-    low, high = _count(field.spec, "minItems") or 0, _count(field.spec, "maxItems")
-    legend_id = field.id + "-legend"
-    parts = [tag("legend", {"class": "form-label fs-6 fw-semibold" + field.label_css,
-                            "id": legend_id}, label_text(field, field.needed, said=True))]
-    if field.help or field.errors:
-        parts.append(notes(field))
-    for index in range(count):
+
+    def row(index: int, count: int) -> Row:
         key = f"{path}.{index}"
         name = _row_name(items, index + 1, count)
         entry = Field(name=key, spec={**items, "title": name}, ui=item_ui,
@@ -156,14 +134,32 @@ def _values(field: Field, drawing: _Drawing, path: str, groups: tuple[str, ...])
         drawing.used.add(key)
         said = _named((*groups, field.label), name)
         drawing.summary += [("#" + entry.id, f"{said}: {m}") for m in entry.errors]
-        inner = [DRAW[how](entry)]
+        return "div", {"class": "border rounded p-3 mb-3", "data-row": index}, \
+            [DRAW[how](entry)]
+
+    return _repeated(field, path, value, row)
+
+
+def _repeated(field: Field, path: str, value: list[Any],
+              row: Callable[[int, int], Row]) -> Markup:
+    """The frame both kinds of list share: the legend, the rows drawn by `row(index,
+    count)` each with its "Remove" button, and "Add another", within minItems/maxItems."""
+    count = row_count(field.spec, value)
+    wanted = options(field.ui)
+    low, high = _count(field.spec, "minItems") or 0, _count(field.spec, "maxItems")
+    legend_id = field.id + "-legend"
+    parts = [tag("legend", {"class": "form-label fs-6 fw-semibold" + field.label_css,
+                            "id": legend_id}, label_text(field, field.needed, said=True))]
+    if field.help or field.errors:
+        parts.append(notes(field))
+    for index in range(count):
+        element, attributes, inner = row(index, count)
         if wanted.get("removable") is not False and count > max(low, 1):
             inner.append(tag("button", {
-                "type": "submit", "name": REMOVE, "value": key, "formnovalidate": True,
-                "class": "btn btn-outline-secondary btn-sm",
+                "type": "submit", "name": REMOVE, "value": f"{path}.{index}",
+                "formnovalidate": True, "class": "btn btn-outline-secondary btn-sm",
                 "data-row-remove": True}, _("Remove item %(number)d", number=index + 1)))
-        parts.append(tag("div", {"class": "border rounded p-3 mb-3", "data-row": index},
-                         Markup("\n").join(inner)))
+        parts.append(tag(element, attributes, Markup("\n").join(inner)))
     if wanted.get("addable") is not False and (high is None or count < high):
         parts.append(tag("div", {}, tag("button", {
             "type": "submit", "name": ADD, "value": path, "formnovalidate": True,
