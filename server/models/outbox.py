@@ -8,13 +8,13 @@ from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import Claimable, UTCDateTime, utcnow
 
 PENDING, SENT, FAILED, HELD = "pending", "sent", "failed", "held"
 STATUSES = (PENDING, SENT, FAILED, HELD)
 
 
-class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
+class OutboxMessage(Claimable, db.Model):  # type: ignore[name-defined,misc]
     """One e-mail to one recipient, rendered when its step committed.
 
     Only pending messages have a `next_attempt_at`, so the delivery job's "anything
@@ -42,10 +42,6 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     # The stored bodies hold a placeholder, so the database never holds the link itself.
     link_seed: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

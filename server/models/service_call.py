@@ -8,12 +8,12 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import Claimable, UTCDateTime, utcnow
 
 PENDING, DONE, FAILED, CANCELLED = "pending", "done", "failed", "cancelled"
 
 
-class ServiceCall(db.Model):  # type: ignore[name-defined,misc]
+class ServiceCall(Claimable, db.Model):  # type: ignore[name-defined,misc]
     """One call of a service task (spiffworkflow:serviceTaskOperator) of one case.
 
     Written in the transaction of the step that reached the task, claimed by a worker
@@ -33,10 +33,6 @@ class ServiceCall(db.Model):  # type: ignore[name-defined,misc]
     operator: Mapped[str] = mapped_column(String(255))
     params: Mapped[str] = mapped_column(Text)  # JSON, as evaluated when the task was reached
     status: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

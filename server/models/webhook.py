@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import Claimable, UTCDateTime, utcnow
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 STATUSES = (PENDING, DELIVERED, FAILED)
@@ -45,7 +45,7 @@ class WebhookSubscription(db.Model):  # type: ignore[name-defined,misc]
         return f"<WebhookSubscription {self.name}>"
 
 
-class WebhookDelivery(db.Model):  # type: ignore[name-defined,misc]
+class WebhookDelivery(Claimable, db.Model):  # type: ignore[name-defined,misc]
     """One event for one subscription, rendered when its step committed, posted later.
 
     Only pending deliveries have a `next_attempt_at`, so the delivery job's "anything
@@ -66,10 +66,6 @@ class WebhookDelivery(db.Model):  # type: ignore[name-defined,misc]
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id", ondelete="SET NULL"))
     payload: Mapped[str] = mapped_column(Text)  # the JSON body, rendered at enqueue
     status: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status: Mapped[int | None] = mapped_column()  # the HTTP status of the last answer
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
