@@ -9,12 +9,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import refresh
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from ..access import current_actor, landing, public, requires_sign_in
 from ..errors import Forbidden, InvalidInput
 from ..services import auth, languages
-from .inputs import same_site
+from .signin import finish_sign_in
 
 bp = Blueprint("auth", __name__)
 
@@ -69,9 +69,7 @@ def login() -> ResponseReturnValue:
         except Forbidden as exc:  # throttled (429) or a switched-off account (403)
             message, status = exc.message, exc.status
         else:
-            login_user(user)
-            flash(_("Signed in as %(name)s.", name=user.display_name), "success")
-            return redirect(same_site(request.args.get("next"), landing(user)))
+            return finish_sign_in(user, method="password")
     return render_template("auth/login.html", username=username, errors=errors,
                            message=message), status
 
