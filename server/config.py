@@ -90,6 +90,12 @@ DEFAULTS: dict[str, Any] = {
     "PLAINT_WEBHOOK_MAX_ATTEMPTS": 8,
     "PLAINT_WEBHOOK_RETRY_SECONDS": 30.0,
     "PLAINT_WEBHOOK_INTERVAL": 5.0,  # how often the scheduler looks for deliveries to post
+    # A signed-in session unused this long ends (web/session_rules.py); API calls carry no
+    # session and are not affected.
+    "PLAINT_IDLE_TIMEOUT_MINUTES": 30,
+    # Accounts nobody signed in to for this many days are switched off by the scheduler
+    # (services/dormant.py); 0 turns that off.
+    "PLAINT_DORMANT_DAYS": 90,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
@@ -113,12 +119,14 @@ _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
             "PLAINT_SERVICE_DEPLOY_TIMEOUT": float, "PLAINT_HTTP_MAX_RESPONSE_BYTES": int,
             "PLAINT_WEBHOOK_TIMEOUT": float, "PLAINT_WEBHOOK_MAX_RESPONSE_BYTES": int,
             "PLAINT_WEBHOOK_MAX_ATTEMPTS": int, "PLAINT_WEBHOOK_RETRY_SECONDS": float,
-            "PLAINT_WEBHOOK_INTERVAL": float}
+            "PLAINT_WEBHOOK_INTERVAL": float, "PLAINT_IDLE_TIMEOUT_MINUTES": int,
+            "PLAINT_DORMANT_DAYS": int}
 
 # A limit of 0 would stop every case (steps, attempts) or let timers spin (period).
 _AT_LEAST = {"PLAINT_MAX_ENGINE_STEPS": 10, "PLAINT_TIMER_MAX_ATTEMPTS": 1,
              "PLAINT_MIN_TIMER_PERIOD": 1.0, "PLAINT_SERVICE_MAX_ATTEMPTS": 1,
-             "PLAINT_WEBHOOK_MAX_ATTEMPTS": 1}
+             "PLAINT_WEBHOOK_MAX_ATTEMPTS": 1, "PLAINT_IDLE_TIMEOUT_MINUTES": 1,
+             "PLAINT_DORMANT_DAYS": 0}
 
 
 class ConfigError(Exception):

@@ -32,6 +32,10 @@ job thread; it is stopped with the scheduler.
 An hourly job, ``plaint-review-pack``, e-mails the management-review pack of the previous
 month from the first working day of each month (services/pack_schedule.py); the month
 sent is recorded with its messages, so it goes out once whatever runs it.
+
+A daily job, ``plaint-dormant``, switches off accounts nobody signed in to for
+PLAINT_DORMANT_DAYS (services/dormant.py; 0 turns it off); it first runs three minutes
+after start-up, and an account already switched off is not touched again.
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ SYSTEMIC_JOB_ID = "plaint-systemic"  # the daily systemic-issue check
 SYSTEMIC_FIRST_RUN = timedelta(minutes=1)
 PACK_JOB_ID = "plaint-review-pack"  # the monthly management-review pack, checked hourly
 PACK_FIRST_RUN = timedelta(minutes=2)
+DORMANT_JOB_ID = "plaint-dormant"  # switches off unused accounts, daily
+DORMANT_FIRST_RUN = timedelta(minutes=3)
 MAILBOX_JOB_ID = "plaint-mailbox"  # reads the complaints mailbox, when one is set
 SLEEP_IN_JOB = timedelta(seconds=0.5)
 # After a sweep that fired nothing although something was due (a row a moment ahead of its
@@ -118,6 +124,9 @@ class TimerScheduler:
                                     next_run_time=_now() + SYSTEMIC_FIRST_RUN)
             self._scheduler.add_job(self._review_pack, "interval", id=PACK_JOB_ID, hours=1,
                                     next_run_time=_now() + PACK_FIRST_RUN)
+            if self.app.config.get("PLAINT_DORMANT_DAYS"):
+                self._scheduler.add_job(self._dormant, "interval", id=DORMANT_JOB_ID, days=1,
+                                        next_run_time=_now() + DORMANT_FIRST_RUN)
         log.info("timer scheduler %s started", self.worker)
         self._scheduler.start()
 
@@ -272,6 +281,12 @@ class TimerScheduler:
                 log.exception("management-review pack sending failed; retrying in an hour")
             finally:
                 db.session.remove()
+
+    def _dormant(self) -> None:
+        from .services import dormant
+
+        self._at_interval("switching off dormant accounts",
+                          lambda: len(dormant.switch_off_dormant()))
 
     def _reschedule(self, when: datetime) -> None:
         if self._closing:

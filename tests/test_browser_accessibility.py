@@ -18,7 +18,7 @@ from server.services.actors import Actor
 from server.services.processes import drafts
 
 from .support import axe
-from .support.browser import add_user
+from .support.browser import add_user, enter_code
 from .support.cases import decided, drive
 from .support.data import HANDLER, INTAKE, PASSWORD
 
@@ -85,6 +85,7 @@ def sign_in(page: Any, base: str, username: str) -> None:
     page.locator("#username").fill(username)
     page.locator("#password").fill(PASSWORD)
     page.locator("form button[type=submit]").last.click()
+    enter_code(page, base, username)
     page.wait_for_url(lambda url: "/login" not in url)
 
 

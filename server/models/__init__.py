@@ -18,7 +18,7 @@ from .report import CaseReport
 from .service_call import ServiceCall
 from .system_event import AuditChainHead, AuditCheckpoint, AuditTombstone, SystemEvent
 from .types import UTCDateTime, utcnow
-from .user import ROLES, LaneMapping, Role, SignInThrottle, User
+from .user import ROLES, LaneMapping, RecoveryCode, Role, SignInThrottle, User
 from .webhook import WebhookDelivery, WebhookSubscription
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "ProcessDraft",
     "ProcessFile",
     "ProcessVersion",
+    "RecoveryCode",
     "ReferenceCounter",
     "Role",
     "ServiceCall",

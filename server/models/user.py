@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import BigInteger, Column, ForeignKey, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -37,6 +37,9 @@ class Role(db.Model):  # type: ignore[name-defined,misc]
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     description: Mapped[str] = mapped_column(String(255), default="")
+    # Chosen by an administrator on the security page; admin and process_owner always need
+    # a second factor whatever this says (services/mfa.py ALWAYS).
+    requires_second_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class LaneMapping(db.Model):  # type: ignore[name-defined,misc]
@@ -64,6 +67,14 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The language Plaint speaks to them ("en", "ar"); None follows the browser.
     language: Mapped[str | None] = mapped_column(String(8))
+    # The TOTP secret, encrypted under a key derived from SECRET_KEY (services/mfa.py);
+    # None: no second factor. The last time step accepted, so no code works twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Dormant accounts (services/dormant.py) count from the latest of these and created_at.
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # switched on again
 
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
 
@@ -96,6 +107,17 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     def check_password(self, password: str) -> bool:
         """Check a password against the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
+    """A one-time code that stands in for the second factor; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SignInThrottle(db.Model):  # type: ignore[name-defined,misc]

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..database import begin_write
@@ -20,6 +20,7 @@ from ..models import SignInThrottle, User, utcnow
 from . import users
 
 ADDRESS_ONLY = ""  # the username of an address's own bucket: no account is called ""
+CODE_BUCKET = "code:"  # the start of an account's second-factor buckets
 _WRONG = "The username or password is not right."
 _dummy_hash: list[str] = []
 log = logging.getLogger(__name__)
@@ -73,6 +74,30 @@ def authenticate(username: str, password: str, address: str) -> User:
     if not user.active:
         raise Forbidden(_("This account is switched off. Ask an administrator."))
     return user
+
+
+def code_turn(username: str, address: str) -> None:
+    """Count a second-factor code before it is checked, or refuse it (paced like passwords).
+
+    Codes have buckets of their own, so a right password does not forgive wrong codes.
+    """
+    _take_turn(_code_bucket(username), (address or "unknown")[:64])
+
+
+def code_passed(username: str, address: str) -> None:
+    """A right second-factor code: take its count back, as a right password does."""
+    _succeeded(_code_bucket(username), (address or "unknown")[:64])
+
+
+def _code_bucket(username: str) -> str:
+    return (CODE_BUCKET + username)[:64]  # usernames hold no ":", so no account is named so
+
+
+def signed_in(user_id: int) -> None:
+    """Note when an account last signed in (dormant accounts count from it)."""
+    begin_write()
+    db.session.execute(update(User).where(User.id == user_id).values(last_sign_in_at=utcnow()))
+    db.session.commit()
 
 
 def sign_out(user_id: int) -> None:

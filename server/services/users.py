@@ -13,12 +13,13 @@ from sqlalchemy import func, select, update
 from ..database import begin_write
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..models import LaneMapping, Role, User
+from ..models import LaneMapping, Role, User, utcnow
 from ..models.user import user_roles
+from . import passwords, system_log
 from .actors import Actor
 from .processes import role_slug
 
-MIN_PASSWORD = 12
+MIN_PASSWORD = passwords.MIN_LENGTH
 ADMIN = "admin"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _RESERVED = {"new"}  # /admin/users/new is the form, so no account can live at that address
@@ -38,10 +39,9 @@ def _refuse(errors: dict[str, list[str]]) -> NoReturn:
     raise InvalidInput(" ".join(m for messages in errors.values() for m in messages), errors)
 
 
-def _password_errors(password: str) -> list[str]:
-    if len(password) < MIN_PASSWORD:
-        return [f"Passwords need at least {MIN_PASSWORD} characters."]
-    return []
+def _password_errors(password: str, *about: str | None) -> list[str]:
+    """The one password rule (services/passwords.py), with what is known of the account."""
+    return passwords.problems(password, about)
 
 
 def _details(display_name: str | None, email: str | None,
@@ -81,7 +81,7 @@ def create_user(username: str, roles: list[str], password: str | None = None,
                                 username=username)]
     name, address = _details(display_name, email, errors)
     password = generate_password() if password is None else password
-    if problems := _password_errors(password):
+    if problems := _password_errors(password, username, name, address):
         errors["password"] = problems
     begin_write()
     if "username" not in errors and db.session.scalar(
@@ -94,6 +94,9 @@ def create_user(username: str, roles: list[str], password: str | None = None,
     user = User(username=username, display_name=name or username, email=address, roles=chosen)
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    system_log.record(_who(by), "account.created", f"Account {username} created",
+                      {"username": username, "roles": [r.name for r in chosen]})
     db.session.commit()
     log.info("%s created account %s with roles %s", _who(by), username,
              ",".join(r.name for r in chosen))
@@ -112,13 +115,17 @@ def end_sessions(user_id: int) -> None:
 
 def reset_password(username: str, password: str | None = None, by: Actor | None = None) -> str:
     """Set a new password for an account and end its sessions; return the password."""
+    user = _user(username)
     password = generate_password() if password is None else password
-    if problems := _password_errors(password):
+    if problems := _password_errors(password, user.username, user.display_name, user.email):
         _refuse({"password": problems})
     begin_write()
     user = _user(username)
     user.set_password(password)
     end_sessions(user.id)
+    system_log.record(_who(by), "account.password_set",
+                      f"New password for {user.username}; signed out everywhere",
+                      {"username": user.username})
     db.session.commit()
     log.info("%s set a new password for %s (signed out everywhere)", _who(by), user.username)
     return password
@@ -168,12 +175,20 @@ def update_user(username: str, display_name: str | None, email: str | None,
     if errors:
         _refuse(errors)
     ends_sessions = switched_off or bool(user.role_names - {r.name for r in chosen})
+    before = {"display_name": user.display_name, "email": user.email,
+              "roles": sorted(user.role_names), "active": user.active}
+    if active and not user.active:
+        user.enabled_at = utcnow()  # a dormant account counts its idle days from here
     user.display_name = name or user.username
     user.email = address
     user.roles = chosen
     user.active = active
     if ends_sessions:
         end_sessions(user.id)
+    after = {"display_name": user.display_name, "email": user.email,
+             "roles": sorted(r.name for r in chosen), "active": active}
+    system_log.record(by, "account.changed", f"Account {user.username} changed",
+                      {"username": user.username, "before": before, "after": after})
     db.session.commit()
     log.info("%s updated account %s: roles %s, %s%s", _who(by), user.username,
              ",".join(r.name for r in chosen), "active" if active else "switched off",
@@ -222,6 +237,8 @@ def add_role(name: str, description: str, by: Actor | None = None) -> Role:
         _refuse(errors)
     role = Role(name=name, description=description)
     db.session.add(role)
+    system_log.record(_who(by), "role.added", f"Role {name} added",
+                      {"name": name, "description": description})
     db.session.commit()
     log.info("%s added role %s", _who(by), name)
     return role
@@ -256,6 +273,8 @@ def map_lane(lane: str, role_name: str, by: Actor | None = None) -> LaneMapping:
         _refuse(errors)
     mapping = LaneMapping(lane=slug, role_name=role_name)
     db.session.add(mapping)
+    system_log.record(_who(by), "lane.mapped", f"Lane {slug} goes to role {role_name}",
+                      {"lane": slug, "role": role_name})
     db.session.commit()
     log.info("%s mapped lane %s to role %s", _who(by), slug, role_name)
     return mapping
@@ -268,5 +287,7 @@ def unmap_lane(lane: str, by: Actor | None = None) -> None:
     if mapping is None:
         raise NotFound(_("There is no mapping for the lane %(lane)s.", lane=lane))
     db.session.delete(mapping)
+    system_log.record(_who(by), "lane.unmapped", f"Mapping of lane {mapping.lane} removed",
+                      {"lane": mapping.lane, "role": mapping.role_name})
     db.session.commit()
     log.info("%s removed the mapping of lane %s", _who(by), mapping.lane)

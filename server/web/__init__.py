@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
         admin_api,
         admin_codes,
         admin_outbox,
+        admin_security,
         admin_time,
         admin_webhooks,
         api,
@@ -51,12 +52,14 @@ def init_app(app: Flask) -> None:
         related,
         reports,
         returns,
+        session_rules,
         studio,
         tasks,
         timefmt,
     )
 
     timefmt.init_app(app)
+    session_rules.init_app(app)
     language.init_app(app)
     related.init_app(app)
     app.jinja_env.globals["choice_title"] = choice_titles.title
@@ -66,6 +69,7 @@ def init_app(app: Flask) -> None:
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
-                   pack_schedule, language, actions, admin_webhooks, mailbox, admin_api):
+                   pack_schedule, language, actions, admin_webhooks, mailbox, admin_api,
+                   admin_security):
         app.register_blueprint(module.bp)
     api.init_app(app)

@@ -12,7 +12,8 @@ from flask_login import current_user, login_user
 
 from ..access import ADMIN, current_actor, guard
 from ..errors import InvalidInput
-from ..services import users
+from ..models import User
+from ..services import dormant, mfa, users
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 SHOWN_ONCE = "admin_new_password"
@@ -60,6 +61,11 @@ def _keep_own_session(username: str) -> None:
         login_user(users.get_user(username))
 
 
+def _account_facts(user: User) -> dict[str, Any]:
+    """What the account page says about its second factor and its use."""
+    return {"second_factor_required": mfa.required(user), "dormancy": dormant.describe(user)}
+
+
 @bp.get("/")
 def index() -> ResponseReturnValue:
     """The administration start page is the account list."""
@@ -104,15 +110,15 @@ def edit_user(username: str) -> ResponseReturnValue:
                            sorted(user.role_names), user.active)
         return _no_store(render_template("admin/edit_user.html", user=user, form=form,
                                          roles=users.list_roles(), errors={},
-                                         password=password))
+                                         password=password, **_account_facts(user)))
     form = AccountForm.posted()
     try:
         users.update_user(user.username, form.display_name, form.email, form.roles,
                           form.active, by=current_actor())
     except InvalidInput as exc:
-        return render_template("admin/edit_user.html", user=users.get_user(username),
-                               form=form, roles=users.list_roles(), errors=_errors(exc),
-                               password=None), 422
+        return render_template("admin/edit_user.html", user=user, form=form,
+                               roles=users.list_roles(), errors=_errors(exc), password=None,
+                               **_account_facts(user)), 422
     _keep_own_session(user.username)
     flash(_("Account %(name)s saved.", name=user.username), "success")
     return redirect(url_for("admin.user_list"))

@@ -5,7 +5,16 @@ from __future__ import annotations
 from ipaddress import ip_address
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import refresh
@@ -13,8 +22,8 @@ from flask_login import current_user, logout_user
 
 from ..access import current_actor, landing, public, requires_sign_in
 from ..errors import Forbidden, InvalidInput
-from ..services import auth, languages
-from .signin import finish_sign_in
+from ..services import auth, languages, mfa
+from .signin import complete_pending, drop_pending, finish_sign_in, pending_user
 
 bp = Blueprint("auth", __name__)
 
@@ -56,6 +65,8 @@ def login() -> ResponseReturnValue:
     """The sign-in form."""
     if current_user.is_authenticated and request.method == "GET":
         return redirect(landing(current_user))
+    if request.method == "GET":
+        drop_pending()  # a new sign-in starts from the password
     errors: dict[str, list[str]] = {}
     message = None
     status = 200
@@ -110,3 +121,60 @@ def account() -> ResponseReturnValue:
         flash(_("Your language is saved."), "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", errors={}, chosen=current_user.language)
+
+
+ENROLLING = "plaint_enrolling"  # the sealed secret being set up, until its code is right
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+def second_factor() -> ResponseReturnValue:
+    """The second step of signing in: the code from the app, or a recovery code."""
+    user = pending_user()
+    if user is None:
+        drop_pending()
+        flash(_("Your sign-in took too long or changed. Sign in again."), "warning")
+        return redirect(url_for("auth.login"))
+    message, status = None, 200
+    if request.method == "POST":
+        try:
+            auth.code_turn(user.username, client_address())
+        except Forbidden as exc:  # too many wrong codes: paused like passwords
+            message, status = exc.message, exc.status
+        else:
+            if mfa.check(user, request.form.get("code", "")):
+                auth.code_passed(user.username, client_address())
+                return complete_pending(user)
+            message, status = _("That code is not right, or it was already used. Enter "
+                                "the code your app shows now, or one of your recovery "
+                                "codes."), 422
+    return render_template("auth/second_factor.html", message=message), status
+
+
+@bp.route("/account/second-factor", methods=["GET", "POST"])
+@requires_sign_in
+def enrol_second_factor() -> ResponseReturnValue:
+    """Set up a second factor: scan the QR code (or type the secret), confirm a code.
+
+    The recovery codes are shown once, on the answer to the confirming post.
+    """
+    if mfa.enrolled(current_user):
+        return render_template("auth/second_factor_status.html",
+                               left=mfa.recovery_codes_left(current_user))
+    secret = mfa.unseal(session.get(ENROLLING))
+    if secret is None:
+        secret = mfa.new_secret()
+        session[ENROLLING] = mfa.seal(secret)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            codes = mfa.enrol(current_user.id, secret, request.form.get("code", ""),
+                              current_actor())
+        except InvalidInput as exc:
+            errors = exc.field_errors
+        else:
+            session.pop(ENROLLING, None)
+            return render_template("auth/recovery_codes.html", codes=codes), 200, {
+                "Cache-Control": "no-store"}
+    return render_template("auth/enrol.html", qr=mfa.qr_svg(current_user, secret),
+                           secret=mfa.grouped(secret), errors=errors), 422 if errors else 200

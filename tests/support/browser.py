@@ -27,11 +27,13 @@ from server.services.users import create_user
 
 from .axe_watch import WatchedBrowser
 from .data import HANDLER, INTAKE, PASSWORD
+from .second_factor import code_for, enrol_if_required
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 ADMIN = "ada"
+LIVE_APPS: dict[str, Flask] = {}  # base URL -> the app it serves, for second-factor codes
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +59,10 @@ def live_server(live_app: Flask) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    base = f"http://127.0.0.1:{server.server_port}"
+    LIVE_APPS[base] = live_app
+    yield base
+    LIVE_APPS.pop(base, None)
     server.shutdown()
     thread.join(timeout=10)
 
@@ -77,6 +82,7 @@ def add_user(app: Flask, username: str, role: str, display_name: str) -> None:
     """An account on the live app, with the test password."""
     with app.app_context():
         create_user(username, [role], PASSWORD, display_name=display_name)
+        enrol_if_required(username)
         db.session.remove()
 
 
@@ -95,9 +101,18 @@ def signed_in(browser: Any, base: str, username: str) -> Any:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    enter_code(page, base, username)
     # Each person lands on the first page their roles open (the inbox for case workers).
     page.wait_for_url(lambda url: "/login" not in url)
     return page
+
+
+def enter_code(page: Any, base: str, username: str) -> None:
+    """Give the second factor when sign-in asks for it (admins, process owners)."""
+    page.wait_for_load_state()
+    if "/login/code" in page.url:
+        page.get_by_label("Code").fill(code_for(LIVE_APPS[base], username))
+        page.get_by_role("button", name="Continue").click()
 
 
 def file_complaint(page: Any, base: str) -> tuple[str, str]:

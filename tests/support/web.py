@@ -15,6 +15,7 @@ from werkzeug.test import TestResponse
 from server.services.users import create_user
 
 from .data import PASSWORD, PUBLIC_FORM
+from .second_factor import code_for, enrol_if_required
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 _HIDDEN = re.compile(r'<input type="hidden" name="(case_version)" value="([^"]*)"')
@@ -41,12 +42,25 @@ def token(client: FlaskClient, path: str = "/login") -> str:
 def make_user(username: str, *roles: str, email: str | None = None) -> None:
     """An account with these roles and the test password (needs an app context)."""
     create_user(username, list(roles), PASSWORD, display_name=username.title(), email=email)
+    enrol_if_required(username)
 
 
 def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> TestResponse:
-    """Send the sign-in form; the answer, whatever it is."""
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": token(client)})
+    """Send the sign-in form, and the code when it asks for one; the last answer."""
+    answer = client.post("/login", data={"username": username, "password": password,
+                                         "csrf_token": token(client)})
+    if answer.status_code == 302 and answer.headers["Location"].endswith(SECOND_FACTOR):
+        return send_code(client, code_for(client.application, username))
+    return answer
+
+
+SECOND_FACTOR = "/login/code"
+
+
+def send_code(client: FlaskClient, code: str) -> TestResponse:
+    """Send the second-factor form with `code`."""
+    return client.post(SECOND_FACTOR, data={"code": code,
+                                            "csrf_token": token(client, SECOND_FACTOR)})
 
 
 def submit(client: FlaskClient, path: str, values: dict, **kwargs: Any) -> TestResponse:
