@@ -6,6 +6,7 @@ guessable the rest is; the account's own username, name and e-mail count as gues
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from flask_babel import gettext as _
@@ -25,19 +26,22 @@ def problems(password: str, about: Iterable[str | None] = ()) -> list[str]:
     if len(password) < MIN_LENGTH:
         return [_("Use at least %(num)d characters: a few unrelated words make a long "
                   "password that is easy to remember.", num=MIN_LENGTH)]
-    words = [part for value in about if value
-             for part in {value, *value.replace("@", " ").replace(".", " ").split()}
-             if len(part) > 2]
-    found = zxcvbn(password[:CHECKED], user_inputs=words)
-    half = len(password[:CHECKED]) / 2
-    common = sum(len(m["token"]) for m in found["sequence"]
-                 if m.get("dictionary_name") == "passwords")
-    own = sum(len(m["token"]) for m in found["sequence"]
-              if m.get("dictionary_name") == "user_inputs")
-    if common >= half:
+    words = sorted({part.lower() for value in about if value
+                    for part in (value, *re.split(r"[\s@._+-]+", value)) if len(part) > 2},
+                   key=len, reverse=True)
+    checked = password[:CHECKED]
+    found = zxcvbn(checked, user_inputs=words)
+    # One common password with a little added ("Password1234!") is still that password;
+    # several common words together make a passphrase, which zxcvbn's score judges.
+    common = max((len(m["token"]) for m in found["sequence"]
+                  if m.get("dictionary_name") == "passwords"), default=0)
+    if common >= len(checked) / 2:
         return [_("This password is on the lists of common and breached passwords that "
                   "attackers try first. Choose another: a few unrelated words work well.")]
-    if own >= half:
+    rest = checked.lower()
+    for word in words:
+        rest = rest.replace(word, "")
+    if sum(ch.isalnum() for ch in rest) < MIN_LENGTH / 2:
         return [_("This password is mostly your username, name or e-mail, which others "
                   "can guess. Choose words that have nothing to do with the account.")]
     if found["score"] < MIN_SCORE:

@@ -131,6 +131,31 @@ def reset_password(username: str, password: str | None = None, by: Actor | None 
     return password
 
 
+def change_password(user_id: int, current: str, new: str, by: Actor) -> User:
+    """A person sets their own new password; their other sessions end (not this one's
+    account: the caller signs this browser in again)."""
+    begin_write()
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("There is no such account."))
+    errors: dict[str, list[str]] = {}
+    if not user.check_password(current or ""):
+        errors["current_password"] = [_("Your current password is not right.")]
+    if problems := _password_errors(new or "", user.username, user.display_name, user.email):
+        errors["new_password"] = problems
+    elif current == new:
+        errors["new_password"] = [_("Choose a password different from the one you have.")]
+    if errors:
+        _refuse(errors)
+    user.set_password(new)
+    end_sessions(user.id)
+    system_log.record(by, "account.password_changed",
+                      f"{user.username} changed their password; other sessions ended",
+                      {"username": user.username})
+    db.session.commit()
+    return user
+
+
 def list_users() -> list[User]:
     """Every account, by username."""
     return list(db.session.scalars(select(User).order_by(User.username)))

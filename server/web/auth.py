@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from ipaddress import ip_address
 from typing import Any
 
@@ -18,12 +19,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import refresh
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from ..access import current_actor, landing, public, requires_sign_in
 from ..errors import Forbidden, InvalidInput
-from ..services import auth, languages, mfa
-from .signin import complete_pending, drop_pending, finish_sign_in, pending_user
+from ..services import auth, languages, mfa, users
+from .signin import SEEN, complete_pending, drop_pending, finish_sign_in, pending_user
 
 bp = Blueprint("auth", __name__)
 
@@ -121,6 +122,23 @@ def account() -> ResponseReturnValue:
         flash(_("Your language is saved."), "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/account.html", errors={}, chosen=current_user.language)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires_sign_in
+def change_password() -> ResponseReturnValue:
+    """Set a new password of one's own; every other session of the account ends."""
+    if request.method == "GET":
+        return render_template("auth/password.html", errors={})
+    try:
+        user = users.change_password(current_user.id, request.form.get("current_password", ""),
+                                     request.form.get("new_password", ""), current_actor())
+    except InvalidInput as exc:
+        return render_template("auth/password.html", errors=exc.field_errors), 422
+    login_user(user)  # this browser goes on under the new session epoch
+    session[SEEN] = int(time.time())
+    flash(_("Your password is changed. You are signed out on your other devices."), "success")
+    return redirect(url_for("auth.account"))
 
 
 ENROLLING = "plaint_enrolling"  # the sealed secret being set up, until its code is right
