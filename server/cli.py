@@ -96,6 +96,20 @@ def reset_password(username: str) -> None:
     click.echo(f"New password for {username} (shown only now): {secret}")
 
 
+@click.command("reset-second-factor")
+@click.argument("username")
+@with_appcontext
+def reset_second_factor(username: str) -> None:
+    """Remove an account's second factor and recovery codes (a lost phone); sign it out."""
+    from .services import mfa
+
+    try:
+        mfa.reset(username, "command line")
+    except PlaintError as exc:
+        _fail(exc)
+    click.echo(f"The second factor of {username} is removed; it is signed out everywhere.")
+
+
 @click.command("deploy")
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -293,7 +307,8 @@ def rebuild_reports() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (init_db, create_user, reset_password, deploy, fire_timers, scheduler,
+    for command in (init_db, create_user, reset_password, reset_second_factor, deploy,
+                    fire_timers, scheduler,
                     deliver_mail, call_services, deliver_webhooks, read_mailbox,
                     verify_audit, audit_checkpoint, purge_case, reports):
         app.cli.add_command(command)

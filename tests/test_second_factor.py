@@ -188,3 +188,31 @@ def test_a_sign_in_that_already_showed_a_second_factor_is_not_asked_again(app: F
     with app.test_request_context("/"):
         answer = finish_sign_in(user, method="password")
         assert answer.headers["Location"].endswith("/login/code")
+
+
+def test_single_sign_on_with_the_providers_second_factor_meets_the_rule(app: Flask) -> None:
+    from server.web.signin import finish_sign_in
+
+    users.create_user("root", ["admin"], PASSWORD)  # no second factor of ours
+    user = db.session.scalar(select(User).where(User.username == "root"))
+    with app.test_request_context("/"):
+        answer = finish_sign_in(user, method="oidc", second_factor_done=True)
+        assert not answer.headers["Location"].endswith(ENROL)
+    with app.test_request_context("/"):
+        answer = finish_sign_in(user, method="oidc")
+        assert answer.headers["Location"].endswith(ENROL)
+
+
+def test_the_command_line_resets_a_lost_device(runner) -> None:
+    make_user("root", "admin")
+    done = runner.invoke(args=["reset-second-factor", "root"])
+    assert done.exit_code == 0, done.output
+    assert account_factor("root") is None
+    assert [e.actor for e in events("account.second_factor_reset")] == ["command line"]
+    assert runner.invoke(args=["reset-second-factor", "nobody"]).exit_code == 1
+
+
+def account_factor(username: str) -> str | None:
+    """The stored (sealed) second factor of an account."""
+    db.session.remove()
+    return db.session.scalar(select(User.totp_secret).where(User.username == username))

@@ -181,7 +181,7 @@ def recovery_codes_left(user: User) -> int:
         RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).all())
 
 
-def reset(username: str, by: Actor) -> User:
+def reset(username: str, by: Actor | str) -> User:
     """Remove an account's second factor and recovery codes and end its sessions (a lost
     device); if its roles need one, it must set one up at its next sign-in."""
     begin_write()

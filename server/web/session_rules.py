@@ -17,7 +17,7 @@ from flask_login import current_user, logout_user
 
 from ..services import mfa
 from .inputs import same_site
-from .signin import SEEN
+from .signin import FACTOR_ELSEWHERE, SEEN
 
 REFRESH_EVERY = 60  # seconds between rewrites of the last-used time
 # Where someone who must set up a second factor may still go.
@@ -49,8 +49,8 @@ def check_session() -> ResponseReturnValue | None:
         return redirect(url_for("auth.login", next=same_site(back, "") or None))
     if not isinstance(seen, int) or now - seen >= REFRESH_EVERY:
         session[SEEN] = now
-    if request.endpoint not in WHILE_ENROLLING and mfa.required(current_user) \
-            and not mfa.enrolled(current_user):
+    if request.endpoint not in WHILE_ENROLLING and not session.get(FACTOR_ELSEWHERE) \
+            and mfa.required(current_user) and not mfa.enrolled(current_user):
         return redirect(url_for("auth.enrol_second_factor"))
     return None
 

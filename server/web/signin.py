@@ -27,6 +27,9 @@ from .inputs import same_site
 PENDING = "plaint_second_factor"
 PENDING_FOR = 5 * 60  # seconds to enter the code after the password
 SEEN = "plaint_seen"  # when the session was last used (web/session_rules.py)
+# The sign-in showed a second factor to someone else (single sign-on's `amr`): the rule
+# that some roles must have one is met for this session without one of ours.
+FACTOR_ELSEWHERE = "plaint_factor_elsewhere"
 
 
 def finish_sign_in(user: User, *, method: str, second_factor_done: bool = False,
@@ -42,7 +45,7 @@ def finish_sign_in(user: User, *, method: str, second_factor_done: bool = False,
                             "until": int(time.time()) + PENDING_FOR,
                             "next": same_site(target, "")}
         return redirect(url_for("auth.second_factor"))
-    return _signed_in(user, target)
+    return _signed_in(user, target, elsewhere=second_factor_done and not mfa.enrolled(user))
 
 
 def pending_user() -> User | None:
@@ -68,13 +71,14 @@ def drop_pending() -> None:
     session.pop(PENDING, None)
 
 
-def _signed_in(user: User, target: str | None) -> ResponseReturnValue:
+def _signed_in(user: User, target: str | None, elsewhere: bool = False) -> ResponseReturnValue:
     session.pop(PENDING, None)
     login_user(user)
     session[SEEN] = int(time.time())
+    session[FACTOR_ELSEWHERE] = elsewhere
     auth.signed_in(user.id)
     flash(_("Signed in as %(name)s.", name=user.display_name), "success")
-    if mfa.required(user) and not mfa.enrolled(user):
+    if mfa.required(user) and not mfa.enrolled(user) and not elsewhere:
         flash(_("Your role needs a second factor: set one up to go on."), "warning")
         return redirect(url_for("auth.enrol_second_factor"))
     return redirect(same_site(target, landing(user)))
