@@ -64,7 +64,7 @@ def places(live_app: Flask) -> dict[str, list[str]]:
              f"/track/{decision_token}/letter"],
         "hana": ["/tasks", f"/cases/{reference}/tasks/{task_id}", "/cases",
                  f"/cases/{reference}", "/cases/new", "/account", f"/cases/{closed}",
-                 "/mailbox"],
+                 "/mailbox", "/account/password", "/account/second-factor"],
         "maya": ["/reports", "/reports/returns", "/reports/iso10002", "/reports/pack",
                  "/audit/samples/", f"/audit/samples/{sample_id}",
                  f"/audit/samples/{sample_id}/cases/1", "/actions", f"/actions/{action_ref}",
@@ -73,7 +73,8 @@ def places(live_app: Flask) -> dict[str, list[str]]:
         "ada": ["/admin/", "/admin/users", "/admin/roles", "/admin/calendar",
                 "/admin/escalation", "/admin/codes/", "/admin/outbox", "/incidents",
                 "/admin/users/hana", "/admin/codes/products/new", "/admin/webhooks/",
-                "/admin/webhooks/new", f"/admin/webhooks/{hook_id}", "/admin/api-clients"],
+                "/admin/webhooks/new", f"/admin/webhooks/{hook_id}", "/admin/api-clients",
+                "/admin/security", "/account/second-factor"],
         "otto": ["/studio/", f"/studio/drafts/{draft_id}",
                  f"/studio/drafts/{draft_id}/translations/ar"],
     }
