@@ -84,6 +84,7 @@ def test_people_change_their_own_password_under_the_same_rule(app, client, auth)
 
 
 def test_an_idle_session_ends_and_sign_in_goes_back_to_the_page(app, client, auth) -> None:
+    app.config["PLAINT_IDLE_TIMEOUT_MINUTES"] = 30  # the default (tests run with a long one)
     with time_machine.travel(START, tick=False) as clock:
         auth.login("hana", "handler")
         assert client.get("/cases").status_code == 200
@@ -113,6 +114,7 @@ def test_the_session_cookie_is_rewritten_at_most_once_a_minute(client, auth) -> 
 
 
 def test_an_idle_time_out_does_not_touch_api_calls(app, client) -> None:
+    app.config["PLAINT_IDLE_TIMEOUT_MINUTES"] = 30
     token = api_token(app, "crm", "read", acting="hana")
     with time_machine.travel(START, tick=False) as clock:
         assert client.get("/api/v1/cases", headers=bearer(token)).status_code == 200

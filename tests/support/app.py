@@ -16,6 +16,9 @@ def app_config(url: str) -> dict[str, object]:
         "SECRET_KEY": "test-" + uuid.uuid4().hex,
         "PLAINT_SCRIPT_TIME_LIMIT": 0.5,
         "WTF_CSRF_ENABLED": True,
+        # Tests move the clock by hours and days while someone is signed in; the idle
+        # time-out has tests of its own, which set it back (test_account_hygiene.py).
+        "PLAINT_IDLE_TIMEOUT_MINUTES": 10 * 365 * 24 * 60,
     }
 
 
