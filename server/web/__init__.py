@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
         admin_api,
         admin_codes,
         admin_outbox,
+        admin_sso,
         admin_time,
         admin_webhooks,
         api,
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> None:
         related,
         reports,
         returns,
+        sso,
         studio,
         tasks,
         timefmt,
@@ -66,6 +68,8 @@ def init_app(app: Flask) -> None:
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
-                   pack_schedule, language, actions, admin_webhooks, mailbox, admin_api):
+                   pack_schedule, language, actions, admin_webhooks, mailbox, admin_api, sso,
+                   admin_sso):
         app.register_blueprint(module.bp)
     api.init_app(app)
+    sso.init_app(app)
