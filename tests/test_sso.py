@@ -317,3 +317,71 @@ def test_without_an_issuer_the_sign_in_page_is_as_before(app: Flask) -> None:
     assert "Sign in with" not in browser.get("/login").get_data(as_text=True)
     assert browser.get("/login/sso").status_code == 404
     assert browser.get("/login/sso/callback?code=x&state=y").status_code == 404
+
+
+@sqlite_only
+def test_an_administrator_maps_groups_to_roles_and_every_change_is_in_the_system_log(
+        sso_app: Flask) -> None:
+    ada = admin(sso_app)
+    page = ada.get("/admin/sso").get_data(as_text=True)
+    assert "No mappings yet" in page and "http://127.0.0.1:5000/login/sso/callback" in page
+    assert post(ada, "/admin/sso/mappings", {"group": " complaints  handlers ",
+                                             "role": "handler"}).status_code == 302
+    page = ada.get("/admin/sso").get_data(as_text=True)
+    assert "<code>complaints handlers</code>" in page
+    # The same mapping again, or a role that does not exist: refused, what was typed kept.
+    twice = post(ada, "/admin/sso/mappings", {"group": "complaints handlers", "role": "handler"})
+    assert twice.status_code == 422
+    assert "The group complaints handlers already gives the role handler." in \
+        twice.get_data(as_text=True)
+    unknown = post(ada, "/admin/sso/mappings", {"group": "ops", "role": "wizard"})
+    assert unknown.status_code == 422
+    body = unknown.get_data(as_text=True)
+    assert "Choose one of the roles." in body and 'value="ops"' in body
+    empty = post(ada, "/admin/sso/mappings", {"group": "", "role": "handler"})
+    assert empty.status_code == 422 and "Enter the group as the provider sends it" in \
+        empty.get_data(as_text=True)
+    removed = post(ada, "/admin/sso/mappings/remove", {"group": "complaints handlers",
+                                                       "role": "handler"})
+    assert removed.status_code == 302
+    assert "No mappings yet" in ada.get("/admin/sso").get_data(as_text=True)
+    assert post(ada, "/admin/sso/mappings/remove", {"group": "complaints handlers",
+                                                    "role": "handler"}).status_code == 404
+    with sso_app.app_context():
+        events = db.session.scalars(select(SystemEvent).where(
+            SystemEvent.kind.startswith("sso.")).order_by(SystemEvent.id)).all()
+        assert [(e.kind, e.actor) for e in events] == [("sso.mapping_added", "ada"),
+                                                       ("sso.mapping_removed", "ada")]
+        from server.services import system_log
+        assert system_log.verify().problems == []
+
+
+@sqlite_only
+def test_only_administrators_open_the_single_sign_on_page(sso_app: Flask) -> None:
+    with sso_app.app_context():
+        make_user("hana", "handler")
+    browser = sso_app.test_client()
+    sign_in(browser, "hana")
+    assert browser.get("/admin/sso").status_code == 403
+    assert post(browser, "/admin/sso/mappings", {"group": "x", "role": "admin"}).status_code \
+        == 403
+
+
+@sqlite_only
+def test_usernames_come_from_the_provider_and_are_made_unique(
+        sso_app: Flask, idp: Provider) -> None:
+    idp.set_accounts({
+        "u1": {"name": "Alice One", "preferred_username": "Alice@contoso.com",
+               "email": "alice@contoso.com", "groups": []},
+        "u2": {"name": "Alice Two", "preferred_username": "alice@fabrikam.com",
+               "email": "alice@fabrikam.com", "groups": []},
+        "u3": {"name": "", "preferred_username": "!", "email": "new@example.com",
+               "groups": []}})
+    for login in ("u1", "u2", "u3"):
+        through_provider(sso_app.test_client(), login)
+    with sso_app.app_context():
+        made = {link.subject: (link.user.username, link.user.display_name)
+                for link in db.session.scalars(select(OidcIdentity))}
+    assert made["u1"] == ("alice", "Alice One")
+    assert made["u2"] == ("alice-2", "Alice Two")
+    assert made["u3"][0].startswith("sso-")  # "!" has no usable letters
