@@ -43,6 +43,7 @@ from .signin import finish_sign_in
 bp = Blueprint("sso", __name__)
 CLIENT = "plaint.sso"
 NEXT = "sso_next"
+STATE_PREFIX = "_state_oidc_"  # where Authlib keeps a sign-in's state, nonce and verifier
 LEEWAY = 60  # seconds of clock difference allowed with the provider
 # Claims that, when the ID token lacks them, the userinfo answer may give.
 WANTED = ("preferred_username", "email", "name")
@@ -117,6 +118,9 @@ def start() -> ResponseReturnValue:
     client = _client()
     if current_user.is_authenticated:
         return redirect(landing(current_user))
+    for stale in [key for key in session if key.startswith(STATE_PREFIX)]:
+        # Sign-ins begun and never finished would fill the session cookie: one at a time.
+        session.pop(stale)
     try:
         _metadata(client)
         answer = client.authorize_redirect(
