@@ -385,3 +385,29 @@ def test_usernames_come_from_the_provider_and_are_made_unique(
     assert made["u1"] == ("alice", "Alice One")
     assert made["u2"] == ("alice-2", "Alice Two")
     assert made["u3"][0].startswith("sso-")  # "!" has no usable letters
+
+
+@sqlite_only
+def test_a_code_the_provider_does_not_know_is_refused_with_a_message(sso_app: Flask) -> None:
+    browser = sso_app.test_client()
+    begun = browser.get("/login/sso")
+    back = _path(provider_login(begun.headers["Location"], "alice"))
+    query = parse_qs(urlsplit(back).query)
+    tampered = browser.get("/login/sso/callback?" + urlencode(
+        {"code": "not-a-code-it-issued", "state": query["state"][0]}))
+    assert tampered.status_code == 400
+    assert "Test Directory did not sign you in. Try again, or ask an administrator." in \
+        tampered.get_data(as_text=True)
+    assert browser.get("/tasks").status_code == 302
+
+
+@sqlite_only
+def test_a_provider_that_goes_away_during_the_sign_in_is_a_message(database_url: str) -> None:
+    with identity_provider([CALLBACK], ACCOUNTS) as short_lived:
+        app = create_app({**app_config(database_url), **short_lived.settings()})
+        browser = app.test_client()
+        begun = browser.get("/login/sso")
+        back = _path(provider_login(begun.headers["Location"], "alice"))
+    answer = browser.get(back)  # the code cannot be exchanged: nobody answers
+    assert answer.status_code == 502
+    assert "cannot be reached just now" in answer.get_data(as_text=True)

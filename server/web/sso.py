@@ -140,7 +140,7 @@ def callback() -> ResponseReturnValue:
     client = _client()
     if request.args.get("error"):
         # The description is the provider's (or whoever made the link): logged, not shown.
-        log.info("the provider refused single sign-on: %s (%s)", request.args.get("error"),
+        log.info("the provider refused single sign-on: %r (%r)", request.args.get("error"),
                  request.args.get("error_description"))
         if request.args.get("error") == "access_denied":
             return _back_to_sign_in(_("You did not let %(label)s sign you in to Plaint, so you "
