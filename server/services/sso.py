@@ -64,6 +64,7 @@ class SignedIn:
 
 
 def _text(value: Any, limit: int) -> str:
+    """A claim as one line of text of at most `limit` characters ("" if not text)."""
     return " ".join(str(value).split())[:limit] if isinstance(value, str | int) else ""
 
 
@@ -117,6 +118,7 @@ def sign_in(person: Identity) -> SignedIn:
 
 
 def _sign_in(person: Identity) -> SignedIn:
+    """One try of `sign_in`, in one write transaction."""
     begin_write()
     link = db.session.scalar(select(OidcIdentity).where(
         OidcIdentity.issuer == person.issuer, OidcIdentity.subject == person.subject))
@@ -157,6 +159,7 @@ def _sign_in(person: Identity) -> SignedIn:
 
 
 def _mapped_roles(groups: Iterable[str]) -> list[Role]:
+    """The roles some of these groups give."""
     names = list(groups)
     if not names:
         return []

@@ -84,6 +84,7 @@ def _client() -> Any:
 
 
 def _label() -> str:
+    """The provider's name on the button and in messages."""
     return oidc_config.label(current_app.config)
 
 
@@ -106,9 +107,27 @@ def _back_to_sign_in(message: str, status: int) -> ResponseReturnValue:
 
 
 def _unreachable() -> ResponseReturnValue:
+    """The sign-in page saying the provider cannot be reached (a 502: the fault is not here)."""
     return _back_to_sign_in(_("The sign-in service %(label)s cannot be reached just now. Try "
                               "again in a moment, or sign in with a password if you have one.",
                               label=_label()), 502)
+
+
+def _did_not_sign_in(status: int) -> ResponseReturnValue:
+    """The sign-in page saying the provider did not sign the person in."""
+    return _back_to_sign_in(_("%(label)s did not sign you in. Try again, or ask an "
+                              "administrator.", label=_label()), status)
+
+
+def _refused_at_provider(error: str) -> ResponseReturnValue:
+    """The sign-in page after the provider said no: consent refused, or another error."""
+    # The description is the provider's (or whoever made the link): logged, not shown.
+    log.info("the provider refused single sign-on: %r (%r)", error,
+             request.args.get("error_description"))
+    if error == "access_denied":
+        return _back_to_sign_in(_("You did not let %(label)s sign you in to Plaint, so you "
+                                  "are not signed in.", label=_label()), 403)
+    return _did_not_sign_in(403)
 
 
 @bp.get("/login/sso")
@@ -139,14 +158,7 @@ def callback() -> ResponseReturnValue:
     """Where the provider sends the person back: verify the answer, then sign them in."""
     client = _client()
     if request.args.get("error"):
-        # The description is the provider's (or whoever made the link): logged, not shown.
-        log.info("the provider refused single sign-on: %r (%r)", request.args.get("error"),
-                 request.args.get("error_description"))
-        if request.args.get("error") == "access_denied":
-            return _back_to_sign_in(_("You did not let %(label)s sign you in to Plaint, so you "
-                                      "are not signed in.", label=_label()), 403)
-        return _back_to_sign_in(_("%(label)s did not sign you in. Try again, or ask an "
-                                  "administrator.", label=_label()), 403)
+        return _refused_at_provider(request.args["error"])
     try:
         person = _verified_identity(client)
         signed = sso.sign_in(person)
@@ -162,8 +174,7 @@ def callback() -> ResponseReturnValue:
         return _back_to_sign_in(exc.message, exc.status)
     except AuthlibBaseError as exc:  # the token endpoint refused the code
         log.warning("single sign-on: the provider refused the code: %r", exc)
-        return _back_to_sign_in(_("%(label)s did not sign you in. Try again, or ask an "
-                                  "administrator.", label=_label()), 400)
+        return _did_not_sign_in(400)
     except (ProviderFailed, RequestException, ValueError, KeyError, RuntimeError) as exc:
         log.warning("single sign-on could not finish: %r", exc)
         return _unreachable()
