@@ -137,6 +137,9 @@ def test_the_second_sign_in_finds_the_same_account_and_a_next_page_is_kept(
         sso_app: Flask) -> None:
     map_group(sso_app, "complaints-handlers", "handler")
     through_provider(sso_app.test_client(), "alice")
+    # The sign-in page a locked page sent someone to passes the page on to the provider's way.
+    asked = sso_app.test_client().get("/login?next=/cases/new").get_data(as_text=True)
+    assert 'href="/login/sso?next=/cases/new"' in asked
     again = through_provider(sso_app.test_client(), "alice",
                              start="/login/sso?next=/cases/new")
     assert again.headers["Location"] == "/cases/new"
