@@ -10,7 +10,7 @@ from typing import Any
 
 from babel.numbers import list_currencies
 
-from . import mailbox_config, report_config
+from . import mailbox_config, oidc_config, report_config
 
 MB = 1024 * 1024
 # Room for the form's text fields and the multipart framing around the largest upload.
@@ -165,7 +165,8 @@ def currency_code(raw: str) -> str:
 
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Read PLAINT_* variables over the defaults; fill in the database and secret key."""
-    settings = {**DEFAULTS, **report_config.DEFAULTS, **mailbox_config.DEFAULTS}
+    settings = {**DEFAULTS, **report_config.DEFAULTS, **mailbox_config.DEFAULTS,
+                **oidc_config.DEFAULTS}
     if os.environ.get("PLAINT_RETURNS") is not None:
         try:
             settings["PLAINT_RETURNS"] = report_config.returns(os.environ["PLAINT_RETURNS"])
@@ -206,6 +207,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     try:
         mailbox_config.read(settings)
     except mailbox_config.MailboxConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        oidc_config.read(settings)
+    except oidc_config.OidcConfigError as exc:
         raise ConfigError(str(exc)) from None
     settings["PLAINT_SMTP_STARTTLS"] = os.environ.get(
         "PLAINT_SMTP_STARTTLS", "0").strip().lower() in ("1", "true", "yes", "on")

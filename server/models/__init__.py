@@ -10,6 +10,7 @@ from .code_list import CodeEntry, SystemicAlert
 from .draft import DraftFile, ProcessDraft
 from .inbound_mail import InboundMail, MailboxLease
 from .incident import Incident
+from .oidc import GroupRole, OidcIdentity
 from .outbox import OutboxAttachment, OutboxMessage
 from .pack_schedule import PackRecipient, PackRun
 from .policy import EscalationTarget
@@ -43,11 +44,13 @@ __all__ = [
     "CorrectiveAction",
     "DraftFile",
     "EscalationTarget",
+    "GroupRole",
     "HumanTask",
     "InboundMail",
     "Incident",
     "LaneMapping",
     "MailboxLease",
+    "OidcIdentity",
     "OutboxAttachment",
     "OutboxMessage",
     "PackRecipient",

@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
         admin_codes,
         admin_outbox,
         admin_security,
+        admin_sso,
         admin_time,
         admin_webhooks,
         api,
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
         reports,
         returns,
         session_rules,
+        sso,
         studio,
         tasks,
         timefmt,
@@ -70,6 +72,7 @@ def init_app(app: Flask) -> None:
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
                    pack_schedule, language, actions, admin_webhooks, mailbox, admin_api,
-                   admin_security):
+                   admin_security, sso, admin_sso):
         app.register_blueprint(module.bp)
     api.init_app(app)
+    sso.init_app(app)
