@@ -58,7 +58,8 @@ def _log(arguments: dict[str, Any], allowed: bool) -> None:
     actor = arguments["actor"]
     if not isinstance(actor, Actor):  # a User, from a caller that had no Actor at hand
         actor = Actor.for_user(actor)
-    found = arguments.get("cases") or [(arguments.get("case_id"), arguments.get("reference"))]
+    found = arguments["cases"] if "cases" in arguments else [
+        (arguments.get("case_id"), arguments.get("reference"))]
     address = request.remote_addr if has_request_context() else None
     access_log.record(actor, found, str(arguments.get("what") or "case"),
                       arguments.get("detail"), allowed=allowed, address=address)
