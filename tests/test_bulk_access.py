@@ -214,3 +214,15 @@ def test_managers_and_auditors_see_who_opened_a_case(auth: AuthActions, app_ctx:
     assert full.status_code == 200
     listed = full.get_data(as_text=True).partition('id="case-reads"')[2]
     assert listed.count('class="access-entry') == 2  # the auditor's list is no case read
+
+
+def test_the_alert_mail_is_in_the_staff_language(app: Flask, app_ctx: None,
+                                                 small_limit: None) -> None:
+    app.config["PLAINT_STAFF_LANGUAGE"] = "ar"
+    make_user("aziz", "auditor", email="aziz@example.com")
+    for case in range(4):
+        access_log.record(HANA, [(case + 1, None)], "case")
+    (mail,) = messages(event="bulk_access")
+    assert mail.language == "ar"
+    assert "وصول جماعي" in mail.subject and "hana" in mail.subject
+    assert 'dir="rtl"' in mail.body_html
