@@ -10,7 +10,9 @@ from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from server import signals
+from server import access, signals
+from server.database import begin_write
+from server.errors import Forbidden
 from server.extensions import db
 from server.models import AccessLogEntry, Attachment, HumanTask, utcnow
 from server.services import access_log, cases
@@ -142,6 +144,27 @@ def test_a_refused_read_is_logged_as_refused(app: Flask, app_ctx: None) -> None:
     (row,) = reads()
     assert (row.actor, row.user_id, row.reference, row.allowed, row.address, row.detail) == \
         ("omar", 7, reference, False, "10.1.2.3", "another team's case")
+
+
+def test_a_refusal_in_the_middle_of_a_write_is_logged_after_the_rollback(
+        app: Flask, client, app_ctx: None) -> None:
+    reference, _ = file_case()
+    omar = Actor("omar", 7, frozenset({"handler"}))
+
+    @access.public
+    def refuse_while_writing() -> str:
+        begin_write()
+        cases.get_case(reference).description = "changed"  # rolled back with the refusal
+        signals.case_read_refused.send(app, actor=omar, case_id=None, reference=reference,
+                                       what="case", detail="need to know")
+        raise Forbidden("Not your team's case.")
+
+    app.add_url_rule("/test/refuse", view_func=refuse_while_writing)
+    assert client.get("/test/refuse").status_code == 403
+    (row,) = reads()
+    assert (row.actor, row.reference, row.allowed, row.detail) == \
+        ("omar", reference, False, "need to know")
+    assert cases.get_case(reference).description != "changed"
 
 
 def _sql(statement: str) -> None:

@@ -4,7 +4,8 @@ Every place that shows a case's record sends `signals.case_read` (the need-to-kn
 sends `case_read_refused`); web/access_log.py connects both to `record`, which writes one
 row per case read. A read is logged in a transaction of its own, committed at once, so a
 refused read stays logged when the refusal rolls the request back; when the caller is in
-the middle of a write of its own, the row joins that write instead.
+the middle of a write of its own, the row joins that write instead (web/access_log.py
+holds a refusal made during a write back until the request ends, and logs it then).
 
 The table is append-only in the database (migration 0035): no UPDATE, and DELETE only of
 rows older than 90 days. `purge` (daily, by the scheduler) deletes the rows older than
@@ -38,7 +39,7 @@ CASE_PAGE_ENTRIES = 10  # "who opened this case" on the case page
 CHUNK = 500
 
 
-def _writing() -> bool:
+def writing() -> bool:
     """Whether the session is inside a write transaction the caller will commit."""
     return db.session().in_transaction() and bool(
         db.session.connection().get_execution_options().get(WRITE))
@@ -51,7 +52,7 @@ def record(actor: Actor, cases: Sequence[tuple[int | None, str | None]], what: s
     if not cases:
         return
     now = now or utcnow()
-    own = not _writing()
+    own = not writing()
     if own:
         begin_write()
     db.session.execute(insert(AccessLogEntry), [

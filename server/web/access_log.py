@@ -3,10 +3,13 @@
 Receivers of `signals.case_read` and `case_read_refused` are connected at app start;
 they add the client's address (the request's, after the trusted-proxy rule) and leave
 the rest to services/access_log.py. `opened` is how views say a case's record was read.
+A refusal sent in the middle of a write would be rolled back with that write, so it is
+kept aside and logged when the request ends.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from math import ceil
 from typing import Any
@@ -17,6 +20,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    g,
     has_request_context,
     redirect,
     render_template,
@@ -29,6 +33,7 @@ from flask_babel import gettext as _
 from .. import signals
 from ..access import READ_ACCESS_LOG, SEE_CASE_READERS, current_actor, requires
 from ..errors import InvalidInput
+from ..extensions import db
 from ..models import utcnow
 from ..models.access_log import WHATS
 from ..services import access_log, bulk_access, cases, export_log
@@ -36,6 +41,8 @@ from ..services.actors import Actor
 from .inputs import page_number
 
 bp = Blueprint("access_log", __name__)
+log = logging.getLogger(__name__)
+_DEFERRED = "plaint_refused_reads"
 
 
 def opened(actor: Actor, case_id: int | None, reference: str | None, what: str,
@@ -61,8 +68,24 @@ def _log(arguments: dict[str, Any], allowed: bool) -> None:
     found = arguments["cases"] if "cases" in arguments else [
         (arguments.get("case_id"), arguments.get("reference"))]
     address = request.remote_addr if has_request_context() else None
-    access_log.record(actor, found, str(arguments.get("what") or "case"),
-                      arguments.get("detail"), allowed=allowed, address=address)
+    read = (actor, found, str(arguments.get("what") or "case"), arguments.get("detail"))
+    if not allowed and has_request_context() and access_log.writing():
+        g.setdefault(_DEFERRED, []).append((read, address))
+        return
+    access_log.record(*read, allowed=allowed, address=address)
+
+
+def _log_deferred(error: BaseException | None) -> None:
+    """Log the refusals kept aside during a write, once the request's work is over."""
+    deferred = g.pop(_DEFERRED, None)
+    if not deferred:
+        return
+    try:
+        db.session.rollback()  # whatever the request left uncommitted is not saved anyway
+        for read, address in deferred:
+            access_log.record(*read, allowed=False, address=address)
+    except Exception:  # the answer has gone: say so in the server log, do not raise
+        log.exception("could not log %d refused read(s)", len(deferred))
 
 
 def _on_read(sender: Any, **arguments: Any) -> None:
@@ -142,5 +165,6 @@ def init_app(app: Flask) -> None:
     """Log every read the signals report; give case pages their latest readers."""
     signals.case_read.connect(_on_read)
     signals.case_read_refused.connect(_on_refused)
+    app.teardown_request(_log_deferred)
     app.jinja_env.globals["case_readers"] = access_log.for_case
     app.jinja_env.globals["shown_what"] = access_log.shown_what
