@@ -49,6 +49,8 @@ MANAGE_WEBHOOKS = "manage_webhooks"  # webhook subscriptions, their secrets and 
 # owner, and later tasks of the role go to them (services/ownership.py).
 OWN_CASES = "own_cases"
 MANAGE_API_CLIENTS = "manage_api_clients"  # API clients: create, change, new token, revoke
+READ_ACCESS_LOG = "read_access_log"  # the access log, its CSV, bulk-access alerts (acknowledge)
+SEE_CASE_READERS = "see_case_readers"  # "who opened this case" on a case page, and its list
 
 CASE_STAFF = frozenset({"handler", "supervisor", "complaints_manager"})
 
@@ -72,6 +74,8 @@ TABLE: dict[str, frozenset[str]] = {
     MANAGE_ACTIONS: frozenset({"complaints_manager"}),
     MANAGE_WEBHOOKS: frozenset({"admin"}),
     MANAGE_API_CLIENTS: frozenset({"admin"}),
+    READ_ACCESS_LOG: frozenset({"auditor", "admin"}),
+    SEE_CASE_READERS: frozenset({"auditor", "complaints_manager"}),
 }
 
 # API scopes: what an API client's bearer token opens under /api/v1 (server/web/api).
@@ -112,6 +116,7 @@ MENU = (
     MenuItem(READ_REPORTS, "reports.dashboard", _l("Reports")),
     MenuItem(READ_REPORTS, "actions.register", _l("Actions")),
     MenuItem(AUDIT_SAMPLES, "audit_samples.index", _l("Audit samples")),
+    MenuItem(READ_ACCESS_LOG, "access_log.index", _l("Access log")),
 )
 
 

@@ -70,6 +70,13 @@ DEFAULTS: dict[str, Any] = {
     # product must reach this count and exceed the 8 weeks' mean + this many deviations.
     "PLAINT_SYSTEMIC_MIN_CASES": 5,
     "PLAINT_SYSTEMIC_SIGMAS": 2.0,
+    # The access log (services/access_log.py): reads older than this many days are purged
+    # daily (at least 90: migration 0035's trigger refuses to delete younger rows).
+    "PLAINT_ACCESS_LOG_DAYS": 730,
+    # Bulk access: one person opening more distinct cases than this within this many
+    # minutes raises one alert for the window (services/bulk_access.py).
+    "PLAINT_BULK_ACCESS_CASES": 50,
+    "PLAINT_BULK_ACCESS_MINUTES": 10,
     # The role that works tasks outside any lane when the deploy names none and the start
     # event is in no lane (engine/bundle.py).
     "PLAINT_DEFAULT_TASK_ROLE": "handler",
@@ -114,6 +121,8 @@ _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
             "PLAINT_MAIL_MAX_ATTEMPTS": int, "PLAINT_MAIL_RETRY_SECONDS": float,
             "PLAINT_MAIL_INTERVAL": float, "PLAINT_RELATED_WINDOW_DAYS": int,
             "PLAINT_SYSTEMIC_MIN_CASES": int, "PLAINT_SYSTEMIC_SIGMAS": float,
+            "PLAINT_ACCESS_LOG_DAYS": int, "PLAINT_BULK_ACCESS_CASES": int,
+            "PLAINT_BULK_ACCESS_MINUTES": int,
             "PLAINT_SERVICE_TIMEOUT": float, "PLAINT_SERVICE_MAX_ATTEMPTS": int,
             "PLAINT_SERVICE_RETRY_SECONDS": float, "PLAINT_SERVICE_INTERVAL": float,
             "PLAINT_SERVICE_DEPLOY_TIMEOUT": float, "PLAINT_HTTP_MAX_RESPONSE_BYTES": int,
@@ -126,7 +135,10 @@ _NUMBERS = {"PLAINT_SCRIPT_TIME_LIMIT": float, "PLAINT_MAX_DIAGRAM_BYTES": int,
 _AT_LEAST = {"PLAINT_MAX_ENGINE_STEPS": 10, "PLAINT_TIMER_MAX_ATTEMPTS": 1,
              "PLAINT_MIN_TIMER_PERIOD": 1.0, "PLAINT_SERVICE_MAX_ATTEMPTS": 1,
              "PLAINT_WEBHOOK_MAX_ATTEMPTS": 1, "PLAINT_IDLE_TIMEOUT_MINUTES": 1,
-             "PLAINT_DORMANT_DAYS": 0}
+             "PLAINT_DORMANT_DAYS": 0,
+             # Migration 0035's trigger refuses to delete reads younger than this.
+             "PLAINT_ACCESS_LOG_DAYS": 90, "PLAINT_BULK_ACCESS_CASES": 1,
+             "PLAINT_BULK_ACCESS_MINUTES": 1}
 
 
 class ConfigError(Exception):

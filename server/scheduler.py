@@ -23,6 +23,9 @@ A daily job, ``plaint-systemic``, looks for categories and products whose compla
 beyond their recent range (services/systemic.py); it first runs a minute after start-up,
 and an alert is recorded, so several schedulers or restarts never alert a rise twice.
 
+A daily job, ``plaint-access-log``, purges the access log's reads older than
+PLAINT_ACCESS_LOG_DAYS (services/access_log.py); it first runs three minutes after start-up.
+
 When a mailbox is set (PLAINT_MAILBOX_HOST), a job, ``plaint-mailbox``, reads it every
 PLAINT_MAILBOX_INTERVAL seconds (services/mailbox.py: one reader at a time across processes,
 by a lease row); where the server offers IMAP IDLE, a watcher thread of its own waits for
@@ -66,6 +69,8 @@ PACK_JOB_ID = "plaint-review-pack"  # the monthly management-review pack, checke
 PACK_FIRST_RUN = timedelta(minutes=2)
 DORMANT_JOB_ID = "plaint-dormant"  # switches off unused accounts, daily
 DORMANT_FIRST_RUN = timedelta(minutes=3)
+ACCESS_LOG_JOB_ID = "plaint-access-log"  # the daily purge of old access-log reads
+ACCESS_LOG_FIRST_RUN = timedelta(minutes=4)
 MAILBOX_JOB_ID = "plaint-mailbox"  # reads the complaints mailbox, when one is set
 SLEEP_IN_JOB = timedelta(seconds=0.5)
 # After a sweep that fired nothing although something was due (a row a moment ahead of its
@@ -127,6 +132,8 @@ class TimerScheduler:
             if self.app.config.get("PLAINT_DORMANT_DAYS"):
                 self._scheduler.add_job(self._dormant, "interval", id=DORMANT_JOB_ID, days=1,
                                         next_run_time=_now() + DORMANT_FIRST_RUN)
+            self._scheduler.add_job(self._purge_access_log, "interval", id=ACCESS_LOG_JOB_ID,
+                                    days=1, next_run_time=_now() + ACCESS_LOG_FIRST_RUN)
         log.info("timer scheduler %s started", self.worker)
         self._scheduler.start()
 
@@ -268,6 +275,19 @@ class TimerScheduler:
                 systemic.run()
             except Exception:  # a broken database must not kill the scheduler thread
                 log.exception("systemic-issue check failed; retrying tomorrow")
+            finally:
+                db.session.remove()
+
+    def _purge_access_log(self) -> None:
+        from .services import access_log
+
+        with self.app.app_context():
+            try:
+                gone = access_log.purge()
+                if gone:
+                    log.info("access log: %d reads past PLAINT_ACCESS_LOG_DAYS purged", gone)
+            except Exception:  # a broken database must not kill the scheduler thread
+                log.exception("access-log purge failed; retrying tomorrow")
             finally:
                 db.session.remove()
 

@@ -350,9 +350,9 @@ def test_a_scheduler_process_configured_from_the_environment_sends_mail(
 
 
 STAFF_EVENTS = {"reminder", "escalated", "consultation_requested", "nobody_eligible"}
-# Templates about no case (the systemic-issue alert, the monthly review pack) have tests
-# of their own.
-NOT_ABOUT_A_CASE = {"systemic_alert", "review_pack"}
+# Templates about no case (the systemic-issue alert, the monthly review pack, the
+# bulk-access alert) have tests of their own.
+NOT_ABOUT_A_CASE = {"systemic_alert", "review_pack", "bulk_access"}
 EVENTS = sorted({path.name.split(".")[0] for path in notifications.TEMPLATES.glob("*.txt")
                  if not path.name.startswith("_")} - NOT_ABOUT_A_CASE)
 

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from .access_log import AccessLogEntry, BulkAccessAlert
 from .action import ActionComplaint, CorrectiveAction
 from .api_client import ApiClient, ApiIdempotency, ApiRateWindow
 from .attachment import Attachment
@@ -24,6 +25,7 @@ from .webhook import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ROLES",
+    "AccessLogEntry",
     "ActionComplaint",
     "ApiClient",
     "ApiIdempotency",
@@ -35,6 +37,7 @@ __all__ = [
     "AuditSample",
     "AuditSampleCase",
     "AuditTombstone",
+    "BulkAccessAlert",
     "BusinessCalendar",
     "CalendarDate",
     "Case",

@@ -22,6 +22,7 @@ from openpyxl.styles import Font
 
 from ..errors import InvalidInput
 from ..extensions import db
+from ..models import Case
 from . import choice_titles, export_log, process_texts
 from .actors import Actor
 from .search import Filters, label, matching
@@ -104,6 +105,12 @@ def _bold(sheet: Any, text: str) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=text)
     cell.font = Font(bold=True)
     return cell
+
+
+def cases_in(filters: Filters) -> list[tuple[int, str]]:
+    """(id, reference) of every case the filters match: what an export hands over."""
+    query = matching(filters)[0].with_only_columns(Case.id, Case.reference)
+    return [(case_id, reference) for case_id, reference in db.session.execute(query)]
 
 
 def record(filters: Filters, actor: Actor, kind: str) -> None:

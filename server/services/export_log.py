@@ -27,7 +27,8 @@ REPORT = "reports.exported"   # a dashboard report or the cases behind a figure,
 RETURN = "returns.exported"   # a regulator return, CSV or XLSX
 CASES = "cases.exported"      # the case search, CSV
 AUDIT = "audit.exported"      # an audit sample's findings, CSV
-KINDS = (REPORT, RETURN, CASES, AUDIT, PACK_EVENT)  # the pack: PDF or XLSX, made or mailed
+ACCESS = "access_log.exported"  # the access log (who read which case), CSV
+KINDS = (REPORT, RETURN, CASES, AUDIT, ACCESS, PACK_EVENT)  # the pack: PDF or XLSX, made or mailed
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ def load_user(user_id: str) -> User | None:
 def init_app(app: Flask) -> None:
     """Register every blueprint: the one place that lists them."""
     from . import (
+        access_log,
         actions,
         admin,
         admin_api,
@@ -64,6 +65,7 @@ def init_app(app: Flask) -> None:
     session_rules.init_app(app)
     language.init_app(app)
     related.init_app(app)
+    access_log.init_app(app)
     app.jinja_env.globals["choice_title"] = choice_titles.title
     app.jinja_env.globals["code_label"] = labels.code
     app.jinja_env.globals["role_label"] = labels.role
@@ -72,7 +74,7 @@ def init_app(app: Flask) -> None:
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
                    pack_schedule, language, actions, admin_webhooks, mailbox, admin_api,
-                   admin_security, sso, admin_sso):
+                   admin_security, sso, admin_sso, access_log):
         app.register_blueprint(module.bp)
     api.init_app(app)
     sso.init_app(app)

@@ -37,6 +37,7 @@ from ..services import (
     tasks,
 )
 from ..services import search as search_cases
+from .access_log import opened, opened_many
 from .inputs import page_number
 
 bp = Blueprint("cases", __name__)
@@ -74,6 +75,8 @@ def export_csv() -> ResponseReturnValue:
     if parsed.errors:
         return _search_refused(parsed)
     case_export.record(parsed.filters, current_actor(), "csv")
+    opened_many(current_actor(), case_export.cases_in(parsed.filters), "export",
+                "case search, CSV")
     name = f"cases-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(case_export.csv_chunks(parsed.filters), mimetype="text/csv",
                     headers=_private(name))
@@ -92,6 +95,8 @@ def export_xlsx() -> ResponseReturnValue:
         return render_template("cases/search.html", parsed=parsed, result=None,
                                choices=search_cases.choices(), refused=exc.message), 422
     case_export.record(parsed.filters, current_actor(), "xlsx")
+    opened_many(current_actor(), case_export.cases_in(parsed.filters), "export",
+                "case search, XLSX")
     name = f"cases-{utcnow():%Y%m%d-%H%M}.xlsx"
     return Response(body, mimetype=tables.XLSX_TYPE, headers=_private(name))
 
@@ -113,6 +118,7 @@ def show(reference: str) -> ResponseReturnValue:
     case = cases.get_case(reference)
     if case.kind != "complaint":  # a corrective action has its own page
         return redirect(url_for("actions.show", reference=reference))
+    opened(current_actor(), case.id, case.reference, "case")
     return _page(case)
 
 
@@ -193,8 +199,9 @@ def add_documents(reference: str) -> ResponseReturnValue:
 @requires(READ_CASES, or_record=tasks.works_on)
 def download(reference: str, attachment_id: int) -> ResponseReturnValue:
     """One document of the case, as a download."""
-    document = attachments.for_download(cases.get_case(reference).id, attachment_id,
-                                        include_internal=True)
+    case = cases.get_case(reference)
+    document = attachments.for_download(case.id, attachment_id, include_internal=True)
+    opened(current_actor(), case.id, case.reference, "document", document.filename)
     return Response(document.data, headers=attachments.download_headers(document))
 
 
@@ -208,6 +215,8 @@ def bundle(reference: str) -> ResponseReturnValue:
     """
     internal = request.form.get("internal", "").lower() in ("1", "true", "yes")
     made = export.build_bundle(reference, current_actor(), include_internal=internal)
+    case = cases.get_case(reference)
+    opened(current_actor(), case.id, case.reference, "bundle", made.filename)
     return Response(wrap_file(request.environ, made.file, export.CHUNK),
                     mimetype="application/zip", direct_passthrough=True,
                     headers={"Content-Disposition": f'attachment; filename="{made.filename}"',
@@ -226,6 +235,7 @@ def letter(reference: str) -> ResponseReturnValue:
     except NotFound:
         return render_template("letters/no_decision.html", reference=case.reference,
                                back=back), 404
+    opened(current_actor(), case.id, case.reference, "letter", f"HTML, {made.language}")
     return letters.render_html(
         made, back=back,
         pdf=url_for("cases.letter_pdf", reference=case.reference, lang=made.language),
@@ -237,5 +247,7 @@ def letter(reference: str) -> ResponseReturnValue:
 @requires(READ_CASES)
 def letter_pdf(reference: str) -> ResponseReturnValue:
     """The decision letter as a PDF (404 while there is no decision)."""
-    made = letters.decision_letter(cases.get_case(reference), request.args.get("lang"))
+    case = cases.get_case(reference)
+    made = letters.decision_letter(case, request.args.get("lang"))
+    opened(current_actor(), case.id, case.reference, "letter", f"PDF, {made.language}")
     return Response(letters.render_pdf(made), headers=letters.pdf_headers(made))

@@ -25,6 +25,7 @@ from ..services import (
     tasks,
 )
 from ..services.localtime import organisation_zone
+from .access_log import opened as case_opened
 from .forms import Submission, submit
 from .language import process_form, process_text
 
@@ -74,6 +75,8 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
             flash(_("%(task)s is done.", task=title), "success")
             return redirect(url_for("inbox.index"))
         case = cases.get_case(reference)
+    # The task page shows the case's record beside the form: a read, like the case page.
+    case_opened(me, case.id, case.reference, "case", f"task: {row.title}")
     events = audit.history(case)
     beside = case_context.for_task(case, events, opened.shows)
     return render_template(

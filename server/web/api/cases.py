@@ -6,6 +6,7 @@ from flask import g, request
 
 from ...access import API_READ, API_WORK, WRITE_CASES, require, requires_scope
 from ...services import api_reads, api_work
+from ..access_log import opened
 from . import bp, spec
 from .models import CaseList, CaseOut, CaseQuery, HistoryOut, MessageIn, StepOut
 from .responses import Answer, accepts, answers, json_body
@@ -29,6 +30,7 @@ def list_cases() -> Answer:
 def get_case(reference: str) -> Answer:
     """A case and its fields; the ETag is the case version, for If-Match."""
     case = CaseOut.model_validate(api_reads.case_detail(reference))
+    opened(g.api_caller.actor, None, case.reference, "api", "case")
     return case, 200, {"ETag": f'"{case.version}"'}
 
 
@@ -37,7 +39,9 @@ def get_case(reference: str) -> Answer:
 @spec.validate(resp=answers(200, HistoryOut, 401, 403, 404, 429), tags=["cases"])
 def case_history(reference: str) -> Answer:
     """A case's history, oldest first, as recorded."""
-    return HistoryOut.model_validate(api_reads.history(reference))
+    history = HistoryOut.model_validate(api_reads.history(reference))
+    opened(g.api_caller.actor, None, reference, "api", "history")
+    return history
 
 
 @bp.post("/v1/cases/<reference>/messages")
