@@ -15,6 +15,7 @@ from .pack_schedule import PackRecipient, PackRun
 from .policy import EscalationTarget
 from .process import ProcessFile, ProcessVersion
 from .report import CaseReport
+from .retention import CaseErasure, CaseEventRedaction, LegalHold, RetentionRule
 from .service_call import ServiceCall
 from .system_event import AuditChainHead, AuditCheckpoint, AuditTombstone, SystemEvent
 from .types import UTCDateTime, utcnow
@@ -37,7 +38,9 @@ __all__ = [
     "BusinessCalendar",
     "CalendarDate",
     "Case",
+    "CaseErasure",
     "CaseEvent",
+    "CaseEventRedaction",
     "CaseReport",
     "CodeEntry",
     "CorrectiveAction",
@@ -47,6 +50,7 @@ __all__ = [
     "InboundMail",
     "Incident",
     "LaneMapping",
+    "LegalHold",
     "MailboxLease",
     "OutboxAttachment",
     "OutboxMessage",
@@ -56,6 +60,7 @@ __all__ = [
     "ProcessFile",
     "ProcessVersion",
     "ReferenceCounter",
+    "RetentionRule",
     "Role",
     "ServiceCall",
     "SignInThrottle",

@@ -1,0 +1,157 @@
+"""Erasing a closed case's personal data: gone from every store, statistics and the audit
+chain intact, and any other change to the history still caught."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, text
+
+from server.extensions import db
+from server.models import Case, CaseEvent, CaseReport, OutboxMessage
+from server.services import cases
+from server.services.actors import Actor
+from server.services.anonymisation import anonymise_case
+
+from .support.cases import drive, file_case
+
+ERASER = Actor.system("retention")
+PHONE = "+966500000123"
+NAME = "Layla Haddad"
+EMAIL = "layla@example.com"
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_dir(app: Flask, tmp_path: Path) -> Iterator[Path]:
+    """Checkpoints of this test only, in a folder of its own."""
+    folder = tmp_path / "checkpoints"
+    app.config["PLAINT_AUDIT_CHECKPOINT_DIR"] = str(folder)
+    yield folder
+
+
+def closed_case() -> Case:
+    """A complaint driven to its close, with a note that names the complainant's phone."""
+    reference, _token = file_case(complainant_phone=PHONE)
+    cases.add_note(reference, f"Called {NAME} on {PHONE}", Actor("hana.handler", 101,
+                                                                  frozenset({"handler"})))
+    drive(reference, lambda data: not cases.get_case(reference).is_open, steps=40)
+    return cases.get_case(reference)
+
+
+def verify(app: Flask) -> tuple[int, str]:
+    """`flask verify-audit`: its exit code and output."""
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["verify-audit"])
+    return result.exit_code, result.output
+
+
+def facts(case_id: int) -> dict:
+    """A case's reporting facts, as reports read them."""
+    row = db.session.get(CaseReport, case_id)
+    db.session.refresh(row)
+    return {c.name: getattr(row, c.name) for c in CaseReport.__table__.columns
+            if c.name != "updated_at"}
+
+
+def test_erasing_keeps_statistics_and_a_verifiable_history(app: Flask, app_ctx: None) -> None:
+    case = closed_case()
+    before = facts(case.id)
+    category, priority, outcome = case.category, case.priority, before["outcome"]
+    assert verify(app)[0] == 0
+
+    done = anonymise_case(case.id, ERASER, "retention rule 1")
+
+    assert done.refused is None and done.events > 0
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert (case.complainant_name, case.complainant_email, case.complainant_phone) == (
+        "[erased]", None, None)
+    assert case.description == "[erased]" and case.remedy_sought is None
+    assert (case.category, case.priority) == (category, priority)
+    assert facts(case.id) == before and before["outcome"] == outcome
+    history = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
+    every = " ".join(e.data + e.summary for e in history)
+    for value in (NAME, EMAIL, PHONE, "charged twice"):
+        assert value not in every
+    intake = json.loads(history[0].data)["values"]
+    assert intake["consent"] is True and intake["complainant_name"] == "[erased]"
+    last = json.loads(history[-1].data)
+    assert history[-1].kind == "case.erased" and str(history[0].seq) in last["redacted"]
+    state = zlib.decompress(case.workflow_state).decode()
+    assert NAME not in state and PHONE not in state and '"outcome":"' in state
+    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id))
+    assert all(NAME not in m.body_text and m.recipient is None for m in mails)
+    code, output = verify(app)
+    assert code == 0, output
+
+
+def test_a_redacted_entry_changed_again_is_caught(app: Flask, app_ctx: None) -> None:
+    case = closed_case()
+    anonymise_case(case.id, ERASER, "retention rule 1")
+    first = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                      CaseEvent.seq == 1))
+    # The trigger still lets a listed event's data change (that is how erasure writes it):
+    # verify-audit is what catches a change nobody vouched for.
+    db.session.execute(text("UPDATE case_event SET data = :d WHERE id = :id"),
+                       {"d": first.data.replace("[erased]", "Someone Else"), "id": first.id})
+    code, output = verify(app)
+    assert code == 1 and "event 1 was altered" in output
+
+
+def test_the_database_refuses_other_changes_to_the_history(app: Flask, app_ctx: None) -> None:
+    case = closed_case()
+    anonymise_case(case.id, ERASER, "retention rule 1")
+    listed, unlisted = db.session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc())).all()[1:3]
+    db.session.commit()
+    for statement, params in (
+            ("UPDATE case_event SET hash = :v WHERE id = :id", {"v": "0" * 64, "id": listed.id}),
+            ("UPDATE case_event SET actor = :v WHERE id = :id", {"v": "x", "id": listed.id}),
+            ("DELETE FROM case_event_redaction WHERE case_id = :id",
+             {"id": case.id, "v": None})):
+        with pytest.raises(Exception, match="append-only|insert-only"):
+            db.session.execute(text(statement), params)
+        db.session.rollback()
+    other = closed_case()
+    event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == other.id))
+    with pytest.raises(Exception, match="append-only"):
+        db.session.execute(text("UPDATE case_event SET data = '{}' WHERE id = :id"),
+                           {"id": event.id})
+    db.session.rollback()
+
+
+def test_a_broken_history_is_not_erased(app: Flask, app_ctx: None) -> None:
+    case = closed_case()
+    db.session.execute(text(
+        "DROP TRIGGER IF EXISTS case_event_no_update" if db.engine.dialect.name == "sqlite"
+        else "ALTER TABLE case_event DISABLE TRIGGER case_event_no_update"))
+    db.session.execute(text("UPDATE case_event SET summary = 'rewritten' WHERE case_id = :id "
+                            "AND seq = 2"), {"id": case.id})
+    db.session.commit()
+    done = anonymise_case(case.id, ERASER, "retention rule 1")
+    assert done.refused and "does not verify" in done.refused and "event 2" in done.refused
+    assert db.session.get(Case, case.id).complainant_name == NAME
+
+
+def test_an_open_case_is_not_erased(app: Flask, app_ctx: None) -> None:
+    reference, _token = file_case()
+    done = anonymise_case(cases.get_case(reference).id, ERASER, "request")
+    assert done.refused and "still open" in done.refused
+
+
+def test_the_database_file_no_longer_holds_the_values(app: Flask, app_ctx: None,
+                                                       backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("the file of an SQLite database is what is read here")
+    case = closed_case()
+    anonymise_case(case.id, ERASER, "retention rule 1")
+    db.session.remove()
+    path = Path(db.engine.url.database or "")
+    found = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    for value in (NAME, EMAIL, PHONE):
+        assert value.encode() not in found, value
