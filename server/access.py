@@ -49,6 +49,8 @@ MANAGE_WEBHOOKS = "manage_webhooks"  # webhook subscriptions, their secrets and 
 # owner, and later tasks of the role go to them (services/ownership.py).
 OWN_CASES = "own_cases"
 MANAGE_API_CLIENTS = "manage_api_clients"  # API clients: create, change, new token, revoke
+MANAGE_RETENTION = "manage_retention"  # retention rules, their dry run (issue 18)
+HOLD_CASES = "hold_cases"  # place and lift a legal hold on a case (retention skips it)
 
 CASE_STAFF = frozenset({"handler", "supervisor", "complaints_manager"})
 
@@ -72,6 +74,8 @@ TABLE: dict[str, frozenset[str]] = {
     MANAGE_ACTIONS: frozenset({"complaints_manager"}),
     MANAGE_WEBHOOKS: frozenset({"admin"}),
     MANAGE_API_CLIENTS: frozenset({"admin"}),
+    MANAGE_RETENTION: frozenset({"admin"}),
+    HOLD_CASES: frozenset({"complaints_manager"}),
 }
 
 # API scopes: what an API client's bearer token opens under /api/v1 (server/web/api).
