@@ -50,6 +50,7 @@ def init_app(app: Flask) -> None:
         public,
         related,
         reports,
+        retention,
         returns,
         studio,
         tasks,
@@ -59,6 +60,7 @@ def init_app(app: Flask) -> None:
     timefmt.init_app(app)
     language.init_app(app)
     related.init_app(app)
+    retention.init_app(app)
     app.jinja_env.globals["choice_title"] = choice_titles.title
     app.jinja_env.globals["code_label"] = labels.code
     app.jinja_env.globals["role_label"] = labels.role
@@ -66,6 +68,7 @@ def init_app(app: Flask) -> None:
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
-                   pack_schedule, language, actions, admin_webhooks, mailbox, admin_api):
+                   pack_schedule, language, actions, admin_webhooks, mailbox, admin_api,
+                   retention):
         app.register_blueprint(module.bp)
     api.init_app(app)

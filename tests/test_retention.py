@@ -1,0 +1,152 @@
+"""Retention on a seeded database: the dry run and the real run touch exactly the cases
+the rules name; reports stay the same; verify-audit passes; legal hold stops it."""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from server.extensions import db
+from server.models import Attachment, Case, CaseReport
+from server.services import attachments, cases, legal_hold, retention
+from server.services.actors import Actor
+
+from .support.cases import drive, file_case
+from .support.data import PDF
+from .support.web import AuthActions, post
+
+ADMIN = Actor("ada.admin", 1, frozenset({"admin"}))
+MANAGER = Actor("mona.manager", 2, frozenset({"complaints_manager"}))
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_dir(app: Flask, tmp_path: Path) -> Iterator[Path]:
+    """Checkpoints of this test only, in a folder of its own."""
+    folder = tmp_path / "checkpoints"
+    app.config["PLAINT_AUDIT_CHECKPOINT_DIR"] = str(folder)
+    yield folder
+
+
+def closed(years_ago: float, outcome: str, name: str, document: bool = False) -> str:
+    """A complaint that closed `years_ago` with this outcome; its reference."""
+    with time_machine.travel(NOW - timedelta(days=365 * years_ago), tick=True):
+        reference, _token = file_case(complainant_name=name,
+                                      complainant_email=f"{name.split()[0].lower()}@example.com")
+        if document:
+            upload = FileStorage(BytesIO(PDF), filename="letter.pdf")
+            attachments.add_documents(reference, [upload],
+                                      Actor("hana.handler", 101, frozenset({"handler"})),
+                                      "staff")
+        drive(reference, lambda data: not cases.get_case(reference).is_open,
+              {"outcome": outcome, "final_outcome": outcome, "accepted": True}, steps=40)
+    return reference
+
+
+@pytest.fixture
+def seeded(app: Flask, app_ctx: None) -> dict[str, str]:
+    """Closed complaints of several outcomes and ages, one open one, one held."""
+    world = {
+        "upheld_3y": closed(3, "upheld", "Amal Upheld"),
+        "upheld_1y": closed(1, "upheld", "Badr Recent"),
+        "not_upheld_3y": closed(3, "not_upheld", "Camila Notupheld", document=True),
+        "held_3y": closed(3, "upheld", "Dana Held"),
+        "open": file_case(complainant_name="Eyad Open")[0],
+    }
+    legal_hold.place(world["held_3y"], "Claim before the court", MANAGER)
+    retention.add_rule("upheld", "anonymise", "2", "years", ADMIN)
+    retention.add_rule("any", "documents", "6", "months", ADMIN)
+    return world
+
+
+def all_facts() -> list[dict]:
+    """Every case's reporting facts, as every report reads them."""
+    db.session.expire_all()
+    return [{c.name: getattr(row, c.name) for c in CaseReport.__table__.columns
+             if c.name != "updated_at"}
+            for row in db.session.scalars(select(CaseReport).order_by(CaseReport.case_id))]
+
+
+def test_dry_run_and_real_run_touch_exactly_the_cases_the_rules_name(
+        app: Flask, seeded: dict[str, str]) -> None:
+    runner = app.test_cli_runner()
+    facts = all_facts()
+    dry = runner.invoke(args=["retention", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    listed = set(re.findall(r"^  (\S+)$", dry.output, re.M))
+    assert listed == {seeded["upheld_3y"], seeded["not_upheld_3y"]}
+    assert f"{seeded['held_3y']} skipped: on legal hold" in dry.output
+    assert db.session.scalar(select(Case.complainant_name).where(
+        Case.reference == seeded["upheld_3y"])) == "Amal Upheld"  # a dry run changes nothing
+
+    real = runner.invoke(args=["retention"])
+    assert real.exit_code == 0, real.output
+    assert set(re.findall(r"^  (\S+)$", real.output, re.M)) == listed
+    db.session.expire_all()
+    names = dict(db.session.execute(select(Case.reference, Case.complainant_name)).all())
+    assert names[seeded["upheld_3y"]] == "[erased]"
+    assert names[seeded["upheld_1y"]] == "Badr Recent"
+    assert names[seeded["held_3y"]] == "Dana Held"
+    assert names[seeded["open"]] == "Eyad Open"
+    assert names[seeded["not_upheld_3y"]] == "Camila Notupheld"  # documents only
+    assert db.session.scalar(select(db.func.count(Attachment.id))) == 0
+    assert all_facts() == facts
+    audit = runner.invoke(args=["verify-audit"])
+    assert audit.exit_code == 0, audit.output
+    again = runner.invoke(args=["retention", "--dry-run"])
+    assert re.findall(r"^  (\S+)$", again.output, re.M) == []  # nothing is done twice
+
+
+def test_lifting_the_hold_lets_the_rule_reach_the_case(app: Flask,
+                                                        seeded: dict[str, str]) -> None:
+    legal_hold.lift(seeded["held_3y"], MANAGER)
+    due = {reference for plan in retention.plan() for _id, reference in plan.due}
+    assert seeded["held_3y"] in due
+    history = cases.get_case(seeded["held_3y"])
+    assert history.event_count > 0
+
+
+def test_the_admin_page_shows_the_dry_run_and_refuses_a_bad_rule(
+        app: Flask, client: FlaskClient, auth: AuthActions, seeded: dict[str, str]) -> None:
+    auth.login("ada", "admin")
+    page = client.get("/admin/retention").get_data(as_text=True)
+    assert seeded["upheld_3y"] in page and seeded["upheld_1y"] not in page
+    assert seeded["open"] not in page
+    bad = post(client, "/admin/retention", {"outcome": "upheld", "action": "anonymise",
+                                            "amount": "soon", "unit": "years"})
+    assert bad.status_code == 422
+    assert 'value="soon"' in bad.get_data(as_text=True)
+    good = post(client, "/admin/retention", {"outcome": "not_upheld", "action": "anonymise",
+                                             "amount": "30", "unit": "months"})
+    assert good.status_code == 302
+    page = client.get("/admin/retention").get_data(as_text=True)
+    assert "Retention rule 3 added" in page and seeded["not_upheld_3y"] in page
+
+
+def test_a_manager_places_and_lifts_a_hold_on_the_case_page(
+        app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    with app.app_context():
+        reference, _token = file_case()
+    auth.login("mona", "complaints_manager")
+    empty = post(client, f"/cases/{reference}/hold", {"hold_reason": "  "})
+    assert empty.status_code == 422 and "Say why the case is held" in empty.get_data(True)
+    placed = post(client, f"/cases/{reference}/hold", {"hold_reason": "Regulator inquiry"})
+    assert placed.status_code == 302
+    page = client.get(f"/cases/{reference}").get_data(as_text=True)
+    assert "On legal hold" in page and "Legal hold placed: Regulator inquiry" in page
+    post(client, f"/cases/{reference}/hold/lift")
+    page = client.get(f"/cases/{reference}").get_data(as_text=True)
+    assert "On legal hold" not in page and "Legal hold lifted" in page
+    auth.logout()
+    auth.login("hana", "handler")
+    assert post(client, f"/cases/{reference}/hold", {"hold_reason": "x"}).status_code == 403
