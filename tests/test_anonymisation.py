@@ -106,15 +106,15 @@ def test_a_redacted_entry_changed_again_is_caught(app: Flask, app_ctx: None) -> 
 def test_the_database_refuses_other_changes_to_the_history(app: Flask, app_ctx: None) -> None:
     case = closed_case()
     anonymise_case(case.id, ERASER, "retention rule 1")
-    listed, unlisted = db.session.scalars(select(CaseEvent).where(
-        CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc())).all()[1:3]
+    listed = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                       CaseEvent.seq == 1))  # redacted
     db.session.commit()
     for statement, params in (
             ("UPDATE case_event SET hash = :v WHERE id = :id", {"v": "0" * 64, "id": listed.id}),
             ("UPDATE case_event SET actor = :v WHERE id = :id", {"v": "x", "id": listed.id}),
             ("DELETE FROM case_event_redaction WHERE case_id = :id",
              {"id": case.id, "v": None})):
-        with pytest.raises(Exception, match="append-only|insert-only"):
+        with pytest.raises(Exception, match=r"append-only|insert-only"):
             db.session.execute(text(statement), params)
         db.session.rollback()
     other = closed_case()

@@ -4,9 +4,9 @@ the rules name; reports stay the same; verify-audit passes; legal hold stops it.
 from __future__ import annotations
 
 import re
-from io import BytesIO
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 
 import pytest
