@@ -20,6 +20,7 @@ from server.extensions import db
 from server.models import Attachment, Case, CaseReport
 from server.services import attachments, cases, legal_hold, retention
 from server.services.actors import Actor
+from server.services.reports import REPORTS
 
 from .support.cases import drive, file_case
 from .support.data import PDF
@@ -57,13 +58,13 @@ def closed(years_ago: float, outcome: str, name: str, document: bool = False) ->
 def seeded(app: Flask, app_ctx: None) -> dict[str, str]:
     """Closed complaints of several outcomes and ages, one open one, one held."""
     world = {
-        "upheld_3y": closed(3, "upheld", "Amal Upheld"),
+        "upheld_old": closed(2.5, "upheld", "Amal Upheld"),
         "upheld_1y": closed(1, "upheld", "Badr Recent"),
-        "not_upheld_3y": closed(3, "not_upheld", "Camila Notupheld", document=True),
-        "held_3y": closed(3, "upheld", "Dana Held"),
+        "not_upheld_old": closed(2.5, "not_upheld", "Camila Notupheld", document=True),
+        "held_old": closed(2.5, "upheld", "Dana Held"),
         "open": file_case(complainant_name="Eyad Open")[0],
     }
-    legal_hold.place(world["held_3y"], "Claim before the court", MANAGER)
+    legal_hold.place(world["held_old"], "Claim before the court", MANAGER)
     retention.add_rule("upheld", "anonymise", "2", "years", ADMIN)
     retention.add_rule("any", "documents", "6", "months", ADMIN)
     return world
@@ -77,30 +78,57 @@ def all_facts() -> list[dict]:
             for row in db.session.scalars(select(CaseReport).order_by(CaseReport.case_id))]
 
 
+def figures(client: FlaskClient) -> dict[str, str]:
+    """Every dashboard report's CSV over the whole seeded period."""
+    period = {"from": (NOW - timedelta(days=365 * 3 - 2)).date().isoformat(),
+              "to": NOW.date().isoformat()}
+    found = {}
+    for report in REPORTS:
+        answer = client.get(f"/reports/{report.name}.csv", query_string=period)
+        assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
+        found[report.name] = answer.get_data(as_text=True)
+    return found
+
+
+def database_bytes() -> bytes:
+    """The SQLite database file and its write-ahead log, as a `grep` would read them."""
+    db.session.remove()
+    path = Path(db.engine.url.database or "")
+    return b"".join(p.read_bytes() for p in sorted(path.parent.glob(path.name + "*")))
+
+
 def test_dry_run_and_real_run_touch_exactly_the_cases_the_rules_name(
-        app: Flask, seeded: dict[str, str]) -> None:
+        app: Flask, seeded: dict[str, str], client: FlaskClient, auth: AuthActions,
+        backend: str) -> None:
     runner = app.test_cli_runner()
     facts = all_facts()
+    auth.login("maya", "complaints_manager")
+    shown = figures(client)
     dry = runner.invoke(args=["retention", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     listed = set(re.findall(r"^  (\S+)$", dry.output, re.M))
-    assert listed == {seeded["upheld_3y"], seeded["not_upheld_3y"]}
+    assert listed == {seeded["upheld_old"], seeded["not_upheld_old"]}
     assert f"{seeded['held_3y']} skipped: on legal hold" in dry.output
     assert db.session.scalar(select(Case.complainant_name).where(
-        Case.reference == seeded["upheld_3y"])) == "Amal Upheld"  # a dry run changes nothing
+        Case.reference == seeded["upheld_old"])) == "Amal Upheld"  # a dry run changes nothing
 
     real = runner.invoke(args=["retention"])
     assert real.exit_code == 0, real.output
     assert set(re.findall(r"^  (\S+)$", real.output, re.M)) == listed
     db.session.expire_all()
     names = dict(db.session.execute(select(Case.reference, Case.complainant_name)).all())
-    assert names[seeded["upheld_3y"]] == "[erased]"
+    assert names[seeded["upheld_old"]] == "[erased]"
     assert names[seeded["upheld_1y"]] == "Badr Recent"
-    assert names[seeded["held_3y"]] == "Dana Held"
+    assert names[seeded["held_old"]] == "Dana Held"
     assert names[seeded["open"]] == "Eyad Open"
-    assert names[seeded["not_upheld_3y"]] == "Camila Notupheld"  # documents only
+    assert names[seeded["not_upheld_old"]] == "Camila Notupheld"  # documents only
     assert db.session.scalar(select(db.func.count(Attachment.id))) == 0
     assert all_facts() == facts
+    assert figures(client) == shown
+    if backend == "sqlite":  # grep the database file for what was erased, and what was not
+        found = database_bytes()
+        assert b"Amal Upheld" not in found and b"amal@example.com" not in found
+        assert b"Badr Recent" in found
     audit = runner.invoke(args=["verify-audit"])
     assert audit.exit_code == 0, audit.output
     again = runner.invoke(args=["retention", "--dry-run"])
@@ -109,10 +137,10 @@ def test_dry_run_and_real_run_touch_exactly_the_cases_the_rules_name(
 
 def test_lifting_the_hold_lets_the_rule_reach_the_case(app: Flask,
                                                         seeded: dict[str, str]) -> None:
-    legal_hold.lift(seeded["held_3y"], MANAGER)
+    legal_hold.lift(seeded["held_old"], MANAGER)
     due = {reference for plan in retention.plan() for _id, reference in plan.due}
-    assert seeded["held_3y"] in due
-    history = cases.get_case(seeded["held_3y"])
+    assert seeded["held_old"] in due
+    history = cases.get_case(seeded["held_old"])
     assert history.event_count > 0
 
 
@@ -120,7 +148,7 @@ def test_the_admin_page_shows_the_dry_run_and_refuses_a_bad_rule(
         app: Flask, client: FlaskClient, auth: AuthActions, seeded: dict[str, str]) -> None:
     auth.login("ada", "admin")
     page = client.get("/admin/retention").get_data(as_text=True)
-    assert seeded["upheld_3y"] in page and seeded["upheld_1y"] not in page
+    assert seeded["upheld_old"] in page and seeded["upheld_1y"] not in page
     assert seeded["open"] not in page
     bad = post(client, "/admin/retention", {"outcome": "upheld", "action": "anonymise",
                                             "amount": "soon", "unit": "years"})
@@ -130,7 +158,7 @@ def test_the_admin_page_shows_the_dry_run_and_refuses_a_bad_rule(
                                              "amount": "30", "unit": "months"})
     assert good.status_code == 302
     page = client.get("/admin/retention").get_data(as_text=True)
-    assert "Retention rule 3 added" in page and seeded["not_upheld_3y"] in page
+    assert "Retention rule 3 added" in page and seeded["not_upheld_old"] in page
 
 
 def test_a_manager_places_and_lifts_a_hold_on_the_case_page(
