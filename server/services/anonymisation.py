@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..database import begin_write
@@ -193,10 +194,12 @@ def _append_erasure(case: CaseRecord, actor: Actor, reason: str, plan: _Plan,
 
 def _words(case: CaseRecord, result: Erasure, documents_only: bool) -> list[str]:
     """What an erasure removes, as people read it."""
-    words = [_("%(count)s document(s)", count=result.documents)] if result.documents else []
+    words = [ngettext("%(num)d document", "%(num)d documents", result.documents)
+             ] if result.documents else []
     if documents_only:
         return words
     return [_("the complainant's and representative's contact details"),
             _("the description and the remedy sought"),
-            _("personal values in %(count)s history entries", count=result.events),
+            ngettext("personal values in %(num)d history entry",
+                     "personal values in %(num)d history entries", result.events),
             *words, _("copies in e-mails, webhook deliveries and the case's saved state")]

@@ -72,8 +72,9 @@ def add_rule(outcome: str, action: str, amount: str, unit: str, actor: Actor) ->
     if unit not in UNITS:
         errors["unit"] = [_("Choose months or years.")]
     elif not 1 <= months <= MAX_MONTHS:
-        errors["amount"] = [_("Give a whole number of %(unit)s, at least 1 and at most 100 "
-                              "years.", unit=_("months") if unit == "months" else _("years"))]
+        errors["amount"] = [_("Give a whole number of months, from 1 to 1200.")
+                            if unit == "months" else
+                            _("Give a whole number of years, from 1 to 100.")]
     if errors:
         raise InvalidInput(_("The rule was not added: correct the fields marked."), errors)
     begin_write()
