@@ -17,6 +17,7 @@ from server.models import Case, CaseEvent, CaseReport, OutboxMessage
 from server.services import cases
 from server.services.actors import Actor
 from server.services.anonymisation import anonymise_case
+from server.services.redaction import redact_event
 
 from .support.cases import drive, file_case
 
@@ -80,6 +81,10 @@ def test_erasing_keeps_statistics_and_a_verifiable_history(app: Flask, app_ctx: 
         assert value not in every
     intake = json.loads(history[0].data)["values"]
     assert intake["consent"] is True and intake["complainant_name"] == "[erased]"
+    answers = [json.loads(e.data).get("values") or {} for e in history]
+    decision = next(a for a in answers if "response" in a)
+    assert decision["outcome"] == outcome and decision["response"] == "[erased]"
+    assert isinstance(decision["compensation_amount"], int | float)
     last = json.loads(history[-1].data)
     assert history[-1].kind == "case.erased" and str(history[0].seq) in last["redacted"]
     state = zlib.decompress(case.workflow_state).decode()
@@ -155,3 +160,31 @@ def test_the_database_file_no_longer_holds_the_values(app: Flask, app_ctx: None,
     found = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
     for value in (NAME, EMAIL, PHONE):
         assert value.encode() not in found, value
+
+
+def test_answers_keep_closed_choices_dates_numbers_and_booleans() -> None:
+    schema = {"type": "object", "properties": {
+        "kind": {"type": "string", "enum": ["a", "b"]},
+        "labelled": {"type": "string", "oneOf": [{"const": "x", "title": "X"}]},
+        "product": {"type": "string", "x-codeList": "products"},
+        "when": {"type": "string", "format": "date"},
+        "picked": {"type": "string", "enum": ["options_from_task_data_var:accounts"]},
+        "people": {"type": "array", "items": {"type": "object", "properties": {
+            "role": {"type": "string", "enum": ["witness"]}, "name": {"type": "string"}}}}},
+        "allOf": [{"if": {}, "then": {"properties": {"extra": {"type": "string",
+                                                                "enum": ["yes"]}}}}]}
+    erased: set[str] = set()
+    answers = {"kind": "a", "labelled": "x", "product": "loan", "when": "2026-03-01",
+               "picked": "SA0380000000608010167519", "amount": 12.5, "ok": False,
+               "people": [{"role": "witness", "name": "Omar Saleh"}], "extra": "yes",
+               "free": "My neighbour Omar"}
+    kept = redact_event({"form": "f.json", "values": answers, "task": "t", "note": "Omar"},
+                        lambda name: schema, erased)
+    assert kept["values"] == {
+        "kind": "a", "labelled": "x", "product": "loan", "when": "2026-03-01",
+        "picked": "[erased]", "amount": 12.5, "ok": False,
+        "people": [{"role": "witness", "name": "[erased]"}], "extra": "yes",
+        "free": "[erased]"}
+    assert kept["task"] == "t" and kept["note"] == "[erased]"
+    assert erased == {"SA0380000000608010167519", "Omar Saleh", "My neighbour Omar",
+                      "Omar"}

@@ -3,7 +3,7 @@
 anonymisation.py decides what is personal; this module finds every copy of it: e-mails
 written for the case (the outbox, with their attachments), the e-mails it came from,
 webhook deliveries (rendered copies of the case), API idempotency answers, service-call
-parameters, incident texts, documents, and on SQLite the full-text index's pages.
+parameters, incident texts, auditors' notes, documents, and on SQLite the full-text index's pages.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from ..extensions import db
 from ..models import (
     ApiIdempotency,
     Attachment,
+    AuditCheck,
+    AuditSampleCase,
     InboundMail,
     Incident,
     OutboxAttachment,
@@ -102,6 +104,10 @@ def erase(case_id: int, reference: str, personal: Personal) -> None:
     for call in db.session.scalars(select(ServiceCall).where(ServiceCall.case_id == case_id)):
         call.params = personal.json(call.params)
         call.last_error = personal.text(call.last_error)
+    sampled = select(AuditSampleCase.id).where(AuditSampleCase.case_id == case_id)
+    for check in db.session.scalars(select(AuditCheck).where(
+            AuditCheck.sample_case_id.in_(sampled))):
+        check.note = personal.text(check.note)  # an auditor may have quoted the case
     for incident in db.session.scalars(select(Incident).where(Incident.case_id == case_id)):
         incident.error = personal.text(incident.error) or ""
         incident.resolution = personal.text(incident.resolution)

@@ -47,12 +47,15 @@ def closed(spec: dict[str, Any]) -> bool:
 def _properties(spec: dict[str, Any]) -> dict[str, Any]:
     """A schema level's properties, those of its conditional and combined parts too."""
     found: dict[str, Any] = {}
-    for part in [spec, *(spec.get(k) for k in ("then", "else")),
-                 *(spec.get("allOf") or []), *(spec.get("dependentSchemas") or {}).values()]:
+    for name, child in (spec.get("properties") or {}).items():
+        if isinstance(child, dict):
+            found.setdefault(name, child)
+    parts = [spec.get("then"), spec.get("else"), *(spec.get("allOf") or []),
+             *(spec.get("dependentSchemas") or {}).values()]
+    for part in parts:
         if isinstance(part, dict):
-            for name, child in (part.get("properties") or {}).items():
-                if isinstance(child, dict):
-                    found.setdefault(name, child)
+            for name, child in _properties(part).items():
+                found.setdefault(name, child)
     return found
 
 
