@@ -188,3 +188,17 @@ def test_answers_keep_closed_choices_dates_numbers_and_booleans() -> None:
     assert kept["task"] == "t" and kept["note"] == "[erased]"
     assert erased == {"SA0380000000608010167519", "Omar Saleh", "My neighbour Omar",
                       "Omar"}
+
+
+def test_a_dry_run_says_what_the_erasure_will_do_and_changes_nothing(
+        app: Flask, app_ctx: None) -> None:
+    case = closed_case()
+    head = case.audit_head
+    planned = anonymise_case(case.id, ERASER, "request", dry_run=True)
+    db.session.expire_all()
+    assert cases.get_case(case.reference).audit_head == head
+    assert cases.get_case(case.reference).complainant_name == NAME
+    done = anonymise_case(case.id, ERASER, "request")
+    assert (planned.events, planned.documents, planned.erased) == (
+        done.events, done.documents, done.erased)
+    assert planned.events > 0 and planned.refused is None

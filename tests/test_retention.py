@@ -18,6 +18,7 @@ from werkzeug.datastructures import FileStorage
 
 from server.extensions import db
 from server.models import Attachment, Case, CaseReport
+from server.scheduler import RETENTION_JOB_ID, TimerScheduler
 from server.services import attachments, cases, legal_hold, retention
 from server.services.actors import Actor
 from server.services.reports import REPORTS
@@ -178,3 +179,17 @@ def test_a_manager_places_and_lifts_a_hold_on_the_case_page(
     auth.logout()
     auth.login("hana", "handler")
     assert post(client, f"/cases/{reference}/hold", {"hold_reason": "x"}).status_code == 403
+
+
+def test_the_scheduler_runs_retention_daily(app: Flask, seeded: dict[str, str]) -> None:
+    db.session.remove()
+    runner = TimerScheduler(app)
+    runner.start()
+    try:
+        job = runner._scheduler.get_job(RETENTION_JOB_ID)
+        assert job is not None and job.trigger.interval == timedelta(days=1)
+    finally:
+        runner.shutdown()
+    runner._retention()  # what the job runs
+    assert cases.get_case(seeded["upheld_old"]).complainant_name == "[erased]"
+    assert cases.get_case(seeded["held_old"]).complainant_name == "Dana Held"

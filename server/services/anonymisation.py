@@ -65,8 +65,13 @@ class _Plan:
 
 
 def anonymise_case(case_id: int, actor: Actor, reason: str, *, documents_only: bool = False,
-                   dry_run: bool = False, rule_id: int | None = None) -> Erasure:
-    """Erase the personal data of one case (or only its documents), recording `reason`."""
+                   dry_run: bool = False, rule_id: int | None = None,
+                   scrub: bool = True) -> Erasure:
+    """Erase the personal data of one case (or only its documents), recording `reason`.
+
+    `scrub` False leaves the database file's clean-up (erasure_stores.scrub) to the caller,
+    who erases many cases and scrubs once.
+    """
     if not dry_run:
         begin_write()
     case = load_case_by_id(case_id)
@@ -75,6 +80,7 @@ def anonymise_case(case_id: int, actor: Actor, reason: str, *, documents_only: b
     result = Erasure(case.reference)
     result.refused = refusal(case)
     if result.refused:
+        db.session.rollback()  # let go of the write lock taken above
         return result
     result.documents = erasure_stores.documents(case.id)
     plan = _Plan() if documents_only else _plan(case)
@@ -94,7 +100,8 @@ def anonymise_case(case_id: int, actor: Actor, reason: str, *, documents_only: b
     db.session.add(CaseErasure(case_id=case.id, documents_only=documents_only, at=utcnow(),
                                actor=actor.name[:255], reason=reason[:500], rule_id=rule_id))
     db.session.commit()
-    erasure_stores.scrub()
+    if scrub:
+        erasure_stores.scrub()
     return result
 
 

@@ -30,7 +30,7 @@ from ..models import (
 )
 from ..models.report import OUTCOMES
 from ..models.retention import ACTIONS, ANONYMISE, ANY_OUTCOME, DOCUMENTS
-from . import system_log
+from . import erasure_stores, system_log
 from .actors import Actor
 from .anonymisation import anonymise_case
 
@@ -162,11 +162,16 @@ def run(actor: Actor, now: datetime | None = None) -> RunResult:
         rule_id, action = rule_plan.rule.id, rule_plan.rule.action
         for case_id, reference in rule_plan.due:
             done = anonymise_case(case_id, actor, f"retention rule {rule_id}",
-                                  documents_only=action == DOCUMENTS, rule_id=rule_id)
+                                  documents_only=action == DOCUMENTS, rule_id=rule_id,
+                                  scrub=False)
             if done.refused:
                 result.refused.append(f"{reference}: {done.refused}")
             else:
                 result.touched.append((rule_id, reference))
+    if result.touched:
+        erasure_stores.scrub()  # once for the run, not once per case
+    if not result.plans:
+        return result  # no rules: nothing to log every day
     begin_write()
     system_log.record(actor, "retention.run",
                       f"Retention run: {len(result.touched)} erasure(s), "
