@@ -3,13 +3,16 @@ chain intact, and any other change to the history still caught."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from server.extensions import db
@@ -20,6 +23,7 @@ from server.services.anonymisation import anonymise_case
 from server.services.redaction import redact_event
 
 from .support.cases import drive, file_case
+from .support.web import AuthActions, post
 
 ERASER = Actor.system("retention")
 PHONE = "+966500000123"
@@ -202,3 +206,20 @@ def test_a_dry_run_says_what_the_erasure_will_do_and_changes_nothing(
     assert (planned.events, planned.documents, planned.erased) == (
         done.events, done.documents, done.erased)
     assert planned.events > 0 and planned.refused is None
+
+
+def test_the_case_page_and_bundle_of_an_erased_case_show_no_personal_data(
+        app: Flask, app_ctx: None, client: FlaskClient, auth: AuthActions) -> None:
+    case = closed_case()
+    reference = case.reference
+    anonymise_case(case.id, ERASER, "retention rule 1")
+    auth.login("hana", "handler")
+    page = client.get(f"/cases/{reference}")
+    text_of_page = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Personal data erased (retention rule 1)" in text_of_page
+    assert NAME not in text_of_page and PHONE not in text_of_page
+    bundle = post(client, f"/cases/{reference}/bundle.zip")
+    assert bundle.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(bundle.data)) as archive:
+        record = archive.read("record.json").decode()
+    assert NAME not in record and "case.erased" in record and "redacted" in record
