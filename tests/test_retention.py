@@ -109,7 +109,7 @@ def test_dry_run_and_real_run_touch_exactly_the_cases_the_rules_name(
     assert dry.exit_code == 0, dry.output
     listed = set(re.findall(r"^  (\S+)$", dry.output, re.M))
     assert listed == {seeded["upheld_old"], seeded["not_upheld_old"]}
-    assert f"{seeded['held_3y']} skipped: on legal hold" in dry.output
+    assert f"{seeded['held_old']} skipped: on legal hold" in dry.output
     assert db.session.scalar(select(Case.complainant_name).where(
         Case.reference == seeded["upheld_old"])) == "Amal Upheld"  # a dry run changes nothing
 
