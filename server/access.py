@@ -51,6 +51,8 @@ OWN_CASES = "own_cases"
 MANAGE_API_CLIENTS = "manage_api_clients"  # API clients: create, change, new token, revoke
 READ_ACCESS_LOG = "read_access_log"  # the access log, its CSV, bulk-access alerts (acknowledge)
 SEE_CASE_READERS = "see_case_readers"  # "who opened this case" on a case page, and its list
+MANAGE_RETENTION = "manage_retention"  # retention rules, their dry run
+HOLD_CASES = "hold_cases"  # place and lift a legal hold on a case (retention skips it)
 
 CASE_STAFF = frozenset({"handler", "supervisor", "complaints_manager"})
 
@@ -76,6 +78,8 @@ TABLE: dict[str, frozenset[str]] = {
     MANAGE_API_CLIENTS: frozenset({"admin"}),
     READ_ACCESS_LOG: frozenset({"auditor", "admin"}),
     SEE_CASE_READERS: frozenset({"auditor", "complaints_manager"}),
+    MANAGE_RETENTION: frozenset({"admin"}),
+    HOLD_CASES: frozenset({"complaints_manager"}),
 }
 
 # API scopes: what an API client's bearer token opens under /api/v1 (server/web/api).

@@ -290,6 +290,37 @@ def purge_case(reference: str, reason: str) -> None:
     click.echo(f"Purged {reference} ({stone.event_count} events); its tombstone is signed.")
 
 
+@click.command("retention")
+@click.option("--dry-run", is_flag=True, help="List the cases each rule would touch now; "
+              "change nothing.")
+@with_appcontext
+def retention(dry_run: bool) -> None:
+    """Apply the retention rules now (the scheduler does it daily), or list what they touch."""
+    from .services import retention as rules
+    from .services.actors import Actor
+
+    if dry_run:
+        plans = rules.plan()
+    else:
+        result = rules.run(Actor.system(f"retention ({getpass.getuser()})"))
+        plans = result.plans
+    if not plans:
+        click.echo("No retention rules.")
+    for found in plans:
+        rule = found.rule
+        click.echo(f"Rule {rule.id} ({rule.action} {rule.outcome} after {rule.after_months} "
+                   f"months): {len(found.due)} case(s)"
+                   + (" would be touched" if dry_run else ""))
+        for _case_id, reference in found.due:
+            click.echo(f"  {reference}")
+        for reference in found.held:
+            click.echo(f"  {reference} skipped: on legal hold")
+    if not dry_run:
+        for line in result.refused:
+            click.secho(f"Refused {line}", fg="yellow", err=True)
+        click.echo(f"Done: {len(result.touched)} erasure(s).")
+
+
 @click.group("reports")
 def reports() -> None:
     """Reporting facts (one row per case)."""
@@ -310,7 +341,7 @@ def init_app(app: Flask) -> None:
     for command in (init_db, create_user, reset_password, reset_second_factor, deploy,
                     fire_timers, scheduler,
                     deliver_mail, call_services, deliver_webhooks, read_mailbox,
-                    verify_audit, audit_checkpoint, purge_case, reports):
+                    verify_audit, audit_checkpoint, purge_case, retention, reports):
         app.cli.add_command(command)
 
 

@@ -32,6 +32,9 @@ by a lease row); where the server offers IMAP IDLE, a watcher thread of its own 
 new mail and moves the job's next run to now, so mail is read at once without tying up a
 job thread; it is stopped with the scheduler.
 
+A daily job, ``plaint-retention``, applies the retention rules (services/retention.py);
+it first runs ten minutes after start-up.
+
 An hourly job, ``plaint-review-pack``, e-mails the management-review pack of the previous
 month from the first working day of each month (services/pack_schedule.py); the month
 sent is recorded with its messages, so it goes out once whatever runs it.
@@ -71,6 +74,8 @@ DORMANT_JOB_ID = "plaint-dormant"  # switches off unused accounts, daily
 DORMANT_FIRST_RUN = timedelta(minutes=3)
 ACCESS_LOG_JOB_ID = "plaint-access-log"  # the daily purge of old access-log reads
 ACCESS_LOG_FIRST_RUN = timedelta(minutes=4)
+RETENTION_JOB_ID = "plaint-retention"  # the daily retention run
+RETENTION_FIRST_RUN = timedelta(minutes=10)
 MAILBOX_JOB_ID = "plaint-mailbox"  # reads the complaints mailbox, when one is set
 SLEEP_IN_JOB = timedelta(seconds=0.5)
 # After a sweep that fired nothing although something was due (a row a moment ahead of its
@@ -134,6 +139,8 @@ class TimerScheduler:
                                         next_run_time=_now() + DORMANT_FIRST_RUN)
             self._scheduler.add_job(self._purge_access_log, "interval", id=ACCESS_LOG_JOB_ID,
                                     days=1, next_run_time=_now() + ACCESS_LOG_FIRST_RUN)
+            self._scheduler.add_job(self._retention, "interval", id=RETENTION_JOB_ID, days=1,
+                                    next_run_time=_now() + RETENTION_FIRST_RUN)
         log.info("timer scheduler %s started", self.worker)
         self._scheduler.start()
 
@@ -307,6 +314,18 @@ class TimerScheduler:
 
         self._at_interval("switching off dormant accounts",
                           lambda: len(dormant.switch_off_dormant()))
+
+    def _retention(self) -> None:
+        from .services import retention
+        from .services.actors import Actor
+
+        with self.app.app_context():
+            try:
+                retention.run(Actor.system("retention"))
+            except Exception:  # a broken database must not kill the scheduler thread
+                log.exception("retention run failed; retrying tomorrow")
+            finally:
+                db.session.remove()
 
     def _reschedule(self, when: datetime) -> None:
         if self._closing:

@@ -4,6 +4,7 @@ from .bundle import Bundle, BundleError, load_bundle
 from .bundle_checks import OUTSIDE_LANES, DeployIssue
 from .cache import SpecCache
 from .clocks import WorkingTime
+from .erasure import erase_state, erase_text
 from .errors import EngineError, MessageNotExpected, TaskNotReady
 from .limits import RunawayRun, RunLimits
 from .runtime import ProcessRuntime
@@ -32,6 +33,8 @@ __all__ = [
     "TaskNotReady",
     "WaitingTimer",
     "WorkingTime",
+    "erase_state",
+    "erase_text",
     "load_bundle",
     "operators_of",
 ]

@@ -17,6 +17,7 @@ from .pack_schedule import PackRecipient, PackRun
 from .policy import EscalationTarget
 from .process import ProcessFile, ProcessVersion
 from .report import CaseReport
+from .retention import CaseErasure, CaseEventRedaction, LegalHold, RetentionRule
 from .service_call import ServiceCall
 from .system_event import AuditChainHead, AuditCheckpoint, AuditTombstone, SystemEvent
 from .types import UTCDateTime, utcnow
@@ -41,7 +42,9 @@ __all__ = [
     "BusinessCalendar",
     "CalendarDate",
     "Case",
+    "CaseErasure",
     "CaseEvent",
+    "CaseEventRedaction",
     "CaseReport",
     "CodeEntry",
     "CorrectiveAction",
@@ -52,6 +55,7 @@ __all__ = [
     "InboundMail",
     "Incident",
     "LaneMapping",
+    "LegalHold",
     "MailboxLease",
     "OidcIdentity",
     "OutboxAttachment",
@@ -63,6 +67,7 @@ __all__ = [
     "ProcessVersion",
     "RecoveryCode",
     "ReferenceCounter",
+    "RetentionRule",
     "Role",
     "ServiceCall",
     "SignInThrottle",

@@ -40,6 +40,8 @@ AUDITED = ("reference", "process_version_id", "channel", "complainant_name",
            "complainant_email", "complainant_phone", "preferred_language", "product_service",
            "category", "description", "remedy_sought", "priority", "status_label", "is_open",
            "received_at", "acknowledged_at", "resolved_at", "closed_at")
+# The history entry that erases personal values of earlier ones and vouches for them.
+ERASURE_KIND = "case.erased"
 _MISSING_NEWEST = "the newest events are missing: the chain ends before the case's head"
 
 
@@ -125,23 +127,65 @@ class CaseCheck:
     events: int = 0
     legacy: int = 0
     last_legacy: int = 0  # the newest unkeyed event: a checkpoint must vouch for it
+    redacted: int = 0  # events whose personal values an erasure event vouches for
     hashes: dict[int, str] = field(default_factory=dict)  # seq -> hash, for checkpoints
+
+
+def sha256(text: str) -> str:
+    """SHA-256 of a text's UTF-8 bytes, in hex."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _recomputed(case: Case, event: CaseEvent) -> str:
+    return _digest(case.reference, event.seq, event.at, event.actor, event.kind,
+                   event.summary, event.data, event.prev_hash)
+
+
+def _vouchers(case: Case, events: list[CaseEvent]) -> dict[int, dict[str, str]]:
+    """What intact, keyed erasure events vouch for: seq -> {hash, data, summary} digests.
+
+    An erasure (services/anonymisation.py) rewrites the data and summary of earlier events
+    and lists, for each, its hash as verified just before and the SHA-256 of its new data
+    and summary; the newest erasure that names an event is the one that counts.
+    """
+    vouched: dict[int, dict[str, str]] = {}
+    for event in events:
+        if event.kind != ERASURE_KIND or event.alg != KEYED or \
+                _recomputed(case, event) != event.hash or \
+                not hmac.compare_digest(_mac(event.hash, event.row_digest), event.mac or ""):
+            continue
+        listed = json.loads(event.data).get("redacted") or {}
+        for seq, digests in listed.items():
+            if str(seq).isdigit() and int(seq) < event.seq and isinstance(digests, dict):
+                vouched[int(seq)] = digests
+    return vouched
+
+
+def _vouched(event: CaseEvent, vouched: dict[int, dict[str, str]]) -> bool:
+    """Whether a later erasure vouches for this event's hash and its data as it is now."""
+    digests = vouched.get(event.seq)
+    return digests is not None and digests.get("hash") == event.hash and \
+        digests.get("data") == sha256(event.data) and \
+        digests.get("summary") == sha256(event.summary)
 
 
 def check_case(case: Case) -> CaseCheck:
     """Verify a case's chain and row; keep the hashes for the checkpoint comparison."""
     found = CaseCheck()
     prev, expected_seq, keyed_seen, newest = GENESIS, 1, False, None
-    for event in history(case):
+    events = history(case)
+    vouched = _vouchers(case, events)
+    for event in events:
         found.events += 1
         if event.seq != expected_seq:
             found.problems.append(f"event {expected_seq} is missing (found {event.seq} next)")
             expected_seq = event.seq
         if event.prev_hash != prev:
             found.problems.append(f"event {event.seq} does not follow the event before it")
-        digest = _digest(case.reference, event.seq, event.at, event.actor, event.kind,
-                         event.summary, event.data, event.prev_hash)
-        if digest != event.hash:
+        digest = _recomputed(case, event)
+        if digest != event.hash and _vouched(event, vouched):
+            found.redacted += 1  # its personal values were erased; its hash still chains
+        if digest != event.hash and not _vouched(event, vouched):
             found.problems.append(f"event {event.seq} was altered after it was written")
         elif event.alg == KEYED:
             keyed_seen = True

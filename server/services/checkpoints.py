@@ -115,6 +115,7 @@ class Report:
     cases: int = 0
     events: int = 0
     legacy: int = 0
+    redacted: int = 0
     system_events: int = 0
     checkpoint: str | None = None
 
@@ -136,6 +137,7 @@ def verify() -> Report:
         report.cases += 1
         report.events += found.events
         report.legacy += found.legacy
+        report.redacted += found.redacted
         hashes[case.reference] = found.hashes
         if found.last_legacy:
             legacy[case.reference] = found.last_legacy
@@ -150,6 +152,9 @@ def verify() -> Report:
         report.notes.append(f"{report.legacy} event(s) from before audit keys were checked "
                             "with plain SHA-256: only the signed events after them and "
                             "checkpoints protect them")
+    if report.redacted:
+        report.notes.append(f"{report.redacted} event(s) had personal values erased; the "
+                            "keyed erasure events after them vouch for what they hold now")
     stones: dict[str, AuditTombstone] = {}
     for stone in db.session.scalars(select(AuditTombstone)):
         if hmac.compare_digest(audit.sign(_tombstone_material(stone)), stone.signature):

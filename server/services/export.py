@@ -38,7 +38,11 @@ CHUNK = 1024 * 1024
 # How each history entry's hash is made, for whoever checks record.json without Plaint.
 HASH_RECIPE = ("sha256 of the UTF-8 text: reference, seq, at, actor, kind, summary, data, "
                "prev_hash joined by U+001F; the first entry's prev_hash is 64 zeros and "
-               "each next entry's prev_hash is the hash before it")
+               "each next entry's prev_hash is the hash before it. An entry whose personal "
+               "values were erased keeps its hash (made from what it held before), so the "
+               "chain still links; a later entry of kind 'case.erased' lists it under "
+               "data.redacted[seq] with that hash and the sha256 of its data and of its "
+               "summary as they are now: check those instead of recomputing its hash")
 CASE_FIELDS = (
     ("reference", "Reference"), ("received_at", "Received"), ("channel", "Channel"),
     ("status_label", "Status"), ("is_open", "Open"), ("priority", "Priority"),

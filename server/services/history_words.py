@@ -31,6 +31,10 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     "task.reassigned": re.compile(r"^(?P<title>.+?) reassigned to (?P<to>\S+) by (?P<who>\S+)$"),
     "note.added": re.compile(r"^Internal note$"),
     "attachment.added": re.compile(r"^Document added: (?P<name>.+?)(?P<internal> \(internal\))?$"),
+    "case.erased": re.compile(r"^(?P<what>Personal data erased|Documents deleted) "
+                              r"\((?P<reason>.*)\)$", re.S),
+    "case.hold_placed": re.compile(r"^Legal hold placed: (?P<reason>.+)$", re.S),
+    "case.hold_lifted": re.compile(r"^Legal hold lifted$"),
 }
 
 
@@ -78,6 +82,14 @@ def _said(kind: str, p: dict[str, str], say: Say) -> str:
                  to=p["to"], name=p["who"])
     if kind == "note.added":
         return _("Internal note")
+    if kind == "case.erased":
+        return (_("Personal data erased (%(reason)s)", reason=p["reason"])
+                if p["what"] == "Personal data erased" else
+                _("Documents deleted (%(reason)s)", reason=p["reason"]))
+    if kind == "case.hold_placed":
+        return _("Legal hold placed: %(reason)s", reason=p["reason"])
+    if kind == "case.hold_lifted":
+        return _("Legal hold lifted")
     if p.get("internal"):
         return _("Document added: %(name)s (internal)", name=p["name"])
     return _("Document added: %(name)s", name=p["name"])

@@ -53,6 +53,7 @@ def init_app(app: Flask) -> None:
         public,
         related,
         reports,
+        retention,
         returns,
         session_rules,
         sso,
@@ -66,6 +67,7 @@ def init_app(app: Flask) -> None:
     language.init_app(app)
     related.init_app(app)
     access_log.init_app(app)
+    retention.init_app(app)
     app.jinja_env.globals["choice_title"] = choice_titles.title
     app.jinja_env.globals["code_label"] = labels.code
     app.jinja_env.globals["role_label"] = labels.role
@@ -74,7 +76,8 @@ def init_app(app: Flask) -> None:
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
                    pack_schedule, language, actions, admin_webhooks, mailbox, admin_api,
-                   admin_security, sso, admin_sso, access_log):
+                   admin_security, sso, admin_sso, access_log,
+                   retention):
         app.register_blueprint(module.bp)
     api.init_app(app)
     sso.init_app(app)
