@@ -49,6 +49,9 @@ MANAGE_WEBHOOKS = "manage_webhooks"  # webhook subscriptions, their secrets and 
 # owner, and later tasks of the role go to them (services/ownership.py).
 OWN_CASES = "own_cases"
 MANAGE_API_CLIENTS = "manage_api_clients"  # API clients: create, change, new token, revoke
+# Need-to-know (services/visibility.py): read every case, whatever its team, confidential too.
+READ_ALL_CASES = "read_all_cases"
+MARK_CONFIDENTIAL = "mark_confidential"  # mark a case confidential and name who may read it
 
 CASE_STAFF = frozenset({"handler", "supervisor", "complaints_manager"})
 
@@ -72,6 +75,8 @@ TABLE: dict[str, frozenset[str]] = {
     MANAGE_ACTIONS: frozenset({"complaints_manager"}),
     MANAGE_WEBHOOKS: frozenset({"admin"}),
     MANAGE_API_CLIENTS: frozenset({"admin"}),
+    READ_ALL_CASES: frozenset({"complaints_manager", "auditor"}),
+    MARK_CONFIDENTIAL: frozenset({"supervisor", "complaints_manager"}),
 }
 
 # API scopes: what an API client's bearer token opens under /api/v1 (server/web/api).

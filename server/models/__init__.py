@@ -17,6 +17,7 @@ from .process import ProcessFile, ProcessVersion
 from .report import CaseReport
 from .service_call import ServiceCall
 from .system_event import AuditChainHead, AuditCheckpoint, AuditTombstone, SystemEvent
+from .team import CaseViewer, Team, TeamRoute
 from .types import UTCDateTime, utcnow
 from .user import ROLES, LaneMapping, Role, SignInThrottle, User
 from .webhook import WebhookDelivery, WebhookSubscription
@@ -39,6 +40,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseReport",
+    "CaseViewer",
     "CodeEntry",
     "CorrectiveAction",
     "DraftFile",
@@ -61,6 +63,8 @@ __all__ = [
     "SignInThrottle",
     "SystemEvent",
     "SystemicAlert",
+    "Team",
+    "TeamRoute",
     "Timer",
     "UTCDateTime",
     "User",
