@@ -40,12 +40,12 @@ def get(team_id: int) -> Team:
 
 def names() -> dict[int, str]:
     """Team ids and names, for labels and filters."""
-    return dict(db.session.execute(select(Team.id, Team.name).order_by(Team.name)).tuples())
+    return dict(db.session.execute(select(Team.id, Team.name).order_by(Team.name)).all())
 
 
 def routes() -> dict[str, int]:
     """The routing table: category code -> team id."""
-    return dict(db.session.execute(select(TeamRoute.category, TeamRoute.team_id)).tuples())
+    return dict(db.session.execute(select(TeamRoute.category, TeamRoute.team_id)).all())
 
 
 def teams_of(user_id: int) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy.orm import aliased
 
 from ..access import READ_ALL_CASES, can
 from ..errors import Forbidden
@@ -51,11 +52,14 @@ def condition(actor: Actor) -> ColumnElement[bool] | None:
     if actor.user_id is None:  # an integration or the complainant's door: no confidential
         return Case.confidential.is_(False) if actor.kind == "api" else false()
     uid = actor.user_id
-    named = exists().where(CaseViewer.case_id == Case.id, CaseViewer.user_id == uid)
+    # Aliases correlated to the case alone: the lists that use the rule may select from
+    # the task or history tables themselves (the inbox, the events feed).
+    viewer, task, event = aliased(CaseViewer), aliased(HumanTask), aliased(CaseEvent)
+    named = exists().where(viewer.case_id == Case.id, viewer.user_id == uid).correlate(Case)
     my_teams = select(team_members.c.team_id).where(team_members.c.user_id == uid)
-    holds = exists().where(HumanTask.case_id == Case.id, HumanTask.assignee_id == uid)
-    held = exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind.in_(TOOK_PART),
-                          CaseEvent.actor.in_(actor.people))
+    holds = exists().where(task.case_id == Case.id, task.assignee_id == uid).correlate(Case)
+    held = exists().where(event.case_id == Case.id, event.kind.in_(TOOK_PART),
+                          event.actor.in_(actor.people)).correlate(Case)
     return or_(and_(Case.confidential.is_(False),
                     or_(Case.team_id.is_(None), Case.team_id.in_(my_teams),
                         Case.owner_id == uid, holds, held)),

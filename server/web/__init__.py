@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
         admin_api,
         admin_codes,
         admin_outbox,
+        admin_teams,
         admin_time,
         admin_webhooks,
         api,
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
         incidents,
         language,
         mailbox,
+        need_to_know,
         pack_schedule,
         portal,
         public,
@@ -59,6 +61,7 @@ def init_app(app: Flask) -> None:
     timefmt.init_app(app)
     language.init_app(app)
     related.init_app(app)
+    need_to_know.init_app(app)
     app.jinja_env.globals["choice_title"] = choice_titles.title
     app.jinja_env.globals["code_label"] = labels.code
     app.jinja_env.globals["role_label"] = labels.role
@@ -66,6 +69,7 @@ def init_app(app: Flask) -> None:
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
-                   pack_schedule, language, actions, admin_webhooks, mailbox, admin_api):
+                   pack_schedule, language, actions, admin_webhooks, mailbox, admin_api,
+                   admin_teams):
         app.register_blueprint(module.bp)
     api.init_app(app)
