@@ -154,7 +154,8 @@ def violations(app: Flask, clients: dict[str, FlaskClient], values: dict[str, An
 def _changes_the_world(endpoint: str, method: str) -> bool:
     return endpoint == "auth.logout" or (
         method == "POST" and endpoint.startswith(("admin.", "admin_time.", "admin_codes.",
-                                                   "admin_webhooks.", "admin_api.", "admin_teams.")))
+                                                   "admin_webhooks.", "admin_api.",
+                                                   "admin_teams.")))
 
 
 def test_every_route_answers_every_role_as_the_access_table_says(app, world) -> None:

@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Case, CaseEvent, SystemEvent
-from server.services import confidential, teams
+from server.models import Case, CaseEvent, HumanTask, SystemEvent, User
+from server.services import cases, confidential, teams
 from server.services.actors import Actor
 from server.signals import case_read_refused
 
@@ -238,3 +238,39 @@ def test_without_teams_every_case_reader_reads_every_case_as_before(
         client = auth.signed_in(username, role)
         assert _page(client, f"/cases/{reference}")[0] == 200
         assert links(_page(client, "/cases")[1], reference) == {reference}
+
+
+def test_who_worked_on_a_case_before_it_went_to_another_team_still_reads_it(
+        app: Flask, world: World, auth: AuthActions) -> None:
+    with app.app_context():
+        anna_id = db.session.scalar(select(User.id).where(User.username == "anna"))
+        reference, _token = file_case(complainant_name="Walid Worked")
+        complete(reference, "acknowledge", ACK, Actor("anna", anna_id, frozenset({"handler"})))
+        complete(reference, "assess", {**ASSESS, "category": "billing"}, SYSTEM)
+        assert cases.get_case(reference).team_id == world.team_b
+    assert _page(auth.signed_in("anna"), f"/cases/{reference}")[0] == 200
+    assert _page(auth.signed_in("bilal"), f"/cases/{reference}")[0] == 200
+    assert _page(auth.signed_in("sami"), f"/cases/{reference}")[0] == 403
+
+
+def test_a_diagrams_team_variable_names_the_team(app: Flask, world: World) -> None:
+    with app.app_context():
+        assert teams.projected(None, {"team": "Team B"}, "delay") == world.team_b
+        assert teams.projected(world.team_a, {"team": "No such team"}, None) == world.team_a
+        assert teams.projected(None, {}, "delay") == world.team_a
+        assert teams.projected(world.team_b, {}, "delay") == world.team_b
+
+
+def test_the_api_refuses_work_on_another_teams_case(app: Flask, world: World,
+                                                    client: FlaskClient) -> None:
+    anna = api_token(app, "anna-worker", "work", acting="anna")
+    with app.app_context():
+        task_id = db.session.scalar(select(HumanTask.task_id).join(Case).where(
+            Case.reference == world.b))
+    with refusals() as sent:
+        answer = client.post(f"/api/v1/cases/{world.b}/tasks/{task_id}/claim",
+                             headers=bearer(anna))
+    assert answer.status_code == 403 and sent and sent[0]["what"] == "task"
+    with app.app_context():
+        assert db.session.scalar(select(HumanTask.assignee_id).where(
+            HumanTask.task_id == task_id)) is None
