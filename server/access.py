@@ -53,6 +53,9 @@ READ_ACCESS_LOG = "read_access_log"  # the access log, its CSV, bulk-access aler
 SEE_CASE_READERS = "see_case_readers"  # "who opened this case" on a case page, and its list
 MANAGE_RETENTION = "manage_retention"  # retention rules, their dry run
 HOLD_CASES = "hold_cases"  # place and lift a legal hold on a case (retention skips it)
+# Need-to-know (services/visibility.py): read every case, whatever its team, confidential too.
+READ_ALL_CASES = "read_all_cases"
+MARK_CONFIDENTIAL = "mark_confidential"  # mark a case confidential and name who may read it
 
 CASE_STAFF = frozenset({"handler", "supervisor", "complaints_manager"})
 
@@ -80,6 +83,8 @@ TABLE: dict[str, frozenset[str]] = {
     SEE_CASE_READERS: frozenset({"auditor", "complaints_manager"}),
     MANAGE_RETENTION: frozenset({"admin"}),
     HOLD_CASES: frozenset({"complaints_manager"}),
+    READ_ALL_CASES: frozenset({"complaints_manager", "auditor"}),
+    MARK_CONFIDENTIAL: frozenset({"supervisor", "complaints_manager"}),
 }
 
 # API scopes: what an API client's bearer token opens under /api/v1 (server/web/api).

@@ -88,7 +88,8 @@ def url_values(filed: Filed) -> dict[str, Any]:
             "incident_id": 1, "key": "fca_disp1", "extension": "xlsx",
             "list_name": "products", "code": "other", "sample_id": 1, "position": 1,
             "recipient_id": 1, "language": "ar", "subscription_id": 1, "delivery_id": 1,
-            "mail_id": 1, "client_id": 1, "alert_id": 1, "rule_id": 1}
+            "mail_id": 1, "client_id": 1, "alert_id": 1, "rule_id": 1,
+            "team_id": 1}
 
 
 def expected_allowed(rule: tuple[str, ...], person: str, app: Flask) -> bool:
@@ -155,7 +156,7 @@ def _changes_the_world(endpoint: str, method: str) -> bool:
     return endpoint == "auth.logout" or (
         method == "POST" and endpoint.startswith(("admin.", "admin_time.", "admin_codes.",
                                                    "admin_webhooks.", "admin_api.",
-                                                   "admin_security.")))
+                                                   "admin_security.", "admin_teams.")))
 
 
 def test_every_route_answers_every_role_as_the_access_table_says(app, world) -> None:

@@ -20,6 +20,7 @@ from .report import CaseReport
 from .retention import CaseErasure, CaseEventRedaction, LegalHold, RetentionRule
 from .service_call import ServiceCall
 from .system_event import AuditChainHead, AuditCheckpoint, AuditTombstone, SystemEvent
+from .team import CaseViewer, Team, TeamRoute
 from .types import UTCDateTime, utcnow
 from .user import ROLES, LaneMapping, RecoveryCode, Role, SignInThrottle, User
 from .webhook import WebhookDelivery, WebhookSubscription
@@ -46,6 +47,7 @@ __all__ = [
     "CaseEvent",
     "CaseEventRedaction",
     "CaseReport",
+    "CaseViewer",
     "CodeEntry",
     "CorrectiveAction",
     "DraftFile",
@@ -73,6 +75,8 @@ __all__ = [
     "SignInThrottle",
     "SystemEvent",
     "SystemicAlert",
+    "Team",
+    "TeamRoute",
     "Timer",
     "UTCDateTime",
     "User",

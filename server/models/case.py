@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,9 +64,16 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
     # (models/action.py); every complaint-only list and count filters on it.
     kind: Mapped[str] = mapped_column(String(16), default="complaint",
                                       server_default="complaint", index=True)
+    # The team that owns the case (models/team.py): projected by the write path from the
+    # diagram's `team` variable or the admin's routing table; None: every case reader's.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"),
+                                                index=True)
+    # Read only by the people named on it (CaseViewer) and those who read every case.
+    confidential: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     process_version = relationship("ProcessVersion")
     owner = relationship("User", foreign_keys=[owner_id])
+    team = relationship("Team")
 
     # One case, one writer: every UPDATE carries "AND version = <what we read>".
     __mapper_args__ = {"version_id_col": version}

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Case, HumanTask, User
-from . import audit, cases, inbox, portal, process_texts
+from . import audit, cases, inbox, portal, process_texts, visibility
 from .actors import Actor
 from .processes import form_schema
 
@@ -42,10 +42,10 @@ def decode_cursor(cursor: str | None, key: str) -> int | None:
 
 
 def case_page(is_open: bool | None, status: str | None, cursor: str | None,
-              limit: int) -> tuple[list[Case], str | None]:
-    """A page of cases, oldest first, and the cursor of the next page (None at the end)."""
+              limit: int, reader: Actor) -> tuple[list[Case], str | None]:
+    """A page of the cases the reader may read, oldest first, and the next page's cursor."""
     after = decode_cursor(cursor, "after")
-    query = select(Case).order_by(Case.id).limit(limit + 1)
+    query = select(Case).where(*visibility.where(reader)).order_by(Case.id).limit(limit + 1)
     if after is not None:
         query = query.where(Case.id > after)
     if is_open is not None:
@@ -66,9 +66,16 @@ def summary(case: Case) -> dict[str, Any]:
             "closed_at": case.closed_at, "version": case.version}
 
 
-def case_detail(reference: str) -> dict[str, Any]:
-    """A case and its fields, its waiting messages and its ready tasks."""
+def readable(reference: str, reader: Actor, what: str = "api") -> Case:
+    """The case with this reference, if need-to-know lets the reader read it."""
     case = cases.get_case(reference)
+    visibility.check(reader, case.id, what, reference)
+    return case
+
+
+def case_detail(reference: str, reader: Actor) -> dict[str, Any]:
+    """A case and its fields, its waiting messages and its ready tasks."""
+    case = readable(reference, reader)
     owner = db.session.get(User, case.owner_id) if case.owner_id else None
     return {**summary(case),
             **{name: getattr(case, name) for name in (
@@ -80,9 +87,9 @@ def case_detail(reference: str) -> dict[str, Any]:
             "tasks": task_rows(case.id)}
 
 
-def history(reference: str) -> dict[str, Any]:
+def history(reference: str, reader: Actor) -> dict[str, Any]:
     """A case's history entries, oldest first, as recorded."""
-    case = cases.get_case(reference)
+    case = readable(reference, reader)
     return {"reference": case.reference,
             "items": [{"seq": e.seq, "at": e.at, "actor": e.actor, "kind": e.kind,
                        "summary": e.summary, "data": json.loads(e.data or "{}")}

@@ -36,6 +36,7 @@ def step(reference: str) -> dict[str, Any]:
 
 def claim(reference: str, task_id: str, actor: Actor, expected: int | None) -> dict[str, Any]:
     """Take an unclaimed task for the acting user."""
+    api_reads.readable(reference, actor, "task")
     _stale(reference, expected)
     inbox.claim(reference, task_id, actor)
     db.session.commit()
@@ -45,6 +46,7 @@ def claim(reference: str, task_id: str, actor: Actor, expected: int | None) -> d
 def complete(reference: str, task_id: str, values: dict[str, Any], actor: Actor,
              expected: int | None) -> dict[str, Any]:
     """Complete a task with its form's fields, validated as on the web."""
+    api_reads.readable(reference, actor, "task")
     cases.complete_task(reference, task_id, values, actor, expected_version=expected)
     return step(reference)
 
@@ -52,7 +54,7 @@ def complete(reference: str, task_id: str, values: dict[str, Any], actor: Actor,
 def send_message(reference: str, name: str, values: dict[str, Any],
                  actor: Actor) -> dict[str, Any]:
     """Send a message the case waits for; one with a form is validated against it."""
-    case = cases.get_case(reference)
+    case = api_reads.readable(reference, actor, "message")
     asked = next((q for q in portal.questions(case) if q["message"] == name), None)
     if asked is None and name not in cases.waiting_messages(case):  # type: ignore[arg-type]
         raise Conflict(_("Case %(reference)s is not waiting for '%(name)s' at this stage.",

@@ -19,11 +19,11 @@ error texts that may quote them) is in an event only when `personal` is asked fo
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, bindparam, select
 
 from ..extensions import db
 from ..models import Case, CaseEvent
@@ -153,8 +153,8 @@ _FEED = (select(_EVENTS.c.id, _EVENTS.c.kind.label("event_kind"), _EVENTS.c.at,
          .limit(bindparam("batch")))
 
 
-def feed(after: int | None, limit: int,
-         personal: bool) -> tuple[list[dict[str, Any]], int | None]:
+def feed(after: int | None, limit: int, personal: bool,
+         limits: Sequence[ColumnElement[bool]] = ()) -> tuple[list[dict[str, Any]], int | None]:
     """Events after the cursor `after`, oldest first, and the cursor to ask from next.
 
     The cursor is a history row id; one step's events are never split between calls, so
@@ -167,8 +167,9 @@ def feed(after: int | None, limit: int,
     found: list[dict[str, Any]] = []
     scanned = 0
     connection = db.session.connection()
+    statement = _FEED.where(*limits) if limits else _FEED
     while scanned < FEED_MAX_SCAN:
-        rows = connection.execute(_FEED, {"after": cursor, "batch": FEED_BATCH}).all()
+        rows = connection.execute(statement, {"after": cursor, "batch": FEED_BATCH}).all()
         for row in rows:
             events = of_history(row.id, row.event_kind, row.at, row.actor, json.loads(row.data),
                                 row, personal)

@@ -30,6 +30,9 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     "task.released": re.compile(r"^(?P<title>.+?) released by (?P<who>\S+)$"),
     "task.reassigned": re.compile(r"^(?P<title>.+?) reassigned to (?P<to>\S+) by (?P<who>\S+)$"),
     "note.added": re.compile(r"^Internal note$"),
+    "case.confidential": re.compile(r"^Marked confidential by (?P<who>\S+): "
+                                    r"(?P<people>.+) may read it$"),
+    "case.not_confidential": re.compile(r"^No longer confidential \((?P<who>\S+)\)$"),
     "attachment.added": re.compile(r"^Document added: (?P<name>.+?)(?P<internal> \(internal\))?$"),
     "case.erased": re.compile(r"^(?P<what>Personal data erased|Documents deleted) "
                               r"\((?P<reason>.*)\)$", re.S),
@@ -90,6 +93,11 @@ def _said(kind: str, p: dict[str, str], say: Say) -> str:
         return _("Legal hold placed: %(reason)s", reason=p["reason"])
     if kind == "case.hold_lifted":
         return _("Legal hold lifted")
+    if kind == "case.confidential":
+        return _("Marked confidential by %(name)s: %(people)s may read it", name=p["who"],
+                 people=p["people"])
+    if kind == "case.not_confidential":
+        return _("No longer confidential (%(name)s)", name=p["who"])
     if p.get("internal"):
         return _("Document added: %(name)s (internal)", name=p["name"])
     return _("Document added: %(name)s", name=p["name"])

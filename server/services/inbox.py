@@ -15,7 +15,16 @@ from ..database import begin_write
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Case, HumanTask, User, utcnow
-from . import choice_titles, labels, objectivity, ownership, policy, process_texts, tasks
+from . import (
+    choice_titles,
+    labels,
+    objectivity,
+    ownership,
+    policy,
+    process_texts,
+    tasks,
+    visibility,
+)
 from .actors import Actor
 from .recording import load_case, record_event
 from .records import CaseRecord
@@ -92,6 +101,7 @@ def inbox(actor: Actor, view: str = "mine", priority: str | None = None,
     case_filters = [column == value for column, value in ((Case.priority, priority),
                                                           (Case.category, category),
                                                           (Case.status_label, status)) if value]
+    case_filters += visibility.where(actor)  # need-to-know: only cases they may read
     query = query.where(*case_filters)
     # Without a filter on the case the count reads the task rows alone (by the role and
     # assignee indexes), not a join with every case the view holds.
@@ -139,9 +149,15 @@ def counts(actor: Actor) -> dict[str, int]:
     Each is a count over the task rows alone: mine by the assignee index, unclaimed and
     the team by the (role, assignee) index.
     """
-    return {view: db.session.scalar(select(func.count(HumanTask.id))
-                                    .where(_visible(actor, view))) or 0
-            for view in VIEWS}
+    limits = visibility.where(actor)
+
+    def count(view: str) -> int:
+        query = select(func.count(HumanTask.id)).where(_visible(actor, view))
+        if limits:  # need-to-know: only the tasks of cases they may read
+            query = query.join(Case, Case.id == HumanTask.case_id).where(*limits)
+        return db.session.scalar(query) or 0
+
+    return {view: count(view) for view in VIEWS}
 
 
 def landing(counts: dict[str, int]) -> str:

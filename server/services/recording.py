@@ -46,6 +46,7 @@ from . import (
     ownership,
     reporting,
     service_queue,
+    teams,
     webhooks,
 )
 from .actors import Actor
@@ -56,7 +57,7 @@ MILESTONES = {"acknowledged": "acknowledged_at", "resolved": "resolved_at"}
 WATCHED = ("status_label", *PROJECTED, "is_open")  # changes named in the history
 MUTABLE = ("status_label", "priority", "category", "acknowledged_at", "resolved_at",
            "is_open", "closed_at", "workflow_state", "updated_at", "event_count",
-           "audit_head", "projection")
+           "audit_head", "projection", "team_id")
 ALWAYS = ("workflow_state", "updated_at", "event_count", "audit_head", "version")
 
 CASES: Table = Case.__table__
@@ -310,6 +311,10 @@ def _changed_fields(case: CaseRecord, snapshot: Snapshot, now: datetime) -> dict
         value = snapshot.data.get(name)
         if isinstance(value, str) and value:
             values[name] = value[:64]
+    # The owning team (need-to-know): the diagram's `team` variable or the routing table.
+    team = teams.projected(case.team_id, snapshot.data, values.get("category", case.category))
+    if team != case.team_id:
+        values["team_id"] = team
     for milestone, column in MILESTONES.items():
         if milestone in snapshot.milestones and getattr(case, column) is None:
             values[column] = now

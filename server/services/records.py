@@ -48,6 +48,8 @@ class CaseRecord:
     representative_phone: str | None = None
     owner_id: int | None = None  # None for a new case: nobody has taken it yet
     kind: str = "complaint"  # or "action" (a corrective action)
+    team_id: int | None = None  # the owning team (services/teams.py), None: none
+    confidential: bool = False
 
 
 @dataclass(frozen=True, slots=True)

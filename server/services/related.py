@@ -22,6 +22,8 @@ from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
 
 from ..extensions import db
 from ..models import Case, CaseReport
+from . import visibility
+from .actors import Actor
 
 LIMIT = 50  # more than this on a case page helps nobody; the search finds the rest
 SAME_COMPLAINANT, SAME_PRODUCT = "complainant", "product"
@@ -68,12 +70,16 @@ def window() -> timedelta:
     return timedelta(days=float(current_app.config.get("PLAINT_RELATED_WINDOW_DAYS", 90)))
 
 
-def for_case(case: Case) -> list[Related]:
-    """The cases related to this one, newest first, each with its reasons."""
+def for_case(case: Case, reader: Actor | None = None) -> list[Related]:
+    """The cases related to this one, newest first, each with its reasons.
+
+    With a reader, only the cases their need-to-know lets them read.
+    """
+    limits = visibility.where(reader) if reader is not None else []
     found: dict[int, Related] = {}
-    for row in _same_complainant(case):
+    for row in _same_complainant(case, limits):
         _add(found, row, case, SAME_COMPLAINANT)
-    for row in _same_product(case):
+    for row in _same_product(case, limits):
         _add(found, row, case, SAME_PRODUCT)
     return sorted(found.values(), key=lambda r: r.received_at, reverse=True)[:LIMIT]
 
@@ -94,7 +100,7 @@ def _columns() -> tuple[Any, ...]:
             Case.category, Case.process_version_id)
 
 
-def _same_complainant(case: Case) -> list[Any]:
+def _same_complainant(case: Case, limits: list[ColumnElement[bool]]) -> list[Any]:
     matches = []
     email = (case.complainant_email or "").strip().lower()
     if email:
@@ -105,11 +111,11 @@ def _same_complainant(case: Case) -> list[Any]:
     if not matches:
         return []
     return list(db.session.execute(select(*_columns()).where(
-        or_(*matches), Case.id != case.id, Case.kind == "complaint")
+        or_(*matches), Case.id != case.id, Case.kind == "complaint", *limits)
         .order_by(Case.received_at.desc()).limit(LIMIT)))
 
 
-def _same_product(case: Case) -> list[Any]:
+def _same_product(case: Case, limits: list[ColumnElement[bool]]) -> list[Any]:
     if not case.category:
         return []
     own_code = db.session.scalar(select(CaseReport.product).where(
@@ -124,7 +130,7 @@ def _same_product(case: Case) -> list[Any]:
         .where(and_(Case.category == case.category, Case.id != case.id,
                     Case.kind == "complaint",
                     Case.received_at >= case.received_at - span,
-                    Case.received_at <= case.received_at + span))
+                    Case.received_at <= case.received_at + span), *limits)
         .order_by(Case.received_at.desc()).limit(LIMIT * 10))
     # The reference process reports the intake's free text as the product, so codes are
     # compared as that text is: case and spacing ignored.

@@ -20,7 +20,8 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, sel
 
 from ..extensions import db
 from ..models import Case, HumanTask, Timer, User, utcnow
-from . import calendar, choice_titles, ownership, policy, process_texts
+from . import calendar, choice_titles, ownership, policy, process_texts, teams, visibility
+from .actors import Actor
 from .cases import CHANNELS
 from .report_period import date_field
 
@@ -32,6 +33,7 @@ MAX_TERMS = 12
 MAX_VALUE = 200
 MAX_CHOICES = 200
 NO_OWNER = "-"  # the owner filter's value for cases nobody owns yet
+NO_TEAM = "-"  # the team filter's value for cases of no team
 DENSE = 500  # word matches above which a page walks the sort's index (see find)
 # Most urgent first, in the escalation policy's own scale of priorities.
 PRIORITY_ORDER = {name: rank for rank, name in enumerate(reversed(policy.PRIORITIES))}
@@ -54,11 +56,16 @@ class Filters:
     received_from: date | None = None
     received_to: date | None = None
     sort: str = "received"
+    team: str = ""  # a team id, or NO_TEAM for cases of no team
+    # Whose need-to-know limits the cases (services/visibility.py); not a typed filter.
+    viewer: Actor | None = None
 
     def query_args(self) -> dict[str, str]:
         """The filters as query-string values (for page links and the export form)."""
         args: dict[str, str] = {}
         for item in fields(self):
+            if item.name == "viewer":
+                continue
             value = getattr(self, item.name)
             if isinstance(value, bool):
                 value = "1" if value else ""
@@ -110,7 +117,7 @@ def parse(args: Mapping[str, str]) -> Parsed:
     """Read the filters from the query string; a value that cannot be used gets a message."""
     typed = {name: str(args.get(name, "")).strip()[:MAX_VALUE] for name in
              ("q", "status", "state", "priority", "category", "product", "channel",
-              "owner", "overdue", "received_from", "received_to", "sort")}
+              "owner", "overdue", "received_from", "received_to", "sort", "team")}
     typed["q"] = typed["q"][:MAX_QUERY]
     errors: dict[str, list[str]] = {}
 
@@ -126,6 +133,10 @@ def parse(args: Mapping[str, str]) -> Parsed:
     channel = one_of("channel", CHANNELS, _("Choose a channel from the list."))
     sort = one_of("sort", SORTS, _("Sort by received, reference, priority or due time.")) \
         or "received"
+    team = typed["team"]
+    if team and team != NO_TEAM and not (team.isdigit() and int(team) in teams.names()):
+        errors["team"] = [_("Choose a team from the list.")]
+        team = ""
     received_from = date_field(typed, "received_from", errors)
     received_to = date_field(typed, "received_to", errors)
     if received_from and received_to and received_from > received_to:
@@ -134,7 +145,8 @@ def parse(args: Mapping[str, str]) -> Parsed:
                       category=choice_titles.code_for("category", typed["category"]) or "",
                       product=typed["product"], channel=channel, owner=typed["owner"],
                       overdue=typed["overdue"] in ("1", "on", "true", "yes"),
-                      received_from=received_from, received_to=received_to, sort=sort)
+                      received_from=received_from, received_to=received_to, sort=sort,
+                      team=team)
     return Parsed(filters, typed, errors)
 
 
@@ -160,7 +172,8 @@ def find(filters: Filters, page: int = 1) -> Page:
 
 def _count(filters: Filters, reference: str | None) -> int:
     """How many cases match; words alone are counted in the full-text index itself."""
-    words_only = filters.q and not reference and filters.query_args().keys() <= {"q", "sort"}
+    words_only = filters.q and not reference and filters.query_args().keys() <= {"q", "sort"} \
+        and not _limits(filters)
     if words_only and db.engine.dialect.name == "sqlite":
         query = fts_query(filters.q, "sqlite")
         if not query:
@@ -174,13 +187,17 @@ def _count(filters: Filters, reference: str | None) -> int:
         *_conditions(filters, reference))) or 0
 
 
-def exact_reference(query: str) -> str | None:
-    """The reference of the case whose reference was typed (any letter case), else None."""
+def exact_reference(query: str, viewer: Actor | None = None) -> str | None:
+    """The reference of the case whose reference was typed (any letter case), else None.
+
+    With a viewer, only a case their need-to-know lets them read.
+    """
     typed = query.strip()
     if not typed or len(typed) > 32 or " " in typed:
         return None
     return db.session.scalar(select(Case.reference).where(
-        Case.reference.in_(sorted({typed, typed.upper()})), Case.kind == "complaint"))
+        Case.reference.in_(sorted({typed, typed.upper()})), Case.kind == "complaint",
+        *(visibility.where(viewer) if viewer is not None else [])))
 
 
 def choices() -> dict[str, Any]:
@@ -198,6 +215,7 @@ def choices() -> dict[str, Any]:
             "status": list(statuses), "status_names": statuses,
             "category": sorted(set(policy.CATEGORIES) | set(_in_use(Case.category))),
             "category_names": choice_titles.titles("category"),
+            "team": {NO_TEAM: _("No team"), **{str(k): v for k, v in teams.names().items()}},
             "owner": {NO_OWNER: _("Nobody yet"),
                       **{user.username: user.display_name for user in ownership.candidates()}}}
 
@@ -221,7 +239,7 @@ def _in_use(column: Any) -> list[str]:
 def _conditions(f: Filters, reference: str | None,
                 walk: bool = False) -> list[ColumnElement[bool]]:
     # Corrective actions are cases too, listed in their own register (/actions).
-    found: list[ColumnElement[bool]] = [Case.kind == "complaint"]
+    found: list[ColumnElement[bool]] = [Case.kind == "complaint", *_limits(f)]
     if f.q:
         found.append(Case.reference == reference if reference else _words(f.q, walk))
     for column, value in ((Case.status_label, f.status), (Case.priority, f.priority),
@@ -233,6 +251,10 @@ def _conditions(f: Filters, reference: str | None,
     elif f.owner:
         found.append(Case.owner_id == select(User.id).where(User.username == f.owner)
                      .scalar_subquery())
+    if f.team == NO_TEAM:
+        found.append(Case.team_id.is_(None))
+    elif f.team:
+        found.append(Case.team_id == int(f.team))
     if f.state:
         found.append(Case.is_open.is_(f.state == "open"))
     if f.product:
@@ -249,6 +271,11 @@ def _conditions(f: Filters, reference: str | None,
             end = datetime.combine(f.received_to + timedelta(days=1), time(), tzinfo=zone)
             found.append(Case.received_at < end)
     return found
+
+
+def _limits(f: Filters) -> list[ColumnElement[bool]]:
+    """The viewer's need-to-know, as conditions (none for those who read every case)."""
+    return visibility.where(f.viewer) if f.viewer is not None else []
 
 
 def _overdue(now: datetime) -> ColumnElement[bool]:

@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
         admin_outbox,
         admin_security,
         admin_sso,
+        admin_teams,
         admin_time,
         admin_webhooks,
         api,
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
         incidents,
         language,
         mailbox,
+        need_to_know,
         pack_schedule,
         portal,
         public,
@@ -68,6 +70,7 @@ def init_app(app: Flask) -> None:
     related.init_app(app)
     access_log.init_app(app)
     retention.init_app(app)
+    need_to_know.init_app(app)
     app.jinja_env.globals["choice_title"] = choice_titles.title
     app.jinja_env.globals["code_label"] = labels.code
     app.jinja_env.globals["role_label"] = labels.role
@@ -77,7 +80,7 @@ def init_app(app: Flask) -> None:
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
                    pack_schedule, language, actions, admin_webhooks, mailbox, admin_api,
                    admin_security, sso, admin_sso, access_log,
-                   retention):
+                   retention, admin_teams):
         app.register_blueprint(module.bp)
     api.init_app(app)
     sso.init_app(app)

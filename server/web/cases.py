@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -18,7 +19,15 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from werkzeug.wsgi import wrap_file
 
-from ..access import READ_CASES, REOPEN_CASES, SUPERVISE, WRITE_CASES, current_actor, requires
+from ..access import (
+    MARK_CONFIDENTIAL,
+    READ_CASES,
+    REOPEN_CASES,
+    SUPERVISE,
+    WRITE_CASES,
+    current_actor,
+    requires,
+)
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import Case, utcnow
 from ..services import (
@@ -28,6 +37,7 @@ from ..services import (
     case_context,
     case_export,
     cases,
+    confidential,
     export,
     history,
     letters,
@@ -46,7 +56,9 @@ bp = Blueprint("cases", __name__)
 @bp.context_processor
 def _document_helpers() -> dict[str, Any]:
     return {"human_size": attachments.human_size, "limits": attachments.Limits.current(),
-            "owner_candidates": ownership.candidates}
+            "owner_candidates": ownership.candidates,
+            "confidential_people": lambda case: confidential.named(case.id),
+            "confidential_candidates": confidential.candidates}
 
 
 @bp.get("/cases")
@@ -57,9 +69,9 @@ def search() -> ResponseReturnValue:
     if parsed.errors:
         return render_template("cases/search.html", parsed=parsed, result=None,
                                choices=search_cases.choices()), 400
-    filters = parsed.filters
+    filters = replace(parsed.filters, viewer=current_actor())
     if filters.q and filters.query_args().keys() == {"q"}:
-        reference = search_cases.exact_reference(filters.q)
+        reference = search_cases.exact_reference(filters.q, filters.viewer)
         if reference:
             return redirect(url_for("cases.show", reference=reference))
     result = search_cases.find(filters, page_number(request.args.get("page")))
@@ -78,7 +90,8 @@ def export_csv() -> ResponseReturnValue:
     opened_many(current_actor(), case_export.cases_in(parsed.filters), "export",
                 "case search, CSV")
     name = f"cases-{utcnow():%Y%m%d-%H%M}.csv"
-    return Response(case_export.csv_chunks(parsed.filters), mimetype="text/csv",
+    seen = replace(parsed.filters, viewer=current_actor())
+    return Response(case_export.csv_chunks(seen), mimetype="text/csv",
                     headers=_private(name))
 
 
@@ -90,7 +103,8 @@ def export_xlsx() -> ResponseReturnValue:
     if parsed.errors:
         return _search_refused(parsed)
     try:
-        body = case_export.workbook(parsed.filters, rtl=str(get_locale()) == "ar")
+        body = case_export.workbook(replace(parsed.filters, viewer=current_actor()),
+                                    rtl=str(get_locale()) == "ar")
     except InvalidInput as exc:
         return render_template("cases/search.html", parsed=parsed, result=None,
                                choices=search_cases.choices(), refused=exc.message), 422
@@ -162,6 +176,32 @@ def change_owner(reference: str) -> ResponseReturnValue:
         return _page(cases.get_case(reference), errors=exc.field_errors, status=422)
     flash(_("%(name)s now owns the case.", name=user.display_name), "success")
     return redirect(url_for("cases.show", reference=reference) + "#owner")
+
+
+@bp.post("/cases/<reference>/confidential")
+@requires(MARK_CONFIDENTIAL)
+def mark_confidential(reference: str) -> ResponseReturnValue:
+    """Mark a case confidential, or change who is named on it, with a reason."""
+    try:
+        confidential.mark(reference, request.form.get(confidential.REASON, ""),
+                          request.form.getlist(confidential.PEOPLE), current_actor())
+    except InvalidInput as exc:
+        return _page(cases.get_case(reference), errors=exc.field_errors, status=422)
+    flash(_("Only the people named, complaints managers and auditors may read this case."),
+          "success")
+    return redirect(url_for("cases.show", reference=reference) + "#confidential")
+
+
+@bp.post("/cases/<reference>/confidential/lift")
+@requires(MARK_CONFIDENTIAL)
+def lift_confidential(reference: str) -> ResponseReturnValue:
+    """Make a confidential case readable by its team again, with a reason."""
+    try:
+        confidential.lift(reference, request.form.get(confidential.REASON, ""), current_actor())
+    except InvalidInput as exc:
+        return _page(cases.get_case(reference), errors=exc.field_errors, status=422)
+    flash(_("The case is no longer confidential."), "success")
+    return redirect(url_for("cases.show", reference=reference) + "#confidential")
 
 
 @bp.post("/cases/<reference>/reopen")

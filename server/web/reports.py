@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
@@ -35,7 +36,7 @@ def dashboard() -> ResponseReturnValue:
     if parsed.errors:
         return render_template("reports/dashboard.html", parsed=parsed, sections=[],
                                charts=[], choices=filters.choices()), 400
-    figures = Figures(parsed.filters)
+    figures = Figures(replace(parsed.filters, viewer=current_actor()))
     prefetch(figures, current_app.config["PLAINT_REPORT_WORKERS"])
     sections = [(report, report.table(figures)) for report in reports.REPORTS]
     charts = [chart for report, rows in sections if (chart := report.chart_data(rows))]
@@ -50,7 +51,8 @@ def case_list() -> ResponseReturnValue:
     if parsed.errors:
         return render_template("reports/cases.html", parsed=parsed, result=None,
                                report=reports.CASE_LIST), 400
-    result = report_cases.page(parsed.filters, page_number(request.args.get("page")))
+    result = report_cases.page(replace(parsed.filters, viewer=current_actor()),
+                               page_number(request.args.get("page")))
     return render_template("reports/cases.html", parsed=parsed, result=result,
                            report=reports.CASE_LIST)
 
@@ -75,7 +77,7 @@ def _export(name: str, fmt: str) -> ResponseReturnValue:
     if parsed.errors:
         return Response("\n".join(f"{k}: {' '.join(v)}" for k, v in parsed.errors.items()),
                         status=400, mimetype="text/plain")
-    figures = Figures(parsed.filters)
+    figures = Figures(replace(parsed.filters, viewer=current_actor()))
     rows = report.stream(figures)
     body: str | bytes = (exports.to_csv(report, figures, rows) if fmt == "csv"
                          else exports.to_xlsx(report, figures, rows))

@@ -39,10 +39,16 @@ def _add_later_case_columns():
 
     The services read the case row as the models have it now, so upgrading a database
     that holds cases through this step needs them: 0020's `kind` (every case here is a
-    complaint). 0020 adds it only where it is missing.
+    complaint), and 0034's `team_id` and `confidential`. Each later revision adds its
+    column only where it is missing.
     """
     bind = op.get_bind()
-    if "kind" in {c["name"] for c in sa.inspect(bind).get_columns("case")}:
+    have = {c["name"] for c in sa.inspect(bind).get_columns("case")}
+    if "team_id" not in have:  # 0034's team and confidential flag (its foreign key: 0034)
+        op.add_column('case', sa.Column('team_id', sa.Integer(), nullable=True))
+        op.add_column('case', sa.Column('confidential', sa.Boolean(), nullable=False,
+                                        server_default=sa.false()))
+    if "kind" in have:
         return
     if bind.dialect.name == 'sqlite':
         op.execute("ALTER TABLE \"case\" ADD COLUMN kind VARCHAR(16) NOT NULL "

@@ -100,7 +100,7 @@ class Figures:
         self.asked = filters  # with a figure's condition, for the list of cases
         f = filters  # the dashboard's own filters only: a figure's condition narrows a list
         self.filters = Filters(f.start, f.end, f.preset, f.by, f.category, f.product,
-                               f.channel, f.priority)
+                               f.channel, f.priority, viewer=f.viewer)
         self.now = now or utcnow()
         self._volumes: dict[str, list[tuple[str | None, int]]] = {}
         self.previous = filters.with_period(filters.start - timedelta(days=filters.days),

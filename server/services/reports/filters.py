@@ -20,10 +20,11 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from ...extensions import db
-from ...models import CaseReport, Role, User
+from ...models import Case, CaseReport, Role, User
 from ...models.report import OUTCOMES, TARGET_KINDS
 from ...models.user import user_roles
-from .. import calendar, choice_titles, policy
+from .. import calendar, choice_titles, policy, visibility
+from ..actors import Actor
 from ..cases import CHANNELS
 from ..search import date_field
 
@@ -79,11 +80,15 @@ class Filters:
     sla: str = ""
     owner: str = ""   # a user id, or NOBODY
     role: str = ""
+    # Whose need-to-know limits the cases counted (services/visibility.py); not typed.
+    viewer: Actor | None = None
 
     def query_args(self) -> dict[str, str]:
         """The filters as GET parameters (links, exports, drill-downs)."""
         args: dict[str, str] = {}
         for item in fields(self):
+            if item.name == "viewer":
+                continue
             value = getattr(self, item.name)
             if item.name in ("start", "end"):
                 if not self.preset:
@@ -294,6 +299,9 @@ def conditions(f: Filters, now: datetime | None = None) -> list[ColumnElement[bo
     """The WHERE clauses over case_report that these filters and condition mean."""
     r = CaseReport
     found: list[ColumnElement[bool]] = []
+    limits = visibility.where(f.viewer) if f.viewer is not None else []
+    if limits:  # a supervisor's figures cover the cases they may read: their teams'
+        found.append(r.case_id.in_(select(Case.id).where(*limits)))
     for column, value in ((r.category, f.category), (r.product, f.product),
                           (r.channel, f.channel), (r.priority, f.priority),
                           (r.outcome, f.outcome), (r.cause, f.cause)):

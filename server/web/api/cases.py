@@ -19,7 +19,8 @@ from .responses import Answer, accepts, answers, json_body
 def list_cases() -> Answer:
     """Cases, oldest first, a page at a time (filters: open, status)."""
     asked = CaseQuery.model_validate(request.args.to_dict())
-    found, after = api_reads.case_page(asked.open, asked.status, asked.cursor, asked.limit)
+    found, after = api_reads.case_page(asked.open, asked.status, asked.cursor, asked.limit,
+                                      g.api_caller.actor)
     return CaseList.model_validate({"items": [api_reads.summary(case) for case in found],
                                     "next_cursor": after})
 
@@ -29,7 +30,7 @@ def list_cases() -> Answer:
 @spec.validate(resp=answers(200, CaseOut, 401, 403, 404, 429), tags=["cases"])
 def get_case(reference: str) -> Answer:
     """A case and its fields; the ETag is the case version, for If-Match."""
-    case = CaseOut.model_validate(api_reads.case_detail(reference))
+    case = CaseOut.model_validate(api_reads.case_detail(reference, g.api_caller.actor))
     opened(g.api_caller.actor, None, case.reference, "api", "case")
     return case, 200, {"ETag": f'"{case.version}"'}
 
@@ -39,7 +40,7 @@ def get_case(reference: str) -> Answer:
 @spec.validate(resp=answers(200, HistoryOut, 401, 403, 404, 429), tags=["cases"])
 def case_history(reference: str) -> Answer:
     """A case's history, oldest first, as recorded."""
-    history = HistoryOut.model_validate(api_reads.history(reference))
+    history = HistoryOut.model_validate(api_reads.history(reference, g.api_caller.actor))
     opened(g.api_caller.actor, None, reference, "api", "history")
     return history
 

@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 from ...access import API_READ, API_WEBHOOKS, requires_scope
 from ...errors import Forbidden, NotFound
 from ...models import WebhookSubscription
-from ...services import api_reads, events, webhooks
+from ...services import api_reads, events, visibility, webhooks
 from ...services.actors import Actor
 from ...services.api_clients import Caller
 from . import bp, spec
@@ -36,7 +36,8 @@ def event_feed() -> Answer:
     """
     asked = EventQuery.model_validate(request.args.to_dict())
     after = api_reads.decode_cursor(asked.cursor, "event")
-    found, last = events.feed(after, asked.limit, personal=True)
+    found, last = events.feed(after, asked.limit, personal=True,
+                              limits=visibility.where(g.api_caller.actor))
     return EventList.model_validate({
         "items": found, "next_cursor": api_reads.encode_cursor({"event": last or 0})})
 

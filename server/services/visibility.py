@@ -1,0 +1,97 @@
+"""Need-to-know: the one rule that says which cases a person may read.
+
+Those who read every case (READ_ALL_CASES: complaints managers, auditors) and the system
+itself read all. Anyone else reads a case when it is not confidential and
+- it has no team (an organisation without teams works as before teams existed), or
+- it belongs to one of their teams, or
+- they own it, hold one of its tasks, or held one before (claimed or completed it);
+and a confidential case only when they are named on it (models/team.py, CaseViewer).
+
+An API client without an acting user reads as an integration: every case that is not
+confidential. The rule is a SQL condition over `case` for lists and counts (inbox,
+search, exports, reports, API pages, the events feed) and a check for one case, which
+refuses with a neutral 403 and sends `signals.case_read_refused`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy.orm import aliased
+
+from ..access import READ_ALL_CASES, can
+from ..errors import Forbidden
+from ..extensions import db
+from ..models import Case, CaseEvent, CaseViewer, HumanTask
+from ..models.team import team_members
+from ..signals import case_read_refused
+from .actors import Actor
+
+# The history kinds by which someone took part in a case's work ("held a task").
+TOOK_PART = ("task.claimed", "task.completed")
+
+
+def refused_message() -> str:
+    """What a refused reader is told: nothing about the case itself."""
+    return _("You do not have access to this case. If you need it for your work, ask a "
+             "complaints manager.")
+
+
+def reads_all(actor: Actor) -> bool:
+    """Whether the rule lets the actor read every case (the system, managers, auditors)."""
+    return actor.kind == "system" or can(actor, READ_ALL_CASES)
+
+
+def condition(actor: Actor) -> ColumnElement[bool] | None:
+    """The SQL condition over `case` of the cases the actor may read; None: every case."""
+    if reads_all(actor):
+        return None
+    if actor.user_id is None:  # an integration or the complainant's door: no confidential
+        return Case.confidential.is_(False) if actor.kind == "api" else false()
+    uid = actor.user_id
+    # Aliases correlated to the case alone: the lists that use the rule may select from
+    # the task or history tables themselves (the inbox, the events feed).
+    viewer, task, event = aliased(CaseViewer), aliased(HumanTask), aliased(CaseEvent)
+    named = exists().where(viewer.case_id == Case.id, viewer.user_id == uid).correlate(Case)
+    my_teams = select(team_members.c.team_id).where(team_members.c.user_id == uid)
+    holds = exists().where(task.case_id == Case.id, task.assignee_id == uid).correlate(Case)
+    held = exists().where(event.case_id == Case.id, event.kind.in_(TOOK_PART),
+                          event.actor.in_(actor.people)).correlate(Case)
+    return or_(and_(Case.confidential.is_(False),
+                    or_(Case.team_id.is_(None), Case.team_id.in_(my_teams),
+                        Case.owner_id == uid, holds, held)),
+               and_(Case.confidential.is_(True), named))
+
+
+def where(actor: Actor) -> list[ColumnElement[bool]]:
+    """The condition as a list to splat into `.where(...)` (empty: every case)."""
+    found = condition(actor)
+    return [] if found is None else [found]
+
+
+def may_read(actor: Actor, case_id: int) -> bool:
+    """Whether the actor may read this one case."""
+    found = condition(actor)
+    if found is None:
+        return True
+    return db.session.scalar(select(Case.id).where(Case.id == case_id, found)) is not None
+
+
+def check(actor: Actor, case_id: int, what: str = "case", detail: str = "") -> None:
+    """Raise a neutral Forbidden, and send `case_read_refused`, unless the actor may read it."""
+    if may_read(actor, case_id):
+        return
+    app: Any = current_app._get_current_object()  # type: ignore[attr-defined]
+    case_read_refused.send(app, actor=actor, case_id=case_id, what=what, detail=detail)
+    raise Forbidden(refused_message())
+
+
+def check_reference(actor: Actor, reference: str, what: str = "case",
+                    detail: str = "") -> None:
+    """`check` by reference; an unknown reference is left to the caller's NotFound."""
+    case_id = db.session.scalar(select(Case.id).where(Case.reference == reference))
+    if case_id is not None:
+        check(actor, case_id, what, detail)
