@@ -49,6 +49,8 @@ MANAGE_WEBHOOKS = "manage_webhooks"  # webhook subscriptions, their secrets and 
 # owner, and later tasks of the role go to them (services/ownership.py).
 OWN_CASES = "own_cases"
 MANAGE_API_CLIENTS = "manage_api_clients"  # API clients: create, change, new token, revoke
+# Data-subject requests (PDPL): record them, find a person's data, export it, erase it.
+DATA_REQUESTS = "data_requests"
 
 CASE_STAFF = frozenset({"handler", "supervisor", "complaints_manager"})
 
@@ -72,6 +74,7 @@ TABLE: dict[str, frozenset[str]] = {
     MANAGE_ACTIONS: frozenset({"complaints_manager"}),
     MANAGE_WEBHOOKS: frozenset({"admin"}),
     MANAGE_API_CLIENTS: frozenset({"admin"}),
+    DATA_REQUESTS: frozenset({"privacy_officer", "complaints_manager"}),
 }
 
 # API scopes: what an API client's bearer token opens under /api/v1 (server/web/api).
@@ -112,6 +115,7 @@ MENU = (
     MenuItem(READ_REPORTS, "reports.dashboard", _l("Reports")),
     MenuItem(READ_REPORTS, "actions.register", _l("Actions")),
     MenuItem(AUDIT_SAMPLES, "audit_samples.index", _l("Audit samples")),
+    MenuItem(DATA_REQUESTS, "data_requests.index", _l("Data requests")),
 )
 
 
