@@ -59,3 +59,24 @@ def test_people_without_the_capability_cannot_see_requests(
     auth.login("hana", "handler")
     assert client.get("/data-requests").status_code == 403
     assert client.get("/data-requests/new").status_code == 403
+
+
+def test_the_privacy_officer_works_the_request_from_the_inbox(
+        app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("pia", "privacy_officer")
+    done = submit(client, "/data-requests/new", {
+        "name": "Layla Haddad", "email": "layla@example.com", "phone": "050 111 2222",
+        "request_kind": "erasure", "identity_check": "A code sent to her address"})
+    reference = done.headers["Location"].rsplit("/", 1)[1]
+    inbox = client.get("/tasks").get_data(as_text=True)
+    assert reference in inbox and "Verify the requester&#39;s identity" in inbox
+    page = client.get(f"/data-requests/{reference}").get_data(as_text=True)
+    task_path = page.split(f'href="/cases/{reference}/tasks/', 1)[1].split('"', 1)[0]
+    path = f"/cases/{reference}/tasks/{task_path}"
+    task = client.get(path)
+    assert task.status_code == 200, (path, task.get_data(as_text=True)[-1500:])
+    assert "How you checked" in task.get_data(as_text=True)
+    sent = submit(client, path, {"identity": "confirmed", "identity_note": "Code matched."})
+    assert sent.status_code == 302
+    page = client.get(f"/data-requests/{reference}").get_data(as_text=True)
+    assert "Decide and carry out the request" in page
