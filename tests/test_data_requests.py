@@ -16,7 +16,7 @@ from sqlalchemy import select
 from server.errors import InvalidInput
 from server.extensions import db
 from server.models import Attachment, Case, DataRequest, HumanTask, OutboxMessage
-from server.services import anonymisation, audit, cases, data_requests, timers
+from server.services import anonymisation, audit, cases, data_requests, policy, timers
 from server.services.actors import Actor
 from server.services.anonymisation import Erasure
 from server.services.person import Person, find
@@ -126,6 +126,17 @@ def test_a_request_that_names_nobody_is_refused_with_the_input_kept(app_ctx):
             "Layla", "not-an-address", "12", "copy", ""), OFFICER)
     assert set(refused.value.field_errors) == {"email", "phone", "request_kind",
                                                "identity_check"}
+
+
+def test_an_administrator_changes_the_statutory_deadline_for_new_requests(app_ctx):
+    [row] = policy.list_targets()["data_request"]
+    assert (row.amount, row.unit) == (30, "calendar_days")
+    form = {**policy.row_form(row), f"t{row.id}_amount": "20"}
+    assert policy.save_targets("data_request", form, Actor.system("admin")) == 1
+    start = utc(2026, 3, 1, 9, 0)
+    with time_machine.travel(start, tick=False):
+        request = request_for("Layla Haddad", email="layla@example.com")
+        assert tasks_of(request)["verify_identity"].due_at == start + timedelta(days=20)
 
 
 def tasks_of(reference: str) -> dict[str, HumanTask]:
