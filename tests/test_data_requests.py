@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from server.errors import InvalidInput
@@ -22,6 +23,7 @@ from server.services.anonymisation import Erasure
 from server.services.person import Person, find
 
 from .support.cases import complete, decided, drive, file_case
+from .support.pdf import pdf_text
 from .support.web import make_user
 
 OFFICER = Actor("pia.privacy", 401, frozenset({"privacy_officer"}))
@@ -241,3 +243,15 @@ def test_erasing_on_request_leaves_nothing_to_find(app_ctx):
     assert (outcome.reference, outcome.erased) == (done, True)
     db.session.rollback()
     assert find(Person.of("layla@example.com", "")).holdings == []
+
+
+def test_the_copy_reads_in_arabic_with_its_letters_joined(app, app_ctx) -> None:
+    reference, _ = file_case(**{**LAYLA, "complainant_name": "ليلى حداد",
+                                "description": "خصم المبلغ مرتين من حسابي الجاري"})
+    request = request_for("ليلى حداد", email="layla@example.com")
+    with app.test_request_context(), force_locale("ar"):
+        _name, content = data_requests.export(request, OFFICER)
+    text = pdf_text(zipfile.ZipFile(io.BytesIO(content)).read("export.pdf"))
+    assert reference in text
+    assert "حداد"[::-1] in text and "مرتين"[::-1] in text  # shaped, drawn right to left
+    assert "الوصف"[::-1] in text and "الهاتف"[::-1] in text  # its labels in Arabic too

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
@@ -34,6 +35,15 @@ _OWN_FIELDS = ("complainant_name", "complainant_email", "complainant_phone",
                "remedy_sought", "priority", "channel")
 _REPRESENTATIVE_FIELDS = ("representative_name", "representative_relationship",
                           "representative_email", "representative_phone")
+# The PDF's labels; a representative's own details read as the person's own.
+_LABELS = {"complainant_name": _l("Name"), "complainant_email": _l("E-mail"),
+           "complainant_phone": _l("Phone"), "preferred_language": _l("Preferred language"),
+           "product_service": _l("Product or service"), "category": _l("Category"),
+           "description": _l("Description"), "remedy_sought": _l("Remedy sought"),
+           "priority": _l("Priority"), "channel": _l("Channel"),
+           "representative": _l("Representative"), "representative_name": _l("Name"),
+           "representative_relationship": _l("Representative"),
+           "representative_email": _l("E-mail"), "representative_phone": _l("Phone")}
 
 
 def _when(value: datetime | None) -> str | None:
@@ -125,7 +135,7 @@ def _pdf(data: dict[str, Any]) -> bytes:
         printer.field(_("Status"), case["status"])
         printer.field(_("Received"), case["received_at"])
         for name, value in case["fields"].items():
-            printer.field(name.replace("_", " "), value)
+            printer.field(str(_LABELS.get(name, name)), value)
         for document in case.get("documents", []):
             printer.field(_("Document"), f"{document['name']} ({document['file']})")
         for message in case["messages"]:
