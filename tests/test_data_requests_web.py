@@ -80,3 +80,11 @@ def test_the_privacy_officer_works_the_request_from_the_inbox(
     assert sent.status_code == 302
     page = client.get(f"/data-requests/{reference}").get_data(as_text=True)
     assert "Decide and carry out the request" in page
+
+
+def test_the_escalation_page_shows_the_statutory_deadline_to_change(
+        client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("ada", "admin")
+    page = client.get("/admin/escalation").get_data(as_text=True)
+    assert "Data-subject request" in page
+    assert 'value="30"' in page  # PDPL: 30 calendar days, as seeded

@@ -143,11 +143,11 @@ def targets_for_public() -> list[PublicTarget]:
 
 
 def preview(since: datetime) -> list[tuple[str, datetime, datetime]]:
-    """Each kind's deadline and reminder, in local time, for a complaint of no priority."""
+    """Each complaint deadline and its reminder, in local time, for a complaint of no priority."""
     tz = calendar.load(since).tz
     return [(kind, deadline(kind, priority=None, category=None, since=since).astimezone(tz),
              reminder_at(kind, priority=None, category=None, since=since).astimezone(tz))
-            for kind in KINDS]
+            for kind in COMPLAINT_KINDS]
 
 
 # Administration: the targets table as typed, checked, saved with a system event.
