@@ -56,6 +56,8 @@ HOLD_CASES = "hold_cases"  # place and lift a legal hold on a case (retention sk
 # Need-to-know (services/visibility.py): read every case, whatever its team, confidential too.
 READ_ALL_CASES = "read_all_cases"
 MARK_CONFIDENTIAL = "mark_confidential"  # mark a case confidential and name who may read it
+# Data-subject requests (PDPL): record them, find a person's data, export it, erase it.
+DATA_REQUESTS = "data_requests"
 
 CASE_STAFF = frozenset({"handler", "supervisor", "complaints_manager"})
 
@@ -85,6 +87,7 @@ TABLE: dict[str, frozenset[str]] = {
     HOLD_CASES: frozenset({"complaints_manager"}),
     READ_ALL_CASES: frozenset({"complaints_manager", "auditor"}),
     MARK_CONFIDENTIAL: frozenset({"supervisor", "complaints_manager"}),
+    DATA_REQUESTS: frozenset({"privacy_officer", "complaints_manager"}),
 }
 
 # API scopes: what an API client's bearer token opens under /api/v1 (server/web/api).
@@ -126,6 +129,7 @@ MENU = (
     MenuItem(READ_REPORTS, "actions.register", _l("Actions")),
     MenuItem(AUDIT_SAMPLES, "audit_samples.index", _l("Audit samples")),
     MenuItem(READ_ACCESS_LOG, "access_log.index", _l("Access log")),
+    MenuItem(DATA_REQUESTS, "data_requests.index", _l("Data requests")),
 )
 
 

@@ -41,7 +41,7 @@ def test_init_db_demo_creates_one_account_per_role_with_hashed_passwords(app_ctx
     assert result.exit_code == 0, result.output
     users = {u.username: u for u in db.session.scalars(select(User))}
     assert set(users) == {"handler", "supervisor", "complaints-manager", "specialist",
-                          "process-owner", "admin", "auditor"}
+                          "process-owner", "admin", "auditor", "privacy-officer"}
     for line in result.output.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[0] in users:

@@ -78,6 +78,8 @@ class ProcessRuntime:
         self._message_forms = tasks.read_message_forms(every)
         self._watch = TimerWatch((spec, *subprocess_specs.values()), limits or RunLimits())
         self.starters = tasks.read_starters(spec, subprocess_specs)
+        # Which kind of case each starter runs as ("action" unless its start event says).
+        self.starter_kinds = tasks.read_starter_kinds(spec, subprocess_specs, "action")
 
     def start_process(self, process_id: str, data: dict[str, Any], message: str,
                       payload: dict[str, Any]) -> tuple[BpmnWorkflow, Snapshot]:
@@ -104,6 +106,10 @@ class ProcessRuntime:
             self._run_engine(workflow, since)
 
         return workflow, self._settled(workflow, since, run)
+
+    def starter_of(self, kind: str) -> str | None:
+        """The message that starts the version's process for cases of this kind, if any."""
+        return next((m for m, k in self.starter_kinds.items() if k == kind), None)
 
     def start(self, data: dict[str, Any]) -> tuple[BpmnWorkflow, Snapshot]:
         """Create a workflow with the intake data and run it to its first wait.

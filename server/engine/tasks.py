@@ -37,6 +37,7 @@ STAFF_ACTION_KEY = "staffAction"  # on a message catch event: staff send it ("re
 MAIL_REPLY_KEY = "mailReply"  # on a message catch event with a form: the field e-mail fills
 SHOWS_KEY = "shows"  # on a user task: the forms and fields of earlier steps its page shows
 PREFILL_KEY = "prefill"  # on a user task: which fields open filled from which variables
+CASE_KIND_KEY = "caseKind"  # on a message start event: the kind of case its process runs as
 NO_PREFILL = "-"  # the prefill value that opens the form empty
 
 
@@ -121,6 +122,24 @@ def read_starters(spec: Any, subprocess_specs: dict[str, Any]) -> dict[str, str]
         for definition in _start_messages(process):
             starters.setdefault(definition.name, process_id)
     return starters
+
+
+def read_starter_kinds(spec: Any, subprocess_specs: dict[str, Any],
+                       default: str) -> dict[str, str]:
+    """Message name -> the kind of case its process runs as: the start event's `caseKind`.
+
+    A start event without the property runs as `default` (corrective actions did before
+    the property existed).
+    """
+    kinds: dict[str, str] = {}
+    for message, process_id in read_starters(spec, subprocess_specs).items():
+        starts = [ts for ts in subprocess_specs[process_id].task_specs.values()
+                  if type(ts).__name__ == "StartEvent"
+                  and getattr(getattr(ts, "event_definition", None), "name", None) == message]
+        kind = next((str(spec_props(ts).get(CASE_KIND_KEY)) for ts in starts
+                     if spec_props(ts).get(CASE_KIND_KEY)), default)
+        kinds[message] = kind
+    return kinds
 
 
 def _start_messages(process: Any) -> list[MessageEventDefinition]:

@@ -8,6 +8,7 @@ from .audit_sample import AuditCheck, AuditSample, AuditSampleCase
 from .calendar import BusinessCalendar, CalendarDate, WorkingHours
 from .case import Case, CaseEvent, HumanTask, ReferenceCounter, Timer
 from .code_list import CodeEntry, SystemicAlert
+from .data_request import DataRequest
 from .draft import DraftFile, ProcessDraft
 from .inbound_mail import InboundMail, MailboxLease
 from .incident import Incident
@@ -50,6 +51,7 @@ __all__ = [
     "CaseViewer",
     "CodeEntry",
     "CorrectiveAction",
+    "DataRequest",
     "DraftFile",
     "EscalationTarget",
     "GroupRole",

@@ -20,6 +20,7 @@ ROLES: dict[str, str] = {
     "process_owner": "Process owner: edits and deploys diagrams and forms",
     "admin": "Administrator: users, roles, escalation policy, calendar",
     "auditor": "Auditor: reads everything, changes nothing",
+    "privacy_officer": "Privacy officer: data-subject requests (copies and erasure)",
 }
 
 user_roles = Table(

@@ -73,6 +73,8 @@ def take_thrown(case: CaseRecord, thrown: list[tuple[str, dict[str, Any]]], acto
     timers: list[datetime | None] = []
     runtime = runtime_for(case.process_version_id)
     for message, payload in thrown:
+        if runtime.starter_kinds.get(message) != ACTION:
+            continue  # a case's step starts only corrective actions
         cause = str(payload.get("cause") or "").strip()[:64]
         found = _open_action(cause) if cause else None
         if found is not None:
@@ -112,7 +114,7 @@ def open_by_hand(form: NewAction, actor: Actor) -> CaseRecord:
     begin_write()
     version_id = active_version_id()
     runtime = runtime_for(version_id)
-    message = next(iter(runtime.starters), None)
+    message = runtime.starter_of(ACTION)
     if message is None:
         raise ProcessFailed(_("The active process has no corrective-action process: a "
                               "process whose start event waits for a message."))

@@ -84,7 +84,7 @@ class TaskContext:
 def for_task(case: Case, events: Sequence[CaseEvent], shows: Sequence[str]) -> TaskContext:
     """The contact details (or the action), documents and earlier records a task page shows."""
     documents = attachments.for_case(case.id, include_internal=True)
-    if case.kind == "complaint":
+    if case.kind != "action":  # a complaint, or a data-subject request: who asks
         return TaskContext(contact(case), documents, recorded(case, events, shows))
     _, action = action_register.get(case.reference)
     summary = ActionSummary(action.title, code_lists.label("causes", action.cause) or "",

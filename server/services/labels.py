@@ -26,7 +26,7 @@ ROLE_NAMES: dict[str, LazyString] = {
     "handler": _l("Handler"), "supervisor": _l("Supervisor"),
     "complaints_manager": _l("Complaints manager"), "specialist": _l("Specialist"),
     "process_owner": _l("Process owner"), "admin": _l("Administrator"),
-    "auditor": _l("Auditor"),
+    "auditor": _l("Auditor"), "privacy_officer": _l("Privacy officer"),
 }
 ROLE_DESCRIPTIONS: dict[str, LazyString] = {
     "handler": _l("Handler: works the tasks of the complaints process"),
@@ -37,6 +37,7 @@ ROLE_DESCRIPTIONS: dict[str, LazyString] = {
     "process_owner": _l("Process owner: edits and deploys diagrams and forms"),
     "admin": _l("Administrator: users, roles, escalation policy, calendar"),
     "auditor": _l("Auditor: reads everything, changes nothing"),
+    "privacy_officer": _l("Privacy officer: data-subject requests (copies and erasure)"),
 }
 
 

@@ -141,8 +141,9 @@ class Printer:
 
     def field(self, label: str, value: Any) -> None:
         """A label and its value beside it; a label too long for its column gets a line."""
-        self._font(9, bold=True)
         label = self._text(label)
+        self._align(label, "auto")  # an Arabic label is shaped like any other text
+        self._font(9, bold=True)
         if self.pdf.get_string_width(label) > LABEL_WIDTH - 2:
             self.pdf.multi_cell(0, 5, label, new_x="LMARGIN", new_y="NEXT")
             self.pdf.set_x(self.pdf.l_margin + LABEL_WIDTH)

@@ -26,7 +26,9 @@ from ..models.policy import ANY
 from . import business_time, calendar, system_log
 from .actors import Actor
 
-KINDS = ("acknowledge", "response", "resolution")
+COMPLAINT_KINDS = ("acknowledge", "response", "resolution")
+DATA_REQUEST = "data_request"  # the statutory deadline of a data-subject request (PDPL)
+KINDS = (*COMPLAINT_KINDS, DATA_REQUEST)
 PRIORITIES = ("low", "medium", "high", "urgent")
 CATEGORIES = ("service_quality", "billing", "product_defect", "staff_conduct", "delay",
               "privacy", "other")
@@ -57,6 +59,8 @@ DEFAULTS = {
     "acknowledge": Target(1, "working_days", 4, "working_hours", 1, "working_days"),
     "response": Target(3, "working_days", 1, "working_days", 1, "working_days"),
     "resolution": Target(5, "working_days", 1, "working_days", 2, "working_days"),
+    # PDPL: 30 days to answer; remind 5 days before; the migration seeds the same row.
+    DATA_REQUEST: Target(30, "calendar_days", 5, "calendar_days", 5, "calendar_days"),
 }
 
 
@@ -130,20 +134,20 @@ def next_level_at(kind: str, *, priority: str | None, category: str | None,
 
 
 def targets_for_public() -> list[PublicTarget]:
-    """The standard target of each kind (the row for any priority and category)."""
+    """The standard target of each complaint deadline (the row for any priority and category)."""
     found: list[PublicTarget] = []
-    for kind in KINDS:
+    for kind in COMPLAINT_KINDS:
         target = target_for(kind, priority=None, category=None)
         found.append(PublicTarget(kind, target.amount, target.unit))
     return found
 
 
 def preview(since: datetime) -> list[tuple[str, datetime, datetime]]:
-    """Each kind's deadline and reminder, in local time, for a complaint of no priority."""
+    """Each complaint deadline and its reminder, in local time, for a complaint of no priority."""
     tz = calendar.load(since).tz
     return [(kind, deadline(kind, priority=None, category=None, since=since).astimezone(tz),
              reminder_at(kind, priority=None, category=None, since=since).astimezone(tz))
-            for kind in KINDS]
+            for kind in COMPLAINT_KINDS]
 
 
 # Administration: the targets table as typed, checked, saved with a system event.

@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
         audit_samples,
         auth,
         cases,
+        data_requests,
         inbox,
         incidents,
         language,
@@ -80,7 +81,8 @@ def init_app(app: Flask) -> None:
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
                    pack_schedule, language, actions, admin_webhooks, mailbox, admin_api,
                    admin_security, sso, admin_sso, access_log,
-                   retention, admin_teams):
+                   retention, admin_teams,
+                   data_requests):
         app.register_blueprint(module.bp)
     api.init_app(app)
     sso.init_app(app)

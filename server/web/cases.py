@@ -130,6 +130,8 @@ def _private(name: str) -> dict[str, str]:
 def show(reference: str) -> ResponseReturnValue:
     """Every field of a case, its open tasks, its documents and its history."""
     case = cases.get_case(reference)
+    if case.kind == "data_request":  # a data-subject request has its own page
+        return redirect(url_for("data_requests.show", reference=reference))
     if case.kind != "complaint":  # a corrective action has its own page
         return redirect(url_for("actions.show", reference=reference))
     opened(current_actor(), case.id, case.reference, "case")

@@ -16,10 +16,10 @@ from .data import ACK, ASSESS, INTAKE, INVESTIGATE, RESPOND
 
 REPO = Path(__file__).resolve().parents[2]
 ROLES = {"handler", "supervisor", "complaints_manager", "specialist", "process_owner", "admin",
-         "auditor"}
+         "auditor", "privacy_officer"}
 # Engine tests run without a database, so without the business calendar: round-the-clock
 # hours and these targets stand in for it (the services tests use the real one).
-TARGET_HOURS = {"acknowledge": 48, "response": 72, "resolution": 120}
+TARGET_HOURS = {"acknowledge": 48, "response": 72, "resolution": 120, "data_request": 720}
 REMIND_HOURS = 8
 NEXT_LEVEL_HOURS = 24
 
