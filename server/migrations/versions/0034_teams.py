@@ -2,7 +2,7 @@
 people named on them (issue 18, need-to-know)
 
 Revision ID: 0034
-Revises: 0031
+Revises: 0033
 Create Date: 2026-12-06
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0034'
-down_revision = '0031'
+down_revision = '0033'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ PURGE_FLOOR_DAYS: the scheduler's purge (services/access_log.py) deletes rows ol
 PLAINT_ACCESS_LOG_DAYS, which the configuration keeps at PURGE_FLOOR_DAYS or more.
 
 Revision ID: 0035
-Revises: 0031
+Revises: 0034
 Create Date: 2026-12-06
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0035'
-down_revision = '0031'
+down_revision = '0034'
 branch_labels = None
 depends_on = None
 

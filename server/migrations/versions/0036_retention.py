@@ -2,7 +2,7 @@
 be erased while the chain stays verifiable (issue 18)
 
 Revision ID: 0036
-Revises: 0031
+Revises: 0035
 Create Date: 2026-12-06
 
 The UPDATE trigger on case_event still refuses every change, except one: an event listed
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0036'
-down_revision = '0031'
+down_revision = '0035'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 officer's role and the statutory deadline's policy row (issue 18)
 
 Revision ID: 0037
-Revises: 0031
+Revises: 0036
 Create Date: 2026-12-06
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0037'
-down_revision = '0031'
+down_revision = '0036'
 branch_labels = None
 depends_on = None
 
