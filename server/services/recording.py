@@ -421,3 +421,45 @@ def append_event(case: CaseRecord, actor: Actor, kind: str, summary: str,
         raise Conflict(_CONFLICT.format(case.reference))
     _history(case, event)
     return replace(case, **values)
+
+
+_ROW_COLUMNS = {"tasks": ("bpmn_id", "title", "lane", "role", "form", "due_at", "flag"),
+                "timers": ("bpmn_id", "title", "due_at")}
+
+
+def record_migration(case: CaseRecord, version_id: int, state: bytes, snapshot: Snapshot,
+                     actor: Actor, summary: str, data: dict[str, Any],
+                     now: datetime) -> CaseRecord:
+    """Save a case moved to another process version (services/processes/migration.py); commit.
+
+    The history entry vouches for the row with its new version. Every projection row is
+    written again from the new version (titles, forms, roles and due times may differ);
+    a ready task keeps its id, and so its assignee and its place in the inbox.
+    """
+    moved = replace(case, process_version_id=version_id)
+    values, event = _outcome(moved, state, snapshot, actor, "case.migrated", summary, data, now)
+    values["process_version_id"] = version_id
+    changed = tuple(name for name in (*MUTABLE, "version", "process_version_id")
+                    if name in ALWAYS or values[name] != getattr(case, name))
+
+    def then() -> datetime | None:
+        before = json.loads(case.projection) if case.projection else {"tasks": {}, "timers": {}}
+        for key, rows, table, items in (("tasks", _TASK_ROWS, TASKS, snapshot.ready),
+                                        ("timers", _TIMER_ROWS, TIMERS, snapshot.timers)):
+            kept = [item for item in items if item.task_id in before[key]]
+            _sync(rows, case, before[key], items, now)
+            if kept:
+                _run(table.update().where(table.c.case_id == bindparam("of_case"),
+                                          table.c.task_id == bindparam("t_id")),
+                     [{"of_case": case.id, "t_id": item.task_id,
+                       **{name: getattr(item, name) for name in _ROW_COLUMNS[key]},
+                       "title": item.title[:255]}
+                      for item in kept])
+        _history(case, event)
+        if snapshot.service_calls:
+            service_queue.enqueue(case, snapshot.service_calls, now)
+        if case.kind == "complaint":
+            reporting.record(replace(moved, **values), snapshot, now)
+        return min((t.due_at for t in snapshot.timers), default=None)
+
+    return _save(case, values, changed, then)
