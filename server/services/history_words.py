@@ -30,6 +30,7 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     "task.released": re.compile(r"^(?P<title>.+?) released by (?P<who>\S+)$"),
     "task.reassigned": re.compile(r"^(?P<title>.+?) reassigned to (?P<to>\S+) by (?P<who>\S+)$"),
     "note.added": re.compile(r"^Internal note$"),
+    "case.migrated": re.compile(r"^Moved from version (?P<old>\d+) to version (?P<new>\d+)$"),
     "attachment.added": re.compile(r"^Document added: (?P<name>.+?)(?P<internal> \(internal\))?$"),
 }
 
@@ -78,6 +79,8 @@ def _said(kind: str, p: dict[str, str], say: Say) -> str:
                  to=p["to"], name=p["who"])
     if kind == "note.added":
         return _("Internal note")
+    if kind == "case.migrated":
+        return _("Moved from version %(old)s to version %(new)s", old=p["old"], new=p["new"])
     if p.get("internal"):
         return _("Document added: %(name)s (internal)", name=p["name"])
     return _("Document added: %(name)s", name=p["name"])

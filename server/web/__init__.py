@@ -52,6 +52,7 @@ def init_app(app: Flask) -> None:
         reports,
         returns,
         studio,
+        studio_migrate,
         tasks,
         timefmt,
     )
@@ -66,6 +67,7 @@ def init_app(app: Flask) -> None:
 
     for module in (public, portal, auth, inbox, tasks, cases, admin, admin_time, studio,
                    admin_outbox, incidents, reports, returns, admin_codes, audit_samples,
-                   pack_schedule, language, actions, admin_webhooks, mailbox, admin_api):
+                   pack_schedule, language, actions, admin_webhooks, mailbox, admin_api,
+                   studio_migrate):
         app.register_blueprint(module.bp)
     api.init_app(app)
