@@ -47,7 +47,8 @@ def with_check(consultation: str) -> str:
              '<bpmn:sequenceFlow id="Flow_c_check" sourceRef="check_opinion" '
              'targetRef="pack_opinion" />')
     text = consultation.replace(
-        '<bpmn:sequenceFlow id="Flow_c_answer" sourceRef="give_opinion" targetRef="pack_opinion" />',
+        '<bpmn:sequenceFlow id="Flow_c_answer" sourceRef="give_opinion" '
+        'targetRef="pack_opinion" />',
         '<bpmn:sequenceFlow id="Flow_c_answer" sourceRef="give_opinion" '
         'targetRef="check_opinion" />' + check)
     text = text.replace('<bpmn:incoming>Flow_c_answer</bpmn:incoming>\n      <bpmn:outgoing>'

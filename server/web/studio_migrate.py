@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from flask_babel import gettext as _
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..access import STUDIO, current_actor, guard
