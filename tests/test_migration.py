@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -265,3 +266,24 @@ def test_only_process_owners_and_administrators_move_cases(
     auth.login("hana", "handler")
     assert client.get("/studio/versions/1/cases").status_code == 403
     assert post(client, "/studio/versions/1/cases/move", {"target": "1"}).status_code == 403
+
+
+def test_a_case_saved_by_someone_else_during_the_move_is_left_as_it_is_and_said(
+        app_ctx: None, monkeypatch: pytest.MonkeyPatch, runner: FlaskCliRunner) -> None:
+    first, second = cases_at(1, 2)
+    v2 = processes.deploy(with_required_field(reference_files()), OWNER, "new field").id
+    real = migration.record_migration
+
+    def raced(case: Any, *args: Any) -> Any:
+        """The first case as read before a step someone else saved meanwhile."""
+        if case.reference == first:
+            case = replace(case, version=case.version - 1)
+        return real(case, *args)
+
+    monkeypatch.setattr(migration, "record_migration", raced)
+    report = migration.move(1, v2, [first, second], OWNER)
+    assert [c.moved for c in report.cases] == [False, True]
+    assert report.cases[0].refusals == [
+        "the case changed while it was being moved; nothing of it changed: run the move again"]
+    assert versions_of([first]) == {1} and versions_of([second]) == {v2}
+    audit_ok(runner)

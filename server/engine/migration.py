@@ -76,8 +76,12 @@ class Move:
 
 def plan_move(old: ProcessRuntime, state: bytes, new: ProcessRuntime) -> Move:
     """Plan moving a saved case from the `old` version's runtime to the `new` one's."""
-    workflow = old.load(state)
     move = Move()
+    try:
+        workflow = old.load(state)
+    except Exception as exc:  # a state this server can no longer read: say so, move nothing
+        move.refusals.append(_("the case's state cannot be read: %(error)s", error=exc))
+        return move
     if workflow.is_completed():
         move.refusals.append(_("the case's process has ended"))
         return move

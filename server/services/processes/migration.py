@@ -22,7 +22,7 @@ from sqlalchemy import distinct, func, select
 
 from ...database import begin_write
 from ...engine.migration import Move, TimerChange, plan_move
-from ...errors import InvalidInput, NotFound
+from ...errors import Conflict, InvalidInput, NotFound
 from ...extensions import db
 from ...models import Case, HumanTask, ProcessVersion, utcnow
 from ..actors import Actor
@@ -154,10 +154,15 @@ def move(source_id: int, target_id: int, references: list[str], actor: Actor) ->
             db.session.rollback()
             done.append(planned)
             continue
-        record_migration(case, target.id, plan.state, plan.snapshot, actor,
-                         f"Moved from version {numbers[0]} to version {numbers[1]}",
-                         _entry(planned, source, target), utcnow())
-        planned.moved = True
+        try:
+            record_migration(case, target.id, plan.state, plan.snapshot, actor,
+                             f"Moved from version {numbers[0]} to version {numbers[1]}",
+                             _entry(planned, source, target), utcnow())
+        except Conflict:  # a step of the case saved meanwhile: the others still move
+            planned.refusals.append(_("the case changed while it was being moved; nothing "
+                                      "of it changed: run the move again"))
+        else:
+            planned.moved = True
         done.append(planned)
     db.session.expire_all()
     return MoveReport(version_by_id(source_id), version_by_id(target_id), done, done=True)
