@@ -1,8 +1,9 @@
 """A process owner moves running cases to a new version on the studio page (Chromium).
 
-Olive adds a required customer reference to the Assess form and deploys version 2. Two
-cases wait for Acknowledge or Assess, two are past Assess. On version 1's "Running cases"
-page the dry run refuses the two past Assess and says why; she moves the other two. The
+Olive adds a required customer reference to the Assess form and deploys version 2. Fifty
+cases run on version 1: thirty wait for Acknowledge or Assess, twenty are past Assess. On
+version 1's "Running cases" page the dry run refuses the twenty and says why; she moves
+the thirty. The
 handler then finds the new field on a moved case's Assess form, and the audit trail
 still verifies.
 """
@@ -29,10 +30,10 @@ SCREENSHOTS = Path(os.environ.get("PLAINT_SCREENSHOTS", "/tmp"))
 
 @pytest.fixture(scope="module")
 def cases_and_version(live_app: Flask) -> dict[str, list[str]]:
-    """Four cases on version 1 (two before Assess is done, two after) and version 2."""
+    """Fifty cases on version 1 (30 before Assess is done, 20 after) and version 2."""
     add_user(live_app, "olive", "process_owner", "Olive Owner")
     found: dict[str, list[str]] = {"movable": [], "past": []}
-    for done in (0, 1, 2, 2):
+    for done in [0] * 15 + [1] * 15 + [2] * 20:
         reference = start_case(live_app)
         with live_app.app_context():
             for bpmn_id, values in (("acknowledge", ACK), ("assess", ASSESS))[:done]:
@@ -58,19 +59,19 @@ def test_a_process_owner_moves_the_cases_that_can_move_after_a_dry_run(  # type:
     report = page.locator("#report")
     report.wait_for()
     assert " ".join(page.locator("#report-counts").inner_text().split()) == \
-        "2 cases can move; 2 cases cannot move."
+        "30 cases can move; 20 cases cannot move."
     for reference in cases_and_version["past"]:
         row = page.locator(f"#case-{reference}")
         assert "Cannot move" in row.inner_text()
         assert "now requires Customer reference" in row.inner_text()
-    assessing = cases_and_version["movable"][1]
+    assessing = cases_and_version["movable"][15]
     assert "now asks for: Customer reference" in page.locator(f"#case-{assessing}").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "studio-migrate-dry-run.png"), full_page=True)
 
-    page.get_by_role("button", name="Move 2 cases to version 2").click()
+    page.get_by_role("button", name="Move 30 cases to version 2").click()
     page.locator("#report-title", has_text="Moved to version 2").wait_for()
     assert " ".join(page.locator("#report-counts").inner_text().split()) == \
-        "2 cases moved; 0 cases cannot move."
+        "30 cases moved; 0 cases cannot move."
     for reference in cases_and_version["movable"]:
         assert "Moved" in page.locator(f"#case-{reference}").inner_text()
 
