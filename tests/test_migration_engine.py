@@ -16,7 +16,7 @@ from flask_babel import Babel
 from server.engine import ProcessRuntime
 from server.engine.migration import plan_move
 
-from .support.data import ACK, ASSESS
+from .support.data import ACK, ASK, ASSESS
 from .support.process import Driver, reference_bpmn, reference_files, runtime, with_bpmn
 
 CONSULT = {"findings": "The fee looks wrong.", "need_information": False,
@@ -157,3 +157,31 @@ def old_and_new() -> tuple[ProcessRuntime, ProcessRuntime]:
     """The reference process and a version with one step renamed."""
     return runtime(), runtime(with_bpmn(reference_bpmn().replace(
         'name="Assess complaint"', 'name="Assess the complaint"')))
+
+
+def test_a_move_repeats_no_step_and_keeps_the_due_times_the_new_diagram_did_not_change(
+        old_and_new: tuple[ProcessRuntime, ProcessRuntime]) -> None:
+    old, new = old_and_new
+    asking = at(Driver(False, old), ("acknowledge", ACK), ("assess", ASSESS),
+                ("investigate", ASK))
+    [waiting] = asking.snapshot.timers  # "No information in 10 working days"
+    move = plan_move(old, old.dump(asking.workflow), new)
+    assert move.refusals == [] and move.timers == []
+    assert move.snapshot is not None and move.snapshot.notices == []
+    assert [(t.task_id, t.due_at) for t in move.snapshot.timers] == \
+        [(waiting.task_id, waiting.due_at)]
+    moved = new.load(move.state or b"")
+    after = new.message(moved, "complainant_information", {"information": "3 March"})
+    assert [t.bpmn_id for t in after.ready] == ["investigate"]
+
+
+def test_a_case_whose_timer_is_due_now_waits_until_it_has_fired(
+        old_and_new: tuple[ProcessRuntime, ProcessRuntime]) -> None:
+    old, new = old_and_new
+    case = Driver(False, old)
+    for task in case.workflow.get_tasks():
+        if "event_value" in task.internal_data:  # as if the scheduler had not come by yet
+            task.internal_data["event_value"] = "2020-01-01T00:00:00+00:00"
+    refused = plan_move(old, old.dump(case.workflow), new)
+    assert len(refused.refusals) == 1
+    assert refused.refusals[0].endswith("is due now: move the case once it has fired")

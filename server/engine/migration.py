@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -29,6 +29,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from . import tasks
+from .due import DUE_AT_KEY, DUE_IN_KEY
 from .errors import EngineError
 from .runtime import ProcessRuntime
 from .serializer import _SPECS
@@ -100,20 +101,23 @@ def plan_move(old: ProcessRuntime, state: bytes, new: ProcessRuntime) -> Move:
     subs = _subprocess_diffs(workflow, new, move)
     if move.refusals:
         return move
+    now = datetime.now(UTC)
+    due = [t.title for t in before.timers if t.due_at <= now]
+    if due:
+        move.refusals.append(_("the timer '%(timer)s' is due now: move the case once it has "
+                               "fired", timer=due[0]))
+        return move
     calls = {c.task_id for c in before.service_calls}
     old_forms = _forms(workflow)
-    kept = {t.id: copy.deepcopy(t.data) for t in workflow.get_tasks(state=TaskState.READY)}
+    kept = _kept(workflow)
     since = time.time()
-    migrate_workflow(top, workflow, target)
-    for sp_id, (sub_diff, sub_spec) in subs.items():
-        migrate_workflow(sub_diff, workflow.subprocesses[sp_id], sub_spec)
-    workflow.subprocess_specs = new.subprocess_specs
-    workflow.script_engine = new.script_engine  # subprocesses use their top's
-    for task in workflow.get_tasks(state=TaskState.READY):
-        # What a ready task held (paused clock hours, values set while it waited) stays.
-        if task.id in kept:
-            task.data = kept[task.id]
     try:
+        workflow.script_engine = new.script_engine  # subprocesses use their top's
+        migrate_workflow(top, workflow, target)
+        for sp_id, (sub_diff, sub_spec) in subs.items():
+            migrate_workflow(sub_diff, workflow.subprocesses[sp_id], sub_spec)
+        workflow.subprocess_specs = new.subprocess_specs
+        _restore(workflow, kept)
         snapshot = new._settled(workflow, since, lambda: new._run_engine(workflow, since))
         move.state = new.dump(workflow)
         new.load(move.state)  # what is saved must load again on the new version
@@ -124,8 +128,8 @@ def plan_move(old: ProcessRuntime, state: bytes, new: ProcessRuntime) -> Move:
         move.refusals.append(_("the case's state cannot be carried over: %(error)s",
                                error=exc))
         return move
-    # The move repeats no step: nothing it "completed" again may send or start anything.
-    snapshot.notices, snapshot.thrown, snapshot.reached = [], [], []
+    # The move repeats no step, so what the run completed (and the e-mails it asks for)
+    # is only what the new diagram does at once: a timer it sets in the past fires.
     snapshot.service_calls = [c for c in snapshot.service_calls if c.task_id not in calls]
     move.snapshot = snapshot
     move.at_after = [t.title for t in snapshot.ready]
@@ -137,6 +141,38 @@ def plan_move(old: ProcessRuntime, state: bytes, new: ProcessRuntime) -> Move:
                                                  manual=True)]
     move.data = current_data(workflow)
     return move
+
+
+def _kept(workflow: BpmnWorkflow) -> dict[Any, tuple[Any, ...]]:
+    """What the waiting tasks hold that a move keeps where the new diagram did not change it.
+
+    Ready tasks: their data (paused clock hours, values set while they waited) and their
+    due time (dueIn). Timers: their due time (a cycle: its count), unless the new diagram
+    sets them differently; "working_days(10)" must not start counting again.
+    """
+    kept: dict[Any, tuple[Any, ...]] = {}
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        timer = tasks.timer_definition(task)
+        kept[task.id] = (copy.deepcopy(task.data), copy.deepcopy(task.internal_data),
+                         tasks.props(task).get(DUE_IN_KEY),
+                         (type(timer), timer.expression) if timer is not None else None)
+    return kept
+
+
+def _restore(workflow: BpmnWorkflow, kept: dict[Any, tuple[Any, ...]]) -> None:
+    """Give the tasks a move reset back what they held, where the new diagram agrees."""
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        if task.id not in kept:
+            continue
+        data, internal, due_in, timer = kept[task.id]
+        if task.state == TaskState.READY:
+            task.data = data
+        if task.task_spec.manual and due_in == tasks.props(task).get(DUE_IN_KEY):
+            task.internal_data.update({k: v for k, v in internal.items() if k == DUE_AT_KEY})
+        now = tasks.timer_definition(task)
+        if timer is not None and now is not None and timer == (type(now), now.expression) \
+                and "event_value" in internal:
+            task.internal_data["event_value"] = internal["event_value"]
 
 
 def _target_spec(workflow: BpmnWorkflow, new: ProcessRuntime) -> BpmnProcessSpec | None:
