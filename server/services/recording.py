@@ -425,6 +425,11 @@ def append_event(case: CaseRecord, actor: Actor, kind: str, summary: str,
 
 _ROW_COLUMNS = {"tasks": ("bpmn_id", "title", "lane", "role", "form", "due_at", "flag"),
                 "timers": ("bpmn_id", "title", "due_at")}
+# A moved case's rows that stay (same task id) take the new version's values; the SET
+# clause is the columns given with the execution, as in _SAVE.
+_REWRITE = {key: table.update().where(table.c.case_id == bindparam("of_case"),
+                                      table.c.task_id == bindparam("t_id"))
+            for key, table in (("tasks", TASKS), ("timers", TIMERS))}
 
 
 def record_migration(case: CaseRecord, version_id: int, state: bytes, snapshot: Snapshot,
@@ -444,13 +449,12 @@ def record_migration(case: CaseRecord, version_id: int, state: bytes, snapshot: 
 
     def then() -> datetime | None:
         before = json.loads(case.projection) if case.projection else {"tasks": {}, "timers": {}}
-        for key, rows, table, items in (("tasks", _TASK_ROWS, TASKS, snapshot.ready),
-                                        ("timers", _TIMER_ROWS, TIMERS, snapshot.timers)):
+        for key, rows, items in (("tasks", _TASK_ROWS, snapshot.ready),
+                                 ("timers", _TIMER_ROWS, snapshot.timers)):
             kept = [item for item in items if item.task_id in before[key]]
             _sync(rows, case, before[key], items, now)
             if kept:
-                _run(table.update().where(table.c.case_id == bindparam("of_case"),
-                                          table.c.task_id == bindparam("t_id")),
+                _run(_REWRITE[key],
                      [{"of_case": case.id, "t_id": item.task_id,
                        **{name: getattr(item, name) for name in _ROW_COLUMNS[key]},
                        "title": item.title[:255]}
