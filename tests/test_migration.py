@@ -22,7 +22,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import Case, CaseEvent, HumanTask, Timer, User
+from server.models import Case, CaseEvent, HumanTask, OutboxMessage, Timer, User
 from server.services import processes
 from server.services.actors import Actor
 from server.services.processes import migration
@@ -286,4 +286,24 @@ def test_a_case_saved_by_someone_else_during_the_move_is_left_as_it_is_and_said(
     assert report.cases[0].refusals == [
         "the case changed while it was being moved; nothing of it changed: run the move again"]
     assert versions_of([first]) == {1} and versions_of([second]) == {v2}
+    audit_ok(runner)
+
+
+def test_a_deadline_the_new_version_puts_in_the_past_escalates_at_once_with_its_email(
+        app_ctx: None, runner: FlaskCliRunner) -> None:
+    [reference] = cases_at(0, 1)
+    make_user("sara", "supervisor", email="sara@example.com")
+    past = reference_bpmn().replace(
+        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">deadline("acknowledge")',
+        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">"2020-01-01T00:00:00+00:00"')
+    v2 = processes.deploy({**reference_files(), "complaint.bpmn": past.encode()}, OWNER,
+                          "acknowledge at once").id
+    mails = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    [moved] = migration.move(1, v2, [reference], OWNER).cases
+    assert moved.moved and moved.at_after == ["Acknowledge overdue complaint"]
+    db.session.rollback()
+    case_id = db.session.scalar(select(Case.id).where(Case.reference == reference))
+    assert list(db.session.scalars(select(HumanTask.bpmn_id).where(
+        HumanTask.case_id == case_id))) == ["acknowledge_escalated"]
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) > mails
     audit_ok(runner)

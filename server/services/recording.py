@@ -460,6 +460,12 @@ def record_migration(case: CaseRecord, version_id: int, state: bytes, snapshot: 
                        "title": item.title[:255]}
                       for item in kept])
         _history(case, event)
+        fresh = [t for t in snapshot.ready if t.task_id not in before["tasks"]]
+        if fresh:  # a task the new diagram adds at once (a timer it set in the past fired)
+            ownership.route(case, fresh)
+            _alert_unstaffed(case, fresh, now)
+        if snapshot.notices:
+            notifications.enqueue(case, snapshot.notices, now)
         if snapshot.service_calls:
             service_queue.enqueue(case, snapshot.service_calls, now)
         if case.kind == "complaint":
