@@ -338,6 +338,9 @@ def rebuild_reports() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
+    from .cli_migrate import migrate_cases
+
+    app.cli.add_command(migrate_cases)
     for command in (init_db, create_user, reset_password, reset_second_factor, deploy,
                     fire_timers, scheduler,
                     deliver_mail, call_services, deliver_webhooks, read_mailbox,

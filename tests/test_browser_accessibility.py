@@ -47,6 +47,7 @@ def places(live_app: Flask) -> dict[str, list[str]]:
         assert version is not None
         otto = db.session.scalar(select(User).where(User.username == "otto"))
         draft = drafts.edit_version(version.id, Actor.for_user(otto))
+        version_id = version.id
         draft_id = draft.id
         _, decision_token = decided(preferred_language="ar")
         closed, _ = decided()
@@ -78,7 +79,8 @@ def places(live_app: Flask) -> dict[str, list[str]]:
                 "/admin/security", "/account/second-factor",
                 "/admin/retention"],
         "otto": ["/studio/", f"/studio/drafts/{draft_id}",
-                 f"/studio/drafts/{draft_id}/translations/ar"],
+                 f"/studio/drafts/{draft_id}/translations/ar",
+                 f"/studio/versions/{version_id}/cases"],
     }
 
 

@@ -150,3 +150,17 @@ def test_a_roll_back_makes_a_draft_of_the_newer_version_stale_too(
     assert refused.status_code == 409
     message = refused.get_json()["problems"][0]["message"]
     assert "Version 1 of complaint_handling" in message and "made from version 2" in message
+
+
+def test_the_warning_shows_what_the_newer_version_changed_since_the_drafts_base(
+        olga: FlaskClient, otto: FlaskClient, stale_draft: int) -> None:
+    html = deploy(olga, stale_draft).get_json()["stale"]
+    theirs = re.search(r'<details class="mb-2" id="studio-stale-theirs" open>(.*?)</details>',
+                       html, re.S)
+    assert theirs, "no list of what version 2 changed"
+    assert "What version 2 changed compared with version 1" in theirs.group(1)
+    changed = re.search(r"<dt>Changed</dt><dd>(.*?)</dd>", theirs.group(1), re.S).group(1)
+    assert "Assess the complaint" in changed  # Otto's renaming, which Olga's draft lacks
+    assert "Under review" not in theirs.group(1)  # Olga's own change is not theirs
+    page = olga.get(f"/studio/drafts/{stale_draft}").get_data(as_text=True)
+    assert 'id="studio-stale-theirs"' in page  # the editor shows it when it opens too

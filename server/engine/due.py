@@ -25,7 +25,8 @@ from .clocks import timer_clock
 from .errors import EngineError
 
 DUE_IN_KEY = "dueIn"  # on a user task: an expression giving when it is due
-_STORED = "plaint_due_at"  # in a task's internal data: the ISO UTC time dueIn gave
+DUE_AT_KEY = "plaint_due_at"  # in a task's internal data: the ISO UTC time dueIn gave
+_STORED = DUE_AT_KEY
 _EXAMPLES = 'working_days(2), deadline("response") or "P2D"'
 
 

@@ -33,6 +33,7 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     "case.confidential": re.compile(r"^Marked confidential by (?P<who>\S+): "
                                     r"(?P<people>.+) may read it$"),
     "case.not_confidential": re.compile(r"^No longer confidential \((?P<who>\S+)\)$"),
+    "case.migrated": re.compile(r"^Moved from version (?P<old>\d+) to version (?P<new>\d+)$"),
     "attachment.added": re.compile(r"^Document added: (?P<name>.+?)(?P<internal> \(internal\))?$"),
     "case.erased": re.compile(r"^(?P<what>Personal data erased|Documents deleted) "
                               r"\((?P<reason>.*)\)$", re.S),
@@ -98,6 +99,8 @@ def _said(kind: str, p: dict[str, str], say: Say) -> str:
                  people=p["people"])
     if kind == "case.not_confidential":
         return _("No longer confidential (%(name)s)", name=p["who"])
+    if kind == "case.migrated":
+        return _("Moved from version %(old)s to version %(new)s", old=p["old"], new=p["new"])
     if p.get("internal"):
         return _("Document added: %(name)s (internal)", name=p["name"])
     return _("Document added: %(name)s", name=p["name"])

@@ -426,3 +426,55 @@ def append_event(case: CaseRecord, actor: Actor, kind: str, summary: str,
         raise Conflict(_CONFLICT.format(case.reference))
     _history(case, event)
     return replace(case, **values)
+
+
+_ROW_COLUMNS = {"tasks": ("bpmn_id", "title", "lane", "role", "form", "due_at", "flag"),
+                "timers": ("bpmn_id", "title", "due_at")}
+# A moved case's rows that stay (same task id) take the new version's values; the SET
+# clause is the columns given with the execution, as in _SAVE.
+_REWRITE = {key: table.update().where(table.c.case_id == bindparam("of_case"),
+                                      table.c.task_id == bindparam("t_id"))
+            for key, table in (("tasks", TASKS), ("timers", TIMERS))}
+
+
+def record_migration(case: CaseRecord, version_id: int, state: bytes, snapshot: Snapshot,
+                     actor: Actor, summary: str, data: dict[str, Any],
+                     now: datetime) -> CaseRecord:
+    """Save a case moved to another process version (services/processes/migration.py); commit.
+
+    The history entry vouches for the row with its new version. Every projection row is
+    written again from the new version (titles, forms, roles and due times may differ);
+    a ready task keeps its id, and so its assignee and its place in the inbox.
+    """
+    moved = replace(case, process_version_id=version_id)
+    values, event = _outcome(moved, state, snapshot, actor, "case.migrated", summary, data, now)
+    values["process_version_id"] = version_id
+    changed = tuple(name for name in (*MUTABLE, "version", "process_version_id")
+                    if name in ALWAYS or values[name] != getattr(case, name))
+
+    def then() -> datetime | None:
+        before = json.loads(case.projection) if case.projection else {"tasks": {}, "timers": {}}
+        for key, rows, items in (("tasks", _TASK_ROWS, snapshot.ready),
+                                 ("timers", _TIMER_ROWS, snapshot.timers)):
+            kept = [item for item in items if item.task_id in before[key]]
+            _sync(rows, case, before[key], items, now)
+            if kept:
+                _run(_REWRITE[key],
+                     [{"of_case": case.id, "t_id": item.task_id,
+                       **{name: getattr(item, name) for name in _ROW_COLUMNS[key]},
+                       "title": item.title[:255]}
+                      for item in kept])
+        _history(case, event)
+        fresh = [t for t in snapshot.ready if t.task_id not in before["tasks"]]
+        if fresh:  # a task the new diagram adds at once (a timer it set in the past fired)
+            ownership.route(case, fresh)
+            _alert_unstaffed(case, fresh, now)
+        if snapshot.notices:
+            notifications.enqueue(case, snapshot.notices, now)
+        if snapshot.service_calls:
+            service_queue.enqueue(case, snapshot.service_calls, now)
+        if case.kind == "complaint":
+            reporting.record(replace(moved, **values), snapshot, now)
+        return min((t.due_at for t in snapshot.timers), default=None)
+
+    return _save(case, values, changed, then)

@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
         session_rules,
         sso,
         studio,
+        studio_migrate,
         tasks,
         timefmt,
     )
@@ -82,7 +83,7 @@ def init_app(app: Flask) -> None:
                    pack_schedule, language, actions, admin_webhooks, mailbox, admin_api,
                    admin_security, sso, admin_sso, access_log,
                    retention, admin_teams,
-                   data_requests):
+                   data_requests, studio_migrate):
         app.register_blueprint(module.bp)
     api.init_app(app)
     sso.init_app(app)

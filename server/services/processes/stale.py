@@ -32,6 +32,9 @@ class NewerVersion:
     deployed_by: str
     deployed_at: datetime
     diff: dict[str, Any]  # from the active version to the draft
+    # What the active version changed from the draft's base (None: no base to compare):
+    # what deploying the draft loses unless the draft has it too.
+    theirs: dict[str, Any] | None = None
 
     @property
     def message(self) -> str:
@@ -66,7 +69,9 @@ def newer_version(base_id: int | None, files: dict[str, bytes]) -> NewerVersion 
         base_number=base.number if base else None, active_id=active.id,
         active_number=active.number, process_id=active.process_id,
         deployed_by=active.created_by, deployed_at=active.created_at,
-        diff=diff({f.name: f.content for f in active.files}, files))
+        diff=diff({f.name: f.content for f in active.files}, files),
+        theirs=diff({f.name: f.content for f in base.files},
+                    {f.name: f.content for f in active.files}) if base else None)
 
 
 def refuse_unconfirmed(base_id: int | None, files: dict[str, bytes],
