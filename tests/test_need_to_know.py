@@ -274,3 +274,11 @@ def test_the_api_refuses_work_on_another_teams_case(app: Flask, world: World,
     with app.app_context():
         assert db.session.scalar(select(HumanTask.assignee_id).where(
             HumanTask.task_id == task_id)) is None
+
+
+def test_related_complaints_show_only_the_cases_one_may_read(world: World,
+                                                             auth: AuthActions) -> None:
+    # The three cases share the complainant's e-mail, so each relates to the others.
+    others = (world.b, world.secret)
+    assert links(_page(auth.signed_in("anna"), f"/cases/{world.a}")[1], *others) == set()
+    assert links(_page(auth.signed_in("cara"), f"/cases/{world.a}")[1], *others) == set(others)

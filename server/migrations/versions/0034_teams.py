@@ -78,11 +78,15 @@ def add_case_columns():
 
 def downgrade():
     op.drop_index('ix_case_team_id', table_name='case')
-    if op.get_bind().dialect.name != 'sqlite':
+    if op.get_bind().dialect.name == 'sqlite':
+        # In place (SQLite 3.35+): a batch copy of "case" would drop the table its
+        # append-only history references.
+        op.execute('ALTER TABLE "case" DROP COLUMN confidential')
+        op.execute('ALTER TABLE "case" DROP COLUMN team_id')
+    else:
         op.drop_constraint('fk_case_team_id', 'case', type_='foreignkey')
-    with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.drop_column('confidential')
-        batch_op.drop_column('team_id')
+        op.drop_column('case', 'confidential')
+        op.drop_column('case', 'team_id')
     op.drop_index('ix_case_viewer_user_id', table_name='case_viewer')
     op.drop_table('case_viewer')
     op.drop_table('team_route')
