@@ -13,7 +13,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import HumanTask, ProcessVersion, User
 from server.models.types import utcnow
-from server.services import actions, audit_samples, cases, events, webhooks
+from server.services import access_log, actions, audit_samples, cases, events, webhooks
 from server.services.actors import Actor
 from server.services.processes import drafts
 
@@ -58,6 +58,8 @@ def places(live_app: Flask) -> dict[str, list[str]]:
         sample = audit_samples.draw(audit_samples.DrawForm(
             str(today - timedelta(days=1)), str(today + timedelta(days=1)), "5", "7"), maya)
         action_ref, sample_id = action.reference, sample.id
+        for number in range(live_app.config["PLAINT_BULK_ACCESS_CASES"] + 1):  # an alert
+            access_log.record(Actor("sam"), [(number + 1, None)], "case")
         db.session.remove()
     return {
         "": ["/", "/complaints/new", "/track", f"/track/{token}", "/login",
@@ -69,11 +71,13 @@ def places(live_app: Flask) -> dict[str, list[str]]:
                  "/audit/samples/", f"/audit/samples/{sample_id}",
                  f"/audit/samples/{sample_id}/cases/1", "/actions", f"/actions/{action_ref}",
                  "/actions/new", "/reports/pack/schedule/", "/reports/exports",
-                 "/reports/cases?category=billing", "/reports/returns/sama_sla"],
+                 "/reports/cases?category=billing", "/reports/returns/sama_sla",
+                 f"/cases/{reference}", f"/cases/{reference}/access"],
         "ada": ["/admin/", "/admin/users", "/admin/roles", "/admin/calendar",
                 "/admin/escalation", "/admin/codes/", "/admin/outbox", "/incidents",
                 "/admin/users/hana", "/admin/codes/products/new", "/admin/webhooks/",
-                "/admin/webhooks/new", f"/admin/webhooks/{hook_id}", "/admin/api-clients"],
+                "/admin/webhooks/new", f"/admin/webhooks/{hook_id}", "/admin/api-clients",
+                "/audit/access"],
         "otto": ["/studio/", f"/studio/drafts/{draft_id}",
                  f"/studio/drafts/{draft_id}/translations/ar"],
     }
