@@ -13,7 +13,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import HumanTask, ProcessVersion, User
 from server.models.types import utcnow
-from server.services import actions, audit_samples, cases, events, webhooks
+from server.services import access_log, actions, audit_samples, cases, events, webhooks
 from server.services.actors import Actor
 from server.services.processes import drafts
 
@@ -59,6 +59,8 @@ def places(live_app: Flask) -> dict[str, list[str]]:
         sample = audit_samples.draw(audit_samples.DrawForm(
             str(today - timedelta(days=1)), str(today + timedelta(days=1)), "5", "7"), maya)
         action_ref, sample_id = action.reference, sample.id
+        for number in range(live_app.config["PLAINT_BULK_ACCESS_CASES"] + 1):  # an alert
+            access_log.record(Actor("sam"), [(number + 1, None)], "case")
         db.session.remove()
     return {
         "": ["/", "/complaints/new", "/track", f"/track/{token}", "/login",
@@ -71,13 +73,13 @@ def places(live_app: Flask) -> dict[str, list[str]]:
                  f"/audit/samples/{sample_id}/cases/1", "/actions", f"/actions/{action_ref}",
                  "/actions/new", "/reports/pack/schedule/", "/reports/exports",
                  "/reports/cases?category=billing", "/reports/returns/sama_sla",
-                 f"/cases/{closed}"],
+                 f"/cases/{closed}", f"/cases/{reference}", f"/cases/{reference}/access"],
         "ada": ["/admin/", "/admin/users", "/admin/roles", "/admin/calendar",
                 "/admin/escalation", "/admin/codes/", "/admin/outbox", "/incidents",
                 "/admin/users/hana", "/admin/codes/products/new", "/admin/webhooks/",
                 "/admin/webhooks/new", f"/admin/webhooks/{hook_id}", "/admin/api-clients",
                 "/admin/security", "/account/second-factor",
-                "/admin/retention"],
+                "/admin/retention", "/audit/access"],
         "otto": ["/studio/", f"/studio/drafts/{draft_id}",
                  f"/studio/drafts/{draft_id}/translations/ar",
                  f"/studio/versions/{version_id}/cases"],

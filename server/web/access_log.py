@@ -96,18 +96,25 @@ def _on_refused(sender: Any, **arguments: Any) -> None:
     _log(arguments, False)
 
 
+def _log_page(filters: access_log.Filters, page: int = 1, status: int = 200,
+              note_errors: dict[int, list[str]] | None = None,
+              typed_note: dict[int, str] | None = None) -> ResponseReturnValue:
+    """The auditors' page: the alerts, the filters and one page of the reads they match."""
+    rows, total = ([], 0) if filters.errors else access_log.listing(filters, page)
+    return render_template(
+        "access_log/index.html", filters=filters, rows=rows, total=total, page=page,
+        pages=max(1, ceil(total / access_log.PER_PAGE)), whats=WHATS,
+        alerts=bulk_access.recent_alerts(), note_errors=note_errors or {},
+        typed_note=typed_note or {}), status
+
+
 @bp.get("/audit/access")
 @requires(READ_ACCESS_LOG)
 def index() -> ResponseReturnValue:
     """The access log, filtered and a page at a time, and the bulk-access alerts."""
     filters = access_log.parse(request.args)
-    page = page_number(request.args.get("page"))
-    rows, total = ([], 0) if filters.errors else access_log.listing(filters, page)
-    return render_template(
-        "access_log/index.html", filters=filters, rows=rows, total=total, page=page,
-        pages=max(1, ceil(total / access_log.PER_PAGE)), whats=WHATS,
-        shown_what=access_log.shown_what, alerts=bulk_access.recent_alerts(),
-        note_errors={}), 400 if filters.errors else 200
+    return _log_page(filters, page_number(request.args.get("page")),
+                     400 if filters.errors else 200)
 
 
 @bp.post("/audit/access.csv")
@@ -116,10 +123,7 @@ def export_csv() -> ResponseReturnValue:
     """The reads the filters match, as a CSV file; the export is itself logged."""
     filters = access_log.parse(request.form)
     if filters.errors:
-        return render_template(
-            "access_log/index.html", filters=filters, rows=[], total=0, page=1, pages=1,
-            whats=WHATS, shown_what=access_log.shown_what,
-            alerts=bulk_access.recent_alerts(), note_errors={}), 400
+        return _log_page(filters, status=400)
     export_log.record(current_actor(), export_log.ACCESS, "Access log", "csv",
                       filters.query_args())
     name = f"access-log-{utcnow():%Y%m%d-%H%M}.csv"
@@ -136,14 +140,9 @@ def acknowledge(alert_id: int) -> ResponseReturnValue:
     try:
         bulk_access.acknowledge(alert_id, note, current_actor())
     except InvalidInput as exc:
-        filters = access_log.parse({})
-        rows, total = access_log.listing(filters)
-        return render_template(
-            "access_log/index.html", filters=filters, rows=rows, total=total, page=1,
-            pages=max(1, ceil(total / access_log.PER_PAGE)), whats=WHATS,
-            shown_what=access_log.shown_what, alerts=bulk_access.recent_alerts(),
-            note_errors={alert_id: exc.field_errors.get("note", [exc.message])},
-            typed_note={alert_id: note}), 422
+        return _log_page(access_log.parse({}), status=422,
+                         note_errors={alert_id: exc.field_errors.get("note", [exc.message])},
+                         typed_note={alert_id: note})
     flash(_("Alert acknowledged."), "success")
     return redirect(url_for("access_log.index") + "#alerts")
 
@@ -157,8 +156,7 @@ def case_readers(reference: str) -> ResponseReturnValue:
     page = page_number(request.args.get("page"))
     rows, total = access_log.listing(filters, page)
     return render_template("access_log/case.html", case=case, rows=rows, total=total,
-                           page=page, pages=max(1, ceil(total / access_log.PER_PAGE)),
-                           shown_what=access_log.shown_what)
+                           page=page, pages=max(1, ceil(total / access_log.PER_PAGE)))
 
 
 def init_app(app: Flask) -> None:
