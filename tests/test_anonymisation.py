@@ -97,6 +97,7 @@ def test_erasing_keeps_statistics_and_a_verifiable_history(app: Flask, app_ctx: 
     assert all(NAME not in m.body_text and m.recipient is None for m in mails)
     code, output = verify(app)
     assert code == 0, output
+    assert f"{done.events} event(s) had personal values erased" in output
 
 
 def test_a_redacted_entry_changed_again_is_caught(app: Flask, app_ctx: None) -> None:
