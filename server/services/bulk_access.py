@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from email.utils import make_msgid
 from urllib.parse import quote
 
 from flask import current_app
@@ -24,10 +23,8 @@ from sqlalchemy import ColumnElement, and_, distinct, func, select
 from ..database import begin_write
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..models import AccessLogEntry, AuditChainHead, BulkAccessAlert, OutboxMessage, User, utcnow
-from ..models.outbox import HELD, PENDING
-from ..models.user import user_roles
-from . import notifications, system_log
+from ..models import AccessLogEntry, AuditChainHead, BulkAccessAlert, utcnow
+from . import staff_mail, system_log
 from .actors import Actor
 
 log = logging.getLogger(__name__)
@@ -78,41 +75,13 @@ def check(actor: Actor, now: datetime) -> BulkAccessAlert | None:
     return alert
 
 
-def _recipients() -> list[tuple[str, str]]:
-    """(address, name) of every active auditor with an e-mail address."""
-    rows = db.session.execute(
-        select(User.email, User.display_name).join(user_roles, user_roles.c.user_id == User.id)
-        .where(user_roles.c.role_name == RECIPIENT_ROLE, User.active).order_by(User.id))
-    return [(email.strip(), name) for email, name in rows if email and email.strip()]
-
-
 def _mail(who: str, count: int, minutes: int, now: datetime) -> None:
     """One outbox message per auditor (or one held message saying why nobody)."""
-    config = current_app.config
-    language = config.get("PLAINT_STAFF_LANGUAGE") or notifications.DEFAULT_LANGUAGE
-    if not (notifications.TEMPLATES / f"{EVENT}.{language}.txt").is_file():
-        language = notifications.DEFAULT_LANGUAGE
-    public_url = config["PLAINT_PUBLIC_URL"].rstrip("/")
-    people: list[tuple[str | None, str | None]] = list(_recipients())
-    problem = None
-    if not people:
-        people = [(None, None)]
-        problem = (f"Nobody to send to: no active account with the role {RECIPIENT_ROLE} "
-                   "has an e-mail address.")
-    domain = config["PLAINT_MAIL_SENDER"].rpartition("@")[2] or "plaint.invalid"
-    for address, name in people:
-        rendered = notifications.render(EVENT, language, {
-            "person": who, "count": count, "minutes": minutes, "language": language,
-            "recipient": {"name": name or ""}, "organisation": config["PLAINT_ORGANISATION_NAME"],
-            "log_url": f"{public_url}/audit/access?person={quote(who)}",
-            "alerts_url": f"{public_url}/audit/access#alerts"})
-        db.session.add(OutboxMessage(
-            case_id=None, event=EVENT, element=None, language=language,
-            recipient_kind=RECIPIENT_ROLE, recipient_name=name, recipient=address,
-            subject=rendered.subject[:500], body_text=rendered.text, body_html=rendered.html,
-            message_id=make_msgid("plaint", domain=domain),
-            status=HELD if problem else PENDING, attempts=0,
-            next_attempt_at=None if problem else now, last_error=problem, created_at=now))
+    public_url = current_app.config["PLAINT_PUBLIC_URL"].rstrip("/")
+    staff_mail.mail_role(EVENT, RECIPIENT_ROLE, lambda language: {
+        "person": who, "count": count, "minutes": minutes,
+        "log_url": f"{public_url}/audit/access?person={quote(who)}",
+        "alerts_url": f"{public_url}/audit/access#alerts"}, now)
 
 
 def open_alerts() -> list[BulkAccessAlert]:

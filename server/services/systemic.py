@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import make_msgid
 from statistics import fmean, pstdev
 from typing import Any
 
@@ -26,10 +25,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import begin_write
 from ..extensions import db
-from ..models import CaseReport, OutboxMessage, SystemicAlert, User, utcnow
-from ..models.outbox import HELD, PENDING
-from ..models.user import user_roles
-from . import code_lists, notifications
+from ..models import CaseReport, SystemicAlert, utcnow
+from . import code_lists, staff_mail
 
 log = logging.getLogger(__name__)
 WEEK = timedelta(days=7)
@@ -113,40 +110,12 @@ def run(now: datetime | None = None) -> list[SystemicAlert]:
     return alerts
 
 
-def _recipients() -> list[tuple[str, str]]:
-    """(address, name) of every active complaints manager with an e-mail address."""
-    rows = db.session.execute(
-        select(User.email, User.display_name).join(user_roles, user_roles.c.user_id == User.id)
-        .where(user_roles.c.role_name == RECIPIENT_ROLE, User.active).order_by(User.id))
-    return [(email.strip(), name) for email, name in rows if email and email.strip()]
-
-
 def _mail(rise: Rise, now: datetime) -> None:
     """One outbox message per complaints manager (or one held message saying why not)."""
-    config = current_app.config
-    language = config.get("PLAINT_STAFF_LANGUAGE") or notifications.DEFAULT_LANGUAGE
-    if not (notifications.TEMPLATES / f"{EVENT}.{language}.txt").is_file():
-        language = notifications.DEFAULT_LANGUAGE
     list_name = DIMENSIONS[rise.dimension][0]
-    public_url = config["PLAINT_PUBLIC_URL"].rstrip("/")
-    people: list[tuple[str | None, str | None]] = list(_recipients())
-    problem = None
-    if not people:
-        people = [(None, None)]
-        problem = (f"Nobody to send to: no active account with the role {RECIPIENT_ROLE} "
-                   "has an e-mail address.")
-    domain = config["PLAINT_MAIL_SENDER"].rpartition("@")[2] or "plaint.invalid"
-    for address, name in people:
-        rendered = notifications.render(EVENT, language, {
-            "alert": rise, "label": code_lists.label(list_name, rise.code, language),
-            "history": list(reversed(rise.history)), "language": language,
-            "recipient": {"name": name or ""}, "organisation": config["PLAINT_ORGANISATION_NAME"],
-            "reports_url": f"{public_url}/reports?{rise.dimension}={rise.code}",
-            "cases_url": f"{public_url}/cases?{rise.dimension}={rise.code}"})
-        db.session.add(OutboxMessage(
-            case_id=None, event=EVENT, element=None, language=language,
-            recipient_kind=RECIPIENT_ROLE, recipient_name=name, recipient=address,
-            subject=rendered.subject[:500], body_text=rendered.text, body_html=rendered.html,
-            message_id=make_msgid("plaint", domain=domain),
-            status=HELD if problem else PENDING, attempts=0,
-            next_attempt_at=None if problem else now, last_error=problem, created_at=now))
+    public_url = current_app.config["PLAINT_PUBLIC_URL"].rstrip("/")
+    staff_mail.mail_role(EVENT, RECIPIENT_ROLE, lambda language: {
+        "alert": rise, "label": code_lists.label(list_name, rise.code, language),
+        "history": list(reversed(rise.history)),
+        "reports_url": f"{public_url}/reports?{rise.dimension}={rise.code}",
+        "cases_url": f"{public_url}/cases?{rise.dimension}={rise.code}"}, now)

@@ -38,6 +38,7 @@ from ..models import utcnow
 from ..models.access_log import WHATS
 from ..services import access_log, bulk_access, cases, export_log
 from ..services.actors import Actor
+from .auth import client_address
 from .inputs import page_number
 
 bp = Blueprint("access_log", __name__)
@@ -67,7 +68,8 @@ def _log(arguments: dict[str, Any], allowed: bool) -> None:
         actor = Actor.for_user(actor)
     found = arguments["cases"] if "cases" in arguments else [
         (arguments.get("case_id"), arguments.get("reference"))]
-    address = request.remote_addr if has_request_context() else None
+    # Behind a reverse proxy, the address PLAINT_TRUSTED_PROXIES says is the reader's.
+    address = client_address() if has_request_context() else None
     read = (actor, found, str(arguments.get("what") or "case"), arguments.get("detail"))
     if not allowed and has_request_context() and access_log.writing():
         g.setdefault(_DEFERRED, []).append((read, address))
