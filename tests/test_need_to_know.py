@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Case, CaseEvent, HumanTask, SystemEvent, User
+from server.models import AccessLogEntry, Case, CaseEvent, HumanTask, SystemEvent, User
 from server.services import cases, confidential, teams
 from server.services.actors import Actor
 from server.signals import case_read_refused
@@ -282,3 +282,23 @@ def test_related_complaints_show_only_the_cases_one_may_read(world: World,
     others = (world.b, world.secret)
     assert links(_page(auth.signed_in("anna"), f"/cases/{world.a}")[1], *others) == set()
     assert links(_page(auth.signed_in("cara"), f"/cases/{world.a}")[1], *others) == set(others)
+
+
+def test_refused_reads_by_web_and_api_are_in_the_access_log_auditors_read(
+        app: Flask, world: World, client: FlaskClient, auth: AuthActions) -> None:
+    anna = auth.signed_in("anna")
+    assert _page(anna, f"/cases/{world.b}")[0] == 403
+    assert _page(anna, f"/cases/{world.secret}")[0] == 403
+    token = api_token(app, "anna-app", "read", acting="anna")
+    assert client.get(f"/api/v1/cases/{world.b}", headers=bearer(token)).status_code == 403
+    assert _page(anna, f"/cases/{world.a}")[0] == 200
+    with app.app_context():
+        logged = db.session.execute(
+            select(AccessLogEntry.actor, AccessLogEntry.reference, AccessLogEntry.what,
+                   AccessLogEntry.allowed).order_by(AccessLogEntry.id)).all()
+    assert [tuple(row) for row in logged] == [
+        ("anna", world.b, "case", False), ("anna", world.secret, "case", False),
+        ("api:anna-app", world.b, "api", False), ("anna", world.a, "case", True)]
+    status, page = _page(auth.signed_in("aud"), "/audit/access?refused=1&person=anna")
+    assert status == 200 and world.b in page and world.secret in page
+    assert world.a not in page  # the allowed read is not among the refused ones
