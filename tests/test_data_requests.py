@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from server.errors import InvalidInput
 from server.extensions import db
-from server.models import Attachment, Case, DataRequest, HumanTask, OutboxMessage
+from server.models import AccessLogEntry, Attachment, Case, DataRequest, HumanTask, OutboxMessage
 from server.services import anonymisation, audit, cases, data_requests, policy, timers
 from server.services.actors import Actor
 from server.services.anonymisation import Erasure
@@ -94,6 +94,12 @@ def test_a_copy_holds_every_case_and_document_of_the_person_and_nothing_else(app
     # Nothing of Karim: not his case, his letter, nor his details as her representative.
     assert "karim" not in text and "9998888" not in text and karims.lower() not in text
     assert data["cases"][2]["fields"]["representative"] == "[withheld: someone else's]"
+    # The copy read those three cases: the access log says who, for which request.
+    logged = db.session.execute(select(AccessLogEntry.reference, AccessLogEntry.what,
+                                       AccessLogEntry.detail)).all()
+    assert sorted(tuple(row) for row in logged) == sorted(
+        (reference, "export", f"data-subject request {request}")
+        for reference in (own, again, represented))
 
     # By phone alone, written yet another way, the same cases are found.
     by_phone = find(Person.of("", "00966501112222"))

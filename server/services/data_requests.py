@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from .. import signals
 from ..database import begin_write
 from ..engine import EngineError
 from ..errors import InvalidInput, NotFound, ProcessFailed
@@ -186,6 +188,11 @@ def export(reference: str, actor: Actor) -> tuple[str, bytes]:
                            summary, {"cases": refs}, now)
     system_log.record(actor, "data_request.exported", f"{reference}: {summary}",
                       {"request": reference, "cases": refs})
+    # The copy reads each case's record: the access log has a row for each.
+    signals.case_read.send(current_app._get_current_object(),  # type: ignore[attr-defined]
+                           actor=actor, case_id=None, what="export",
+                           cases=[(h.case.id, h.case.reference) for h in found.holdings],
+                           detail=f"data-subject request {reference}")
     db.session.commit()
     return f"{reference}-data.zip", content
 
