@@ -6,7 +6,8 @@
 then timers (tests/bench/timers.py): idle sweeps at 1,000 and 100,000 open cases,
 firing 1,000 due timers, and the scheduler's lateness; then finding (tests/bench/search.py):
 case search by exact reference and by a word, and the inbox's Unclaimed tab, at 100,000 cases;
-then the reports dashboard (tests/bench/dashboard.py) at 100,000 and 1,000,000 cases.
+then the reports dashboard (tests/bench/dashboard.py) at 100,000 and 1,000,000 cases;
+then reading a case page with and without the access log (tests/bench/reads.py).
 Prints a table, then the figures as one JSON object on the very last line.
 """
 
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from .dashboard import dashboard_run
+from .reads import reads_run
 from .search import search_run
 from .timers import timer_run
 
@@ -150,6 +152,8 @@ def main() -> None:
         search_lines, search_figures = search_run(Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
         dashboard_lines, dashboard_figures = dashboard_run(Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
+        reads_lines, reads_figures = reads_run(Path(tmp))
     stored = service["state_bytes"] + service["row_bytes"] + service["event_bytes"]
     ratio = service["cases_per_s"] / engine["cases_per_s"]
     print(f"Plaint benchmark: {CASES} cases of the reference process "
@@ -167,6 +171,7 @@ def main() -> None:
     print("\n".join(timer_lines))
     print("\n".join(search_lines))
     print("\n".join(dashboard_lines))
+    print("\n".join(reads_lines))
     sys.stdout.flush()
     print(json.dumps({
         "engine_cases_per_s": round(engine["cases_per_s"], 1),
@@ -178,6 +183,7 @@ def main() -> None:
         **timer_figures,
         **search_figures,
         **dashboard_figures,
+        **reads_figures,
     }))
 
 
