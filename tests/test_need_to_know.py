@@ -15,14 +15,22 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import AccessLogEntry, Case, CaseEvent, HumanTask, SystemEvent, User
-from server.services import cases, confidential, teams
+from server.models import (
+    AccessLogEntry,
+    Case,
+    CaseEvent,
+    HumanTask,
+    SystemEvent,
+    User,
+    WebhookDelivery,
+)
+from server.services import cases, confidential, teams, webhooks
 from server.services.actors import Actor
 from server.signals import case_read_refused
 
 from .support.api import api_token, bearer
 from .support.cases import complete, file_case
-from .support.data import ACK, ASSESS
+from .support.data import ACK, ASSESS, INVESTIGATE
 from .support.web import AuthActions, make_user, post
 
 SYSTEM = Actor.system("test")
@@ -302,3 +310,26 @@ def test_refused_reads_by_web_and_api_are_in_the_access_log_auditors_read(
     status, page = _page(auth.signed_in("aud"), "/audit/access?refused=1&person=anna")
     assert status == 200 and world.b in page and world.secret in page
     assert world.a not in page  # the allowed read is not among the refused ones
+
+
+def test_an_api_clients_webhooks_carry_only_the_cases_its_acting_user_may_read(
+        app: Flask, world: World, client: FlaskClient) -> None:
+    anna = api_token(app, "anna-hooks", "webhooks", acting="anna")
+    made = client.post("/api/v1/webhooks", headers=bearer(anna), json={
+        "name": "Team A's CRM", "url": "https://crm.example.com/hooks",
+        "event_types": ["task.completed"]})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    ada = Actor("ada", None, frozenset({"admin"}))
+    with app.app_context():
+        every = webhooks.create(webhooks.clean({
+            "name": "Archive", "url": "https://archive.example.com/hooks",
+            "event_types": ["task.completed"], "active": "on"}), ada)[0].id
+        for reference in (world.a, world.b, world.secret):
+            complete(reference, "investigate", INVESTIGATE, SYSTEM)
+        by_subscription = {
+            subscription: {reference for reference, in db.session.execute(
+                select(Case.reference).join(WebhookDelivery, WebhookDelivery.case_id == Case.id)
+                .where(WebhookDelivery.subscription_id == subscription))}
+            for subscription in (made.get_json()["id"], every)}
+    assert by_subscription == {made.get_json()["id"]: {world.a},
+                               every: {world.a, world.b, world.secret}}

@@ -202,6 +202,12 @@ def authenticate(token: str) -> Caller | None:
     return Caller(client.id, client.name, client.scope_set, _actor(client))
 
 
+def actor_of(client_id: int) -> Actor | None:
+    """How a client acts now (its acting user's roles), or None when it is gone or revoked."""
+    client = db.session.get(ApiClient, client_id)
+    return _actor(client) if client is not None and client.revoked_at is None else None
+
+
 def _actor(client: ApiClient) -> Actor:
     """How the client appears in case history; its acting user's roles when it has one."""
     user = db.session.get(User, client.acting_user_id) if client.acting_user_id else None

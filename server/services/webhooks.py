@@ -18,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
@@ -33,7 +34,7 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import WebhookDelivery, WebhookSubscription, utcnow
 from ..models.webhook import FAILED, PENDING, STATUSES
-from . import events, system_log
+from . import api_clients, events, system_log, visibility
 from .actors import Actor
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
@@ -44,7 +45,10 @@ PER_PAGE = 50
 MAX_ID = 2**31 - 1
 
 _SUBS = WebhookSubscription.__table__
-_ACTIVE = select(_SUBS.c.id, _SUBS.c.event_types, _SUBS.c.personal_data).where(_SUBS.c.active)
+_ACTIVE = select(_SUBS.c.id, _SUBS.c.event_types, _SUBS.c.personal_data,
+                 _SUBS.c.created_by).where(_SUBS.c.active)
+# How an API client's own subscription is tagged (web/api/events.py): "api:<name> #<id>".
+_CLIENT_OWNED = re.compile(r"^api:.* #(\d+)$")
 _INSERT = WebhookDelivery.__table__.insert()
 
 
@@ -73,7 +77,10 @@ def enqueue(case: Any, row_id: int, event: Mapping[str, Any]) -> None:
     data = json.loads(event["data"])
     rendered: dict[bool, list[dict[str, Any]]] = {}
     rows: list[dict[str, Any]] = []
+    owners: dict[str, bool] = {}
     for subscription in subscriptions:
+        if not _owner_may_read(subscription.created_by, case.id, owners):
+            continue
         wanted = set(subscription.event_types.split())
         personal = bool(subscription.personal_data)
         if personal not in rendered:
@@ -83,6 +90,20 @@ def enqueue(case: Any, row_id: int, event: Mapping[str, Any]) -> None:
                     for item in rendered[personal] if item["type"] in wanted)
     if rows:
         connection.execute(_INSERT, rows)
+
+
+def _owner_may_read(owner: str, case_id: int, known: dict[str, bool]) -> bool:
+    """Whether a subscription's owner may read the case (need-to-know, services/visibility).
+
+    An administrator's subscription is the organisation's and gets every case's events; an
+    API client's gets only those of cases its acting user may read, and none once revoked.
+    """
+    if owner not in known:
+        match = _CLIENT_OWNED.match(owner)
+        reader = api_clients.actor_of(int(match.group(1))) if match else None
+        known[owner] = match is None or (reader is not None and
+                                         visibility.may_read(reader, case_id))
+    return known[owner]
 
 
 def _row(subscription_id: int, item: dict[str, Any], case_id: int | None,
