@@ -111,8 +111,9 @@ def enter_code(page: Any, base: str, username: str) -> None:
     """Give the second factor when sign-in asks for it (admins, process owners)."""
     page.wait_for_load_state()
     if "/login/code" in page.url:
-        page.get_by_label("Code").fill(code_for(LIVE_APPS[base], username))
-        page.get_by_role("button", name="Continue").click()
+        # By name, not by label: the page may be in Arabic (the accessibility sweep).
+        page.locator("input[name=code]").fill(code_for(LIVE_APPS[base], username))
+        page.locator("form:has(input[name=code]) button[type=submit]").click()
 
 
 def file_complaint(page: Any, base: str) -> tuple[str, str]:
