@@ -257,3 +257,13 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, auth, app_ctx) -> None:
         page = post(client, path, {"username": "x", "roles": ["admin"]})
         assert page.status_code == 302 and "/login" in page.headers["Location"], path
     assert account("x") is None
+
+
+def test_every_admin_page_shows_the_tabs_of_every_admin_area(auth) -> None:
+    ada = auth.signed_in("ada", "admin")
+    tabs = ("/admin/users", "/admin/roles", "/admin/sso", "/admin/calendar",
+            "/admin/escalation", "/admin/codes/", "/admin/outbox", "/admin/webhooks/",
+            "/admin/api-clients", "/admin/security", "/admin/retention", "/admin/teams")
+    for page in ("/admin/users", "/admin/security", "/admin/teams"):
+        text = ada.get(page).get_data(as_text=True)
+        assert all(f'href="{tab}"' in text for tab in tabs), page
