@@ -28,7 +28,7 @@ from server.extensions import db
 from server.services import sso, users
 
 from .support import axe
-from .support.browser import ADMIN, CHROMIUM, add_user, signed_in
+from .support.browser import ADMIN, CHROMIUM, LIVE_APPS, add_user, signed_in
 from .support.oidc import Provider, identity_provider
 
 pytestmark = pytest.mark.axe_own
@@ -65,7 +65,9 @@ def world(sqlite_template: Path,
         add_user(later.app, ADMIN, "admin", "Ada Admin")
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
+        LIVE_APPS[base] = later.app  # where signing in finds the admin's second factor
         yield base, later.app, provider
+        LIVE_APPS.pop(base, None)
         server.shutdown()
         thread.join(timeout=10)
 
