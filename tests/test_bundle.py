@@ -43,7 +43,8 @@ def test_the_reference_process_passes_every_check() -> None:
     b = bundle()
     assert b.process_id == "complaint_handling"
     assert b.role_map == {"Handler": "handler", "Supervisor": "supervisor",
-                          "Complaints manager": "complaints_manager", "Specialist": "specialist"}
+                          "Complaints manager": "complaints_manager", "Specialist": "specialist",
+                          "Privacy officer": "privacy_officer"}
     assert "intake-schema.json" in b.forms
 
 
@@ -272,7 +273,7 @@ def test_a_deadline_kind_the_policy_does_not_know_is_refused_at_deploy() -> None
     text = reference_bpmn().replace('deadline("acknowledge")', 'deadline("acknowlege")')
     with pytest.raises(BundleError) as caught:
         load_bundle(with_bpmn(text), resolve,
-                    clock_kinds=("acknowledge", "response", "resolution"))
+                    clock_kinds=("acknowledge", "response", "resolution", "data_request"))
     [issue] = caught.value.issues
     assert issue.element_id == "acknowledgement_overdue"
     assert "'acknowlege' is not a deadline kind" in issue.message
