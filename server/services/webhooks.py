@@ -79,15 +79,15 @@ def enqueue(case: Any, row_id: int, event: Mapping[str, Any]) -> None:
     rows: list[dict[str, Any]] = []
     owners: dict[str, bool] = {}
     for subscription in subscriptions:
-        if not _owner_may_read(subscription.created_by, case.id, owners):
-            continue
         wanted = set(subscription.event_types.split())
         personal = bool(subscription.personal_data)
         if personal not in rendered:
             rendered[personal] = events.of_history(row_id, event["kind"], event["at"],
                                                    event["actor"], data, case, personal)
-        rows.extend(_row(subscription.id, item, case.id, event["at"])
-                    for item in rendered[personal] if item["type"] in wanted)
+        items = [item for item in rendered[personal] if item["type"] in wanted]
+        # Need-to-know is asked only when the row gives this subscription something.
+        if items and _owner_may_read(subscription.created_by, case.id, owners):
+            rows.extend(_row(subscription.id, item, case.id, event["at"]) for item in items)
     if rows:
         connection.execute(_INSERT, rows)
 
