@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select
 from sqlalchemy.orm import aliased
 
 from ..access import READ_ALL_CASES, can
@@ -82,18 +82,24 @@ def may_read(actor: Actor, case_id: int) -> bool:
 
 def check(actor: Actor, case_id: int, what: str = "case", detail: str = "") -> None:
     """Raise a neutral Forbidden, and send `case_read_refused`, unless the actor may read it."""
-    if may_read(actor, case_id):
-        return
-    app: Any = current_app._get_current_object()  # type: ignore[attr-defined]
-    case_read_refused.send(app, actor=actor, case_id=case_id, what=what, detail=detail)
-    raise Forbidden(refused_message())
+    if not may_read(actor, case_id):
+        _refuse(actor, case_id, what, detail)
 
 
 def check_reference(actor: Actor, reference: str, what: str = "case",
                     detail: str = "") -> None:
-    """`check` by reference; an unknown reference is left to the caller's NotFound."""
-    if reads_all(actor):
+    """`check` by reference, in one query; an unknown reference is left to the caller's
+    NotFound."""
+    found = condition(actor)
+    if found is None:
         return
-    case_id = db.session.scalar(select(Case.id).where(Case.reference == reference))
-    if case_id is not None:
-        check(actor, case_id, what, detail)
+    row = db.session.execute(select(Case.id, case((found, True), else_=False))
+                             .where(Case.reference == reference)).first()
+    if row is not None and not row[1]:
+        _refuse(actor, row[0], what, detail)
+
+
+def _refuse(actor: Actor, case_id: int, what: str, detail: str) -> None:
+    app: Any = current_app._get_current_object()  # type: ignore[attr-defined]
+    case_read_refused.send(app, actor=actor, case_id=case_id, what=what, detail=detail)
+    raise Forbidden(refused_message())
