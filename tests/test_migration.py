@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Case, CaseEvent, HumanTask, OutboxMessage, Timer, User
-from server.services import processes
+from server.services import action_register, audit, cases, processes
 from server.services.actors import Actor
 from server.services.processes import migration
 
@@ -261,6 +261,21 @@ def test_a_dry_run_without_a_target_or_with_a_wrong_case_says_what_to_fix(
         assert values["references"] in page  # the input is kept
 
 
+def test_a_process_owner_reading_arabic_reads_why_a_case_cannot_move_in_arabic(
+        app_ctx: None, client: FlaskClient, auth: AuthActions) -> None:
+    investigating = cases_at(2, 1)[0]
+    v2 = processes.deploy(with_required_field(reference_files()), OWNER, "new field").id
+    auth.login("olga", "process_owner")
+    post(client, "/language", {"language": "ar", "next": "/studio/"})
+    dry = post(client, "/studio/versions/1/cases/dry-run", {"target": str(v2)})
+    reasons = flat(" ".join(re.findall(r'<li class="refusal">(.*?)</li>', dry.get_data(
+        as_text=True), re.S)))
+    assert investigating in rows(dry.get_data(as_text=True))
+    # The step is named as the version's Arabic translation names it, not as drawn.
+    assert "تقييم الشكوى" in reasons
+    assert "Assess complaint" not in reasons
+
+
 def test_only_process_owners_and_administrators_move_cases(
         client: FlaskClient, auth: AuthActions) -> None:
     auth.login("hana", "handler")
@@ -306,4 +321,29 @@ def test_a_deadline_the_new_version_puts_in_the_past_escalates_at_once_with_its_
     assert list(db.session.scalars(select(HumanTask.bpmn_id).where(
         HumanTask.case_id == case_id))) == ["acknowledge_escalated"]
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) > mails
+    audit_ok(runner)
+
+
+def test_a_move_whose_run_asks_for_a_corrective_action_opens_it_as_a_step_would(
+        app_ctx: None, monkeypatch: pytest.MonkeyPatch, runner: FlaskCliRunner) -> None:
+    [reference] = cases_at(1, 1)
+    v2 = processes.deploy(with_required_field(reference_files()), OWNER, "new field").id
+    real = migration.plan_move
+
+    def asking(*args: Any, **kwargs: Any) -> Any:
+        """The move's engine run reaches a throw event asking for a corrective action."""
+        plan = real(*args, **kwargs)
+        plan.snapshot.thrown.append(("corrective_action_needed",
+                                     {"cause": "process", "description": "Fix the letters"}))
+        return plan
+
+    monkeypatch.setattr(migration, "plan_move", asking)
+    [moved] = migration.move(1, v2, [reference], OWNER).cases
+    assert moved.moved
+    db.session.rollback()
+    [action] = action_register.linked_actions(cases.get_case(reference).id)
+    assert action.kind == "action" and action.description == "Fix the letters"
+    said = [e.summary for e in audit.history(cases.get_case(reference))]
+    assert said[-1] == f"Moved from version 1 to version 2; corrective action " \
+        f"{action.reference} opened"
     audit_ok(runner)

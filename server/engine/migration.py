@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -75,8 +76,13 @@ class Move:
     snapshot: Snapshot | None = None
 
 
-def plan_move(old: ProcessRuntime, state: bytes, new: ProcessRuntime) -> Move:
-    """Plan moving a saved case from the `old` version's runtime to the `new` one's."""
+def plan_move(old: ProcessRuntime, state: bytes, new: ProcessRuntime,
+              say: Callable[[str], str] = str) -> Move:
+    """Plan moving a saved case from the `old` version's runtime to the `new` one's.
+
+    `say` gives a step's or process's drawn name in the reader's language (the old
+    version's translations), for the reasons a move is refused.
+    """
     move = Move()
     try:
         workflow = old.load(state)
@@ -91,21 +97,21 @@ def plan_move(old: ProcessRuntime, state: bytes, new: ProcessRuntime) -> Move:
     target = _target_spec(workflow, new)
     if target is None:
         move.refusals.append(_("the process '%(process)s' is not in the new version",
-                               process=workflow.spec.name))
+                               process=say(workflow.spec.name)))
         return move
     spec_diff = SpecDiff(_SPECS.registry, workflow.spec, target)
     move.removed = _names(spec_diff.removed)
     move.added = _names(spec_diff.added)
     top = WorkflowDiff(workflow, spec_diff)
-    move.refusals += _gone(top.removed)
-    subs = _subprocess_diffs(workflow, new, move)
+    move.refusals += _gone(top.removed, say)
+    subs = _subprocess_diffs(workflow, new, move, say)
     if move.refusals:
         return move
     now = datetime.now(UTC)
     due = [t.title for t in before.timers if t.due_at <= now]
     if due:
         move.refusals.append(_("the timer '%(timer)s' is due now: move the case once it has "
-                               "fired", timer=due[0]))
+                               "fired", timer=say(due[0])))
         return move
     calls = {c.task_id for c in before.service_calls}
     old_forms = _forms(workflow)
@@ -182,36 +188,36 @@ def _target_spec(workflow: BpmnWorkflow, new: ProcessRuntime) -> BpmnProcessSpec
     return new.subprocess_specs.get(workflow.spec.name)
 
 
-def _subprocess_diffs(workflow: BpmnWorkflow, new: ProcessRuntime,
-                      move: Move) -> dict[Any, tuple[WorkflowDiff, BpmnProcessSpec]]:
+def _subprocess_diffs(workflow: BpmnWorkflow, new: ProcessRuntime, move: Move,
+                      say: Callable[[str], str]) -> dict[Any, tuple[WorkflowDiff, BpmnProcessSpec]]:
     """The diff of every running subprocess; refuse one that is gone or changed shape."""
     found = {}
     for sp_id, sub in workflow.subprocesses.items():
         spec = new.subprocess_specs.get(sub.spec.name)
         if spec is None:
             move.refusals.append(_("the subprocess '%(name)s' that runs in the case is not "
-                                   "in the new version", name=_process_name(sub.spec)))
+                                   "in the new version", name=say(_process_name(sub.spec))))
             continue
         spec_diff = SpecDiff(_SPECS.registry, sub.spec, spec)
         if spec_diff.removed or spec_diff.added:
             move.refusals.append(_("the subprocess '%(name)s' that runs in the case changed "
                                    "shape (steps added or removed): move the case once it "
-                                   "has finished", name=_process_name(sub.spec)))
+                                   "has finished", name=say(_process_name(sub.spec))))
             continue
         found[sp_id] = (WorkflowDiff(sub, spec_diff), spec)
     return found
 
 
-def _gone(removed: list[Task]) -> list[str]:
+def _gone(removed: list[Task], say: Callable[[str], str]) -> list[str]:
     """Why tasks whose steps the new version lacks stop the move (predicted ones do not)."""
     reasons = []
     for task in removed:
         if task.state & _LIVE:
             reasons.append(_("the step '%(step)s' where the case is now is not in the new "
-                             "version", step=tasks.title(task)))
+                             "version", step=say(tasks.title(task))))
         elif task.state & TaskState.FINISHED_MASK and _named(task.task_spec):
             reasons.append(_("the step '%(step)s' the case went through is not in the new "
-                             "version", step=tasks.title(task)))
+                             "version", step=say(tasks.title(task))))
     return list(dict.fromkeys(reasons))
 
 

@@ -447,6 +447,10 @@ def record_migration(case: CaseRecord, version_id: int, state: bytes, snapshot: 
     a ready task keeps its id, and so its assignee and its place in the inbox.
     """
     moved = replace(case, process_version_id=version_id)
+    started: list[datetime | None] = []
+    if snapshot.thrown:  # a timer the move fired asked for a corrective action: as in a step
+        summary, data, started = actions.take_thrown(moved, snapshot.thrown, actor, now,
+                                                     summary, data)
     values, event = _outcome(moved, state, snapshot, actor, "case.migrated", summary, data, now)
     values["process_version_id"] = version_id
     changed = tuple(name for name in (*MUTABLE, "version", "process_version_id")
@@ -475,6 +479,9 @@ def record_migration(case: CaseRecord, version_id: int, state: bytes, snapshot: 
             service_queue.enqueue(case, snapshot.service_calls, now)
         if case.kind == "complaint":
             reporting.record(replace(moved, **values), snapshot, now)
-        return min((t.due_at for t in snapshot.timers), default=None)
+        else:
+            actions.after_step(moved, snapshot, now)
+        return min((at for at in (*(t.due_at for t in snapshot.timers), *started)
+                    if at is not None), default=None)
 
     return _save(case, values, changed, then)

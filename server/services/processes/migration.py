@@ -25,6 +25,7 @@ from ...engine.migration import Move, TimerChange, plan_move
 from ...errors import Conflict, InvalidInput, NotFound
 from ...extensions import db
 from ...models import Case, HumanTask, ProcessVersion, utcnow
+from .. import process_texts
 from ..actors import Actor
 from ..recording import load_case, record_migration
 from ..records import CaseRecord
@@ -178,9 +179,16 @@ def _versions(source_id: int, target_id: int) -> tuple[ProcessVersion, ProcessVe
 
 
 def _plan(case: CaseRecord, target: ProcessVersion) -> tuple[CaseMove, Move]:
-    """Plan one case's move and judge the data the target's forms require."""
+    """Plan one case's move and judge the data the target's forms require.
+
+    The reasons a case cannot move are read by the person asking, so the step and field
+    names in them are in that person's language; what is recorded stays as drawn.
+    """
+    reader = process_texts.reading()
+    old_text = process_texts.translator(case.process_version_id, reader)
+    new_text = process_texts.translator(target.id, reader)
     plan = plan_move(runtime_for(case.process_version_id), case.workflow_state,
-                     runtime_for(target.id))
+                     runtime_for(target.id), old_text)
     planned = CaseMove(case.reference, case.status_label, list(plan.refusals), plan.at_before,
                        plan.at_after, plan.removed, plan.added, plan.timers)
     for step in plan.forms:
@@ -192,7 +200,7 @@ def _plan(case: CaseRecord, target: ProcessVersion) -> tuple[CaseMove, Move]:
             planned.refusals.append(_(
                 "required data missing: the form of '%(step)s', which the case has passed, "
                 "now requires %(fields)s, and the case has no value for it",
-                step=step.title, fields=", ".join(fields)))
+                step=old_text(step.title), fields=", ".join(new_text(f) for f in fields)))
         else:
             planned.asks.append((step.title, fields))
     return planned, plan
