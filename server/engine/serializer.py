@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import zlib
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +19,7 @@ from SpiffWorkflow.spiff.serializer.task_spec import (
     ServiceTaskConverter,
 )
 
+from ..packing import pack, unpack
 from .decisions import BusinessRuleTask
 from .service_tasks import ServiceTask
 
@@ -82,9 +82,9 @@ STATE_FORMAT = f"spiff-{_STATE.VERSION}-nospec-zlib"
 
 
 def dump_state(workflow: BpmnWorkflow) -> bytes:
-    """Return the workflow's state, without its spec, as compressed JSON."""
+    """Return the workflow's state, without its spec, as JSON packed (server/packing)."""
     text = _STATE.serialize_json(workflow)
-    return zlib.compress(text.encode("utf-8"), 6)
+    return pack(text.encode("utf-8"), "state")
 
 
 def load_state(
@@ -94,7 +94,7 @@ def load_state(
     script_engine: Any,
 ) -> BpmnWorkflow:
     """Rebuild a workflow from dump_state() output and the version's cached specs."""
-    dct = json.loads(zlib.decompress(data))
+    dct = json.loads(unpack(data))
     _STATE.migrate(dct)
     return _STATE.from_dict(
         dct, spec=spec, subprocess_specs=subprocess_specs, script_engine=script_engine
