@@ -5,7 +5,7 @@ over; a preset dictionary (zlib's `zdict`) made from the reference process holds
 in the code, so each row keeps only what is its own. A packed value starts with MARK and
 the dictionary's number, so a dictionary is never changed once shipped: a better one gets
 a new number and old rows still name theirs. Values written before packing still load: a
-state is then a plain zlib stream (it starts with "x") and history data plain JSON text.
+state is then a plain zlib stream and history data plain JSON text.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ import zlib
 from functools import cache
 from pathlib import Path
 
-MARK = 0x1F  # neither a zlib stream ("x") nor JSON text ("{") starts with it
+MARK = 0x1F  # neither a zlib stream (0x78) nor JSON text ("{") starts with it
 # What each kind of value is packed with today: the dictionary's number.
 CURRENT = {"state": 1, "history": 2}
 FILES = {1: "state-1.zdict", 2: "history-2.zdict"}
-ZLIB_FIRST = 0x78
 
 
 class PackingError(ValueError):
@@ -43,15 +42,14 @@ def pack(text: bytes, kind: str) -> bytes:
 
 
 def unpack(data: bytes) -> bytes:
-    """The text of a packed value, of an older plain zlib stream, or of plain text."""
-    if not data:
-        return data
-    if data[0] == MARK:
+    """The text of a packed value, or of an older plain zlib stream (zlib.error if neither)."""
+    if is_packed(data):
         unpacker = zlib.decompressobj(-15, dictionary(data[1]))
-        return unpacker.decompress(data[2:]) + unpacker.flush()
-    if data[0] == ZLIB_FIRST:
-        return zlib.decompress(data)
-    return data
+        text = unpacker.decompress(data[2:]) + unpacker.flush()
+        if not unpacker.eof:
+            raise zlib.error("packed value is cut short")
+        return text
+    return zlib.decompress(data)
 
 
 def is_packed(data: bytes) -> bool:
