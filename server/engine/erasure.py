@@ -13,7 +13,9 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from ..packing import pack, unpack
+from ..packing import pack
+from .serializer import state_dict
+from .state_form import compact
 
 # Shorter values are replaced only where a whole string equals them: "Al" must not
 # disappear from every "Alert" of the state.
@@ -24,12 +26,12 @@ MIN_EXACT = 3
 def erase_state(state: bytes, values: Collection[str], fields: Collection[str],
                 marker: str) -> bytes:
     """The state with `values` and the `fields`' string values replaced by `marker`."""
-    tree = json.loads(unpack(state))
+    tree = state_dict(state)
     exact = {value for value in values if len(value) >= MIN_EXACT}
     inside = sorted((value for value in exact if len(value) >= MIN_INSIDE), key=len,
                     reverse=True)
     erased = _walk(tree, exact, inside, frozenset(fields), marker)
-    return pack(json.dumps(erased, separators=(",", ":")).encode("utf-8"), "state")
+    return pack(json.dumps(compact(erased), separators=(",", ":")).encode("utf-8"), "state")
 
 
 def _walk(node: Any, exact: set[str], inside: list[str], fields: frozenset[str],

@@ -36,7 +36,8 @@ def dictionary(number: int) -> bytes:
 def pack(text: bytes, kind: str) -> bytes:
     """`text` compressed against the current dictionary of its kind, with its number."""
     number = CURRENT[kind]
-    packer = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY,
+    # Level 6: level 9 costs three times the time for 4% less.
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY,
                               dictionary(number))
     return bytes((MARK, number)) + packer.compress(text) + packer.flush()
 

@@ -1,0 +1,117 @@
+"""The stored form of a workflow state: the serializer's dict with its ids said once.
+
+SpiffWorkflow's dict names every task by its UUID four times (the key, its "id", its
+parent's "children", its children's "parent") and spells out the same empty defaults on
+every task. Stored, each task id is written once, in one table (32 hex digits each), and
+referred to by its place in it; a default value is left out. `expand` gives back exactly
+the dict `compact` was given, so SpiffWorkflow loads it as before; a dict without the
+FORM key (written before) passes through unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+FORM = "stored_form"
+FORM_VERSION = 1
+# What SpiffWorkflow's TaskConverter writes for most tasks; left out when equal.
+DEFAULTS: dict[str, Any] = {"triggered": False, "internal_data": {}, "data": {},
+                            "delta": {"updates": {}, "deletions": []}, "typename": "Task"}
+MISSING = "-"  # a default key the task did not have (so expand must not add it)
+WORKFLOW_REFS = ("root", "last_task", "parent_task_id")
+
+
+def compact(dct: dict[str, Any]) -> dict[str, Any]:
+    """The serializer's dict with task ids in one table and task defaults left out."""
+    ids: list[str] = []
+    for workflow in _workflows(dct):
+        ids.extend(workflow["tasks"])
+    places = {task_id: n for n, task_id in enumerate(ids)}
+    if len(places) != len(ids):  # a task id twice: keep the dict as SpiffWorkflow wrote it
+        return dct
+    ref = _referrer(places)
+    out = dict(dct)
+    out["subprocesses"] = {str(ref(k)): {**v, **_compact_workflow(v, ref)}
+                           for k, v in dct["subprocesses"].items()}
+    out.update(_compact_workflow(dct, ref))
+    out[FORM] = [FORM_VERSION, "".join(UUID(i).hex for i in ids)]
+    return out
+
+
+def expand(dct: dict[str, Any]) -> dict[str, Any]:
+    """The serializer's dict back from compact()'s; any other dict unchanged."""
+    form = dct.pop(FORM, None)
+    if form is None:
+        return dct
+    version, table = form
+    if version != FORM_VERSION:
+        raise ValueError(f"unknown stored state form {version}")
+    ids = [str(UUID(table[n:n + 32])) for n in range(0, len(table), 32)]
+
+    def back(value: Any) -> Any:
+        return ids[value] if isinstance(value, int) else value
+
+    numbered = iter(ids)
+    dct.update(_expand_workflow(dct, numbered, back))
+    dct["subprocesses"] = {back(int(k)) if k.isdigit() else k:
+                           {**v, **_expand_workflow(v, numbered, back)}
+                           for k, v in dct["subprocesses"].items()}
+    return dct
+
+
+def _workflows(dct: dict[str, Any]) -> list[dict[str, Any]]:
+    """The top workflow and its sub-workflows, in the order their tasks are numbered."""
+    return [dct, *dct["subprocesses"].values()]
+
+
+def _referrer(places: dict[str, int]) -> Any:
+    """A function giving a task id's place in the table (other values unchanged)."""
+    def ref(value: Any) -> Any:
+        return places.get(value, value) if isinstance(value, str) else value
+    return ref
+
+
+def _compact_workflow(workflow: dict[str, Any], ref: Any) -> dict[str, Any]:
+    """A workflow's tasks as a list without ids or defaults; its task references numbered."""
+    tasks = []
+    for task_id, task in workflow["tasks"].items():
+        if task.get("id") != task_id:
+            raise ValueError("a task stored under another id")
+        item = {k: v for k, v in task.items() if k != "id"}
+        item["parent"] = ref(task["parent"])
+        item["children"] = [ref(c) for c in task["children"]]
+        for key, default in DEFAULTS.items():
+            if key not in item:
+                item[key] = MISSING
+            elif item[key] == default:
+                del item[key]
+        tasks.append(item)
+    changed: dict[str, Any] = {"tasks": tasks}
+    for key in WORKFLOW_REFS:
+        if key in workflow:
+            changed[key] = ref(workflow[key])
+    return changed
+
+
+def _expand_workflow(workflow: dict[str, Any], numbered: Iterator[str],
+                     back: Any) -> dict[str, Any]:
+    """compact()'s workflow with its tasks as SpiffWorkflow's mapping again."""
+    tasks = {}
+    for item in workflow["tasks"]:
+        task_id = next(numbered)
+        task = {"id": task_id, **item, "parent": back(item["parent"]),
+                "children": [back(c) for c in item["children"]]}
+        for key, default in DEFAULTS.items():
+            if key not in task:
+                task[key] = copy.deepcopy(default)
+            elif task[key] == MISSING:
+                del task[key]
+        tasks[task_id] = task
+    changed: dict[str, Any] = {"tasks": tasks}
+    for key in WORKFLOW_REFS:
+        if key in workflow:
+            changed[key] = back(workflow[key])
+    return changed
