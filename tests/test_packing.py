@@ -8,6 +8,7 @@ later step of the process.
 
 from __future__ import annotations
 
+import json
 import zlib
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import select, text
 
 from server.engine import runtime as engine_runtime
 from server.engine import serializer
+from server.engine.state_form import compact, expand
 from server.extensions import db
 from server.models import CaseEvent
 from server.models import types as column_types
@@ -25,6 +27,8 @@ from server.packing import MARK, PackingError, pack, unpack
 from server.services import cases, portal
 
 from .support.cases import drive, file_case, fill
+from .support.data import CLOSE
+from .support.process import Driver, to_decision
 
 
 def _old_dump(workflow: Any) -> bytes:
@@ -58,14 +62,15 @@ def _closed(reference: str) -> None:
     drive(reference, lambda data: not cases.get_case(reference).is_open)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def checkpoints(app: Flask, tmp_path: Path) -> None:
     """verify-audit's checkpoints in this test's own folder."""
     app.config["PLAINT_AUDIT_CHECKPOINT_DIR"] = str(tmp_path / "checkpoints")
 
 
 def test_a_case_closed_before_packing_takes_the_survey_and_still_verifies(
-        app_ctx: None, runner: Any, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        app_ctx: None, runner: Any, checkpoints: None, backend: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as old:
         old.setattr(engine_runtime, "dump_state", _old_dump)
         old.setattr(column_types, "pack", _old_history(backend))
@@ -94,7 +99,8 @@ def test_a_case_closed_before_packing_takes_the_survey_and_still_verifies(
     assert "intact" in result.output
 
 
-def test_a_packed_closed_case_is_smaller_and_reads_the_same(app_ctx: None, runner: Any) -> None:
+def test_a_packed_closed_case_is_smaller_and_reads_the_same(app_ctx: None, runner: Any,
+                                                           checkpoints: None) -> None:
     reference, _token = file_case()
     _closed(reference)
     db.session.commit()
@@ -119,3 +125,18 @@ def test_a_value_naming_an_unknown_dictionary_is_refused_not_misread() -> None:
         unpack(bytes((MARK, 99)) + packed[2:])
     with pytest.raises(zlib.error):
         unpack(b"not a workflow")
+
+
+def test_a_closed_state_comes_back_exactly_from_its_stored_form() -> None:
+    d = Driver(False)
+    to_decision(d)
+    d.message("complainant_response", {"accepted": True})
+    d.complete("close", CLOSE)
+    dct = serializer._STATE.to_dict(d.workflow)
+    stored = json.loads(json.dumps(compact(json.loads(json.dumps(dct, default=str))),
+                                   default=str))
+    assert "tasks" in stored and isinstance(stored["tasks"], list)
+    assert expand(stored) == json.loads(json.dumps(dct, default=str))
+    # A dict SpiffWorkflow wrote before (no stored form) is read as it is.
+    plain = json.loads(json.dumps(dct, default=str))
+    assert expand(json.loads(json.dumps(plain))) == plain

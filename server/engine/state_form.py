@@ -10,7 +10,6 @@ FORM key (written before) passes through unchanged.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -20,6 +19,7 @@ FORM_VERSION = 1
 # What SpiffWorkflow's TaskConverter writes for most tasks; left out when equal.
 DEFAULTS: dict[str, Any] = {"triggered": False, "internal_data": {}, "data": {},
                             "delta": {"updates": {}, "deletions": []}, "typename": "Task"}
+HEX = "0123456789abcdef"
 MISSING = "-"  # a default key the task did not have (so expand must not add it)
 WORKFLOW_REFS = ("root", "last_task", "parent_task_id")
 
@@ -30,14 +30,19 @@ def compact(dct: dict[str, Any]) -> dict[str, Any]:
     for workflow in _workflows(dct):
         ids.extend(workflow["tasks"])
     places = {task_id: n for n, task_id in enumerate(ids)}
-    if len(places) != len(ids):  # a task id twice: keep the dict as SpiffWorkflow wrote it
+    digits = [UUID(i).hex for i in ids]
+    # An id twice, or one not written as str(UUID) writes it, could not come back exactly:
+    # such a dict is kept as SpiffWorkflow wrote it.
+    if len(places) != len(ids) or any(_dashed(d) != i for d, i in zip(digits, ids, strict=True)) \
+            or any(task.get("id") != key for workflow in _workflows(dct)
+                   for key, task in workflow["tasks"].items()):
         return dct
     ref = _referrer(places)
     out = dict(dct)
     out["subprocesses"] = {str(ref(k)): {**v, **_compact_workflow(v, ref)}
                            for k, v in dct["subprocesses"].items()}
     out.update(_compact_workflow(dct, ref))
-    out[FORM] = [FORM_VERSION, "".join(UUID(i).hex for i in ids)]
+    out[FORM] = [FORM_VERSION, "".join(digits)]
     return out
 
 
@@ -49,7 +54,7 @@ def expand(dct: dict[str, Any]) -> dict[str, Any]:
     version, table = form
     if version != FORM_VERSION:
         raise ValueError(f"unknown stored state form {version}")
-    ids = [str(UUID(table[n:n + 32])) for n in range(0, len(table), 32)]
+    ids = [_dashed(table[n:n + 32]) for n in range(0, len(table), 32)]
 
     def back(value: Any) -> Any:
         return ids[value] if isinstance(value, int) else value
@@ -60,6 +65,19 @@ def expand(dct: dict[str, Any]) -> dict[str, Any]:
                            {**v, **_expand_workflow(v, numbered, back)}
                            for k, v in dct["subprocesses"].items()}
     return dct
+
+
+def _dashed(digits: str) -> str:
+    """A task id's 32 hex digits as str(UUID) writes them (checked: 32 hex digits)."""
+    if len(digits) != 32 or digits.strip(HEX):
+        raise ValueError("a stored state's task id table is damaged")
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+def _defaults() -> dict[str, Any]:
+    """DEFAULTS, new: each task must own its dicts and lists."""
+    return {"triggered": False, "internal_data": {}, "data": {},
+            "delta": {"updates": {}, "deletions": []}, "typename": "Task"}
 
 
 def _workflows(dct: dict[str, Any]) -> list[dict[str, Any]]:
@@ -77,9 +95,7 @@ def _referrer(places: dict[str, int]) -> Any:
 def _compact_workflow(workflow: dict[str, Any], ref: Any) -> dict[str, Any]:
     """A workflow's tasks as a list without ids or defaults; its task references numbered."""
     tasks = []
-    for task_id, task in workflow["tasks"].items():
-        if task.get("id") != task_id:
-            raise ValueError("a task stored under another id")
+    for task in workflow["tasks"].values():
         item = {k: v for k, v in task.items() if k != "id"}
         item["parent"] = ref(task["parent"])
         item["children"] = [ref(c) for c in task["children"]]
@@ -102,12 +118,10 @@ def _expand_workflow(workflow: dict[str, Any], numbered: Iterator[str],
     tasks = {}
     for item in workflow["tasks"]:
         task_id = next(numbered)
-        task = {"id": task_id, **item, "parent": back(item["parent"]),
+        task = {"id": task_id, **_defaults(), **item, "parent": back(item["parent"]),
                 "children": [back(c) for c in item["children"]]}
-        for key, default in DEFAULTS.items():
-            if key not in task:
-                task[key] = copy.deepcopy(default)
-            elif task[key] == MISSING:
+        for key in DEFAULTS:
+            if task[key] == MISSING:
                 del task[key]
         tasks[task_id] = task
     changed: dict[str, Any] = {"tasks": tasks}
