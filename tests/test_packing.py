@@ -8,13 +8,17 @@ later step of the process.
 
 from __future__ import annotations
 
+import html
+import io
 import json
+import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from server.engine import runtime as engine_runtime
@@ -29,6 +33,7 @@ from server.services import cases, portal
 from .support.cases import drive, file_case, fill
 from .support.data import CLOSE
 from .support.process import Driver, to_decision
+from .support.web import AuthActions, post
 
 
 def _old_dump(workflow: Any) -> bytes:
@@ -69,8 +74,8 @@ def checkpoints(app: Flask, tmp_path: Path) -> None:
 
 
 def test_a_case_closed_before_packing_takes_the_survey_and_still_verifies(
-        app_ctx: None, runner: Any, checkpoints: None, backend: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        app_ctx: None, runner: Any, checkpoints: None, backend: str, client: FlaskClient,
+        auth: AuthActions, monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as old:
         old.setattr(engine_runtime, "dump_state", _old_dump)
         old.setattr(column_types, "pack", _old_history(backend))
@@ -97,6 +102,14 @@ def test_a_case_closed_before_packing_takes_the_survey_and_still_verifies(
     result = runner.invoke(args=["verify-audit"])
     assert result.exit_code == 0, result.output
     assert "intact" in result.output
+    # The case page and the case's bundle read the old entries and the new one alike.
+    auth.login("hana", "handler")
+    page = client.get(f"/cases/{reference}").get_data(as_text=True)
+    assert all(html.escape(summary, quote=False) in page for _kind, summary, _data in after)
+    bundle = post(client, f"/cases/{reference}/bundle.zip")
+    with zipfile.ZipFile(io.BytesIO(bundle.data)) as archive:
+        record = json.loads(archive.read("record.json"))
+    assert [(e["kind"], e["summary"], e["data"]) for e in record["history"]] == after
 
 
 def test_a_packed_closed_case_is_smaller_and_reads_the_same(app_ctx: None, runner: Any,
