@@ -38,7 +38,6 @@ import json
 import threading
 import time
 import weakref
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -54,6 +53,8 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEv
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
+
+from server.engine.serializer import state_dict
 
 REPO = Path(__file__).resolve().parent.parent
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -182,7 +183,7 @@ def saved_steps(state: bytes, spec: Any, subprocess_specs: Mapping[str, Any]) ->
     Rebuilding the workflow costs five times as much, and some tests leave thousands of
     cases behind for the teardown to read.
     """
-    dct = json.loads(zlib.decompress(state))
+    dct = state_dict(state)
     # A case of a process started by a message (a corrective action) runs on another spec.
     spec = subprocess_specs.get(dct.get("process"), spec)
     trees = [(dct["tasks"], spec)] + [(sub["tasks"], subprocess_specs[sub["spec"]])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from sqlalchemy import select, text
 
 from server.extensions import db
 from server.models import Case, CaseEvent, CaseReport, OutboxMessage
+from server.packing import unpack
 from server.services import cases
 from server.services.actors import Actor
 from server.services.anonymisation import anonymise_case
@@ -91,7 +91,7 @@ def test_erasing_keeps_statistics_and_a_verifiable_history(app: Flask, app_ctx: 
     assert isinstance(decision["compensation_amount"], int | float)
     last = json.loads(history[-1].data)
     assert history[-1].kind == "case.erased" and str(history[0].seq) in last["redacted"]
-    state = zlib.decompress(case.workflow_state).decode()
+    state = unpack(case.workflow_state).decode()
     assert NAME not in state and PHONE not in state and '"outcome":"' in state
     mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case.id))
     assert all(NAME not in m.body_text and m.recipient is None for m in mails)

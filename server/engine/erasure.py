@@ -10,9 +10,12 @@ reporting facts can still be read from it.
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Collection
 from typing import Any
+
+from ..packing import pack
+from .serializer import state_dict
+from .state_form import compact
 
 # Shorter values are replaced only where a whole string equals them: "Al" must not
 # disappear from every "Alert" of the state.
@@ -23,12 +26,12 @@ MIN_EXACT = 3
 def erase_state(state: bytes, values: Collection[str], fields: Collection[str],
                 marker: str) -> bytes:
     """The state with `values` and the `fields`' string values replaced by `marker`."""
-    tree = json.loads(zlib.decompress(state))
+    tree = state_dict(state)
     exact = {value for value in values if len(value) >= MIN_EXACT}
     inside = sorted((value for value in exact if len(value) >= MIN_INSIDE), key=len,
                     reverse=True)
     erased = _walk(tree, exact, inside, frozenset(fields), marker)
-    return zlib.compress(json.dumps(erased, separators=(",", ":")).encode("utf-8"), 6)
+    return pack(json.dumps(compact(erased), separators=(",", ":")).encode("utf-8"), "state")
 
 
 def _walk(node: Any, exact: set[str], inside: list[str], fields: frozenset[str],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import zlib
 from typing import Any
 from uuid import UUID
 
@@ -20,8 +19,10 @@ from SpiffWorkflow.spiff.serializer.task_spec import (
     ServiceTaskConverter,
 )
 
+from ..packing import pack, unpack
 from .decisions import BusinessRuleTask
 from .service_tasks import ServiceTask
+from .state_form import compact, expand
 
 
 class _StateOnlyConverter(BpmnWorkflowConverter):
@@ -82,9 +83,20 @@ STATE_FORMAT = f"spiff-{_STATE.VERSION}-nospec-zlib"
 
 
 def dump_state(workflow: BpmnWorkflow) -> bytes:
-    """Return the workflow's state, without its spec, as compressed JSON."""
-    text = _STATE.serialize_json(workflow)
-    return zlib.compress(text.encode("utf-8"), 6)
+    """Return the workflow's state, without its spec, as compact JSON, packed."""
+    _STATE.registry._encoder_mode = True
+    try:
+        dct = _STATE.to_dict(workflow)
+        dct[_STATE.VERSION_KEY] = _STATE.VERSION
+        text = json.dumps(compact(dct), cls=_STATE._encoder_cls, separators=(",", ":"))
+    finally:
+        _STATE.registry._encoder_mode = False
+    return pack(text.encode("utf-8"), "state")
+
+
+def state_dict(data: bytes) -> dict[str, Any]:
+    """The serializer's dict of a state dump_state() wrote (or an older zlib one)."""
+    return expand(json.loads(unpack(data)))
 
 
 def load_state(
@@ -94,7 +106,7 @@ def load_state(
     script_engine: Any,
 ) -> BpmnWorkflow:
     """Rebuild a workflow from dump_state() output and the version's cached specs."""
-    dct = json.loads(zlib.decompress(data))
+    dct = state_dict(data)
     _STATE.migrate(dct)
     return _STATE.from_dict(
         dct, spec=spec, subprocess_specs=subprocess_specs, script_engine=script_engine

@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import PackedText, UTCDateTime, utcnow
 
 
 class Case(db.Model):  # type: ignore[name-defined,misc]
@@ -95,7 +95,8 @@ class CaseEvent(db.Model):  # type: ignore[name-defined,misc]
     actor: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(String(500))
-    data: Mapped[str] = mapped_column(Text)  # canonical JSON: what the hash covers
+    # Canonical JSON: what the hash covers. Stored packed; the application sees the text.
+    data: Mapped[str] = mapped_column(PackedText("history"))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     # "hmac1": `mac` signs `hash` and `row_digest` with the audit key (services/audit.py);

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from ..packing import is_packed, pack, unpack
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -29,6 +31,37 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class PackedText(TypeDecorator[str]):
+    """Text stored packed against a preset dictionary (server/packing), read back as text.
+
+    The application only ever sees the text, so what hashes or rewrites it is unchanged.
+    Rows written before packing hold the plain text and read back as they are. SQLite
+    keeps the column's TEXT declaration (it stores the packed bytes as they come);
+    PostgreSQL needs bytea (migration 0038).
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def load_dialect_impl(self, dialect: Any) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Text())
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> bytes | None:
+        return None if value is None else pack(value.encode("utf-8"), self.kind)
+
+    def process_result_value(self, value: Any, dialect: Any) -> str | None:
+        if value is None or isinstance(value, str):
+            return value
+        data = bytes(value)
+        return (unpack(data) if is_packed(data) else data).decode("utf-8")
 
 
 def utcnow() -> datetime:
