@@ -1,0 +1,69 @@
+"""The production recipe of the README, started for real and used over HTTP.
+
+PostgreSQL set up with `flask init-db`, gunicorn with server/gunicorn_conf.py and three
+workers, two `flask scheduler` processes and the mail deliverer, on loopback; a complaint
+filed on the public page and worked by a handler who signs in, a timer fired by a scheduler
+process, the acknowledgement e-mail delivered once. Then the short soak (tests/support/soak.py).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from .support import soak
+from .support.browse import STEPS, Browser
+from .support.mail import MailServer
+from .support.pg import PostgresServer
+from .support.recipe_db import CHAIN, empty_database, fired, overdue_case, side_app
+from .support.stack import running
+from .support.wait import wait_for
+
+@pytest.fixture
+def server(postgres: PostgresServer | None) -> PostgresServer:
+    """The run's PostgreSQL server; the test is skipped without one (unless required)."""
+    if postgres is None:
+        pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql); "
+                    "the production recipe test skipped")
+    return postgres
+
+
+def test_the_recipe_serves_cases_fires_timers_and_mails_once(
+        server: PostgresServer, mail_server: MailServer, tmp_path: Path) -> None:
+    with empty_database(server) as url, \
+            running(tmp_path, url, mail_server.port, [("hana", "handler")]) as stack:
+        complainant = Browser(stack.url)
+        reference, tracking = complainant.file_complaint(complainant_email="layla@example.com")
+        assert tracking.startswith(stack.url)  # PLAINT_PUBLIC_URL makes the links
+        assert reference in complainant.get(tracking.removeprefix(stack.url)).text
+        handler = Browser(stack.url)
+        handler.sign_in("hana")
+        assert reference in handler.get("/tasks").text  # the new case waits in the inbox
+        for _name, values in STEPS:
+            path = handler.task_path(reference)
+            assert path, f"no ready task on {reference}"
+            done = handler.work(path, values)
+            assert done.status_code == 302, (done.status_code, done.text[:2000])
+        assert "We refunded the charge." in handler.get(f"/cases/{reference}").text
+
+        app = side_app(url, stack.env["PLAINT_AUDIT_KEY"])
+        late = overdue_case(app)
+        assert wait_for(lambda: fired(app, [late])[late] == CHAIN, 60), stack.logs()
+
+        to_layla = lambda: [m for m in mail_server.received  # noqa: E731
+                            if "layla@example.com" in str(m["To"])]
+        assert wait_for(lambda: len(to_layla()) >= 1, 60), stack.logs()
+        time.sleep(3)  # the deliverer has run a few more times: nothing goes out twice
+        assert [reference in str(m["Subject"]) + m.get_body().get_content()
+                for m in to_layla()] == [True]
+        assert stack.alive() == [], stack.logs()
+
+
+def test_the_short_soak_loses_nothing_while_processes_are_killed(
+        server: PostgresServer, mail_server: MailServer, tmp_path: Path) -> None:
+    with empty_database(server) as url:
+        report = soak.run(tmp_path, url, mail_server, seconds=soak.SHORT_SECONDS)
+    assert report.problems() == [], report.lines()
+    assert report.steps > 0 and report.kills >= 3 and report.timers_fired > 0
