@@ -1,4 +1,4 @@
-"""gunicorn settings for serving Plaint: `gunicorn -c python:server.gunicorn_conf 'server:create_app()'`.
+"""gunicorn settings for Plaint: `gunicorn -c python:server.gunicorn_conf 'server:create_app()'`.
 
 Read by gunicorn alone (never imported by the app). Every value can be changed by an
 environment variable, so one unit file serves every machine; see the README's "Running it
@@ -31,7 +31,9 @@ keepalive = 5  # behind a reverse proxy that keeps connections to us open
 # a fork would be shared by several processes.
 preload_app = False
 # The heartbeat file on a memory file system: a slow disk must not make workers look dead.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn makes it there with mkstemp (private, unpredictable name), so a shared folder is safe.
+_MEMORY = "/dev/shm"  # noqa: S108
+worker_tmp_dir = _MEMORY if os.path.isdir(_MEMORY) else None
 accesslog = os.environ.get("PLAINT_ACCESS_LOG", "-")
 errorlog = "-"
 # Only the proxy on this machine may say the request came over HTTPS (X-Forwarded-Proto);

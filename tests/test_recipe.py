@@ -22,6 +22,7 @@ from .support.recipe_db import CHAIN, empty_database, fired, overdue_case, side_
 from .support.stack import running
 from .support.wait import wait_for
 
+
 @pytest.fixture
 def server(postgres: PostgresServer | None) -> PostgresServer:
     """The run's PostgreSQL server; the test is skipped without one (unless required)."""

@@ -105,7 +105,7 @@ class Client(threading.Thread):
     def __init__(self, stack: Stack, username: str, deadline: float) -> None:
         super().__init__(name=f"soak-{username}", daemon=True)
         self.stack, self.username, self.deadline = stack, username, deadline
-        self.done: list[tuple[str, str]] = []  # (reference, task id or "case.created")
+        self.done: list[tuple[str, str]] = []  # (reference, task id or "case.received")
         self.answers: Counter[str] = Counter()
 
     def run(self) -> None:
@@ -126,7 +126,7 @@ class Client(threading.Thread):
 
     def _one_case(self, handler: Browser) -> None:
         reference, _tracking = Browser(self.stack.url).file_complaint()
-        self.done.append((reference, "case.created"))
+        self.done.append((reference, "case.received"))
         for _name, values in STEPS:
             if time.monotonic() >= self.deadline:
                 return
@@ -212,7 +212,7 @@ def _count(app: object, clients: list[Client], late: list[str], mail: MailServer
         report.dropped += client.answers["dropped"]
         report.server_errors += client.answers["5xx"]
         report.refused += client.answers["refused"]
-    report.cases = sum(1 for _ref, step in done if step == "case.created")
+    report.cases = sum(1 for _ref, step in done if step == "case.received")
     report.steps = len(done)
     references = sorted({ref for ref, _step in done})
     with app.app_context():
@@ -221,8 +221,8 @@ def _count(app: object, clients: list[Client], late: list[str], mail: MailServer
                 select(Case.reference, CaseEvent.kind, CaseEvent.data)
                 .join(Case, Case.id == CaseEvent.case_id)
                 .where(Case.reference.in_(references),
-                       CaseEvent.kind.in_(("case.created", "task.completed")))):
-            recorded.add((reference, kind if kind == "case.created"
+                       CaseEvent.kind.in_(("case.received", "task.completed")))):
+            recorded.add((reference, kind if kind == "case.received"
                           else str(json.loads(data).get("task_id"))))
         statuses = Counter(db.session.scalars(select(OutboxMessage.status)))
         sent_ids = list(db.session.scalars(select(OutboxMessage.message_id)
