@@ -155,13 +155,19 @@ def fire_timers() -> None:
 @click.command("scheduler")
 @click.option("--until-idle", is_flag=True,
               help="Exit once nothing is due (for batch runs and tests) instead of running on.")
+@click.option("--no-mail", is_flag=True,
+              help="Send no e-mail: a `deliver-mail --loop` process sends the outbox.")
 @with_appcontext
-def scheduler(until_idle: bool) -> None:
+def scheduler(until_idle: bool, no_mail: bool) -> None:
     """Run the timer scheduler in this process until stopped (Ctrl+C or SIGTERM)."""
     import signal
 
     from .scheduler import TimerScheduler
 
+    if no_mail:
+        # The scheduler sends the outbox only when an SMTP host is set: this process forgets
+        # it, so one environment file serves every process and only the deliverer sends.
+        current_app.config["PLAINT_SMTP_HOST"] = ""
     runner = TimerScheduler(current_app._get_current_object(),  # type: ignore[attr-defined]
                             blocking=True, until_idle=until_idle)
 

@@ -9,12 +9,13 @@ process, the acknowledgement e-mail delivered once. Then the short soak (tests/s
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
-from .support import soak
+from .support import pgbouncer, soak
 from .support.browse import STEPS, Browser
 from .support.mail import MailServer
 from .support.pg import PostgresServer
@@ -32,10 +33,35 @@ def server(postgres: PostgresServer | None) -> PostgresServer:
     return postgres
 
 
+@pytest.mark.timeout(300)  # a dozen processes start and stop on two shared cores
 def test_the_recipe_serves_cases_fires_timers_and_mails_once(
         server: PostgresServer, mail_server: MailServer, tmp_path: Path) -> None:
+    with empty_database(server) as url:
+        work_cases(url, None, mail_server, tmp_path)
+
+
+@pytest.mark.timeout(300)
+def test_the_recipe_serves_through_pgbouncer_in_transaction_mode(
+        server: PostgresServer, mail_server: MailServer, tmp_path: Path) -> None:
+    binary = pgbouncer.find()
+    if binary is None:
+        pytest.skip("pgbouncer not installed (apt-get install pgbouncer); PgBouncer recipe "
+                    "test skipped")
     with empty_database(server) as url, \
-            running(tmp_path, url, mail_server.port, [("hana", "handler")]) as stack:
+            pgbouncer.transaction_pool(binary, server, url.rsplit("/", 1)[1]) as pooled:
+        work_cases(url, pooled, mail_server, tmp_path, keep_going=True)
+
+
+def work_cases(url: str, web_url: str | None, mail_server: MailServer, folder: Path,
+               keep_going: bool = False) -> None:
+    """Start the recipe (web workers on `web_url` when given) and take cases through it.
+
+    `keep_going` then opens the inbox many times at once: each worker runs the same queries
+    on its connections often enough for psycopg to prepare them (after 5 runs), on server
+    connections that PgBouncer hands from worker to worker.
+    """
+    with running(folder, url, mail_server.port, [("hana", "handler")],
+                 web_database_url=web_url) as stack:
         complainant = Browser(stack.url)
         reference, tracking = complainant.file_complaint(complainant_email="noor@example.com")
         assert tracking.startswith(stack.url)  # PLAINT_PUBLIC_URL makes the links
@@ -63,7 +89,22 @@ def test_the_recipe_serves_cases_fires_timers_and_mails_once(
         assert len(subjects) == 2 and all(reference in s for s in subjects), subjects
         assert subjects[0].startswith("We have received your complaint"), subjects
         assert len({m["Message-ID"] for m in received}) == 2
+        if keep_going:
+            assert busy_inbox(stack.url, handler) == [200] * 60, stack.logs()
         assert stack.alive() == [], stack.logs()
+
+
+def busy_inbox(base: str, signed_in: Browser) -> list[int]:
+    """Open the inbox 60 times from 6 browsers at once (one person's session); the statuses."""
+    def browser() -> Browser:
+        tab = Browser(base)
+        tab.http.cookies.update(signed_in.http.cookies)
+        return tab
+
+    tabs = [browser() for _ in range(6)]
+    with ThreadPoolExecutor(len(tabs)) as pool:
+        return list(pool.map(lambda n: tabs[n % len(tabs)].get("/tasks").status_code,
+                             range(60)))
 
 
 def mail_to(server: MailServer, address: str) -> list[EmailMessage]:
@@ -71,6 +112,7 @@ def mail_to(server: MailServer, address: str) -> list[EmailMessage]:
     return [m for m in list(server.received) if address in str(m["To"])]
 
 
+@pytest.mark.timeout(420)  # two minutes of soak, then the settling and counting
 def test_the_short_soak_loses_nothing_while_processes_are_killed(
         server: PostgresServer, mail_server: MailServer, tmp_path: Path) -> None:
     with empty_database(server) as url:

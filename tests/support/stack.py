@@ -32,7 +32,7 @@ class Stack:
     """One deployment: its settings, its processes, and starting, killing and stopping them."""
 
     def __init__(self, folder: Path, database_url: str, smtp_port: int, workers: int = 3,
-                 schedulers: int = 2) -> None:
+                 schedulers: int = 2, web_database_url: str | None = None) -> None:
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -46,12 +46,13 @@ class Stack:
                     "PLAINT_PUBLIC_URL": self.url, "PLAINT_SCHEDULER": "off",
                     "PLAINT_SCHEDULER_MAX_SLEEP": "1", "PLAINT_TIMER_LEASE_SECONDS": "10",
                     "PLAINT_MAIL_SENDER": "complaints@bank.example",
-                    "PLAINT_ORGANISATION_NAME": "Gulf Bank"}
-        self.env.pop("PLAINT_SMTP_HOST", None)
-        # Only the deliverer talks to the SMTP server, as in the README's units.
-        self.mail_env = {**self.env, "PLAINT_SMTP_HOST": "127.0.0.1",
-                         "PLAINT_SMTP_PORT": str(smtp_port), "PLAINT_SMTP_TIMEOUT": "5",
-                         "PLAINT_MAIL_INTERVAL": "1", "PLAINT_MAIL_RETRY_SECONDS": "2"}
+                    "PLAINT_ORGANISATION_NAME": "Gulf Bank",
+                    "PLAINT_SMTP_HOST": "127.0.0.1", "PLAINT_SMTP_PORT": str(smtp_port),
+                    "PLAINT_SMTP_TIMEOUT": "5", "PLAINT_MAIL_INTERVAL": "1",
+                    "PLAINT_MAIL_RETRY_SECONDS": "2"}
+        # Web workers may reach the database through PgBouncer; the schedulers never do.
+        self.web_env = {**self.env, "PLAINT_DATABASE_URL": web_database_url,
+                        "PLAINT_PGBOUNCER": "1"} if web_database_url else self.env
         self.web: subprocess.Popen[bytes] | None = None
         self.schedulers: list[subprocess.Popen[bytes]] = []
         self.deliverer: subprocess.Popen[bytes] | None = None
@@ -80,7 +81,7 @@ class Stack:
 
     def start_web(self) -> None:
         """gunicorn with the repository's configuration, on a loopback port."""
-        env = {**self.env, "PLAINT_BIND": f"127.0.0.1:{self.port}",
+        env = {**self.web_env, "PLAINT_BIND": f"127.0.0.1:{self.port}",
                "PLAINT_WEB_WORKERS": str(self.workers), "PLAINT_ACCESS_LOG": "-"}
         self.web = self._spawn("gunicorn", [
             sys.executable, "-m", "gunicorn", "-c", "python:server.gunicorn_conf",
@@ -96,14 +97,14 @@ class Stack:
 
     def start_scheduler(self) -> subprocess.Popen[bytes]:
         """One more `flask scheduler` process."""
-        process = self._spawn("scheduler", [*FLASK, "scheduler"], self.env)
+        # Schedulers leave e-mail to the deliverer, as in the README's units.
+        process = self._spawn("scheduler", [*FLASK, "scheduler", "--no-mail"], self.env)
         self.schedulers.append(process)
         return process
 
     def start_deliverer(self) -> None:
         """`flask deliver-mail --loop`, the one process that sends e-mail."""
-        self.deliverer = self._spawn("deliverer", [*FLASK, "deliver-mail", "--loop"],
-                                     self.mail_env)
+        self.deliverer = self._spawn("deliverer", [*FLASK, "deliver-mail", "--loop"], self.env)
 
     def start(self) -> None:
         """Everything the README's units start: the web, the schedulers, the deliverer."""
@@ -163,9 +164,10 @@ class Stack:
 
 @contextmanager
 def running(folder: Path, database_url: str, smtp_port: int, accounts: list[tuple[str, str]],
-            workers: int = 3, schedulers: int = 2) -> Iterator[Stack]:
+            workers: int = 3, schedulers: int = 2,
+            web_database_url: str | None = None) -> Iterator[Stack]:
     """A set-up, started stack for the block; every process stopped after it, whatever happens."""
-    stack = Stack(folder, database_url, smtp_port, workers, schedulers)
+    stack = Stack(folder, database_url, smtp_port, workers, schedulers, web_database_url)
     stack.set_up(*accounts)
     try:
         stack.start()
