@@ -36,29 +36,23 @@ def server(postgres: PostgresServer | None) -> PostgresServer:
 @pytest.mark.timeout(300)  # a dozen processes start and stop on two shared cores
 def test_the_recipe_serves_cases_fires_timers_and_mails_once(
         server: PostgresServer, mail_server: MailServer, tmp_path: Path) -> None:
-    with empty_database(server) as url:
-        work_cases(url, None, mail_server, tmp_path)
-
-
-@pytest.mark.timeout(300)
-def test_the_recipe_serves_through_pgbouncer_in_transaction_mode(
-        server: PostgresServer, mail_server: MailServer, tmp_path: Path) -> None:
+    """The web workers go through PgBouncer in transaction mode where it is installed (CI);
+    the soak below covers them connecting directly."""
     binary = pgbouncer.find()
-    if binary is None:
-        pytest.skip("pgbouncer not installed (apt-get install pgbouncer); PgBouncer recipe "
-                    "test skipped")
-    with empty_database(server) as url, \
-            pgbouncer.transaction_pool(binary, server, url.rsplit("/", 1)[1]) as pooled:
-        work_cases(url, pooled, mail_server, tmp_path, keep_going=True)
+    with empty_database(server) as url:
+        if binary is None:
+            work_cases(url, None, mail_server, tmp_path)
+            return
+        with pgbouncer.transaction_pool(binary, server, url.rsplit("/", 1)[1]) as pooled:
+            work_cases(url, pooled, mail_server, tmp_path)
 
 
-def work_cases(url: str, web_url: str | None, mail_server: MailServer, folder: Path,
-               keep_going: bool = False) -> None:
+def work_cases(url: str, web_url: str | None, mail_server: MailServer, folder: Path) -> None:
     """Start the recipe (web workers on `web_url` when given) and take cases through it.
 
-    `keep_going` then opens the inbox many times at once: each worker runs the same queries
-    on its connections often enough for psycopg to prepare them (after 5 runs), on server
-    connections that PgBouncer hands from worker to worker.
+    At the end the inbox is opened many times at once: each worker runs the same queries on
+    its connections often enough for psycopg to prepare them (after 5 runs), which fails
+    through PgBouncer's shared server connections unless PLAINT_PGBOUNCER=1 stops it.
     """
     with running(folder, url, mail_server.port, [("hana", "handler")],
                  web_database_url=web_url) as stack:
@@ -89,8 +83,7 @@ def work_cases(url: str, web_url: str | None, mail_server: MailServer, folder: P
         assert len(subjects) == 2 and all(reference in s for s in subjects), subjects
         assert subjects[0].startswith("We have received your complaint"), subjects
         assert len({m["Message-ID"] for m in received}) == 2
-        if keep_going:
-            assert busy_inbox(stack.url, handler) == [200] * 60, stack.logs()
+        assert busy_inbox(stack.url, handler) == [200] * 60, stack.logs()
         assert stack.alive() == [], stack.logs()
 
 
@@ -118,4 +111,5 @@ def test_the_short_soak_loses_nothing_while_processes_are_killed(
     with empty_database(server) as url:
         report = soak.run(tmp_path, url, mail_server, seconds=soak.SHORT_SECONDS)
     assert report.problems() == [], report.lines()
-    assert report.steps > 0 and report.kills >= 3 and report.timers_fired > 0
+    assert report.steps > 0 and report.timers_fired > 0
+    assert sum(report.kills.values()) >= 3, report.lines()

@@ -117,9 +117,11 @@ class Client(threading.Thread):
                     handler.sign_in(self.username)
                 self._one_case(handler)
             except requests.ConnectionError:
-                self.answers["dropped"] += 1  # a killed worker's connection: start afresh
+                self.answers["dropped"] += 1  # a killed worker's connection
+                handler = None  # start afresh: a new case, signed in again
             except Refused as exc:
                 self.answers[exc.kind] += 1
+                handler = None
             except AssertionError:  # a page that was not what a browser expects
                 self.answers["refused"] += 1
                 handler = None
