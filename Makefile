@@ -70,7 +70,7 @@ bench: $(STAMP)
 
 # The production recipe (PostgreSQL, gunicorn, schedulers, deliverer) worked while its
 # processes are killed; PLAINT_SOAK_SECONDS long (default 180). Needs PostgreSQL binaries.
-soak: setup
+soak: $(STAMP)
 	TZ=UTC $(BIN)/python -m tests.support.soak
 
 lint: $(STAMP)
