@@ -28,6 +28,7 @@ from pathlib import Path
 
 import requests
 from aiosmtpd.controller import Controller
+from flask import Flask
 from sqlalchemy import select
 
 from server.extensions import db
@@ -155,7 +156,8 @@ def run(folder: Path, database_url: str, mail: MailServer, seconds: float) -> Re
     """Start the recipe, soak it for `seconds`, stop it; what it found."""
     report = Report()
     accounts = [(f"soak{n}", "handler") for n in range(CLIENTS)]
-    with running(folder, database_url, mail.port, accounts, workers=WORKERS) as stack:
+    with running(folder, database_url, mail.port, accounts, workers=WORKERS,
+                 accounts_by_command=False) as stack:
         app = side_app(database_url, stack.env["PLAINT_AUDIT_KEY"])
         began = time.monotonic()
         deadline = began + seconds
@@ -178,7 +180,7 @@ def run(folder: Path, database_url: str, mail: MailServer, seconds: float) -> Re
         for client in clients:
             client.join(timeout=60)
         report.seconds = time.monotonic() - began
-        _settle(app, late, report)
+        _settle(app, late)
         report.dead = stack.alive()
     _count(app, clients, late, mail, report)
     with app.app_context():
@@ -186,11 +188,8 @@ def run(folder: Path, database_url: str, mail: MailServer, seconds: float) -> Re
     return report
 
 
-def _settle(app: object, late: list[str], report: Report) -> None:
+def _settle(app: Flask, late: list[str]) -> None:
     """Wait (bounded) for every timer to fire and the outbox to be sent or held."""
-    from flask import Flask
-
-    assert isinstance(app, Flask)
     end = time.monotonic() + SETTLE_SECONDS
     while time.monotonic() < end:
         timers_done = all(c == CHAIN for c in fired(app, late).values())
@@ -203,12 +202,9 @@ def _settle(app: object, late: list[str], report: Report) -> None:
         time.sleep(1)
 
 
-def _count(app: object, clients: list[Client], late: list[str], mail: MailServer,
+def _count(app: Flask, clients: list[Client], late: list[str], mail: MailServer,
            report: Report) -> None:
     """Compare what the clients were told with what the database and the SMTP server hold."""
-    from flask import Flask
-
-    assert isinstance(app, Flask)
     done = [step for client in clients for step in client.done]
     for client in clients:
         report.dropped += client.answers["dropped"]
