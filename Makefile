@@ -9,7 +9,7 @@ STUDIO_SOURCES := $(wildcard static/js/studio/*.js static/js/studio/*.json)
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard server/translations/*/LC_MESSAGES/messages.po))
 export FLASK_APP := server
 
-.PHONY: setup run test bench lint clean translations
+.PHONY: setup run test bench soak lint clean translations
 
 setup: $(STAMP) $(VENDOR) $(STUDIO) $(CATALOGS)
 	@$(BIN)/flask init-db --demo
@@ -67,6 +67,11 @@ test: setup
 
 bench: $(STAMP)
 	TZ=UTC $(BIN)/python -m tests.bench
+
+# The production recipe (PostgreSQL, gunicorn, schedulers, deliverer) worked while its
+# processes are killed; PLAINT_SOAK_SECONDS long (default 180). Needs PostgreSQL binaries.
+soak: $(STAMP)
+	TZ=UTC $(BIN)/python -m tests.support.soak
 
 lint: $(STAMP)
 	$(BIN)/ruff check server tests

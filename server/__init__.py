@@ -28,6 +28,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # Server databases drop idle connections; a local SQLite file does not, and a
         # ping on every checkout would cost each request a round trip for nothing.
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        if app.config["PLAINT_PGBOUNCER"]:
+            # PgBouncer in transaction mode hands each transaction to any server connection:
+            # a statement psycopg prepared on one is unknown on the next (before PgBouncer
+            # 1.21), so psycopg must never prepare.
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault(
+                "connect_args", {})["prepare_threshold"] = None
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
 

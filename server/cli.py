@@ -155,13 +155,19 @@ def fire_timers() -> None:
 @click.command("scheduler")
 @click.option("--until-idle", is_flag=True,
               help="Exit once nothing is due (for batch runs and tests) instead of running on.")
+@click.option("--no-mail", is_flag=True,
+              help="Send no e-mail: a `deliver-mail --loop` process sends the outbox.")
 @with_appcontext
-def scheduler(until_idle: bool) -> None:
+def scheduler(until_idle: bool, no_mail: bool) -> None:
     """Run the timer scheduler in this process until stopped (Ctrl+C or SIGTERM)."""
     import signal
 
     from .scheduler import TimerScheduler
 
+    if no_mail:
+        # The scheduler sends the outbox only when an SMTP host is set: this process forgets
+        # it, so one environment file serves every process and only the deliverer sends.
+        current_app.config["PLAINT_SMTP_HOST"] = ""
     runner = TimerScheduler(current_app._get_current_object(),  # type: ignore[attr-defined]
                             blocking=True, until_idle=until_idle)
 
@@ -180,17 +186,47 @@ def scheduler(until_idle: bool) -> None:
 
 
 @click.command("deliver-mail")
+@click.option("--loop", is_flag=True, help="Keep sending every PLAINT_MAIL_INTERVAL seconds "
+              "until stopped (Ctrl+C or SIGTERM): a deliverer process of its own.")
 @with_appcontext
-def deliver_mail() -> None:
+def deliver_mail(loop: bool) -> None:
     """Send the e-mails due in the outbox now, once (the scheduler does this by itself)."""
     from .services import outbox
 
     if not outbox.smtp_configured():
         click.echo("No SMTP server is set (PLAINT_SMTP_HOST): e-mails wait in the outbox.")
         return
+    if loop:
+        _deliver_until_stopped(current_app.config["PLAINT_MAIL_INTERVAL"])
+        return
     result = outbox.deliver_due()
     click.echo(f"Sent {result.sent} e-mail(s); {result.retrying} to be retried later; "
                f"{result.failed} failed.")
+
+
+def _deliver_until_stopped(interval: float) -> None:
+    """Send what is due, sleep `interval` seconds, again, until SIGTERM or Ctrl+C."""
+    import signal
+    import threading
+
+    from .services import outbox
+
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    click.echo(f"Mail deliverer running every {interval:g} s; Ctrl+C stops it.")
+    sent = 0
+    try:
+        while not stopping.is_set():
+            try:
+                sent += outbox.deliver_due().sent
+            except Exception:  # the database went away: say so, keep going, try again
+                db.session.rollback()
+                current_app.logger.exception("sending the outbox failed; trying again")
+            db.session.remove()
+            stopping.wait(interval)
+    except KeyboardInterrupt:
+        pass
+    click.echo(f"Mail deliverer stopped; sent {sent} e-mail(s).")
 
 
 @click.command("call-services")

@@ -226,6 +226,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         raise ConfigError(str(exc)) from None
     settings["PLAINT_SMTP_STARTTLS"] = os.environ.get(
         "PLAINT_SMTP_STARTTLS", "0").strip().lower() in ("1", "true", "yes", "on")
+    # Connections go through PgBouncer in transaction mode: no server-side prepared statements.
+    settings["PLAINT_PGBOUNCER"] = os.environ.get("PLAINT_PGBOUNCER", "0").strip() == "1"
     settings["SESSION_COOKIE_SECURE"] = os.environ.get("PLAINT_SECURE_COOKIES", "0") == "1"
     settings["PLAINT_TRUSTED_PROXIES"] = trusted_proxies(
         os.environ.get("PLAINT_TRUSTED_PROXIES", ""))
