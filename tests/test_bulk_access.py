@@ -85,6 +85,21 @@ def test_reading_slowly_raises_no_alert_and_a_new_window_may_raise_another(
     assert [alert.case_count for alert in alerts()] == [4, 4]  # raised at the 4th
 
 
+def test_reading_the_same_cases_again_logs_every_read_and_a_new_case_still_raises_the_alert(
+        app: Flask, app_ctx: None, small_limit: None) -> None:
+    start = utcnow() - timedelta(minutes=30)
+    for second in range(0, 40, 10):  # cases 1 to 3 read again and again within a minute
+        for case in (1, 2, 3):
+            access_log.record(HANA, [(case, None)], "case",
+                              now=start + timedelta(seconds=second + case))
+    assert alerts() == []
+    access_log.record(HANA, [(1, None)], "case", now=start + timedelta(minutes=3))
+    access_log.record(HANA, [(4, None)], "case", now=start + timedelta(minutes=3, seconds=1))
+    assert [alert.case_count for alert in alerts()] == [4]  # the 4th distinct case raised it
+    logged = access_log.listing(access_log.parse({"person": "hana"}))[1]
+    assert logged == 14  # every read has its row, the ones spared the count included
+
+
 def test_refused_reads_do_not_count_towards_bulk_access(app: Flask, app_ctx: None,
                                                         small_limit: None) -> None:
     for case in range(6):
