@@ -32,6 +32,14 @@ def organisation_zone() -> ZoneInfo:
     return zone_named(name or calendar.DEFAULT_ZONE)
 
 
+def display() -> tuple[ZoneInfo, bool]:
+    """The zone and whether Hijri dates are shown, in one query (a page needs both)."""
+    row = db.session.execute(select(BusinessCalendar.time_zone, BusinessCalendar.show_hijri)
+                             .where(BusinessCalendar.id == calendar.CALENDAR_ID)).first()
+    return (zone_named((row[0] if row else None) or calendar.DEFAULT_ZONE),
+            bool(row[1]) if row else False)
+
+
 def shows_hijri() -> bool:
     """Whether the organisation shows the Hijri (Umm al-Qura) date beside the Gregorian one."""
     return bool(db.session.scalar(select(BusinessCalendar.show_hijri).where(

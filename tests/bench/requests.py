@@ -30,7 +30,7 @@ _VERSION = re.compile(r'name="case_version" value="(\d+)"')
 
 def requests_run(folder: Path, profile: bool = False) -> tuple[list[str], dict[str, Any]]:
     """Time the four page requests a handler makes per case; table lines and figures."""
-    from sqlalchemy import select
+    from sqlalchemy import event, select
 
     from server import create_app
     from server.extensions import db
@@ -53,12 +53,18 @@ def requests_run(folder: Path, profile: bool = False) -> tuple[list[str], dict[s
         db.session.remove()
     client = app.test_client()
     sign_in(client, "hana")
+    statements: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda *args: statements.append(str(args[2])))
+    queries: dict[str, list[int]] = {kind: [] for kind in KINDS}
     spent: dict[str, list[float]] = {kind: [] for kind in KINDS}
     cpu: dict[str, list[float]] = {kind: [] for kind in KINDS}
     profiles = {kind: cProfile.Profile() for kind in KINDS}
 
     def timed(kind: str, call: Callable[[], Any], expect: int) -> Any:
         profiler = profiles[kind] if profile else None
+        before = len(statements)
         started, used = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
@@ -67,6 +73,7 @@ def requests_run(folder: Path, profile: bool = False) -> tuple[list[str], dict[s
             profiler.disable()
         spent[kind].append(time.perf_counter() - started)
         cpu[kind].append(time.process_time() - used)
+        queries[kind].append(len(statements) - before)
         assert answer.status_code == expect, (kind, answer.status_code)
         return answer
 
@@ -83,10 +90,14 @@ def requests_run(folder: Path, profile: bool = False) -> tuple[list[str], dict[s
     cpu_medians = {kind: statistics.median(cpu[kind][5:]) * 1000 for kind in KINDS}
     figures = {**{f"page_{kind}_p50_ms": round(value, 2) for kind, value in medians.items()},
                **{f"page_{kind}_cpu_p50_ms": round(value, 2)
-                  for kind, value in cpu_medians.items()}}
+                  for kind, value in cpu_medians.items()},
+               **{f"page_{kind}_queries": statistics.median(queries[kind][5:]) for kind in KINDS}}
     lines = [f"page requests (SQLite, test client, signed-in handler), median of {CASES}, "
              "wall (CPU) ms: " + ", ".join(
                  f"{kind.replace('_', ' ')} {medians[kind]:.2f} ({cpu_medians[kind]:.2f})"
+                 for kind in KINDS),
+             "SQL statements per request: " + ", ".join(
+                 f"{kind.replace('_', ' ')} {statistics.median(queries[kind][5:]):g}"
                  for kind in KINDS)]
     if profile:
         for kind in KINDS:
