@@ -27,7 +27,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select
 
-from ..database import WRITE, begin_write
+from ..database import WRITE, begin_write, commit_keeping_loaded
 from ..extensions import db
 from ..models import AccessLogEntry, Case, utcnow
 from ..models.access_log import WHATS
@@ -54,8 +54,8 @@ def record(actor: Actor, cases: Sequence[tuple[int | None, str | None]], what: s
         return
     now = now or utcnow()
     own = not writing()
-    if own:
-        begin_write()
+    if own:  # only rows are added: what the page loaded stays loaded
+        begin_write(keep_loaded=True)
     rows = _complete(cases)
     db.session.execute(insert(AccessLogEntry), [
         {"at": now, "user_id": actor.user_id, "actor": actor.name[:255],
@@ -68,7 +68,7 @@ def record(actor: Actor, cases: Sequence[tuple[int | None, str | None]], what: s
     counted = allowed and not bulk_access.read_again(actor, ids, now) \
         and bulk_access.checked(actor, now)[1]
     if own:
-        db.session.commit()
+        commit_keeping_loaded()
         if counted:  # only a committed row may spare a later read the count
             bulk_access.remember(actor, ids, now)
 

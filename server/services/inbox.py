@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select, update
+from sqlalchemy.orm import lazyload
 
 from ..access import SUPERVISE, can
 from ..database import begin_write
@@ -253,4 +254,5 @@ def candidates(role: str | None) -> list[User]:
         return []
     # Only the role's holders from the database, not every account and its roles.
     return list(db.session.scalars(select(User).join(User.roles).where(
-        User.active, Role.name == role).order_by(User.username)))
+        User.active, Role.name == role).order_by(User.username)
+        .options(lazyload(User.roles))))  # the list shows names: roles only if asked
