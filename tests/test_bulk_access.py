@@ -12,9 +12,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from server.database import begin_write
 from server.extensions import db
-from server.models import BulkAccessAlert, SystemEvent, utcnow
-from server.services import access_log
+from server.models import AuditChainHead, BulkAccessAlert, SystemEvent, utcnow
+from server.services import access_log, system_log
 from server.services.actors import Actor
 
 from .support.cases import file_case
@@ -98,6 +99,26 @@ def test_reading_the_same_cases_again_logs_every_read_and_a_new_case_still_raise
     assert [alert.case_count for alert in alerts()] == [4]  # the 4th distinct case raised it
     logged = access_log.listing(access_log.parse({"person": "hana"}))[1]
     assert logged == 14  # every read has its row, the ones spared the count included
+
+
+def test_an_alert_raised_on_a_page_that_read_the_system_log_first_still_chains_on_its_head(
+        app: Flask, app_ctx: None, small_limit: None) -> None:
+    def elsewhere(summary: str) -> None:
+        with app.app_context():  # another request, with a session of its own
+            begin_write()
+            system_log.record("someone", "test.elsewhere", summary, {})
+            db.session.commit()
+
+    elsewhere("Before the page")
+    for case in (1, 2, 3):
+        access_log.record(HANA, [(case, None)], "case")
+    head = db.session.scalar(select(AuditChainHead).where(
+        AuditChainHead.name == system_log.CHAIN))
+    assert head is not None  # the page read the head: it stays loaded
+    elsewhere("While the page was being read")
+    access_log.record(HANA, [(4, None)], "case")  # the 4th case: an alert, chained
+    assert len(alerts()) == 1
+    assert system_log.verify().problems == []
 
 
 def test_refused_reads_do_not_count_towards_bulk_access(app: Flask, app_ctx: None,

@@ -66,9 +66,11 @@ def checked(actor: Actor, now: datetime) -> tuple[BulkAccessAlert | None, bool]:
     if count <= limit:
         return None, True
     # Two reads at the same moment must not both raise: the system log's head row is the
-    # lock every chained write takes first anyway.
+    # lock every chained write takes first anyway. Read afresh: the access log keeps what
+    # the page loaded before its write (database.begin_write), and a head loaded then
+    # would chain the alert onto a stale hash.
     db.session.scalar(select(AuditChainHead).where(AuditChainHead.name == system_log.CHAIN)
-                      .with_for_update())
+                      .with_for_update().execution_options(populate_existing=True))
     who = person(actor)
     if db.session.scalar(select(BulkAccessAlert.id).where(
             BulkAccessAlert.person == who, BulkAccessAlert.raised_at >= since).limit(1)):
