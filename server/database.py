@@ -46,14 +46,33 @@ def init_app(app: Flask) -> None:
         configure_engine(db.engine)
 
 
-def begin_write() -> None:
+def begin_write(keep_loaded: bool = False) -> None:
     """Start the session's transaction as a write transaction.
 
     Services that change data call this first. Whatever the session read before is
     rolled back (and reloaded on use), so the work below sees the latest committed
     data while holding the write lock on SQLite; on PostgreSQL it is a plain BEGIN
     and optimistic version checks and row locks do the rest.
+
+    `keep_loaded` is for a write that only adds rows (the access log): the read before
+    it ends without expiring what it loaded, so the page goes on without reloading its
+    user and case, unless the session holds changes, which are rolled back as ever.
     """
-    if db.session().in_transaction():
-        db.session.rollback()
+    session = db.session()
+    if session.in_transaction():
+        if keep_loaded and not (session.new or session.dirty or session.deleted):
+            commit_keeping_loaded()
+        else:
+            db.session.rollback()
     db.session.connection(execution_options={WRITE: True})
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring the objects the session holds (they are not reloaded)."""
+    session = db.session()
+    expiring = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring

@@ -12,9 +12,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from server.database import begin_write
 from server.extensions import db
-from server.models import BulkAccessAlert, SystemEvent, utcnow
-from server.services import access_log, localtime
+from server.models import AuditChainHead, BulkAccessAlert, SystemEvent, utcnow
+from server.services import access_log, localtime, system_log
 from server.services.actors import Actor
 
 from .support.cases import file_case
@@ -83,6 +84,41 @@ def test_reading_slowly_raises_no_alert_and_a_new_window_may_raise_another(
     for case in range(5):  # 5 more, an hour later: a new window, a new alert
         access_log.record(HANA, [(200 + case, None)], "case", now=start + timedelta(minutes=150))
     assert [alert.case_count for alert in alerts()] == [4, 4]  # raised at the 4th
+
+
+def test_reading_the_same_cases_again_logs_every_read_and_a_new_case_still_raises_the_alert(
+        app: Flask, app_ctx: None, small_limit: None) -> None:
+    start = utcnow() - timedelta(minutes=30)
+    for second in range(0, 40, 10):  # cases 1 to 3 read again and again within a minute
+        for case in (1, 2, 3):
+            access_log.record(HANA, [(case, None)], "case",
+                              now=start + timedelta(seconds=second + case))
+    assert alerts() == []
+    access_log.record(HANA, [(1, None)], "case", now=start + timedelta(minutes=3))
+    access_log.record(HANA, [(4, None)], "case", now=start + timedelta(minutes=3, seconds=1))
+    assert [alert.case_count for alert in alerts()] == [4]  # the 4th distinct case raised it
+    logged = access_log.listing(access_log.parse({"person": "hana"}))[1]
+    assert logged == 14  # every read has its row, the ones spared the count included
+
+
+def test_an_alert_raised_on_a_page_that_read_the_system_log_first_still_chains_on_its_head(
+        app: Flask, app_ctx: None, small_limit: None) -> None:
+    def elsewhere(summary: str) -> None:
+        with app.app_context():  # another request, with a session of its own
+            begin_write()
+            system_log.record("someone", "test.elsewhere", summary, {})
+            db.session.commit()
+
+    elsewhere("Before the page")
+    for case in (1, 2, 3):
+        access_log.record(HANA, [(case, None)], "case")
+    head = db.session.scalar(select(AuditChainHead).where(
+        AuditChainHead.name == system_log.CHAIN))
+    assert head is not None  # the page read the head: it stays loaded
+    elsewhere("While the page was being read")
+    access_log.record(HANA, [(4, None)], "case")  # the 4th case: an alert, chained
+    assert len(alerts()) == 1
+    assert system_log.verify().problems == []
 
 
 def test_refused_reads_do_not_count_towards_bulk_access(app: Flask, app_ctx: None,

@@ -7,6 +7,7 @@ the public status label and the milestones reached. The services turn that into 
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable
@@ -60,6 +61,8 @@ class ProcessRuntime:
         self.role_map = role_map
         self.working_time = working_time or WorkingTime()
         self.data_limit = data_limit
+        # The last state read by data_of/clock_pauses and what it holds: a case page reads both.
+        self._last_read: tuple[bytes, tuple[dict[str, Any], dict[str, Any]]] | None = None
         self.script_engine = SandboxedScriptEngine(
             time_limit, self.working_time.helpers, self.working_time.data_helpers,
             memory_limit=memory_limit, data_limit=data_limit)
@@ -151,16 +154,26 @@ class ProcessRuntime:
 
     def data_of(self, state: bytes) -> dict[str, Any]:
         """The case's current data (what its newest step sees), from a saved state."""
-        return current_data(self.load(state))
+        return copy.deepcopy(self._read(state)[0])
 
     def clock_pauses(self, state: bytes) -> tuple[dict[str, float], dict[str, str]]:
         """Working hours each clock was paused so far, and when each paused clock stopped."""
-        workflow = self.load(state)
-        hours = current_data(workflow).get(PAUSED_HOURS) or {}
-        since = workflow.data.get(PAUSED_SINCE) or {}
+        data, top = self._read(state)
+        hours, since = data.get(PAUSED_HOURS) or {}, top.get(PAUSED_SINCE) or {}
         return ({str(k): float(v) for k, v in hours.items() if isinstance(v, int | float)}
                 if isinstance(hours, dict) else {},
                 {str(k): str(v) for k, v in since.items()} if isinstance(since, dict) else {})
+
+    def _read(self, state: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A state's current data and workflow data, loaded once for readers of the same
+        state (callers copy before handing anything out: the pair is shared)."""
+        last = self._last_read
+        if last is not None and last[0] == state:
+            return last[1]
+        workflow = self.load(state)
+        read = (current_data(workflow), dict(workflow.data))
+        self._last_read = (state, read)
+        return read
 
     def load(self, state: bytes) -> BpmnWorkflow:
         """Rebuild a saved workflow."""

@@ -30,22 +30,18 @@ _VALID = {
 
 def html_attrs(attrs: dict[str, Any]) -> Markup:
     """HTML attributes, escaped; True gives a bare attribute, None or False leaves it out."""
-    parts = []
-    for key, value in attrs.items():
-        if value is None or value is False:
-            continue
-        if value is True:
-            parts.append(Markup(" {}").format(key))
-        else:
-            parts.append(Markup(' {}="{}"').format(key, str(value)))
-    return Markup("").join(parts)
+    # Plain strings of escaped parts: Markup.format costs ~10 us a call, and a form has many.
+    return Markup("".join(  # noqa: S704 - every part is escaped here
+        f" {escape(key)}" if value is True else f' {escape(key)}="{escape(str(value))}"'
+        for key, value in attrs.items() if value is not None and value is not False))
 
 
 def tag(name: str, attrs: dict[str, Any], content: Markup | str | None = None) -> Markup:
     """One element; without content it is a void element like <input>."""
+    opened = f"<{escape(name)}{html_attrs(attrs)}>"
     if content is None:
-        return Markup("<{}{}>").format(name, html_attrs(attrs))
-    return Markup("<{}{}>{}</{}>").format(name, html_attrs(attrs), content, name)
+        return Markup(opened)  # noqa: S704 - escaped above
+    return Markup(f"{opened}{escape(content)}</{escape(name)}>")  # noqa: S704 - escaped
 
 
 def option_label(value: Any) -> str:

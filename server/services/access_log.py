@@ -10,7 +10,8 @@ holds a refusal made during a write back until the request ends, and logs it the
 The table is append-only in the database (migration 0035): no UPDATE, and DELETE only of
 rows older than 90 days. `purge` (daily, by the scheduler) deletes the rows older than
 PLAINT_ACCESS_LOG_DAYS. Every allowed read also runs the bulk-access rule
-(services/bulk_access.py).
+(services/bulk_access.py), but for a case the same person read in this process within the
+last minute (bulk_access.read_again: such a read cannot add to the count).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select
 
-from ..database import WRITE, begin_write
+from ..database import WRITE, begin_write, commit_keeping_loaded
 from ..extensions import db
 from ..models import AccessLogEntry, Case, utcnow
 from ..models.access_log import WHATS
@@ -53,18 +54,23 @@ def record(actor: Actor, cases: Sequence[tuple[int | None, str | None]], what: s
         return
     now = now or utcnow()
     own = not writing()
-    if own:
-        begin_write()
+    if own:  # only rows are added: what the page loaded stays loaded
+        begin_write(keep_loaded=True)
+    rows = _complete(cases)
     db.session.execute(insert(AccessLogEntry), [
         {"at": now, "user_id": actor.user_id, "actor": actor.name[:255],
          "on_behalf": actor.on_behalf, "case_id": case_id, "reference": reference,
          "what": what[:16], "detail": detail[:500] if detail else None, "allowed": allowed,
          "address": address[:64] if address else None}
-        for case_id, reference in _complete(cases)])
-    if allowed:
-        bulk_access.check(actor, now)
+        for case_id, reference in rows])
+    ids = [case_id for case_id, _reference in rows]
+    # Counted and found within the limit: this read may spare the next minute's the count.
+    counted = allowed and not bulk_access.read_again(actor, ids, now) \
+        and bulk_access.checked(actor, now)[1]
     if own:
-        db.session.commit()
+        commit_keeping_loaded()
+        if counted:  # only a committed row may spare a later read the count
+            bulk_access.remember(actor, ids, now)
 
 
 def _complete(cases: Sequence[tuple[int | None, str | None]]

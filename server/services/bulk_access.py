@@ -13,6 +13,7 @@ follow within the window do not raise another.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 EVENT = "bulk_access"
 RECIPIENT_ROLE = "auditor"
 NOTE_LIMIT = 2000
+# A read of a case the same person read in this process this recently skips the count.
+FRESH = timedelta(seconds=60)
+RECENT_MOST = 10_000  # (person, case) pairs remembered per process
+_RECENT = "plaint.bulk_access_recent"
 
 
 def person(actor: Actor) -> str:
@@ -47,6 +52,11 @@ def _theirs(actor: Actor) -> ColumnElement[bool]:
 
 def check(actor: Actor, now: datetime) -> BulkAccessAlert | None:
     """Raise an alert if `actor` has just gone over the limit; inside the caller's write."""
+    return checked(actor, now)[0]
+
+
+def checked(actor: Actor, now: datetime) -> tuple[BulkAccessAlert | None, bool]:
+    """`check`, and whether the person was within the limit (then none was raised)."""
     config = current_app.config
     limit, minutes = int(config["PLAINT_BULK_ACCESS_CASES"]), int(
         config["PLAINT_BULK_ACCESS_MINUTES"])
@@ -54,15 +64,17 @@ def check(actor: Actor, now: datetime) -> BulkAccessAlert | None:
     count = db.session.scalar(select(func.count(distinct(AccessLogEntry.case_id))).where(
         _theirs(actor), AccessLogEntry.allowed.is_(True), AccessLogEntry.at >= since)) or 0
     if count <= limit:
-        return None
+        return None, True
     # Two reads at the same moment must not both raise: the system log's head row is the
-    # lock every chained write takes first anyway.
+    # lock every chained write takes first anyway. Read afresh: the access log keeps what
+    # the page loaded before its write (database.begin_write), and a head loaded then
+    # would chain the alert onto a stale hash.
     db.session.scalar(select(AuditChainHead).where(AuditChainHead.name == system_log.CHAIN)
-                      .with_for_update())
+                      .with_for_update().execution_options(populate_existing=True))
     who = person(actor)
     if db.session.scalar(select(BulkAccessAlert.id).where(
             BulkAccessAlert.person == who, BulkAccessAlert.raised_at >= since).limit(1)):
-        return None
+        return None, False
     alert = BulkAccessAlert(raised_at=now, person=who[:255], user_id=actor.user_id,
                             case_count=int(count), window_start=since, window_minutes=minutes)
     db.session.add(alert)
@@ -72,7 +84,50 @@ def check(actor: Actor, now: datetime) -> BulkAccessAlert | None:
                        "cases": int(count), "minutes": minutes, "limit": limit})
     _mail(who, int(count), minutes, now)
     log.warning("bulk access: %s opened %d cases within %d minutes", who, count, minutes)
-    return alert
+    return alert, False
+
+
+def _reader(actor: Actor) -> str:
+    """Whose reads count together, as `_theirs` groups them."""
+    return f"user:{actor.user_id}" if actor.user_id is not None else f"client:{actor.name}"
+
+
+def _recent() -> dict[tuple[str, int], datetime]:
+    # Per app, so tests (one app each, ids restarting at 1) never share what was read.
+    recent: dict[tuple[str, int], datetime] = current_app.extensions.setdefault(_RECENT, {})
+    return recent
+
+
+def read_again(actor: Actor, case_ids: Sequence[int | None], now: datetime) -> bool:
+    """Whether the rule may be skipped for this read: this process logged and committed,
+    within the last minute (and inside the window), a read of each of these cases by the
+    same person and found them within the limit then.
+
+    Such a read adds no distinct case to the count, and any read since that did add one
+    ran the rule itself, so skipping the count changes nothing: one alert per crossing.
+    (One corner moves: someone still over the limit when their alert's window ends gets
+    the next alert at their next new case or next counted read, at most a minute on.)
+    """
+    if not case_ids:
+        return False
+    window = timedelta(minutes=int(current_app.config["PLAINT_BULK_ACCESS_MINUTES"]))
+    fresh, recent, who = min(FRESH, window), _recent(), _reader(actor)
+    for case_id in case_ids:
+        at = recent.get((who, case_id)) if case_id is not None else None
+        if at is None or not timedelta(0) <= now - at < fresh:
+            return False
+    return True
+
+
+def remember(actor: Actor, case_ids: Sequence[int | None], now: datetime) -> None:
+    """Note committed reads found within the limit, for `read_again`."""
+    recent = _recent()
+    if len(recent) >= RECENT_MOST:  # stale entries are useless anyway: start afresh
+        recent.clear()
+    who = _reader(actor)
+    for case_id in case_ids:
+        if case_id is not None:
+            recent[(who, case_id)] = now
 
 
 def _mail(who: str, count: int, minutes: int, now: datetime) -> None:

@@ -9,12 +9,13 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select, update
+from sqlalchemy.orm import lazyload
 
 from ..access import SUPERVISE, can
 from ..database import begin_write
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..extensions import db
-from ..models import Case, HumanTask, User, utcnow
+from ..models import Case, HumanTask, Role, User, utcnow
 from . import (
     choice_titles,
     labels,
@@ -251,5 +252,7 @@ def candidates(role: str | None) -> list[User]:
     """Active users who hold a role, for the reassign list."""
     if role is None:
         return []
-    return [u for u in db.session.scalars(select(User).where(User.active).order_by(User.username))
-            if role in u.role_names]
+    # Only the role's holders from the database, not every account and its roles.
+    return list(db.session.scalars(select(User).join(User.roles).where(
+        User.active, Role.name == role).order_by(User.username)
+        .options(lazyload(User.roles))))  # the list shows names: roles only if asked

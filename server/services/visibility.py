@@ -15,11 +15,22 @@ refuses with a neutral 403 and sends `signals.case_read_refused`.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from ..access import READ_ALL_CASES, can
@@ -51,7 +62,13 @@ def condition(actor: Actor) -> ColumnElement[bool] | None:
         return None
     if actor.user_id is None:  # an integration or the complainant's door: no confidential
         return Case.confidential.is_(False) if actor.kind == "api" else false()
-    uid = actor.user_id
+    return _limited_to(actor.user_id, actor.people)
+
+
+@lru_cache(maxsize=1024)
+def _limited_to(uid: int, people: tuple[str, ...]) -> ColumnElement[bool]:
+    """The condition for one person, built once per process: building it (aliases, exists)
+    costs more than running it, and SQL expressions are immutable, so requests share it."""
     # Aliases correlated to the case alone: the lists that use the rule may select from
     # the task or history tables themselves (the inbox, the events feed).
     viewer, task, event = aliased(CaseViewer), aliased(HumanTask), aliased(CaseEvent)
@@ -59,7 +76,7 @@ def condition(actor: Actor) -> ColumnElement[bool] | None:
     my_teams = select(team_members.c.team_id).where(team_members.c.user_id == uid)
     holds = exists().where(task.case_id == Case.id, task.assignee_id == uid).correlate(Case)
     held = exists().where(event.case_id == Case.id, event.kind.in_(TOOK_PART),
-                          event.actor.in_(actor.people)).correlate(Case)
+                          event.actor.in_(people)).correlate(Case)
     return or_(and_(Case.confidential.is_(False),
                     or_(Case.team_id.is_(None), Case.team_id.in_(my_teams),
                         Case.owner_id == uid, holds, held)),
@@ -90,13 +107,24 @@ def check_reference(actor: Actor, reference: str, what: str = "case",
                     detail: str = "") -> None:
     """`check` by reference, in one query; an unknown reference is left to the caller's
     NotFound."""
-    found = condition(actor)
-    if found is None:
-        return
-    row = db.session.execute(select(Case.id, case((found, True), else_=False))
-                             .where(Case.reference == reference)).first()
+    if reads_all(actor) or actor.user_id is None:
+        found = condition(actor)
+        if found is None:
+            return
+        query = select(Case.id, case((found, True), else_=False)).where(
+            Case.reference == bindparam("reference"))
+    else:
+        query = _one_case(actor.user_id, actor.people)
+    row = db.session.execute(query, {"reference": reference}).first()
     if row is not None and not row[1]:
         _refuse(actor, row[0], what, detail)
+
+
+@lru_cache(maxsize=1024)
+def _one_case(uid: int, people: tuple[str, ...]) -> Select[tuple[int, bool]]:
+    """check_reference's query for one person, built once per process like the condition."""
+    return select(Case.id, case((_limited_to(uid, people), True), else_=False)).where(
+        Case.reference == bindparam("reference"))
 
 
 def _refuse(actor: Actor, case_id: int, what: str, detail: str) -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
 from ..models import User
 from ..services import choice_titles, labels
+
+_SIGNED_IN = select(User).options(joinedload(User.roles)).where(User.id == bindparam("id"))
 
 
 @login_manager.user_loader
@@ -21,7 +25,8 @@ def load_user(user_id: str) -> User | None:
     account, _, epoch = user_id.partition(":")
     if not account.isdigit() or not epoch.isdigit():
         return None
-    user = db.session.get(User, int(account))
+    # One query, the roles joined: this runs on every request.
+    user = db.session.scalars(_SIGNED_IN, {"id": int(account)}).unique().first()
     if user is None or not user.active or user.session_epoch != int(epoch):
         return None
     return user

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import InvalidInput, PlaintError
 from ..formkit import parse_submission
 from ..formkit.parse import row_action, with_added_row
-from ..services.localtime import organisation_zone
+from .timefmt import page_zone
 
 
 @dataclass
@@ -37,7 +37,7 @@ def submit(schema: dict[str, Any], ui: dict[str, Any] | None, form: Any,
     the values kept, so the person loses nothing they typed.
     """
     # A date and time from a datetime-local input is the organisation's wall clock.
-    values = parse_submission(schema, ui, form, organisation_zone())
+    values = parse_submission(schema, ui, form, page_zone())
     if row_action(form) is not None:
         return Submission(with_added_row(schema, values, form), redrawn=True)
     try:

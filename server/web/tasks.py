@@ -24,10 +24,10 @@ from ..services import (
     processes,
     tasks,
 )
-from ..services.localtime import organisation_zone
 from .access_log import opened as case_opened
 from .forms import Submission, submit
 from .language import process_form, process_text
+from .timefmt import page_zone
 
 bp = Blueprint("tasks", __name__)
 # CommonMark with raw HTML off: instructions from a diagram cannot inject markup.
@@ -84,7 +84,7 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
         contact=beside.contact, documents=beside.documents, recorded=beside.recorded,
         action=beside.action, recurrence=beside.recurrence,
         fields=render_fields(schema, ui, sent.values, {**unusable, **sent.errors},
-                             lists=code_lists.for_form(schema), zone=organisation_zone()),
+                             lists=code_lists.for_form(schema), zone=page_zone()),
         instructions=instructions_html(process_text(case.process_version_id,
                                                     opened.instructions) or None),
         prompt=opened.prompt,

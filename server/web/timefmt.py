@@ -17,21 +17,29 @@ from flask_babel import get_locale
 from ..models import Case
 from ..services import case_times, localtime
 
+_DISPLAY = "plaint_display"
 
-def _zone() -> ZoneInfo:
+
+def page_zone() -> ZoneInfo:
     """The organisation's zone, read once per request (a page shows many times)."""
-    zone: ZoneInfo | None = g.get("plaint_zone")
-    if zone is None:
-        zone = g.plaint_zone = localtime.organisation_zone()
-    return zone
+    return _display()[0]
 
 
 def _hijri() -> bool:
     """Whether dates carry their Hijri date too, read once per request."""
-    shown: bool | None = g.get("plaint_hijri")
+    return _display()[1]
+
+
+def _display() -> tuple[ZoneInfo, bool]:
+    shown: tuple[ZoneInfo, bool] | None = g.get(_DISPLAY)
     if shown is None:
-        shown = g.plaint_hijri = localtime.shows_hijri()
+        shown = g.plaint_display = localtime.display()
     return shown
+
+
+def _forget(error: BaseException | None) -> None:
+    # g outlives the request when a test holds the app context: the next request reads anew.
+    g.pop(_DISPLAY, None)
 
 
 def _locale() -> str:
@@ -42,12 +50,12 @@ def show_time(value: Any) -> str:
     """A timestamp as local date, time and zone city; "—" for nothing."""
     if not isinstance(value, datetime):
         return "—" if not value else str(value)
-    return localtime.stamp(value, _zone(), _locale(), _hijri())
+    return localtime.stamp(value, page_zone(), _locale(), _hijri())
 
 
 def zone_city() -> str:
     """The organisation's zone as its city, for texts such as "hours are Riyadh time"."""
-    return localtime.zone_label(str(_zone()), _locale())
+    return localtime.zone_label(str(page_zone()), _locale())
 
 
 def business_times(case: Case) -> case_times.CaseTimes:
@@ -60,3 +68,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = show_time
     app.jinja_env.globals["zone_city"] = zone_city
     app.jinja_env.globals["business_times"] = business_times
+    app.teardown_request(_forget)
