@@ -133,15 +133,17 @@ def close_idle(incident: Incident, by: Actor, how: str) -> None:
                  {"incident": closed}, now)
 
 
-def release(case_id: int, worker: str) -> None:
+def release(case_id: int, worker: str, wake: bool = True) -> None:
     """Give up this worker's claim on a case's timers, so the next sweep takes them; commit."""
-    release_many([case_id], worker)
+    release_many([case_id], worker, wake)
 
 
-def release_many(case_ids: list[int], worker: str) -> None:
+def release_many(case_ids: list[int], worker: str, wake: bool = True) -> None:
     """Give up this worker's claims on these cases' timers in one statement; commit.
 
-    Schedulers in other processes hear of it at once on PostgreSQL (services/wakeup.py).
+    With `wake`, schedulers in other processes hear of it at once on PostgreSQL
+    (services/wakeup.py). A claim given back because its timer is not due yet does not
+    wake them: they would claim it and give it back again, round and round.
     """
     if not case_ids:
         return
@@ -150,7 +152,8 @@ def release_many(case_ids: list[int], worker: str) -> None:
                                            Timer.claimed_by == worker)
                        .values(claimed_by=None, claimed_until=None)
                        .execution_options(synchronize_session=False))
-    wakeup.notify(utcnow())
+    if wake:
+        wakeup.notify(utcnow())
     db.session.commit()
 
 

@@ -92,7 +92,7 @@ def fire_case(case_id: int, worker: str, actor: Actor = TIMER) -> int:
     if not fired:
         # Claimed a moment before SpiffWorkflow considers it due: let the next sweep take it.
         db.session.rollback()
-        incidents.release(case_id, worker)
+        incidents.release(case_id, worker, wake=False)
     return fired
 
 
@@ -133,7 +133,8 @@ def _fire_batch(case_ids: list[int], worker: str, result: SweepResult) -> None:
     for row in db.session.execute(_MINE.where(Timer.case_id.in_(case_ids),
                                               Timer.claimed_by == worker)):
         mine[row.case_id].append(row)
-    give_back: list[int] = []
+    give_back: list[int] = []  # lost a race with a person's step: any scheduler may retry
+    not_yet: list[int] = []  # due in a moment: this scheduler's next sweep takes them
     failed: list[tuple[int, Exception]] = []
     with recording.batched() as written:
         for case_id in case_ids:
@@ -154,7 +155,7 @@ def _fire_batch(case_ids: list[int], worker: str, result: SweepResult) -> None:
                 continue
             if not fired:  # claimed a moment before SpiffWorkflow considers it due
                 savepoint.rollback()
-                give_back.append(case_id)
+                not_yet.append(case_id)
                 continue
             savepoint.commit()
             result.fired += fired
@@ -162,6 +163,7 @@ def _fire_batch(case_ids: list[int], worker: str, result: SweepResult) -> None:
         db.session.commit()
     recording.announce(min(written, default=None))
     incidents.release_many(give_back, worker)
+    incidents.release_many(not_yet, worker, wake=False)
     for case_id, exc in failed:
         result.failed += 1
         try:

@@ -2,11 +2,11 @@
 
 A step that writes a timer, and a sweep that gives a claim back, say so on the channel
 ``plaint_timers`` in their own transaction (PostgreSQL delivers a NOTIFY at the commit,
-and never for a transaction that rolled back), with the due time as the payload. Every
-scheduler listens on a connection of its own, outside the pool, and moves its next sweep
-to that time; without PostgreSQL, or while its connection is down, a scheduler still
-wakes within PLAINT_SCHEDULER_MAX_SLEEP. Schedulers in the writer's own process are
-woken by the ``timers_written`` signal as before.
+and never for a transaction that rolled back), with the due time and the writing process
+as the payload. Every scheduler listens on a connection of its own, outside the pool, and
+moves its next sweep to that time, unless the note came from its own process (the
+``timers_written`` signal wakes it for those). Without PostgreSQL, or while its
+connection is down, a scheduler still wakes within PLAINT_SCHEDULER_MAX_SLEEP.
 """
 
 from __future__ import annotations
@@ -32,49 +32,54 @@ def notify(due_at: datetime) -> None:
     """Tell the other processes' schedulers, at this transaction's commit, of a due time."""
     if db.engine.dialect.name != "postgresql":
         return
-    db.session.execute(_NOTIFY, {"due": _aware(due_at).isoformat()})
+    from .timers import worker_name
+
+    db.session.execute(_NOTIFY, {"due": f"{_aware(due_at).isoformat()} {worker_name()}"})
 
 
 class Listener(threading.Thread):
     """LISTENs on a dedicated connection and calls `wake(due_at)` for every notification."""
 
     def __init__(self, engine: Engine, wake: Callable[[datetime], None],
-                 retry_after: float) -> None:
+                 retry_after: float, worker: str) -> None:
         super().__init__(name="plaint-timer-listener", daemon=True)
         self.engine = engine
+        self.worker = worker  # notes from this process are ignored
         self.wake = wake
         self.retry_after = retry_after
         self.listening = threading.Event()  # set while LISTEN is in force
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
 
     def stop(self) -> None:
         """Stop listening; returns once the thread ended (within POLL seconds)."""
-        self._stop.set()
+        self._stopping.set()
         if self.is_alive():
             self.join(timeout=POLL * 3)
 
     def run(self) -> None:
         """Listen until stopped; reconnect after a failure, PLAINT_SCHEDULER_MAX_SLEEP on."""
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 self._listen()
             except Exception:  # the database went away: sweeps go on at MAX_SLEEP meanwhile
                 log.exception("timer listener lost its connection; reconnecting in %ss",
                               self.retry_after)
             self.listening.clear()
-            self._stop.wait(self.retry_after)
+            self._stopping.wait(self.retry_after)
 
     def _listen(self) -> None:
         pooled = self.engine.raw_connection()
-        pooled.detach()  # its own connection for as long as it listens, never back to the pool
         conn: Any = pooled.driver_connection
+        pooled.detach()  # its own connection for as long as it listens, never back to the pool
         try:
             conn.autocommit = True
             conn.execute(f"LISTEN {CHANNEL}")
             self.listening.set()
-            while not self._stop.is_set():
+            while not self._stopping.is_set():
                 for note in conn.notifies(timeout=POLL):
-                    self.wake(_parse(note.payload))
+                    due, _space, sender = note.payload.partition(" ")
+                    if sender != self.worker:
+                        self.wake(_parse(due))
         finally:
             conn.close()
 
