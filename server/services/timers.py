@@ -164,10 +164,10 @@ def _fire_batch(case_ids: list[int], worker: str, result: SweepResult) -> None:
     recording.announce(min(written, default=None))
     incidents.release_many(give_back, worker)
     incidents.release_many(not_yet, worker, wake=False)
-    for case_id, exc in failed:
+    for case_id, error in failed:
         result.failed += 1
         try:
-            incidents.record_failure(case_id, worker, exc)
+            incidents.record_failure(case_id, worker, error)
         except Exception:  # the database itself is failing: the claim expires after its lease
             db.session.rollback()
             log.exception("could not record the failure of case %s", case_id)
