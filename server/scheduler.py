@@ -58,6 +58,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from .extensions import db
 from .signals import timers_written
@@ -182,6 +184,9 @@ class TimerScheduler:
             engine = db.engine
         if engine.dialect.name != "postgresql":
             return
+        direct = self.app.config.get("PLAINT_SCHEDULER_LISTEN_URL")
+        if direct:  # past the pooler: a LISTEN needs a session of its own
+            engine = create_engine(direct, poolclass=NullPool)
         self.listener = Listener(engine, lambda due_at: self.wake_by(None, due_at),
                                  self.max_sleep.total_seconds(), self.worker)
         self.listener.start()
