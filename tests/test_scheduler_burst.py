@@ -78,13 +78,17 @@ def test_a_case_failing_half_way_through_its_write_becomes_an_incident_and_the_b
     assert timers.sweep().claimed == 0  # the healthy cases left nothing claimed behind
 
 
+@pytest.mark.parametrize("listen", ["database URL", "PLAINT_SCHEDULER_LISTEN_URL"])
 def test_a_timer_written_elsewhere_wakes_a_sleeping_scheduler_by_notify(
-        app: Flask, app_ctx: None, backend: str) -> None:
+        app: Flask, app_ctx: None, backend: str, listen: str) -> None:
     if backend != "postgresql":
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite has one process")
     [first] = overdue_cases(1)
-    # Another process, told to sleep an hour between sweeps when nothing is due sooner.
-    other = scheduler_process(app, PLAINT_SCHEDULER_MAX_SLEEP="3600")
+    # Another process, told to sleep an hour between sweeps when nothing is due sooner;
+    # it listens on its database URL, or on one of its own (past a pooler, in production).
+    direct = {"PLAINT_SCHEDULER_LISTEN_URL": app.config["SQLALCHEMY_DATABASE_URI"]} \
+        if listen != "database URL" else {}
+    other = scheduler_process(app, PLAINT_SCHEDULER_MAX_SLEEP="3600", **direct)
     try:
         assert wait_for(lambda: first in fired_per_case() or other.poll() is not None, 60)
         assert other.poll() is None, other.communicate()[0]

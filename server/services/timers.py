@@ -24,6 +24,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from ..database import begin_write
 from ..errors import Conflict, InvalidInput, ProcessFailed
@@ -40,7 +41,7 @@ RETRY_AFTER_ERROR = incidents.FIRST_RETRY
 TIMER = Actor.system("timer")
 # Cases fired per transaction. Larger batches commit less often but hold SQLite's write
 # lock (and, on PostgreSQL, the fired cases' rows) longer against people's steps.
-WRITE_BATCH = 50
+WRITE_BATCH = 25
 _MINE = select(Timer.case_id, Timer.bpmn_id, Timer.title, Timer.due_at, Timer.last_error)
 
 
@@ -151,7 +152,11 @@ def _fire_batch(case_ids: list[int], worker: str, result: SweepResult) -> None:
                 continue
             except Exception as exc:  # whatever one case does, the batch goes on
                 savepoint.rollback()
-                failed.append((case_id, exc))
+                if _lost_a_race(exc):  # PostgreSQL chose this case's step to end a deadlock
+                    give_back.append(case_id)
+                    result.conflicts += 1
+                else:
+                    failed.append((case_id, exc))
                 continue
             if not fired:  # claimed a moment before SpiffWorkflow considers it due
                 savepoint.rollback()
@@ -171,6 +176,16 @@ def _fire_batch(case_ids: list[int], worker: str, result: SweepResult) -> None:
         except Exception:  # the database itself is failing: the claim expires after its lease
             db.session.rollback()
             log.exception("could not record the failure of case %s", case_id)
+
+
+def _lost_a_race(exc: Exception) -> bool:
+    """A deadlock or serialization failure: the case is fine, only its moment was not.
+
+    A batch holds its fired cases' rows until it commits, so a person's step that locks
+    two cases (linking complaints to an action) can deadlock with it.
+    """
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in (
+        "40P01", "40001")
 
 
 def sweep(now: datetime | None = None, worker: str | None = None,
