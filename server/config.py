@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "PLAINT_MAX_ENGINE_STEPS": 1000,
     # The longest the scheduler sleeps: how late it can notice a timer another process wrote.
     "PLAINT_SCHEDULER_MAX_SLEEP": 10.0,
+    # Where schedulers LISTEN for timers written elsewhere, when the database URL goes
+    # through a pooler in transaction mode (PgBouncer), which cannot hold a LISTEN.
+    "PLAINT_SCHEDULER_LISTEN_URL": "",
     "PLAINT_REFERENCE_PREFIX": "CMP",
     "PLAINT_SPEC_CACHE_SIZE": 32,
     "PLAINT_MAX_ATTACHMENT_BYTES": 10 * MB,  # per document
@@ -198,7 +201,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     for key in ("PLAINT_REFERENCE_PREFIX", "PLAINT_ORGANISATION_NAME", "PLAINT_PUBLIC_URL",
                 "PLAINT_EXTERNAL_BODY", "PLAINT_SMTP_HOST", "PLAINT_SMTP_USERNAME",
                 "PLAINT_SMTP_PASSWORD", "PLAINT_MAIL_SENDER", "PLAINT_STAFF_LANGUAGE",
-                "PLAINT_CURRENCY", "PLAINT_DEFAULT_TASK_ROLE"):
+                "PLAINT_CURRENCY", "PLAINT_DEFAULT_TASK_ROLE", "PLAINT_SCHEDULER_LISTEN_URL"):
         if os.environ.get(key):
             settings[key] = os.environ[key]
     settings["PLAINT_CURRENCY"] = currency_code(settings["PLAINT_CURRENCY"])

@@ -5,8 +5,9 @@ claimed atomically, so any number of schedulers in any number of processes fire 
 timer once) and then moves its own next run to the next due time. It never sleeps
 longer than PLAINT_SCHEDULER_MAX_SLEEP, which bounds how late a timer written by
 another process can be noticed; a timer written by this process wakes it at once
-(the ``timers_written`` signal). The first run is immediate, so whatever fell due
-while no scheduler ran fires at start-up.
+(the ``timers_written`` signal), and on PostgreSQL so does one written by any process,
+or a claim given back, through LISTEN on a connection of its own (services/wakeup.py).
+The first run is immediate, so whatever fell due while no scheduler ran fires at start-up.
 
 When an SMTP server is set, a second job, ``plaint-mail``, sends the outbox every
 PLAINT_MAIL_INTERVAL seconds (services/outbox.py; an idle run is one index probe).
@@ -57,6 +58,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from .extensions import db
 from .signals import timers_written
@@ -109,6 +112,7 @@ class TimerScheduler:
         self._busy = threading.Lock()
         self._closing = False
         self._written: datetime | None = None  # earliest timer written here since the last sweep
+        self.listener: Any = None  # LISTENs for timers written elsewhere, on PostgreSQL
         kind: type[BaseScheduler] = BlockingScheduler if blocking else BackgroundScheduler
         self._scheduler = kind(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
@@ -116,6 +120,7 @@ class TimerScheduler:
     def start(self) -> None:
         """Start firing timers (blocks until shutdown for a blocking scheduler)."""
         timers_written.connect(self.wake_by, sender=self.app, weak=False)
+        self._listen()
         self._scheduler.add_job(self._wake, "interval", id=JOB_ID, next_run_time=_now(),
                                 seconds=self.max_sleep.total_seconds())
         if self.app.config.get("PLAINT_SMTP_HOST"):
@@ -150,6 +155,8 @@ class TimerScheduler:
         self._closing = True
         if self._watcher is not None:
             self._watcher.stop()
+        if self.listener is not None:
+            self.listener.stop()
         with self._busy:
             if self._scheduler.running:
                 self._scheduler.shutdown(wait=wait)
@@ -168,6 +175,21 @@ class TimerScheduler:
         nxt = self.next_wake
         if nxt is not None and due_at < nxt:
             self._reschedule(due_at)
+
+    def _listen(self) -> None:
+        """On PostgreSQL, wake for timers written and claims given back by any process."""
+        from .services.wakeup import Listener
+
+        with self.app.app_context():
+            engine = db.engine
+        if engine.dialect.name != "postgresql":
+            return
+        direct = self.app.config.get("PLAINT_SCHEDULER_LISTEN_URL")
+        if direct:  # past the pooler: a LISTEN needs a session of its own
+            engine = create_engine(direct, poolclass=NullPool)
+        self.listener = Listener(engine, lambda due_at: self.wake_by(None, due_at),
+                                 self.max_sleep.total_seconds(), self.worker)
+        self.listener.start()
 
     def _wake(self) -> None:
         if self._closing or not self._busy.acquire(blocking=False):

@@ -24,6 +24,7 @@ from ..engine import EngineError
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Case, Incident, Timer, utcnow
+from . import wakeup
 from .actors import Actor
 from .recording import load_case_by_id, record_event
 
@@ -132,12 +133,27 @@ def close_idle(incident: Incident, by: Actor, how: str) -> None:
                  {"incident": closed}, now)
 
 
-def release(case_id: int, worker: str) -> None:
+def release(case_id: int, worker: str, wake: bool = True) -> None:
     """Give up this worker's claim on a case's timers, so the next sweep takes them; commit."""
+    release_many([case_id], worker, wake)
+
+
+def release_many(case_ids: list[int], worker: str, wake: bool = True) -> None:
+    """Give up this worker's claims on these cases' timers in one statement; commit.
+
+    With `wake`, schedulers in other processes hear of it at once on PostgreSQL
+    (services/wakeup.py). A claim given back because its timer is not due yet does not
+    wake them: they would claim it and give it back again, round and round.
+    """
+    if not case_ids:
+        return
     begin_write()
-    db.session.execute(update(Timer).where(Timer.case_id == case_id, Timer.claimed_by == worker)
+    db.session.execute(update(Timer).where(Timer.case_id.in_(case_ids),
+                                           Timer.claimed_by == worker)
                        .values(claimed_by=None, claimed_until=None)
                        .execution_options(synchronize_session=False))
+    if wake:
+        wakeup.notify(utcnow())
     db.session.commit()
 
 

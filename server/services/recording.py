@@ -16,13 +16,16 @@ second data path.
 Saving updates the case row first, with "WHERE version = <the version read>": a
 writer that lost a race stops there with a Conflict before writing anything else.
 Then the projection rows are brought in line with the snapshot, the history row is
-appended, and the transaction commits.
+appended, and the transaction commits; inside `batched()` (a timer sweep's batch) it does
+not: the caller commits many cases' steps at once, each in its own savepoint.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -47,6 +50,7 @@ from . import (
     reporting,
     service_queue,
     teams,
+    wakeup,
     webhooks,
 )
 from .actors import Actor
@@ -89,6 +93,23 @@ _CONFLICT = ("Case {} was changed by someone else at the same moment. Reload it 
 
 
 _INSERT_CASE = CASES.insert().returning(CASES.c.id)
+# The due times written by the steps of the batch under way (None: no batch, commit each).
+_BATCH: ContextVar[list[datetime] | None] = ContextVar("plaint_batch", default=None)
+
+
+@contextmanager
+def batched() -> Iterator[list[datetime]]:
+    """Steps saved inside neither commit nor announce: the caller commits them together.
+
+    Yields the due times the steps wrote; the caller announces the earliest after its
+    commit. A Conflict leaves the transaction to the caller (its savepoint rolls back).
+    """
+    written: list[datetime] = []
+    token = _BATCH.set(written)
+    try:
+        yield written
+    finally:
+        _BATCH.reset(token)
 
 
 def load_case(reference: str) -> CaseRecord:
@@ -160,6 +181,8 @@ def insert_case(fields: dict[str, Any], state: bytes, snapshot: Snapshot, actor:
         _INSERT_CASE, {**fields, **values}).scalar_one())
     event["case_id"] = case.id
     written = _write_rest(case, snapshot, event, now, link_seed)
+    if written is not None:
+        wakeup.notify(written)  # delivered to other processes' schedulers at the commit
     saved = replace(case, **values)
     if saved.kind == "complaint":
         reporting.record(saved, snapshot, now)
@@ -202,20 +225,29 @@ def record_step(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor
 def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
           then: Callable[[], datetime | None]) -> CaseRecord:
     """UPDATE the case row if it is still at the version read, run `then`, commit."""
+    batch = _BATCH.get()
     try:
         saved = _run(_SAVE, {**{name: values[name] for name in columns},
                              "case_id": case.id, "seen": case.version}).rowcount
         if saved != 1:
             raise Conflict(_CONFLICT.format(case.reference))
         written = then()
-        db.session.commit()
+        if written is not None:
+            wakeup.notify(written)  # other processes' schedulers hear of it at the commit
+        if batch is None:
+            db.session.commit()
     except IntegrityError:
-        db.session.rollback()
+        if batch is None:
+            db.session.rollback()
         raise Conflict(_CONFLICT.format(case.reference)) from None
     except Conflict:
-        db.session.rollback()
+        if batch is None:
+            db.session.rollback()
         raise
-    _announce(written)
+    if batch is None:
+        _announce(written)
+    elif written is not None:
+        batch.append(written)
     return replace(case, **values)
 
 

@@ -1,8 +1,13 @@
 """Firing due timers: rows claimed atomically, each timer fired exactly once.
 
-Each case fires in its own transaction. A case whose step fails, however it fails,
-becomes an incident (services/incidents.py) and the sweep goes on with the next case:
-one broken case never holds the others back.
+A sweep claims up to PLAINT_TIMER_BATCH timers at once (services/claims.py: SKIP LOCKED
+on PostgreSQL, so several schedulers take disjoint batches), then fires their cases
+WRITE_BATCH at a time: one query loads the cases, one their claimed timers, each case
+runs in its own savepoint and one commit writes them all (a commit per case was a tenth
+of a burst's time on SQLite). A case whose step fails, however it fails, has its
+savepoint rolled back and becomes an incident (services/incidents.py) after the batch
+commits: one broken case never holds the others back. A crash loses the batch's
+uncommitted steps, and its claims expire after their lease and are fired again.
 """
 
 from __future__ import annotations
@@ -10,25 +15,34 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from ..database import begin_write
 from ..errors import Conflict, InvalidInput, ProcessFailed
 from ..extensions import db
 from ..models import Incident, Timer, utcnow
-from . import claims, incidents, reporting
+from . import claims, incidents, recording, reporting
 from .actors import Actor
 from .processes import runtime_for
-from .recording import load_case_by_id, record_step
+from .recording import CASES, load_case_by_id, record_step
+from .records import CaseRecord
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_ERROR = incidents.FIRST_RETRY
 TIMER = Actor.system("timer")
+# Cases fired per transaction. Larger batches commit less often but hold SQLite's write
+# lock (and, on PostgreSQL, the fired cases' rows) longer against people's steps.
+WRITE_BATCH = 25
+_MINE = select(Timer.case_id, Timer.bpmn_id, Timer.title, Timer.due_at, Timer.last_error)
 
 
 @dataclass
@@ -70,18 +84,26 @@ def fire_case(case_id: int, worker: str, actor: Actor = TIMER) -> int:
     """
     begin_write()
     case = load_case_by_id(case_id)
-    mine = list(db.session.scalars(select(Timer).where(
+    mine = list(db.session.execute(_MINE.where(
         Timer.case_id == case_id, Timer.claimed_by == worker)))
     if case is None or not mine:
         db.session.rollback()
         return 0
+    fired = _fire_loaded(case, mine, actor)
+    if not fired:
+        # Claimed a moment before SpiffWorkflow considers it due: let the next sweep take it.
+        db.session.rollback()
+        incidents.release(case_id, worker, wake=False)
+    return fired
+
+
+def _fire_loaded(case: CaseRecord, mine: Sequence[Any], actor: Actor) -> int:
+    """Fire the due timers of a loaded case and record the step; how many fired (0: none
+    was due yet, and nothing was written). Commits unless inside recording.batched()."""
     runtime = runtime_for(case.process_version_id)
     workflow = runtime.load(case.workflow_state)
     snapshot = runtime.fire_timers(workflow)
     if not snapshot.fired:
-        # Claimed a moment before SpiffWorkflow considers it due: let the next sweep take it.
-        db.session.rollback()
-        incidents.release(case_id, worker)
         return 0
     now = utcnow()
     titles = {t.bpmn_id: t.title for t in mine}
@@ -90,7 +112,7 @@ def fire_case(case_id: int, worker: str, actor: Actor = TIMER) -> int:
     data: dict[str, object] = {"timers": snapshot.fired, "due": due, "fired_at": now}
     # Only a timer that failed before carries an error: healthy firings pay no query here.
     if any(t.last_error for t in mine):
-        closed = incidents.close_in_step(case_id, now, actor, "the timer fired")
+        closed = incidents.close_in_step(case.id, now, actor, "the timer fired")
         if closed is not None:
             summary += f" (incident #{closed} closed)"
             data["incident"] = closed
@@ -98,26 +120,72 @@ def fire_case(case_id: int, worker: str, actor: Actor = TIMER) -> int:
     return len(snapshot.fired)
 
 
-def _fire_or_stop(case_id: int, worker: str, result: SweepResult) -> None:
-    """Fire one case; a failure becomes its incident and never reaches the other cases."""
-    try:
-        fired = fire_case(case_id, worker)
-    except Conflict:  # a handler saved the case meanwhile: retry on the next sweep
-        db.session.rollback()
-        incidents.release(case_id, worker)
-        result.conflicts += 1
-        return
-    except Exception as exc:  # whatever one case does, the sweep goes on
-        db.session.rollback()
+def _fire_batch(case_ids: list[int], worker: str, result: SweepResult) -> None:
+    """Fire these claimed cases in one transaction, each in its own savepoint.
+
+    After the commit: the schedulers hear of the timers the steps wrote, the claims of
+    cases that could not fire yet (or lost a race with a person's step) are given back,
+    and each failed case becomes an incident in a transaction of its own.
+    """
+    begin_write()
+    loaded = {row.id: CaseRecord(**row._mapping) for row in db.session.connection().execute(
+        select(CASES).where(CASES.c.id.in_(case_ids)))}
+    mine: dict[int, list[Any]] = defaultdict(list)
+    for row in db.session.execute(_MINE.where(Timer.case_id.in_(case_ids),
+                                              Timer.claimed_by == worker)):
+        mine[row.case_id].append(row)
+    give_back: list[int] = []  # lost a race with a person's step: any scheduler may retry
+    not_yet: list[int] = []  # due in a moment: this scheduler's next sweep takes them
+    failed: list[tuple[int, Exception]] = []
+    with recording.batched() as written:
+        for case_id in case_ids:
+            case = loaded.get(case_id)
+            if case is None or not mine[case_id]:
+                continue  # gone, or its claim was taken over after the lease ran out
+            savepoint = db.session.begin_nested()
+            try:
+                fired = _fire_loaded(case, mine[case_id], TIMER)
+            except Conflict:  # a handler saved the case meanwhile: retry on the next sweep
+                savepoint.rollback()
+                give_back.append(case_id)
+                result.conflicts += 1
+                continue
+            except Exception as exc:  # whatever one case does, the batch goes on
+                savepoint.rollback()
+                if _lost_a_race(exc):  # PostgreSQL chose this case's step to end a deadlock
+                    give_back.append(case_id)
+                    result.conflicts += 1
+                else:
+                    failed.append((case_id, exc))
+                continue
+            if not fired:  # claimed a moment before SpiffWorkflow considers it due
+                savepoint.rollback()
+                not_yet.append(case_id)
+                continue
+            savepoint.commit()
+            result.fired += fired
+            result.cases += 1
+        db.session.commit()
+    recording.announce(min(written, default=None))
+    incidents.release_many(give_back, worker)
+    incidents.release_many(not_yet, worker, wake=False)
+    for case_id, error in failed:
         result.failed += 1
         try:
-            incidents.record_failure(case_id, worker, exc)
+            incidents.record_failure(case_id, worker, error)
         except Exception:  # the database itself is failing: the claim expires after its lease
             db.session.rollback()
             log.exception("could not record the failure of case %s", case_id)
-        return
-    result.fired += fired
-    result.cases += 1 if fired else 0
+
+
+def _lost_a_race(exc: Exception) -> bool:
+    """A deadlock or serialization failure: the case is fine, only its moment was not.
+
+    A batch holds its fired cases' rows until it commits, so a person's step that locks
+    two cases (linking complaints to an action) can deadlock with it.
+    """
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in (
+        "40P01", "40001")
 
 
 def sweep(now: datetime | None = None, worker: str | None = None,
@@ -133,8 +201,8 @@ def sweep(now: datetime | None = None, worker: str | None = None,
                 return result
             result.claimed += len(case_ids)
             fired_before = result.fired
-            for case_id in case_ids:
-                _fire_or_stop(case_id, worker, result)
+            for start in range(0, len(case_ids), WRITE_BATCH):
+                _fire_batch(case_ids[start:start + WRITE_BATCH], worker, result)
             if rows < limit or result.fired == fired_before:
                 return result  # the last batch, or nothing in it could fire yet
 

@@ -4,8 +4,10 @@
 (b) services: the same cases through start_case/complete_task/send_message with
     real SQLite commits (WAL, synchronous=NORMAL), projections and the event log;
 then timers (tests/bench/timers.py): idle sweeps at 1,000 and 100,000 open cases,
-firing 1,000 due timers, and the scheduler's lateness; then finding (tests/bench/search.py):
-case search by exact reference and by a word, and the inbox's Unclaimed tab, at 100,000 cases;
+firing 1,000 due timers, and the scheduler's lateness; then a burst of 10,000 timers due at
+once (tests/bench/burst.py), on SQLite and on PostgreSQL with two schedulers; then finding
+(tests/bench/search.py): case search by exact reference and by a word, and the inbox's
+Unclaimed tab, at 100,000 cases;
 then the reports dashboard (tests/bench/dashboard.py) at 100,000 and 1,000,000 cases;
 then reading a case page with and without the access log (tests/bench/reads.py);
 then the page requests a handler makes per case (tests/bench/requests.py).
@@ -25,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from .burst import burst_run
 from .dashboard import dashboard_run
 from .reads import reads_run
 from .requests import requests_run
@@ -151,6 +154,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         timer_lines, timer_figures = timer_run(Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
+        burst_lines, burst_figures = burst_run(Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
         search_lines, search_figures = search_run(Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
         dashboard_lines, dashboard_figures = dashboard_run(Path(tmp))
@@ -173,6 +178,7 @@ def main() -> None:
           f"{service['state_bytes']:,.0f}, case row {service['row_bytes']:,.0f}, "
           f"event log {service['event_bytes']:,.0f})")
     print("\n".join(timer_lines))
+    print("\n".join(burst_lines))
     print("\n".join(search_lines))
     print("\n".join(dashboard_lines))
     print("\n".join(reads_lines))
@@ -186,6 +192,7 @@ def main() -> None:
         "bytes_per_closed_case": round(stored),
         "service_to_engine_ratio": round(ratio, 2),
         **timer_figures,
+        **burst_figures,
         **search_figures,
         **dashboard_figures,
         **reads_figures,
