@@ -114,8 +114,15 @@ def get_job(job_id: int, actor: Actor) -> ReplayJob:
 
 
 def report_of(job: ReplayJob) -> dict[str, Any] | None:
-    """The finished job's report."""
-    return json.loads(job.report) if job.report else None
+    """The finished job's report, its deadlines as times to show in the organisation's zone."""
+    if not job.report:
+        return None
+    report: dict[str, Any] = json.loads(job.report)
+    for case in report.get("cases", []):
+        case["deadlines"] = [[title, *(datetime.fromisoformat(at) if at else None
+                                       for at in (old, new))]
+                             for title, old, new in case.get("deadlines", [])]
+    return report
 
 
 def jobs_of_draft(draft_id: int, actor: Actor) -> list[ReplayJob]:
