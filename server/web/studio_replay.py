@@ -20,7 +20,8 @@ def page(draft_id: int) -> ResponseReturnValue:
     return _form(draft_id)
 
 
-def _form(draft_id: int, status: int = 200, problem: Exception | None = None) -> ResponseReturnValue:
+def _form(draft_id: int, status: int = 200,
+          problem: Exception | None = None) -> ResponseReturnValue:
     """The choice of cases, with a problem to show if the last try had one."""
     actor = current_actor()
     draft = get_draft(draft_id, actor)
