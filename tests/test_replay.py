@@ -56,9 +56,12 @@ def triage_changed_draft(actor: Actor) -> int:
     schema["required"].append(NEW_FIELD)
     schema["properties"][NEW_FIELD] = {"type": "string", "title": "Customer reference",
                                        "minLength": 1}
-    problems = drafts.save_file(draft.id, "triage.dmn", dmn.encode(), actor)
-    problems += drafts.save_file(draft.id, "investigate-schema.json",
-                                 json.dumps(schema).encode(), actor)
+    ui = json.loads(files["investigate-uischema.json"])
+    ui["ui:order"].append(NEW_FIELD)
+    drafts.save_file(draft.id, "triage.dmn", dmn.encode(), actor)
+    drafts.save_file(draft.id, "investigate-schema.json", json.dumps(schema).encode(), actor)
+    problems = drafts.save_file(draft.id, "investigate-uischema.json", json.dumps(ui).encode(),
+                                actor)
     assert not problems, problems
     return draft.id
 
@@ -118,11 +121,11 @@ def test_a_preview_lists_priority_and_deadline_changes_and_unreplayable_cases_an
     assert "Finished" in text_ and "5 cases replayed" in text_
     found = {ref: flat(row) for ref, row in ROW.findall(report)}
     for reference in assessed:
-        assert "high → medium" in found[reference], found.get(reference)
+        assert "high → medium" in found[reference], text_
         assert "→" in found[reference].split("medium", 1)[1]  # a deadline that moves
     assert untouched not in found
-    assert f"{investigated}: Investigate" in text_
-    assert "Customer reference" in text_ or NEW_FIELD in text_
+    assert f"{investigated} : Investigate: Customer reference: This field is " \
+        "required." in text_, text_
     assert re.search(r"Cases whose priority changes\s*</th><td>3<", report)
     assert re.search(r"Resolved on target</th>(<td>[^<]+</td>){2}", report)
     assert digest() == before
@@ -176,6 +179,7 @@ def test_a_job_whose_thread_died_is_shown_failed_and_another_may_start(
     assert "The preview failed" in page and "stopped without finishing" in page
     again = post(client, f"/studio/drafts/{draft_id}/replay", {"last": "5"})
     assert again.status_code == 303
+    assert "Finished" in finished(client, again.headers["Location"])
 
 
 def test_a_running_preview_of_the_same_draft_refuses_a_second(

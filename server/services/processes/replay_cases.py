@@ -77,9 +77,16 @@ def checked(schema: dict[str, Any] | None, name: str, values: dict[str, Any],
     try:
         return validate(schema, values, data)
     except InvalidInput as exc:
-        fields = "; ".join(f"{field}: {' '.join(messages)}"
-                           for field, messages in sorted(exc.field_errors.items()))
+        declared = schema.get("properties") or {}
+        fields = "; ".join(f"{_title(declared.get(name), name)}: {' '.join(messages)}"
+                           for name, messages in sorted(exc.field_errors.items()))
         raise ValueError(fields or str(exc)) from None
+
+
+def _title(spec: Any, name: str) -> str:
+    """What the form calls a field."""
+    title = spec.get("title") if isinstance(spec, dict) else None
+    return title if isinstance(title, str) and title else name
 
 
 def recorded(case: Case, events: Sequence[CaseEvent]) -> tuple[dict[str, Any], list[Input]]:
