@@ -17,6 +17,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, inspect, select, text
@@ -24,17 +25,20 @@ from sqlalchemy import func, inspect, select, text
 from server.engine import clocks
 from server.extensions import db
 from server.models import Case, CaseEvent, ReplayJob, User
-from server.services import processes
+from server.services import cases, processes
 from server.services.actors import Actor
 from server.services.processes import drafts
+from server.services.processes.replay_cases import recorded
+from server.services.timers import sweep
 
 from .support.cases import complete, file_case
-from .support.data import ACK, ASSESS, INVESTIGATE
+from .support.data import ACK, ASSESS, INTAKE, INVESTIGATE, REMINDER, SECOND, START
 from .support.process import runtime
 from .support.wait import wait_for
 from .support.web import AuthActions, post
 
 NEW_FIELD = "customer_reference"
+RECEIVED = datetime.fromisoformat(START) - timedelta(hours=1)  # recorded later by staff
 ROW = re.compile(r'<tr>\s*<th scope="row"><bdi>(CMP-\d{4}-\d{6})</bdi></th>(.*?)</tr>', re.S)
 
 
@@ -226,3 +230,31 @@ def test_a_replay_clock_in_one_thread_leaves_engine_runs_in_another_on_real_time
     assert abs(clocks.now() - datetime.now(UTC)) < timedelta(seconds=5)
     assert all(t.due_at > datetime.now(UTC) for t in snapshot.timers)
     assert snapshot.timers
+
+
+def test_the_history_keeps_every_input_a_replay_needs(app_ctx: None) -> None:
+    with time_machine.travel(START, tick=False) as clock:
+        reference = cases.start_case(dict(INTAKE), "phone", Actor.system("test-intake"),
+                                     received_at=RECEIVED).case.reference
+        cases.send_message(reference, "complainant_adds_information",
+                           {"information": "A receipt."}, Actor.system("complainant"))
+        clock.move_to(REMINDER + SECOND)
+        assert sweep().fired == 1  # the reminder to acknowledge
+        clock.shift(timedelta(minutes=5))
+        complete(reference, "acknowledge", ACK)
+    case = cases.get_case(reference)
+    events = list(db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                     .order_by(CaseEvent.seq)))
+    intake, inputs = recorded(case, events)
+    assert datetime.fromisoformat(intake["received_at"]) == RECEIVED
+    assert intake["complainant_name"] == INTAKE["complainant_name"]
+    assert intake["channel"] == "phone"
+    kinds = [(i.kind, i.name) for i in inputs]
+    assert ("message", "complainant_adds_information") in kinds
+    assert ("task", "acknowledge") in kinds
+    message = next(i for i in inputs if i.kind == "message")
+    assert message.values == {"information": "A receipt."}
+    task = next(i for i in inputs if i.kind == "task")
+    assert task.values == ACK
+    timer = next(i for i in inputs if i.kind == "timer")
+    assert timer.name and timer.at == REMINDER + SECOND < task.at  # when it fired
