@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
 from .clocks import SetClock, bound
@@ -116,7 +117,7 @@ def _timers_until(runtime: ProcessRuntime, workflow: BpmnWorkflow, snapshot: Sna
         clock.at = max(clock.at, min(due) + TICK)
         snapshot = runtime.fire_timers(workflow)
         out.take(snapshot, clock.at)
-    raise Unreplayable("its timers fire more often than a replay follows")
+    raise Unreplayable(_("its timers fire more often than a replay follows"))
 
 
 def _apply(runtime: ProcessRuntime, workflow: BpmnWorkflow, snapshot: Snapshot, item: Input,
