@@ -9,14 +9,15 @@ pass axe in English and Arabic, on a desktop and a phone.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server.extensions import db
-from server.models import User
+from server.models import ReplayJob, User, utcnow
 from server.services import processes
 from server.services.actors import Actor
 from server.services.processes import drafts
@@ -104,3 +105,42 @@ def test_the_preview_pages_pass_axe(  # type: ignore[no-untyped-def]
         found.append(f"report: {wider}px wider than a phone: " + ", ".join(axe.too_wide(page)))
     context.close()
     assert not found, "\n".join(found)
+
+
+def test_the_progress_page_follows_a_running_preview_until_its_report(  # type: ignore[no-untyped-def]
+        browser, live_server, live_app, draft_and_cases) -> None:
+    draft_id, _references = draft_and_cases
+    with live_app.app_context():
+        owner = db.session.scalar(select(User).where(User.username == OWNER))
+        job = ReplayJob(draft_id=draft_id, draft_title="Rita's draft", started_by_id=owner.id,
+                        started_by=OWNER, status="running", done=2, total=10)
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+        db.session.remove()
+    context = axe.context(browser)
+    page = context.new_page()
+    sign_in(page, live_server, OWNER)
+    page.goto(f"{live_server}/studio/drafts/replays/{job_id}")
+    assert " ".join(page.locator("#replay-status").inner_text().split()) == \
+        "Replaying: 2 of 10 cases."
+    assert page.locator("progress").get_attribute("value") == "2"
+    assert axe.violations(page) == []
+    report = {"totals": {"cases": 10, "unreplayable": 0, "route_changed": 0,
+                         "priority_changed": 0, "deadlines_moved": 0, "stopped": 0},
+              "kpis": {side: {"on_target": 90.0, "median_hours": 12.5}
+                       for side in ("before", "after")}, "cases": [], "unreplayable": []}
+    with live_app.app_context():
+        db.session.execute(update(ReplayJob).where(ReplayJob.id == job_id).values(
+            done=7, heartbeat_at=utcnow()))
+        db.session.commit()
+        page.locator("#replay-status", has_text="Replaying: 7 of 10 cases.").wait_for()
+        db.session.execute(update(ReplayJob).where(ReplayJob.id == job_id).values(
+            done=10, status="done", report=json.dumps(report), finished_at=utcnow()))
+        db.session.commit()
+        db.session.remove()
+    # No reload: the page asked again by itself and now shows the report.
+    page.locator("#replay-totals").wait_for()
+    assert "The draft changes none of these cases." in page.inner_text("#replay-job")
+    assert "90.0%" in page.locator("#replay-kpis").inner_text()
+    context.close()

@@ -25,7 +25,7 @@ from sqlalchemy import func, inspect, select, text
 from server.engine import clocks
 from server.extensions import db
 from server.models import Case, CaseEvent, ReplayJob, User
-from server.services import cases, processes
+from server.services import cases, policy, processes
 from server.services.actors import Actor
 from server.services.processes import drafts
 from server.services.processes.replay_cases import recorded
@@ -258,3 +258,29 @@ def test_the_history_keeps_every_input_a_replay_needs(app_ctx: None) -> None:
     assert task.values == ACK
     timer = next(i for i in inputs if i.kind == "timer")
     assert timer.name and timer.at == REMINDER + SECOND < task.at  # when it fired
+
+
+def test_a_what_if_target_moves_deadlines_in_the_preview_only(
+        app_ctx: None, client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("olga", "process_owner")
+    draft_id = drafts.edit_version(processes.active_version_id(), owner()).id  # unchanged
+    reference = file_case()[0]
+    complete(reference, "acknowledge", ACK)
+    complete(reference, "assess", ASSESS)
+    stored = policy.target_for("resolution", priority="high", category="billing")
+    bad = post(client, f"/studio/drafts/{draft_id}/replay",
+               {"last": "10", "whatif_kind": "resolution", "whatif_amount": "0",
+                "whatif_unit": "working_days"})
+    assert bad.status_code == 422
+    assert "Give the what-if target as a deadline" in bad.get_data(as_text=True)
+    started = post(client, f"/studio/drafts/{draft_id}/replay",
+                   {"last": "10", "whatif_kind": "resolution", "whatif_amount": "60",
+                    "whatif_unit": "working_days"})
+    text_ = flat(finished(client, started.headers["Location"]))
+    assert "as if the Resolution target were 60 working days" in text_
+    row = dict((ref, flat(r)) for ref, r in ROW.findall(
+        client.get(started.headers["Location"]).get_data(as_text=True)))[reference]
+    assert row.startswith("high —")  # the same priority...
+    assert "Resolution overdue" in row  # ...but the resolution deadline moves
+    db.session.rollback()
+    assert policy.target_for("resolution", priority="high", category="billing") == stored

@@ -25,18 +25,23 @@ def _form(draft_id: int, status: int = 200,
     """The choice of cases, with a problem to show if the last try had one."""
     actor = current_actor()
     draft = get_draft(draft_id, actor)
-    form = {key: request.form.get(key, "") for key in ("last", "since", "until")}
+    form = {key: request.form.get(key, "") for key in
+            ("last", "since", "until", "whatif_kind", "whatif_amount", "whatif_unit")}
     return render_template("studio/replay.html", draft=draft, form=form, problem=problem,
                            jobs=replay.jobs_of_draft(draft.id, actor),
-                           default=replay.DEFAULT_CASES, most=replay.MAX_CASES), status
+                           default=replay.DEFAULT_CASES, most=replay.MAX_CASES,
+                           kinds=replay.policy.COMPLAINT_KINDS,
+                           units=replay.policy.UNITS), status
 
 
 @bp.post("/<int:draft_id>/replay")
 def start(draft_id: int) -> ResponseReturnValue:
     """Start a preview in the background and go to its progress page."""
     try:
-        choice = replay.choice_from(request.form.get("last", ""), request.form.get("since", ""),
-                                    request.form.get("until", ""))
+        form = request.form
+        choice = replay.choice_from(form.get("last", ""), form.get("since", ""),
+                                    form.get("until", ""), form.get("whatif_kind", ""),
+                                    form.get("whatif_amount", ""), form.get("whatif_unit", ""))
         job = replay.start(draft_id, choice, current_actor())
     except InvalidInput as exc:
         return _form(draft_id, 422, exc)
@@ -51,4 +56,5 @@ def job(job_id: int) -> ResponseReturnValue:
     found = replay.get_job(job_id, current_actor())
     template = "studio/_replay_job.html" if request.headers.get("HX-Request") \
         else "studio/replay_job.html"
-    return render_template(template, job=found, report=replay.report_of(found))
+    return render_template(template, job=found, report=replay.report_of(found),
+                           what_if=replay.what_if_of(found))

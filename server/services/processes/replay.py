@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from ...engine.replay import Unreplayable, replay
 from ...errors import Conflict, InvalidInput, NotFound
 from ...extensions import db
 from ...models import Case, CaseEvent, ProcessDraft, ReplayJob, utcnow
+from .. import policy
 from ..actors import Actor
 from . import runtime_for
 from .drafts import get_draft
@@ -40,6 +41,7 @@ from .replay_report import Tally
 log = logging.getLogger(__name__)
 DEFAULT_CASES = 1000
 MAX_CASES = 5000
+MAX_TARGET = 365  # the largest what-if target amount
 STALE = timedelta(minutes=2)  # a running job's heartbeat older than this: its thread died
 PROGRESS_EVERY = 25  # cases between two progress writes
 RUNNING, DONE, FAILED = "running", "done", "failed"
@@ -52,15 +54,36 @@ class Choice:
     last: int | None = DEFAULT_CASES
     since: datetime | None = None
     until: datetime | None = None
+    # What if a deadline kind had another target, for every priority (the preview only).
+    what_if: tuple[str, int, str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The choice as stored on the job."""
         return {"last": self.last, "since": self.since.isoformat() if self.since else None,
-                "until": self.until.isoformat() if self.until else None}
+                "until": self.until.isoformat() if self.until else None,
+                "what_if": list(self.what_if) if self.what_if else None}
+
+    def targets(self) -> dict[str, tuple[int, str]]:
+        """The what-if targets as the policy takes them (none: the policy as it is)."""
+        return {self.what_if[0]: self.what_if[1:]} if self.what_if else {}
 
 
-def choice_from(last: str, since: str, until: str) -> Choice:
-    """Read the form's choice of cases; bad input is an InvalidInput naming the field."""
+def choice_from(last: str, since: str, until: str, kind: str = "", amount: str = "",
+                unit: str = "") -> Choice:
+    """Read the form's choice of cases and what-if target; bad input names the field."""
+    chosen = _cases_from(last, since, until)
+    if not (kind or amount.strip()):
+        return chosen
+    if kind not in policy.COMPLAINT_KINDS or unit not in policy.UNITS or \
+            not amount.strip().isdigit() or not 1 <= int(amount) <= MAX_TARGET:
+        message = _("Give the what-if target as a deadline, a whole number from 1 to "
+                    "%(most)s and a unit.", most=MAX_TARGET)
+        raise InvalidInput(message, {"whatif_amount": [message]})
+    return replace(chosen, what_if=(kind, int(amount), unit))
+
+
+def _cases_from(last: str, since: str, until: str) -> Choice:
+    """Read the form's choice of cases."""
     if since or until:
         try:
             start = datetime.fromisoformat(since) if since else None
@@ -125,6 +148,15 @@ def report_of(job: ReplayJob) -> dict[str, Any] | None:
     return report
 
 
+def what_if_of(job: ReplayJob) -> list[Any] | None:
+    """The what-if target a job was started with: [kind, amount, unit], or None."""
+    try:
+        found = json.loads(job.params or "{}").get("what_if")
+    except ValueError:
+        return None
+    return found if isinstance(found, list) and len(found) == 3 else None
+
+
 def jobs_of_draft(draft_id: int, actor: Actor) -> list[ReplayJob]:
     """The actor's previews of a draft, newest first."""
     return list(db.session.scalars(select(ReplayJob).where(
@@ -169,7 +201,7 @@ def run_job(job_id: int, draft_id: int, choice: Choice) -> dict[str, Any]:
     until = utcnow()
     tally = Tally()
     for done, case_id in enumerate(ids, start=1):
-        _one(case_id, target, until, tally)
+        _one(case_id, target, until, tally, choice.targets())
         if done % PROGRESS_EVERY == 0:
             _write(job_id, done=done)
         db.session.rollback()  # read-only: end the read transaction, keep nothing
@@ -179,7 +211,8 @@ def run_job(job_id: int, draft_id: int, choice: Choice) -> dict[str, Any]:
     return report
 
 
-def _one(case_id: int, target: DraftRuntime, until: datetime, tally: Tally) -> None:
+def _one(case_id: int, target: DraftRuntime, until: datetime, tally: Tally,
+         what_if: dict[str, tuple[int, str]]) -> None:
     """Replay one case both ways and count it in the tally."""
     case = db.session.get(Case, case_id)
     if case is None:
@@ -197,12 +230,13 @@ def _one(case_id: int, target: DraftRuntime, until: datetime, tally: Tally) -> N
         tally.refuse(case.reference, _("on its own version: %(reason)s", reason=exc))
         return
     try:
-        after = replay(target.runtime, intake, inputs, end, target.validator,
-                       target.runtime.start_form)
+        with policy.what_if(what_if):
+            after = replay(target.runtime, intake, inputs, end, target.validator,
+                           target.runtime.start_form)
     except Unreplayable as exc:
         tally.refuse(case.reference, str(exc))
         return
-    tally.add(case.reference, case.category, received, end, before, after)
+    tally.add(case.reference, case.category, received, end, before, after, what_if)
 
 
 def _write(job_id: int, **values: Any) -> None:

@@ -40,11 +40,13 @@ class Tally:
         self.unreplayable.append({"reference": reference, "reason": reason})
 
     def add(self, reference: str, category: str | None, received: datetime, until: datetime,
-            before: Replayed, after: Replayed) -> None:
-        """Compare one case's two replays and count it."""
+            before: Replayed, after: Replayed,
+            what_if: dict[str, tuple[int, str]] | None = None) -> None:
+        """Compare one case's two replays and count it (the draft's with the what-if)."""
         self.cases += 1
         for side, run in (("before", before), ("after", after)):
-            hit, hours = _resolution(run, category, received, until)
+            with policy.what_if(what_if if side == "after" and what_if else {}):
+                hit, hours = _resolution(run, category, received, until)
             if hit is not None:
                 self.on_target[side].append(hit)
             if hours is not None:
