@@ -126,8 +126,35 @@ def target_for(kind: str, *, priority: str | None, category: str | None) -> Targ
     return _stored_target(kind, priority, category)
 
 
+# Within read_once(): each target read on first use (a preview job's many cases).
+_ONCE: ContextVar[dict[tuple[str, str | None, str | None], Target] | None] = ContextVar(
+    "policy_read_once", default=None)
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within the block (this context only), read the policy and calendar once each."""
+    token = _ONCE.set({})
+    try:
+        with calendar.read_once():
+            yield
+    finally:
+        _ONCE.reset(token)
+
+
 def _stored_target(kind: str, priority: str | None, category: str | None) -> Target:
     """The target the policy's rows give."""
+    memo = _ONCE.get()
+    if memo is None:
+        return _read_target(kind, priority, category)
+    key = (kind, priority, category)
+    if key not in memo:
+        memo[key] = _read_target(kind, priority, category)
+    return memo[key]
+
+
+def _read_target(kind: str, priority: str | None, category: str | None) -> Target:
+    """Read the most specific target row."""
     rows = db.session.connection().execute(_read(), {
         "kind": kind, "priority": _known(priority, PRIORITIES),
         "category": _known(category, CATEGORIES)}).all()

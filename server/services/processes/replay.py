@@ -200,11 +200,12 @@ def run_job(job_id: int, draft_id: int, choice: Choice) -> dict[str, Any]:
     _write(job_id, total=len(ids))
     until = utcnow()
     tally = Tally()
-    for done, case_id in enumerate(ids, start=1):
-        _one(case_id, target, until, tally, choice.targets())
-        if done % PROGRESS_EVERY == 0:
-            _write(job_id, done=done)
-        db.session.rollback()  # read-only: end the read transaction, keep nothing
+    with policy.read_once():  # the policy and calendar as they are when the job starts
+        for done, case_id in enumerate(ids, start=1):
+            _one(case_id, target, until, tally, choice.targets())
+            if done % PROGRESS_EVERY == 0:
+                _write(job_id, done=done)
+            db.session.rollback()  # read-only: end the read transaction, keep nothing
     report = tally.report()
     _write(job_id, done=len(ids), status=DONE, report=json.dumps(report),
            finished_at=utcnow())
