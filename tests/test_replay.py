@@ -15,6 +15,7 @@ import json
 import re
 import threading
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import time_machine
@@ -284,3 +285,16 @@ def test_a_what_if_target_moves_deadlines_in_the_preview_only(
     assert "Resolution overdue" in row  # ...but the resolution deadline moves
     db.session.rollback()
     assert policy.target_for("resolution", priority="high", category="billing") == stored
+
+
+def test_an_anonymised_history_still_gives_the_times_it_kept(app_ctx: None) -> None:
+    reference = file_case()[0]
+    case = cases.get_case(reference)
+    at = datetime(2026, 5, 4, 5, 0, tzinfo=UTC)
+    erased = SimpleNamespace(kind="timer.fired", at=at, actor="system:timer",
+                             data=json.dumps({"timers": ["acknowledgement_reminder"],
+                                              "fired_at": "[erased]"}))
+    intake, [timer] = recorded(case, [*db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id)), erased])
+    assert datetime.fromisoformat(intake["received_at"]) == case.received_at.replace(tzinfo=UTC)
+    assert (timer.kind, timer.at) == ("timer", at)  # the row's own time stands in

@@ -230,12 +230,20 @@ def _one(case_id: int, target: DraftRuntime, until: datetime, tally: Tally,
     except Unreplayable as exc:
         tally.refuse(case.reference, _("on its own version: %(reason)s", reason=exc))
         return
+    except Exception as exc:  # one odd case must not end the whole preview
+        log.warning("replay of %s failed", case.reference, exc_info=True)
+        tally.refuse(case.reference, _("on its own version: %(reason)s", reason=exc))
+        return
     try:
         with policy.what_if(what_if):
             after = replay(target.runtime, intake, inputs, end, target.validator,
                            target.runtime.start_form)
     except Unreplayable as exc:
         tally.refuse(case.reference, str(exc))
+        return
+    except Exception as exc:  # the draft may fail in ways a deploy check does not see
+        log.warning("replay of %s on the draft failed", case.reference, exc_info=True)
+        tally.refuse(case.reference, str(exc) or type(exc).__name__)
         return
     tally.add(case.reference, case.category, received, end, before, after, what_if)
 

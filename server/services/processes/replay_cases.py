@@ -96,9 +96,10 @@ def recorded(case: Case, events: Sequence[CaseEvent]) -> tuple[dict[str, Any], l
     for event in events:
         data = json.loads(event.data)
         if event.kind == "case.received":
-            intake.update(data.get("values") or {})
+            intake.update(_fields(data.get("values")))
             intake["channel"] = data.get("channel") or case.channel
-            intake["received_at"] = data.get("received_at")
+            received = _time(data.get("received_at"))
+            intake["received_at"] = received.isoformat() if received else None
             continue
         kind = INPUT_KINDS.get(event.kind)
         if kind is None:
@@ -113,19 +114,31 @@ def _input(kind: str, event: CaseEvent, data: dict[str, Any]) -> Input:
     """One history row as the replay's input."""
     at = _aware(event.at)
     if kind == "task":
-        return Input(kind, at, str(data.get("task", "")), dict(data.get("values") or {}))
+        return Input(kind, at, str(data.get("task", "")), _fields(data.get("values")))
     if kind == "message":
-        payload = dict(data.get("payload") or {})
+        payload = _fields(data.get("payload"))
         if event.kind == "case.reopened":
             payload["reopened_by"] = event.actor
         return Input(kind, at, str(data.get("message", "")), payload)
     if kind == "timer":
-        fired = data.get("fired_at")
-        return Input(kind, _aware(datetime.fromisoformat(fired)) if isinstance(fired, str)
-                     else at, ",".join(data.get("timers") or []))
+        return Input(kind, _time(data.get("fired_at")) or at,
+                     ",".join(str(t) for t in data.get("timers") or []))
     result = data.get("result")
     return Input(kind, at, str(data.get("element", "")),
                  result if isinstance(result, dict) else {}, has_result="result" in data)
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """Recorded named values (nothing if the row holds none)."""
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _time(value: Any) -> datetime | None:
+    """A recorded ISO time, aware; None if missing or unreadable (erased by anonymising)."""
+    try:
+        return _aware(datetime.fromisoformat(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _aware(at: datetime) -> datetime:
