@@ -89,7 +89,7 @@ def url_values(filed: Filed) -> dict[str, Any]:
             "list_name": "products", "code": "other", "sample_id": 1, "position": 1,
             "recipient_id": 1, "language": "ar", "subscription_id": 1, "delivery_id": 1,
             "mail_id": 1, "client_id": 1, "alert_id": 1, "rule_id": 1,
-            "team_id": 1}
+            "team_id": 1, "job_id": 1}
 
 
 def expected_allowed(rule: tuple[str, ...], person: str, app: Flask) -> bool:

@@ -25,8 +25,9 @@ from sqlalchemy import select
 from server.errors import DeployRefused
 from server.extensions import db
 from server.models import Case, CaseEvent, HumanTask, Incident, OutboxMessage, ServiceCall, utcnow
-from server.services import cases, processes, service_calls, timers
+from server.services import audit, cases, processes, service_calls, timers
 from server.services.actors import Actor
+from server.services.processes.replay_cases import recorded
 
 from .support.connector_proxy import Proxy, connector_proxy, failing, ok
 from .support.web import AuthActions, file_complaint, post, submit
@@ -153,6 +154,10 @@ def test_a_spiffarena_model_with_service_tasks_runs_to_its_end_over_http(
     assert params["name"] == "Layla Haddad" and params["channel"] == "complaints"
     case = the_case(reference)
     assert data_of(case)["customer"]["body"] == {"tier": "gold", "name": "Layla Haddad"}
+    # The history keeps the result: a preview by replay gives it back instead of calling.
+    [service] = [i for i in recorded(case, list(audit.history(case)))[1] if i.kind == "service"]
+    assert service.has_result and service.values["body"] == {"tier": "gold",
+                                                             "name": "Layla Haddad"}
     [task_id] = [t.task_id for t in tasks_of(case)]
     handler = auth.signed_in("hana", "handler")
     page = handler.get(f"/cases/{reference}/tasks/{task_id}").get_data(as_text=True)

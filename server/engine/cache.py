@@ -6,6 +6,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+
 from .clocks import WorkingTime
 from .limits import RunLimits
 from .runtime import ProcessRuntime
@@ -41,16 +43,20 @@ class SpecCache:
                 self._items.move_to_end(version_id)
                 return runtime
         spec_json, role_map = load()
-        spec, subprocess_specs = load_specs(spec_json)
-        runtime = ProcessRuntime(spec, subprocess_specs, role_map, self.time_limit,
-                                 self.working_time, limits=self.limits,
-                                 memory_limit=self.memory_limit, data_limit=self.data_limit)
+        runtime = self.build(*load_specs(spec_json), role_map)
         with self._lock:
             self.loads += 1
             self._items[version_id] = runtime
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return runtime
+
+    def build(self, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
+              role_map: dict[str, str]) -> ProcessRuntime:
+        """A runtime for these specs with the cache's limits and helpers (not kept)."""
+        return ProcessRuntime(spec, subprocess_specs, role_map, self.time_limit,
+                              self.working_time, limits=self.limits,
+                              memory_limit=self.memory_limit, data_limit=self.data_limit)
 
     def clear(self) -> None:
         """Forget every cached spec."""

@@ -21,6 +21,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from . import tasks
+from .clocks import now as engine_now
 from .clocks import timer_clock
 from .errors import EngineError
 
@@ -66,7 +67,7 @@ def as_due_time(value: Any, title: str, now: datetime | None = None) -> datetime
         if moment is None:
             delta = parse_duration(value)
             if delta is not None:
-                return (now or datetime.now(UTC)) + delta
+                return (now or engine_now()) + delta
     else:
         moment = None
     if moment is None or moment.tzinfo is None:
@@ -102,7 +103,7 @@ def literal_problem(expression: str) -> str | None:
     except (ValueError, SyntaxError):
         return None  # computed when the task becomes ready
     try:
-        as_due_time(value, "", now=datetime.now(UTC))
+        as_due_time(value, "", now=engine_now())
     except EngineError:
         return _("dueIn %(expression)s is not an ISO 8601 time with a UTC offset or a "
                  "duration: use e.g. %(examples)s", expression=expression, examples=_EXAMPLES)

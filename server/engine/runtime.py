@@ -11,7 +11,7 @@ import copy
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as timer_module
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -26,7 +27,16 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from . import due, tasks
-from .clocks import PAUSED_HOURS, PAUSED_SINCE, PAUSES_KEY, WorkingTime, clocks_of, timer_clock
+from .clocks import (
+    PAUSED_HOURS,
+    PAUSED_SINCE,
+    PAUSES_KEY,
+    WorkingTime,
+    clocks_of,
+    install_engine_clock,
+    timer_clock,
+)
+from .clocks import now as engine_now
 from .errors import EngineError, MessageNotExpected, TaskNotReady
 from .limits import RunLimits, StepCounter, TimerWatch, check_stalled
 from .sandbox import DEFAULT_DATA, DEFAULT_MEMORY, SandboxError, data_size_problem
@@ -63,6 +73,7 @@ class ProcessRuntime:
         self.data_limit = data_limit
         # The last state read by data_of/clock_pauses and what it holds: a case page reads both.
         self._last_read: tuple[bytes, tuple[dict[str, Any], dict[str, Any]]] | None = None
+        install_engine_clock(timer_module)  # timers ask the engine clock (clocks.py)
         self.script_engine = SandboxedScriptEngine(
             time_limit, self.working_time.helpers, self.working_time.data_helpers,
             memory_limit=memory_limit, data_limit=data_limit)
@@ -96,7 +107,7 @@ class ProcessRuntime:
             raise EngineError(_("the process '%(process)s' is not started by '%(message)s'",
                                 process=process_id, message=message))
         since = time.time()
-        data = {RECEIVED_KEY: datetime.now(UTC).isoformat(), **data}
+        data = {RECEIVED_KEY: engine_now().isoformat(), **data}
         workflow = BpmnWorkflow(spec, self.subprocess_specs, script_engine=self.script_engine)
         first = workflow.get_next_task(state=TaskState.READY)
         if first is not None:
@@ -121,7 +132,7 @@ class ProcessRuntime:
         deadlines count from; without one it is now.
         """
         since = time.time()
-        data = {RECEIVED_KEY: datetime.now(UTC).isoformat(), **data}
+        data = {RECEIVED_KEY: engine_now().isoformat(), **data}
         workflow = BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.script_engine)
         start = workflow.get_next_task(state=TaskState.READY)
         if start is not None:
@@ -289,7 +300,7 @@ class ProcessRuntime:
         add_hours, hours_between = self.working_time.add_hours, self.working_time.hours_between
         if not self._pausing or add_hours is None or hours_between is None:
             return
-        now = datetime.now(UTC)
+        now = engine_now()
         live = workflow.get_tasks(state=TaskState.WAITING | TaskState.READY)
         pausing: set[str] = set()
         for task in live:

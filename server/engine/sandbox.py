@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 from types import CodeType
 from typing import Any, cast
@@ -47,6 +47,7 @@ from RestrictedPython import (
 from RestrictedPython.Eval import default_guarded_getiter
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
+from .clocks import now as engine_now
 from .sandbox_builtins import BUILTINS, key
 from .sandbox_limits import (
     DEFAULT_DATA,
@@ -309,14 +310,14 @@ def _run_time_names() -> dict[str, Any]:
 
 def now() -> str:
     """Return the current time as an ISO 8601 UTC timestamp."""
-    return datetime.now(UTC).isoformat()
+    return engine_now().isoformat()
 
 
 def timestamp_after(days: float = 0, hours: float = 0, minutes: float = 0,
                     seconds: float = 0) -> str:
     """Return now plus the given time as an ISO 8601 UTC timestamp."""
     delta = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    return (datetime.now(UTC) + delta).isoformat()
+    return (engine_now() + delta).isoformat()
 
 
 def format_(value: Any, spec: str = "") -> str:

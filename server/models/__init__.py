@@ -17,6 +17,7 @@ from .outbox import OutboxAttachment, OutboxMessage
 from .pack_schedule import PackRecipient, PackRun
 from .policy import EscalationTarget
 from .process import ProcessFile, ProcessVersion
+from .replay import ReplayJob
 from .report import CaseReport
 from .retention import CaseErasure, CaseEventRedaction, LegalHold, RetentionRule
 from .service_call import ServiceCall
@@ -71,6 +72,7 @@ __all__ = [
     "ProcessVersion",
     "RecoveryCode",
     "ReferenceCounter",
+    "ReplayJob",
     "RetentionRule",
     "Role",
     "ServiceCall",

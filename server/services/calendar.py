@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
 from typing import Any, NoReturn
@@ -75,8 +77,32 @@ def _read_dates() -> Select[*tuple[Any, ...]]:
             .where(CalendarDate.last_day >= bindparam("from_day")))
 
 
+# Within read_once(): the whole calendar, read on first use (a preview job's many cases).
+_ONCE: ContextVar[list[Calendar] | None] = ContextVar("calendar_read_once", default=None)
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within the block (this context only), read the calendar once, as it is then."""
+    token = _ONCE.set([])
+    try:
+        yield
+    finally:
+        _ONCE.reset(token)
+
+
 def load(since: datetime | None = None) -> Calendar:
     """The calendar as now saved; with `since`, only dated entries that can still matter."""
+    memo = _ONCE.get()
+    if memo is not None:
+        if not memo:
+            memo.append(_load(None))
+        return memo[0]
+    return _load(since)
+
+
+def _load(since: datetime | None) -> Calendar:
+    """Read the calendar from the database."""
     # Core execution on the session's connection (and transaction): the ORM layer would
     # cost more than the queries on this path.
     connection = db.session.connection()

@@ -92,7 +92,8 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor,
               **{f: cleaned.get(f) for f in INTAKE_FIELDS}}
     case = record_new_case(fields, runtime.dump(workflow), snapshot, actor,
                            f"Complaint received ({channel})",
-                           {"channel": channel, "form": runtime.start_form, "values": cleaned},
+                           {"channel": channel, "form": runtime.start_form, "values": cleaned,
+                            "received_at": received.isoformat()},
                            now, seed, also)
     return NewCase(case, token)
 

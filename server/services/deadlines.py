@@ -21,7 +21,7 @@ from typing import Any
 
 from ..engine import WorkingTime
 from ..engine.clocks import PAUSED_HOURS
-from ..models import utcnow
+from ..engine.clocks import now as engine_now
 from . import calendar, policy, script_functions
 
 
@@ -45,7 +45,7 @@ def _received(data: Mapping[str, Any]) -> datetime:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
             return parsed
-    return utcnow()
+    return engine_now()
 
 
 def _case(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,9 +85,9 @@ def next_level(data: Mapping[str, Any], kind: str) -> str:
 
 def working_days(days: int) -> str:
     """Now plus `days` working days."""
-    return calendar.add_working_days(utcnow(), int(days)).isoformat()
+    return calendar.add_working_days(engine_now(), int(days)).isoformat()
 
 
 def working_hours(hours: float) -> str:
     """Now plus `hours` working hours."""
-    return calendar.add_working_hours(utcnow(), float(hours)).isoformat()
+    return calendar.add_working_hours(engine_now(), float(hours)).isoformat()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import Any, NoReturn
@@ -98,9 +100,61 @@ def _read() -> Select[*tuple[Any, ...]]:
                    EscalationTarget.category.in_([bindparam("category"), ANY])))
 
 
+# A preview's what-if targets (services/processes/replay.py): kind -> (amount, unit) for
+# every priority and category, bound in the preview's own context only and never saved.
+_WHAT_IF: ContextVar[Mapping[str, tuple[int, str]] | None] = ContextVar(
+    "plaint_policy_what_if", default=None)
+
+
+@contextmanager
+def what_if(targets: Mapping[str, tuple[int, str]]) -> Iterator[None]:
+    """Within the block (this context only), count these kinds with these targets."""
+    token = _WHAT_IF.set(targets)
+    try:
+        yield
+    finally:
+        _WHAT_IF.reset(token)
+
+
 def target_for(kind: str, *, priority: str | None, category: str | None) -> Target:
     """The target of the most specific row for a kind, priority and category."""
     _kind(kind)
+    changed = (_WHAT_IF.get() or {}).get(kind)
+    if changed is not None:
+        return replace(_stored_target(kind, priority, category), amount=changed[0],
+                       unit=changed[1])
+    return _stored_target(kind, priority, category)
+
+
+# Within read_once(): each target read on first use (a preview job's many cases).
+_ONCE: ContextVar[dict[tuple[str, str | None, str | None], Target] | None] = ContextVar(
+    "policy_read_once", default=None)
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within the block (this context only), read the policy and calendar once each."""
+    token = _ONCE.set({})
+    try:
+        with calendar.read_once():
+            yield
+    finally:
+        _ONCE.reset(token)
+
+
+def _stored_target(kind: str, priority: str | None, category: str | None) -> Target:
+    """The target the policy's rows give."""
+    memo = _ONCE.get()
+    if memo is None:
+        return _read_target(kind, priority, category)
+    key = (kind, priority, category)
+    if key not in memo:
+        memo[key] = _read_target(kind, priority, category)
+    return memo[key]
+
+
+def _read_target(kind: str, priority: str | None, category: str | None) -> Target:
+    """Read the most specific target row."""
     rows = db.session.connection().execute(_read(), {
         "kind": kind, "priority": _known(priority, PRIORITIES),
         "category": _known(category, CATEGORIES)}).all()

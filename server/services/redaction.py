@@ -22,6 +22,7 @@ STRUCTURAL = frozenset({
     "role", "message", "on_behalf", "from", "to", "moved", "incident", "element",
     "attachment", "content_type", "size", "sha256", "source", "internal", "complaint",
     "action", "owner", "fired", "timers", "kind", "reference", "format", "what",
+    "received_at", "fired_at",  # when it happened: what a preview by replay needs
 })
 ANSWERS = ("values", "payload")  # the keys holding a form's answers
 DATES = frozenset({"date", "date-time", "time"})

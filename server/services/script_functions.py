@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
+from ..engine.clocks import now as engine_now
 from ..extensions import db
 from ..models import Case, CaseEvent, User
 from . import calendar
@@ -135,8 +136,8 @@ def get_localtime(datetime: datetime | None = None,  # SpiffArena's keyword
 
 
 def _now() -> datetime:
-    """The current time, aware."""
-    return datetime.now(UTC)
+    """The current time, aware (the engine's: a replay's recorded time while one runs)."""
+    return engine_now()
 
 
 def _parse(text: str) -> datetime:

@@ -165,8 +165,9 @@ def _finish(call_id: int, worker: str, outcome: Any, *, email: bool) -> bool:
     if email:
         _write_email(case.id, row.bpmn_id, outcome, now)
     summary = f"Service task done: {row.title}"
+    # The result as the task received it: what a replay gives back instead of calling.
     data: dict[str, Any] = {"element": row.bpmn_id, "operator": row.operator,
-                            "attempts": row.attempts}
+                            "attempts": row.attempts, "result": result}
     if row.last_error:
         closed = incidents.close_in_step(case.id, now, SERVICE, "the service call succeeded")
         if closed is not None:

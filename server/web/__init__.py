@@ -67,6 +67,7 @@ def init_app(app: Flask) -> None:
         sso,
         studio,
         studio_migrate,
+        studio_replay,
         tasks,
         timefmt,
     )
@@ -88,7 +89,7 @@ def init_app(app: Flask) -> None:
                    pack_schedule, language, actions, admin_webhooks, mailbox, admin_api,
                    admin_security, sso, admin_sso, access_log,
                    retention, admin_teams,
-                   data_requests, studio_migrate):
+                   data_requests, studio_migrate, studio_replay):
         app.register_blueprint(module.bp)
     api.init_app(app)
     sso.init_app(app)

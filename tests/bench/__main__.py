@@ -10,7 +10,8 @@ once (tests/bench/burst.py), on SQLite and on PostgreSQL with two schedulers; th
 Unclaimed tab, at 100,000 cases;
 then the reports dashboard (tests/bench/dashboard.py) at 100,000 and 1,000,000 cases;
 then reading a case page with and without the access log (tests/bench/reads.py);
-then the page requests a handler makes per case (tests/bench/requests.py).
+then the page requests a handler makes per case (tests/bench/requests.py);
+then previewing a draft by replaying 1,000 recorded cases (tests/bench/replay.py).
 Prints a table, then the figures as one JSON object on the very last line.
 """
 
@@ -31,6 +32,7 @@ from .burst import burst_run
 from .dashboard import dashboard_run
 from .reads import reads_run
 from .requests import requests_run
+from .replay import replay_run
 from .search import search_run
 from .timers import timer_run
 
@@ -163,6 +165,7 @@ def main() -> None:
         reads_lines, reads_figures = reads_run(Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
         requests_lines, requests_figures = requests_run(Path(tmp))
+        replay_lines, replay_figures = replay_run(Path(tmp))
     stored = service["state_bytes"] + service["row_bytes"] + service["event_bytes"]
     ratio = service["cases_per_s"] / engine["cases_per_s"]
     print(f"Plaint benchmark: {CASES} cases of the reference process "
@@ -183,6 +186,7 @@ def main() -> None:
     print("\n".join(dashboard_lines))
     print("\n".join(reads_lines))
     print("\n".join(requests_lines))
+    print("\n".join(replay_lines))
     sys.stdout.flush()
     print(json.dumps({
         "engine_cases_per_s": round(engine["cases_per_s"], 1),
@@ -197,6 +201,7 @@ def main() -> None:
         **dashboard_figures,
         **reads_figures,
         **requests_figures,
+        **replay_figures,
     }))
 
 
