@@ -7,7 +7,8 @@ then timers (tests/bench/timers.py): idle sweeps at 1,000 and 100,000 open cases
 firing 1,000 due timers, and the scheduler's lateness; then finding (tests/bench/search.py):
 case search by exact reference and by a word, and the inbox's Unclaimed tab, at 100,000 cases;
 then the reports dashboard (tests/bench/dashboard.py) at 100,000 and 1,000,000 cases;
-then reading a case page with and without the access log (tests/bench/reads.py).
+then reading a case page with and without the access log (tests/bench/reads.py);
+then the web over HTTP through gunicorn, and its workers (tests/bench/http.py).
 Prints a table, then the figures as one JSON object on the very last line.
 """
 
@@ -26,6 +27,7 @@ from sqlalchemy import func, select
 
 from .dashboard import dashboard_run
 from .engine import STEPS, engine_run, percentile
+from .http import http_run
 from .reads import reads_run
 from .search import search_run
 from .timers import timer_run
@@ -111,6 +113,8 @@ def main() -> None:
         dashboard_lines, dashboard_figures = dashboard_run(Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
         reads_lines, reads_figures = reads_run(Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
+        http_lines, http_figures = http_run(Path(tmp))
     stored = service["state_bytes"] + service["row_bytes"] + service["event_bytes"]
     ratio = service["cases_per_s"] / engine["cases_per_s"]
     print(f"Plaint benchmark: {CASES} cases of the reference process "
@@ -129,6 +133,7 @@ def main() -> None:
     print("\n".join(search_lines))
     print("\n".join(dashboard_lines))
     print("\n".join(reads_lines))
+    print("\n".join(http_lines))
     sys.stdout.flush()
     print(json.dumps({
         "engine_cases_per_s": round(engine["cases_per_s"], 1),
@@ -141,6 +146,7 @@ def main() -> None:
         **search_figures,
         **dashboard_figures,
         **reads_figures,
+        **http_figures,
     }))
 
 
