@@ -6,8 +6,10 @@ confirmation page it redirects to), the handler's inbox, each task page (GET, PO
 inbox it redirects to), the complainant's answer on the tracking page, the closing task.
 CSRF tokens and the case version come from the pages, as a browser sends them back.
 
-Runs: one client on one worker (the latency figures, against the engine's step in the same
-run), then 4 clients on SQLite with 1 and 4 workers, then on PostgreSQL with 1 and 2.
+Runs: one client on one worker over keep-alive connections (the latency figures, against
+the engine's step in the same run), then 4 clients on SQLite with 1 and 4 workers, then on
+PostgreSQL with 1 and 2, each request on a connection of its own as behind a reverse proxy
+(a few keep-alive connections would pin the work to the workers that accepted them).
 """
 
 from __future__ import annotations
@@ -62,9 +64,10 @@ CLOSE = {"closure_reason": "accepted", "final_outcome": "upheld", "root_cause": 
 class Browser:
     """One keep-alive connection with a cookie jar; every request timed under a step name."""
 
-    def __init__(self, port: int, times: dict[str, list[float]]) -> None:
+    def __init__(self, port: int, times: dict[str, list[float]], keep_alive: bool = True) -> None:
         self.port = port
         self.times = times
+        self.keep_alive = keep_alive
         self.cookies: dict[str, str] = {}
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
@@ -75,6 +78,8 @@ class Browser:
                    "Accept": "text/html", "Accept-Language": "en"}
         if content_type:
             headers["Content-Type"] = content_type
+        if not self.keep_alive:
+            headers["Connection"] = "close"
         for attempt in (0, 1):
             t0 = time.perf_counter()
             try:
@@ -88,6 +93,8 @@ class Browser:
                     raise
                 continue
             self.times.setdefault(step, []).append(time.perf_counter() - t0)
+            if not self.keep_alive:
+                self.conn.close()
             break
         for raw in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = raw.partition("=")
@@ -160,6 +167,7 @@ def _do_task(handler: Browser, reference: str, values: dict[str, str],
 def one_case(handler: Browser, complainant: Browser) -> None:
     """A complaint from the public form to closing, as complainant and handler do it."""
     complainant.cookies.clear()
+    complainant.conn.close()  # each complaint comes from another person's browser
     form = complainant.get("intake GET", "/complaints/new")
     done = complainant.post_multipart("intake POST", "/complaints/new", INTAKE, form)
     reference, link = _REFERENCE.search(done), _TRACKING.search(done)
@@ -187,22 +195,22 @@ def sign_in(browser: Browser, username: str, password: str) -> None:
         raise RuntimeError(f"sign-in refused: {status}\n{answer[:2000]}")
 
 
-def _cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a gunicorn master and its live workers."""
+def _cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU time (user + system) of a gunicorn master and of each of its live workers."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
     pids = [pid]
     try:
         pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         pass
+    spent = {}
     for one in pids:
         try:
             fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        spent[one] = (int(fields[11]) + int(fields[12])) / tick
+    return spent
 
 
 @dataclass
@@ -214,6 +222,7 @@ class Run:
     seconds: float
     server_cpu: float
     client_cpu: float
+    worker_cpu: list[float]
     times: dict[str, list[float]] = field(default_factory=dict)
 
     @property
@@ -278,8 +287,13 @@ def _prepare(url: str, clients: int) -> None:
 
 
 def measure(label: str, url: str, folder: Path, workers: int, clients: int,
-            cases: int) -> Run:
-    """Serve a fresh database with `workers` workers; `clients` clients share `cases` cases."""
+            cases: int, keep_alive: bool = True) -> Run:
+    """Serve a fresh database with `workers` workers; `clients` clients share `cases` cases.
+
+    Without `keep_alive` each request has a connection of its own, as gunicorn sees
+    requests behind a reverse proxy that does not keep upstream connections (nginx's
+    default): each request then goes to whichever worker accepts it first.
+    """
     from tests.support.data import PASSWORD
 
     _prepare(url, clients)
@@ -287,9 +301,9 @@ def measure(label: str, url: str, folder: Path, workers: int, clients: int,
         times: dict[str, list[float]] = {}
         pairs = []
         for i in range(clients):
-            handler = Browser(port, {})
+            handler = Browser(port, {}, keep_alive)
             sign_in(handler, f"bench{i}", PASSWORD)
-            pairs.append((handler, Browser(port, {})))
+            pairs.append((handler, Browser(port, {}, keep_alive)))
         for handler, complainant in pairs:  # warm every worker's caches up
             for _ in range(workers):
                 one_case(handler, complainant)
@@ -320,13 +334,17 @@ def measure(label: str, url: str, folder: Path, workers: int, clients: int,
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - t0
-        server_cpu, client_cpu = _cpu_seconds(pid) - cpu0, time.process_time() - mine0
+        cpu1, client_cpu = _cpu_seconds(pid), time.process_time() - mine0
+        # Per worker, to see how evenly keep-alive connections spread the work.
+        workers_cpu = sorted((cpu1[p] - cpu0.get(p, 0.0) for p in cpu1 if p != pid),
+                             reverse=True)
         for handler, complainant in pairs:
             handler.conn.close()
             complainant.conn.close()
     if errors:
         raise errors[0]
-    return Run(label, cases, seconds, server_cpu, client_cpu, times)
+    return Run(label, cases, seconds, sum(workers_cpu) + cpu1[pid] - cpu0[pid], client_cpu,
+               workers_cpu, times)
 
 
 @contextmanager
@@ -358,7 +376,8 @@ def _lines(run: Run) -> list[str]:
     """A run's table: throughput and CPU per case, then each step's p50 and p95."""
     lines = [f"{run.label}: {run.cases_per_s:.1f} cases/s ({run.cases} cases in "
              f"{run.seconds:.1f} s), CPU per case: server {run.server_cpu / run.cases * 1000:.0f}"
-             f" ms, clients {run.client_cpu / run.cases * 1000:.0f} ms"]
+             f" ms, clients {run.client_cpu / run.cases * 1000:.0f} ms; worker CPU s "
+             + "/".join(f"{cpu:.1f}" for cpu in run.worker_cpu)]
     for step in WORKFLOW_STEPS:
         values = run.times.get(step, [])
         lines.append(f"  {step:<14}{len(values):>7}{_ms(values, 50):>9.2f}{_ms(values, 95):>9.2f}")
@@ -371,8 +390,11 @@ def http_run(folder: Path) -> tuple[list[str], dict[str, float]]:
     engine = engine_run(max(CASES, 50))
     runs = [measure("SQLite, 1 worker, 1 client", f"sqlite:///{folder / 'one.db'}", folder,
                     1, 1, CASES)]
-    sqlite = [measure(f"SQLite, {w} worker{'s' if w > 1 else ''}, 4 clients",
-                      f"sqlite:///{folder / f'w{w}.db'}", folder, w, 4, CASES * 2)
+    # Workers compared with a connection per request (as behind the recipe's proxy): with
+    # 4 keep-alive clients, 4 connections pin to whichever workers accepted them.
+    sqlite = [measure(f"SQLite, {w} worker{'s' if w > 1 else ''}, 4 clients, per-request "
+                      "connections", f"sqlite:///{folder / f'w{w}.db'}", folder, w, 4,
+                      CASES * 2, keep_alive=False)
               for w in (1, 4)]
     runs += sqlite
     figures: dict[str, float] = {}
@@ -381,7 +403,8 @@ def http_run(folder: Path) -> tuple[list[str], dict[str, float]]:
             if url is None:
                 break
             runs.append(measure(f"PostgreSQL, {pg_workers} worker{'s' if pg_workers > 1 else ''}"
-                                f", 4 clients", url, folder, pg_workers, 4, CASES * 2))
+                                ", 4 clients, per-request connections", url, folder,
+                                pg_workers, 4, CASES * 2, keep_alive=False))
     post_p50 = _ms(runs[0].times["task POST"], 50)
     lines = [f"HTTP: gunicorn on loopback, the browser's requests of each case (intake, inbox, "
              f"task pages and POSTs, the complainant's answer, redirects followed); "
