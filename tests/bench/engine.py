@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 STEPS = [("acknowledge", "ACK"), ("assess", "ASSESS"), ("investigate", "INVESTIGATE"),
          ("respond", "RESPOND")]
@@ -20,7 +21,7 @@ def engine_run(n: int) -> dict[str, float]:
     from tests.support.process import runtime
 
     rt = runtime()
-    values = {"ACK": c.ACK, "ASSESS": c.ASSESS, "INVESTIGATE": c.INVESTIGATE,
+    values: dict[str, dict[str, Any]] = {"ACK": c.ACK, "ASSESS": c.ASSESS, "INVESTIGATE": c.INVESTIGATE,
               "RESPOND": c.RESPOND}
     steps: list[float] = []
     started = time.perf_counter()

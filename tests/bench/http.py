@@ -312,7 +312,8 @@ def measure(label: str, url: str, folder: Path, workers: int, clients: int,
         errors: list[BaseException] = []
 
         def client(handler: Browser, complainant: Browser) -> None:
-            handler.times = complainant.times = mine = {}
+            mine: dict[str, list[float]] = {}
+            handler.times = complainant.times = mine
             while True:
                 with lock:
                     if left[0] <= 0 or errors:
