@@ -21,8 +21,8 @@ def engine_run(n: int) -> dict[str, float]:
     from tests.support.process import runtime
 
     rt = runtime()
-    values: dict[str, dict[str, Any]] = {"ACK": c.ACK, "ASSESS": c.ASSESS, "INVESTIGATE": c.INVESTIGATE,
-              "RESPOND": c.RESPOND}
+    values: dict[str, dict[str, Any]] = {"ACK": c.ACK, "ASSESS": c.ASSESS,
+                                         "INVESTIGATE": c.INVESTIGATE, "RESPOND": c.RESPOND}
     steps: list[float] = []
     started = time.perf_counter()
     for _ in range(n):
