@@ -74,7 +74,6 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor,
         raise InvalidInput(_("The intake form must ask for the complainant's name and the "
                              "description."), {f: [_("This field is required.")] for f in missing})
     check_representative(cleaned)
-    begin_write()
     now = utcnow()
     received = received_at or now
     try:
@@ -84,13 +83,16 @@ def start_case(intake: dict[str, Any], channel: str, actor: Actor,
     except EngineError as exc:
         raise ProcessFailed(_("The complaint could not be registered: %(reason)s",
                                 reason=exc)) from None
+    state = runtime.dump(workflow)
+    # The engine ran outside the write lock: nothing else can touch a case not yet made.
+    begin_write()
     seed = links.new_seed()
     token = links.token_for(seed)
     fields = {"reference": _next_reference(now), "process_version_id": version_id,
               "channel": channel, "received_at": received,
               "tracking_token_hash": links.token_hash(token),
               **{f: cleaned.get(f) for f in INTAKE_FIELDS}}
-    case = record_new_case(fields, runtime.dump(workflow), snapshot, actor,
+    case = record_new_case(fields, state, snapshot, actor,
                            f"Complaint received ({channel})",
                            {"channel": channel, "form": runtime.start_form, "values": cleaned,
                             "received_at": received.isoformat()},
@@ -132,7 +134,44 @@ def get_case(reference: str) -> Case:
 def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
                   expected_version: int | None = None) -> CaseRecord:
     """Complete a ready user task with form values; only declared, valid fields are kept."""
+    return _optimistically(lambda locked: _complete_task(reference, task_id, values, actor,
+                                                         expected_version, locked))
+
+
+class _Moved(Exception):
+    """The case changed between the read outside the write lock and the write."""
+
+
+def _optimistically(step: Callable[[bool], CaseRecord]) -> CaseRecord:
+    """Run a step with the engine outside the write lock; again inside it if the case moved.
+
+    The write lock (SQLite's, one writer at a time) is taken only to write: the engine
+    work before it runs while other workers write. The case's version check on saving
+    (decision 7) catches a case that changed meanwhile; the step then runs once more
+    holding the lock throughout, so it gives the same answer as if it had waited.
+    """
+    try:
+        return step(False)
+    except _Moved:
+        return step(True)
+
+
+def _record(locked: bool, save: Callable[[], CaseRecord]) -> CaseRecord:
+    """Take the write lock (unless held) and save; a lost race outside the lock is _Moved."""
+    if locked:
+        return save()
     begin_write()
+    try:
+        return save()
+    except Conflict:
+        raise _Moved from None
+
+
+def _complete_task(reference: str, task_id: str, values: Any, actor: Actor,
+                   expected_version: int | None, locked: bool) -> CaseRecord:
+    """complete_task's work, reading under the write lock or not (`locked`)."""
+    if locked:
+        begin_write()
     case, task = load_case_and_task(reference, task_id)
     if task is None:
         raise Conflict(_("This task is no longer open: it was completed or the case moved on. "
@@ -158,13 +197,13 @@ def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
         raise Conflict(str(exc)) from None
     except EngineError as exc:
         raise ProcessFailed(_("The task could not be completed: %(reason)s", reason=exc)) from None
-    return record_step(case, runtime.dump(workflow), snapshot, actor, "task.completed",
-                       f"{task.title} completed",
-                       {"task": task.bpmn_id, "task_id": task_id, "title": task.title,
-                        "role": task.role, "form": task.form, "values": cleaned,
-                        **_labels(schema, data, cleaned),
-                        **({"on_behalf": actor.on_behalf} if actor.on_behalf else {})},
-                       utcnow())
+    state = runtime.dump(workflow)
+    return _record(locked, lambda: record_step(
+        case, state, snapshot, actor, "task.completed", f"{task.title} completed",
+        {"task": task.bpmn_id, "task_id": task_id, "title": task.title, "role": task.role,
+         "form": task.form, "values": cleaned, **_labels(schema, data, cleaned),
+         **({"on_behalf": actor.on_behalf} if actor.on_behalf else {})},
+        utcnow()))
 
 
 def _labels(schema: dict[str, Any] | None, data: dict[str, Any],
@@ -189,7 +228,15 @@ def send_message(reference: str, name: str, payload: Any, actor: Actor,
     if len(text.encode()) > MAX_MESSAGE_BYTES or '"typename"' in text or \
             any(str(key).startswith("_") for key in payload):
         raise InvalidInput(_("The message is too large or uses a reserved name."))
-    begin_write()
+    return _optimistically(lambda locked: _send_message(reference, name, payload, actor,
+                                                        also, locked))
+
+
+def _send_message(reference: str, name: str, payload: dict[str, Any], actor: Actor,
+                  also: Callable[[], None] | None, locked: bool) -> CaseRecord:
+    """send_message's work, reading under the write lock or not (`locked`)."""
+    if locked:
+        begin_write()
     case = load_case(reference)
     runtime = runtime_for(case.process_version_id)
     workflow = runtime.load(case.workflow_state)
@@ -202,10 +249,11 @@ def send_message(reference: str, name: str, payload: Any, actor: Actor,
                          reference=reference, name=name)) from None
     except EngineError as exc:
         raise ProcessFailed(_("The message could not be taken: %(reason)s", reason=exc)) from None
-    return record_step(case, runtime.dump(workflow), snapshot, actor, "message.received",
-                       f"Message received: {title}",
-                       {"message": name, "form": form["form"] if form else None,
-                        "payload": payload}, utcnow(), also)
+    state = runtime.dump(workflow)
+    return _record(locked, lambda: record_step(
+        case, state, snapshot, actor, "message.received", f"Message received: {title}",
+        {"message": name, "form": form["form"] if form else None, "payload": payload},
+        utcnow(), also))
 
 
 def ready_tasks(case: Case) -> list[HumanTask]:

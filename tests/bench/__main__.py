@@ -11,7 +11,8 @@ Unclaimed tab, at 100,000 cases;
 then the reports dashboard (tests/bench/dashboard.py) at 100,000 and 1,000,000 cases;
 then reading a case page with and without the access log (tests/bench/reads.py);
 then the page requests a handler makes per case (tests/bench/requests.py);
-then previewing a draft by replaying 1,000 recorded cases (tests/bench/replay.py).
+then previewing a draft by replaying 1,000 recorded cases (tests/bench/replay.py);
+then the web over HTTP through gunicorn, and its workers (tests/bench/http.py).
 Prints a table, then the figures as one JSON object on the very last line.
 """
 
@@ -30,57 +31,15 @@ from sqlalchemy import func, select
 
 from .burst import burst_run
 from .dashboard import dashboard_run
+from .engine import STEPS, engine_run, percentile
+from .http import http_run
 from .reads import reads_run
-from .requests import requests_run
 from .replay import replay_run
+from .requests import requests_run
 from .search import search_run
 from .timers import timer_run
 
 CASES = int(os.environ.get("PLAINT_BENCH_CASES", "300"))
-STEPS = [("acknowledge", "ACK"), ("assess", "ASSESS"), ("investigate", "INVESTIGATE"),
-         ("respond", "RESPOND")]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def engine_run(n: int) -> dict[str, float]:
-    from tests.support import data as c
-    from tests.support.process import runtime
-
-    rt = runtime()
-    values = {"ACK": c.ACK, "ASSESS": c.ASSESS, "INVESTIGATE": c.INVESTIGATE,
-              "RESPOND": c.RESPOND}
-    steps: list[float] = []
-    started = time.perf_counter()
-    for _ in range(n):
-        t0 = time.perf_counter()
-        wf, snap = rt.start(dict(c.INTAKE))
-        state = rt.dump(wf)
-        steps.append(time.perf_counter() - t0)
-        for _bpmn_id, key in STEPS:
-            t0 = time.perf_counter()
-            wf = rt.load(state)
-            snap = rt.complete(wf, snap.ready[0].task_id, values[key])
-            state = rt.dump(wf)
-            steps.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        wf = rt.load(state)
-        snap = rt.message(wf, "complainant_response", {"accepted": True})
-        state = rt.dump(wf)
-        steps.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        wf = rt.load(state)
-        snap = rt.complete(wf, snap.ready[0].task_id, c.CLOSE)
-        state = rt.dump(wf)
-        steps.append(time.perf_counter() - t0)
-        # Closed; the diagram still offers the survey and the reopen window.
-        assert snap.reached == ["closed"]
-    elapsed = time.perf_counter() - started
-    return {"cases_per_s": n / elapsed, "steps_per_s": len(steps) / elapsed,
-            "p50_ms": percentile(steps, 50) * 1000, "p95_ms": percentile(steps, 95) * 1000}
 
 
 def service_run(n: int, folder: Path) -> dict[str, float]:
@@ -165,7 +124,10 @@ def main() -> None:
         reads_lines, reads_figures = reads_run(Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
         requests_lines, requests_figures = requests_run(Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
         replay_lines, replay_figures = replay_run(Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
+        http_lines, http_figures = http_run(Path(tmp))
     stored = service["state_bytes"] + service["row_bytes"] + service["event_bytes"]
     ratio = service["cases_per_s"] / engine["cases_per_s"]
     print(f"Plaint benchmark: {CASES} cases of the reference process "
@@ -187,6 +149,7 @@ def main() -> None:
     print("\n".join(reads_lines))
     print("\n".join(requests_lines))
     print("\n".join(replay_lines))
+    print("\n".join(http_lines))
     sys.stdout.flush()
     print(json.dumps({
         "engine_cases_per_s": round(engine["cases_per_s"], 1),
@@ -202,6 +165,7 @@ def main() -> None:
         **reads_figures,
         **requests_figures,
         **replay_figures,
+        **http_figures,
     }))
 
 
