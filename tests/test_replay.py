@@ -126,8 +126,8 @@ def test_a_preview_lists_priority_and_deadline_changes_and_unreplayable_cases_an
     assert "Finished" in text_ and "5 cases replayed" in text_
     found = {ref: flat(row) for ref, row in ROW.findall(report)}
     for reference in assessed:
-        assert "high → medium" in found[reference], text_
-        assert "→" in found[reference].split("medium", 1)[1]  # a deadline that moves
+        assert "High → Medium" in found[reference], text_
+        assert "→" in found[reference].split("Medium", 1)[1]  # a deadline that moves
     assert untouched not in found
     assert f"{investigated} : Investigate: Customer reference: This field is " \
         "required." in text_, text_
@@ -281,7 +281,7 @@ def test_a_what_if_target_moves_deadlines_in_the_preview_only(
     assert "as if the Resolution target were 60 working days" in text_
     row = dict((ref, flat(r)) for ref, r in ROW.findall(
         client.get(started.headers["Location"]).get_data(as_text=True)))[reference]
-    assert row.startswith("high —")  # the same priority...
+    assert row.startswith("High —")  # the same priority...
     assert "Resolution overdue" in row  # ...but the resolution deadline moves
     db.session.rollback()
     assert policy.target_for("resolution", priority="high", category="billing") == stored

@@ -31,8 +31,8 @@ from sqlalchemy import func, select
 from .burst import burst_run
 from .dashboard import dashboard_run
 from .reads import reads_run
-from .requests import requests_run
 from .replay import replay_run
+from .requests import requests_run
 from .search import search_run
 from .timers import timer_run
 
