@@ -9,6 +9,9 @@ to cases, history, tasks, timers, outbox, reports or the search index, and nothi
 sent: no e-mail, webhook or connector call is made (service tasks get their recorded
 results back; one with none ends that case's replay, listed as "stopped at").
 
+What-ifs (a deadline kind's target, a changed calendar) are bound around the draft's
+side only, in the job's own context (policy.what_if, calendar.what_if): never saved.
+
 One preview per draft at a time. A job whose thread died (the server stopped) stops
 moving its heartbeat; it is shown, and then stored, as failed.
 """
