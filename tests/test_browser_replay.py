@@ -77,7 +77,7 @@ def test_a_process_owner_previews_a_draft_and_reads_the_report(  # type: ignore[
     assert rows.count() >= 3
     for reference in references:
         assert reference in text
-    assert "high → medium" in text
+    assert "High → Medium" in text
     assert "Resolved on target" in page.locator("#replay-kpis").inner_text()
     # The report stays: the draft's page lists it, and it opens again finished.
     page.goto(f"{live_server}/studio/drafts/{draft_id}/replay")

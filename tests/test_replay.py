@@ -21,14 +21,15 @@ from typing import Any
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, inspect, select, text
 
 from server.engine import clocks
 from server.extensions import db
 from server.models import Case, CaseEvent, ReplayJob, User
-from server.services import cases, policy, processes
+from server.services import calendar, cases, labels, policy, processes
 from server.services.actors import Actor
-from server.services.processes import drafts
+from server.services.processes import draft_texts, drafts
 from server.services.processes.replay_cases import recorded
 from server.services.timers import sweep
 
@@ -126,8 +127,8 @@ def test_a_preview_lists_priority_and_deadline_changes_and_unreplayable_cases_an
     assert "Finished" in text_ and "5 cases replayed" in text_
     found = {ref: flat(row) for ref, row in ROW.findall(report)}
     for reference in assessed:
-        assert "high → medium" in found[reference], text_
-        assert "→" in found[reference].split("medium", 1)[1]  # a deadline that moves
+        assert "High → Medium" in found[reference], text_
+        assert "→" in found[reference].split("Medium", 1)[1]  # a deadline that moves
     assert untouched not in found
     assert f"{investigated} : Investigate: Customer reference: This field is " \
         "required." in text_, text_
@@ -281,7 +282,7 @@ def test_a_what_if_target_moves_deadlines_in_the_preview_only(
     assert "as if the Resolution target were 60 working days" in text_
     row = dict((ref, flat(r)) for ref, r in ROW.findall(
         client.get(started.headers["Location"]).get_data(as_text=True)))[reference]
-    assert row.startswith("high —")  # the same priority...
+    assert row.startswith("High —")  # the same priority...
     assert "Resolution overdue" in row  # ...but the resolution deadline moves
     db.session.rollback()
     assert policy.target_for("resolution", priority="high", category="billing") == stored
@@ -298,3 +299,93 @@ def test_an_anonymised_history_still_gives_the_times_it_kept(app_ctx: None) -> N
         select(CaseEvent).where(CaseEvent.case_id == case.id)), erased])
     assert datetime.fromisoformat(intake["received_at"]) == case.received_at.replace(tzinfo=UTC)
     assert (timer.kind, timer.at) == ("timer", at)  # the row's own time stands in
+
+
+def part(page: str, element_id: str) -> str:
+    """The text of one element of a page (its table or list), as read."""
+    found = re.search(rf'id="{element_id}"(.*?)</(table|ul)>', page, re.S)
+    assert found, element_id
+    return flat(found.group(1))
+
+
+def test_the_same_report_reads_in_arabic_for_an_arabic_reader_and_in_english_otherwise(
+        app_ctx: None, client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("olga", "process_owner")
+    actor = owner()
+    draft_id = triage_changed_draft(actor)
+    draft_texts.save(draft_id, "ar", {"Customer reference": "مرجع العميل"}, actor)
+    assessed = file_case()[0]
+    for bpmn_id, values in (("acknowledge", ACK), ("assess", ASSESS)):
+        complete(assessed, bpmn_id, values)
+    investigated = file_case()[0]
+    for bpmn_id, values in (("acknowledge", ACK), ("assess", ASSESS),
+                            ("investigate", INVESTIGATE)):
+        complete(investigated, bpmn_id, values)
+    location = post(client, f"/studio/drafts/{draft_id}/replay",
+                    {"last": "10"}).headers["Location"]
+    english = finished(client, location)
+    user = db.session.scalar(select(User).where(User.username == "olga"))
+    assert user is not None
+    user.language = "ar"
+    db.session.commit()
+    arabic = client.get(location).get_data(as_text=True)
+    with force_locale("ar"):
+        high, medium = labels.code("high"), labels.code("medium")
+        required = gettext("This field is required.")
+    assert high != "High" and required != "This field is required."
+
+    # In English: English step titles, priority names and reasons.
+    cases_en, refused_en = part(english, "replay-cases"), part(english, "replay-unreplayable")
+    assert "High → Medium" in cases_en and "Resolution overdue" in cases_en
+    assert "Investigate: Customer reference: This field is required." in refused_en
+    assert high not in cases_en and "التحقيق" not in refused_en
+    # The same stored report in Arabic: none of the English ones.
+    cases_ar, refused_ar = part(arabic, "replay-cases"), part(arabic, "replay-unreplayable")
+    assert f"{high} → {medium}" in cases_ar, cases_ar
+    assert "تجاوز موعد الحل" in cases_ar  # the resolution deadline's step, in Arabic
+    assert f"التحقيق: مرجع العميل: {required}" in refused_ar, refused_ar
+    for english_text in ("High", "Medium", "Resolution overdue", "Investigate",
+                         "Customer reference", "This field is required"):
+        assert english_text not in cases_ar + refused_ar, english_text
+
+
+def test_a_what_if_day_off_moves_a_deadline_in_the_preview_only(
+        app_ctx: None, client: FlaskClient, auth: AuthActions) -> None:
+    auth.login("olga", "process_owner")
+    draft_id = drafts.edit_version(processes.active_version_id(), owner()).id  # unchanged
+    reference = file_case()[0]
+    complete(reference, "acknowledge", ACK)
+    complete(reference, "assess", ASSESS)
+    case = cases.get_case(reference)
+    due = policy.deadline("resolution", priority=case.priority, category=case.category,
+                          since=case.received_at.replace(tzinfo=UTC))
+    day_off = calendar.load().local_day(due).isoformat()  # the day the deadline falls on
+    saved = (calendar.settings_form(), [repr(d) for d in calendar.list_dates()])
+    before = digest()
+
+    typed = {"last": "10", "whatif_closed": f"{day_off}, 2026-02-30", "whatif_opens": "09:00",
+             "whatif_closes": "17:00"}
+    bad = post(client, f"/studio/drafts/{draft_id}/replay", typed)
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "“2026-02-30” is not a date" in page
+    assert f"{day_off}, 2026-02-30</textarea>" in page and 'value="09:00"' in page  # kept
+    late = post(client, f"/studio/drafts/{draft_id}/replay",
+                {"last": "10", "whatif_opens": "17:00", "whatif_closes": "09:00"})
+    assert late.status_code == 422
+    assert "The closing time must be after the opening time." in late.get_data(as_text=True)
+
+    as_is = flat(finished(client, post(client, f"/studio/drafts/{draft_id}/replay",
+                                       {"last": "10"}).headers["Location"]))
+    assert "The draft changes none of these cases." in as_is
+    location = post(client, f"/studio/drafts/{draft_id}/replay",
+                    {"last": "10", "whatif_closed": day_off}).headers["Location"]
+    report = finished(client, location)
+    assert f"as if the calendar were changed (for this preview only): closed on {day_off}" \
+        in flat(report)
+    row = dict((ref, flat(r)) for ref, r in ROW.findall(report))[reference]
+    assert "Resolution overdue" in row and "→" in row
+    assert re.search(r"Cases whose deadlines move\s*</th><td>1<", report)
+    db.session.rollback()
+    assert (calendar.settings_form(), [repr(d) for d in calendar.list_dates()]) == saved
+    assert digest() == before

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask_babel import gettext as _
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
 from .clocks import SetClock, bound
@@ -27,7 +26,7 @@ MAX_TIMER_ROUNDS = 200  # timers fired between two inputs: a loop must not hold 
 TICK = timedelta(microseconds=1)  # SpiffWorkflow fires a timer once now is past its due time
 
 # Checks a form's values as the live server does: (form name, values, task data) -> the
-# cleaned values; raises ValueError with the reason a person reads.
+# cleaned values; raises ValueError whose argument says what is wrong (given back as is).
 Validator = Callable[[str, dict[str, Any], dict[str, Any]], dict[str, Any]]
 
 
@@ -43,7 +42,17 @@ class Input:
 
 
 class Unreplayable(Exception):
-    """The recorded inputs cannot drive the process; the message says why."""
+    """The recorded inputs cannot drive the process: a kind of reason and its parameters.
+
+    Kinds: "timers" (they fire more often than a replay follows), "form" (`step`: the
+    task's title, `problem`: what the validator raised), "engine" (`detail`: the engine's
+    message). Kept as data, so the report is worded in its reader's language.
+    """
+
+    def __init__(self, why: str, **params: Any) -> None:
+        super().__init__(why, params)
+        self.why = why
+        self.params = params
 
 
 @dataclass
@@ -103,7 +112,7 @@ def replay(runtime: ProcessRuntime, intake: dict[str, Any], inputs: Sequence[Inp
                     return out
             _timers_until(runtime, workflow, snapshot, until, clock, out)
         except EngineError as exc:
-            raise Unreplayable(str(exc)) from None
+            raise Unreplayable("engine", detail=str(exc)) from None
     return out
 
 
@@ -117,7 +126,7 @@ def _timers_until(runtime: ProcessRuntime, workflow: BpmnWorkflow, snapshot: Sna
         clock.at = max(clock.at, min(due) + TICK)
         snapshot = runtime.fire_timers(workflow)
         out.take(snapshot, clock.at)
-    raise Unreplayable(_("its timers fire more often than a replay follows"))
+    raise Unreplayable("timers")
 
 
 def _apply(runtime: ProcessRuntime, workflow: BpmnWorkflow, snapshot: Snapshot, item: Input,
@@ -137,7 +146,8 @@ def _apply(runtime: ProcessRuntime, workflow: BpmnWorkflow, snapshot: Snapshot, 
             try:
                 values = validate(task.form, values, runtime.task_data(workflow, task.task_id))
             except ValueError as exc:
-                raise Unreplayable(f"{task.title}: {exc}") from None
+                raise Unreplayable("form", step=task.title,
+                                   problem=exc.args[0] if exc.args else "") from None
         try:
             done = runtime.complete(workflow, task.task_id, values)
         except TaskNotReady:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
 from typing import Any, NoReturn
@@ -91,14 +92,53 @@ def read_once() -> Iterator[None]:
         _ONCE.reset(token)
 
 
+@dataclass(frozen=True)
+class WhatIf:
+    """A preview's changed calendar: extra days off, and other hours on every working day."""
+
+    closed: tuple[date, ...] = ()
+    hours: Hours | None = None
+
+    def applied(self, cal: Calendar) -> Calendar:
+        """`cal` as if it had these days off and these hours (a copy; rows untouched)."""
+        week = {day: self.hours for day in cal.week} if self.hours else cal.week
+        extra = [Special(-n, "holiday", day, day, None, None, "what-if")
+                 for n, day in enumerate(self.closed, start=1)]
+        return Calendar(cal.zone, week, cal.country, cal.subdivision, cal.specials + extra)
+
+
+# A preview's what-if calendar (services/processes/replay.py), bound in the preview's own
+# context only and never saved; with the calendars it changed, each changed once.
+_WHAT_IF: ContextVar[tuple[WhatIf, dict[int, tuple[Calendar, Calendar]]] | None] = \
+    ContextVar("calendar_what_if", default=None)
+
+
+@contextmanager
+def what_if(change: WhatIf | None) -> Iterator[None]:
+    """Within the block (this context only), count business time on the changed calendar."""
+    token = _WHAT_IF.set((change, {}) if change else None)
+    try:
+        yield
+    finally:
+        _WHAT_IF.reset(token)
+
+
 def load(since: datetime | None = None) -> Calendar:
     """The calendar as now saved; with `since`, only dated entries that can still matter."""
     memo = _ONCE.get()
     if memo is not None:
         if not memo:
             memo.append(_load(None))
-        return memo[0]
-    return _load(since)
+        found = memo[0]
+    else:
+        found = _load(since)
+    changing = _WHAT_IF.get()
+    if changing is None:
+        return found
+    change, done = changing
+    if id(found) not in done:  # keyed by the saved snapshot, kept alive beside it
+        done[id(found)] = (found, change.applied(found))
+    return done[id(found)][1]
 
 
 def _load(since: datetime | None) -> Calendar:

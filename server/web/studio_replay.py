@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from ..access import STUDIO, current_actor, guard
 from ..errors import Conflict, InvalidInput
+from ..services import process_texts
 from ..services.processes import replay
 from ..services.processes.drafts import get_draft
 
@@ -26,7 +27,8 @@ def _form(draft_id: int, status: int = 200,
     actor = current_actor()
     draft = get_draft(draft_id, actor)
     form = {key: request.form.get(key, "") for key in
-            ("last", "since", "until", "whatif_kind", "whatif_amount", "whatif_unit")}
+            ("last", "since", "until", "whatif_kind", "whatif_amount", "whatif_unit",
+             "whatif_closed", "whatif_opens", "whatif_closes")}
     return render_template("studio/replay.html", draft=draft, form=form, problem=problem,
                            jobs=replay.jobs_of_draft(draft.id, actor),
                            default=replay.DEFAULT_CASES, most=replay.MAX_CASES,
@@ -41,7 +43,9 @@ def start(draft_id: int) -> ResponseReturnValue:
         form = request.form
         choice = replay.choice_from(form.get("last", ""), form.get("since", ""),
                                     form.get("until", ""), form.get("whatif_kind", ""),
-                                    form.get("whatif_amount", ""), form.get("whatif_unit", ""))
+                                    form.get("whatif_amount", ""), form.get("whatif_unit", ""),
+                                    form.get("whatif_closed", ""), form.get("whatif_opens", ""),
+                                    form.get("whatif_closes", ""))
         job = replay.start(draft_id, choice, current_actor())
     except InvalidInput as exc:
         return _form(draft_id, 422, exc)
@@ -56,5 +60,7 @@ def job(job_id: int) -> ResponseReturnValue:
     found = replay.get_job(job_id, current_actor())
     template = "studio/_replay_job.html" if request.headers.get("HX-Request") \
         else "studio/replay_job.html"
-    return render_template(template, job=found, report=replay.report_of(found),
-                           what_if=replay.what_if_of(found))
+    return render_template(template, job=found,
+                           report=replay.report_of(found, process_texts.reading()),
+                           what_if=replay.what_if_of(found),
+                           calendar_if=replay.calendar_if_of(found))

@@ -9,6 +9,9 @@ to cases, history, tasks, timers, outbox, reports or the search index, and nothi
 sent: no e-mail, webhook or connector call is made (service tasks get their recorded
 results back; one with none ends that case's replay, listed as "stopped at").
 
+What-ifs (a deadline kind's target, a changed calendar) are bound around the draft's
+side only, in the job's own context (policy.what_if, calendar.what_if): never saved.
+
 One preview per draft at a time. A job whose thread died (the server stopped) stops
 moving its heartbeat; it is shown, and then stored, as failed.
 """
@@ -18,6 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,17 +36,19 @@ from ...engine.replay import Unreplayable, replay
 from ...errors import Conflict, InvalidInput, NotFound
 from ...extensions import db
 from ...models import Case, CaseEvent, ProcessDraft, ReplayJob, utcnow
-from .. import policy
+from .. import calendar, policy
 from ..actors import Actor
 from . import runtime_for
 from .drafts import get_draft
 from .replay_cases import DraftRuntime, chosen_cases, recorded, version_validator
-from .replay_report import Tally
+from .replay_report import DRAFT, OWN, Tally
+from .replay_texts import worded
 
 log = logging.getLogger(__name__)
 DEFAULT_CASES = 1000
 MAX_CASES = 5000
 MAX_TARGET = 365  # the largest what-if target amount
+MAX_DAYS_OFF = 366  # the most what-if days off
 STALE = timedelta(minutes=2)  # a running job's heartbeat older than this: its thread died
 PROGRESS_EVERY = 25  # cases between two progress writes
 RUNNING, DONE, FAILED = "running", "done", "failed"
@@ -56,22 +63,33 @@ class Choice:
     until: datetime | None = None
     # What if a deadline kind had another target, for every priority (the preview only).
     what_if: tuple[str, int, str] | None = None
+    # What if the calendar had these days off and these hours (the preview only).
+    calendar_if: calendar.WhatIf | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The choice as stored on the job."""
+        cal = self.calendar_if
         return {"last": self.last, "since": self.since.isoformat() if self.since else None,
                 "until": self.until.isoformat() if self.until else None,
-                "what_if": list(self.what_if) if self.what_if else None}
+                "what_if": list(self.what_if) if self.what_if else None,
+                "closed": [d.isoformat() for d in cal.closed] if cal else [],
+                "hours": [t.strftime("%H:%M") for t in cal.hours] if cal and cal.hours
+                else None}
 
-    def targets(self) -> dict[str, tuple[int, str]]:
-        """The what-if targets as the policy takes them (none: the policy as it is)."""
-        return {self.what_if[0]: self.what_if[1:]} if self.what_if else {}
+    @contextmanager
+    def changed(self) -> Iterator[None]:
+        """Within the block, the what-if policy target and calendar (none: as they are)."""
+        with policy.what_if({self.what_if[0]: self.what_if[1:]} if self.what_if else {}), \
+                calendar.what_if(self.calendar_if):
+            yield
 
 
 def choice_from(last: str, since: str, until: str, kind: str = "", amount: str = "",
-                unit: str = "") -> Choice:
-    """Read the form's choice of cases and what-if target; bad input names the field."""
-    chosen = _cases_from(last, since, until)
+                unit: str = "", closed: str = "", opens: str = "",
+                closes: str = "") -> Choice:
+    """Read the form's choice of cases and what-ifs; bad input names the field."""
+    chosen = replace(_cases_from(last, since, until),
+                     calendar_if=calendar_what_if(closed, opens, closes))
     if not (kind or amount.strip()):
         return chosen
     if kind not in policy.COMPLAINT_KINDS or unit not in policy.UNITS or \
@@ -80,6 +98,36 @@ def choice_from(last: str, since: str, until: str, kind: str = "", amount: str =
                     "%(most)s and a unit.", most=MAX_TARGET)
         raise InvalidInput(message, {"whatif_amount": [message]})
     return replace(chosen, what_if=(kind, int(amount), unit))
+
+
+def calendar_what_if(closed: str, opens: str, closes: str) -> calendar.WhatIf | None:
+    """Read the what-if calendar: dates off (one per line or comma) and opening hours."""
+    days = []
+    for word in closed.replace(",", " ").split():
+        day = calendar.parse_date(word)
+        if day is None:
+            message = _("“%(text)s” is not a date: give each day off as 2026-01-31.",
+                        text=word)
+            raise InvalidInput(message, {"whatif_closed": [message]})
+        days.append(day)
+    if len(days) > MAX_DAYS_OFF:
+        message = _("Give at most %(most)s days off.", most=MAX_DAYS_OFF)
+        raise InvalidInput(message, {"whatif_closed": [message]})
+    hours = None
+    if opens.strip() or closes.strip():
+        start, end = calendar.parse_time(opens), calendar.parse_time(closes)
+        if start is None:
+            message = _("Enter a time like 08:00 (24-hour clock).")
+            raise InvalidInput(message, {"whatif_opens": [message]})
+        if end is None:
+            message = _("Enter a time like 16:00 (24-hour clock).")
+            raise InvalidInput(message, {"whatif_closes": [message]})
+        if end <= start:
+            message = _("The closing time must be after the opening time.")
+            raise InvalidInput(message, {"whatif_closes": [message]})
+        hours = (start, end)
+    unique = tuple(sorted(set(days)))
+    return calendar.WhatIf(unique, hours) if unique or hours else None
 
 
 def _cases_from(last: str, since: str, until: str) -> Choice:
@@ -136,11 +184,11 @@ def get_job(job_id: int, actor: Actor) -> ReplayJob:
     return job
 
 
-def report_of(job: ReplayJob) -> dict[str, Any] | None:
-    """The finished job's report, its deadlines as times to show in the organisation's zone."""
+def report_of(job: ReplayJob, language: str = "en") -> dict[str, Any] | None:
+    """The finished job's report in `language`, its deadlines as times to show."""
     if not job.report:
         return None
-    report: dict[str, Any] = json.loads(job.report)
+    report: dict[str, Any] = worded(json.loads(job.report), job, language)
     for case in report.get("cases", []):
         case["deadlines"] = [[title, *(datetime.fromisoformat(at) if at else None
                                        for at in (old, new))]
@@ -150,11 +198,26 @@ def report_of(job: ReplayJob) -> dict[str, Any] | None:
 
 def what_if_of(job: ReplayJob) -> list[Any] | None:
     """The what-if target a job was started with: [kind, amount, unit], or None."""
-    try:
-        found = json.loads(job.params or "{}").get("what_if")
-    except ValueError:
-        return None
+    found = _params(job).get("what_if")
     return found if isinstance(found, list) and len(found) == 3 else None
+
+
+def calendar_if_of(job: ReplayJob) -> dict[str, Any] | None:
+    """The what-if calendar a job was started with: {"closed": [...], "hours": [...]}."""
+    found = _params(job)
+    closed, hours = found.get("closed") or [], found.get("hours")
+    if not closed and not hours:
+        return None
+    return {"closed": [str(d) for d in closed], "hours": hours}
+
+
+def _params(job: ReplayJob) -> dict[str, Any]:
+    """The choice stored on the job ({} if unreadable)."""
+    try:
+        found = json.loads(job.params or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def jobs_of_draft(draft_id: int, actor: Actor) -> list[ReplayJob]:
@@ -202,7 +265,7 @@ def run_job(job_id: int, draft_id: int, choice: Choice) -> dict[str, Any]:
     tally = Tally()
     with policy.read_once():  # the policy and calendar as they are when the job starts
         for done, case_id in enumerate(ids, start=1):
-            _one(case_id, target, until, tally, choice.targets())
+            _one(case_id, target, until, tally, choice)
             if done % PROGRESS_EVERY == 0:
                 _write(job_id, done=done)
             db.session.rollback()  # read-only: end the read transaction, keep nothing
@@ -213,7 +276,7 @@ def run_job(job_id: int, draft_id: int, choice: Choice) -> dict[str, Any]:
 
 
 def _one(case_id: int, target: DraftRuntime, until: datetime, tally: Tally,
-         what_if: dict[str, tuple[int, str]]) -> None:
+         choice: Choice) -> None:
     """Replay one case both ways and count it in the tally."""
     case = db.session.get(Case, case_id)
     if case is None:
@@ -223,29 +286,30 @@ def _one(case_id: int, target: DraftRuntime, until: datetime, tally: Tally,
     intake, inputs = recorded(case, events)
     received = datetime.fromisoformat(str(intake["received_at"]))
     end = until if case.is_open else max([received, *(i.at for i in inputs)])
-    own = runtime_for(case.process_version_id)
+    version = case.process_version_id
+    own = runtime_for(version)
     try:
-        before = replay(own, intake, inputs, end, version_validator(case.process_version_id),
-                        own.start_form)
-    except Unreplayable as exc:
-        tally.refuse(case.reference, _("on its own version: %(reason)s", reason=exc))
-        return
+        before = replay(own, intake, inputs, end, version_validator(version), own.start_form)
     except Exception as exc:  # one odd case must not end the whole preview
-        log.warning("replay of %s failed", case.reference, exc_info=True)
-        tally.refuse(case.reference, _("on its own version: %(reason)s", reason=exc))
+        tally.refuse(case.reference, version, _reason(OWN, exc, case.reference))
         return
     try:
-        with policy.what_if(what_if):
+        with choice.changed():
             after = replay(target.runtime, intake, inputs, end, target.validator,
                            target.runtime.start_form)
-    except Unreplayable as exc:
-        tally.refuse(case.reference, str(exc))
-        return
     except Exception as exc:  # the draft may fail in ways a deploy check does not see
-        log.warning("replay of %s on the draft failed", case.reference, exc_info=True)
-        tally.refuse(case.reference, str(exc) or type(exc).__name__)
+        tally.refuse(case.reference, version, _reason(DRAFT, exc, case.reference))
         return
-    tally.add(case.reference, case.category, received, end, before, after, what_if)
+    tally.add(case.reference, version, case.category, received, end, before, after,
+              choice.changed)
+
+
+def _reason(side: str, exc: Exception, reference: str) -> dict[str, Any]:
+    """Why a case cannot be replayed, as data the report words in its reader's language."""
+    if isinstance(exc, Unreplayable):
+        return {"side": side, "why": exc.why, **exc.params}
+    log.warning("replay of %s (%s) failed", reference, side, exc_info=True)
+    return {"side": side, "why": "engine", "detail": str(exc) or type(exc).__name__}
 
 
 def _write(job_id: int, **values: Any) -> None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -25,7 +26,7 @@ from ...errors import InvalidInput
 from ...extensions import db
 from ...formkit.refs import inline
 from ...models import Case, CaseEvent, ProcessDraft
-from .. import policy
+from .. import languages, policy
 from ..forms import validate
 from . import default_intake, form_schema
 from .versions import role_resolver
@@ -71,16 +72,36 @@ def version_validator(version_id: int) -> Any:
 
 def checked(schema: dict[str, Any] | None, name: str, values: dict[str, Any],
             data: dict[str, Any]) -> dict[str, Any]:
-    """Values as the live form would keep them; ValueError names what the data lacks."""
+    """Values as the live form would keep them; else ValueError with what the data lacks.
+
+    The ValueError's argument is data for the report: {"missing": form} or {"form": form,
+    "fields": [[field, title, {language: messages}]]}. The form checks word their messages
+    as they go, so those are kept in every language Plaint speaks (a refusal is rare).
+    """
     if schema is None:
-        raise ValueError(_("the form %(name)s is missing", name=name))
+        raise ValueError({"missing": name})
     try:
         return validate(schema, values, data)
     except InvalidInput as exc:
         declared = schema.get("properties") or {}
-        fields = "; ".join(f"{_title(declared.get(name), name)}: {' '.join(messages)}"
-                           for name, messages in sorted(exc.field_errors.items()))
-        raise ValueError(fields or str(exc)) from None
+        worded = {language: _field_errors(schema, values, data, language)
+                  for language in languages.LANGUAGES}
+        fields = [[field, _title(declared.get(field), field),
+                   {language: found.get(field, []) for language, found in worded.items()}]
+                  for field in sorted(exc.field_errors)]
+        raise ValueError({"form": name, "fields": fields, "detail": str(exc)}) from None
+
+
+def _field_errors(schema: dict[str, Any], values: dict[str, Any], data: dict[str, Any],
+                  language: str) -> dict[str, list[str]]:
+    """The form checks' messages per field, worded in `language`."""
+    with force_locale(language):
+        try:
+            validate(schema, values, data)
+        except InvalidInput as exc:
+            return {field: [str(m) for m in messages]
+                    for field, messages in exc.field_errors.items()}
+    return {}
 
 
 def _title(spec: Any, name: str) -> str:

@@ -10,6 +10,8 @@ for the case's priority and category); time to resolve in working hours.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +20,7 @@ from ...engine.replay import Replayed
 from .. import calendar, policy
 
 MAX_LISTED = 500  # cases listed one by one; the totals count them all
+DRAFT, OWN = "draft", "own"  # whose title a step has: the draft's, or the case's version's
 
 
 @dataclass
@@ -26,7 +29,7 @@ class Tally:
 
     cases: int = 0
     changed: list[dict[str, Any]] = field(default_factory=list)
-    unreplayable: list[dict[str, str]] = field(default_factory=list)
+    unreplayable: list[dict[str, Any]] = field(default_factory=list)
     route_changed: int = 0
     priority_changed: int = 0
     deadlines_moved: int = 0
@@ -34,28 +37,31 @@ class Tally:
     on_target: dict[str, list[bool]] = field(default_factory=lambda: {"before": [], "after": []})
     hours: dict[str, list[float]] = field(default_factory=lambda: {"before": [], "after": []})
 
-    def refuse(self, reference: str, reason: str) -> None:
-        """List a case that cannot be replayed, with why."""
+    def refuse(self, reference: str, version: int | None, reason: dict[str, Any]) -> None:
+        """List a case that cannot be replayed, with why (a kind of reason and its data)."""
         self.cases += 1
-        self.unreplayable.append({"reference": reference, "reason": reason})
+        self.unreplayable.append({"reference": reference, "version": version,
+                                  "reason": reason})
 
-    def add(self, reference: str, category: str | None, received: datetime, until: datetime,
-            before: Replayed, after: Replayed,
-            what_if: dict[str, tuple[int, str]] | None = None) -> None:
-        """Compare one case's two replays and count it (the draft's with the what-if)."""
+    def add(self, reference: str, version: int | None, category: str | None,
+            received: datetime, until: datetime, before: Replayed, after: Replayed,
+            what_if: Callable[[], AbstractContextManager[object]] | None = None) -> None:
+        """Compare one case's two replays and count it (the draft's inside the what-if)."""
         self.cases += 1
         for side, run in (("before", before), ("after", after)):
-            with policy.what_if(what_if if side == "after" and what_if else {}):
+            with what_if() if side == "after" and what_if else nullcontext():
                 hit, hours = _resolution(run, category, received, until)
             if hit is not None:
                 self.on_target[side].append(hit)
             if hours is not None:
                 self.hours[side].append(hours)
-        added = [after.titles.get(s, s) for s in _new(after.route + after.waiting,
-                                                       before.route + before.waiting)]
-        skipped = [before.titles.get(s, s) for s in _new(before.route + before.waiting,
-                                                         after.route + after.waiting)]
-        moved = [[after.titles.get(k) or before.titles.get(k) or k,
+        # Steps as [English title, "draft" or "own"]: worded in the reader's language
+        # through that side's translations when the report is shown (replay_texts.py).
+        added = [[after.titles.get(s, s), DRAFT] for s in _new(after.route + after.waiting,
+                                                                before.route + before.waiting)]
+        skipped = [[before.titles.get(s, s), OWN] for s in _new(before.route + before.waiting,
+                                                                 after.route + after.waiting)]
+        moved = [[_step(k, after, before),
                   before.deadlines[k].isoformat() if k in before.deadlines else None,
                   after.deadlines[k].isoformat() if k in after.deadlines else None]
                  for k in sorted(set(before.deadlines) | set(after.deadlines))
@@ -67,9 +73,11 @@ class Tally:
         self.stopped += bool(after.stopped)
         if (added or skipped or moved or before.priority != after.priority or after.stopped) \
                 and len(self.changed) < MAX_LISTED:
-            self.changed.append({"reference": reference, "priority": priority, "added": added,
-                                 "skipped": skipped, "deadlines": moved,
-                                 "stopped": after.titles.get(after.stopped or "", after.stopped)})
+            self.changed.append({"reference": reference, "version": version,
+                                 "priority": priority, "added": added, "skipped": skipped,
+                                 "deadlines": moved,
+                                 "stopped": [after.titles.get(after.stopped, after.stopped),
+                                             DRAFT] if after.stopped else None})
 
     def report(self) -> dict[str, Any]:
         """The report as stored on the job (JSON)."""
@@ -84,6 +92,13 @@ class Tally:
                      for side in ("before", "after")},
             "cases": self.changed, "unreplayable": self.unreplayable[:MAX_LISTED],
         }
+
+
+def _step(key: str, after: Replayed, before: Replayed) -> list[str]:
+    """A deadline's step as [English title, the side whose title it is]."""
+    if key in after.titles:
+        return [after.titles[key], DRAFT]
+    return [before.titles.get(key, key), OWN]
 
 
 def _new(these: list[str], those: list[str]) -> list[str]:
