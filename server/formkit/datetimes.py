@@ -11,10 +11,21 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, tzinfo
+from typing import Any
 
 # What a datetime-local input (or a person typing the same) sends: no zone, optional seconds.
 _WALL = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d{1,6})?)?")
 _LONGEST = 64  # far more than any ISO 8601 date and time with fraction and zone
+
+
+def asks_date_time(schema: Any) -> bool:
+    """Whether any field anywhere in a schema is a date and time (so needs the zone)."""
+    if isinstance(schema, dict):
+        return schema.get("format") == "date-time" or any(
+            asks_date_time(value) for value in schema.values())
+    if isinstance(schema, list):
+        return any(asks_date_time(value) for value in schema)
+    return False
 
 
 def with_offset(text: str, zone: tzinfo | None) -> str:

@@ -18,7 +18,7 @@ from ..errors import Conflict, InvalidInput, NotFound, ProcessFailed
 from ..extensions import db
 from ..formkit import dynamic
 from ..models import Case, HumanTask, ReferenceCounter, utcnow
-from . import audit, links, script_functions, tasks
+from . import audit, links, policy, script_functions, tasks
 from .actors import Actor
 from .forms import validate
 from .processes import active_version_id, form_schema, runtime_for
@@ -150,10 +150,14 @@ def _optimistically(step: Callable[[bool], CaseRecord]) -> CaseRecord:
     (decision 7) catches a case that changed meanwhile; the step then runs once more
     holding the lock throughout, so it gives the same answer as if it had waited.
     """
+    # Each attempt reads the policy's targets and the calendar once: the deadlines the
+    # engine run sets and the reporting facts the save records ask for the same rows.
     try:
-        return step(False)
+        with policy.read_once():
+            return step(False)
     except _Moved:
-        return step(True)
+        with policy.read_once():
+            return step(True)
 
 
 def _record(locked: bool, save: Callable[[], CaseRecord]) -> CaseRecord:

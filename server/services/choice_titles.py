@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from flask import current_app
@@ -32,8 +34,33 @@ def humanize(code: str | None) -> str | None:
     return code.replace("_", " ").capitalize() if code else code
 
 
+# Within read_once(): each field's titles, read on first use (a page asks twice or more).
+_ONCE: ContextVar[dict[str, dict[str, str]] | None] = ContextVar("choice_titles_once",
+                                                                 default=None)
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within the block (one request: one reader, one language), read each field's once."""
+    token = _ONCE.set({})
+    try:
+        yield
+    finally:
+        _ONCE.reset(token)
+
+
 def titles(field: str) -> dict[str, str]:
     """Code -> title of a field's answers: its code list's labels, else the forms' titles."""
+    memo = _ONCE.get()
+    if memo is None:
+        return _titles(field)
+    if field not in memo:
+        memo[field] = _titles(field)
+    return dict(memo[field])  # a copy: a caller may change what it is given
+
+
+def _titles(field: str) -> dict[str, str]:
+    """titles() as read now."""
     named = _form_titles(field)
     list_name = code_lists.list_for_field(field)
     listed = code_lists.titles(list_name) if list_name else {}

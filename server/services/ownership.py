@@ -73,8 +73,9 @@ def takes_by_completing(case: CaseRecord, actor: Actor, kind: str,
     if kind != "task.completed" or case.owner_id is not None or \
             actor.kind not in ("staff", "api"):
         return False
-    # The completed task's row is still there: projections are rewritten after this.
-    role = db.session.scalar(select(HumanTask.role).where(
+    # complete_task passes the role of the task row it completed; otherwise the row is
+    # still there (projections are rewritten after this).
+    role = data["role"] if "role" in data else db.session.scalar(select(HumanTask.role).where(
         HumanTask.case_id == case.id, HumanTask.bpmn_id == data.get("task")).limit(1))
     return takes_case(case, actor, role)
 

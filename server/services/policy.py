@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, replace
@@ -127,8 +127,8 @@ def target_for(kind: str, *, priority: str | None, category: str | None) -> Targ
 
 
 # Within read_once(): each target read on first use (a preview job's many cases).
-_ONCE: ContextVar[dict[tuple[str, str | None, str | None], Target] | None] = ContextVar(
-    "policy_read_once", default=None)
+_ONCE: ContextVar[dict[Any, Any] | None] = ContextVar("policy_read_once", default=None)
+_ALL = "all rows"  # the memo's key for every row, read on the first target asked
 
 
 @contextmanager
@@ -149,8 +149,30 @@ def _stored_target(kind: str, priority: str | None, category: str | None) -> Tar
         return _read_target(kind, priority, category)
     key = (kind, priority, category)
     if key not in memo:
-        memo[key] = _read_target(kind, priority, category)
+        memo[key] = _pick(kind, priority, category, _all_rows(memo))
     return memo[key]
+
+
+def _all_rows(memo: dict[Any, Any]) -> list[Any]:
+    """Every target row, read once per read_once() block: a step asks for up to four."""
+    if _ALL not in memo:
+        memo[_ALL] = db.session.connection().execute(_read_all()).all()
+    return memo[_ALL]  # type: ignore[no-any-return]
+
+
+@cache
+def _read_all() -> Select[*tuple[Any, ...]]:
+    """Every target row with its kind, built once."""
+    return select(EscalationTarget.kind, EscalationTarget.priority, EscalationTarget.category,
+                  *(getattr(EscalationTarget, f) for f in FIELDS))
+
+
+def _pick(kind: str, priority: str | None, category: str | None, rows: list[Any]) -> Target:
+    """The most specific of the rows read for all kinds, as _read_target picks it."""
+    wanted_priority, wanted_category = _known(priority, PRIORITIES), _known(category, CATEGORIES)
+    return _best([row[1:] for row in rows if row.kind == kind
+                  and row.priority in (wanted_priority, ANY)
+                  and row.category in (wanted_category, ANY)], kind)
 
 
 def _read_target(kind: str, priority: str | None, category: str | None) -> Target:
@@ -158,9 +180,14 @@ def _read_target(kind: str, priority: str | None, category: str | None) -> Targe
     rows = db.session.connection().execute(_read(), {
         "kind": kind, "priority": _known(priority, PRIORITIES),
         "category": _known(category, CATEGORIES)}).all()
+    return _best(rows, kind)
+
+
+def _best(rows: Sequence[Any], kind: str) -> Target:
+    """The most specific of (priority, category, *FIELDS) rows; the default when none."""
     if not rows:
         return DEFAULTS[kind]
-    best = max(rows, key=lambda r: 2 * (r.priority != ANY) + (r.category != ANY))
+    best = max(rows, key=lambda r: 2 * (r[0] != ANY) + (r[1] != ANY))
     return Target(*best[2:])
 
 

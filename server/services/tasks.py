@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from ..access import SUPERVISE, can
 from ..database import begin_write
@@ -144,11 +144,13 @@ def open_task(reference: str, task_id: str, actor: Actor, prefill: bool = False,
     already holds under the field names (or the variables the task's `prefill` property
     names).
     """
-    case = db.session.scalar(select(Case).where(Case.reference == reference))
-    if case is None:
+    # The case and its task in one query (every task page and every step reads both).
+    found = db.session.execute(select(Case, HumanTask).outerjoin(HumanTask, and_(
+        HumanTask.case_id == Case.id, HumanTask.task_id == task_id))
+        .where(Case.reference == reference)).first()
+    if found is None:
         raise NotFound(_("There is no case %(reference)s.", reference=reference))
-    row = db.session.scalar(select(HumanTask).where(
-        HumanTask.case_id == case.id, HumanTask.task_id == task_id))
+    case, row = found
     if row is None:
         raise Conflict(_("This task is no longer open: it was completed or the case moved on."))
     task = TaskView(row.task_id, row.bpmn_id, row.title, row.role, row.form, row.assignee_id,

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import InvalidInput, PlaintError
 from ..formkit import parse_submission
+from ..formkit.datetimes import asks_date_time
 from ..formkit.parse import row_action, with_added_row
 from .timefmt import page_zone
 
@@ -36,8 +37,9 @@ def submit(schema: dict[str, Any], ui: dict[str, Any] | None, form: Any,
     A refusal comes back as errors to show beside the fields (or above the form) with
     the values kept, so the person loses nothing they typed.
     """
-    # A date and time from a datetime-local input is the organisation's wall clock.
-    values = parse_submission(schema, ui, form, page_zone())
+    # A date and time from a datetime-local input is the organisation's wall clock; a form
+    # without one does not need the zone (a query saved on every task sent).
+    values = parse_submission(schema, ui, form, page_zone() if asks_date_time(schema) else None)
     if row_action(form) is not None:
         return Submission(with_added_row(schema, values, form), redrawn=True)
     try:

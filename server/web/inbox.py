@@ -18,6 +18,12 @@ bp = Blueprint("inbox", __name__)
 @requires(WORK_TASKS)
 def index() -> ResponseReturnValue:
     """The inbox, filtered and sorted as the query string says."""
+    with choice_titles.read_once():  # the filter, the rows and the options name categories
+        return _index()
+
+
+def _index() -> ResponseReturnValue:
+    """index()'s work."""
     args = request.args
     actor = current_actor()
     counts = inbox.counts(actor)
