@@ -212,7 +212,9 @@ class TimerScheduler:
                 self._deliver_mail()  # and sends what is due
                 self._post_webhooks()
                 self._scheduler.remove_job(JOB_ID)
-                threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": False}).start()
+                # The whole shutdown, listener included (it would outlive an in-process run),
+                # from another thread: it waits for this sweep to let go of `_busy`.
+                threading.Thread(target=self.shutdown, kwargs={"wait": False}).start()
                 return
             with self._lock:
                 written, self._written = self._written, None

@@ -114,3 +114,22 @@ def test_a_timer_written_elsewhere_wakes_a_sleeping_scheduler_by_notify(
     assert "fired 6 timer(s)" in output, output
     assert Counter(k for c in fired_per_case().values() for k in c) == Counter(
         {name: 2 for name in CHAIN})
+
+
+def test_a_batch_run_in_this_process_leaves_no_listener_behind(
+        app: Flask, app_ctx: None, backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("only PostgreSQL schedulers listen")
+    [case_id] = overdue_cases(1)
+
+    def listeners() -> list[threading.Thread]:
+        return [t for t in threading.enumerate()
+                if t.name == "plaint-timer-listener" and t.is_alive()]
+
+    before = len(listeners())
+    result = app.test_cli_runner().invoke(args=["scheduler", "--until-idle"])
+    assert result.exit_code == 0, result.output
+    assert "fired 3 timer(s)" in result.output
+    assert case_id in fired_per_case()
+    # The run is over: its listener (a thread with a connection of its own) ended with it.
+    assert wait_for(lambda: len(listeners()) == before, 10), listeners()
