@@ -148,23 +148,11 @@ def _apply(runtime: ProcessRuntime, workflow: BpmnWorkflow, snapshot: Snapshot, 
             except ValueError as exc:
                 raise Unreplayable("form", step=task.title,
                                    problem=exc.args[0] if exc.args else "") from None
-        try:
-            done = runtime.complete(workflow, task.task_id, values)
-        except TaskNotReady:
-            out.skipped.append(item.name)
-            return None
-        out.route.append(item.name)
-        out.take(done, item.at)
-        return done
+        return _taken(out, item, lambda: runtime.complete(workflow, task.task_id, values),
+                      TaskNotReady)
     if item.kind == "message":
-        try:
-            done = runtime.message(workflow, item.name, item.values)
-        except MessageNotExpected:
-            out.skipped.append(item.name)
-            return None
-        out.route.append(item.name)
-        out.take(done, item.at)
-        return done
+        return _taken(out, item, lambda: runtime.message(workflow, item.name, item.values),
+                      MessageNotExpected)
     call = next((c for c in snapshot.service_calls if c.bpmn_id == item.name), None)
     if call is None:
         out.skipped.append(item.name)
@@ -172,7 +160,18 @@ def _apply(runtime: ProcessRuntime, workflow: BpmnWorkflow, snapshot: Snapshot, 
     if not item.has_result:
         out.stopped = item.name
         return None
-    done = runtime.finish_service_call(workflow, call.task_id, item.values)
+    return _taken(out, item,
+                  lambda: runtime.finish_service_call(workflow, call.task_id, item.values))
+
+
+def _taken(out: Replayed, item: Input, run: Callable[[], Snapshot],
+           not_waited: type[Exception] | tuple[()] = ()) -> Snapshot | None:
+    """Run one input on its route; if `not_waited` says nothing waits for it, note it skipped."""
+    try:
+        done = run()
+    except not_waited:
+        out.skipped.append(item.name)
+        return None
     out.route.append(item.name)
     out.take(done, item.at)
     return done
