@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -46,10 +45,7 @@ def postgres() -> Iterator[pg.PostgresServer | None]:
         return
     server = pg.start(bindir)
     try:
-        with psycopg.connect(host="127.0.0.1", port=server.port, user="postgres",
-                             dbname="postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE plaint_template")
-        init_database(server.url("plaint_template"))
+        init_database(server.create_database("plaint_template"))
         yield server
     finally:
         server.stop()
@@ -83,13 +79,8 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql); "
                     "PostgreSQL tests skipped")
     name = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(host="127.0.0.1", port=server.port, user="postgres",
-                         dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE plaint_template")
-    yield server.url(name)
-    with psycopg.connect(host="127.0.0.1", port=server.port, user="postgres",
-                         dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    yield server.create_database(name, template="plaint_template")
+    server.drop_database(name)
 
 
 class IsolatedClient(FlaskClient):

@@ -126,7 +126,6 @@ def sqlite_run(folder: Path) -> dict[str, float]:
 
 def pg_run(schedulers: int = 2) -> dict[str, float]:
     """`schedulers` scheduler processes drain the burst on a throwaway PostgreSQL server."""
-    import psycopg
 
     from server import create_app
     from server.extensions import db
@@ -137,10 +136,7 @@ def pg_run(schedulers: int = 2) -> dict[str, float]:
         return {}
     server = pg.start(bindir)
     try:
-        with psycopg.connect(host="127.0.0.1", port=server.port, user="postgres",
-                             dbname="postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE burst")
-        url = server.url("burst")
+        url = server.create_database("burst")
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
         assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
         env = {**os.environ, "PLAINT_DATABASE_URL": url, "PLAINT_SECRET_KEY": "bench",

@@ -173,16 +173,12 @@ def dashboard_run(folder: Path) -> tuple[list[str], dict[str, Any]]:
     if bindir is None or not PG_SIZES:
         lines.append("PostgreSQL: no server binaries, not measured")
         return lines, figures
-    import psycopg
 
     server = pg.start(bindir)
     try:
         for size in PG_SIZES:
             name = f"dash{size}"
-            with psycopg.connect(host="127.0.0.1", port=server.port, user="postgres",
-                                 dbname="postgres", autocommit=True) as conn:
-                conn.execute(f"CREATE DATABASE {name}")
-            built, opened, measured = measure(server.url(name), size)
+            built, opened, measured = measure(server.create_database(name), size)
             lines.append(_line("PostgreSQL", size, built, opened, measured))
             figures.setdefault(_key(size), {}).update(
                 {"postgresql_90_days": round(measured["last_90_days"], 1),

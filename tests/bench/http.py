@@ -351,7 +351,6 @@ def measure(label: str, url: str, folder: Path, workers: int, clients: int,
 @contextmanager
 def postgres_database() -> Iterator[str | None]:
     """A fresh database on a throwaway PostgreSQL server, or None without the binaries."""
-    import psycopg
 
     from tests.support import pg
 
@@ -361,10 +360,7 @@ def postgres_database() -> Iterator[str | None]:
         return
     server = pg.start(bindir)
     try:
-        with psycopg.connect(host="127.0.0.1", port=server.port, user="postgres",
-                             dbname="postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE bench")
-        yield server.url("bench")
+        yield server.create_database("bench")
     finally:
         server.stop()
 

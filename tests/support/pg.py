@@ -24,6 +24,22 @@ class PostgresServer:
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """Create a database (a copy of `template`, if given); its SQLAlchemy URL."""
+        self._maintain(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop a database, closing whatever is still connected to it."""
+        self._maintain(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def _maintain(self, statement: str) -> None:
+        import psycopg  # only where a server runs
+
+        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres",
+                             dbname="postgres", autocommit=True) as conn:
+            conn.execute(statement)
+
     def stop(self) -> None:
         _run_as_postgres([str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"),
                           "-m", "immediate", "stop"], check=False)

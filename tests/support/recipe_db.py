@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-import psycopg
 import time_machine
 from flask import Flask
 from sqlalchemy import select
@@ -33,15 +32,11 @@ CHAIN = Counter({"acknowledgement_reminder": 1, "acknowledgement_overdue": 1,
 def empty_database(server: pg.PostgresServer) -> Iterator[str]:
     """A new, empty PostgreSQL database for one run (what an operator creates); its URL."""
     name = "r_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(host="127.0.0.1", port=server.port, user="postgres",
-                         dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
+    url = server.create_database(name)
     try:
-        yield server.url(name)
+        yield url
     finally:
-        with psycopg.connect(host="127.0.0.1", port=server.port, user="postgres",
-                             dbname="postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        server.drop_database(name)
 
 
 def side_app(database_url: str, audit_key: str) -> Flask:
