@@ -43,6 +43,7 @@ import pytest
 from imapclient import IMAPClient
 
 from .mail import free_port
+from .wait import stop_process
 
 DOVECOT = "/usr/sbin/dovecot"
 USER, PASSWORD = "complaints", "test-password"
@@ -98,12 +99,7 @@ class ImapServer:
 
     def stop(self) -> None:
         """Stop the server and wait for it."""
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.process)
 
 
 def _accounts(folder: Path) -> dict[str, Any]:

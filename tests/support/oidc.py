@@ -26,6 +26,8 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
+from .wait import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = ROOT / "static" / "node_modules" / "oidc-provider" / "lib" / "index.js"
 SCRIPT = Path(__file__).with_name("oidc_provider.mjs")
@@ -82,12 +84,7 @@ def identity_provider(redirect_uris: list[str],
             provider.issuer = _wait_for_issuer(process)
             yield provider
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 def _wait_for_issuer(process: subprocess.Popen[str]) -> str:

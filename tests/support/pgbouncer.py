@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .mail import free_port
 from .pg import PostgresServer
+from .wait import stop_process
 
 
 def find() -> str | None:
@@ -68,11 +69,7 @@ ignore_startup_parameters = extra_float_digits,options
                 time.sleep(0.1)
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/{database}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         shutil.rmtree(root, ignore_errors=True)
 
 
