@@ -27,7 +27,7 @@ from ..database import begin_write
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import BusinessCalendar, CalendarDate, WorkingHours, utcnow
-from . import system_log
+from . import lookups, system_log
 from .actors import Actor
 from .business_time import Calendar, Hours, Special, aware
 
@@ -78,18 +78,11 @@ def _read_dates() -> Select[*tuple[Any, ...]]:
             .where(CalendarDate.last_day >= bindparam("from_day")))
 
 
-# Within read_once(): the whole calendar, read on first use (a preview job's many cases).
-_ONCE: ContextVar[list[Calendar] | None] = ContextVar("calendar_read_once", default=None)
-
-
 @contextmanager
 def read_once() -> Iterator[None]:
     """Within the block (this context only), read the calendar once, as it is then."""
-    token = _ONCE.set([])
-    try:
+    with lookups.read_once():
         yield
-    finally:
-        _ONCE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -125,13 +118,8 @@ def what_if(change: WhatIf | None) -> Iterator[None]:
 
 def load(since: datetime | None = None) -> Calendar:
     """The calendar as now saved; with `since`, only dated entries that can still matter."""
-    memo = _ONCE.get()
-    if memo is not None:
-        if not memo:
-            memo.append(_load(None))
-        found = memo[0]
-    else:
-        found = _load(since)
+    # Within a run every dated entry is read once: the same arithmetic for any case.
+    found = lookups.once("calendar", lambda: _load(None)) if lookups.active() else _load(since)
     changing = _WHAT_IF.get()
     if changing is None:
         return found
@@ -281,7 +269,7 @@ def save_settings(values: Mapping[str, Any], by: Actor) -> None:
     if errors:
         _refuse(errors)
     begin_write()
-    before = _described(load())
+    before = _described(_load(None))  # the rows as locked, never a run's snapshot
     row = db.session.get(BusinessCalendar, CALENDAR_ID)
     if row is None:
         row = BusinessCalendar(id=CALENDAR_ID)
@@ -299,6 +287,7 @@ def save_settings(values: Mapping[str, Any], by: Actor) -> None:
         system_log.record(by, "calendar.settings", "Calendar settings changed",
                           {"before": before, "after": after})
     db.session.commit()
+    lookups.forget()  # a run that changed the settings reads them again
     log.info("%s changed the business calendar: %s", by.name, after)
 
 
@@ -341,7 +330,7 @@ def add_date(kind: str, values: Mapping[str, Any], by: Actor) -> CalendarDate:
     if kind == "hours" or (kind == "working" and (opens_text.strip() or closes_text.strip())):
         hours = _hours_errors(opens_text, closes_text, "opens", "closes", errors)
     begin_write()
-    cal = load()
+    cal = _load(None)  # the rows as locked, never a run's snapshot
     if first and last and "last_day" not in errors:
         _check_overlaps(cal, kind, first, last, hours, errors)
     if errors:
@@ -355,6 +344,7 @@ def add_date(kind: str, values: Mapping[str, Any], by: Actor) -> CalendarDate:
                       f"{'' if last == first else f' to {last}'} {name}".strip(),
                       {"before": None, "after": _entry(row)})
     db.session.commit()
+    lookups.forget()  # a run that changed the settings reads them again
     return row
 
 
@@ -390,3 +380,4 @@ def remove_date(entry_id: int, by: Actor) -> None:
                       f"{row.first_day} {row.name}".strip(), {"before": _entry(row), "after": None})
     db.session.delete(row)
     db.session.commit()
+    lookups.forget()  # a run that changed the settings reads them again

@@ -20,30 +20,42 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import BusinessCalendar
-from . import calendar
+from . import calendar, lookups
 
 STAMP = "yyyy-MM-dd HH:mm"  # pages: sortable and short, in a table as in a sentence
 
 
+_DISPLAY = select(BusinessCalendar.time_zone, BusinessCalendar.show_hijri).where(
+    BusinessCalendar.id == calendar.CALENDAR_ID)
+
+
+def setting() -> tuple[str | None, bool]:
+    """The saved zone name (None when no calendar is saved) and the Hijri switch, one query.
+
+    Read once per run within lookups.read_once(): a sweep's e-mails all ask.
+    """
+    return lookups.once("localtime.display", _read_setting)
+
+
+def _read_setting() -> tuple[str | None, bool]:
+    row = db.session.execute(_DISPLAY).first()
+    return (row[0], bool(row[1])) if row else (None, False)
+
+
 def organisation_zone() -> ZoneInfo:
     """The business calendar's time zone (the seeded default when none is saved)."""
-    name = db.session.scalar(select(BusinessCalendar.time_zone).where(
-        BusinessCalendar.id == calendar.CALENDAR_ID))
-    return zone_named(name or calendar.DEFAULT_ZONE)
+    return zone_named(setting()[0] or calendar.DEFAULT_ZONE)
 
 
 def display() -> tuple[ZoneInfo, bool]:
     """The zone and whether Hijri dates are shown, in one query (a page needs both)."""
-    row = db.session.execute(select(BusinessCalendar.time_zone, BusinessCalendar.show_hijri)
-                             .where(BusinessCalendar.id == calendar.CALENDAR_ID)).first()
-    return (zone_named((row[0] if row else None) or calendar.DEFAULT_ZONE),
-            bool(row[1]) if row else False)
+    name, hijri = setting()
+    return zone_named(name or calendar.DEFAULT_ZONE), hijri
 
 
 def shows_hijri() -> bool:
     """Whether the organisation shows the Hijri (Umm al-Qura) date beside the Gregorian one."""
-    return bool(db.session.scalar(select(BusinessCalendar.show_hijri).where(
-        BusinessCalendar.id == calendar.CALENDAR_ID)))
+    return setting()[1]
 
 
 def hijri_date(day: date, locale: str = "en") -> str:

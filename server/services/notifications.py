@@ -30,10 +30,10 @@ from sqlalchemy import Row, Select, bindparam, select
 
 from ..engine import Notice
 from ..extensions import db
-from ..models import BusinessCalendar, HumanTask, OutboxMessage, User
+from ..models import HumanTask, OutboxMessage, User
 from ..models.outbox import HELD, PENDING
 from ..models.user import user_roles
-from . import calendar, labels, links, localtime, money, process_texts
+from . import calendar, labels, links, localtime, lookups, money, process_texts
 from .processes import role_resolver, runtime_for
 from .records import CaseRecord
 
@@ -84,8 +84,6 @@ def _statements() -> dict[str, Any]:
         "user": select(*person).where(users.c.id == bindparam("user_id"), users.c.active),
         "holders": select(*person).join(user_roles, user_roles.c.user_id == users.c.id).where(
             user_roles.c.role_name == bindparam("role"), users.c.active).order_by(users.c.id),
-        "zone": select(BusinessCalendar.__table__.c.time_zone).where(
-            BusinessCalendar.__table__.c.id == calendar.CALENDAR_ID),
     }
 
 
@@ -112,9 +110,9 @@ def enqueue(case: CaseRecord, notices: Sequence[Notice], now: datetime,
 
 def _zone() -> tzinfo:
     """The organisation's time zone, for the dates in e-mails."""
-    found = _run("zone")
+    name = localtime.setting()[0]
     try:
-        return ZoneInfo(found[0].time_zone if found else calendar.DEFAULT_ZONE)
+        return ZoneInfo(name if name is not None else calendar.DEFAULT_ZONE)
     except (ValueError, LookupError):
         return UTC
 
@@ -127,7 +125,9 @@ def _recipients(case: CaseRecord, notice: Notice, task: Row[Any] | None) -> list
                           None if address else NO_ADDRESS)]
     if notice.recipient == "assignee":
         if task is not None and task.assignee_id is not None:
-            return _staff(_run("user", user_id=task.assignee_id),
+            assignee = task.assignee_id
+            return _staff(lookups.once(("notifications.user", assignee),
+                                       lambda: _run("user", user_id=assignee)),
                           f"the person assigned to '{notice.title}'")
         if notice.role is None:
             return [Recipient(None, None, True, f"'{notice.title}' has no assignee and no "
@@ -142,7 +142,8 @@ def _recipients(case: CaseRecord, notice: Notice, task: Row[Any] | None) -> list
 
 
 def _holders(role: str) -> list[Any]:
-    return _run("holders", role=role)
+    """The active holders of a role (once per role within a sweep: every reminder asks)."""
+    return lookups.once(("notifications.holders", role), lambda: _run("holders", role=role))
 
 
 def _staff(people: list[Any], who: str) -> list[Recipient]:
@@ -154,7 +155,8 @@ def _staff(people: list[Any], who: str) -> list[Recipient]:
 
 def _role_named(version_id: int, name: str) -> str | None:
     """The role a notifyTo names: a lane of the case's diagram, a mapped lane, or a role."""
-    return runtime_for(version_id).role_map.get(name) or role_resolver()(name)
+    return runtime_for(version_id).role_map.get(name) or \
+        lookups.once("notifications.roles", role_resolver)(name)
 
 
 def _row(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] | None,

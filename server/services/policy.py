@@ -25,7 +25,7 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import EscalationTarget, utcnow
 from ..models.policy import ANY
-from . import business_time, calendar, system_log
+from . import business_time, calendar, lookups, system_log
 from .actors import Actor
 
 COMPLAINT_KINDS = ("acknowledge", "response", "resolution")
@@ -126,38 +126,25 @@ def target_for(kind: str, *, priority: str | None, category: str | None) -> Targ
     return _stored_target(kind, priority, category)
 
 
-# Within read_once(): each target read on first use (a preview job's many cases).
-_ONCE: ContextVar[dict[Any, Any] | None] = ContextVar("policy_read_once", default=None)
-_ALL = "all rows"  # the memo's key for every row, read on the first target asked
-
-
 @contextmanager
 def read_once() -> Iterator[None]:
     """Within the block (this context only), read the policy and calendar once each."""
-    token = _ONCE.set({})
-    try:
-        with calendar.read_once():
-            yield
-    finally:
-        _ONCE.reset(token)
+    with lookups.read_once():
+        yield
 
 
 def _stored_target(kind: str, priority: str | None, category: str | None) -> Target:
-    """The target the policy's rows give."""
-    memo = _ONCE.get()
-    if memo is None:
+    """The target the policy's rows give (every row read once within lookups.read_once)."""
+    if not lookups.active():
         return _read_target(kind, priority, category)
-    key = (kind, priority, category)
-    if key not in memo:
-        memo[key] = _pick(kind, priority, category, _all_rows(memo))
-    return memo[key]
+    return lookups.once(("policy.target", kind, priority, category),
+                        lambda: _pick(kind, priority, category, _all_rows()))
 
 
-def _all_rows(memo: dict[Any, Any]) -> list[Any]:
-    """Every target row, read once per read_once() block: a step asks for up to four."""
-    if _ALL not in memo:
-        memo[_ALL] = db.session.connection().execute(_read_all()).all()
-    return memo[_ALL]  # type: ignore[no-any-return]
+def _all_rows() -> list[Any]:
+    """Every target row: a step asks for up to four targets, a sweep for many."""
+    return lookups.once("policy.rows",
+                        lambda: db.session.connection().execute(_read_all()).all())
 
 
 @cache
@@ -307,6 +294,7 @@ def save_targets(kind: str, values: Mapping[str, Any], by: Actor) -> int:
                           f"({len(after)} row{'s' if len(after) > 1 else ''})",
                           {"before": before, "after": after})
     db.session.commit()
+    lookups.forget()  # a run that changed the settings reads them again
     log.info("%s changed %d %s target(s)", by.name, len(after), kind)
     return len(after)
 
@@ -339,6 +327,7 @@ def add_target(values: Mapping[str, Any], by: Actor) -> EscalationTarget:
     system_log.record(by, "policy.row_added", f"Escalation row added: {_label(row)}",
                       {"before": None, "after": {_label(row): asdict(target)}})
     db.session.commit()
+    lookups.forget()  # a run that changed the settings reads them again
     return row
 
 
@@ -356,3 +345,4 @@ def remove_target(target_id: int, by: Actor) -> None:
                       {"before": {_label(row): asdict(old)}, "after": None})
     db.session.delete(row)
     db.session.commit()
+    lookups.forget()  # a run that changed the settings reads them again

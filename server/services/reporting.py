@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -37,7 +36,7 @@ from ..engine.clocks import PAUSED_HOURS
 from ..extensions import db
 from ..models import utcnow
 from ..models.report import CaseReport
-from . import calendar, money, policy
+from . import calendar, lookups, money, policy
 from .business_time import Calendar
 from .records import CaseRecord
 
@@ -58,43 +57,27 @@ REPORTS: Table = CaseReport.__table__
 _ROW = select(REPORTS).where(REPORTS.c.case_id == bindparam("of_case"))
 _INSERT = REPORTS.insert()
 _UPDATE = REPORTS.update().where(REPORTS.c.case_id == bindparam("of_case"))
-# The calendar and the policy targets, read once for a run of many cases (a timer sweep).
-_SHARED: ContextVar[dict[Any, Any] | None] = ContextVar("reporting_shared", default=None)
 
 
 @contextmanager
 def shared_lookups() -> Iterator[None]:
-    """Within the block, read the calendar and each policy target once, not once per case.
+    """Within the block, read the calendar, the policy and other settings once, not per case.
 
     Only for a run that sees one state of the settings (a timer sweep): the next run reads
     them again, so a change to the calendar or the policy applies from then on.
     """
-    token = _SHARED.set({})
-    try:
+    with lookups.read_once():
         yield
-    finally:
-        _SHARED.reset(token)
 
 
 def _calendar(since: datetime) -> Calendar:
-    """The calendar for a case received at `since` (the whole calendar when shared)."""
-    memo = _SHARED.get()
-    if memo is None:
-        return calendar.load(since)
-    if "calendar" not in memo:  # every dated entry: the same arithmetic for any case
-        memo["calendar"] = calendar.load()
-    return memo["calendar"]  # type: ignore[no-any-return]
+    """The calendar for a case received at `since` (the whole calendar within a run)."""
+    return calendar.load(since)
 
 
 def _target(kind: str, priority: str | None, category: str | None) -> policy.Target:
     """The policy's target of a kind for a priority and category."""
-    memo = _SHARED.get()
-    if memo is None:
-        return policy.target_for(kind, priority=priority, category=category)
-    key = (kind, priority, category)
-    if key not in memo:
-        memo[key] = policy.target_for(kind, priority=priority, category=category)
-    return memo[key]  # type: ignore[no-any-return]
+    return policy.target_for(kind, priority=priority, category=category)
 
 
 @dataclass(frozen=True)

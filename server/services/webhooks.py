@@ -34,7 +34,7 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import WebhookDelivery, WebhookSubscription, utcnow
 from ..models.webhook import FAILED, PENDING, STATUSES
-from . import api_clients, events, system_log, visibility
+from . import api_clients, events, lookups, system_log, visibility
 from .actors import Actor
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
@@ -70,8 +70,7 @@ def enqueue(case: Any, row_id: int, event: Mapping[str, Any]) -> None:
 
     In the caller's transaction; no commit. `event` is the history row as inserted.
     """
-    connection = db.session.connection()
-    subscriptions = connection.execute(_ACTIVE).all()
+    subscriptions = _subscriptions()
     if not subscriptions:
         return
     data = json.loads(event["data"])
@@ -89,7 +88,13 @@ def enqueue(case: Any, row_id: int, event: Mapping[str, Any]) -> None:
         if items and _owner_may_read(subscription.created_by, case.id, owners):
             rows.extend(_row(subscription.id, item, case.id, event["at"]) for item in items)
     if rows:
-        connection.execute(_INSERT, rows)
+        db.session.connection().execute(_INSERT, rows)
+
+
+def _subscriptions() -> list[Any]:
+    """The active subscriptions: read once per sweep or step, as every history row asks."""
+    return lookups.once("webhooks.active",
+                        lambda: db.session.connection().execute(_ACTIVE).all())
 
 
 def _owner_may_read(owner: str, case_id: int, known: dict[str, bool]) -> bool:
@@ -100,7 +105,10 @@ def _owner_may_read(owner: str, case_id: int, known: dict[str, bool]) -> bool:
     """
     if owner not in known:
         match = _CLIENT_OWNED.match(owner)
-        reader = api_clients.actor_of(int(match.group(1))) if match else None
+        client = int(match.group(1)) if match else None
+        reader = lookups.once(("webhooks.client", client),
+                              lambda: api_clients.actor_of(client)) \
+            if client is not None else None
         known[owner] = match is None or (reader is not None and
                                          visibility.may_read(reader, case_id))
     return known[owner]
@@ -183,6 +191,7 @@ def create(values: dict[str, Any], by: Actor) -> tuple[WebhookSubscription, str]
     system_log.record(by, "webhook.created", f"Webhook subscription '{subscription.name}' "
                       "added", {"subscription": subscription.id, **_logged(values)})
     db.session.commit()
+    lookups.forget()  # a run that changed the settings reads them again
     return subscription, secret_for(subscription.secret_seed)
 
 
@@ -213,6 +222,7 @@ def update(subscription_id: int, values: dict[str, Any], by: Actor) -> WebhookSu
     system_log.record(by, "webhook.changed", f"Webhook subscription '{subscription.name}' "
                       "changed", {"subscription": subscription.id, "changes": changed})
     db.session.commit()
+    lookups.forget()  # a run that changed the settings reads them again
     return subscription
 
 
@@ -226,6 +236,7 @@ def set_active(subscription_id: int, active: bool, by: Actor) -> WebhookSubscrip
                       f"Webhook subscription '{subscription.name}' switched "
                       f"{'on' if active else 'off'}", {"subscription": subscription.id})
     db.session.commit()
+    lookups.forget()  # a run that changed the settings reads them again
     return subscription
 
 
