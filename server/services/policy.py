@@ -144,7 +144,7 @@ def _stored_target(kind: str, priority: str | None, category: str | None) -> Tar
 def _all_rows() -> list[Any]:
     """Every target row: a step asks for up to four targets, a sweep for many."""
     return lookups.once("policy.rows",
-                        lambda: db.session.connection().execute(_read_all()).all())
+                        lambda: list(db.session.connection().execute(_read_all())))
 
 
 @cache

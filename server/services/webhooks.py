@@ -94,7 +94,7 @@ def enqueue(case: Any, row_id: int, event: Mapping[str, Any]) -> None:
 def _subscriptions() -> list[Any]:
     """The active subscriptions: read once per sweep or step, as every history row asks."""
     return lookups.once("webhooks.active",
-                        lambda: db.session.connection().execute(_ACTIVE).all())
+                        lambda: list(db.session.connection().execute(_ACTIVE)))
 
 
 def _owner_may_read(owner: str, case_id: int, known: dict[str, bool]) -> bool:
