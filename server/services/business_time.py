@@ -8,7 +8,7 @@ working week; unless a working date gave its own hours, a worked day's hours are
 replaced by the narrowest reduced-hours entry (Ramadan, a half day) that covers it.
 
 Reading the saved calendar and editing it is services/calendar.py; only the package's
-holidays are cached in-process.
+holidays are cached in-process (and each day's hours within one snapshot).
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ class Calendar:
         # Narrowest first; among equals, the one added last.
         self._hours = sorted((s for s in specials if s.kind == "hours"),
                              key=lambda s: (s.last - s.first, -s.id))
+        # Each day's interval, worked out once: a sweep counts the same weeks for every case.
+        self._intervals: dict[date, tuple[datetime, datetime] | None] = {}
 
     def public_holiday(self, day: date) -> str | None:
         """The package's holiday name on this day, if any."""
@@ -110,8 +112,13 @@ class Calendar:
 
     def interval(self, day: date) -> tuple[datetime, datetime] | None:
         """A day's working interval in UTC, or None when it is not worked."""
-        hours = self.hours_on(day)
-        return (self._at(day, hours[0]), self._at(day, hours[1])) if hours else None
+        try:
+            return self._intervals[day]
+        except KeyError:
+            hours = self.hours_on(day)
+            found = self._intervals[day] = \
+                (self._at(day, hours[0]), self._at(day, hours[1])) if hours else None
+            return found
 
     def local_day(self, at: datetime) -> date:
         """The calendar's date at an instant."""

@@ -115,6 +115,15 @@ def long_text(value: datetime | date, zone: tzinfo, locale: str = "en",
 
     With `hijri`, the Umm al-Qura date follows in brackets.
     """
+    return _long_text(value, zone, locale, with_time, hijri)
+
+
+# Pure formatting (no setting is read): a sweep's reminders show the same few times, and
+# Babel takes tens of microseconds for each.
+@lru_cache(maxsize=2048)
+def _long_text(value: datetime | date, zone: tzinfo, locale: str, with_time: bool,
+               hijri: bool) -> str:
+    """long_text, remembered."""
     if not isinstance(value, datetime):
         return _with_hijri(_long_date(value, locale), value, locale, hijri)
     local = _aware(value).astimezone(zone)

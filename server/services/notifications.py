@@ -193,8 +193,7 @@ def _row(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] 
 def _language(event: str, wanted: str | None) -> str:
     """The language wanted when a template exists in it, else the default."""
     for language in (wanted, DEFAULT_LANGUAGE):
-        if language and _LANGUAGE.fullmatch(language) and \
-                (TEMPLATES / f"{event}.{language}.txt").is_file():
+        if language and _LANGUAGE.fullmatch(language) and _exists(f"{event}.{language}.txt"):
             return language
     return DEFAULT_LANGUAGE
 
@@ -266,7 +265,7 @@ def render(event: str, language: str, context: dict[str, Any]) -> Rendered:
                               "digits and underscores (notify property of the diagram).")
     name = f"{event}.{language}.txt"
     env = _environment()
-    if not (TEMPLATES / name).is_file():
+    if not _exists(name):
         raise TemplateProblem(f"There is no e-mail template {name}: add "
                               f"server/templates/email/{name}.")
     try:
@@ -309,12 +308,28 @@ def _paragraphs(text: str) -> list[list[list[tuple[str, str]]]]:
 
 
 def _environment() -> SandboxedEnvironment:
-    """The e-mail templates' own environment: sandboxed, lenient about missing data."""
+    """The e-mail templates' own environment: sandboxed, lenient about missing data.
+
+    Compiled templates are kept for the process, as the app's page templates are: files
+    are checked for changes only where those are (debug, TEMPLATES_AUTO_RELOAD), since a
+    sweep renders thousands of messages and each check is a stat of the file.
+    """
     env: SandboxedEnvironment | None = current_app.extensions.get("plaint.mail_templates")
     if env is None:
         env = SandboxedEnvironment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
             undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True,
-            keep_trailing_newline=True)
+            keep_trailing_newline=True, auto_reload=bool(current_app.jinja_env.auto_reload))
         current_app.extensions["plaint.mail_templates"] = env
     return env
+
+
+def _exists(name: str) -> bool:
+    """Whether the template file exists (listed once per process unless templates reload)."""
+    if _environment().auto_reload:
+        return (TEMPLATES / name).is_file()
+    names: frozenset[str] | None = current_app.extensions.get("plaint.mail_template_names")
+    if names is None:
+        names = frozenset(path.name for path in TEMPLATES.iterdir() if path.is_file())
+        current_app.extensions["plaint.mail_template_names"] = names
+    return name in names
