@@ -18,7 +18,7 @@ from ..errors import Conflict, InvalidInput, NotFound, ProcessFailed
 from ..extensions import db
 from ..formkit import dynamic
 from ..models import Case, HumanTask, ReferenceCounter, utcnow
-from . import audit, links, policy, script_functions, tasks
+from . import audit, links, lookups, policy, script_functions, tasks
 from .actors import Actor
 from .forms import validate
 from .processes import active_version_id, form_schema, runtime_for
@@ -51,6 +51,7 @@ class NewCase:
     tracking_token: str
 
 
+@lookups.reads_once  # the deadlines the run sets and the facts the save records, read once
 def start_case(intake: dict[str, Any], channel: str, actor: Actor,
                received_at: datetime | None = None,
                also: Callable[[CaseRecord], None] | None = None) -> NewCase:

@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 _MEMO: ContextVar[dict[Hashable, Any] | None] = ContextVar("plaint_lookups", default=None)
 
@@ -28,6 +30,17 @@ def read_once() -> Iterator[None]:
         yield
     finally:
         _MEMO.reset(token)
+
+
+def reads_once(func: Callable[P, T]) -> Callable[P, T]:
+    """Run each call of `func` (a step) within its own read_once() block."""
+
+    @wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        with read_once():
+            return func(*args, **kwargs)
+
+    return run
 
 
 def active() -> bool:
