@@ -2,7 +2,7 @@
 
 The arithmetic is business_time.py: `load` gives it a snapshot of the rows. Rows are read
 on every call, so a change saved in one process applies to the next deadline computed in
-any other.
+any other; within one run (a step, a timer sweep: services/lookups.py) they are read once.
 """
 
 from __future__ import annotations

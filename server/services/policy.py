@@ -2,7 +2,8 @@
 
 For a complaint the most specific row wins: its priority and category, then its priority
 alone, then its category alone, then the row for any priority. Rows are read on every
-call, so a target changed by an administrator applies to the next deadline anywhere.
+call, so a target changed by an administrator applies to the next deadline anywhere;
+within one run (a step, a timer sweep: services/lookups.py) they are read once.
 """
 
 from __future__ import annotations
