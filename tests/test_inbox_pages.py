@@ -56,3 +56,14 @@ def test_the_list_counts_the_views_tasks_and_a_filter_counts_only_what_it_keeps(
     page = client.get("/tasks?view=team&priority=high").get_data(as_text=True)
     assert 'data-count="team">3<' in page  # the tabs count every task of the view
     assert _total(page) == "1" and assessed in page and waiting not in page
+
+
+def test_the_second_page_lists_the_tasks_after_the_first_twenty_five(
+        client, auth, app_ctx) -> None:
+    auth.login("hana", "handler")
+    references = [_new_case() for _ in range(27)]
+    first = client.get("/tasks?view=unclaimed&sort=received").get_data(as_text=True)
+    second = client.get("/tasks?view=unclaimed&sort=received&page=2").get_data(as_text=True)
+    assert "Page 1 of 2 · 27 tasks" in first and "Page 2 of 2 · 27 tasks" in second
+    assert all(r in first and r not in second for r in references[:25])
+    assert all(r in second and r not in first for r in references[25:])
