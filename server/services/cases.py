@@ -29,7 +29,7 @@ from .recording import (
     record_new_case,
     record_step,
 )
-from .records import CaseRecord
+from .records import CaseRecord, TaskRecord
 from .representatives import REPRESENTATIVE_FIELDS, check_representative
 from .staff_voice import in_staff_voice
 
@@ -133,10 +133,18 @@ def get_case(reference: str) -> Case:
 
 
 def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
-                  expected_version: int | None = None) -> CaseRecord:
-    """Complete a ready user task with form values; only declared, valid fields are kept."""
-    return _optimistically(lambda locked: _complete_task(reference, task_id, values, actor,
-                                                         expected_version, locked))
+                  expected_version: int | None = None,
+                  read: tuple[CaseRecord, TaskRecord] | None = None) -> CaseRecord:
+    """Complete a ready user task with form values; only declared, valid fields are kept.
+
+    `read` is the case and task as the caller read them in this request, outside the
+    write lock (the task page's `tasks.open_task`): the first attempt starts from it
+    rather than reading both again. It is checked as any read is, by the case's version
+    on saving; a case that moved meanwhile is read afresh under the lock.
+    """
+    return _optimistically(lambda locked: _complete_task(
+        reference, task_id, values, actor, expected_version, locked,
+        None if locked else read))
 
 
 class _Moved(Exception):
@@ -173,11 +181,12 @@ def _record(locked: bool, save: Callable[[], CaseRecord]) -> CaseRecord:
 
 
 def _complete_task(reference: str, task_id: str, values: Any, actor: Actor,
-                   expected_version: int | None, locked: bool) -> CaseRecord:
+                   expected_version: int | None, locked: bool,
+                   read: tuple[CaseRecord, TaskRecord] | None) -> CaseRecord:
     """complete_task's work, reading under the write lock or not (`locked`)."""
     if locked:
         begin_write()
-    case, task = load_case_and_task(reference, task_id)
+    case, task = read if read is not None else load_case_and_task(reference, task_id)
     if task is None:
         raise Conflict(_("This task is no longer open: it was completed or the case moved on. "
                          "Reload the case to see where it stands."))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import Executable, Integer, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import lazyload
 
 from ..access import SUPERVISE, can
@@ -83,42 +84,30 @@ def sla_state(due_at: datetime | None, now: datetime) -> str | None:
 
 def inbox(actor: Actor, view: str = "mine", priority: str | None = None,
           category: str | None = None, status: str | None = None, sort: str = "due",
-          page: int = 1) -> InboxPage:
-    """The tasks the actor may see in this view, filtered, sorted and paged."""
+          page: int = 1, counted: dict[str, int] | None = None) -> InboxPage:
+    """The tasks the actor may see in this view, filtered, sorted and paged.
+
+    `counted` is `counts(actor)` if the caller has it: without a filter, the view's
+    count there is the page's total, and it is not counted again.
+    """
     if view not in VIEWS:
         raise InvalidInput(_("Unknown view '%(view)s': use one of %(views)s.", view=view,
                              views=", ".join(VIEWS)))
     if sort not in SORTS:
         raise InvalidInput(_("Unknown sort '%(sort)s': use one of %(sorts)s.", sort=sort,
                              sorts=", ".join(SORTS)))
-    query = (select(HumanTask.task_id, HumanTask.title, HumanTask.role, HumanTask.assignee_id,
-                    HumanTask.due_at, HumanTask.flag, Case.reference, Case.priority, Case.category,
-                    Case.status_label, Case.received_at, Case.owner_id, User.display_name,
-                    Case.process_version_id)
-             .join(Case, Case.id == HumanTask.case_id)
-             .outerjoin(User, User.id == HumanTask.assignee_id))
-    query = query.where(_visible(actor, view))
     titles = choice_titles.titles(CATEGORY)
-    case_filters = [column == value for column, value in ((Case.priority, priority),
-                                                          (Case.category, category),
-                                                          (Case.status_label, status)) if value]
-    case_filters += visibility.where(actor)  # need-to-know: only cases they may read
-    query = query.where(*case_filters)
-    # Without a filter on the case the count reads the task rows alone (by the role and
-    # assignee indexes), not a join with every case the view holds.
-    counted = select(func.count()).select_from(query.subquery()) if case_filters else \
-        select(func.count(HumanTask.id)).where(_visible(actor, view))
-    total = db.session.scalar(counted) or 0
+    filters = {name: value for name, value in (("priority", priority), ("category", category),
+                                               ("status", status)) if value}
+    listed, counted_rows = _listing(actor, view, tuple(sorted(filters)), sort)
+    if counted is not None and not filters:
+        total = counted[view]  # the same rows: the view's tasks on cases they may read
+    else:
+        total = db.session.scalar(counted_rows, filters) or 0
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, page), pages)
-    order = {
-        "due": (HumanTask.due_at.is_(None), HumanTask.due_at, Case.received_at),
-        "received": (Case.received_at,),
-        "priority": (case(PRIORITY_ORDER, value=Case.priority, else_=9), HumanTask.due_at),
-    }[sort]
     now = utcnow()
-    found = db.session.execute(
-        query.order_by(*order, HumanTask.id).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    found = db.session.execute(listed, {**filters, "skip": (page - 1) * PER_PAGE}).all()
     # The page's owners in one query, not a join over every task the view counts.
     owners = ownership.owner_names({r.owner_id for r in found if r.owner_id is not None})
     rows = [
@@ -130,6 +119,39 @@ def inbox(actor: Actor, view: str = "mine", priority: str | None = None,
         for r in found
     ]
     return InboxPage(rows, total, page, pages)
+
+
+_FILTERED = {"priority": Case.priority, "category": Case.category, "status": Case.status_label}
+
+
+@lru_cache(maxsize=1024)
+def _listing(actor: Actor, view: str, filtered: tuple[str, ...],
+             sort: str) -> tuple[Executable, Executable]:
+    """The inbox's page query (the offset a parameter) and its count, for one person, view,
+    set of filters (their values parameters) and sort, built once per process as `counts`."""
+    query = (
+        select(HumanTask.task_id, HumanTask.title, HumanTask.role, HumanTask.assignee_id,
+               HumanTask.due_at, HumanTask.flag, Case.reference, Case.priority, Case.category,
+               Case.status_label, Case.received_at, Case.owner_id, User.display_name,
+               Case.process_version_id)
+        .join(Case, Case.id == HumanTask.case_id)
+        .outerjoin(User, User.id == HumanTask.assignee_id))
+    query = query.where(_visible(actor, view))
+    case_filters = [_FILTERED[name] == bindparam(name) for name in filtered]
+    case_filters += visibility.where(actor)  # need-to-know: only cases they may read
+    query = query.where(*case_filters)
+    # Without a filter on the case the count reads the task rows alone (by the role and
+    # assignee indexes), not a join with every case the view holds.
+    counted = select(func.count()).select_from(query.subquery()) if case_filters else \
+        select(func.count(HumanTask.id)).where(_visible(actor, view))
+    order = {
+        "due": (HumanTask.due_at.is_(None), HumanTask.due_at, Case.received_at),
+        "received": (Case.received_at,),
+        "priority": (case(PRIORITY_ORDER, value=Case.priority, else_=9), HumanTask.due_at),
+    }[sort]
+    rows = query.order_by(*order, HumanTask.id).limit(PER_PAGE).offset(
+        bindparam("skip", type_=Integer))
+    return rows, counted
 
 
 def statuses() -> dict[str, str]:
@@ -147,18 +169,26 @@ def statuses() -> dict[str, str]:
 def counts(actor: Actor) -> dict[str, int]:
     """How many tasks each view holds for the actor, for the tabs.
 
-    Each is a count over the task rows alone: mine by the assignee index, unclaimed and
-    the team by the (role, assignee) index.
+    All three in one query over the rows any of them holds (by the assignee and the
+    (role, assignee) indexes): every inbox page asks, and each statement costs more in
+    building and sending than the counting itself.
     """
+    found = db.session.execute(_counting(actor)).one()
+    return {view: int(found._mapping[view] or 0) for view in VIEWS}
+
+
+@lru_cache(maxsize=1024)
+def _counting(actor: Actor) -> Executable:
+    """counts' query for one person, built once per process (as visibility's condition is):
+    building it, and the cache key of a statement built afresh, cost more than running it.
+    What it holds follows from the actor alone (their id, roles and names)."""
+    views = {view: _visible(actor, view) for view in VIEWS}
+    query = select(*(func.count(case((where, 1))).label(view) for view, where in views.items())
+                   ).select_from(HumanTask).where(or_(*views.values()))
     limits = visibility.where(actor)
-
-    def count(view: str) -> int:
-        query = select(func.count(HumanTask.id)).where(_visible(actor, view))
-        if limits:  # need-to-know: only the tasks of cases they may read
-            query = query.join(Case, Case.id == HumanTask.case_id).where(*limits)
-        return db.session.scalar(query) or 0
-
-    return {view: count(view) for view in VIEWS}
+    if limits:  # need-to-know: only the tasks of cases they may read
+        query = query.join(Case, Case.id == HumanTask.case_id).where(*limits)
+    return query
 
 
 def landing(counts: dict[str, int]) -> str:

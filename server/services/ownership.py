@@ -24,6 +24,7 @@ from ..database import begin_write
 from ..errors import Forbidden, InvalidInput
 from ..extensions import db
 from ..models import Case, HumanTask, User, utcnow
+from ..models.user import user_roles
 from . import objectivity, recording
 from .actors import Actor
 from .objectivity import HandledCase
@@ -38,6 +39,13 @@ _GIVE = (_TASKS.update()
          .where(_TASKS.c.case_id == bindparam("of_case"), _TASKS.c.task_id == bindparam("t_id"),
                 _TASKS.c.assignee_id.is_(None))
          .values(assignee_id=bindparam("owner")))
+_USERS = User.__table__
+# Whether an account is on, its name and its roles, in one Core query: every step of a
+# case with an owner asks. The session's User objects were expired by the write lock's
+# rollback (database.begin_write), and reloading one through the ORM cost several times this.
+_STAFF = (select(_USERS.c.active, _USERS.c.username, user_roles.c.role_name)
+          .select_from(_USERS.outerjoin(user_roles, user_roles.c.user_id == _USERS.c.id))
+          .where(_USERS.c.id == bindparam("user_id")))
 _SET_OWNER = _CASES.update().where(_CASES.c.id == bindparam("case_id")).values(
     owner_id=bindparam("owner"))
 
@@ -63,8 +71,16 @@ def takes_case(case: CaseRecord, actor: Actor, role: str | None) -> bool:
     if case.owner_id is not None or role not in owning_roles() or \
             actor.kind not in ("staff", "api") or actor.user_id is None:
         return False
-    user = db.session.get(User, actor.user_id)
-    return user is not None and user.active
+    staff = _staff(actor.user_id)
+    return staff is not None and staff[0]
+
+
+def _staff(user_id: int) -> tuple[bool, str, frozenset[str]] | None:
+    """Whether the account is active, its username and role names (None: no such account)."""
+    rows = db.session.connection().execute(_STAFF, {"user_id": user_id}).all()
+    if not rows:
+        return None
+    return rows[0].active, rows[0].username, frozenset(r.role_name for r in rows if r.role_name)
 
 
 def takes_by_completing(case: CaseRecord, actor: Actor, kind: str,
@@ -102,19 +118,20 @@ def route(case: CaseRecord, tasks: Sequence[RoutedTask]) -> None:
     followed = [t for t in tasks if t.role in owning]
     if not followed:
         return
-    owner = db.session.get(User, case.owner_id)
-    if owner is None or not owner.active:
+    owner = _staff(case.owner_id)
+    if owner is None or not owner[0]:
         return
-    given = [t for t in followed if t.role in owner.role_names and not _barred(case, t, owner)]
+    _, username, roles = owner
+    given = [t for t in followed if t.role in roles and not _barred(case, t, username)]
     if given:
         db.session.connection().execute(_GIVE, [
-            {"of_case": case.id, "t_id": t.task_id, "owner": owner.id} for t in given])
+            {"of_case": case.id, "t_id": t.task_id, "owner": case.owner_id} for t in given])
 
 
-def _barred(case: HandledCase, task: RoutedTask, user: User) -> bool:
+def _barred(case: HandledCase, task: RoutedTask, username: str) -> bool:
     """Whether objectivity bars the user from the task (they handled an excluded step)."""
     return bool(objectivity.excluded_because(case.id, case.process_version_id, task.bpmn_id,
-                                             user.username))
+                                             username))
 
 
 def candidates() -> list[User]:
@@ -171,7 +188,7 @@ def _move_tasks(case: CaseRecord, before: User | None, after: User) -> list[str]
         else (HumanTask.assignee_id.is_(None) | (HumanTask.assignee_id == before.id)))).all()
     moved = []
     for task in rows:
-        if task.role in after.role_names and not _barred(case, task, after):
+        if task.role in after.role_names and not _barred(case, task, after.username):
             task.assignee_id = after.id
             moved.append(task.title)
         else:  # not theirs: back to the team rather than with someone no longer owning

@@ -54,13 +54,16 @@ class CaseRecord:
 
 @dataclass(frozen=True, slots=True)
 class TaskRecord:
-    """A ready task of a case, with the columns of `HumanTask` that completing it needs."""
+    """A ready task of a case, with the columns of `HumanTask` that its page and completing it
+    need (a copy: completing the task deletes its row)."""
 
+    task_id: str
     bpmn_id: str
     title: str
     role: str | None
     form: str | None
     assignee_id: int | None
+    due_at: datetime | None
 
 
 TASK_COLUMNS = tuple(f.name for f in fields(TaskRecord))

@@ -7,19 +7,18 @@ so the three doors into a task give the same answer in the same words.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import select
 
 from ..access import SUPERVISE, can
 from ..database import begin_write
 from ..engine import TaskNotReady
 from ..engine.instructions import InstructionsError
 from ..engine.instructions import render as render_instructions
-from ..errors import Conflict, Forbidden, NotFound
+from ..errors import Conflict, Forbidden
 from ..extensions import db
 from ..formkit import dynamic
 from ..models import Case, HumanTask
@@ -27,6 +26,8 @@ from . import labels, objectivity, process_texts, system_log
 from .actors import Actor
 from .objectivity import GuardedTask, HandledCase
 from .processes import form_schema, runtime_for
+from .recording import load_case_and_task
+from .records import CaseRecord, TaskRecord
 
 # Actors that objectivity holds to: staff, and API clients acting for a member of staff.
 PEOPLE = ("staff", "api")
@@ -42,24 +43,15 @@ class WorkedTask(GuardedTask, Protocol):
 
 
 @dataclass(frozen=True)
-class TaskView:
-    """A ready task as a page shows it (a copy: completing the task deletes its row)."""
-
-    task_id: str
-    bpmn_id: str
-    title: str
-    role: str | None
-    form: str | None
-    assignee_id: int | None
-    due_at: datetime | None
-
-
-@dataclass(frozen=True)
 class OpenTask:
-    """A task opened for a person, with what the diagram says about it."""
+    """A task opened for a person, with what the diagram says about it.
 
-    case: Case
-    task: TaskView
+    The case and task are the rows as read for writing: sending the form completes the
+    task from this read (services/cases.py complete_task), not from a second one.
+    """
+
+    case: CaseRecord
+    task: TaskRecord
     ui_form: str | None
     instructions: str | None
     prompt: str | None  # what the worker is asked (the task's promptVariable)
@@ -92,14 +84,18 @@ def _role_refusal(case: HandledCase, task: WorkedTask, actor: Actor,
     """Why the actor's roles, or someone else holding the task, keep them from it."""
     if actor.kind == "system":
         return None
-    title = process_texts.text(case.process_version_id, task.title, process_texts.reading())
     if task.role is None or not actor.has_role(task.role):
         return _("Only people with the role '%(role)s' can work on %(task)s.",
-                 role=labels.role(task.role), task=title)
+                 role=labels.role(task.role), task=_title(case, task))
     if not claiming and task.assignee_id is not None and task.assignee_id != actor.user_id:
         return _("%(task)s is assigned to someone else. Ask a supervisor to reassign it.",
-                 task=title)
+                 task=_title(case, task))
     return None
+
+
+def _title(case: HandledCase, task: WorkedTask) -> str:
+    """The task's title in the reader's language (only a refusal shows it)."""
+    return process_texts.text(case.process_version_id, task.title, process_texts.reading())
 
 
 def authorize(case: HandledCase, task: WorkedTask, actor: Actor,
@@ -144,17 +140,10 @@ def open_task(reference: str, task_id: str, actor: Actor, prefill: bool = False,
     already holds under the field names (or the variables the task's `prefill` property
     names).
     """
-    # The case and its task in one query (every task page and every step reads both).
-    found = db.session.execute(select(Case, HumanTask).outerjoin(HumanTask, and_(
-        HumanTask.case_id == Case.id, HumanTask.task_id == task_id))
-        .where(Case.reference == reference)).first()
-    if found is None:
-        raise NotFound(_("There is no case %(reference)s.", reference=reference))
-    case, row = found
-    if row is None:
+    # The case and its task in one prebuilt query (every task page and every step reads both).
+    case, task = load_case_and_task(reference, task_id)
+    if task is None:
         raise Conflict(_("This task is no longer open: it was completed or the case moved on."))
-    task = TaskView(row.task_id, row.bpmn_id, row.title, row.role, row.form, row.assignee_id,
-                    row.due_at)
     reason = _checked(case, task, actor, claiming=False, attempt=attempt)
     if reason is not None and not (_held_by_other(task, actor) and can(actor, SUPERVISE)):
         raise Forbidden(reason)
@@ -184,7 +173,7 @@ def open_task(reference: str, task_id: str, actor: Actor, prefill: bool = False,
                     info["shows"], values, options)
 
 
-def _filled(case: Case, template: str, data: dict[str, Any]) -> str:
+def _filled(case: CaseRecord, template: str, data: dict[str, Any]) -> str:
     """A task's instructionsForEndUser in the reader's language, filled in with its data.
 
     Translated first, so the translation keeps the template's placeholders; a template
@@ -218,7 +207,7 @@ def works_on(actor: Actor, reference: str, **_: Any) -> bool:
         .limit(1)) is not None
 
 
-def _held_by_other(task: TaskView, actor: Actor) -> bool:
+def _held_by_other(task: TaskRecord, actor: Actor) -> bool:
     """A supervisor of the task's role may look at a colleague's task to reassign it."""
     return task.role is not None and actor.has_role(task.role) and \
         task.assignee_id not in (None, actor.user_id)

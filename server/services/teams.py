@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 
 from ..database import begin_write
 from ..errors import InvalidInput, NotFound
@@ -23,6 +23,10 @@ from .actors import Actor
 
 VARIABLE = "team"  # the workflow data variable naming the case's team
 MAX_NAME = 100
+# Built once: the write path asks one of these on every step of a case without a team.
+_TEAM_NAMED = select(Team.__table__.c.id).where(Team.__table__.c.name == bindparam("name"))
+_ROUTED = select(TeamRoute.__table__.c.team_id).where(
+    TeamRoute.__table__.c.category == bindparam("category"))
 
 
 def listing() -> list[Team]:
@@ -143,11 +147,10 @@ def projected(current: int | None, data: dict[str, Any], category: str | None) -
     """
     named = data.get(VARIABLE)
     if isinstance(named, str) and named.strip():
-        found = db.session.scalar(select(Team.id).where(Team.name == named.strip()))
+        found = db.session.connection().execute(_TEAM_NAMED, {"name": named.strip()}).scalar()
         return found if found is not None else current
     if current is None and category:
-        return db.session.scalar(select(TeamRoute.team_id)
-                                 .where(TeamRoute.category == category))
+        return db.session.connection().execute(_ROUTED, {"category": category}).scalar()
     return current
 
 

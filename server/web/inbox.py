@@ -37,7 +37,7 @@ def _index() -> ResponseReturnValue:
                        category=category,
                        status=args.get("status") or None,
                        sort=str(args.get("sort")) if args.get("sort") in inbox.SORTS else "due",
-                       page=page_number(args.get("page")))
+                       page=page_number(args.get("page")), counted=counts)
     # htmx asks for the rows alone (filters, paging, claim and release without a reload);
     # restoring history it asks for the whole page.
     partial = request.headers.get("HX-Request") == "true" and \

@@ -57,24 +57,25 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
     me = current_actor()
     opened = tasks.open_task(reference, task_id, me, prefill=request.method == "GET",
                              attempt=request.method == "POST")
-    case, row = opened.case, opened.task
-    schema = processes.form_schema(case.process_version_id, row.form) if row.form else \
+    row, version_id = opened.task, opened.case.process_version_id
+    schema = processes.form_schema(version_id, row.form) if row.form else \
         {"type": "object", "properties": {}}
-    ui = processes.form_schema(case.process_version_id, opened.ui_form) \
-        if opened.ui_form else None
-    schema, ui = process_form(case.process_version_id, schema, ui)
+    ui = processes.form_schema(version_id, opened.ui_form) if opened.ui_form else None
+    schema, ui = process_form(version_id, schema, ui)
     # Choices from the task's data; a variable that cannot give them says so on its field.
     schema, unusable = dynamic.expand(schema, opened.options)
-    title = process_text(case.process_version_id, row.title)
+    title = process_text(version_id, row.title)
     sent = Submission(values=opened.values)
     if request.method == "POST":
         seen = request.form.get("case_version", type=int)
         sent = submit(schema, ui, request.form, lambda values: cases.complete_task(
-            reference, task_id, values, me, expected_version=seen))
+            reference, task_id, values, me, expected_version=seen,
+            read=(opened.case, row)))
         if sent.ok:
             flash(_("%(task)s is done.", task=title), "success")
             return redirect(url_for("inbox.index"))
-        case = cases.get_case(reference)
+    # The page shows the case as it stands now (after a refused POST too), through the model.
+    case = cases.get_case(reference)
     # The task page shows the case's record beside the form: a read, like the case page.
     case_opened(me, case.id, case.reference, "case", f"task: {row.title}")
     events = audit.history(case)
