@@ -8,6 +8,8 @@ another process can be noticed; a timer written by this process wakes it at once
 (the ``timers_written`` signal), and on PostgreSQL so does one written by any process,
 or a claim given back, through LISTEN on a connection of its own (services/wakeup.py).
 The first run is immediate, so whatever fell due while no scheduler ran fires at start-up.
+In a burst the sweep runs the engine in PLAINT_SCHEDULER_PROCESSES worker processes
+(services/firing.py), started on first use and stopped with the scheduler.
 
 When an SMTP server is set, a second job, ``plaint-mail``, sends the outbox every
 PLAINT_MAIL_INTERVAL seconds (services/outbox.py; an idle run is one index probe).
@@ -160,6 +162,9 @@ class TimerScheduler:
         with self._busy:
             if self._scheduler.running:
                 self._scheduler.shutdown(wait=wait)
+            from .services import firing
+
+            firing.shutdown(self.app)  # no sweep runs now: its engine workers may go
 
     @property
     def next_wake(self) -> datetime | None:

@@ -1,0 +1,215 @@
+"""The engine part of firing timers: inline, or in a pool of worker processes in a burst.
+
+A timer sweep (services/timers.py) reads its claimed cases without the write lock, has
+the engine load each one, fire its due timers and dump it here, and only then takes the
+lock to record the steps. The engine part is most of a step's time and needs nothing
+but the case's state, its process version and the policy and calendar rows the deadline
+helpers read, so in a burst it runs in PLAINT_SCHEDULER_PROCESSES worker processes, one
+per core, while this process records the batch before.
+
+The pool is started on first use with `spawn`: the scheduler process holds APScheduler's
+threads and SQLAlchemy's connections, which a forked child would share half-copied. Each
+worker builds the app from this app's settings (its own engine and connections, only
+reading) and keeps it for its life; the sandbox's limits hold there as here (they are a
+trace function and the worker's own memory). What comes back is the new state and the
+Snapshot, or the failure as the incident will word it. A worker that dies breaks the
+pool: the cases it held run inline instead, and the next burst starts a fresh pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Any
+
+from flask import Flask, current_app
+
+from ..engine import EngineError, Snapshot
+from ..extensions import db
+from . import incidents, reporting
+from .processes import runtime_for
+
+log = logging.getLogger(__name__)
+POOL = "plaint.engine_pool"
+# Cases one worker task fires: large enough that pickling and the round trip are a small
+# part of it, small enough that both workers stay busy to the end of a write batch.
+CHUNK = 4
+# Fewer cases than this in a sweep's claim run inline: a pool round trip would cost more.
+POOL_FROM = 2 * CHUNK
+
+
+@dataclass(slots=True)
+class Fired:
+    """One case's engine run: its new state and snapshot, nothing due yet, or a failure."""
+
+    state: bytes | None = None
+    snapshot: Snapshot | None = None
+    error: Exception | None = None
+
+
+class FailedInWorker(EngineError):
+    """A case's engine run failed in a worker process: its words, as the incident shows them."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FailedInWorker, (str(self), self.element_id, self.element_name))
+
+
+def fire(version_id: int, state: bytes) -> Fired:
+    """Load a case's state, fire its due timers and dump it again (no database writes)."""
+    runtime = runtime_for(version_id)
+    workflow = runtime.load(state)
+    snapshot = runtime.fire_timers(workflow)
+    if not snapshot.fired:
+        return Fired()
+    return Fired(runtime.dump(workflow), snapshot)
+
+
+class Runs:
+    """The engine runs of a sweep's claimed cases, started at once, read case by case."""
+
+    def __init__(self, jobs: dict[int, tuple[int, bytes]]) -> None:
+        self._jobs = jobs
+        self._done: dict[int, Fired] = {}
+        self._futures: dict[int, Future[list[tuple[int, Fired]]]] = {}
+        pool = _pool() if len(jobs) >= POOL_FROM else None
+        if pool is None:
+            return
+        ids = list(jobs)
+        try:
+            for start in range(0, len(ids), CHUNK):
+                chunk = [(case_id, *jobs[case_id]) for case_id in ids[start:start + CHUNK]]
+                future = pool.submit(_fire_chunk, chunk)
+                self._futures.update(dict.fromkeys(ids[start:start + CHUNK], future))
+        except BrokenProcessPool:
+            _broken()  # what was not submitted runs inline
+
+    def outcome(self, case_id: int) -> Fired:
+        """The engine run of one case: from its worker, else run here and now (inline)."""
+        if case_id in self._done:
+            return self._done.pop(case_id)
+        future = self._futures.pop(case_id, None)
+        if future is not None:
+            try:
+                self._done.update(future.result())
+                return self._done.pop(case_id)
+            except BrokenProcessPool:
+                _broken()
+        return _guarded(*self._jobs[case_id])
+
+    def cancel(self) -> None:
+        """Drop the runs not yet read (the sweep stopped early)."""
+        for future in set(self._futures.values()):
+            future.cancel()
+        self._futures.clear()
+
+
+def _guarded(version_id: int, state: bytes) -> Fired:
+    try:
+        return fire(version_id, state)
+    except Exception as exc:  # whatever one case does, the batch goes on
+        return Fired(error=exc)
+
+
+def processes(app: Flask) -> int:
+    """How many worker processes fire timers for this app (0 or 1: none, inline).
+
+    By default one per core on SQLite, where one scheduler does all the firing; on
+    PostgreSQL none, since there one runs as many schedulers as the machines have cores
+    to spare and each fires inline (a pool in each would share the same cores).
+    """
+    value: int | None = app.config.get("PLAINT_SCHEDULER_PROCESSES")
+    if value is not None:
+        return value
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return os.cpu_count() or 1
+    return 1
+
+
+_LOCK = threading.Lock()
+
+
+def _pool() -> ProcessPoolExecutor | None:
+    """This app's pool of engine workers, started on first use (None: fire inline)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    wanted = processes(app)
+    if wanted <= 1:
+        return None
+    with _LOCK:
+        pool: ProcessPoolExecutor | None = app.extensions.get(POOL)
+        if pool is None:
+            pool = ProcessPoolExecutor(max_workers=wanted, mp_context=get_context("spawn"),
+                                       initializer=_start_worker,
+                                       initargs=(_settings(app),))
+            app.extensions[POOL] = pool
+            log.info("timer firing: started %d engine worker processes", wanted)
+        return pool
+
+
+def _broken() -> None:
+    """A worker died: drop the pool (the next burst starts another) and go on inline."""
+    if shutdown(current_app._get_current_object()):  # type: ignore[attr-defined]
+        log.error("an engine worker process died; this sweep fires the rest inline")
+
+
+def shutdown(app: Flask) -> bool:
+    """Stop this app's engine workers, if any run; whether there were any."""
+    with _LOCK:
+        pool: ProcessPoolExecutor | None = app.extensions.pop(POOL, None)
+    if pool is None:
+        return False
+    pool.shutdown(wait=True, cancel_futures=True)
+    return True
+
+
+def _settings(app: Flask) -> dict[str, Any]:
+    """The settings a worker builds its app from: this app's, those that can travel."""
+    settings = {}
+    for key, value in app.config.items():
+        try:
+            pickle.dumps(value)
+        except Exception:  # noqa: S112 - a setting only this process uses (an object)
+            continue
+        settings[key] = value
+    # A worker only runs the engine: never a scheduler of its own, nor another pool.
+    settings.update(PLAINT_SCHEDULER="off", PLAINT_SCHEDULER_PROCESSES=0)
+    return settings
+
+
+_WORKER_APP: Flask | None = None
+
+
+def _start_worker(settings: dict[str, Any]) -> None:
+    """Build this worker's app once; its app context stays pushed for the worker's life."""
+    global _WORKER_APP
+    from .. import create_app
+
+    _WORKER_APP = create_app(settings)
+    _WORKER_APP.app_context().push()
+    log.debug("engine worker %s ready", os.getpid())
+
+
+def _fire_chunk(jobs: Sequence[tuple[int, int, bytes]]) -> list[tuple[int, Fired]]:
+    """In a worker: the engine runs of a few cases, each failure worded for its incident."""
+    try:
+        with reporting.shared_lookups():
+            return list(_each(jobs))
+    finally:
+        db.session.remove()  # no read transaction left open between chunks
+
+
+def _each(jobs: Sequence[tuple[int, int, bytes]]) -> Iterator[tuple[int, Fired]]:
+    for case_id, version_id, state in jobs:
+        fired = _guarded(version_id, state)
+        if fired.error is not None:
+            error = fired.error
+            fired = Fired(error=FailedInWorker(
+                incidents.describe(error), getattr(error, "element_id", None),
+                getattr(error, "element_name", None)))
+        yield case_id, fired
