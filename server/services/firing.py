@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -190,6 +191,9 @@ def _start_worker(settings: dict[str, Any]) -> None:
     global _WORKER_APP
     from .. import create_app
 
+    # Ctrl+C reaches the whole process group: the scheduler stops its workers itself,
+    # after the sweep under way, rather than see them die in the middle of it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_APP = create_app(settings)
     _WORKER_APP.app_context().push()
     log.debug("engine worker %s ready", os.getpid())
