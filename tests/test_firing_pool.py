@@ -24,6 +24,7 @@ from server.services import audit, cases, firing, timers
 
 from .support.app import app_config
 from .support.data import OTHER_HANDLER
+from .support.wait import wait_for
 from .test_scheduler import CHAIN, fired_per_case, overdue_cases
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -93,6 +94,8 @@ def test_a_burst_fired_by_engine_workers_leaves_what_firing_inline_leaves(
 
     monkeypatch.setattr(firing, "fire", in_this_process)
     with pooled.app_context():
+        # Until the workers have started, sweeps fire inline (tested below).
+        assert wait_for(firing.workers_ready, 120)
         result = timers.sweep()
         assert (result.cases, result.failed) == (19, 1)
         assert fired_per_case() == {case_id: CHAIN for case_id in fired_per_case()}

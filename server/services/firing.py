@@ -12,8 +12,10 @@ threads and SQLAlchemy's connections, which a forked child would share half-copi
 worker builds the app from this app's settings (its own engine and connections, only
 reading) and keeps it for its life; the sandbox's limits hold there as here (they are a
 trace function and the worker's own memory). What comes back is the new state and the
-Snapshot, or the failure as the incident will word it. A worker that dies breaks the
-pool: the cases it held run inline instead, and the next burst starts a fresh pool.
+Snapshot, or the failure as the incident will word it. This process takes back the runs
+no worker has begun when it would otherwise wait for them (while the workers start, in
+the first seconds of a burst). A worker that dies breaks the pool: the cases it held,
+and all later ones, run inline.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from .processes import runtime_for
 
 log = logging.getLogger(__name__)
 POOL = "plaint.engine_pool"
+BROKEN = "plaint.engine_pool_broken"
 # Cases one worker task fires: large enough that pickling and the round trip are a small
 # part of it, small enough that both workers stay busy to the end of a write batch.
 CHUNK = 4
@@ -92,16 +95,24 @@ class Runs:
             _broken()  # what was not submitted runs inline
 
     def outcome(self, case_id: int) -> Fired:
-        """The engine run of one case: from its worker, else run here and now (inline)."""
+        """The engine run of one case: from its worker, else run here and now (inline).
+
+        A run no worker has begun yet (the workers are still starting, or busy) is taken
+        back and run here: this process would otherwise only wait.
+        """
         if case_id in self._done:
             return self._done.pop(case_id)
-        future = self._futures.pop(case_id, None)
+        future = self._futures.get(case_id)
         if future is not None:
-            try:
-                self._done.update(future.result())
-                return self._done.pop(case_id)
-            except BrokenProcessPool:
-                _broken()
+            if not future.done() and future.cancel():
+                self._futures = {k: f for k, f in self._futures.items() if f is not future}
+            else:
+                try:
+                    self._done.update(future.result())
+                    return self._done.pop(case_id)
+                except BrokenProcessPool:
+                    _broken()
+                    self._futures.clear()
         return _guarded(*self._jobs[case_id])
 
     def cancel(self) -> None:
@@ -137,35 +148,63 @@ _LOCK = threading.Lock()
 
 
 def _pool() -> ProcessPoolExecutor | None:
-    """This app's pool of engine workers, started on first use (None: fire inline)."""
+    """This app's pool of engine workers once they are ready (None: fire inline for now).
+
+    The first call starts the workers; they take seconds to import and build the app,
+    and the sweeps fire inline meanwhile rather than wait for them.
+    """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     wanted = processes(app)
-    if wanted <= 1:
+    if wanted <= 1 or app.extensions.get(BROKEN):
         return None
     with _LOCK:
-        pool: ProcessPoolExecutor | None = app.extensions.get(POOL)
-        if pool is None:
+        started: tuple[ProcessPoolExecutor, list[Future[None]]] | None = app.extensions.get(POOL)
+        if started is None:
             pool = ProcessPoolExecutor(max_workers=wanted, mp_context=get_context("spawn"),
                                        initializer=_start_worker,
                                        initargs=(_settings(app),))
-            app.extensions[POOL] = pool
-            log.info("timer firing: started %d engine worker processes", wanted)
-        return pool
+            started = pool, [pool.submit(_ready) for _ in range(wanted)]
+            app.extensions[POOL] = started
+            log.info("timer firing: starting %d engine worker processes", wanted)
+    pool, warming = started
+    if not all(future.done() for future in warming):
+        return None
+    if any(future.exception() is not None for future in warming):
+        _broken()
+        return None
+    return pool
+
+
+def workers_ready() -> bool:
+    """Start this app's engine workers if they are not started; whether they are ready."""
+    return _pool() is not None
+
+
+def _ready() -> None:
+    """In a worker: nothing; its answer says the worker has started."""
 
 
 def _broken() -> None:
-    """A worker died: drop the pool (the next burst starts another) and go on inline."""
-    if shutdown(current_app._get_current_object()):  # type: ignore[attr-defined]
-        log.error("an engine worker process died; this sweep fires the rest inline")
+    """A worker died: drop the pool and fire inline from now on in this process.
+
+    A worker that dies of what it ran (the machine's memory ran out) would die again in
+    a new pool; one that cannot start (a script without a __main__ guard, which `spawn`
+    imports again in the worker) would never start.
+    """
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    app.extensions[BROKEN] = True
+    if shutdown(app):
+        log.error("an engine worker process died; timers fire inline in this process from now "
+                  "on (PLAINT_SCHEDULER_PROCESSES)")
 
 
 def shutdown(app: Flask) -> bool:
     """Stop this app's engine workers, if any run; whether there were any."""
     with _LOCK:
-        pool: ProcessPoolExecutor | None = app.extensions.pop(POOL, None)
-    if pool is None:
+        started: tuple[ProcessPoolExecutor, Any] | None = app.extensions.pop(POOL, None)
+    if started is None:
         return False
-    pool.shutdown(wait=True, cancel_futures=True)
+    started[0].shutdown(wait=True, cancel_futures=True)
     return True
 
 
