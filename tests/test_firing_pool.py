@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import re
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -111,6 +113,24 @@ def test_a_burst_fired_by_engine_workers_leaves_what_firing_inline_leaves(
     assert case_id == poisoned and error.startswith("error: ") and is_open and attempts == 1
     assert element == "acknowledgement_reminder"
     assert pool_side["mail"], "the reminders e-mailed someone"
+
+
+def test_a_burst_whose_engine_worker_was_killed_fires_inline_each_timer_once(
+        twin_burst: tuple[Flask, Flask, int]) -> None:
+    pooled, _inline, poisoned = twin_burst
+    with pooled.app_context():
+        assert wait_for(firing.workers_ready, 120)
+        victim = multiprocessing.active_children()[0]
+        os.kill(victim.pid, signal.SIGKILL)  # the machine ran out of memory, say
+        victim.join(timeout=20)
+        result = timers.sweep()
+        assert (result.cases, result.failed) == (19, 1)
+        fired = fired_per_case()
+        assert fired == {case_id: CHAIN for case_id in fired} and len(fired) == 19
+        assert poisoned not in fired
+        assert not firing.workers_ready()  # this scheduler fires inline from now on
+        db.session.remove()
+    assert multiprocessing.active_children() == []
 
 
 def test_the_scheduler_stops_its_engine_workers_when_it_stops(

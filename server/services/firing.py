@@ -21,6 +21,8 @@ and all later ones, run inline.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import signal
@@ -233,9 +235,18 @@ def _start_worker(settings: dict[str, Any]) -> None:
     # Ctrl+C reaches the whole process group: the scheduler stops its workers itself,
     # after the sweep under way, rather than see them die in the middle of it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # a scheduler killed outright leaves no worker behind
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
     _WORKER_APP = create_app(settings)
     _WORKER_APP.app_context().push()
     log.debug("engine worker %s ready", os.getpid())
+
+
+def _exit_with(sentinel: int) -> None:
+    """In a worker: wait for the scheduler process to end, then end too."""
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
 
 
 def _fire_chunk(jobs: Sequence[tuple[int, int, bytes]]) -> list[tuple[int, Fired]]:
