@@ -150,7 +150,8 @@ class TimerScheduler:
             self._scheduler.add_job(self._retention, "interval", id=RETENTION_JOB_ID, days=1,
                                     next_run_time=_now() + RETENTION_FIRST_RUN)
         log.info("timer scheduler %s started", self.worker)
-        self._start_engine_workers()
+        if not self.until_idle:  # a batch run starts them only for a burst it finds
+            self._start_engine_workers()
         self._scheduler.start()
 
     def _start_engine_workers(self) -> None:
