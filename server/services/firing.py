@@ -12,10 +12,9 @@ threads and SQLAlchemy's connections, which a forked child would share half-copi
 worker builds the app from this app's settings (its own engine and connections, only
 reading) and keeps it for its life; the sandbox's limits hold there as here (they are a
 trace function and the worker's own memory). What comes back is the new state and the
-Snapshot, or the failure as the incident will word it. This process takes back the runs
-no worker has begun when it would otherwise wait for them (while the workers start, in
-the first seconds of a burst). A worker that dies breaks the pool: the cases it held,
-and all later ones, run inline.
+Snapshot, or the failure as the incident will word it. Rather than wait for a worker,
+this process takes back the last chunk of runs no worker has begun and runs it itself.
+A worker that dies breaks the pool: the cases it held, and all later ones, run inline.
 """
 
 from __future__ import annotations
@@ -84,44 +83,61 @@ class Runs:
         self._jobs = jobs
         self._done: dict[int, Fired] = {}
         self._futures: dict[int, Future[list[tuple[int, Fired]]]] = {}
+        self._chunks: list[tuple[Future[list[tuple[int, Fired]]], list[int]]] = []
         pool = _pool() if len(jobs) >= POOL_FROM else None
         if pool is None:
             return
         ids = list(jobs)
         try:
             for start in range(0, len(ids), CHUNK):
-                chunk = [(case_id, *jobs[case_id]) for case_id in ids[start:start + CHUNK]]
-                future = pool.submit(_fire_chunk, chunk)
-                self._futures.update(dict.fromkeys(ids[start:start + CHUNK], future))
+                chunk = ids[start:start + CHUNK]
+                future = pool.submit(_fire_chunk, [(case_id, *jobs[case_id]) for case_id in chunk])
+                self._futures.update(dict.fromkeys(chunk, future))
+                self._chunks.append((future, chunk))
         except BrokenProcessPool:
             _broken()  # what was not submitted runs inline
 
     def outcome(self, case_id: int) -> Fired:
         """The engine run of one case: from its worker, else run here and now (inline).
 
-        A run no worker has begun yet (the workers are still starting, or busy) is taken
-        back and run here: this process would otherwise only wait.
+        Rather than wait for a worker, this process takes back the last chunk no worker
+        has begun and runs it itself (while the workers are busy, or still starting).
         """
-        if case_id in self._done:
-            return self._done.pop(case_id)
-        future = self._futures.get(case_id)
-        if future is not None:
-            if not future.done() and future.cancel():
-                self._futures = {k: f for k, f in self._futures.items() if f is not future}
-            else:
-                try:
-                    self._done.update(future.result())
-                    return self._done.pop(case_id)
-                except BrokenProcessPool:
-                    _broken()
-                    self._futures.clear()
-        return _guarded(*self._jobs[case_id])
+        while case_id not in self._done:
+            future = self._futures.get(case_id)
+            if future is None:  # not sent to a worker, or the pool broke
+                return _guarded(*self._jobs[case_id])
+            if not future.done() and self._take_back():
+                continue
+            try:
+                self._done.update(future.result())
+            except BrokenProcessPool:
+                _broken()
+                self._futures.clear()
+                continue
+            del self._futures[case_id]
+        return self._done.pop(case_id)
+
+    def _take_back(self) -> bool:
+        """Run here the last chunk no worker has begun; whether there was one."""
+        while self._chunks:
+            future, chunk = self._chunks.pop()
+            if future.done() or future.running():
+                self._chunks.append((future, chunk))
+                return False  # the workers take chunks in order: all before it have begun
+            if future.cancel():
+                for case_id in chunk:
+                    del self._futures[case_id]
+                    self._done[case_id] = _guarded(*self._jobs[case_id])
+                return True
+        return False
 
     def cancel(self) -> None:
         """Drop the runs not yet read (the sweep stopped early)."""
         for future in set(self._futures.values()):
             future.cancel()
         self._futures.clear()
+        self._chunks.clear()
 
 
 def _guarded(version_id: int, state: bytes) -> Fired:
