@@ -1,13 +1,17 @@
 """Firing due timers: rows claimed atomically, each timer fired exactly once.
 
 A sweep claims up to PLAINT_TIMER_BATCH timers at once (services/claims.py: SKIP LOCKED
-on PostgreSQL, so several schedulers take disjoint batches), then fires their cases
-WRITE_BATCH at a time: one query loads the cases, one their claimed timers, each case
-runs in its own savepoint and one commit writes them all (a commit per case was a tenth
-of a burst's time on SQLite). A case whose step fails, however it fails, has its
-savepoint rolled back and becomes an incident (services/incidents.py) after the batch
-commits: one broken case never holds the others back. A crash loses the batch's
-uncommitted steps, and its claims expire after their lease and are fired again.
+on PostgreSQL, so several schedulers take disjoint batches); one query loads the cases,
+one their claimed timers, without the write lock, and the engine fires them, still
+without it (services/firing.py: in worker processes in a burst). Then the steps are
+recorded WRITE_BATCH cases at a time under the write lock, each case in its own savepoint,
+one commit for them all (a commit per case was a tenth of a burst's time on SQLite). A
+case someone moved while the engine ran fails its version check and is fired again
+there, from its new state, as a person's step is (services/cases.py). A case whose
+step fails, however it fails, has its savepoint rolled back and becomes an incident
+(services/incidents.py) after the batch commits: one broken case never holds the others
+back. A crash loses the batch's uncommitted steps, and its claims expire after their
+lease and are fired again.
 """
 
 from __future__ import annotations
