@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     # Where schedulers LISTEN for timers written elsewhere, when the database URL goes
     # through a pooler in transaction mode (PgBouncer), which cannot hold a LISTEN.
     "PLAINT_SCHEDULER_LISTEN_URL": "",
+    # Worker processes a scheduler fires a burst of timers in (services/firing.py); 0 or 1
+    # fires inline. None: one per core on SQLite, 1 on PostgreSQL (see scheduler_processes).
+    "PLAINT_SCHEDULER_PROCESSES": None,
     "PLAINT_REFERENCE_PREFIX": "CMP",
     "PLAINT_SPEC_CACHE_SIZE": 32,
     "PLAINT_MAX_ATTACHMENT_BYTES": 10 * MB,  # per document
@@ -215,6 +218,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     settings["PLAINT_AUDIT_CHECKPOINT_DIR"] = os.environ.get("PLAINT_AUDIT_CHECKPOINT_DIR") or (
         str(Path(instance_path) / "checkpoints"))
     settings["PLAINT_SCHEDULER"] = os.environ.get("PLAINT_SCHEDULER", "off")
+    settings["PLAINT_SCHEDULER_PROCESSES"] = scheduler_processes(
+        os.environ.get("PLAINT_SCHEDULER_PROCESSES", ""))
     if settings["PLAINT_SCHEDULER"] not in ("off", "in-app"):
         raise ConfigError(f"PLAINT_SCHEDULER={settings['PLAINT_SCHEDULER']!r}: use 'in-app' "
                           "(fire timers inside the web process) or 'off' (run "
@@ -244,6 +249,17 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     settings["PLAINT_HTTP_ALLOWED_NETWORKS"] = networks(
         "PLAINT_HTTP_ALLOWED_NETWORKS", os.environ.get("PLAINT_HTTP_ALLOWED_NETWORKS", ""))
     return settings
+
+
+def scheduler_processes(raw: str) -> int | None:
+    """Read PLAINT_SCHEDULER_PROCESSES: a number of worker processes, or empty for the default."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ConfigError(f"PLAINT_SCHEDULER_PROCESSES={raw!r}: give a number of processes "
+                          "(0 or 1 fires timers inside the scheduler process)")
+    return int(raw)
 
 
 def connector_proxies(raw: str) -> tuple[str, ...]:

@@ -8,6 +8,9 @@ another process can be noticed; a timer written by this process wakes it at once
 (the ``timers_written`` signal), and on PostgreSQL so does one written by any process,
 or a claim given back, through LISTEN on a connection of its own (services/wakeup.py).
 The first run is immediate, so whatever fell due while no scheduler ran fires at start-up.
+In a burst the sweep runs the engine in PLAINT_SCHEDULER_PROCESSES worker processes
+(services/firing.py), started with the scheduler (in the background: sweeps fire inline
+until they are ready) and stopped with it.
 
 When an SMTP server is set, a second job, ``plaint-mail``, sends the outbox every
 PLAINT_MAIL_INTERVAL seconds (services/outbox.py; an idle run is one index probe).
@@ -147,7 +150,19 @@ class TimerScheduler:
             self._scheduler.add_job(self._retention, "interval", id=RETENTION_JOB_ID, days=1,
                                     next_run_time=_now() + RETENTION_FIRST_RUN)
         log.info("timer scheduler %s started", self.worker)
+        if not self.until_idle:  # a batch run starts them only for a burst it finds
+            self._start_engine_workers()
         self._scheduler.start()
+
+    def _start_engine_workers(self) -> None:
+        """Start the engine workers now, so that a burst finds them ready (firing.py).
+
+        They take seconds to start; sweeps fire inline until they are ready.
+        """
+        from .services import firing
+
+        with self.app.app_context():
+            firing.workers_ready()
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop the scheduler; a sweep under way finishes first when `wait`."""
@@ -160,6 +175,9 @@ class TimerScheduler:
         with self._busy:
             if self._scheduler.running:
                 self._scheduler.shutdown(wait=wait)
+            from .services import firing
+
+            firing.shutdown(self.app)  # no sweep runs now: its engine workers may go
 
     @property
     def next_wake(self) -> datetime | None:

@@ -1,13 +1,17 @@
 """Firing due timers: rows claimed atomically, each timer fired exactly once.
 
 A sweep claims up to PLAINT_TIMER_BATCH timers at once (services/claims.py: SKIP LOCKED
-on PostgreSQL, so several schedulers take disjoint batches), then fires their cases
-WRITE_BATCH at a time: one query loads the cases, one their claimed timers, each case
-runs in its own savepoint and one commit writes them all (a commit per case was a tenth
-of a burst's time on SQLite). A case whose step fails, however it fails, has its
-savepoint rolled back and becomes an incident (services/incidents.py) after the batch
-commits: one broken case never holds the others back. A crash loses the batch's
-uncommitted steps, and its claims expire after their lease and are fired again.
+on PostgreSQL, so several schedulers take disjoint batches); one query loads the cases,
+one their claimed timers, without the write lock, and the engine fires them, still
+without it (services/firing.py: in worker processes in a burst). Then the steps are
+recorded WRITE_BATCH cases at a time under the write lock, each case in its own savepoint,
+one commit for them all (a commit per case was a tenth of a burst's time on SQLite). A
+case someone moved while the engine ran fails its version check and is fired again
+there, from its new state, as a person's step is (services/cases.py). A case whose
+step fails, however it fails, has its savepoint rolled back and becomes an incident
+(services/incidents.py) after the batch commits: one broken case never holds the others
+back. A crash loses the batch's uncommitted steps, and its claims expire after their
+lease and are fired again.
 """
 
 from __future__ import annotations
@@ -30,9 +34,8 @@ from ..database import begin_write
 from ..errors import Conflict, InvalidInput, ProcessFailed
 from ..extensions import db
 from ..models import Incident, Timer, utcnow
-from . import claims, incidents, recording, reporting
+from . import claims, firing, incidents, recording, reporting
 from .actors import Actor
-from .processes import runtime_for
 from .recording import CASES, load_case_by_id, record_step
 from .records import CaseRecord
 
@@ -100,10 +103,15 @@ def fire_case(case_id: int, worker: str, actor: Actor = TIMER) -> int:
 def _fire_loaded(case: CaseRecord, mine: Sequence[Any], actor: Actor) -> int:
     """Fire the due timers of a loaded case and record the step; how many fired (0: none
     was due yet, and nothing was written). Commits unless inside recording.batched()."""
-    runtime = runtime_for(case.process_version_id)
-    workflow = runtime.load(case.workflow_state)
-    snapshot = runtime.fire_timers(workflow)
-    if not snapshot.fired:
+    fired = firing.fire(case.process_version_id, case.workflow_state)
+    return _record_fired(case, mine, fired, actor)
+
+
+def _record_fired(case: CaseRecord, mine: Sequence[Any], fired: firing.Fired,
+                  actor: Actor) -> int:
+    """Record the step of an engine run that fired timers (firing.py); how many fired."""
+    snapshot = fired.snapshot
+    if snapshot is None or fired.state is None:
         return 0
     now = utcnow()
     titles = {t.bpmn_id: t.title for t in mine}
@@ -116,35 +124,64 @@ def _fire_loaded(case: CaseRecord, mine: Sequence[Any], actor: Actor) -> int:
         if closed is not None:
             summary += f" (incident #{closed} closed)"
             data["incident"] = closed
-    record_step(case, runtime.dump(workflow), snapshot, actor, "timer.fired", summary, data, now)
+    record_step(case, fired.state, snapshot, actor, "timer.fired", summary, data, now)
     return len(snapshot.fired)
 
 
-def _fire_batch(case_ids: list[int], worker: str, result: SweepResult) -> None:
-    """Fire these claimed cases in one transaction, each in its own savepoint.
+@dataclass
+class _Claimed:
+    """A sweep's claimed cases as read without the write lock, and their engine runs."""
 
-    After the commit: the schedulers hear of the timers the steps wrote, the claims of
-    cases that could not fire yet (or lost a race with a person's step) are given back,
-    and each failed case becomes an incident in a transaction of its own.
-    """
-    begin_write()
-    loaded = {row.id: CaseRecord(**row._mapping) for row in db.session.connection().execute(
+    cases: dict[int, CaseRecord]
+    mine: dict[int, list[Any]]
+    runs: firing.Runs
+
+
+def _read_claimed(case_ids: list[int], worker: str) -> _Claimed:
+    """Read the claimed cases and their timers (no write lock) and start their engine runs."""
+    cases = {row.id: CaseRecord(**row._mapping) for row in db.session.connection().execute(
         select(CASES).where(CASES.c.id.in_(case_ids)))}
     mine: dict[int, list[Any]] = defaultdict(list)
     for row in db.session.execute(_MINE.where(Timer.case_id.in_(case_ids),
                                               Timer.claimed_by == worker)):
         mine[row.case_id].append(row)
+    db.session.rollback()  # end the read: the engine runs while others write
+    jobs = {case_id: (case.process_version_id, case.workflow_state)
+            for case_id, case in cases.items() if mine[case_id]}
+    return _Claimed(cases, mine, firing.Runs(jobs))
+
+
+class _Moved(Exception):
+    """The case changed between the read without the write lock and the write."""
+
+
+def _fire_batch(case_ids: list[int], worker: str, claimed: _Claimed,
+                result: SweepResult) -> None:
+    """Record these claimed cases' engine runs in one transaction, each in its own savepoint.
+
+    The engine ran without the write lock (_read_claimed); a case someone moved meanwhile
+    fails its version check and is fired again here, holding the lock, from its new state.
+    After the commit: the schedulers hear of the timers the steps wrote, the claims of
+    cases that could not fire yet (or lost a race with a person's step) are given back,
+    and each failed case becomes an incident in a transaction of its own.
+    """
+    # The engine runs of the whole batch, before the lock: people's steps go on meanwhile.
+    runs = {case_id: claimed.runs.outcome(case_id) for case_id in case_ids
+            if case_id in claimed.cases and claimed.mine[case_id]}
+    begin_write()
     give_back: list[int] = []  # lost a race with a person's step: any scheduler may retry
     not_yet: list[int] = []  # due in a moment: this scheduler's next sweep takes them
     failed: list[tuple[int, Exception]] = []
     with recording.batched() as written:
-        for case_id in case_ids:
-            case = loaded.get(case_id)
-            if case is None or not mine[case_id]:
-                continue  # gone, or its claim was taken over after the lease ran out
+        for case_id, run in runs.items():
             savepoint = db.session.begin_nested()
             try:
-                fired = _fire_loaded(case, mine[case_id], TIMER)
+                try:
+                    fired = _record_run(claimed.cases[case_id], claimed.mine[case_id], run)
+                except (Conflict, _Moved):  # moved since it was read: fire it from its new state
+                    savepoint.rollback()
+                    savepoint = db.session.begin_nested()
+                    fired = _fire_again(case_id, worker)
             except Conflict:  # a handler saved the case meanwhile: retry on the next sweep
                 savepoint.rollback()
                 give_back.append(case_id)
@@ -178,6 +215,29 @@ def _fire_batch(case_ids: list[int], worker: str, result: SweepResult) -> None:
             log.exception("could not record the failure of case %s", case_id)
 
 
+def _record_run(case: CaseRecord, mine: Sequence[Any], run: firing.Fired) -> int:
+    """Record an engine run; raise its failure if the case is still as the run saw it.
+
+    Raise _Moved (as the save would, by its version check) when the case changed since
+    it was read: a failure on a state that is gone is not the case's failure.
+    """
+    if run.error is None:
+        return _record_fired(case, mine, run, TIMER)
+    if db.session.scalar(select(CASES.c.version).where(CASES.c.id == case.id)) != case.version:
+        raise _Moved
+    raise run.error
+
+
+def _fire_again(case_id: int, worker: str) -> int:
+    """Fire a case that moved during its engine run, holding the write lock (0: not ours)."""
+    case = load_case_by_id(case_id)
+    mine = list(db.session.execute(_MINE.where(
+        Timer.case_id == case_id, Timer.claimed_by == worker)))
+    if case is None or not mine:  # its timer went with the person's step, or the claim did
+        return 0
+    return _fire_loaded(case, mine, TIMER)
+
+
 def _lost_a_race(exc: Exception) -> bool:
     """A deadlock or serialization failure: the case is fine, only its moment was not.
 
@@ -201,8 +261,12 @@ def sweep(now: datetime | None = None, worker: str | None = None,
                 return result
             result.claimed += len(case_ids)
             fired_before = result.fired
-            for start in range(0, len(case_ids), WRITE_BATCH):
-                _fire_batch(case_ids[start:start + WRITE_BATCH], worker, result)
+            claimed = _read_claimed(case_ids, worker)
+            try:
+                for start in range(0, len(case_ids), WRITE_BATCH):
+                    _fire_batch(case_ids[start:start + WRITE_BATCH], worker, claimed, result)
+            finally:
+                claimed.runs.cancel()
             if rows < limit or result.fired == fired_before:
                 return result  # the last batch, or nothing in it could fire yet
 

@@ -105,6 +105,7 @@ def sqlite_run(folder: Path) -> dict[str, float]:
     from server import create_app
     from server.extensions import db
     from server.scheduler import TimerScheduler
+    from server.services import firing
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'burst.db'}",
                       "SECRET_KEY": "bench"})
@@ -119,6 +120,7 @@ def sqlite_run(folder: Path) -> dict[str, float]:
     finally:
         scheduler.shutdown()
     figures = _figures(_fired(app, first), at, "sqlite")
+    figures["timer_burst_processes_sqlite"] = firing.processes(app)
     with app.app_context():
         db.engine.dispose()
     return figures
@@ -129,6 +131,7 @@ def pg_run(schedulers: int = 2) -> dict[str, float]:
 
     from server import create_app
     from server.extensions import db
+    from server.services import firing
     from tests.support import pg
 
     bindir = pg.find_bindir()
@@ -157,6 +160,7 @@ def pg_run(schedulers: int = 2) -> dict[str, float]:
         shares = [int(out.rsplit("fired ", 1)[1].split(" ")[0]) for out in outputs]
         figures = _figures(_fired(app, first), at, f"pg{schedulers}")
         figures[f"timer_burst_10k_share_min_pg{schedulers}"] = min(shares) / BURST
+        figures[f"timer_burst_processes_pg{schedulers}"] = firing.processes(app)
         with app.app_context():
             db.engine.dispose()
         return figures
@@ -178,6 +182,8 @@ def burst_run(folder: Path) -> tuple[list[str], dict[str, float]]:
             lines.append(f"  {label}: skipped (no PostgreSQL server binaries)")
             continue
         drain = f[f"timer_burst_10k_drain_s_{suffix}"]
+        engines = int(f.pop(f"timer_burst_processes_{suffix}"))
+        label += f" ({engines} engine processes each)" if engines > 1 else " (engine inline)"
         lines.append(f"  {label}: drained in {drain:.2f} s ({BURST / drain:.0f} timers/s); "
                      f"lateness p50 {f[f'timer_burst_10k_p50_late_s_{suffix}']:.2f} s, "
                      f"p99 {f[f'timer_burst_10k_p99_late_s_{suffix}']:.2f} s")

@@ -19,6 +19,8 @@ def app_config(url: str) -> dict[str, object]:
         # Tests move the clock by hours and days while someone is signed in; the idle
         # time-out has tests of its own, which set it back (test_account_hygiene.py).
         "PLAINT_IDLE_TIMEOUT_MINUTES": 10 * 365 * 24 * 60,
+        # Timers fire inline: the tests of the engine workers ask for them (test_firing_pool.py).
+        "PLAINT_SCHEDULER_PROCESSES": 0,
     }
 
 
