@@ -37,8 +37,8 @@ DEFAULTS: dict[str, Any] = {
     # Where schedulers LISTEN for timers written elsewhere, when the database URL goes
     # through a pooler in transaction mode (PgBouncer), which cannot hold a LISTEN.
     "PLAINT_SCHEDULER_LISTEN_URL": "",
-    # Worker processes a scheduler fires a burst of timers in (services/firing.py); 0 or 1
-    # fires inline. None: one per core on SQLite, 1 on PostgreSQL (see scheduler_processes).
+    # Worker processes a scheduler fires a burst of timers in (services/firing.py); None,
+    # 0 or 1 fires inline, in the scheduler's own process.
     "PLAINT_SCHEDULER_PROCESSES": None,
     "PLAINT_REFERENCE_PREFIX": "CMP",
     "PLAINT_SPEC_CACHE_SIZE": 32,

@@ -150,16 +150,14 @@ def _guarded(version_id: int, state: bytes) -> Fired:
 def processes(app: Flask) -> int:
     """How many worker processes fire timers for this app (0 or 1: none, inline).
 
-    By default one per core on SQLite, where one scheduler does all the firing; on
-    PostgreSQL none, since there one runs as many schedulers as the machines have cores
-    to spare and each fires inline (a pool in each would share the same cores).
+    Inline unless PLAINT_SCHEDULER_PROCESSES asks for more: with no configuration Plaint
+    is one process (DESIGN decision 13), and the in-app scheduler runs in every web
+    worker. A dedicated `flask scheduler` on SQLite, the one process firing every timer,
+    is where a pool pays (about 1.4x on 2 cores); on PostgreSQL one runs more schedulers
+    instead, each inline, since a pool in each would share the same cores.
     """
     value: int | None = app.config.get("PLAINT_SCHEDULER_PROCESSES")
-    if value is not None:
-        return value
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return os.cpu_count() or 1
-    return 1
+    return 1 if value is None else value
 
 
 _LOCK = threading.Lock()

@@ -100,15 +100,17 @@ def _figures(fired: list[tuple[str, datetime, datetime, int]], at: datetime,
             late[min(len(late) - 1, round(0.99 * (len(late) - 1)))]}
 
 
-def sqlite_run(folder: Path) -> dict[str, float]:
-    """One in-process scheduler drains the burst on SQLite."""
+def sqlite_run(folder: Path, processes: int = 1) -> dict[str, float]:
+    """One in-process scheduler drains the burst on SQLite, with `processes` engine workers
+    (1: the engine runs in the scheduler's own process, the default)."""
     from server import create_app
     from server.extensions import db
     from server.scheduler import TimerScheduler
     from server.services import firing
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'burst.db'}",
-                      "SECRET_KEY": "bench"})
+    suffix = "sqlite" if processes <= 1 else f"sqlite_p{processes}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / f'{suffix}.db'}",
+                      "SECRET_KEY": "bench", "PLAINT_SCHEDULER_PROCESSES": processes})
     assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
     at, first = _build(app)
     scheduler = TimerScheduler(app)
@@ -119,8 +121,8 @@ def sqlite_run(folder: Path) -> dict[str, float]:
             time.sleep(0.2)
     finally:
         scheduler.shutdown()
-    figures = _figures(_fired(app, first), at, "sqlite")
-    figures["timer_burst_processes_sqlite"] = firing.processes(app)
+    figures = _figures(_fired(app, first), at, suffix)
+    figures[f"timer_burst_processes_{suffix}"] = firing.processes(app)
     with app.app_context():
         db.engine.dispose()
     return figures
@@ -169,14 +171,17 @@ def pg_run(schedulers: int = 2) -> dict[str, float]:
 
 
 def burst_run(folder: Path) -> tuple[list[str], dict[str, float]]:
-    """Run the burst on SQLite (one scheduler) and PostgreSQL (two); table lines, figures."""
+    """Run the burst on SQLite (one scheduler, the engine inline and in 2 worker processes)
+    and PostgreSQL (two schedulers); table lines, figures. The summary figure is the slower
+    of SQLite's faster way and PostgreSQL's."""
     f = sqlite_run(folder)
+    f.update(sqlite_run(folder, 2))
     f.update(pg_run(2))
-    drains = [value for name, value in f.items() if name.startswith("timer_burst_10k_drain_s")]
-    f["timer_burst_10k_drain_s"] = max(drains)
+    sqlite = min(f["timer_burst_10k_drain_s_sqlite"], f["timer_burst_10k_drain_s_sqlite_p2"])
+    f["timer_burst_10k_drain_s"] = max(sqlite, f.get("timer_burst_10k_drain_s_pg2", 0.0))
     lines = [f"Timer burst: {BURST:,} timers due at the same instant (half reminders that "
              f"e-mail, half breaches that escalate), drained by real schedulers"]
-    for suffix, label in (("sqlite", "SQLite, 1 scheduler"),
+    for suffix, label in (("sqlite", "SQLite, 1 scheduler"), ("sqlite_p2", "SQLite, 1 scheduler"),
                           ("pg2", "PostgreSQL, 2 scheduler processes")):
         if f"timer_burst_10k_drain_s_{suffix}" not in f:
             lines.append(f"  {label}: skipped (no PostgreSQL server binaries)")
