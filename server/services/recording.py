@@ -15,15 +15,15 @@ second data path.
 
 Saving updates the case row first, with "WHERE version = <the version read>": a
 writer that lost a race stops there with a Conflict before writing anything else.
-Then the projection rows are brought in line with the snapshot, the history row is
-appended, and the transaction commits; inside `batched()` (a timer sweep's batch) it does
-not: the caller commits many cases' steps at once, each in its own savepoint.
+Then the projection rows are brought in line with the snapshot (services/projections.py),
+the history row is appended, and the transaction commits; inside `batched()` (a timer
+sweep's batch) it does not: the caller commits many cases' steps at once, each in its own
+savepoint.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
@@ -32,13 +32,13 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Executable, Table, bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from ..engine import Notice, ReadyTask, Snapshot, WaitingTimer
+from ..engine import Notice, ReadyTask, Snapshot
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..models import Case, CaseEvent, HumanTask, Timer
+from ..models import Case, CaseEvent
 from ..signals import timers_written
 from . import (
     actions,
@@ -47,6 +47,7 @@ from . import (
     notifications,
     objectivity,
     ownership,
+    projections,
     reporting,
     service_queue,
     teams,
@@ -54,6 +55,7 @@ from . import (
     webhooks,
 )
 from .actors import Actor
+from .projections import TASKS, run
 from .records import TASK_COLUMNS, CaseRecord, TaskRecord
 
 PROJECTED = ("priority", "category")  # workflow variables mirrored on the case row
@@ -65,8 +67,6 @@ MUTABLE = ("status_label", "priority", "category", "acknowledged_at", "resolved_
 ALWAYS = ("workflow_state", "updated_at", "event_count", "audit_head", "version")
 
 CASES: Table = Case.__table__
-TASKS: Table = HumanTask.__table__
-TIMERS: Table = Timer.__table__
 EVENTS: Table = CaseEvent.__table__
 
 _CASE_BY_REFERENCE = select(CASES).where(CASES.c.reference == bindparam("reference"))
@@ -227,7 +227,7 @@ def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
     """UPDATE the case row if it is still at the version read, run `then`, commit."""
     batch = _BATCH.get()
     try:
-        saved = _run(_SAVE, {**{name: values[name] for name in columns},
+        saved = run(_SAVE, {**{name: values[name] for name in columns},
                              "case_id": case.id, "seen": case.version}).rowcount
         if saved != 1:
             raise Conflict(_CONFLICT.format(case.reference))
@@ -261,7 +261,7 @@ def _outcome(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, k
                if values[f] != getattr(case, f)}
     # What other systems hear of (services/events.py): the tasks that became ready and
     # the deadlines that fired in this step, recorded with it.
-    before = json.loads(case.projection)["tasks"] if case.projection else {}
+    before = projections.stored_summary(case)["tasks"]
     noted = {"ready": events.ready_entries(snapshot.ready, before),
              "deadlines": events.deadline_entries(snapshot.deadlines)}
     event = audit.entry(case, actor, kind, summary,
@@ -271,7 +271,7 @@ def _outcome(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, k
                         at=now, row=values)
     values.update(workflow_state=state, updated_at=now, event_count=event["seq"],
                   audit_head=event["hash"], version=case.version + 1,
-                  projection=json.dumps(projection_of(snapshot), separators=(",", ":")))
+                  projection=projections.dumped(projections.summary_of(snapshot)))
     return values, event
 
 
@@ -279,19 +279,11 @@ def _outcome(case: CaseRecord, state: bytes, snapshot: Snapshot, actor: Actor, k
 def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
                 now: datetime, link_seed: str | None = None) -> datetime | None:
     """Write the projections, the history row and the outbox; return the earliest new due."""
-    before = json.loads(case.projection) if case.projection else {"tasks": {}, "timers": {}}
-    after = projection_of(snapshot)
-    if before["tasks"] != after["tasks"]:
-        _sync(_TASK_ROWS, case, before["tasks"], snapshot.ready, now)
-    written = None
-    if before["timers"] != after["timers"]:
-        _sync(_TIMER_ROWS, case, before["timers"], snapshot.timers, now)
-        moved = [t.due_at for t in snapshot.timers
-                 if before["timers"].get(t.task_id) != after["timers"][t.task_id]]
-        written = min(moved, default=None)
+    before = projections.stored_summary(case)
+    written = projections.sync(case, before, snapshot, now)
     _history(case, event)
-    if before["tasks"] != after["tasks"]:  # after the event: this step's performer counts
-        fresh = [t for t in snapshot.ready if t.task_id not in before["tasks"]]
+    fresh = [t for t in snapshot.ready if t.task_id not in before["tasks"]]
+    if fresh:  # after the event: this step's performer counts
         ownership.route(case, fresh)  # the owner's role's new tasks go to the owner
         _alert_unstaffed(case, fresh, now)
     if snapshot.notices:
@@ -304,7 +296,7 @@ def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
 
 def _history(case: CaseRecord, event: dict[str, Any]) -> None:
     """Append a history row, and the webhook deliveries it gives, in the step's transaction."""
-    row_id = _run(_INSERT_EVENT, event).inserted_primary_key[0]  # type: ignore[index]
+    row_id = run(_INSERT_EVENT, event).inserted_primary_key[0]  # type: ignore[index]
     webhooks.enqueue(case, row_id, event)
 
 
@@ -315,7 +307,7 @@ def _alert_unstaffed(case: CaseRecord, new: list[ReadyTask], now: datetime) -> N
     otherwise wait silently when everyone holding its role did.
     """
     for task in objectivity.unstaffed(case, new):
-        _run(_FLAG_TASK, {"of_case": case.id, "t_id": task.task_id,
+        run(_FLAG_TASK, {"of_case": case.id, "t_id": task.task_id,
                           "flag": NOBODY_ELIGIBLE[:255]})
         notifications.enqueue(case, [Notice(
             template="nobody_eligible", recipient="complaints_manager",
@@ -363,74 +355,6 @@ def _changed_fields(case: CaseRecord, snapshot: Snapshot, now: datetime) -> dict
     return values
 
 
-def _run(statement: Executable,
-         params: dict[str, Any] | list[dict[str, Any]]) -> CursorResult[Any]:
-    """Execute a prebuilt statement in the session's transaction."""
-    return db.session.connection().execute(statement, params)
-
-
-class _Rows:
-    """The statements that keep one projection table in line with snapshots."""
-
-    def __init__(self, table: Table, moved: tuple[str, ...]) -> None:
-        self.moved = moved
-        of_case = table.c.case_id == bindparam("of_case")
-        self.move = table.update().where(of_case, table.c.task_id == bindparam("t_id"))
-        self.insert = table.insert()
-        self.delete = table.delete().where(
-            of_case, table.c.task_id.in_(bindparam("gone", expanding=True)))
-
-
-_TASK_ROWS = _Rows(TASKS, ("due_at", "flag"))
-# A cycle timer that moved on to its next occurrence becomes a fresh, unclaimed row.
-_TIMER_ROWS = _Rows(TIMERS, ("due_at", "claimed_by", "claimed_until", "last_error", "attempts"))
-
-
-def _new_row(case: CaseRecord, item: ReadyTask | WaitingTimer, now: datetime) -> dict[str, Any]:
-    row: dict[str, Any] = {"case_id": case.id, "task_id": item.task_id,
-                           "bpmn_id": item.bpmn_id, "title": item.title[:255],
-                           "due_at": item.due_at}
-    if isinstance(item, ReadyTask):
-        row.update(lane=item.lane, role=item.role, form=item.form, assignee_id=None,
-                   created_at=now, flag=item.flag)
-    else:
-        row.update(claimed_by=None, claimed_until=None, attempts=0, last_error=None)
-    return row
-
-
-def projection_of(snapshot: Snapshot) -> dict[str, dict[str, str | None]]:
-    """The task and timer ids with their due times (and task flags), as stored on the case."""
-    return {"tasks": {t.task_id: _state(t) for t in snapshot.ready},
-            "timers": {t.task_id: _state(t) for t in snapshot.timers}}
-
-
-def _state(item: ReadyTask | WaitingTimer) -> str | None:
-    """What a projection row shows that can change while it exists: due time and flag."""
-    due = item.due_at.isoformat() if item.due_at is not None else None
-    flag = getattr(item, "flag", None)
-    return f"{due}|{flag}" if flag else due
-
-
-def _sync(rows: _Rows, case: CaseRecord, before: dict[str, str | None],
-          items: Sequence[ReadyTask | WaitingTimer], now: datetime) -> None:
-    """Change a projection table's rows for a case from `before` to `items`."""
-    wanted = {item.task_id: item for item in items}
-    gone = [task_id for task_id in before if task_id not in wanted]
-    if gone:
-        _run(rows.delete, {"of_case": case.id, "gone": gone})
-    fresh = {"claimed_by": None, "claimed_until": None, "last_error": None, "attempts": 0}
-    for task_id, item in wanted.items():
-        if task_id in before:
-            if _state(item) != before[task_id]:
-                values = {**fresh, "due_at": item.due_at, "flag": getattr(item, "flag", None)}
-                _run(rows.move, {"of_case": case.id, "t_id": task_id,
-                                 **{name: values[name] for name in rows.moved}})
-    new = [_new_row(case, item, now) for task_id, item in wanted.items()
-           if task_id not in before]
-    if new:
-        _run(rows.insert, new)
-
-
 def record_event(case: CaseRecord, actor: Actor, kind: str, summary: str,
                  data: dict[str, Any], now: datetime) -> CaseRecord:
     """Append a history entry that is not an engine run (a claim, a note); commit."""
@@ -454,19 +378,10 @@ def append_event(case: CaseRecord, actor: Actor, kind: str, summary: str,
     event = audit.entry(case, actor, kind, summary, data, at=now)
     values = {"updated_at": now, "event_count": event["seq"], "audit_head": event["hash"],
               "version": case.version + 1}
-    if _run(_SAVE, {**values, "case_id": case.id, "seen": case.version}).rowcount != 1:
+    if run(_SAVE, {**values, "case_id": case.id, "seen": case.version}).rowcount != 1:
         raise Conflict(_CONFLICT.format(case.reference))
     _history(case, event)
     return replace(case, **values)
-
-
-_ROW_COLUMNS = {"tasks": ("bpmn_id", "title", "lane", "role", "form", "due_at", "flag"),
-                "timers": ("bpmn_id", "title", "due_at")}
-# A moved case's rows that stay (same task id) take the new version's values; the SET
-# clause is the columns given with the execution, as in _SAVE.
-_REWRITE = {key: table.update().where(table.c.case_id == bindparam("of_case"),
-                                      table.c.task_id == bindparam("t_id"))
-            for key, table in (("tasks", TASKS), ("timers", TIMERS))}
 
 
 def record_migration(case: CaseRecord, version_id: int, state: bytes, snapshot: Snapshot,
@@ -489,17 +404,8 @@ def record_migration(case: CaseRecord, version_id: int, state: bytes, snapshot: 
                     if name in ALWAYS or values[name] != getattr(case, name))
 
     def then() -> datetime | None:
-        before = json.loads(case.projection) if case.projection else {"tasks": {}, "timers": {}}
-        for key, rows, items in (("tasks", _TASK_ROWS, snapshot.ready),
-                                 ("timers", _TIMER_ROWS, snapshot.timers)):
-            kept = [item for item in items if item.task_id in before[key]]
-            _sync(rows, case, before[key], items, now)
-            if kept:
-                _run(_REWRITE[key],
-                     [{"of_case": case.id, "t_id": item.task_id,
-                       **{name: getattr(item, name) for name in _ROW_COLUMNS[key]},
-                       "title": item.title[:255]}
-                      for item in kept])
+        before = projections.stored_summary(case)
+        projections.rewrite(case, before, snapshot, now)
         _history(case, event)
         fresh = [t for t in snapshot.ready if t.task_id not in before["tasks"]]
         if fresh:  # a task the new diagram adds at once (a timer it set in the past fired)

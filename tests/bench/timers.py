@@ -98,7 +98,7 @@ class Cases:
 
     def variant(self, dues: dict[str, datetime], reminded: bool = False) -> Variant:
         """The case (fresh, or after its reminder fired) with its timers due at `dues`."""
-        from server.services.recording import projection_of
+        from server.services.projections import summary_of as projection_of
 
         workflow = self._redated(self.reminded if reminded else self.fresh, dues)
         snapshot = self.runtime.snapshot(workflow)
