@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from server.scheduler import TimerScheduler
 from server.services import audit, cases, firing, timers
 
 from .support.app import app_config
-from .support.data import OTHER_HANDLER
+from .support.meanwhile import note_while_engine_runs
 from .support.wait import wait_for
 from .test_scheduler import CHAIN, fired_per_case, overdue_cases
 
@@ -156,24 +155,8 @@ def test_a_note_written_while_the_engine_fires_is_kept_and_the_timer_fires_after
     [case_id] = overdue_cases(1)
     reference = db.session.get(Case, case_id).reference
     db.session.remove()
-    from server.engine.runtime import ProcessRuntime
-
-    original = ProcessRuntime.fire_timers
-    notes: list[str] = []
-
-    def colleague_writes_meanwhile(self: Any, workflow: Any) -> Any:
-        if not notes:  # the first run only: the colleague's note lands while it works
-            def note() -> None:
-                with app.app_context():
-                    cases.add_note(reference, "Called the complainant.", OTHER_HANDLER)
-                    notes.append("written")
-                    db.session.remove()
-            writer = threading.Thread(target=note)
-            writer.start()
-            writer.join(timeout=20)
-        return original(self, workflow)
-
-    monkeypatch.setattr(ProcessRuntime, "fire_timers", colleague_writes_meanwhile)
+    notes = note_while_engine_runs(app, monkeypatch, "fire_timers", reference,
+                                   "Called the complainant.")
     result = timers.sweep()
     assert notes == ["written"]  # the note did not wait for the engine: no lock was held
     assert (result.fired, result.conflicts) == (sum(CHAIN.values()), 0)  # in this sweep

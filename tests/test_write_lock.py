@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import CaseEvent, HumanTask
 from server.services import audit, cases
 
-from .support.data import ACK, HANDLER, INTAKE, OTHER_HANDLER
+from .support.data import ACK, HANDLER, INTAKE
+from .support.meanwhile import note_while_engine_runs
 from .support.web import form_token
 
 
@@ -20,24 +19,7 @@ def test_a_step_taken_while_a_colleague_writes_a_note_is_kept_with_the_note(
     reference = case.reference
     task_id = db.session.scalar(select(HumanTask.task_id).where(HumanTask.case_id == case.id))
     db.session.remove()
-    from server.engine.runtime import ProcessRuntime
-
-    original = ProcessRuntime.complete
-    notes: list[str] = []
-
-    def colleague_writes_meanwhile(self, workflow, tid, values):
-        if not notes:  # the first run only: the colleague's note lands while it works
-            def note() -> None:
-                with app.app_context():
-                    cases.add_note(reference, "Called the branch.", OTHER_HANDLER)
-                    notes.append("written")
-                    db.session.remove()
-            writer = threading.Thread(target=note)
-            writer.start()
-            writer.join(timeout=20)
-        return original(self, workflow, tid, values)
-
-    monkeypatch.setattr(ProcessRuntime, "complete", colleague_writes_meanwhile)
+    notes = note_while_engine_runs(app, monkeypatch, "complete", reference)
     done = cases.complete_task(reference, task_id, ACK, HANDLER)
     assert notes == ["written"]  # the note did not wait for the step: no lock was held
     assert done.acknowledged_at is not None
@@ -50,38 +32,26 @@ def test_a_step_taken_while_a_colleague_writes_a_note_is_kept_with_the_note(
 
 def _noted_meanwhile(app, monkeypatch, reference: str) -> list[str]:
     """While the next step's engine runs, a colleague writes a note on the case (once)."""
-    from server.engine.runtime import ProcessRuntime
+    return note_while_engine_runs(app, monkeypatch, "complete", reference)
 
-    original = ProcessRuntime.complete
-    notes: list[str] = []
 
-    def colleague_writes_meanwhile(self, workflow, tid, values):
-        if not notes:
-            def note() -> None:
-                with app.app_context():
-                    cases.add_note(reference, "Called the branch.", OTHER_HANDLER)
-                    notes.append("written")
-                    db.session.remove()
-            writer = threading.Thread(target=note)
-            writer.start()
-            writer.join(timeout=20)
-        return original(self, workflow, tid, values)
-
-    monkeypatch.setattr(ProcessRuntime, "complete", colleague_writes_meanwhile)
-    return notes
+def _first_task_page(client, auth) -> tuple[str, str, str]:
+    """A handler signed in, a new case, and its first task's page: reference, path, HTML."""
+    auth.login("hana", "handler")
+    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
+    task_id = db.session.scalar(select(HumanTask.task_id).where(HumanTask.case_id == case.id))
+    path = f"/cases/{case.reference}/tasks/{task_id}"
+    page = client.get(path).get_data(as_text=True)
+    db.session.remove()
+    return case.reference, path, page
 
 
 def test_a_task_form_sent_while_a_colleague_writes_a_note_keeps_both(
         app, client, auth, app_ctx, monkeypatch) -> None:
     # The page's own read of the case is what the step starts from: the note written after
     # it must not be saved over, and the step, taken again under the lock, still goes through.
-    auth.login("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
-    reference = case.reference
-    task_id = db.session.scalar(select(HumanTask.task_id).where(HumanTask.case_id == case.id))
-    path = f"/cases/{reference}/tasks/{task_id}"
-    token = form_token(client.get(path).get_data(as_text=True))
-    db.session.remove()
+    reference, path, page = _first_task_page(client, auth)
+    token = form_token(page)
     notes = _noted_meanwhile(app, monkeypatch, reference)
     sent = client.post(path, data={**ACK, "csrf_token": token})  # no case version sent
     assert notes == ["written"]
@@ -96,14 +66,8 @@ def test_a_task_form_sent_while_a_colleague_writes_a_note_keeps_both(
 
 def test_a_task_form_of_a_version_a_note_overtook_mid_step_comes_back_with_the_input(
         app, client, auth, app_ctx, monkeypatch) -> None:
-    auth.login("hana", "handler")
-    case = cases.start_case(dict(INTAKE), "web", HANDLER).case
-    reference = case.reference
-    task_id = db.session.scalar(select(HumanTask.task_id).where(HumanTask.case_id == case.id))
-    path = f"/cases/{reference}/tasks/{task_id}"
-    page = client.get(path).get_data(as_text=True)
+    reference, path, page = _first_task_page(client, auth)
     seen = page.split('name="case_version" value="')[1].split('"')[0]
-    db.session.remove()
     notes = _noted_meanwhile(app, monkeypatch, reference)
     sent = client.post(path, data={"acknowledgement_channel": "email",
                                    "acknowledgement_message": "My careful words",
