@@ -100,11 +100,31 @@ def _figures(fired: list[tuple[str, datetime, datetime, int]], at: datetime,
             late[min(len(late) - 1, round(0.99 * (len(late) - 1)))]}
 
 
+def _engine_alone(app: Flask, at: datetime, n: int = 500) -> float:
+    """Milliseconds of engine work per timer (load, fire, dump; nothing written), timed on
+    `n` of the burst's cases with the engine's clock set just past their due time."""
+    from server.engine.clocks import SetClock, bound
+    from server.extensions import db
+    from server.models import Case
+    from server.services import firing, reporting
+
+    with app.app_context(), reporting.shared_lookups(), bound(SetClock(at + timedelta(seconds=1))):
+        states = db.session.execute(select(Case.process_version_id, Case.workflow_state)
+                                    .limit(n)).all()
+        started = time.process_time()
+        fired = sum(firing.fire(version, state).snapshot is not None for version, state in states)
+        spent = time.process_time() - started
+        db.session.rollback()
+    assert fired == len(states), (fired, len(states))
+    return spent / len(states) * 1000
+
+
 def sqlite_run(folder: Path, processes: int = 1) -> dict[str, float]:
     """One in-process scheduler drains the burst on SQLite, with `processes` engine workers
     (1: the engine runs in the scheduler's own process, the default)."""
     from server import create_app
     from server.extensions import db
+    from server.models import utcnow
     from server.scheduler import TimerScheduler
     from server.services import firing
 
@@ -113,6 +133,8 @@ def sqlite_run(folder: Path, processes: int = 1) -> dict[str, float]:
                       "SECRET_KEY": "bench", "PLAINT_SCHEDULER_PROCESSES": processes})
     assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
     at, first = _build(app)
+    engine_ms = _engine_alone(app, at) if processes <= 1 else None
+    assert utcnow() < at, "measuring the engine took longer than the burst's lead"
     scheduler = TimerScheduler(app)
     scheduler.start()
     try:
@@ -123,6 +145,8 @@ def sqlite_run(folder: Path, processes: int = 1) -> dict[str, float]:
         scheduler.shutdown()
     figures = _figures(_fired(app, first), at, suffix)
     figures[f"timer_burst_processes_{suffix}"] = firing.processes(app)
+    if engine_ms is not None:
+        figures["timer_engine_ms_per_timer"] = engine_ms
     with app.app_context():
         db.engine.dispose()
     return figures
@@ -192,11 +216,15 @@ def burst_run(folder: Path) -> tuple[list[str], dict[str, float]]:
         lines.append(f"  {label}: drained in {drain:.2f} s ({BURST / drain:.0f} timers/s); "
                      f"lateness p50 {f[f'timer_burst_10k_p50_late_s_{suffix}']:.2f} s, "
                      f"p99 {f[f'timer_burst_10k_p99_late_s_{suffix}']:.2f} s")
+    if "timer_engine_ms_per_timer" in f:
+        engine = f["timer_engine_ms_per_timer"]
+        lines.append(f"  the engine alone (load, fire, dump; nothing written): {engine:.2f} ms a "
+                     f"timer, {engine * BURST / 1000:.1f} s of one core for {BURST:,}")
     if "timer_burst_10k_share_min_pg2" in f:
         lines.append(f"  smaller scheduler's share on PostgreSQL: "
                      f"{f['timer_burst_10k_share_min_pg2']:.0%}")
     reported = {name: round(value, 2) for name, value in f.items()
-                if name.startswith("timer_burst_10k_") and "share" not in name
+                if name.startswith(("timer_burst_10k_", "timer_engine_")) and "share" not in name
                 and "p50" not in name}
     return lines, reported
 
