@@ -8,7 +8,7 @@ another process can be noticed; a timer written by this process wakes it at once
 (the ``timers_written`` signal), and on PostgreSQL so does one written by any process,
 or a claim given back, through LISTEN on a connection of its own (services/wakeup.py).
 The first run is immediate, so whatever fell due while no scheduler ran fires at start-up.
-In a burst the sweep runs the engine in PLAINT_SCHEDULER_PROCESSES worker processes
+When PLAINT_SCHEDULER_PROCESSES asks for them, a burst runs the engine in worker processes
 (services/firing.py), started with the scheduler (in the background: sweeps fire inline
 until they are ready) and stopped with it.
 

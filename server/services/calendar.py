@@ -78,13 +78,6 @@ def _read_dates() -> Select[*tuple[Any, ...]]:
             .where(CalendarDate.last_day >= bindparam("from_day")))
 
 
-@contextmanager
-def read_once() -> Iterator[None]:
-    """Within the block (this context only), read the calendar once, as it is then."""
-    with lookups.read_once():
-        yield
-
-
 @dataclass(frozen=True)
 class WhatIf:
     """A preview's changed calendar: extra days off, and other hours on every working day."""

@@ -18,7 +18,7 @@ from ..errors import Conflict, InvalidInput, NotFound, ProcessFailed
 from ..extensions import db
 from ..formkit import dynamic
 from ..models import Case, HumanTask, ReferenceCounter, utcnow
-from . import audit, links, lookups, policy, script_functions, tasks
+from . import audit, links, lookups, script_functions, tasks
 from .actors import Actor
 from .forms import validate
 from .processes import active_version_id, form_schema, runtime_for
@@ -162,10 +162,10 @@ def _optimistically(step: Callable[[bool], CaseRecord]) -> CaseRecord:
     # Each attempt reads the policy's targets and the calendar once: the deadlines the
     # engine run sets and the reporting facts the save records ask for the same rows.
     try:
-        with policy.read_once():
+        with lookups.read_once():
             return step(False)
     except _Moved:
-        with policy.read_once():
+        with lookups.read_once():
             return step(True)
 
 

@@ -4,8 +4,8 @@ A timer sweep (services/timers.py) reads its claimed cases without the write loc
 the engine load each one, fire its due timers and dump it here, and only then takes the
 lock to record the steps. The engine part is most of a step's time and needs nothing
 but the case's state, its process version and the policy and calendar rows the deadline
-helpers read, so in a burst it runs in PLAINT_SCHEDULER_PROCESSES worker processes, one
-per core, while this process records the batch before.
+helpers read, so in a burst it can run in PLAINT_SCHEDULER_PROCESSES worker processes
+when that is set, while this process records the batch before.
 
 The pool is started on first use with `spawn`: the scheduler process holds APScheduler's
 threads and SQLAlchemy's connections, which a forked child would share half-copied. Each
@@ -37,7 +37,7 @@ from flask import Flask, current_app
 
 from ..engine import EngineError, Snapshot
 from ..extensions import db
-from . import incidents, reporting
+from . import incidents, lookups
 from .processes import runtime_for
 
 log = logging.getLogger(__name__)
@@ -266,7 +266,7 @@ def _exit_with(sentinel: int) -> None:
 def _fire_chunk(jobs: Sequence[tuple[int, int, bytes]]) -> list[tuple[int, Fired]]:
     """In a worker: the engine runs of a few cases, each failure worded for its incident."""
     try:
-        with reporting.shared_lookups():
+        with lookups.read_once():
             return list(_each(jobs))
     finally:
         db.session.remove()  # no read transaction left open between chunks

@@ -127,13 +127,6 @@ def target_for(kind: str, *, priority: str | None, category: str | None) -> Targ
     return _stored_target(kind, priority, category)
 
 
-@contextmanager
-def read_once() -> Iterator[None]:
-    """Within the block (this context only), read the policy and calendar once each."""
-    with lookups.read_once():
-        yield
-
-
 def _stored_target(kind: str, priority: str | None, category: str | None) -> Target:
     """The target the policy's rows give (every row read once within lookups.read_once)."""
     if not lookups.active():

@@ -22,8 +22,6 @@ Rules, stated once:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -36,7 +34,7 @@ from ..engine.clocks import PAUSED_HOURS
 from ..extensions import db
 from ..models import utcnow
 from ..models.report import CaseReport
-from . import calendar, lookups, money, policy
+from . import calendar, money, policy
 from .business_time import Calendar
 from .records import CaseRecord
 
@@ -57,27 +55,6 @@ REPORTS: Table = CaseReport.__table__
 _ROW = select(REPORTS).where(REPORTS.c.case_id == bindparam("of_case"))
 _INSERT = REPORTS.insert()
 _UPDATE = REPORTS.update().where(REPORTS.c.case_id == bindparam("of_case"))
-
-
-@contextmanager
-def shared_lookups() -> Iterator[None]:
-    """Within the block, read the calendar, the policy and other settings once, not per case.
-
-    Only for a run that sees one state of the settings (a timer sweep): the next run reads
-    them again, so a change to the calendar or the policy applies from then on.
-    """
-    with lookups.read_once():
-        yield
-
-
-def _calendar(since: datetime) -> Calendar:
-    """The calendar for a case received at `since` (the whole calendar within a run)."""
-    return calendar.load(since)
-
-
-def _target(kind: str, priority: str | None, category: str | None) -> policy.Target:
-    """The policy's target of a kind for a priority and category."""
-    return policy.target_for(kind, priority=priority, category=category)
 
 
 @dataclass(frozen=True)
@@ -154,7 +131,7 @@ def _times(row: dict[str, Any], before: dict[str, Any] | None, clocks: Clocks,
     unsettled = [kind for kind in KINDS
                  if moved or (fired and before is not None
                               and before[f"{kind}_on_target"] is None)]
-    cal: Calendar | None = _calendar(row["received_at"]) if moved or unsettled else None
+    cal: Calendar | None = calendar.load(row["received_at"]) if moved or unsettled else None
     within = None
     if moved and cal is not None:
         for name, (column, clock) in HOURS.items():
@@ -174,7 +151,8 @@ def _times(row: dict[str, Any], before: dict[str, Any] | None, clocks: Clocks,
             assert before is not None
             row[flag] = before[flag]
             continue
-        target = _target(policy_kind, row["priority"], row["category"])
+        target = policy.target_for(policy_kind, priority=row["priority"],
+                                   category=row["category"])
         due = cal.add(row["received_at"], target.amount, target.unit)
         if clocks.of(policy_kind):
             due = cal.add_working_hours(due, clocks.of(policy_kind))

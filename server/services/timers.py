@@ -34,7 +34,7 @@ from ..database import begin_write
 from ..errors import Conflict, InvalidInput, ProcessFailed
 from ..extensions import db
 from ..models import Incident, Timer, utcnow
-from . import claims, firing, incidents, recording, reporting
+from . import claims, firing, incidents, lookups, recording
 from .actors import Actor
 from .recording import CASES, load_case_by_id, record_step
 from .records import CaseRecord
@@ -254,7 +254,7 @@ def sweep(now: datetime | None = None, worker: str | None = None,
     worker = worker or worker_name()
     limit = limit or current_app.config["PLAINT_TIMER_BATCH"]
     result = SweepResult()
-    with reporting.shared_lookups():  # the calendar and policy as they are at this sweep
+    with lookups.read_once():  # the calendar and policy as they are at this sweep
         while True:
             case_ids, rows = claim_due(now or utcnow(), worker, limit)
             if not case_ids:

@@ -106,9 +106,9 @@ def _engine_alone(app: Flask, at: datetime, n: int = 500) -> float:
     from server.engine.clocks import SetClock, bound
     from server.extensions import db
     from server.models import Case
-    from server.services import firing, reporting
+    from server.services import firing, lookups
 
-    with app.app_context(), reporting.shared_lookups(), bound(SetClock(at + timedelta(seconds=1))):
+    with app.app_context(), lookups.read_once(), bound(SetClock(at + timedelta(seconds=1))):
         states = db.session.execute(select(Case.process_version_id, Case.workflow_state)
                                     .limit(n)).all()
         started = time.process_time()

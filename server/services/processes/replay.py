@@ -36,7 +36,7 @@ from ...engine.replay import Unreplayable, replay
 from ...errors import Conflict, InvalidInput, NotFound
 from ...extensions import db
 from ...models import Case, CaseEvent, ProcessDraft, ReplayJob, utcnow
-from .. import calendar, policy
+from .. import calendar, lookups, policy
 from ..actors import Actor
 from . import runtime_for
 from .drafts import get_draft
@@ -263,7 +263,7 @@ def run_job(job_id: int, draft_id: int, choice: Choice) -> dict[str, Any]:
     _write(job_id, total=len(ids))
     until = utcnow()
     tally = Tally()
-    with policy.read_once():  # the policy and calendar as they are when the job starts
+    with lookups.read_once():  # the policy and calendar as they are when the job starts
         for done, case_id in enumerate(ids, start=1):
             _one(case_id, target, until, tally, choice)
             if done % PROGRESS_EVERY == 0:
