@@ -112,4 +112,5 @@ def test_the_short_soak_loses_nothing_while_processes_are_killed(
         report = soak.run(tmp_path, url, mail_server, seconds=soak.SHORT_SECONDS)
     assert report.problems() == [], report.lines()
     assert report.steps > 0 and report.timers_fired > 0
-    assert sum(report.kills.values()) >= 3, report.lines()
+    # A web worker, a scheduler and the deliverer were each killed at least once.
+    assert all(report.kills[victim] >= 1 for victim in soak.VICTIMS), report.lines()

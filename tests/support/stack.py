@@ -54,7 +54,7 @@ class Stack:
                     "PLAINT_MAIL_SENDER": "complaints@bank.example",
                     "PLAINT_ORGANISATION_NAME": "Gulf Bank",
                     "PLAINT_SMTP_HOST": "127.0.0.1", "PLAINT_SMTP_PORT": str(smtp_port),
-                    "PLAINT_SMTP_TIMEOUT": "5", "PLAINT_MAIL_INTERVAL": "1",
+                    "PLAINT_SMTP_TIMEOUT": "2", "PLAINT_MAIL_INTERVAL": "1",
                     "PLAINT_MAIL_RETRY_SECONDS": "2"}
         # Web workers may reach the database through PgBouncer; the schedulers never do.
         self.web_env = {**self.env, "PLAINT_DATABASE_URL": web_database_url,
@@ -152,6 +152,15 @@ class Stack:
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
         self.start_scheduler()
+        return victim.pid
+
+    def kill_deliverer(self) -> int:
+        """kill -9 the mail deliverer and start another, as systemd's Restart= would."""
+        assert self.deliverer is not None
+        victim = self.deliverer
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+        self.start_deliverer()
         return victim.pid
 
     def alive(self) -> list[str]:
