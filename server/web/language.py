@@ -155,7 +155,7 @@ def init_app(app: Flask) -> None:
     """Offer the switch on every page: the languages, each named in itself; and the
     process's own texts in the page's language (`process_text(version_id, text)`)."""
     # Templates' _() and ngettext(), as Flask-Babel installs them, through `translations`.
-    app.jinja_env.install_gettext_callables(
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         pgettext=lambda c, s: translations().upgettext(c, s),
