@@ -328,3 +328,27 @@ def test_a_status_change_in_the_history_points_the_way_the_page_reads(
     changed = re.compile(r"<li>[^<]*: <bdi>[^<]*</bdi> (.) <bdi>[^<]*</bdi></li>")
     assert set(changed.findall(english)) == {"→"}
     assert set(changed.findall(arabic)) == {"←"}
+
+
+def test_a_page_that_changes_language_midway_shows_the_new_language_from_there_on(
+        app: Flask) -> None:
+    """Templates find their strings once per language in effect (web/language.py), so an
+    e-mail rendered in another language, or a complaint's page switching to the
+    complaint's language, must not keep the strings of the language chosen first."""
+    from flask import g, render_template_string
+    from flask_babel import force_locale, refresh
+
+    def sign_out() -> str:
+        return render_template_string("{{ _('Sign out') }} {{ ngettext('%(num)d field "
+                                      "needs correcting.', '%(num)d fields need "
+                                      "correcting.', 2) }}")
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert sign_out() == "Sign out 2 fields need correcting."
+        with force_locale("ar"):  # an e-mail in the complainant's language
+            arabic = sign_out()
+            assert arabic.startswith("تسجيل الخروج") and "Sign out" not in arabic
+        assert sign_out() == "Sign out 2 fields need correcting."
+        g.case_language = "ar"  # as speak_as does on a complaint's own page
+        refresh()
+        assert sign_out() == arabic

@@ -21,7 +21,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale, refresh
+from flask_babel import get_locale, get_translations, refresh
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -128,9 +128,39 @@ def process_form(version_id: int | None, schema: dict[str, Any], ui: dict[str, A
     return process_texts.form(version_id, schema, ui, reader())
 
 
+_FOUND = "plaint_translations"
+
+
+def translations() -> Any:
+    """The translations of the language this page speaks now, as Flask-Babel finds them.
+
+    Found once per locale in effect: a page asks for hundreds of strings, and Flask-Babel
+    looks its context, domain and locale up again for each. Keyed by the locale object
+    itself, which `refresh()` (speak_as) and `force_locale` replace, so a page that
+    switches language gets the other language's strings from there on.
+    """
+    state = g.get("_flask_babel") if g else None
+    locale = getattr(state, "babel_locale", None)
+    if locale is None:  # not chosen yet in this context: Flask-Babel chooses it
+        return get_translations()
+    found: tuple[Any, Any] | None = getattr(state, _FOUND, None)
+    if found is not None and found[0] is locale:
+        return found[1]
+    chosen = get_translations()
+    setattr(state, _FOUND, (locale, chosen))
+    return chosen
+
+
 def init_app(app: Flask) -> None:
     """Offer the switch on every page: the languages, each named in itself; and the
     process's own texts in the page's language (`process_text(version_id, text)`)."""
+    # Templates' _() and ngettext(), as Flask-Babel installs them, through `translations`.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True)
     app.jinja_env.globals["site_languages"] = languages.LANGUAGES
     app.jinja_env.globals["text_direction"] = languages.direction
     app.jinja_env.globals["process_text"] = process_text
