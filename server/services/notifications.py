@@ -20,20 +20,20 @@ from email.utils import make_msgid
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from jinja2 import ChainableUndefined, FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Select, bindparam, select
 
-from ..engine import Notice
+from ..engine import Notice, ReadyTask
 from ..extensions import db
 from ..models import HumanTask, OutboxMessage, User
 from ..models.outbox import HELD, PENDING
 from ..models.user import user_roles
-from . import calendar, labels, links, localtime, lookups, money, process_texts
+from . import calendar, deferred, labels, links, localtime, lookups, money, process_texts
 from .processes import role_resolver, runtime_for
 from .records import CaseRecord
 
@@ -61,6 +61,13 @@ class Recipient:
     name: str | None
     staff: bool
     problem: str | None = None
+
+
+class TaskRow(NamedTuple):
+    """What a message uses of its task's projection row."""
+
+    assignee_id: int | None
+    due_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -93,19 +100,37 @@ def _run(name: str, **params: Any) -> list[Any]:
 
 
 def enqueue(case: CaseRecord, notices: Sequence[Notice], now: datetime,
-            link_seed: str | None = None) -> None:
-    """Write one outbox row per recipient of each notice, in the caller's transaction."""
+            link_seed: str | None = None, ready: Sequence[ReadyTask] | None = None) -> None:
+    """Write one outbox row per recipient of each notice, in the caller's transaction.
+
+    `ready` are the case's ready tasks as the step left them (its snapshot's): a notice
+    that is not for the task's assignee needs only the task's due time, which they carry,
+    so a sweep asks the database only for assignees.
+    """
     rows: list[dict[str, Any]] = []
     zone = _zone()
+    due = {t.task_id: t.due_at for t in ready} if ready is not None else None
     for notice in notices:
         task = None
         if notice.recipient != "complainant":
-            found = _run("task", case_id=case.id, task_id=notice.task_id)
-            task = found[0] if found else None
+            task = _task(case, notice, due)
         for recipient in _recipients(case, notice, task):
             rows.append(_row(case, notice, recipient, task, now, link_seed, zone))
     if rows:
-        db.session.connection().execute(_statements()["insert"], rows)
+        # Read by nobody before the commit: a sweep's batch inserts them all at its end.
+        deferred.write(_statements()["insert"], rows)
+
+
+def _task(case: CaseRecord, notice: Notice, due: dict[str, datetime | None] | None
+          ) -> TaskRow | None:
+    """The notice's task as its projection row holds it (None: the task is not ready)."""
+    if due is not None and notice.recipient != "assignee":
+        if notice.task_id not in due:
+            return None
+        at = due[notice.task_id]
+        return TaskRow(None, at.astimezone(UTC) if at is not None else None)  # as stored
+    found = _run("task", case_id=case.id, task_id=notice.task_id)
+    return TaskRow(found[0].assignee_id, found[0].due_at) if found else None
 
 
 def _zone() -> tzinfo:
@@ -117,7 +142,7 @@ def _zone() -> tzinfo:
         return UTC
 
 
-def _recipients(case: CaseRecord, notice: Notice, task: Row[Any] | None) -> list[Recipient]:
+def _recipients(case: CaseRecord, notice: Notice, task: TaskRow | None) -> list[Recipient]:
     """Resolve notifyTo: the complainant, the task's assignee (else its role), or a role."""
     if notice.recipient == "complainant":
         address = (case.complainant_email or "").strip() or None
@@ -159,7 +184,7 @@ def _role_named(version_id: int, name: str) -> str | None:
         lookups.once("notifications.roles", role_resolver)(name)
 
 
-def _row(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] | None,
+def _row(case: CaseRecord, notice: Notice, recipient: Recipient, task: TaskRow | None,
          now: datetime, seed: str | None, zone: tzinfo) -> dict[str, Any]:
     """The outbox row of one message: pending, or held with the reason."""
     config = current_app.config
@@ -198,7 +223,7 @@ def _language(event: str, wanted: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def _context(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] | None,
+def _context(case: CaseRecord, notice: Notice, recipient: Recipient, task: TaskRow | None,
              language: str, zone: tzinfo, tracking: bool) -> dict[str, Any]:
     """What a template may use. Complainant mails see only what the complainant may."""
     config = current_app.config
