@@ -1,12 +1,13 @@
 """Rows a timer sweep's batch writes at its end: one executemany per statement.
 
 A burst records thousands of steps, and most of their rows are only ever read after the
-commit: the history row (when no webhook wants it), the outbox's e-mails, the timers
-written and the timers that fired. Inside `deferring()` (services/timers.py, a batch
-recorded without savepoints) such writes are collected here and `flush` executes each
-statement once with all its rows, just before the batch commits; elsewhere they run at
-once, as any other write. Only writes that nothing reads later in the same step may come
-through here (the human task rows are read by routing and notifications, so they do not).
+commit: the history row (when no webhook wants it), the outbox's e-mails, the timer rows,
+the task rows moved or gone, and the report row's changes. Inside `deferring()`
+(services/timers.py, a batch recorded without savepoints) such writes are collected here
+and `flush` executes each statement once with all its rows, just before the batch
+commits; elsewhere they run at once, as any other write. Only writes that nothing reads
+later in the same step may come through here (a step's new task rows are changed by
+routing within it, so they do not).
 """
 
 from __future__ import annotations
@@ -58,7 +59,12 @@ def flush() -> int:
         return 0
     connection = db.session.connection()
     for statement, rows in pending.items():
-        connection.execute(statement, rows)
+        # An UPDATE's SET clause is the columns each row gives: one executemany per set.
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            shapes.setdefault(tuple(row), []).append(row)
+        for same in shapes.values():
+            connection.execute(statement, same)
     count = len(pending)
     pending.clear()
     return count

@@ -13,7 +13,9 @@ links made clickable, right to left for Arabic), so each message is written once
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from email.utils import make_msgid
@@ -47,6 +49,9 @@ NO_ADDRESS = ("The complainant gave no e-mail address: contact them by phone or 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _LINK = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)]")
+# The assignees of a batch's tasks, read ahead (assignees_known): (case, task id) -> user.
+_ASSIGNEES: ContextVar[dict[tuple[int, str], int | None] | None] = ContextVar(
+    "plaint_known_assignees", default=None)
 
 
 class TemplateProblem(Exception):
@@ -88,6 +93,8 @@ def _statements() -> dict[str, Any]:
         "insert": OutboxMessage.__table__.insert(),
         "task": select(tasks.c.assignee_id, tasks.c.due_at).where(
             tasks.c.case_id == bindparam("case_id"), tasks.c.task_id == bindparam("task_id")),
+        "assignees": select(tasks.c.case_id, tasks.c.task_id, tasks.c.assignee_id).where(
+            tasks.c.case_id.in_(bindparam("case_ids", expanding=True))),
         "user": select(*person).where(users.c.id == bindparam("user_id"), users.c.active),
         "holders": select(*person).join(user_roles, user_roles.c.user_id == users.c.id).where(
             user_roles.c.role_name == bindparam("role"), users.c.active).order_by(users.c.id),
@@ -124,13 +131,42 @@ def enqueue(case: CaseRecord, notices: Sequence[Notice], now: datetime,
 def _task(case: CaseRecord, notice: Notice, due: dict[str, datetime | None] | None
           ) -> TaskRow | None:
     """The notice's task as its projection row holds it (None: the task is not ready)."""
-    if due is not None and notice.recipient != "assignee":
-        if notice.task_id not in due:
-            return None
-        at = due[notice.task_id]
-        return TaskRow(None, at.astimezone(UTC) if at is not None else None)  # as stored
-    found = _run("task", case_id=case.id, task_id=notice.task_id)
-    return TaskRow(found[0].assignee_id, found[0].due_at) if found else None
+    if due is None:
+        found = _run("task", case_id=case.id, task_id=notice.task_id)
+        return TaskRow(found[0].assignee_id, found[0].due_at) if found else None
+    if notice.task_id not in due:  # the step's projection rows hold only ready tasks
+        return None
+    at = due[notice.task_id]
+    at = at.astimezone(UTC) if at is not None else None  # as the row gives it back
+    if notice.recipient != "assignee":
+        return TaskRow(None, at)
+    return TaskRow(_assignee(case.id, notice.task_id), at)
+
+
+def _assignee(case_id: int, task_id: str) -> int | None:
+    """Who a ready task is assigned to: read ahead for a sweep's batch, else asked now."""
+    ahead = _ASSIGNEES.get()
+    if ahead is not None and (case_id, task_id) in ahead:
+        return ahead[case_id, task_id]
+    # A task the step made (not read ahead) may have been routed to the owner just now.
+    found = _run("task", case_id=case_id, task_id=task_id)
+    return found[0].assignee_id if found else None
+
+
+@contextmanager
+def assignees_known(case_ids: Collection[int]) -> Iterator[None]:
+    """Read the assignees of these cases' tasks in one query, for a batch recording them.
+
+    A step changes the assignee only of the tasks it makes (routing), which were not
+    there to be read ahead, so a task read ahead keeps its assignee through the batch.
+    """
+    ahead = {(row.case_id, row.task_id): row.assignee_id for row in _run(
+        "assignees", case_ids=list(case_ids))}
+    token = _ASSIGNEES.set(ahead)
+    try:
+        yield
+    finally:
+        _ASSIGNEES.reset(token)
 
 
 def _zone() -> tzinfo:

@@ -17,8 +17,9 @@ Saving updates the case row first, with "WHERE version = <the version read>": a
 writer that lost a race stops there with a Conflict before writing anything else.
 Then the projection rows are brought in line with the snapshot (services/projections.py),
 the history row is appended, and the transaction commits; inside `batched()` (a timer
-sweep's batch) it does not: the caller commits many cases' steps at once, each in its own
-savepoint.
+sweep's batch) it does not: the caller commits many cases' steps at once, and may have
+the rows nothing reads before the commit written at the batch's end, one statement per
+table (services/deferred.py).
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from ..engine.clocks import PAUSED_HOURS
 from ..extensions import db
 from ..models import utcnow
 from ..models.report import CaseReport
-from . import calendar, money, policy
+from . import calendar, deferred, money, policy
 from .business_time import Calendar
 from .records import CaseRecord
 
@@ -112,8 +112,8 @@ def record(case: CaseRecord, snapshot: Snapshot, now: datetime) -> None:
         return
     changed = {name: value for name, value in values.items()
                if name != "updated_at" and before.get(name) != value}
-    if changed:
-        connection.execute(_UPDATE, {"of_case": case.id, **changed, "updated_at": now})
+    if changed:  # read again only by the case's next step: a batch writes it at its end
+        deferred.write(_UPDATE, {"of_case": case.id, **changed, "updated_at": now})
 
 
 def compute(case: CaseRecord, snapshot: Snapshot, before: dict[str, Any] | None,

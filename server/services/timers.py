@@ -4,8 +4,11 @@ A sweep claims up to PLAINT_TIMER_BATCH timers at once (services/claims.py: SKIP
 on PostgreSQL, so several schedulers take disjoint batches); one query loads the cases,
 one their claimed timers, without the write lock, and the engine fires them, still
 without it (services/firing.py: in worker processes in a burst). Then the steps are
-recorded WRITE_BATCH cases at a time under the write lock, each case in its own savepoint,
-one commit for them all (a commit per case was a tenth of a burst's time on SQLite). A
+recorded WRITE_BATCH cases at a time under the write lock, one commit for them all (a
+commit per case was a tenth of a burst's time on SQLite). A batch whose cases all simply
+fire is recorded in one go: no savepoints, and the rows nothing reads before the commit
+written with one statement per table (services/deferred.py). Otherwise, or if that
+fails, it is rolled back and recorded case by case, each case in its own savepoint. A
 case someone moved while the engine ran fails its version check and is fired again
 there, from its new state, as a person's step is (services/cases.py). A case whose
 step fails, however it fails, has its savepoint rolled back and becomes an incident
@@ -34,7 +37,17 @@ from ..database import begin_write
 from ..errors import Conflict, InvalidInput, ProcessFailed
 from ..extensions import db
 from ..models import Incident, Timer, utcnow
-from . import claims, deferred, firing, incidents, lookups, recording, reporting, wakeup
+from . import (
+    claims,
+    deferred,
+    firing,
+    incidents,
+    lookups,
+    notifications,
+    recording,
+    reporting,
+    wakeup,
+)
 from .actors import Actor
 from .recording import CASES, load_case_by_id, record_step
 from .records import CaseRecord
@@ -236,7 +249,8 @@ def _record_together(runs: dict[int, firing.Fired], claimed: _Claimed, worker: s
     fired = cases = 0
     not_yet: list[int] = []
     try:
-        with recording.batched() as written, deferred.deferring(), reporting.known(runs):
+        with recording.batched() as written, deferred.deferring(), reporting.known(runs), \
+                notifications.assignees_known(runs):
             for case_id, run in runs.items():
                 count = _record_fired(claimed.cases[case_id], claimed.mine[case_id], run, TIMER)
                 if count:
