@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from server.extensions import db
-from server.models import Case, CaseEvent, Incident, OutboxMessage, Timer
-from server.services import audit, cases, deferred, timers
+from server.models import Case, CaseEvent, HumanTask, Incident, OutboxMessage, Timer
+from server.services import audit, deferred, timers
 
 from .support.meanwhile import note_while_engine_runs
 from .test_scheduler import CHAIN, fired_per_case, overdue_cases
@@ -75,14 +77,18 @@ def test_a_case_moved_during_the_engine_run_fires_from_its_new_state_with_its_ba
     assert sent[0] > 0 and sent == [sent[0]] * 5
 
 
-def test_the_timers_a_batch_writes_are_the_ones_its_steps_leave_waiting(app_ctx: None) -> None:
+def test_after_a_batch_the_inbox_and_timer_rows_are_exactly_what_each_case_waits_on(
+        app_ctx: None) -> None:
     ids = overdue_cases(4)
-    timers.sweep()
-    waiting = db.session.execute(select(Timer.case_id, Timer.bpmn_id, Timer.claimed_by)).all()
-    # The acknowledgement chain ends with its last timer: nothing claimed, nothing left over.
-    assert all(row.claimed_by is None for row in waiting)
-    assert {row.case_id for row in waiting} <= set(ids)
-    assert not {row.bpmn_id for row in waiting} & set(CHAIN)
+    assert timers.sweep().cases == 4
     for case_id in ids:
-        case = cases.get_case(db.session.get(Case, case_id).reference)
-        assert case.version > 1
+        case = db.session.get(Case, case_id)
+        waits = json.loads(case.projection)
+        tasks = dict(db.session.execute(select(HumanTask.task_id, HumanTask.bpmn_id).where(
+            HumanTask.case_id == case_id)).all())
+        waiting = db.session.execute(select(Timer.task_id, Timer.claimed_by).where(
+            Timer.case_id == case_id)).all()
+        assert set(tasks) == set(waits["tasks"])
+        assert list(tasks.values()) == ["acknowledge_manager"]  # escalated twice, one task
+        assert {row.task_id for row in waiting} == set(waits["timers"])
+        assert all(row.claimed_by is None for row in waiting)  # fresh rows, nobody's claim
