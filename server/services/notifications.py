@@ -13,27 +13,29 @@ links made clickable, right to left for Arabic), so each message is written once
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from email.utils import make_msgid
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from jinja2 import ChainableUndefined, FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Select, bindparam, select
 
-from ..engine import Notice
+from ..engine import Notice, ReadyTask
 from ..extensions import db
 from ..models import HumanTask, OutboxMessage, User
 from ..models.outbox import HELD, PENDING
 from ..models.user import user_roles
-from . import calendar, labels, links, localtime, lookups, money, process_texts
+from . import calendar, deferred, labels, links, localtime, lookups, money, process_texts
 from .processes import role_resolver, runtime_for
 from .records import CaseRecord
 
@@ -47,6 +49,9 @@ NO_ADDRESS = ("The complainant gave no e-mail address: contact them by phone or 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _LINK = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)]")
+# The assignees of a batch's tasks, read ahead (assignees_known): (case, task id) -> user.
+_ASSIGNEES: ContextVar[dict[tuple[int, str], int | None] | None] = ContextVar(
+    "plaint_known_assignees", default=None)
 
 
 class TemplateProblem(Exception):
@@ -61,6 +66,13 @@ class Recipient:
     name: str | None
     staff: bool
     problem: str | None = None
+
+
+class TaskRow(NamedTuple):
+    """What a message uses of its task's projection row."""
+
+    assignee_id: int | None
+    due_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,8 @@ def _statements() -> dict[str, Any]:
         "insert": OutboxMessage.__table__.insert(),
         "task": select(tasks.c.assignee_id, tasks.c.due_at).where(
             tasks.c.case_id == bindparam("case_id"), tasks.c.task_id == bindparam("task_id")),
+        "assignees": select(tasks.c.case_id, tasks.c.task_id, tasks.c.assignee_id).where(
+            tasks.c.case_id.in_(bindparam("case_ids", expanding=True))),
         "user": select(*person).where(users.c.id == bindparam("user_id"), users.c.active),
         "holders": select(*person).join(user_roles, user_roles.c.user_id == users.c.id).where(
             user_roles.c.role_name == bindparam("role"), users.c.active).order_by(users.c.id),
@@ -93,19 +107,66 @@ def _run(name: str, **params: Any) -> list[Any]:
 
 
 def enqueue(case: CaseRecord, notices: Sequence[Notice], now: datetime,
-            link_seed: str | None = None) -> None:
-    """Write one outbox row per recipient of each notice, in the caller's transaction."""
+            link_seed: str | None = None, ready: Sequence[ReadyTask] | None = None) -> None:
+    """Write one outbox row per recipient of each notice, in the caller's transaction.
+
+    `ready` are the case's ready tasks as the step left them (its snapshot's): a notice
+    that is not for the task's assignee needs only the task's due time, which they carry,
+    so a sweep asks the database only for assignees.
+    """
     rows: list[dict[str, Any]] = []
     zone = _zone()
+    due = {t.task_id: t.due_at for t in ready} if ready is not None else None
     for notice in notices:
         task = None
         if notice.recipient != "complainant":
-            found = _run("task", case_id=case.id, task_id=notice.task_id)
-            task = found[0] if found else None
+            task = _task(case, notice, due)
         for recipient in _recipients(case, notice, task):
             rows.append(_row(case, notice, recipient, task, now, link_seed, zone))
     if rows:
-        db.session.connection().execute(_statements()["insert"], rows)
+        # Read by nobody before the commit: a sweep's batch inserts them all at its end.
+        deferred.write(_statements()["insert"], rows)
+
+
+def _task(case: CaseRecord, notice: Notice, due: dict[str, datetime | None] | None
+          ) -> TaskRow | None:
+    """The notice's task as its projection row holds it (None: the task is not ready)."""
+    if due is None:
+        found = _run("task", case_id=case.id, task_id=notice.task_id)
+        return TaskRow(found[0].assignee_id, found[0].due_at) if found else None
+    if notice.task_id not in due:  # the step's projection rows hold only ready tasks
+        return None
+    at = due[notice.task_id]
+    at = at.astimezone(UTC) if at is not None else None  # as the row gives it back
+    if notice.recipient != "assignee":
+        return TaskRow(None, at)
+    return TaskRow(_assignee(case.id, notice.task_id), at)
+
+
+def _assignee(case_id: int, task_id: str) -> int | None:
+    """Who a ready task is assigned to: read ahead for a sweep's batch, else asked now."""
+    ahead = _ASSIGNEES.get()
+    if ahead is not None and (case_id, task_id) in ahead:
+        return ahead[case_id, task_id]
+    # A task the step made (not read ahead) may have been routed to the owner just now.
+    found = _run("task", case_id=case_id, task_id=task_id)
+    return found[0].assignee_id if found else None
+
+
+@contextmanager
+def assignees_known(case_ids: Collection[int]) -> Iterator[None]:
+    """Read the assignees of these cases' tasks in one query, for a batch recording them.
+
+    A step changes the assignee only of the tasks it makes (routing), which were not
+    there to be read ahead, so a task read ahead keeps its assignee through the batch.
+    """
+    ahead = {(row.case_id, row.task_id): row.assignee_id for row in _run(
+        "assignees", case_ids=list(case_ids))}
+    token = _ASSIGNEES.set(ahead)
+    try:
+        yield
+    finally:
+        _ASSIGNEES.reset(token)
 
 
 def _zone() -> tzinfo:
@@ -117,7 +178,7 @@ def _zone() -> tzinfo:
         return UTC
 
 
-def _recipients(case: CaseRecord, notice: Notice, task: Row[Any] | None) -> list[Recipient]:
+def _recipients(case: CaseRecord, notice: Notice, task: TaskRow | None) -> list[Recipient]:
     """Resolve notifyTo: the complainant, the task's assignee (else its role), or a role."""
     if notice.recipient == "complainant":
         address = (case.complainant_email or "").strip() or None
@@ -159,7 +220,7 @@ def _role_named(version_id: int, name: str) -> str | None:
         lookups.once("notifications.roles", role_resolver)(name)
 
 
-def _row(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] | None,
+def _row(case: CaseRecord, notice: Notice, recipient: Recipient, task: TaskRow | None,
          now: datetime, seed: str | None, zone: tzinfo) -> dict[str, Any]:
     """The outbox row of one message: pending, or held with the reason."""
     config = current_app.config
@@ -198,7 +259,7 @@ def _language(event: str, wanted: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def _context(case: CaseRecord, notice: Notice, recipient: Recipient, task: Row[Any] | None,
+def _context(case: CaseRecord, notice: Notice, recipient: Recipient, task: TaskRow | None,
              language: str, zone: tzinfo, tracking: bool) -> dict[str, Any]:
     """What a template may use. Complainant mails see only what the complainant may."""
     config = current_app.config

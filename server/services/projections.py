@@ -19,6 +19,7 @@ from sqlalchemy import CursorResult, Executable, Table, bindparam
 from ..engine import ReadyTask, Snapshot, WaitingTimer
 from ..extensions import db
 from ..models import HumanTask, Timer
+from . import deferred
 from .records import CaseRecord
 
 TASKS: Table = HumanTask.__table__
@@ -35,18 +36,25 @@ def run(statement: Executable,
 class _Rows:
     """The statements that keep one projection table in line with snapshots."""
 
-    def __init__(self, table: Table, moved: tuple[str, ...]) -> None:
+    def __init__(self, table: Table, moved: tuple[str, ...], insert_later: bool) -> None:
         self.moved = moved
+        self.insert_later = insert_later
         of_case = table.c.case_id == bindparam("of_case")
         self.move = table.update().where(of_case, table.c.task_id == bindparam("t_id"))
         self.insert = table.insert()
         self.delete = table.delete().where(
             of_case, table.c.task_id.in_(bindparam("gone", expanding=True)))
+        # One row per execution, so a sweep's batch deletes its fired timers in one go.
+        self.delete_one = table.delete().where(of_case, table.c.task_id == bindparam("t_id"))
 
 
-_TASK_ROWS = _Rows(TASKS, ("due_at", "flag"))
+# Moves and deletes go through services/deferred.py: nothing reads them before the commit
+# (notifications take a ready task's due time from the snapshot). A step's new task rows
+# are written at once: routing and the unstaffed-task flag change them within the step.
+_TASK_ROWS = _Rows(TASKS, ("due_at", "flag"), insert_later=False)
 # A cycle timer that moved on to its next occurrence becomes a fresh, unclaimed row.
-_TIMER_ROWS = _Rows(TIMERS, ("due_at", "claimed_by", "claimed_until", "last_error", "attempts"))
+_TIMER_ROWS = _Rows(TIMERS, ("due_at", "claimed_by", "claimed_until", "last_error", "attempts"),
+                    insert_later=True)
 _ROW_COLUMNS = {"tasks": ("bpmn_id", "title", "lane", "role", "form", "due_at", "flag"),
                 "timers": ("bpmn_id", "title", "due_at")}
 # A moved case's rows that stay (same task id) take the new version's values; the SET
@@ -125,16 +133,20 @@ def _sync(rows: _Rows, case: CaseRecord, before: dict[str, str | None],
     """Change a projection table's rows for a case from `before` to `items`."""
     wanted = {item.task_id: item for item in items}
     gone = [task_id for task_id in before if task_id not in wanted]
-    if gone:
+    if gone and deferred.active():
+        deferred.write(rows.delete_one, [{"of_case": case.id, "t_id": t} for t in gone])
+    elif gone:
         run(rows.delete, {"of_case": case.id, "gone": gone})
     fresh = {"claimed_by": None, "claimed_until": None, "last_error": None, "attempts": 0}
     for task_id, item in wanted.items():
         if task_id in before:
             if _state(item) != before[task_id]:
                 values = {**fresh, "due_at": item.due_at, "flag": getattr(item, "flag", None)}
-                run(rows.move, {"of_case": case.id, "t_id": task_id,
-                                **{name: values[name] for name in rows.moved}})
+                deferred.write(rows.move, {"of_case": case.id, "t_id": task_id,
+                                           **{name: values[name] for name in rows.moved}})
     new = [_new_row(case, item, now) for task_id, item in wanted.items()
            if task_id not in before]
-    if new:
+    if new and rows.insert_later:
+        deferred.write(rows.insert, new)
+    elif new:
         run(rows.insert, new)

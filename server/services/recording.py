@@ -17,8 +17,9 @@ Saving updates the case row first, with "WHERE version = <the version read>": a
 writer that lost a race stops there with a Conflict before writing anything else.
 Then the projection rows are brought in line with the snapshot (services/projections.py),
 the history row is appended, and the transaction commits; inside `batched()` (a timer
-sweep's batch) it does not: the caller commits many cases' steps at once, each in its own
-savepoint.
+sweep's batch) it does not: the caller commits many cases' steps at once, and may have
+the rows nothing reads before the commit written at the batch's end, one statement per
+table (services/deferred.py).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from ..signals import timers_written
 from . import (
     actions,
     audit,
+    deferred,
     events,
     notifications,
     objectivity,
@@ -101,8 +103,9 @@ _BATCH: ContextVar[list[datetime] | None] = ContextVar("plaint_batch", default=N
 def batched() -> Iterator[list[datetime]]:
     """Steps saved inside neither commit nor announce: the caller commits them together.
 
-    Yields the due times the steps wrote; the caller announces the earliest after its
-    commit. A Conflict leaves the transaction to the caller (its savepoint rolls back).
+    Yields the due times the steps wrote; the caller tells other processes of the earliest
+    (wakeup.notify) before its commit and announces it after. A Conflict leaves the
+    transaction to the caller (its savepoint rolls back).
     """
     written: list[datetime] = []
     token = _BATCH.set(written)
@@ -232,9 +235,9 @@ def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
         if saved != 1:
             raise Conflict(_CONFLICT.format(case.reference))
         written = then()
-        if written is not None:
-            wakeup.notify(written)  # other processes' schedulers hear of it at the commit
         if batch is None:
+            if written is not None:
+                wakeup.notify(written)  # other processes' schedulers hear of it at the commit
             db.session.commit()
     except IntegrityError:
         if batch is None:
@@ -247,7 +250,7 @@ def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
     if batch is None:
         _announce(written)
     elif written is not None:
-        batch.append(written)
+        batch.append(written)  # the batch's owner notifies once, before its commit
     return replace(case, **values)
 
 
@@ -288,7 +291,7 @@ def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
         _alert_unstaffed(case, fresh, now)
     if snapshot.notices:
         # In the same transaction as the step: no e-mail without its step, nor the reverse.
-        notifications.enqueue(case, snapshot.notices, now, link_seed)
+        notifications.enqueue(case, snapshot.notices, now, link_seed, snapshot.ready)
     if snapshot.service_calls:  # made later by a worker, never inside this transaction
         service_queue.enqueue(case, snapshot.service_calls, now)
     return written
@@ -296,6 +299,9 @@ def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
 
 def _history(case: CaseRecord, event: dict[str, Any]) -> None:
     """Append a history row, and the webhook deliveries it gives, in the step's transaction."""
+    if deferred.active() and not webhooks.wanted():  # a sweep's batch inserts it with others
+        deferred.write(_INSERT_EVENT, event)
+        return
     row_id = run(_INSERT_EVENT, event).inserted_primary_key[0]  # type: ignore[index]
     webhooks.enqueue(case, row_id, event)
 
@@ -312,7 +318,7 @@ def _alert_unstaffed(case: CaseRecord, new: list[ReadyTask], now: datetime) -> N
         notifications.enqueue(case, [Notice(
             template="nobody_eligible", recipient="complaints_manager",
             element=task.bpmn_id, title=task.title, task_id=task.task_id, role=task.role,
-            data={})], now)
+            data={})], now, ready=new)
 
 
 def announce(written: datetime | None) -> None:
@@ -412,7 +418,7 @@ def record_migration(case: CaseRecord, version_id: int, state: bytes, snapshot: 
             ownership.route(case, fresh)
             _alert_unstaffed(case, fresh, now)
         if snapshot.notices:
-            notifications.enqueue(case, snapshot.notices, now)
+            notifications.enqueue(case, snapshot.notices, now, ready=snapshot.ready)
         if snapshot.service_calls:
             service_queue.enqueue(case, snapshot.service_calls, now)
         if case.kind == "complaint":

@@ -22,6 +22,9 @@ Rules, stated once:
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -34,7 +37,7 @@ from ..engine.clocks import PAUSED_HOURS
 from ..extensions import db
 from ..models import utcnow
 from ..models.report import CaseReport
-from . import calendar, money, policy
+from . import calendar, deferred, money, policy
 from .business_time import Calendar
 from .records import CaseRecord
 
@@ -53,7 +56,11 @@ REOPENED = "reopened"
 
 REPORTS: Table = CaseReport.__table__
 _ROW = select(REPORTS).where(REPORTS.c.case_id == bindparam("of_case"))
+_ROWS = select(REPORTS).where(REPORTS.c.case_id.in_(bindparam("of_cases", expanding=True)))
 _INSERT = REPORTS.insert()
+# The rows read ahead for a batch (known()): case id -> row, None where there is none yet.
+_KNOWN: ContextVar[dict[int, dict[str, Any] | None] | None] = ContextVar(
+    "plaint_known_reports", default=None)
 _UPDATE = REPORTS.update().where(REPORTS.c.case_id == bindparam("of_case"))
 
 
@@ -72,19 +79,41 @@ class Clocks:
         return round(max(self.paused.values(), default=0.0), 2)
 
 
+@contextmanager
+def known(case_ids: Collection[int]) -> Iterator[None]:
+    """Read these cases' report rows in one query, for a batch that records their steps.
+
+    Each row is used once, by the case's next `record` in the block: a sweep's batch reads
+    them under the write lock, and a case someone moved since (whose row may have
+    changed) fails its version check before its step gets here.
+    """
+    rows: dict[int, dict[str, Any] | None] = dict.fromkeys(case_ids)
+    for found in db.session.connection().execute(_ROWS, {"of_cases": list(case_ids)}):
+        rows[found.case_id] = dict(found._mapping)
+    token = _KNOWN.set(rows)
+    try:
+        yield
+    finally:
+        _KNOWN.reset(token)
+
+
 def record(case: CaseRecord, snapshot: Snapshot, now: datetime) -> None:
     """Bring the case's report row in line with the case as saved, in the step's transaction."""
     connection = db.session.connection()
-    found = connection.execute(_ROW, {"of_case": case.id}).first()
-    before = dict(found._mapping) if found is not None else None
+    rows = _KNOWN.get()
+    if rows is not None and case.id in rows:
+        before = rows.pop(case.id)
+    else:
+        found = connection.execute(_ROW, {"of_case": case.id}).first()
+        before = dict(found._mapping) if found is not None else None
     values = compute(case, snapshot, before, now)
     if before is None:
         connection.execute(_INSERT, {"case_id": case.id, **values})
         return
     changed = {name: value for name, value in values.items()
                if name != "updated_at" and before.get(name) != value}
-    if changed:
-        connection.execute(_UPDATE, {"of_case": case.id, **changed, "updated_at": now})
+    if changed:  # read again only by the case's next step: a batch writes it at its end
+        deferred.write(_UPDATE, {"of_case": case.id, **changed, "updated_at": now})
 
 
 def compute(case: CaseRecord, snapshot: Snapshot, before: dict[str, Any] | None,

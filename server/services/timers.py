@@ -4,8 +4,11 @@ A sweep claims up to PLAINT_TIMER_BATCH timers at once (services/claims.py: SKIP
 on PostgreSQL, so several schedulers take disjoint batches); one query loads the cases,
 one their claimed timers, without the write lock, and the engine fires them, still
 without it (services/firing.py: in worker processes in a burst). Then the steps are
-recorded WRITE_BATCH cases at a time under the write lock, each case in its own savepoint,
-one commit for them all (a commit per case was a tenth of a burst's time on SQLite). A
+recorded WRITE_BATCH cases at a time under the write lock, one commit for them all (a
+commit per case was a tenth of a burst's time on SQLite). A batch whose cases all simply
+fire is recorded in one go: no savepoints, and the rows nothing reads before the commit
+written with one statement per table (services/deferred.py). Otherwise, or if that
+fails, it is rolled back and recorded case by case, each case in its own savepoint. A
 case someone moved while the engine ran fails its version check and is fired again
 there, from its new state, as a person's step is (services/cases.py). A case whose
 step fails, however it fails, has its savepoint rolled back and becomes an incident
@@ -34,7 +37,17 @@ from ..database import begin_write
 from ..errors import Conflict, InvalidInput, ProcessFailed
 from ..extensions import db
 from ..models import Incident, Timer, utcnow
-from . import claims, firing, incidents, lookups, recording
+from . import (
+    claims,
+    deferred,
+    firing,
+    incidents,
+    lookups,
+    notifications,
+    recording,
+    reporting,
+    wakeup,
+)
 from .actors import Actor
 from .recording import CASES, load_case_by_id, record_step
 from .records import CaseRecord
@@ -169,6 +182,9 @@ def _fire_batch(case_ids: list[int], worker: str, claimed: _Claimed,
     runs = {case_id: claimed.runs.outcome(case_id) for case_id in case_ids
             if case_id in claimed.cases and claimed.mine[case_id]}
     begin_write()
+    if _record_together(runs, claimed, worker, result):
+        return
+    begin_write()  # the batch did not simply fire: record it case by case, from the start
     give_back: list[int] = []  # lost a race with a person's step: any scheduler may retry
     not_yet: list[int] = []  # due in a moment: this scheduler's next sweep takes them
     failed: list[tuple[int, Exception]] = []
@@ -202,6 +218,8 @@ def _fire_batch(case_ids: list[int], worker: str, claimed: _Claimed,
             savepoint.commit()
             result.fired += fired
             result.cases += 1
+        if written:
+            wakeup.notify(min(written))  # other processes' schedulers hear of it at the commit
         db.session.commit()
     recording.announce(min(written, default=None))
     incidents.release_many(give_back, worker)
@@ -213,6 +231,45 @@ def _fire_batch(case_ids: list[int], worker: str, claimed: _Claimed,
         except Exception:  # the database itself is failing: the claim expires after its lease
             db.session.rollback()
             log.exception("could not record the failure of case %s", case_id)
+
+
+def _record_together(runs: dict[int, firing.Fired], claimed: _Claimed, worker: str,
+                     result: SweepResult) -> bool:
+    """Record a batch whose cases simply fire in one go; whether it did (and committed).
+
+    No savepoints, the report rows read in one query, and the history, outbox and timer
+    rows written with one statement per table at the end (services/deferred.py): most
+    batches of a burst are such. If any case failed in the engine, or anything goes wrong
+    (a case moved meanwhile, a failing write), everything is rolled back and the caller
+    records the batch case by case, each in its savepoint: then one case still never sinks
+    the others, at the price of recording that rare batch twice.
+    """
+    if any(run.error is not None for run in runs.values()):
+        return False
+    fired = cases = 0
+    not_yet: list[int] = []
+    try:
+        with recording.batched() as written, deferred.deferring(), reporting.known(runs), \
+                notifications.assignees_known(runs):
+            for case_id, run in runs.items():
+                count = _record_fired(claimed.cases[case_id], claimed.mine[case_id], run, TIMER)
+                if count:
+                    fired, cases = fired + count, cases + 1
+                else:  # nothing was written for it: due in a moment
+                    not_yet.append(case_id)
+            deferred.flush()
+            if written:
+                wakeup.notify(min(written))
+            db.session.commit()
+    except Exception:  # the case-by-case recording finds, and isolates, what failed
+        db.session.rollback()
+        log.debug("batch of %d cases recorded case by case", len(runs), exc_info=True)
+        return False
+    result.fired += fired
+    result.cases += cases
+    recording.announce(min(written, default=None))
+    incidents.release_many(not_yet, worker, wake=False)
+    return True
 
 
 def _record_run(case: CaseRecord, mine: Sequence[Any], run: firing.Fired) -> int:

@@ -91,6 +91,11 @@ def enqueue(case: Any, row_id: int, event: Mapping[str, Any]) -> None:
         db.session.connection().execute(_INSERT, rows)
 
 
+def wanted() -> bool:
+    """Whether any subscription is active: only then does a history row need its id at once."""
+    return bool(_subscriptions())
+
+
 def _subscriptions() -> list[Any]:
     """The active subscriptions: read once per sweep or step, as every history row asks."""
     return lookups.once("webhooks.active",

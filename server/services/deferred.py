@@ -1,0 +1,70 @@
+"""Rows a timer sweep's batch writes at its end: one executemany per statement.
+
+A burst records thousands of steps, and most of their rows are only ever read after the
+commit: the history row (when no webhook wants it), the outbox's e-mails, the timer rows,
+the task rows moved or gone, and the report row's changes. Inside `deferring()`
+(services/timers.py, a batch recorded without savepoints) such writes are collected here
+and `flush` executes each statement once with all its rows, just before the batch
+commits; elsewhere they run at once, as any other write. Only writes that nothing reads
+later in the same step may come through here (a step's new task rows are changed by
+routing within it, so they do not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import Executable
+
+from ..extensions import db
+
+# Statement -> rows, in the order the statements were first used (deletes before inserts
+# of the same table, as a step writes them).
+_PENDING: ContextVar[dict[Executable, list[dict[str, Any]]] | None] = ContextVar(
+    "plaint_deferred", default=None)
+
+
+@contextmanager
+def deferring() -> Iterator[dict[Executable, list[dict[str, Any]]]]:
+    """Collect deferrable writes until `flush`; whatever is left unflushed is dropped."""
+    pending: dict[Executable, list[dict[str, Any]]] = {}
+    token = _PENDING.set(pending)
+    try:
+        yield pending
+    finally:
+        _PENDING.reset(token)
+
+
+def active() -> bool:
+    """Whether writes are being collected for a batch's end."""
+    return _PENDING.get() is not None
+
+
+def write(statement: Executable, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
+    """Execute a statement that nothing reads before the commit, or keep it for `flush`."""
+    pending = _PENDING.get()
+    if pending is None:
+        db.session.connection().execute(statement, rows)
+        return
+    pending.setdefault(statement, []).extend(rows if isinstance(rows, list) else [rows])
+
+
+def flush() -> int:
+    """Execute the collected writes, one executemany per statement; how many statements."""
+    pending = _PENDING.get()
+    if not pending:
+        return 0
+    connection = db.session.connection()
+    for statement, rows in pending.items():
+        # An UPDATE's SET clause is the columns each row gives: one executemany per set.
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            shapes.setdefault(tuple(row), []).append(row)
+        for same in shapes.values():
+            connection.execute(statement, same)
+    count = len(pending)
+    pending.clear()
+    return count

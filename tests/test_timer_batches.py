@@ -1,0 +1,94 @@
+"""A sweep records a batch of fired cases in one go, and case by case when that fails."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from server.extensions import db
+from server.models import Case, CaseEvent, HumanTask, Incident, OutboxMessage, Timer
+from server.services import audit, deferred, timers
+
+from .support.meanwhile import note_while_engine_runs
+from .test_scheduler import CHAIN, fired_per_case, overdue_cases
+
+
+def _outbox_per_case(ids: list[int]) -> list[int]:
+    """How many e-mails each case has in the outbox."""
+    counts = dict(db.session.execute(select(OutboxMessage.case_id, func.count())
+                                     .group_by(OutboxMessage.case_id)).all())
+    return [counts.get(case_id, 0) for case_id in ids]
+
+
+def _verifies(case_id: int) -> None:
+    """The case's history chain and row check out (only the first of overdue_cases has
+    its whole history: the others are copies of its row)."""
+    assert audit.verify_case(db.session.get(Case, case_id)) == []
+
+
+def test_a_batch_whose_shared_write_fails_is_recorded_case_by_case_each_timer_once(
+        app_ctx: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = overdue_cases(6)
+    failures: list[str] = []
+    flush = deferred.flush
+
+    def disk_full_once() -> int:
+        if not failures:
+            failures.append("raised")
+            raise OperationalError("INSERT INTO case_event ...", {}, Exception("disk full"))
+        return flush()
+
+    monkeypatch.setattr(deferred, "flush", disk_full_once)
+    before = _outbox_per_case(ids)
+    result = timers.sweep()
+    assert failures == ["raised"]
+    assert (result.cases, result.failed, result.conflicts) == (6, 0, 0)
+    assert fired_per_case() == {case_id: CHAIN for case_id in ids}
+    # One history entry and one reminder e-mail per fired step, none left from the attempt.
+    assert db.session.scalar(select(func.count()).select_from(CaseEvent).where(
+        CaseEvent.kind == "timer.fired")) == 6
+    sent = [after - was for after, was in zip(_outbox_per_case(ids), before, strict=True)]
+    assert sent[0] > 0 and sent == [sent[0]] * 6
+    _verifies(ids[0])
+    assert db.session.scalar(select(func.count()).select_from(Incident)) == 0
+    assert timers.sweep().claimed == 0
+
+
+def test_a_case_moved_during_the_engine_run_fires_from_its_new_state_with_its_batch(
+        app: Flask, app_ctx: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = overdue_cases(5)
+    moved = db.session.get(Case, ids[0]).reference
+    before = _outbox_per_case(ids)
+    db.session.remove()
+    notes = note_while_engine_runs(app, monkeypatch, "fire_timers", moved, "Called them.")
+    result = timers.sweep()
+    assert notes == ["written"]
+    assert (result.cases, result.failed) == (5, 0)
+    assert fired_per_case() == {case_id: CHAIN for case_id in ids}
+    kinds = list(db.session.scalars(select(CaseEvent.kind).where(
+        CaseEvent.case_id == ids[0]).order_by(CaseEvent.seq)))
+    assert kinds[-2:] == ["note.added", "timer.fired"]
+    _verifies(ids[0])
+    sent = [after - was for after, was in zip(_outbox_per_case(ids), before, strict=True)]
+    assert sent[0] > 0 and sent == [sent[0]] * 5
+
+
+def test_after_a_batch_the_inbox_and_timer_rows_are_exactly_what_each_case_waits_on(
+        app_ctx: None) -> None:
+    ids = overdue_cases(4)
+    assert timers.sweep().cases == 4
+    for case_id in ids:
+        case = db.session.get(Case, case_id)
+        waits = json.loads(case.projection)
+        tasks = dict(db.session.execute(select(HumanTask.task_id, HumanTask.bpmn_id).where(
+            HumanTask.case_id == case_id)).all())
+        waiting = db.session.execute(select(Timer.task_id, Timer.claimed_by).where(
+            Timer.case_id == case_id)).all()
+        assert set(tasks) == set(waits["tasks"])
+        assert list(tasks.values()) == ["acknowledge_manager"]  # escalated twice, one task
+        assert {row.task_id for row in waiting} == set(waits["timers"])
+        assert all(row.claimed_by is None for row in waiting)  # fresh rows, nobody's claim
