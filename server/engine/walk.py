@@ -1,0 +1,88 @@
+"""One walk of a workflow's task tree, handed to every reader of a run's outcome.
+
+SpiffWorkflow's get_tasks walks the whole tree each time it is asked (a fired timer used to
+walk it about fourteen times), and its iterator pays for bookkeeping on every task. A run's
+read-back (snapshot, due times, clocks, service calls, the checks) only needs the tasks in a
+definite or finished state, which one walk finds: `TaskWalk` lists them once, in the order
+get_tasks gives them, and each reader filters that list by state.
+
+Every filter Plaint asks get_tasks for (WAITING, READY, STARTED, COMPLETED and their
+unions) makes SpiffWorkflow's iterator look below a task only when the task is FUTURE or
+later, or runs a sub-process; `tasks_of` reproduces exactly that, depth first, with a
+sub-process's tasks before the task's own children.
+"""
+
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+MAX_DEPTH = 1000  # get_tasks looks no deeper than this below where it starts
+_FUTURE = TaskState.FUTURE
+
+
+def _subprocess_roots(top: BpmnWorkflow) -> dict[int, Task]:
+    """The root task of each sub-process, keyed by the identity of the task that runs it.
+
+    Keyed by object identity, not by task id: hashing a UUID costs a Python call per task.
+    """
+    subprocesses = top.subprocesses
+    if not subprocesses:
+        return {}
+    owners = (top, *subprocesses.values())
+    roots: dict[int, Task] = {}
+    for task_id, subprocess in subprocesses.items():
+        for owner in owners:
+            task = owner.tasks.get(task_id)
+            if task is not None:
+                roots[id(task)] = subprocess.task_tree
+                break
+    return roots
+
+
+def tasks_of(workflow: BpmnWorkflow, root: Task | None = None) -> list[Task]:
+    """Every task get_tasks(state=...) looks at for a definite or finished state, in its order.
+
+    `workflow` is the top workflow; `root` where to start (its task tree by default; a
+    sub-process's root for that sub-process alone, as its own get_tasks would).
+    """
+    roots = _subprocess_roots(workflow)
+    found: list[Task] = []
+    stack: list[tuple[Task, int]] = [(root if root is not None else workflow.task_tree, 0)]
+    push, pop, add = stack.append, stack.pop, found.append
+    while stack:
+        task, depth = pop()
+        add(task)
+        if depth >= MAX_DEPTH:
+            continue
+        sub = roots.get(id(task)) if roots else None
+        children = task._children
+        if sub is None and (not children or task._state < _FUTURE):
+            continue
+        below = depth + 1
+        if children:
+            lookup = task.workflow.tasks.__getitem__
+            for child in reversed(children):
+                push((lookup(child), below))
+        if sub is not None:
+            push((sub, below))  # a sub-process's tasks come before the task's children
+    return found
+
+
+class TaskWalk:
+    """The tasks of a workflow after a run, from one walk; readers filter them by state."""
+
+    __slots__ = ("tasks",)
+
+    def __init__(self, workflow: BpmnWorkflow) -> None:
+        self.tasks = tasks_of(workflow)
+
+    def having(self, mask: int) -> list[Task]:
+        """The tasks whose state is in `mask`, in tree order (as get_tasks(state=mask))."""
+        return [task for task in self.tasks if task._state & mask]
+
+    def ready_manual(self) -> list[Task]:
+        """The user tasks that are ready (as get_tasks(state=READY, manual=True))."""
+        return [task for task in self.tasks
+                if task._state == TaskState.READY and task.task_spec.manual]
