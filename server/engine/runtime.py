@@ -53,7 +53,7 @@ from .tasks import (
     STAFF_UI_KEY,
     STATUS_KEY,
 )
-from .walk import TaskWalk
+from .walk import TaskWalk, do_engine_steps
 
 log = logging.getLogger(__name__)
 RECEIVED_KEY = "received_at"  # in the start data: what deadline(kind) counts from
@@ -277,7 +277,7 @@ class ProcessRuntime:
         See limits.py: too many steps or a timer that would wake the case too often stop
         the run with a RunawayRun (a loop SpiffWorkflow gave up on: see _outcome).
         """
-        workflow.do_engine_steps(did_complete_task=StepCounter(self._watch))
+        do_engine_steps(workflow, StepCounter(self._watch))
         self._watch.check_started(workflow, since)
 
     def _outcome(self, workflow: BpmnWorkflow, since: float, walk: TaskWalk) -> Snapshot:

@@ -14,6 +14,8 @@ sub-process's tasks before the task's own children.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -86,3 +88,38 @@ class TaskWalk:
         """The user tasks that are ready (as get_tasks(state=READY, manual=True))."""
         return [task for task in self.tasks
                 if task._state == TaskState.READY and task.task_spec.manual]
+
+
+def do_engine_steps(workflow: BpmnWorkflow, did_complete_task: Callable[[Task], None]) -> None:
+    """BpmnWorkflow.do_engine_steps, finding the ready tasks with `tasks_of`.
+
+    The same passes in the same order as SpiffWorkflow's (each pass lists the ready tasks
+    before running any, so a list from one walk is what its get_tasks gave).
+    """
+    while _engine_pass(workflow, did_complete_task):
+        pass
+    workflow.refresh_timers()
+
+
+def _engine_pass(workflow: BpmnWorkflow, did_complete_task: Callable[[Task], None]) -> bool:
+    """One pass of BpmnWorkflow._do_engine_steps: sub-processes deepest first, then the top."""
+
+    def update(root: Task) -> int:
+        count = 0
+        # Listed before any runs, as get_tasks did: running one does not drop another.
+        for task in [t for t in tasks_of(workflow, root) if t._state == TaskState.READY]:
+            if not task.task_spec.manual:
+                task.run()
+                count += 1
+                did_complete_task(task)
+        return count
+
+    active = workflow.get_active_subprocesses()
+    for subprocess in sorted(active, key=lambda v: v.depth, reverse=True):
+        while update(subprocess.task_tree) > 0:
+            pass
+        if subprocess.parent_task_id is not None:
+            task = workflow.get_task_from_id(subprocess.parent_task_id)
+            task.task_spec._update(task)
+    count = update(workflow.task_tree)
+    return count > 0 or len(workflow.get_active_subprocesses()) > len(active)
