@@ -106,7 +106,7 @@ class TimerWatch:
         if not self.any:
             return
         started = datetime.fromtimestamp(since, UTC)
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in TaskWalk(workflow).having(TaskState.WAITING):
             if task.task_spec.name in self.cycles:
                 self.check_cycle(task)
             elif task.task_spec.name in self.loop_durations and task.last_state_change >= since:
