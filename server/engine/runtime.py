@@ -53,7 +53,7 @@ from .tasks import (
     STAFF_UI_KEY,
     STATUS_KEY,
 )
-from .walk import TaskWalk, do_engine_steps
+from .walk import TaskWalk, do_engine_steps, install_waiting_update
 
 log = logging.getLogger(__name__)
 RECEIVED_KEY = "received_at"  # in the start data: what deadline(kind) counts from
@@ -75,6 +75,7 @@ class ProcessRuntime:
         # The last state read by data_of/clock_pauses and what it holds: a case page reads both.
         self._last_read: tuple[bytes, tuple[dict[str, Any], dict[str, Any]]] | None = None
         install_engine_clock(timer_module)  # timers ask the engine clock (clocks.py)
+        install_waiting_update()  # one cheaper walk per completed task (walk.py)
         self.script_engine = SandboxedScriptEngine(
             time_limit, self.working_time.helpers, self.working_time.data_helpers,
             memory_limit=memory_limit, data_limit=data_limit)

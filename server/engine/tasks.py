@@ -221,7 +221,11 @@ def timer_due(task: Task) -> datetime | None:
 
 def is_timer(task: Task) -> bool:
     """Whether a task listens for a timer."""
-    return timer_definition(task) is not None
+    # Asked of every completed task after each run: no list built, as definitions() does.
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return any(isinstance(d, TimerEventDefinition) for d in definition.event_definitions)
+    return isinstance(definition, TimerEventDefinition)
 
 
 def completed_timers(walk: TaskWalk) -> list[Task]:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.workflow import Workflow
 
 MAX_DEPTH = 1000  # get_tasks looks no deeper than this below where it starts
 _FUTURE = TaskState.FUTURE
@@ -70,6 +71,37 @@ def tasks_of(workflow: BpmnWorkflow, root: Task | None = None) -> list[Task]:
         if sub is not None:
             push((sub, below))  # a sub-process's tasks come before the task's children
     return found
+
+
+def _update_waiting_tasks(workflow: Workflow) -> None:
+    """Workflow.update_waiting_tasks (run after every task completes), without its iterator.
+
+    Lazy as the iterator is: a task's children are looked up when the walk reaches it and
+    a task is updated only if it still waits then, so an update that changes the tree
+    (a gateway dropping the branches it did not take) is seen as SpiffWorkflow sees it.
+    """
+    stack: list[tuple[Task, int]] = [(workflow.task_tree, 0)]
+    while stack:
+        task, depth = stack.pop()
+        children = task._children
+        if children and task._state >= _FUTURE and depth < MAX_DEPTH:
+            lookup, below = task.workflow.tasks.get, depth + 1
+            for child in reversed(children):
+                stack.append((lookup(child), below))
+        if task._state == TaskState.WAITING:
+            task.task_spec._update(task)
+
+
+def install_waiting_update() -> None:
+    """Make SpiffWorkflow update waiting tasks with `_update_waiting_tasks` (once per process).
+
+    Every completed task walks the tree for waiting ones; SpiffWorkflow's TaskIterator
+    spent more on its bookkeeping than the updates cost. Sub-processes are workflows too,
+    created inside runs, so the method is replaced on the class (as clocks.py does for
+    the timer module's clock).
+    """
+    if Workflow.update_waiting_tasks is not _update_waiting_tasks:
+        Workflow.update_waiting_tasks = _update_waiting_tasks  # type: ignore[method-assign]
 
 
 class TaskWalk:
