@@ -15,15 +15,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.task import TaskState
 
 from . import tasks
 from .clocks import now as engine_now
 from .clocks import timer_clock
 from .errors import EngineError
+from .walk import TaskWalk
 
 DUE_IN_KEY = "dueIn"  # on a user task: an expression giving when it is due
 DUE_AT_KEY = "plaint_due_at"  # in a task's internal data: the ISO UTC time dueIn gave
@@ -37,9 +36,9 @@ def due_in(task: Task) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
-def settle(workflow: BpmnWorkflow, script_engine: Any) -> None:
+def settle(walk: TaskWalk, script_engine: Any) -> None:
     """Evaluate dueIn for every user task that became ready without its due time yet."""
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+    for task in walk.ready_manual():
         expression = tasks.props(task).get(DUE_IN_KEY, "").strip()
         if expression and _STORED not in task.internal_data:
             value = script_engine.evaluate(task, expression)

@@ -35,6 +35,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import tasks
 from .errors import EngineError
+from .walk import TaskWalk
 
 SETTING_STEPS = "PLAINT_MAX_ENGINE_STEPS"
 SETTING_PERIOD = "PLAINT_MIN_TIMER_PERIOD"
@@ -105,7 +106,7 @@ class TimerWatch:
         if not self.any:
             return
         started = datetime.fromtimestamp(since, UTC)
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in TaskWalk(workflow).having(TaskState.WAITING):
             if task.task_spec.name in self.cycles:
                 self.check_cycle(task)
             elif task.task_spec.name in self.loop_durations and task.last_state_change >= since:
@@ -157,11 +158,11 @@ class StepCounter:
               setting=SETTING_STEPS), busiest[0] if busiest else None)
 
 
-def check_stalled(workflow: BpmnWorkflow) -> None:
+def check_stalled(workflow: BpmnWorkflow, walk: TaskWalk) -> None:
     """Refuse a run that left an unfinished case with nothing to wait for."""
     if workflow.completed:
         return
-    if workflow.get_next_task(state=TaskState.READY | TaskState.WAITING) is None:
+    if not walk.having(TaskState.READY | TaskState.WAITING):
         raise RunawayRun(_("the process stopped without finishing and without waiting for "
                            "anything (SpiffWorkflow gives up on a loop after about a thousand "
                            "rounds): a loop in the diagram does not stop"))

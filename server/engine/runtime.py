@@ -53,6 +53,7 @@ from .tasks import (
     STAFF_UI_KEY,
     STATUS_KEY,
 )
+from .walk import TaskWalk, do_engine_steps, install_waiting_update
 
 log = logging.getLogger(__name__)
 RECEIVED_KEY = "received_at"  # in the start data: what deadline(kind) counts from
@@ -74,6 +75,7 @@ class ProcessRuntime:
         # The last state read by data_of/clock_pauses and what it holds: a case page reads both.
         self._last_read: tuple[bytes, tuple[dict[str, Any], dict[str, Any]]] | None = None
         install_engine_clock(timer_module)  # timers ask the engine clock (clocks.py)
+        install_waiting_update()  # one cheaper walk per completed task (walk.py)
         self.script_engine = SandboxedScriptEngine(
             time_limit, self.working_time.helpers, self.working_time.data_helpers,
             memory_limit=memory_limit, data_limit=data_limit)
@@ -210,7 +212,7 @@ class ProcessRuntime:
 
     def message(self, workflow: BpmnWorkflow, name: str, payload: Any) -> Snapshot:
         """Deliver a message (e.g. from the complainant) into the running case."""
-        waiting = [d for task in workflow.get_tasks(state=TaskState.WAITING)
+        waiting = [d for task in TaskWalk(workflow).having(TaskState.WAITING)
                    for d in tasks.definitions(task)
                    if isinstance(d, MessageEventDefinition) and d.name == name]
         if not waiting:
@@ -255,16 +257,18 @@ class ProcessRuntime:
         by this run that was already due (an escalation catching up after downtime).
         """
         since = time.time()
-        done_before = {t.id for t in tasks.completed_timers(workflow)}
+        # By identity: the list keeps these tasks alive, so no other task takes their id().
+        before = tasks.completed_timers(TaskWalk(workflow))
+        done_before = {id(t) for t in before}
 
         def run() -> None:
             workflow.refresh_timers()
             self._run_engine(workflow, since)
 
-        snapshot = self._settled(workflow, since, run)
+        snapshot, walk = self._settle(workflow, since, run)
         snapshot.fired = [
             tasks.drawn_timer(t).bpmn_id or t.task_spec.name
-            for t in tasks.completed_timers(workflow) if t.id not in done_before
+            for t in tasks.completed_timers(walk) if id(t) not in done_before
         ]
         return snapshot
 
@@ -274,24 +278,24 @@ class ProcessRuntime:
         See limits.py: too many steps or a timer that would wake the case too often stop
         the run with a RunawayRun (a loop SpiffWorkflow gave up on: see _outcome).
         """
-        workflow.do_engine_steps(did_complete_task=StepCounter(self._watch))
+        do_engine_steps(workflow, StepCounter(self._watch))
         self._watch.check_started(workflow, since)
 
-    def _outcome(self, workflow: BpmnWorkflow, since: float) -> Snapshot:
+    def _outcome(self, workflow: BpmnWorkflow, since: float, walk: TaskWalk) -> Snapshot:
         """The snapshot of a run that left the case finished or waiting for something."""
-        snapshot = self.snapshot(workflow, since)
+        snapshot = read_snapshot(workflow, self.role_map, since, walk)
         # Messages nothing in the case caught: those that start one of the version's
         # processes go to the services; the rest are dropped, not kept in the state.
         snapshot.thrown = [(event.event_definition.name, plain(event.payload))
                            for event in workflow.get_events()
                            if getattr(event.event_definition, "name", None) in self.starters]
-        snapshot.service_calls = pending_calls(workflow)
+        snapshot.service_calls = pending_calls(walk)
         if not (snapshot.completed or snapshot.ready or snapshot.timers or snapshot.messages
                 or snapshot.service_calls):
-            check_stalled(workflow)  # only then walk the tree for any other kind of wait
+            check_stalled(workflow, walk)  # only then look for any other kind of wait
         return snapshot
 
-    def _settle_clocks(self, workflow: BpmnWorkflow) -> None:
+    def _settle_clocks(self, workflow: BpmnWorkflow, walk: TaskWalk) -> None:
         """Start and stop paused clocks, moving that clock's deadlines by the pause.
 
         See engine/clocks.py. A clock is paused while any task that pauses it waits
@@ -301,7 +305,7 @@ class ProcessRuntime:
         if not self._pausing or add_hours is None or hours_between is None:
             return
         now = engine_now()
-        live = workflow.get_tasks(state=TaskState.WAITING | TaskState.READY)
+        live = walk.having(TaskState.WAITING | TaskState.READY)
         pausing: set[str] = set()
         for task in live:
             pausing |= clocks_of(tasks.props(task), PAUSES_KEY)
@@ -371,7 +375,7 @@ class ProcessRuntime:
         behind an event gateway the question sits on the gateway's waiting children.
         """
         found: dict[str, dict[str, Any]] = {}
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in TaskWalk(workflow).having(TaskState.WAITING):
             for definition, spec in tasks.listeners(task):
                 props = tasks.spec_props(spec)
                 if isinstance(definition, MessageEventDefinition) and \
@@ -396,7 +400,7 @@ class ProcessRuntime:
         staff do from the case page; behind an event gateway it sits on its targets.
         """
         found: dict[str, str] = {}
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in TaskWalk(workflow).having(TaskState.WAITING):
             for definition, spec in tasks.listeners(task):
                 action = tasks.spec_props(spec).get(STAFF_ACTION_KEY, "").strip()
                 if action and isinstance(definition, MessageEventDefinition):
@@ -423,11 +427,20 @@ class ProcessRuntime:
                  run: Callable[[], None]) -> Snapshot:
         """Do `run`, then bring clocks and due times up to date, check the data's size and
         read back what the database must know."""
+        return self._settle(workflow, since, run)[0]
+
+    def _settle(self, workflow: BpmnWorkflow, since: float,
+                run: Callable[[], None]) -> tuple[Snapshot, TaskWalk]:
+        """As _settled, with the walk of the tree every reader after the run shared.
+
+        Nothing after the run changes a task's state, so one walk serves them all.
+        """
         self._guard(run)
-        self._settle_clocks(workflow)
-        self._guard(lambda: due.settle(workflow, self.script_engine))
+        walk = TaskWalk(workflow)
+        self._settle_clocks(workflow, walk)
+        self._guard(lambda: due.settle(walk, self.script_engine))
         self._check_data(workflow, since)
-        return self._outcome(workflow, since)
+        return self._outcome(workflow, since, walk), walk
 
     @staticmethod
     def _guard(fn: Any) -> None:

@@ -24,6 +24,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .errors import TaskNotReady
+from .walk import TaskWalk
 
 CALL_KEY = "plaint_service_call"  # in task.internal_data: what the worker is to call
 
@@ -58,10 +59,10 @@ class ServiceTask(SpiffServiceTask):  # type: ignore[misc]
         return None
 
 
-def pending_calls(workflow: BpmnWorkflow) -> list[ServiceCall]:
+def pending_calls(walk: TaskWalk) -> list[ServiceCall]:
     """The service tasks of a workflow that wait for their call now."""
     found = []
-    for task in workflow.get_tasks(state=TaskState.STARTED):
+    for task in walk.having(TaskState.STARTED):
         spec = task.task_spec
         call = task.internal_data.get(CALL_KEY)
         if isinstance(spec, ServiceTask) and isinstance(call, dict):

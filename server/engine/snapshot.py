@@ -35,6 +35,7 @@ from .tasks import (
     ROLE_VARIABLE_KEY,
     STATUS_KEY,
 )
+from .walk import TaskWalk
 
 
 @dataclass(frozen=True)
@@ -129,12 +130,13 @@ class Snapshot:
 
 
 def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
-                  since: float | None = None) -> Snapshot:
+                  since: float | None = None, walk: TaskWalk | None = None) -> Snapshot:
     """Read what the database must know from a workflow.
 
     `since` is when the run began: elements completed after it give `reached`
-    milestones and `notices`.
+    milestones and `notices`. `walk` is the run's walk of the tree, if it took one.
     """
+    walk = walk or TaskWalk(workflow)
     timers: list[WaitingTimer] = []
     timer_tasks: list[Task] = []
     labelled: list[tuple[bool, float, str]] = []  # (open, when, label)
@@ -147,8 +149,7 @@ def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
     reported: list[tuple[float, str, Any]] = []
     first: dict[str, float] = {}
     counts: dict[str, int] = {}
-    for task in workflow.get_tasks(state=TaskState.WAITING | TaskState.READY
-                                   | TaskState.COMPLETED):
+    for task in walk.having(TaskState.WAITING | TaskState.READY | TaskState.COMPLETED):
         props = tasks.props(task)
         if task.state == TaskState.COMPLETED:
             if props.get(MILESTONE_KEY):
@@ -197,14 +198,14 @@ def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
                                        drawn.bpmn_name or tasks.title(task), due))
             timer_tasks.append(task)
     ready = [_ready(t, timer_tasks, timers, flags, fired, role_map)
-             for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+             for t in walk.ready_manual()]
     return Snapshot(
         ready=ready,
         timers=timers,
-        messages=_waiting_messages(workflow),
+        messages=_waiting_messages(walk),
         status_label=_status_label(labelled),
         milestones=milestones,
-        data=current_data(workflow),
+        data=current_data(workflow, walk),
         completed=workflow.completed,
         reached=[name for _when, name in sorted(reached, key=lambda item: item[0])],
         notices=[notice for _when, notice in sorted(notices, key=lambda item: item[0])],
@@ -301,20 +302,20 @@ def _status_label(labelled: list[tuple[bool, float, str]]) -> str | None:
     return max(open_steps or labelled, key=lambda item: item[1])[2]
 
 
-def _waiting_messages(workflow: BpmnWorkflow) -> list[str]:
+def _waiting_messages(walk: TaskWalk) -> list[str]:
     return sorted({
         definition.name
-        for task in workflow.get_tasks(state=TaskState.WAITING)
+        for task in walk.having(TaskState.WAITING)
         for definition in tasks.definitions(task)
         if isinstance(definition, MessageEventDefinition)
     })
 
 
-def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+def current_data(workflow: BpmnWorkflow, walk: TaskWalk | None = None) -> dict[str, Any]:
     """The case's current data: what its newest step sees, or the workflow's once it ended."""
     if workflow.completed:
         return dict(workflow.data)
-    ready = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    ready = (walk or TaskWalk(workflow)).having(TaskState.READY | TaskState.WAITING)
     if ready:
         return dict(max(ready, key=lambda t: t.last_state_change).data)
     last = workflow.last_task

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -19,6 +18,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+
+from .walk import TaskWalk
 
 STATUS_KEY = "statusLabel"
 MILESTONE_KEY = "milestone"
@@ -220,15 +221,18 @@ def timer_due(task: Task) -> datetime | None:
 
 def is_timer(task: Task) -> bool:
     """Whether a task listens for a timer."""
-    return timer_definition(task) is not None
+    # Asked of every completed task after each run: no list built, as definitions() does.
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return any(isinstance(d, TimerEventDefinition) for d in definition.event_definitions)
+    return isinstance(definition, TimerEventDefinition)
 
 
-def completed_timers(workflow: BpmnWorkflow) -> list[Task]:
+def completed_timers(walk: TaskWalk) -> list[Task]:
     """Timer events that fired, in sub-workflows too.
 
-    Asking get_tasks for COMPLETED alone would not look below a running multi-instance
-    call activity (its iterator prunes branches whose root is in a lower state).
+    The walk looks below a running multi-instance call activity, as get_tasks for COMPLETED
+    alone would not (its iterator prunes branches whose root is in a lower state).
     """
-    return [t for t in workflow.get_tasks(state=TaskState.WAITING | TaskState.COMPLETED)
-            if t.state == TaskState.COMPLETED and is_timer(t)]
+    return [t for t in walk.having(TaskState.COMPLETED) if is_timer(t)]
 
