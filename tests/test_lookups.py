@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from flask import Flask
 from sqlalchemy import event, select
 
 from server.extensions import db
@@ -53,14 +54,14 @@ def sweep_at(moment: datetime) -> int:
 
 
 @contextmanager
-def settings_read() -> Iterator[Counter[str]]:
+def settings_read(tables: tuple[str, ...] = SETTINGS) -> Iterator[Counter[str]]:
     """Count the statements that read the settings tables (a role's holders: per role)."""
     seen: Counter[str] = Counter()
 
     def count(_conn: object, _cursor: object, statement: str, parameters: object,
               *_args: object) -> None:
         if statement.lstrip().upper().startswith("SELECT") and \
-                any(table in statement for table in SETTINGS):
+                any(table in statement for table in tables):
             per_role = parameters if "user_role" in statement else ""
             seen[f"{' '.join(statement.split())} {per_role}"] += 1
 
@@ -129,3 +130,26 @@ def test_a_step_reads_each_setting_once(app_ctx: None) -> None:
     for seen in (intake, completing):
         assert seen
         assert {statement: n for statement, n in seen.items() if n > 1} == {}
+
+
+def test_a_page_reads_a_fields_titles_once_per_language(app: Flask, app_ctx: None) -> None:
+    """Titles are in the reader's language: one run asking in English, then Arabic, gets each
+    language's labels, each read once; the next run sees an administrator's new label."""
+    from flask_babel import force_locale
+
+    from server.services import choice_titles, code_lists, lookups
+
+    with app.test_request_context("/tasks"):
+        code_lists.add("products", code_lists.EntryForm("credit_card", "Credit card",
+                                                        "بطاقة ائتمان"), Actor.system("admin"))
+        with lookups.read_once(), settings_read(("code_entry",)) as seen:
+            english = [choice_titles.title("product", "credit_card") for _ in range(3)]
+            with force_locale("ar"):
+                arabic = [choice_titles.title("product", "credit_card") for _ in range(3)]
+        assert english == ["Credit card"] * 3 and arabic == ["بطاقة ائتمان"] * 3
+        assert sum(seen.values()) == 2, seen  # one read per language, not per title
+        entry = code_lists.get("products", "credit_card")
+        code_lists.update("products", "credit_card", code_lists.EntryForm(
+            "credit_card", "Card", entry.label_ar), Actor.system("admin"))
+        with lookups.read_once():
+            assert choice_titles.title("product", "credit_card") == "Card"

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from flask import current_app
@@ -25,7 +23,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ProcessFile
-from . import code_lists
+from . import code_lists, lookups
 from .processes import active_version_id
 
 
@@ -34,29 +32,15 @@ def humanize(code: str | None) -> str | None:
     return code.replace("_", " ").capitalize() if code else code
 
 
-# Within read_once(): each field's titles, read on first use (a page asks twice or more).
-_ONCE: ContextVar[dict[str, dict[str, str]] | None] = ContextVar("choice_titles_once",
-                                                                 default=None)
-
-
-@contextmanager
-def read_once() -> Iterator[None]:
-    """Within the block (one request: one reader, one language), read each field's once."""
-    token = _ONCE.set({})
-    try:
-        yield
-    finally:
-        _ONCE.reset(token)
-
-
 def titles(field: str) -> dict[str, str]:
-    """Code -> title of a field's answers: its code list's labels, else the forms' titles."""
-    memo = _ONCE.get()
-    if memo is None:
-        return _titles(field)
-    if field not in memo:
-        memo[field] = _titles(field)
-    return dict(memo[field])  # a copy: a caller may change what it is given
+    """Code -> title of a field's answers: its code list's labels, else the forms' titles.
+
+    Within lookups.read_once() (a page asks twice or more) read once per field and
+    language: the labels are in the reader's language, and a sweep writes in several.
+    """
+    found = lookups.once(("choice_titles", field, code_lists.language()),
+                         lambda: _titles(field))
+    return dict(found)  # a copy: a caller may change what it is given
 
 
 def _titles(field: str) -> dict[str, str]:

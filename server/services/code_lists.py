@@ -60,8 +60,11 @@ class EntryForm:
 
 
 def _locale(locale: str | None) -> str:
-    if locale:
-        return locale
+    return locale or language()
+
+
+def language() -> str:
+    """The language labels are given in when none is asked for: the page's, else English."""
     return str(get_locale() or "en") if has_request_context() else "en"
 
 

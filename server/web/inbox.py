@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from ..access import WORK_TASKS, current_actor, requires
 from ..errors import NotFound, PlaintError
-from ..services import choice_titles, inbox
+from ..services import choice_titles, inbox, lookups
 from .inputs import page_number, same_site
 
 bp = Blueprint("inbox", __name__)
@@ -18,7 +18,7 @@ bp = Blueprint("inbox", __name__)
 @requires(WORK_TASKS)
 def index() -> ResponseReturnValue:
     """The inbox, filtered and sorted as the query string says."""
-    with choice_titles.read_once():  # the filter, the rows and the options name categories
+    with lookups.read_once():  # the filter, the rows and the options name categories
         return _index()
 
 
