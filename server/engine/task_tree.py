@@ -1,0 +1,247 @@
+"""A workflow state's stored form written and read directly, task by task.
+
+SpiffWorkflow's converters walk every task through its generic registry (a typename
+lookup, a partial call and a dict walk per value) and state_form.py then renames every
+task id; this module goes straight between the workflow objects and state_form's stored
+form, and gives exactly what that pair gives: the same JSON bytes on the way out, the
+same workflow on the way in. It reproduces SpiffWorkflow 3.2's TaskConverter,
+WorkflowConverter and BpmnSubWorkflowConverter (bpmn/serializer/default/workflow.py);
+task data values that are not plain JSON (datetimes, timedeltas, ...) still go through
+the registry. Anything else it raises Unhandled for, and serializer.py takes the
+generic path.
+"""
+
+from __future__ import annotations
+
+from copy import copy
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from .state_form import DEFAULTS, FORM, FORM_VERSION, HEX, MISSING
+
+# The types DictionaryConverter.restore hands back untouched.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_MUTABLE = (dict, list, set)
+_DEFAULT_DELTA = DEFAULTS["delta"]
+# The keys TaskConverter writes (state_form leaves out "id" and the defaults).
+_TASK_KEYS = frozenset({"parent", "children", "last_state_change", "state", "task_spec",
+                        "triggered", "internal_data", "data", "delta"})
+_WAITING = TaskState.WAITING
+_new = object.__new__
+
+
+class Unhandled(Exception):
+    """A workflow or stored state this module does not convert; the generic path does."""
+
+
+def dump(workflow: BpmnWorkflow, registry: Any, version: str) -> dict[str, Any]:
+    """The stored form of a workflow: what compact(serializer to_dict) gives, built directly."""
+    if type(workflow) is not BpmnWorkflow:
+        raise Unhandled("not a plain BpmnWorkflow")
+    subprocesses = workflow.subprocesses
+    places: dict[UUID, int] = {}
+    digits = []
+    for wf in (workflow, *subprocesses.values()):
+        for key, task in wf.tasks.items():
+            # compact() keeps a state whose ids are not str(UUID)-keyed and unique as it is.
+            if type(key) is not UUID or type(task) is not Task \
+                    or (task.id is not key and task.id != key) or key in places:
+                raise Unhandled("task ids compact() would not number")
+            places[key] = len(places)
+            digits.append(key.hex)
+
+    def ref(value: UUID) -> int | str:
+        return _place(value, places)
+
+    out = _workflow_dict(workflow, registry, places, ref)
+    subs = {}
+    for key, sub in subprocesses.items():
+        if type(sub) is not BpmnSubWorkflow:
+            raise Unhandled("not a plain BpmnSubWorkflow")
+        dct = _workflow_dict(sub, registry, places, ref)
+        dct["parent_task_id"] = ref(sub.parent_task_id)
+        dct["spec"] = sub.spec.name
+        dct["typename"] = "BpmnSubWorkflow"
+        subs[str(ref(key))] = dct
+    out["subprocesses"] = subs
+    out["bpmn_events"] = registry.convert(workflow.bpmn_events)
+    out["process"] = workflow.spec.name
+    out["typename"] = "BpmnWorkflow"
+    out["serializer_version"] = version
+    out[FORM] = [FORM_VERSION, "".join(digits)]
+    return out
+
+
+def _place(task_id: UUID, places: dict[UUID, int]) -> int | str:
+    """A task id as compact() refers to it: its place in the table, else written out."""
+    place = places.get(task_id)
+    return str(task_id) if place is None else place
+
+
+def _workflow_dict(workflow: Any, registry: Any, places: dict[UUID, int],
+                   ref: Any) -> dict[str, Any]:
+    """WorkflowConverter.to_dict's keys, in its order, with the tasks as compact() lists them."""
+    last = workflow.last_task
+    return {
+        "data": registry.convert(registry.clean(workflow.data)),
+        "correlations": workflow.correlations,
+        "last_task": ref(last.id) if last is not None else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "tasks": [_task_item(task, registry, places) for task in workflow.tasks.values()],
+        "root": ref(workflow.task_tree.id),
+    }
+
+
+def _task_item(task: Task, registry: Any, places: dict[UUID, int]) -> dict[str, Any]:
+    """TaskConverter.to_dict of one task as compact() stores it: no id, no default values."""
+    parent = task.workflow.tasks.get(task._parent)
+    children = [_place(child, places) for child in task._children]
+    item: dict[str, Any] = {
+        "parent": None if parent is None else _place(task._parent, places),
+        "children": children,
+        "last_state_change": task.last_state_change,
+        "state": task._state,
+        "task_spec": task.task_spec.name,
+    }
+    if task.triggered != False:  # noqa: E712 - compact() compares with ==
+        item["triggered"] = task.triggered
+    internal = task.internal_data
+    if not (type(internal) is dict and not internal):
+        internal = registry.convert(internal)
+        if internal != {}:
+            item["internal_data"] = internal
+    data = task.data
+    if parent is None:
+        if data != {}:
+            item["data"] = data
+        item["delta"] = {}
+    else:
+        before = parent.data
+        updates = {k: v for k, v in data.items() if k not in before or v != before[k]}
+        deletions = [k for k in before if k not in data]
+        if updates or deletions:
+            item["delta"] = {"updates": updates, "deletions": deletions}
+    return item
+
+
+def load(dct: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any],
+         script_engine: Any, registry: Any) -> BpmnWorkflow:
+    """The workflow of a stored form dump() (or state_form.compact) wrote."""
+    version, table = dct[FORM]
+    if version != FORM_VERSION:
+        raise ValueError(f"unknown stored state form {version}")
+    if len(table) % 32 or table.strip(HEX):
+        raise ValueError("a stored state's task id table is damaged")
+    ids = [UUID(int=int(table[n:n + 32], 16)) for n in range(0, len(table), 32)]
+    process = dct.get("process")
+    if process and process != spec.name and process in subprocess_specs:
+        spec = subprocess_specs[process]
+    stored_subs = dct["subprocesses"]
+    # Ids are numbered top workflow first, then each sub-workflow in stored order;
+    # sub-workflows are rebuilt parents first, as SpiffWorkflow does.
+    first = len(dct["tasks"])
+    by_parent = {}
+    for key, sub in stored_subs.items():
+        if not key.isdigit() or sub.get("typename") != "BpmnSubWorkflow":
+            raise Unhandled("a sub-workflow compact() did not number")
+        by_parent[ids[int(key)]] = (sub, first)
+        first += len(sub["tasks"])
+    if first != len(ids):
+        raise Unhandled("task id table and tasks differ")
+
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine,
+                            deserializing=True)
+    _fill(workflow, dct, ids, 0, registry, workflow)
+    _subprocesses(workflow, workflow, by_parent, ids, registry)
+    workflow.bpmn_events = registry.restore(dct.get("bpmn_events", []))
+    return workflow
+
+
+def _subprocesses(workflow: Any, top: BpmnWorkflow, by_parent: dict[UUID, Any],
+                  ids: list[UUID], registry: Any) -> None:
+    """BpmnWorkflowConverter.subprocesses_from_dict over the stored sub-workflows."""
+    for task in list(workflow.tasks.values()):
+        if isinstance(task.task_spec, SubWorkflowTask) and task.id in by_parent:
+            dct, first = by_parent.pop(task.id)
+            sub_spec = top.subprocess_specs.get(task.task_spec.spec)
+            sub = BpmnSubWorkflow(sub_spec, task.id, top, deserializing=True)
+            _fill(sub, dct, ids, first, registry, top)
+            top.subprocesses[task.id] = sub
+            sub.completed_event.connect(task.task_spec._on_subworkflow_completed, task)
+            _subprocesses(sub, top, by_parent, ids, registry)
+
+
+def _ref(value: Any, ids: list[UUID]) -> UUID | None:
+    """A stored task reference (a place in the id table, a dashed id or None) as a UUID."""
+    if isinstance(value, int):
+        return ids[value]
+    return None if value is None else UUID(value)
+
+
+def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], first: int, registry: Any,
+          top: BpmnWorkflow) -> None:
+    """The workflow's tasks and attributes (set_default_attributes) from its stored dict."""
+    tasks: dict[Any, Task] = workflow.tasks  # keyed by UUID; looked up with None too
+    specs = workflow.spec.task_specs
+    restore = registry.restore
+    manager = top.event_manager
+    thread_id = Task.thread_id_pool
+    for n, item in enumerate(dct["tasks"], first):
+        if not item.keys() <= _TASK_KEYS:
+            raise Unhandled("a task with keys TaskConverter does not write")
+        task_spec = specs.get(item["task_spec"])
+        if task_spec is None:
+            raise Unhandled("a task whose spec the version lacks")
+        task_id = ids[n]
+        parent_id = item["parent"]
+        parent_id = ids[parent_id] if isinstance(parent_id, int) else _ref(parent_id, ids)
+        internal = item.get("internal_data")
+        if MISSING in (item.get("triggered"), internal, item.get("data"), item.get("delta")):
+            raise Unhandled("a task without a key TaskConverter always writes")
+        state = item["state"]
+        task = _new(Task)
+        # Task.__init__'s attributes, in its order, with what TaskConverter.from_dict sets.
+        task.__dict__.update(
+            id=task_id, workflow=workflow, _parent=parent_id,
+            _children=[ids[c] if isinstance(c, int) else _ref(c, ids) for c in item["children"]],
+            _state=state, triggered=item.get("triggered", False), task_spec=task_spec,
+            thread_id=thread_id, data=None,
+            internal_data={} if internal is None else _restored(internal, restore),
+            last_state_change=item["last_state_change"])
+        tasks[task_id] = task
+        if isinstance(task_spec, CatchingEvent) and state & _WAITING:
+            manager.add_task(task)
+        delta = item.get("delta", _DEFAULT_DELTA)
+        parent = tasks.get(parent_id) if parent_id is not None else None
+        if delta and parent is not None:
+            data = {k: copy(v) if isinstance(v, _MUTABLE) else v
+                    for k, v in parent.data.items()}
+            data.update(_restored(delta.get("updates", {}), restore))
+            for key in delta.get("deletions", {}):
+                data.pop(key, None)
+        else:
+            data = _restored(item.get("data", {}), restore)
+        task.data = data
+    workflow.task_tree = tasks.get(_ref(dct["root"], ids))
+    workflow.success = dct["success"]
+    workflow.completed = dct.get("completed", False)
+    workflow.correlations = dct.get("correlations", {})
+    last = dct["last_task"]
+    if isinstance(last, (int, str)):
+        workflow.last_task = tasks.get(_ref(last, ids))
+    workflow.data = _restored(dct.get("data", {}), restore)
+
+
+def _restored(value: Any, restore: Any) -> Any:
+    """registry.restore(value), without its call per plain value of a dict."""
+    if type(value) is not dict or "typename" in value:
+        return restore(value)
+    return {k: v if type(v) in _PLAIN else restore(v) for k, v in value.items()}
