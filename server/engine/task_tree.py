@@ -194,6 +194,7 @@ def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], first: int, regis
     restore = registry.restore
     manager = top.event_manager
     thread_id = Task.thread_id_pool
+    mutables: dict[Any, list[Any]] = {}  # per task: the keys of its data to copy for a child
     for n, item in enumerate(dct["tasks"], first):
         if not item.keys() <= _TASK_KEYS:
             raise Unhandled("a task with keys TaskConverter does not write")
@@ -222,13 +223,28 @@ def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], first: int, regis
         delta = item.get("delta", _DEFAULT_DELTA)
         parent = tasks.get(parent_id) if parent_id is not None else None
         if delta and parent is not None:
-            data = {k: copy(v) if isinstance(v, _MUTABLE) else v
-                    for k, v in parent.data.items()}
-            data.update(_restored(delta.get("updates", {}), restore))
-            for key in delta.get("deletions", {}):
-                data.pop(key, None)
+            # DeepMerge.merge({}, parent.data): the parent's data with its dicts, lists and
+            # sets copied one level down; which values those are is carried down the tree.
+            data = parent.data.copy()
+            shared = mutables[parent_id]
+            for key in shared:
+                data[key] = copy(data[key])
+            updates = delta.get("updates", {})
+            deletions = delta.get("deletions", {})
+            if updates or deletions:
+                updates = _restored(updates, restore)
+                data.update(updates)
+                for key in deletions:
+                    data.pop(key, None)
+                shared = [k for k in shared if k in data and k not in updates]
+                shared.extend(k for k, v in updates.items()
+                              if isinstance(v, _MUTABLE) and k in data)
         else:
             data = _restored(item.get("data", {}), restore)
+            if type(data) is not dict:
+                raise Unhandled("task data that is not a dict")
+            shared = [k for k, v in data.items() if isinstance(v, _MUTABLE)]
+        mutables[task_id] = shared
         task.data = data
     workflow.task_tree = tasks.get(_ref(dct["root"], ids))
     workflow.success = dct["success"]
