@@ -14,6 +14,7 @@ generic path.
 from __future__ import annotations
 
 from copy import copy
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,9 @@ _DEFAULT_DELTA = DEFAULTS["delta"]
 _TASK_KEYS = frozenset({"parent", "children", "last_state_change", "state", "task_spec",
                         "triggered", "internal_data", "data", "delta"})
 _WAITING = TaskState.WAITING
+# Types whose values are never != to themselves (a float can be NaN, a Decimal too): for
+# these, dict equality (which takes a value as equal to itself) agrees with DeepMerge's !=.
+_EQUAL_TO_ITSELF = frozenset({str, int, bool, type(None), dict, list, datetime})
 _new = object.__new__
 
 
@@ -46,30 +50,35 @@ def dump(workflow: BpmnWorkflow, registry: Any, version: str) -> dict[str, Any]:
     if type(workflow) is not BpmnWorkflow:
         raise Unhandled("not a plain BpmnWorkflow")
     subprocesses = workflow.subprocesses
-    places: dict[UUID, int] = {}
+    workflows = (workflow, *subprocesses.values())
+    # Task ids as ints (a UUID hashes in Python, an int in C): their place in the table.
+    places: dict[int, int] = {}
+    owners: list[Any] = []  # by place: the workflow holding the task
+    held: list[Task] = []  # by place: the task
     digits = []
-    for wf in (workflow, *subprocesses.values()):
+    for wf in workflows:
         for key, task in wf.tasks.items():
             # compact() keeps a state whose ids are not str(UUID)-keyed and unique as it is.
-            if type(key) is not UUID or type(task) is not Task \
-                    or (task.id is not key and task.id != key) or key in places:
+            if type(key) is not UUID or type(task) is not Task or task.workflow is not wf \
+                    or (task.id is not key and task.id != key) or key.int in places:
                 raise Unhandled("task ids compact() would not number")
-            places[key] = len(places)
+            places[key.int] = len(owners)
+            owners.append(wf)
+            held.append(task)
             digits.append(key.hex)
-
-    def ref(value: UUID) -> int | str:
-        return _place(value, places)
-
-    out = _workflow_dict(workflow, registry, places, ref)
-    subs = {}
-    for key, sub in subprocesses.items():
-        if type(sub) is not BpmnSubWorkflow:
-            raise Unhandled("not a plain BpmnSubWorkflow")
-        dct = _workflow_dict(sub, registry, places, ref)
-        dct["parent_task_id"] = ref(sub.parent_task_id)
-        dct["spec"] = sub.spec.name
-        dct["typename"] = "BpmnSubWorkflow"
-        subs[str(ref(key))] = dct
+    try:
+        out = _workflow_dict(workflow, registry, places, owners, held)
+        subs = {}
+        for key, sub in subprocesses.items():
+            if type(sub) is not BpmnSubWorkflow:
+                raise Unhandled("not a plain BpmnSubWorkflow")
+            dct = _workflow_dict(sub, registry, places, owners, held)
+            dct["parent_task_id"] = _place(sub.parent_task_id, places)
+            dct["spec"] = sub.spec.name
+            dct["typename"] = "BpmnSubWorkflow"
+            subs[str(_place(key, places))] = dct
+    except AttributeError as error:  # a task reference that is not a UUID
+        raise Unhandled("a task reference that is not a UUID") from error
     out["subprocesses"] = subs
     out["bpmn_events"] = registry.convert(workflow.bpmn_events)
     out["process"] = workflow.spec.name
@@ -79,33 +88,42 @@ def dump(workflow: BpmnWorkflow, registry: Any, version: str) -> dict[str, Any]:
     return out
 
 
-def _place(task_id: UUID, places: dict[UUID, int]) -> int | str:
+def _place(task_id: Any, places: dict[int, int]) -> int | str:
     """A task id as compact() refers to it: its place in the table, else written out."""
-    place = places.get(task_id)
+    place = None if task_id is None else places.get(task_id.int)
     return str(task_id) if place is None else place
 
 
-def _workflow_dict(workflow: Any, registry: Any, places: dict[UUID, int],
-                   ref: Any) -> dict[str, Any]:
+def _workflow_dict(workflow: Any, registry: Any, places: dict[int, int],
+                   owners: list[Any], held: list[Task]) -> dict[str, Any]:
     """WorkflowConverter.to_dict's keys, in its order, with the tasks as compact() lists them."""
     last = workflow.last_task
     return {
         "data": registry.convert(registry.clean(workflow.data)),
         "correlations": workflow.correlations,
-        "last_task": ref(last.id) if last is not None else None,
+        "last_task": _place(last.id, places) if last is not None else None,
         "success": workflow.success,
         "completed": workflow.completed,
-        "tasks": [_task_item(task, registry, places) for task in workflow.tasks.values()],
-        "root": ref(workflow.task_tree.id),
+        "tasks": [_task_item(task, workflow, registry, places, owners, held)
+                  for task in workflow.tasks.values()],
+        "root": _place(workflow.task_tree.id, places),
     }
 
 
-def _task_item(task: Task, registry: Any, places: dict[UUID, int]) -> dict[str, Any]:
+def _task_item(task: Task, workflow: Any, registry: Any, places: dict[int, int],
+               owners: list[Any], held: list[Task]) -> dict[str, Any]:
     """TaskConverter.to_dict of one task as compact() stores it: no id, no default values."""
-    parent = task.workflow.tasks.get(task._parent)
-    children = [_place(child, places) for child in task._children]
+    parent_id = task._parent
+    # The parent as task.parent finds it: in the task's own workflow (dump() checked that
+    # task.workflow is the workflow holding it).
+    place = None if parent_id is None else places.get(parent_id.int)
+    parent = held[place] if place is not None and owners[place] is workflow else None
+    children = []
+    for child in task._children:
+        child_place = places.get(child.int)
+        children.append(str(child) if child_place is None else child_place)
     item: dict[str, Any] = {
-        "parent": None if parent is None else _place(task._parent, places),
+        "parent": None if parent is None else place,
         "children": children,
         "last_state_change": task.last_state_change,
         "state": task._state,
@@ -123,8 +141,14 @@ def _task_item(task: Task, registry: Any, places: dict[UUID, int]) -> dict[str, 
         if data != {}:
             item["data"] = data
         item["delta"] = {}
+        return item
+    before = parent.data
+    if not data:
+        if before:
+            item["delta"] = {"updates": {}, "deletions": list(before)}
+    elif data == before and {*map(type, data.values())} <= _EQUAL_TO_ITSELF:
+        pass  # what DeepMerge's key-by-key != finds too, for values equal to themselves
     else:
-        before = parent.data
         updates = {k: v for k, v in data.items() if k not in before or v != before[k]}
         deletions = [k for k in before if k not in data]
         if updates or deletions:
