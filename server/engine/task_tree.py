@@ -16,7 +16,7 @@ from __future__ import annotations
 from copy import copy
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
@@ -30,6 +30,7 @@ from .state_form import DEFAULTS, FORM, FORM_VERSION, HEX, MISSING
 # The types DictionaryConverter.restore hands back untouched.
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _MUTABLE = (dict, list, set)
+_COPIES = frozenset(_MUTABLE)  # copy.copy of exactly these is their .copy()
 _DEFAULT_DELTA = DEFAULTS["delta"]
 # The keys TaskConverter writes (state_form leaves out "id" and the defaults).
 _TASK_KEYS = frozenset({"parent", "children", "last_state_change", "state", "task_spec",
@@ -39,6 +40,8 @@ _WAITING = TaskState.WAITING
 # these, dict equality (which takes a value as equal to itself) agrees with DeepMerge's !=.
 _EQUAL_TO_ITSELF = frozenset({str, int, bool, type(None), dict, list, datetime})
 _new = object.__new__
+_set = object.__setattr__
+_UNKNOWN = SafeUUID.unknown
 
 
 class Unhandled(Exception):
@@ -164,7 +167,10 @@ def load(dct: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any],
         raise ValueError(f"unknown stored state form {version}")
     if len(table) % 32 or table.strip(HEX):
         raise ValueError("a stored state's task id table is damaged")
-    ids = [UUID(int=int(table[n:n + 32], 16)) for n in range(0, len(table), 32)]
+    ints = [int(table[n:n + 32], 16) for n in range(0, len(table), 32)]
+    if len(set(ints)) != len(ints):
+        raise Unhandled("a task id twice in the table")
+    ids = [_uuid(number) for number in ints]
     process = dct.get("process")
     if process and process != spec.name and process in subprocess_specs:
         spec = subprocess_specs[process]
@@ -183,24 +189,37 @@ def load(dct: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any],
 
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine,
                             deserializing=True)
-    _fill(workflow, dct, ids, 0, registry, workflow)
-    _subprocesses(workflow, workflow, by_parent, ids, registry)
+    _fill(workflow, dct, ids, ints, 0, registry, workflow)
+    _subprocesses(workflow, workflow, by_parent, ids, ints, registry)
     workflow.bpmn_events = registry.restore(dct.get("bpmn_events", []))
     return workflow
 
 
 def _subprocesses(workflow: Any, top: BpmnWorkflow, by_parent: dict[UUID, Any],
-                  ids: list[UUID], registry: Any) -> None:
+                  ids: list[UUID], ints: list[int], registry: Any) -> None:
     """BpmnWorkflowConverter.subprocesses_from_dict over the stored sub-workflows."""
     for task in list(workflow.tasks.values()):
         if isinstance(task.task_spec, SubWorkflowTask) and task.id in by_parent:
             dct, first = by_parent.pop(task.id)
             sub_spec = top.subprocess_specs.get(task.task_spec.spec)
             sub = BpmnSubWorkflow(sub_spec, task.id, top, deserializing=True)
-            _fill(sub, dct, ids, first, registry, top)
+            _fill(sub, dct, ids, ints, first, registry, top)
             top.subprocesses[task.id] = sub
             sub.completed_event.connect(task.task_spec._on_subworkflow_completed, task)
-            _subprocesses(sub, top, by_parent, ids, registry)
+            _subprocesses(sub, top, by_parent, ids, ints, registry)
+
+
+def _uuid_slots(number: int) -> UUID:
+    """UUID(int=number) without UUID.__init__'s checks (number is 128 bits from the table)."""
+    value = _new(UUID)
+    _set(value, "int", number)
+    _set(value, "is_safe", _UNKNOWN)
+    return value
+
+
+# CPython's UUID keeps these two slots; another layout gets the plain constructor.
+_uuid = _uuid_slots if UUID.__slots__ == ("int", "is_safe", "__weakref__") \
+    else (lambda number: UUID(int=number))
 
 
 def _ref(value: Any, ids: list[UUID]) -> UUID | None:
@@ -210,15 +229,18 @@ def _ref(value: Any, ids: list[UUID]) -> UUID | None:
     return None if value is None else UUID(value)
 
 
-def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], first: int, registry: Any,
-          top: BpmnWorkflow) -> None:
+def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], ints: list[int], first: int,
+          registry: Any, top: BpmnWorkflow) -> None:
     """The workflow's tasks and attributes (set_default_attributes) from its stored dict."""
     tasks: dict[Any, Task] = workflow.tasks  # keyed by UUID; looked up with None too
+    # This workflow's tasks so far and the keys of their data a child copies, by the int
+    # of their id (a UUID hashes in Python, an int in C; ints has no id twice).
+    built: dict[int, Task] = {}
+    mutables: dict[int, list[Any]] = {}
     specs = workflow.spec.task_specs
     restore = registry.restore
     manager = top.event_manager
     thread_id = Task.thread_id_pool
-    mutables: dict[Any, list[Any]] = {}  # per task: the keys of its data to copy for a child
     for n, item in enumerate(dct["tasks"], first):
         if not item.keys() <= _TASK_KEYS:
             raise Unhandled("a task with keys TaskConverter does not write")
@@ -226,10 +248,17 @@ def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], first: int, regis
         if task_spec is None:
             raise Unhandled("a task whose spec the version lacks")
         task_id = ids[n]
-        parent_id = item["parent"]
-        parent_id = ids[parent_id] if isinstance(parent_id, int) else _ref(parent_id, ids)
+        parent_ref = item["parent"]
+        if isinstance(parent_ref, int):
+            parent_id: UUID | None = ids[parent_ref]
+            parent_key: int | None = ints[parent_ref]
+        else:
+            parent_id = _ref(parent_ref, ids)
+            parent_key = None if parent_id is None else parent_id.int
+        triggered = item.get("triggered", False)
         internal = item.get("internal_data")
-        if MISSING in (item.get("triggered"), internal, item.get("data"), item.get("delta")):
+        delta = item.get("delta", _DEFAULT_DELTA)
+        if MISSING in (triggered, internal, delta):
             raise Unhandled("a task without a key TaskConverter always writes")
         state = item["state"]
         task = _new(Task)
@@ -237,24 +266,30 @@ def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], first: int, regis
         task.__dict__.update(
             id=task_id, workflow=workflow, _parent=parent_id,
             _children=[ids[c] if isinstance(c, int) else _ref(c, ids) for c in item["children"]],
-            _state=state, triggered=item.get("triggered", False), task_spec=task_spec,
+            _state=state, triggered=triggered, task_spec=task_spec,
             thread_id=thread_id, data=None,
             internal_data={} if internal is None else _restored(internal, restore),
             last_state_change=item["last_state_change"])
         tasks[task_id] = task
+        built[ints[n]] = task
         if isinstance(task_spec, CatchingEvent) and state & _WAITING:
             manager.add_task(task)
-        delta = item.get("delta", _DEFAULT_DELTA)
-        parent = tasks.get(parent_id) if parent_id is not None else None
+        parent = built.get(parent_key) if parent_key is not None else None
         if delta and parent is not None:
             # DeepMerge.merge({}, parent.data): the parent's data with its dicts, lists and
             # sets copied one level down; which values those are is carried down the tree.
-            data = parent.data.copy()
-            shared = mutables[parent_id]
-            for key in shared:
-                data[key] = copy(data[key])
+            before = parent.data
             updates = delta.get("updates", {})
             deletions = delta.get("deletions", {})
+            if not updates and deletions and before.keys() <= set(deletions):
+                task.data = {}  # a task that starts with no data (a join, a future task)
+                mutables[ints[n]] = []
+                continue
+            data = before.copy()
+            shared = mutables[parent_key]  # type: ignore[index]
+            for key in shared:
+                value = data[key]
+                data[key] = value.copy() if type(value) in _COPIES else copy(value)
             if updates or deletions:
                 updates = _restored(updates, restore)
                 data.update(updates)
@@ -268,7 +303,7 @@ def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], first: int, regis
             if type(data) is not dict:
                 raise Unhandled("task data that is not a dict")
             shared = [k for k, v in data.items() if isinstance(v, _MUTABLE)]
-        mutables[task_id] = shared
+        mutables[ints[n]] = shared
         task.data = data
     workflow.task_tree = tasks.get(_ref(dct["root"], ids))
     workflow.success = dct["success"]
