@@ -241,6 +241,7 @@ def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], ints: list[int], 
     restore = registry.restore
     manager = top.event_manager
     thread_id = Task.thread_id_pool
+    at = ids.__getitem__
     for n, item in enumerate(dct["tasks"], first):
         if not item.keys() <= _TASK_KEYS:
             raise Unhandled("a task with keys TaskConverter does not write")
@@ -248,6 +249,7 @@ def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], ints: list[int], 
         if task_spec is None:
             raise Unhandled("a task whose spec the version lacks")
         task_id = ids[n]
+        number = ints[n]
         parent_ref = item["parent"]
         if isinstance(parent_ref, int):
             parent_id: UUID | None = ids[parent_ref]
@@ -255,6 +257,10 @@ def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], ints: list[int], 
         else:
             parent_id = _ref(parent_ref, ids)
             parent_key = None if parent_id is None else parent_id.int
+        try:
+            children: list[UUID | None] = list(map(at, item["children"]))
+        except TypeError:  # a child written out, not numbered
+            children = [_ref(c, ids) for c in item["children"]]
         triggered = item.get("triggered", False)
         internal = item.get("internal_data")
         delta = item.get("delta", _DEFAULT_DELTA)
@@ -264,14 +270,13 @@ def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], ints: list[int], 
         task = _new(Task)
         # Task.__init__'s attributes, in its order, with what TaskConverter.from_dict sets.
         task.__dict__.update(
-            id=task_id, workflow=workflow, _parent=parent_id,
-            _children=[ids[c] if isinstance(c, int) else _ref(c, ids) for c in item["children"]],
+            id=task_id, workflow=workflow, _parent=parent_id, _children=children,
             _state=state, triggered=triggered, task_spec=task_spec,
             thread_id=thread_id, data=None,
             internal_data={} if internal is None else _restored(internal, restore),
             last_state_change=item["last_state_change"])
         tasks[task_id] = task
-        built[ints[n]] = task
+        built[number] = task
         if isinstance(task_spec, CatchingEvent) and state & _WAITING:
             manager.add_task(task)
         parent = built.get(parent_key) if parent_key is not None else None
@@ -283,7 +288,7 @@ def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], ints: list[int], 
             deletions = delta.get("deletions", {})
             if not updates and deletions and before.keys() <= set(deletions):
                 task.data = {}  # a task that starts with no data (a join, a future task)
-                mutables[ints[n]] = []
+                mutables[number] = []
                 continue
             data = before.copy()
             shared = mutables[parent_key]  # type: ignore[index]
@@ -303,7 +308,7 @@ def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], ints: list[int], 
             if type(data) is not dict:
                 raise Unhandled("task data that is not a dict")
             shared = [k for k, v in data.items() if isinstance(v, _MUTABLE)]
-        mutables[ints[n]] = shared
+        mutables[number] = shared
         task.data = data
     workflow.task_tree = tasks.get(_ref(dct["root"], ids))
     workflow.success = dct["success"]
