@@ -269,12 +269,17 @@ def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], ints: list[int], 
         state = item["state"]
         task = _new(Task)
         # Task.__init__'s attributes, in its order, with what TaskConverter.from_dict sets.
-        task.__dict__.update(
-            id=task_id, workflow=workflow, _parent=parent_id, _children=children,
-            _state=state, triggered=triggered, task_spec=task_spec,
-            thread_id=thread_id, data=None,
-            internal_data={} if internal is None else _restored(internal, restore),
-            last_state_change=item["last_state_change"])
+        task.id = task_id
+        task.workflow = workflow
+        task._parent = parent_id
+        task._children = children
+        task._state = state
+        task.triggered = triggered
+        task.task_spec = task_spec
+        task.thread_id = thread_id
+        task.data = None
+        task.internal_data = {} if internal is None else _restored(internal, restore)
+        task.last_state_change = item["last_state_change"]
         tasks[task_id] = task
         built[number] = task
         if isinstance(task_spec, CatchingEvent) and state & _WAITING:
