@@ -58,17 +58,18 @@ def dump(workflow: BpmnWorkflow, registry: Any, version: str) -> dict[str, Any]:
     places: dict[int, int] = {}
     owners: list[Any] = []  # by place: the workflow holding the task
     held: list[Task] = []  # by place: the task
-    digits = []
+    numbers = []  # by place: the id as an int
     for wf in workflows:
         for key, task in wf.tasks.items():
             # compact() keeps a state whose ids are not str(UUID)-keyed and unique as it is.
             if type(key) is not UUID or type(task) is not Task or task.workflow is not wf \
                     or (task.id is not key and task.id != key) or key.int in places:
                 raise Unhandled("task ids compact() would not number")
-            places[key.int] = len(owners)
+            number = key.int
+            places[number] = len(owners)
             owners.append(wf)
             held.append(task)
-            digits.append(key.hex)
+            numbers.append(number)
     try:
         out = _workflow_dict(workflow, registry, places, owners, held)
         subs = {}
@@ -87,7 +88,7 @@ def dump(workflow: BpmnWorkflow, registry: Any, version: str) -> dict[str, Any]:
     out["process"] = workflow.spec.name
     out["typename"] = "BpmnWorkflow"
     out["serializer_version"] = version
-    out[FORM] = [FORM_VERSION, "".join(digits)]
+    out[FORM] = [FORM_VERSION, ("%032x" * len(numbers)) % tuple(numbers)]  # UUID.hex each
     return out
 
 
@@ -264,7 +265,7 @@ def _fill(workflow: Any, dct: dict[str, Any], ids: list[UUID], ints: list[int], 
         triggered = item.get("triggered", False)
         internal = item.get("internal_data")
         delta = item.get("delta", _DEFAULT_DELTA)
-        if MISSING in (triggered, internal, delta):
+        if len(item) > 5 and MISSING in (triggered, internal, delta):  # 5 keys always there
             raise Unhandled("a task without a key TaskConverter always writes")
         state = item["state"]
         task = _new(Task)
