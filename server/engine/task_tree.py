@@ -13,6 +13,7 @@ generic path.
 
 from __future__ import annotations
 
+import re
 from copy import copy
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,7 @@ _DEFAULT_DELTA = DEFAULTS["delta"]
 _TASK_KEYS = frozenset({"parent", "children", "last_state_change", "state", "task_spec",
                         "triggered", "internal_data", "data", "delta"})
 _WAITING = TaskState.WAITING
+_TABLE = re.compile(f"(?:[{HEX}]{{32}})*")  # what state_form's _dashed accepts, id by id
 # Types whose values are never != to themselves (a float can be NaN, a Decimal too): for
 # these, dict equality (which takes a value as equal to itself) agrees with DeepMerge's !=.
 _EQUAL_TO_ITSELF = frozenset({str, int, bool, type(None), dict, list, datetime})
@@ -166,7 +168,7 @@ def load(dct: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any],
     version, table = dct[FORM]
     if version != FORM_VERSION:
         raise ValueError(f"unknown stored state form {version}")
-    if len(table) % 32 or table.strip(HEX):
+    if not _TABLE.fullmatch(table):
         raise ValueError("a stored state's task id table is damaged")
     ints = [int(table[n:n + 32], 16) for n in range(0, len(table), 32)]
     if len(set(ints)) != len(ints):
