@@ -1,4 +1,8 @@
-"""Workflow state serialized without its spec; specs come back from the version cache."""
+"""Workflow state serialized without its spec; specs come back from the version cache.
+
+A state is written and read by task_tree.py, which gives what SpiffWorkflow's converters
+and state_form.py give, faster; whatever it does not handle goes through those.
+"""
 
 from __future__ import annotations
 
@@ -135,7 +139,7 @@ def load_state(
         try:
             return task_tree.load(dct, spec, subprocess_specs, script_engine, _STATE.registry)
         except task_tree.Unhandled:
-            dct = json.loads(text)  # the fast path may have read parts of it
+            dct = json.loads(text)  # afresh: SpiffWorkflow's from_dict changes what it reads
     return _generic_load(dct, spec, subprocess_specs, script_engine)
 
 

@@ -149,6 +149,8 @@ def _task_item(task: Task, workflow: Any, registry: Any, places: dict[int, int],
         item["delta"] = {}
         return item
     before = parent.data
+    if type(data) is not dict or type(before) is not dict:
+        raise Unhandled("task data that is not a dict")
     if not data:
         if before:
             item["delta"] = {"updates": {}, "deletions": list(before)}
