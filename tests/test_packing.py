@@ -27,7 +27,7 @@ from server.engine.state_form import compact, expand
 from server.extensions import db
 from server.models import CaseEvent
 from server.models import types as column_types
-from server.packing import MARK, PackingError, pack, unpack
+from server.packing import MARK, PackingError, dictionary, pack, unpack
 from server.services import cases, portal
 
 from .support.cases import drive, file_case, fill
@@ -153,3 +153,19 @@ def test_a_closed_state_comes_back_exactly_from_its_stored_form() -> None:
     # A dict SpiffWorkflow wrote before (no stored form) is read as it is.
     plain = json.loads(json.dumps(dct, default=str))
     assert expand(json.loads(json.dumps(plain))) == plain
+
+
+def test_packing_one_value_after_another_gives_each_the_bytes_of_a_fresh_compressor() -> None:
+    # pack() copies one compressor primed with the dictionary: every value must come out
+    # as a compressor made for it alone makes it, and the next value must not see this one.
+    state = b'{"tasks":[{"task_spec":"acknowledge","state":16}],"data":{"a":1}}'
+    other = b'{"tasks":[],"data":{"b":2}}'
+
+    def fresh(text: bytes) -> bytes:
+        packer = zlib.compressobj(6, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY,
+                                  dictionary(1))
+        return bytes((MARK, 1)) + packer.compress(text) + packer.flush()
+
+    assert [pack(state, "state"), pack(other, "state"), pack(state, "state")] == [
+        fresh(state), fresh(other), fresh(state)]
+    assert unpack(pack(other, "state")) == other

@@ -1,4 +1,8 @@
-"""Workflow state serialized without its spec; specs come back from the version cache."""
+"""Workflow state serialized without its spec; specs come back from the version cache.
+
+A state is written and read by task_tree.py, which gives what SpiffWorkflow's converters
+and state_form.py give, faster; whatever it does not handle goes through those.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     WorkflowConverter,
 )
+from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import (
@@ -20,9 +25,10 @@ from SpiffWorkflow.spiff.serializer.task_spec import (
 )
 
 from ..packing import pack, unpack
+from . import task_tree
 from .decisions import BusinessRuleTask
 from .service_tasks import ServiceTask
-from .state_form import compact, expand
+from .state_form import FORM, compact, expand
 
 
 class _StateOnlyConverter(BpmnWorkflowConverter):
@@ -86,12 +92,32 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
     """Return the workflow's state, without its spec, as compact JSON, packed."""
     _STATE.registry._encoder_mode = True
     try:
-        dct = _STATE.to_dict(workflow)
-        dct[_STATE.VERSION_KEY] = _STATE.VERSION
-        text = json.dumps(compact(dct), cls=_STATE._encoder_cls, separators=(",", ":"))
+        try:
+            dct = task_tree.dump(workflow, _STATE.registry, _STATE.VERSION)
+        except task_tree.Unhandled:
+            dct = _generic_dict(workflow)
+        text = json.dumps(dct, cls=_STATE._encoder_cls, separators=(",", ":"))
     finally:
         _STATE.registry._encoder_mode = False
     return pack(text.encode("utf-8"), "state")
+
+
+def generic_dump_state(workflow: BpmnWorkflow) -> bytes:
+    """dump_state() through SpiffWorkflow's converters alone (what it did before task_tree)."""
+    _STATE.registry._encoder_mode = True
+    try:
+        text = json.dumps(_generic_dict(workflow), cls=_STATE._encoder_cls,
+                          separators=(",", ":"))
+    finally:
+        _STATE.registry._encoder_mode = False
+    return pack(text.encode("utf-8"), "state")
+
+
+def _generic_dict(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The stored form from SpiffWorkflow's to_dict (called in the registry's encoder mode)."""
+    dct = _STATE.to_dict(workflow)
+    dct[_STATE.VERSION_KEY] = _STATE.VERSION
+    return compact(dct)
 
 
 def state_dict(data: bytes) -> dict[str, Any]:
@@ -106,9 +132,34 @@ def load_state(
     script_engine: Any,
 ) -> BpmnWorkflow:
     """Rebuild a workflow from dump_state() output and the version's cached specs."""
-    dct = state_dict(data)
+    text = unpack(data)
+    dct = json.loads(text)
+    version = dct.get(_STATE.VERSION_KEY)
+    if FORM in dct and version == _STATE.VERSION and version not in MIGRATIONS:
+        try:
+            return task_tree.load(dct, spec, subprocess_specs, script_engine, _STATE.registry)
+        except task_tree.Unhandled:
+            dct = json.loads(text)  # afresh: SpiffWorkflow's from_dict changes what it reads
+    return _generic_load(dct, spec, subprocess_specs, script_engine)
+
+
+def generic_load_state(
+    data: bytes,
+    spec: BpmnProcessSpec,
+    subprocess_specs: dict[str, BpmnProcessSpec],
+    script_engine: Any,
+) -> BpmnWorkflow:
+    """load_state() through SpiffWorkflow's converters alone (what it did before task_tree)."""
+    return _generic_load(state_dict(data), spec, subprocess_specs, script_engine)
+
+
+def _generic_load(dct: dict[str, Any], spec: BpmnProcessSpec,
+                  subprocess_specs: dict[str, BpmnProcessSpec],
+                  script_engine: Any) -> BpmnWorkflow:
+    """A workflow from a stored dict (compact form or not), by SpiffWorkflow's converters."""
+    dct = expand(dct)
     _STATE.migrate(dct)
-    return _STATE.from_dict(
+    return _STATE.from_dict(  # type: ignore[no-any-return]
         dct, spec=spec, subprocess_specs=subprocess_specs, script_engine=script_engine
     )
 
