@@ -427,8 +427,8 @@ def pytest_configure(config: pytest.Config) -> None:
         original = ProcessRuntime.snapshot
 
         # Every engine operation ends with a snapshot: the moment to look at the tree.
-        def snapshot(self: Any, workflow: Any, since: float | None = None) -> Any:
-            result = original(self, workflow, since)
+        def snapshot(self: Any, workflow: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(self, workflow, *args, **kwargs)
             collector.record_run(self, workflow)
             return result
 

@@ -283,7 +283,7 @@ class ProcessRuntime:
 
     def _outcome(self, workflow: BpmnWorkflow, since: float, walk: TaskWalk) -> Snapshot:
         """The snapshot of a run that left the case finished or waiting for something."""
-        snapshot = read_snapshot(workflow, self.role_map, since, walk)
+        snapshot = self.snapshot(workflow, since, walk)
         # Messages nothing in the case caught: those that start one of the version's
         # processes go to the services; the rest are dropped, not kept in the state.
         snapshot.thrown = [(event.event_definition.name, plain(event.payload))
@@ -359,13 +359,14 @@ class ProcessRuntime:
         if problem:
             raise EngineError(_("the process could not go on: %(error)s", error=problem))
 
-    def snapshot(self, workflow: BpmnWorkflow, since: float | None = None) -> Snapshot:
-        """Read what the database must know from a workflow.
+    def snapshot(self, workflow: BpmnWorkflow, since: float | None = None,
+                 walk: TaskWalk | None = None) -> Snapshot:
+        """Read what the database must know from a workflow (every run ends here).
 
         `since` is when the run began: elements completed after it give `reached`
-        milestones and `notices`.
+        milestones and `notices`; `walk` the run's walk of the tree, if it has one.
         """
-        return read_snapshot(workflow, self.role_map, since)
+        return read_snapshot(workflow, self.role_map, since, walk)
 
     @staticmethod
     def message_forms(workflow: BpmnWorkflow) -> list[dict[str, Any]]:
