@@ -30,6 +30,8 @@ from .test_scheduler import CHAIN, fired_per_case, overdue_cases
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 VOLATILE = {"fired_at", "due", "at", "hash", "prev", "id", "case_id", "incident"}
+# A new task's due time inside an entry: counted from when it fired, in working hours.
+INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
 
 
 def _app(path: Path, processes: int) -> Flask:
@@ -68,8 +70,9 @@ def _what_happened(app: Flask, poisoned: int) -> dict[str, Any]:
                 select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.summary, CaseEvent.data)
                 .order_by(CaseEvent.case_id, CaseEvent.seq)):
             entry = {k: v for k, v in json.loads(data).items() if k not in VOLATILE}
-            # New tasks get random ids from SpiffWorkflow, in any two runs alike.
-            text = UUID.sub("<task>", json.dumps(entry, sort_keys=True))
+            # New tasks get random ids from SpiffWorkflow, in any two runs alike; the two
+            # sides fire at different instants (in working hours a due time moves with them).
+            text = INSTANT.sub("<time>", UUID.sub("<task>", json.dumps(entry, sort_keys=True)))
             history.setdefault(case_id, []).append((kind, summary, text))
         mail = sorted(db.session.execute(select(
             OutboxMessage.case_id, OutboxMessage.event, OutboxMessage.recipient_kind,
