@@ -44,6 +44,7 @@ from .scripting import SandboxedScriptEngine
 from .serializer import dump_state, load_state
 from .service_tasks import finish, pending_calls, waiting_task
 from .snapshot import Snapshot, current_data, plain, read_snapshot
+from .task_state import install_quiet_state_changes
 from .tasks import (
     FORM_SCHEMA_KEY,
     FORM_UI_KEY,
@@ -76,6 +77,7 @@ class ProcessRuntime:
         self._last_read: tuple[bytes, tuple[dict[str, Any], dict[str, Any]]] | None = None
         install_engine_clock(timer_module)  # timers ask the engine clock (clocks.py)
         install_waiting_update()  # one cheaper walk per completed task (walk.py)
+        install_quiet_state_changes()  # no log record built that no logger reads
         self.script_engine = SandboxedScriptEngine(
             time_limit, self.working_time.helpers, self.working_time.data_helpers,
             memory_limit=memory_limit, data_limit=data_limit)
