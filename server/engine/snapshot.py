@@ -326,6 +326,42 @@ def _is_event(task: Task) -> bool:
     return getattr(task.task_spec, "event_definition", None) is not None
 
 
+# What json.loads(json.dumps(x)) gives back unchanged (equal, of the same type).
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+_JSON_DEPTH = 64  # deeper than task data goes; anything deeper takes the JSON round trip
+
+
+class _NotPlain(Exception):
+    """A value the JSON round trip would change (a tuple, a date, a non-text key...)."""
+
+
 def plain(data: Any) -> dict[str, Any]:
     """A JSON-safe copy of task data or a payload ({} for anything but a dict)."""
-    return json.loads(json.dumps(data, default=str)) if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    if type(data) is dict:
+        try:
+            return _json_copy(data, 0)  # type: ignore[no-any-return]
+        except _NotPlain:
+            pass
+    return json.loads(json.dumps(data, default=str))  # type: ignore[no-any-return]
+
+
+def _json_copy(value: Any, depth: int) -> Any:
+    """What the JSON round trip makes of data that is JSON already, copied directly."""
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return value
+    if depth > _JSON_DEPTH:
+        raise _NotPlain
+    if kind is dict:
+        copied = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            copied[key] = item if type(item) in _JSON_SCALARS else _json_copy(item, depth + 1)
+        return copied
+    if kind is list:
+        return [item if type(item) in _JSON_SCALARS else _json_copy(item, depth + 1)
+                for item in value]
+    raise _NotPlain
