@@ -151,6 +151,10 @@ def read_snapshot(workflow: BpmnWorkflow, role_map: dict[str, str],
     counts: dict[str, int] = {}
     for task in walk.having(TaskState.WAITING | TaskState.READY | TaskState.COMPLETED):
         props = tasks.props(task)
+        state = task._state
+        if not props and state != TaskState.WAITING and \
+                (state != TaskState.COMPLETED or not tasks.is_timer(task)):
+            continue  # an element without properties tells the snapshot nothing until it waits
         if task.state == TaskState.COMPLETED:
             if props.get(MILESTONE_KEY):
                 name = props[MILESTONE_KEY]
