@@ -31,7 +31,7 @@ CASES = [
     {"when": datetime(2026, 12, 7, 8, tzinfo=UTC), "day": date(2026, 12, 7),
      "money": Decimal("1.10")},
     {"pair": (1, "two"), "set_like": [("a", 1)], "flag": False},
-    {1: "one", None: "none", 2.5: "x", True: "yes"},
+    {1: "one", None: "none", 2.5: "x", False: "no"},
     {"nan": float("nan"), "big": 10 ** 30, "neg": -0.0},
     OrderedDict(x=1, y=[1, 2]),
     NESTED,
