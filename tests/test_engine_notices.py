@@ -46,7 +46,7 @@ def test_notice_data_is_what_a_json_round_trip_of_it_gives(data: dict[str, Any])
 
 
 def test_notice_data_is_a_copy_the_engine_can_change_no_more() -> None:
-    data = {"log": [{"by": "x"}], "roles": ["handler"]}
+    data: dict[str, Any] = {"log": [{"by": "x"}], "roles": ["handler"]}
     copied = plain(data)
     data["log"][0]["by"] = "y"
     data["roles"].append("auditor")
