@@ -50,12 +50,14 @@ def test_a_quiet_logger_costs_no_log_record_and_states_still_change(
         return {}
 
     monkeypatch.setattr(Task, "collect_log_extras", collect)
-    logging.getLogger("spiff.task").setLevel(logging.WARNING)
+    spiff_log = logging.getLogger("spiff.task")
+    level = spiff_log.level
+    spiff_log.setLevel(logging.WARNING)
     try:
         before = {t.id: t.last_state_change for t in d.workflow.get_tasks()}
         d.complete("acknowledge", ACK)
     finally:
-        logging.getLogger("spiff.task").setLevel(logging.NOTSET)
+        spiff_log.setLevel(level)
     assert built == []
     assert d.ready() == ["assess"]
     assessed = next(t for t in d.workflow.get_tasks() if t.task_spec.name == "assess")
