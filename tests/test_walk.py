@@ -8,7 +8,7 @@ from datetime import timedelta
 import time_machine
 from SpiffWorkflow.util.task import TaskState
 
-from server.engine.walk import TaskWalk
+from server.engine.walk import TaskWalk, _tasks_below
 
 from .support.data import ACK, ASSESS, INVESTIGATE
 from .support.process import Driver, round_trip
@@ -69,3 +69,15 @@ def test_two_consulted_colleagues_are_chased_once_each_and_the_case_moves_on_aft
         assert [o["answer"] for o in d.snapshot.data["opinions"]] == [
             "Yes, the 2025 tariff.", "The tariff changed in March."]
         assert_walk_matches_spiffworkflow(d)
+
+
+
+def test_the_quick_walk_gives_up_on_a_tree_that_loops() -> None:
+    # A task listed as a child of its own descendant (a damaged state): the walk that does
+    # not count depths must stop and leave it to the one that stops at get_tasks' limit.
+    d = Driver(False)
+    tree, total = d.workflow.task_tree, len(d.workflow.tasks)
+    intact = _tasks_below(tree, {}, total)
+    assert intact is not None and len(intact) > 1
+    d.workflow.get_tasks(state=TaskState.READY)[0]._children.append(tree.id)
+    assert _tasks_below(tree, {}, total) is None

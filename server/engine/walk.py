@@ -51,8 +51,16 @@ def tasks_of(workflow: BpmnWorkflow, root: Task | None = None) -> list[Task]:
     sub-process's root for that sub-process alone, as its own get_tasks would).
     """
     roots = _subprocess_roots(workflow)
+    start = root if root is not None else workflow.task_tree
+    # A task's depth is below the number of tasks there are: with fewer than MAX_DEPTH,
+    # get_tasks' depth limit cannot be reached and the walk need not count depths.
+    total = len(workflow.tasks) + sum(len(s.tasks) for s in workflow.subprocesses.values())
+    if total < MAX_DEPTH:
+        walked = _tasks_below(start, roots, total)
+        if walked is not None:
+            return walked
     found: list[Task] = []
-    stack: list[tuple[Task, int]] = [(root if root is not None else workflow.task_tree, 0)]
+    stack: list[tuple[Task, int]] = [(start, 0)]
     push, pop, add = stack.append, stack.pop, found.append
     while stack:
         task, depth = pop()
@@ -70,6 +78,31 @@ def tasks_of(workflow: BpmnWorkflow, root: Task | None = None) -> list[Task]:
                 push((lookup(child), below))
         if sub is not None:
             push((sub, below))  # a sub-process's tasks come before the task's children
+    return found
+
+
+def _tasks_below(start: Task, roots: dict[int, Task], total: int) -> list[Task] | None:
+    """tasks_of's walk from `start` for a tree of `total` tasks, too few to reach MAX_DEPTH.
+
+    None if the walk meets more tasks than there are (a task reached twice, as in a
+    damaged tree): the depth-counting walk then gives what get_tasks gives.
+    """
+    found: list[Task] = []
+    stack = [start]
+    pop, push, add, extend = stack.pop, stack.append, found.append, stack.extend
+    while stack:
+        if len(found) >= total:
+            return None
+        task = pop()
+        add(task)
+        sub = roots.get(id(task)) if roots else None
+        children = task._children
+        if sub is None and (not children or task._state < _FUTURE):
+            continue
+        if children:
+            extend(map(task.workflow.tasks.__getitem__, reversed(children)))
+        if sub is not None:
+            push(sub)  # a sub-process's tasks come before the task's children
     return found
 
 
