@@ -96,10 +96,10 @@ def wanted() -> bool:
     return bool(_subscriptions())
 
 
-def _subscriptions() -> list[Any]:
-    """The active subscriptions: read once per sweep or step, as every history row asks."""
-    return lookups.once("webhooks.active",
-                        lambda: list(db.session.connection().execute(_ACTIVE)))
+def _subscriptions() -> tuple[Any, ...]:
+    """The active subscriptions, kept per settings stamp: every history row asks."""
+    return lookups.setting("webhooks.active",
+                           lambda: tuple(db.session.connection().execute(_ACTIVE)))
 
 
 def _owner_may_read(owner: str, case_id: int, known: dict[str, bool]) -> bool:
