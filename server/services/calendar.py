@@ -260,7 +260,7 @@ def save_settings(values: Mapping[str, Any], by: Actor) -> None:
     if errors:
         _refuse(errors)
     begin_write()
-    before = _described(_load(None))  # the rows as locked, never a run's snapshot
+    before = _described(_load())  # the rows as locked, never a run's snapshot
     row = db.session.get(BusinessCalendar, CALENDAR_ID)
     if row is None:
         row = BusinessCalendar(id=CALENDAR_ID)
