@@ -96,21 +96,16 @@ def setting(key: Hashable, load: Callable[[], T]) -> T:
 
 
 def _stamp(memo: dict[Hashable, Any] | None) -> str:
-    """The settings stamp, read once per transaction of a read_once() block (every call
-    outside one).
+    """The settings stamp, read once per read_once() block (on every call outside one).
 
-    Once per transaction, not per block: on SQLite a step reads in one snapshot, then takes
-    the write lock in a fresh one (database.begin_write), and what it reads under the lock
-    must be checked against the stamp of that snapshot.
+    Once per block, like every lookup: what the block first reads may be a few
+    milliseconds old by its end, never older than the block.
     """
-    connection = db.session.connection()
-    transaction = connection.get_transaction()
-    held = memo.get(_STAMP_KEY) if memo is not None else None
-    if held is not None and held[0] is transaction:
-        return held[1]  # type: ignore[no-any-return]
-    stamp = str(connection.execute(_READ_STAMP).scalar_one())
+    if memo is not None and _STAMP_KEY in memo:
+        return memo[_STAMP_KEY]  # type: ignore[no-any-return]
+    stamp = str(db.session.connection().execute(_READ_STAMP).scalar_one())
     if memo is not None:
-        memo[_STAMP_KEY] = (transaction, stamp)
+        memo[_STAMP_KEY] = stamp
     return stamp
 
 
