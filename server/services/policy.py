@@ -1,9 +1,9 @@
 """The escalation policy: targets per kind, priority and category turned into UTC deadlines.
 
 For a complaint the most specific row wins: its priority and category, then its priority
-alone, then its category alone, then the row for any priority. Rows are read on every
-call, so a target changed by an administrator applies to the next deadline anywhere;
-within one run (a step, a timer sweep: services/lookups.py) they are read once.
+alone, then its category alone, then the row for any priority. Rows are kept per process
+under the settings stamp, read once per run (services/lookups.py), so a target changed by
+an administrator in any process applies to the next deadline anywhere.
 """
 
 from __future__ import annotations
