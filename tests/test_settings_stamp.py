@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, event, select, text, update
 from server import create_app
 from server.extensions import db
 from server.models import Case, EscalationTarget, HumanTask
-from server.services import cases, policy
+from server.services import calendar, cases, policy
 from server.services.actors import Actor
 
 from .support.app import app_config
@@ -67,6 +67,14 @@ def test_a_target_saved_by_another_process_applies_to_the_next_step(
             values.update(policy.row_form(target))
         values[f"t{row.id}_amount"] = "2"
         assert policy.save_targets("acknowledge", values, ADMIN) == 1
+    assert acknowledge_due() == MONDAY
+
+
+def test_a_holiday_added_by_another_process_moves_the_next_deadline(
+        app_ctx: None, database_url: str) -> None:
+    assert acknowledge_due() == SUNDAY  # the calendar is now kept in this process
+    with another_process(database_url):
+        calendar.add_date("holiday", {"first_day": "2026-05-10", "name": "Founding Day"}, ADMIN)
     assert acknowledge_due() == MONDAY
 
 
