@@ -22,9 +22,11 @@ from .support.data import ACK, HANDLER, INTAKE
 
 ADMIN = Actor("ada.admin", 1, frozenset({"admin"}))
 SECOND = timedelta(seconds=1)
-# Tables an administrator edits; a sweep or a step reads each of their queries once.
+# Tables an administrator edits; a sweep or a step reads each of their queries once at
+# most (the settings themselves not at all while the process keeps them), and the settings
+# stamp that says whether they changed once.
 SETTINGS = ("escalation_target", "business_calendar", "calendar_date", "webhook_subscription",
-            "user_role", "lane_mapping")
+            "user_role", "lane_mapping", "settings_stamp")
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 

@@ -1,8 +1,8 @@
 """The organisation's working calendar: reading it for deadlines, and editing it.
 
-The arithmetic is business_time.py: `load` gives it a snapshot of the rows. Rows are read
-on every call, so a change saved in one process applies to the next deadline computed in
-any other; within one run (a step, a timer sweep: services/lookups.py) they are read once.
+The arithmetic is business_time.py: `load` gives it a snapshot of the rows. The snapshot is
+kept per process under the settings stamp (services/lookups.py), read once per run, so a
+change saved in one process applies to the next deadline computed in any other.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from zoneinfo import available_timezones
 import holidays as holiday_package
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import Select, delete, select
 
 from ..database import begin_write
 from ..errors import InvalidInput, NotFound
@@ -29,7 +29,7 @@ from ..extensions import db
 from ..models import BusinessCalendar, CalendarDate, WorkingHours, utcnow
 from . import lookups, system_log
 from .actors import Actor
-from .business_time import Calendar, Hours, Special, aware
+from .business_time import Calendar, Hours, Special
 
 CALENDAR_ID = 1
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
@@ -38,7 +38,6 @@ DEFAULT_COUNTRY = "SA"
 DEFAULT_WEEK = {day: (time(8), time(16)) for day in (6, 0, 1, 2, 3)}  # Sunday to Thursday
 DATE_KINDS = ("holiday", "working", "hours")
 MAX_SPAN_DAYS = 366
-LOOKBACK = timedelta(days=31)  # dated entries older than this cannot affect a deadline
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 log = logging.getLogger(__name__)
@@ -71,11 +70,10 @@ def _read_settings() -> Select[*tuple[Any, ...]]:
 
 @cache
 def _read_dates() -> Select[*tuple[Any, ...]]:
-    """The dated entries from a day on, built once: it runs on every deadline."""
-    return (select(CalendarDate.id, CalendarDate.kind, CalendarDate.first_day,
-                   CalendarDate.last_day, CalendarDate.opens, CalendarDate.closes,
-                   CalendarDate.name)
-            .where(CalendarDate.last_day >= bindparam("from_day")))
+    """Every dated entry, built once."""
+    return select(CalendarDate.id, CalendarDate.kind, CalendarDate.first_day,
+                  CalendarDate.last_day, CalendarDate.opens, CalendarDate.closes,
+                  CalendarDate.name)
 
 
 @dataclass(frozen=True)
@@ -110,9 +108,10 @@ def what_if(change: WhatIf | None) -> Iterator[None]:
 
 
 def load(since: datetime | None = None) -> Calendar:
-    """The calendar as now saved; with `since`, only dated entries that can still matter."""
-    # Within a run every dated entry is read once: the same arithmetic for any case.
-    found = lookups.once("calendar", lambda: _load(None)) if lookups.active() else _load(since)
+    """The calendar as now saved (every dated entry: the answer is the same for any `since`)."""
+    # Every dated entry, kept per settings stamp: the same arithmetic for any case, and a
+    # change saved in any process renews the stamp (services/lookups.py).
+    found = lookups.setting("calendar", _load)
     changing = _WHAT_IF.get()
     if changing is None:
         return found
@@ -122,14 +121,13 @@ def load(since: datetime | None = None) -> Calendar:
     return done[id(found)][1]
 
 
-def _load(since: datetime | None) -> Calendar:
+def _load() -> Calendar:
     """Read the calendar from the database."""
     # Core execution on the session's connection (and transaction): the ORM layer would
     # cost more than the queries on this path.
     connection = db.session.connection()
     rows = connection.execute(_read_settings()).all()
-    from_day = (aware(since) - LOOKBACK).date() if since is not None else date.min
-    specials = [Special(*row) for row in connection.execute(_read_dates(), {"from_day": from_day})]
+    specials = [Special(*row) for row in connection.execute(_read_dates())]
     if not rows:  # never set up (or removed by hand): the seeded default
         return Calendar(DEFAULT_ZONE, DEFAULT_WEEK, DEFAULT_COUNTRY, None, specials)
     week = {r.weekday: (r.opens, r.closes) for r in rows if r.weekday is not None}
@@ -262,7 +260,7 @@ def save_settings(values: Mapping[str, Any], by: Actor) -> None:
     if errors:
         _refuse(errors)
     begin_write()
-    before = _described(_load(None))  # the rows as locked, never a run's snapshot
+    before = _described(_load())  # the rows as locked, never a run's snapshot
     row = db.session.get(BusinessCalendar, CALENDAR_ID)
     if row is None:
         row = BusinessCalendar(id=CALENDAR_ID)
@@ -323,7 +321,7 @@ def add_date(kind: str, values: Mapping[str, Any], by: Actor) -> CalendarDate:
     if kind == "hours" or (kind == "working" and (opens_text.strip() or closes_text.strip())):
         hours = _hours_errors(opens_text, closes_text, "opens", "closes", errors)
     begin_write()
-    cal = _load(None)  # the rows as locked, never a run's snapshot
+    cal = _load()  # the rows as locked, never a run's snapshot
     if first and last and "last_day" not in errors:
         _check_overlaps(cal, kind, first, last, hours, errors)
     if errors:

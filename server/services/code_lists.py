@@ -25,7 +25,7 @@ from ..formkit.check_lists import code_list_problems
 from ..formkit.fields import CODE_LIST, CodeLists, code_list
 from ..models import CodeEntry, utcnow
 from ..models.code_list import FIELD_LISTS, LISTS
-from . import system_log
+from . import lookups, system_log
 from .actors import Actor
 
 _CODE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
@@ -133,10 +133,13 @@ def _specs(node: Any) -> list[dict[str, Any]]:
     return found
 
 
-def codes(list_name: str) -> set[str]:
-    """Every code of a list, switched-off ones too (old answers stay valid)."""
-    return set(db.session.scalars(select(CodeEntry.code).where(
-        CodeEntry.list_name == list_name)))
+def codes(list_name: str) -> frozenset[str]:
+    """Every code of a list, switched-off ones too (old answers stay valid).
+
+    Kept per settings stamp (services/lookups.py): every submitted form with a list asks.
+    """
+    return lookups.setting(("code_lists.codes", list_name), lambda: frozenset(
+        db.session.scalars(select(CodeEntry.code).where(CodeEntry.list_name == list_name))))
 
 
 def _refuse(errors: dict[str, list[str]]) -> NoReturn:

@@ -32,9 +32,9 @@ _DISPLAY = select(BusinessCalendar.time_zone, BusinessCalendar.show_hijri).where
 def setting() -> tuple[str | None, bool]:
     """The saved zone name (None when no calendar is saved) and the Hijri switch, one query.
 
-    Read once per run within lookups.read_once(): a sweep's e-mails all ask.
+    Kept per settings stamp (services/lookups.py): every page and a sweep's e-mails ask.
     """
-    return lookups.once("localtime.display", _read_setting)
+    return lookups.setting("localtime.display", _read_setting)
 
 
 def _read_setting() -> tuple[str | None, bool]:

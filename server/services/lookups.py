@@ -1,11 +1,15 @@
-"""Configuration read once per run: a timer sweep, a step, a preview job.
+"""Configuration read once per run: a timer sweep, a step, a request, a preview job.
 
-The policy's targets, the calendar and its dates, the zone and Hijri setting, webhook
-subscriptions and who holds a role are read on every call outside a run, so a change saved
-in any process applies to the next deadline or message (DESIGN decision 8). Within
-`read_once()` each is read on first use and reused until the block ends: the run sees the
-settings as they were when it first asked, the next run reads them again. Nothing read
-here outlives its block, so no cache has to be invalidated across processes.
+Within `read_once()` each lookup is read on first use and reused until the block ends: the
+run sees the configuration as it was when it first asked, the next run asks again.
+
+The settings (policy targets, the calendar and its dates, the zone and Hijri switch,
+webhook subscriptions, team routes, code lists) are also kept per process, under the
+database's settings stamp (migration 0040): triggers renew the stamp in the same
+transaction as any write to those tables, in any process. A run reads the stamp once, and
+reads a setting again only when the stamp it saw has nothing cached, so a change saved in
+any process applies to the next run (DESIGN decision 8) for the price of one small query.
+Other lookups (who holds a role, titles from deployed forms) never outlive their block.
 """
 
 from __future__ import annotations
@@ -14,12 +18,24 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
+from threading import Lock
 from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import column, select, table
+
+from ..extensions import db
 
 T = TypeVar("T")
 P = ParamSpec("P")
 
 _MEMO: ContextVar[dict[Hashable, Any] | None] = ContextVar("plaint_lookups", default=None)
+_STAMPS = table("settings_stamp", column("id"), column("stamp"))
+_READ_STAMP = select(_STAMPS.c.stamp).where(_STAMPS.c.id == 1)
+_STAMP_KEY = ("lookups.stamp",)
+# Settings by stamp; a few stamps are kept, as several databases can share a process (tests).
+_SHARED: dict[str, dict[Hashable, Any]] = {}
+_KEEP = 4
+_LOCK = Lock()
 
 
 @contextmanager
@@ -58,6 +74,50 @@ def once(key: Hashable, load: Callable[[], T]) -> T:
     except KeyError:
         value = memo[key] = load()
         return value
+
+
+def setting(key: Hashable, load: Callable[[], T]) -> T:
+    """`load()`'s answer for a setting, kept per process while the settings stamp holds.
+
+    `load` must read only the stamped tables (migration 0040), and its answer is shared by
+    every run and thread of the process: callers must not change it.
+    """
+    memo = _MEMO.get()
+    if memo is not None and key in memo:
+        return memo[key]  # type: ignore[no-any-return]
+    values = _values(_stamp(memo))
+    try:
+        value = values[key]
+    except KeyError:
+        value = values[key] = load()
+    if memo is not None:
+        memo[key] = value
+    return value  # type: ignore[no-any-return]
+
+
+def _stamp(memo: dict[Hashable, Any] | None) -> str:
+    """The settings stamp, read once per read_once() block (on every call outside one).
+
+    Once per block, like every lookup: what the block first reads may be a few
+    milliseconds old by its end, never older than the block.
+    """
+    if memo is not None and _STAMP_KEY in memo:
+        return memo[_STAMP_KEY]  # type: ignore[no-any-return]
+    stamp = str(db.session.connection().execute(_READ_STAMP).scalar_one())
+    if memo is not None:
+        memo[_STAMP_KEY] = stamp
+    return stamp
+
+
+def _values(stamp: str) -> dict[Hashable, Any]:
+    """The settings cached under a stamp (a new, empty cache for a stamp not seen yet)."""
+    with _LOCK:
+        values = _SHARED.get(stamp)
+        if values is None:
+            if len(_SHARED) >= _KEEP:
+                del _SHARED[next(iter(_SHARED))]  # the oldest stamp seen
+            values = _SHARED[stamp] = {}
+        return values
 
 
 def forget() -> None:

@@ -1,9 +1,9 @@
 """The escalation policy: targets per kind, priority and category turned into UTC deadlines.
 
 For a complaint the most specific row wins: its priority and category, then its priority
-alone, then its category alone, then the row for any priority. Rows are read on every
-call, so a target changed by an administrator applies to the next deadline anywhere;
-within one run (a step, a timer sweep: services/lookups.py) they are read once.
+alone, then its category alone, then the row for any priority. Rows are kept per process
+under the settings stamp, read once per run (services/lookups.py), so a target changed by
+an administrator in any process applies to the next deadline anywhere.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any, NoReturn
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, select
 
 from ..database import begin_write
 from ..errors import InvalidInput, NotFound
@@ -91,16 +91,6 @@ def _known(value: str | None, choices: tuple[str, ...]) -> str:
     return value if value in choices else ANY
 
 
-@cache
-def _read() -> Select[*tuple[Any, ...]]:
-    """The rows that may apply to a complaint, built once: it runs on every deadline."""
-    return (select(EscalationTarget.priority, EscalationTarget.category,
-                   *(getattr(EscalationTarget, f) for f in FIELDS))
-            .where(EscalationTarget.kind == bindparam("kind"),
-                   EscalationTarget.priority.in_([bindparam("priority"), ANY]),
-                   EscalationTarget.category.in_([bindparam("category"), ANY])))
-
-
 # A preview's what-if targets (services/processes/replay.py): kind -> (amount, unit) for
 # every priority and category, bound in the preview's own context only and never saved.
 _WHAT_IF: ContextVar[Mapping[str, tuple[int, str]] | None] = ContextVar(
@@ -128,17 +118,15 @@ def target_for(kind: str, *, priority: str | None, category: str | None) -> Targ
 
 
 def _stored_target(kind: str, priority: str | None, category: str | None) -> Target:
-    """The target the policy's rows give (every row read once within lookups.read_once)."""
-    if not lookups.active():
-        return _read_target(kind, priority, category)
-    return lookups.once(("policy.target", kind, priority, category),
-                        lambda: _pick(kind, priority, category, _all_rows()))
+    """The target the policy's rows give (kept per settings stamp: services/lookups.py)."""
+    return lookups.setting(("policy.target", kind, priority, category),
+                           lambda: _pick(kind, priority, category, _all_rows()))
 
 
-def _all_rows() -> list[Any]:
+def _all_rows() -> tuple[Any, ...]:
     """Every target row: a step asks for up to four targets, a sweep for many."""
-    return lookups.once("policy.rows",
-                        lambda: list(db.session.connection().execute(_read_all())))
+    return lookups.setting("policy.rows",
+                           lambda: tuple(db.session.connection().execute(_read_all())))
 
 
 @cache
@@ -148,20 +136,13 @@ def _read_all() -> Select[*tuple[Any, ...]]:
                   *(getattr(EscalationTarget, f) for f in FIELDS))
 
 
-def _pick(kind: str, priority: str | None, category: str | None, rows: list[Any]) -> Target:
-    """The most specific of the rows read for all kinds, as _read_target picks it."""
+def _pick(kind: str, priority: str | None, category: str | None,
+          rows: Sequence[Any]) -> Target:
+    """The most specific of the rows for the kind, priority and category."""
     wanted_priority, wanted_category = _known(priority, PRIORITIES), _known(category, CATEGORIES)
     return _best([row[1:] for row in rows if row.kind == kind
                   and row.priority in (wanted_priority, ANY)
                   and row.category in (wanted_category, ANY)], kind)
-
-
-def _read_target(kind: str, priority: str | None, category: str | None) -> Target:
-    """Read the most specific target row."""
-    rows = db.session.connection().execute(_read(), {
-        "kind": kind, "priority": _known(priority, PRIORITIES),
-        "category": _known(category, CATEGORIES)}).all()
-    return _best(rows, kind)
 
 
 def _best(rows: Sequence[Any], kind: str) -> Target:

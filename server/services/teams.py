@@ -18,15 +18,13 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Case, Team, TeamRoute, User
 from ..models.team import team_members
-from . import system_log
+from . import lookups, system_log
 from .actors import Actor
 
 VARIABLE = "team"  # the workflow data variable naming the case's team
 MAX_NAME = 100
 # Built once: the write path asks one of these on every step of a case without a team.
 _TEAM_NAMED = select(Team.__table__.c.id).where(Team.__table__.c.name == bindparam("name"))
-_ROUTED = select(TeamRoute.__table__.c.team_id).where(
-    TeamRoute.__table__.c.category == bindparam("category"))
 
 
 def listing() -> list[Team]:
@@ -150,7 +148,8 @@ def projected(current: int | None, data: dict[str, Any], category: str | None) -
         found = db.session.connection().execute(_TEAM_NAMED, {"name": named.strip()}).scalar()
         return found if found is not None else current
     if current is None and category:
-        return db.session.connection().execute(_ROUTED, {"category": category}).scalar()
+        # The routing table, kept per settings stamp (services/lookups.py).
+        return lookups.setting("teams.routes", routes).get(category)
     return current
 
 

@@ -2,8 +2,8 @@
 
 `enqueue` runs inside the step's transaction (services/recording.py, after each history
 row is written) and never commits: a delivery row exists exactly when its step does
-(DESIGN decision 12), its body rendered then. With no active subscription a step (or a
-whole timer sweep: services/lookups.py) pays one indexed query on an empty table.
+(DESIGN decision 12), its body rendered then. The active subscriptions are kept per process
+under the settings stamp (services/lookups.py): with none, a step pays nothing more.
 
 Signing secrets are never stored. A subscription holds a random seed; its secret is
 HMAC-SHA256(server secret key, purpose + seed), shown to the administrator once as
@@ -96,10 +96,10 @@ def wanted() -> bool:
     return bool(_subscriptions())
 
 
-def _subscriptions() -> list[Any]:
-    """The active subscriptions: read once per sweep or step, as every history row asks."""
-    return lookups.once("webhooks.active",
-                        lambda: list(db.session.connection().execute(_ACTIVE)))
+def _subscriptions() -> tuple[Any, ...]:
+    """The active subscriptions, kept per settings stamp: every history row asks."""
+    return lookups.setting("webhooks.active",
+                           lambda: tuple(db.session.connection().execute(_ACTIVE)))
 
 
 def _owner_may_read(owner: str, case_id: int, known: dict[str, bool]) -> bool:

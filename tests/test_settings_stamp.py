@@ -1,0 +1,120 @@
+"""Settings are kept per process, yet a change saved anywhere applies to the next step: an
+administrator in another process, someone fixing a row by hand in SQL. A change that is
+rolled back never reaches anyone (DESIGN decision 8; services/lookups.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import time_machine
+from flask import Flask
+from sqlalchemy import create_engine, event, select, text, update
+
+from server import create_app
+from server.extensions import db
+from server.models import Case, EscalationTarget, HumanTask
+from server.services import calendar, cases, policy
+from server.services.actors import Actor
+
+from .support.app import app_config
+from .support.data import HANDLER, INTAKE
+
+ADMIN = Actor("ada.admin", 1, frozenset({"admin"}))
+THURSDAY = datetime(2026, 5, 7, 11, 0, tzinfo=UTC)  # 14:00 in Riyadh
+SUNDAY = datetime(2026, 5, 10, 11, 0, tzinfo=UTC)  # one working day on
+MONDAY = datetime(2026, 5, 11, 11, 0, tzinfo=UTC)  # two working days on
+TUESDAY = datetime(2026, 5, 12, 11, 0, tzinfo=UTC)  # three working days on
+STANDARD = (EscalationTarget.kind == "acknowledge", EscalationTarget.priority == "any",
+            EscalationTarget.category == "any")
+
+
+def acknowledge_due() -> datetime | None:
+    """When a complaint received on Thursday afternoon must be acknowledged."""
+    with time_machine.travel(THURSDAY, tick=False):
+        case = cases.start_case(dict(INTAKE), "web", HANDLER).case
+    return due(case)
+
+
+def due(case: Case) -> datetime | None:
+    db.session.rollback()
+    found = db.session.scalar(select(HumanTask.due_at).where(
+        HumanTask.case_id == case.id, HumanTask.bpmn_id == "acknowledge"))
+    db.session.rollback()  # the next step starts afresh, as the next request would
+    return found.replace(tzinfo=UTC) if found is not None and found.tzinfo is None else found
+
+
+@contextmanager
+def another_process(database_url: str) -> Iterator[None]:
+    """An application of its own on the same database, as another worker would run."""
+    other = create_app(app_config(database_url))
+    with other.app_context():
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_target_saved_by_another_process_applies_to_the_next_step(
+        app_ctx: None, database_url: str) -> None:
+    assert acknowledge_due() == SUNDAY  # the policy is now kept in this process
+    with another_process(database_url):
+        row = db.session.scalar(select(EscalationTarget).where(*STANDARD))
+        values: dict[str, str] = {}
+        for target in policy.list_targets()["acknowledge"]:
+            values.update(policy.row_form(target))
+        values[f"t{row.id}_amount"] = "2"
+        assert policy.save_targets("acknowledge", values, ADMIN) == 1
+    assert acknowledge_due() == MONDAY
+
+
+def test_a_holiday_added_by_another_process_moves_the_next_deadline(
+        app_ctx: None, database_url: str) -> None:
+    assert acknowledge_due() == SUNDAY  # the calendar is now kept in this process
+    with another_process(database_url):
+        calendar.add_date("holiday", {"first_day": "2026-05-10", "name": "Founding Day"}, ADMIN)
+    assert acknowledge_due() == MONDAY
+
+
+def test_a_row_changed_by_hand_in_sql_applies_to_the_next_step(
+        app_ctx: None, database_url: str) -> None:
+    assert acknowledge_due() == SUNDAY
+    by_hand = create_engine(database_url)
+    with by_hand.begin() as connection:
+        connection.execute(text("UPDATE escalation_target SET amount = 3 WHERE kind = "
+                                "'acknowledge' AND priority = 'any' AND category = 'any'"))
+    by_hand.dispose()
+    assert acknowledge_due() == TUESDAY
+
+
+def test_a_change_rolled_back_is_never_used(app_ctx: None) -> None:
+    assert acknowledge_due() == SUNDAY
+    db.session.execute(update(EscalationTarget).where(*STANDARD).values(amount=2))
+    with time_machine.travel(THURSDAY, tick=False):
+        # Read inside the transaction that changed it: kept under a stamp never committed.
+        assert policy.deadline("acknowledge", priority=None, category=None,
+                               since=THURSDAY) == MONDAY
+    db.session.rollback()
+    assert acknowledge_due() == SUNDAY
+
+
+def test_a_step_reads_the_settings_stamp_and_no_setting_once_they_are_kept(
+        app: Flask, app_ctx: None) -> None:
+    acknowledge_due()  # the first step reads the settings in
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert acknowledge_due() == SUNDAY
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    reads = [s for s in statements if s.upper().startswith("SELECT")]
+    assert any("settings_stamp" in s for s in reads)
+    kept = ("escalation_target", "business_calendar", "working_hours", "calendar_date",
+            "webhook_subscription", "team_route", "code_entry")
+    assert [s for s in reads if any(f"FROM {t}" in s for t in kept)] == []
