@@ -8,11 +8,15 @@ and `flush` executes each statement once with all its rows, just before the batc
 commits; elsewhere they run at once, as any other write. Only writes that nothing reads
 later in the same step may come through here (a step's new task rows are changed by
 routing within it, so they do not).
+
+On PostgreSQL an executemany is still one statement per row on the server (psycopg 3
+pipelines them, but each is bound, planned and run apart): a statement with a combined
+form (`combine`) is flushed there as one statement for all its rows instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -25,6 +29,16 @@ from ..extensions import db
 # of the same table, as a step writes them).
 _PENDING: ContextVar[dict[Executable, list[dict[str, Any]]] | None] = ContextVar(
     "plaint_deferred", default=None)
+
+Rows = list[dict[str, Any]]
+# Statement -> how to write all its rows in one statement on PostgreSQL.
+_COMBINED: dict[Executable, Callable[[Rows], tuple[Executable, dict[str, Any]]]] = {}
+
+
+def combine(statement: Executable,
+            together: Callable[[Rows], tuple[Executable, dict[str, Any]]]) -> None:
+    """Give a deferrable statement a form that writes all its rows at once on PostgreSQL."""
+    _COMBINED[statement] = together
 
 
 @contextmanager
@@ -58,7 +72,12 @@ def flush() -> int:
     if not pending:
         return 0
     connection = db.session.connection()
+    postgresql = connection.dialect.name == "postgresql"
     for statement, rows in pending.items():
+        together = _COMBINED.get(statement) if postgresql and len(rows) > 1 else None
+        if together is not None:
+            connection.execute(*together(rows))
+            continue
         # An UPDATE's SET clause is the columns each row gives: one executemany per set.
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
