@@ -92,3 +92,37 @@ def test_after_a_batch_the_inbox_and_timer_rows_are_exactly_what_each_case_waits
         assert list(tasks.values()) == ["acknowledge_manager"]  # escalated twice, one task
         assert {row.task_id for row in waiting} == set(waits["timers"])
         assert all(row.claimed_by is None for row in waiting)  # fresh rows, nobody's claim
+
+
+def test_a_batchs_moved_and_gone_rows_land_on_exactly_their_cases_and_tasks(
+        app_ctx: None) -> None:
+    # On PostgreSQL a batch writes these in one statement per table (over arrays): each
+    # inbox row must still get its own case's due time and flag, and only gone rows go.
+    from datetime import UTC, datetime, timedelta
+
+    from server.services import projections
+
+    ids = overdue_cases(3)
+    tasks = db.session.execute(select(HumanTask.case_id, HumanTask.task_id, HumanTask.due_at)
+                               .order_by(HumanTask.case_id)).all()
+    waiting = db.session.execute(select(Timer.case_id, Timer.task_id)
+                                 .order_by(Timer.case_id)).all()
+    assert {row.case_id for row in tasks} == set(ids) == {row.case_id for row in waiting}
+    base = datetime(2030, 1, 6, 5, 0, tzinfo=UTC)
+    moved = {(row.case_id, row.task_id): (base + timedelta(hours=i), f"flag {i}" if i else None)
+             for i, row in enumerate(tasks[:2])}
+    with deferred.deferring():
+        deferred.write(projections._TASK_ROWS.move, [
+            {"of_case": case_id, "t_id": task_id, "due_at": due, "flag": flag}
+            for (case_id, task_id), (due, flag) in moved.items()])
+        deferred.write(projections._TIMER_ROWS.delete_one, [
+            {"of_case": row.case_id, "t_id": row.task_id} for row in waiting[:2]])
+        deferred.flush()
+    db.session.commit()
+    after = {(row.case_id, row.task_id): (row.due_at, row.flag) for row in db.session.execute(
+        select(HumanTask.case_id, HumanTask.task_id, HumanTask.due_at, HumanTask.flag))}
+    for row in tasks:
+        key = (row.case_id, row.task_id)
+        assert after[key] == moved.get(key, (row.due_at, None))
+    left = db.session.execute(select(Timer.case_id, Timer.task_id)).all()
+    assert sorted(left) == sorted(waiting[2:])
