@@ -100,9 +100,14 @@ def test_a_batchs_moved_and_gone_rows_land_on_exactly_their_cases_and_tasks(
     # inbox row must still get its own case's due time and flag, and only gone rows go.
     from datetime import UTC, datetime, timedelta
 
-    from server.services import projections
+    from server.models.report import CaseReport
+    from server.services import projections, reporting
 
     ids = overdue_cases(3)
+    report = {k: v for k, v in db.session.execute(select(CaseReport.__table__).where(
+        CaseReport.case_id == ids[0])).one()._mapping.items()}
+    db.session.execute(CaseReport.__table__.insert(),
+                       [{**report, "case_id": case_id} for case_id in ids[1:]])
     tasks = db.session.execute(select(HumanTask.case_id, HumanTask.task_id, HumanTask.due_at)
                                .order_by(HumanTask.case_id)).all()
     waiting = db.session.execute(select(Timer.case_id, Timer.task_id)
@@ -117,6 +122,10 @@ def test_a_batchs_moved_and_gone_rows_land_on_exactly_their_cases_and_tasks(
             for (case_id, task_id), (due, flag) in moved.items()])
         deferred.write(projections._TIMER_ROWS.delete_one, [
             {"of_case": row.case_id, "t_id": row.task_id} for row in waiting[:2]])
+        deferred.write(reporting._UPDATE, [  # two shapes of change, the first for two cases
+            {"of_case": ids[0], "escalation_level": 2, "updated_at": base},
+            {"of_case": ids[1], "escalation_level": 1, "updated_at": base},
+            {"of_case": ids[2], "paused_hours": 1.5, "is_open": False, "updated_at": base}])
         deferred.flush()
     db.session.commit()
     after = {(row.case_id, row.task_id): (row.due_at, row.flag) for row in db.session.execute(
@@ -126,3 +135,8 @@ def test_a_batchs_moved_and_gone_rows_land_on_exactly_their_cases_and_tasks(
         assert after[key] == moved.get(key, (row.due_at, None))
     left = db.session.execute(select(Timer.case_id, Timer.task_id)).all()
     assert sorted(left) == sorted(waiting[2:])
+    reports = {row.case_id: (row.escalation_level, row.paused_hours, row.is_open, row.updated_at)
+               for row in db.session.execute(select(CaseReport.__table__))}
+    level, paused = report["escalation_level"], report["paused_hours"]
+    assert reports == {ids[0]: (2, paused, True, base), ids[1]: (1, paused, True, base),
+                       ids[2]: (level, 1.5, False, base)}

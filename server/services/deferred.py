@@ -16,12 +16,13 @@ form (`combine`) is flushed there as one statement for all its rows instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Executable
+from sqlalchemy import Executable, Table, bindparam, func
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..extensions import db
 
@@ -31,14 +32,53 @@ _PENDING: ContextVar[dict[Executable, list[dict[str, Any]]] | None] = ContextVar
     "plaint_deferred", default=None)
 
 Rows = list[dict[str, Any]]
-# Statement -> how to write all its rows in one statement on PostgreSQL.
-_COMBINED: dict[Executable, Callable[[Rows], tuple[Executable, dict[str, Any]]]] = {}
+Together = Callable[[Rows], tuple[Executable, dict[str, Any]]]
+# Statement -> how to write many rows of one shape in one statement on PostgreSQL.
+_COMBINED: dict[Executable, Together] = {}
 
 
-def combine(statement: Executable,
-            together: Callable[[Rows], tuple[Executable, dict[str, Any]]]) -> None:
-    """Give a deferrable statement a form that writes all its rows at once on PostgreSQL."""
+def combine(statement: Executable, together: Together) -> None:
+    """Give a deferrable statement a form that writes many rows at once on PostgreSQL."""
     _COMBINED[statement] = together
+
+
+def _given(table: Table, columns: Sequence[str]) -> Any:
+    """The rows given to a combined statement: one array per column, unnested."""
+    return func.unnest(*(bindparam(f"u_{column}", type_=ARRAY(table.c[column].type))
+                         for column in columns)).table_valued(*columns).render_derived(
+        name="given")
+
+
+def _arrays(rows: Rows, names: dict[str, str]) -> dict[str, Any]:
+    """The parameters of a combined statement: each column's values, row by row."""
+    return {f"u_{column}": [row[name] for row in rows] for name, column in names.items()}
+
+
+def updating(table: Table, keys: dict[str, str]) -> Together:
+    """A combined UPDATE of `table` for rows found by `keys` (parameter -> key column);
+    every other parameter of a row names the column it sets."""
+    made: dict[tuple[str, ...], Executable] = {}
+
+    def together(rows: Rows) -> tuple[Executable, dict[str, Any]]:
+        names = {name: keys.get(name, name) for name in rows[0]}
+        shape = tuple(names)
+        if shape not in made:
+            given = _given(table, list(names.values()))
+            made[shape] = table.update().where(
+                *(table.c[column] == given.c[column] for column in keys.values())).values(
+                {column: given.c[column] for column in names.values()
+                 if column not in keys.values()})
+        return made[shape], _arrays(rows, names)
+
+    return together
+
+
+def deleting(table: Table, keys: dict[str, str]) -> Together:
+    """A combined DELETE of `table`'s rows found by `keys` (parameter -> key column)."""
+    given = _given(table, list(keys.values()))
+    statement = table.delete().where(
+        *(table.c[column] == given.c[column] for column in keys.values()))
+    return lambda rows: (statement, _arrays(rows, keys))
 
 
 @contextmanager
@@ -74,16 +114,16 @@ def flush() -> int:
     connection = db.session.connection()
     postgresql = connection.dialect.name == "postgresql"
     for statement, rows in pending.items():
-        together = _COMBINED.get(statement) if postgresql and len(rows) > 1 else None
-        if together is not None:
-            connection.execute(*together(rows))
-            continue
+        together = _COMBINED.get(statement) if postgresql else None
         # An UPDATE's SET clause is the columns each row gives: one executemany per set.
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
             shapes.setdefault(tuple(row), []).append(row)
         for same in shapes.values():
-            connection.execute(statement, same)
+            if together is not None and len(same) > 1:
+                connection.execute(*together(same))
+            else:
+                connection.execute(statement, same)
     count = len(pending)
     pending.clear()
     return count

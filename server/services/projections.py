@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Executable, Integer, String, Table, bindparam, func
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import CursorResult, Executable, Table, bindparam
 
 from ..engine import ReadyTask, Snapshot, WaitingTimer
 from ..extensions import db
@@ -47,34 +46,10 @@ class _Rows:
             of_case, table.c.task_id.in_(bindparam("gone", expanding=True)))
         # One row per execution, so a sweep's batch deletes its fired timers in one go.
         self.delete_one = table.delete().where(of_case, table.c.task_id == bindparam("t_id"))
-        # The same for all the batch's rows in one statement, on PostgreSQL (deferred.py).
-        gone = func.unnest(bindparam("cases", type_=ARRAY(Integer)),
-                           bindparam("ids", type_=ARRAY(String))).table_valued(
-            "case_id", "task_id").render_derived(name="gone")
-        self.delete_all = table.delete().where(table.c.case_id == gone.c.case_id,
-                                               table.c.task_id == gone.c.task_id)
-        deferred.combine(self.delete_one, self._delete_together)
-        # Moves likewise: every moved row of a table sets the same columns.
-        keys = ("case_id", "task_id", *moved)
-        moving = func.unnest(*(bindparam(f"m_{key}", type_=ARRAY(table.c[key].type))
-                               for key in keys)).table_valued(*keys).render_derived(
-            name="moving")
-        self.move_all = table.update().where(
-            table.c.case_id == moving.c.case_id, table.c.task_id == moving.c.task_id).values(
-            {name: moving.c[name] for name in moved})
-        deferred.combine(self.move, self._move_together)
-
-    def _delete_together(self, rows: list[dict[str, Any]]) -> tuple[Executable, dict[str, Any]]:
-        """The deletes of many rows as one statement's parameters."""
-        return self.delete_all, {"cases": [row["of_case"] for row in rows],
-                                 "ids": [row["t_id"] for row in rows]}
-
-    def _move_together(self, rows: list[dict[str, Any]]) -> tuple[Executable, dict[str, Any]]:
-        """The moves of many rows as one statement's parameters (a column's values each)."""
-        return self.move_all, {"m_case_id": [row["of_case"] for row in rows],
-                               "m_task_id": [row["t_id"] for row in rows],
-                               **{f"m_{name}": [row[name] for row in rows]
-                                  for name in self.moved}}
+        # On PostgreSQL a batch's rows of each go in one statement (deferred.py).
+        keys = {"of_case": "case_id", "t_id": "task_id"}
+        deferred.combine(self.delete_one, deferred.deleting(table, keys))
+        deferred.combine(self.move, deferred.updating(table, keys))
 
 
 # Moves and deletes go through services/deferred.py: nothing reads them before the commit
