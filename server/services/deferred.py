@@ -12,11 +12,15 @@ routing within it, so they do not).
 On PostgreSQL an executemany is still one statement per row on the server (psycopg 3
 pipelines them, but each is bound, planned and run apart): a statement with a combined
 form (`combine`) is flushed there as one statement for all its rows instead.
+
+A batch's case rows are saved here too, their version check (`checked`) made at the
+flush: a case saved by someone meanwhile makes the flush raise, and the batch is then
+recorded case by case (services/timers.py), where the check names the case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -37,21 +41,35 @@ Together = Callable[[Rows], tuple[Executable, dict[str, Any]]]
 _COMBINED: dict[Executable, Together] = {}
 
 
+# Statements each of whose rows must change exactly one row (a version check).
+_CHECKED: set[Executable] = set()
+
+
+class Stale(Exception):
+    """A checked write found a row changed meanwhile: the batch must not commit."""
+
+
+def checked(statement: Executable) -> None:
+    """Make `flush` raise Stale unless each row given to `statement` changed one row."""
+    _CHECKED.add(statement)
+
+
 def combine(statement: Executable, together: Together) -> None:
     """Give a deferrable statement a form that writes many rows at once on PostgreSQL."""
     _COMBINED[statement] = together
 
 
-def _given(table: Table, columns: Sequence[str]) -> Any:
-    """The rows given to a combined statement: one array per column, unnested."""
-    return func.unnest(*(bindparam(f"u_{column}", type_=ARRAY(table.c[column].type))
-                         for column in columns)).table_valued(*columns).render_derived(
-        name="given")
+def _given(table: Table, names: dict[str, str]) -> Any:
+    """The rows given to a combined statement: one array per parameter (typed as the
+    column it stands for), unnested into a table whose columns are the parameters."""
+    return func.unnest(*(bindparam(f"u_{name}", type_=ARRAY(table.c[column].type))
+                         for name, column in names.items())).table_valued(
+        *names).render_derived(name="given")
 
 
-def _arrays(rows: Rows, names: dict[str, str]) -> dict[str, Any]:
-    """The parameters of a combined statement: each column's values, row by row."""
-    return {f"u_{column}": [row[name] for row in rows] for name, column in names.items()}
+def _arrays(rows: Rows) -> dict[str, Any]:
+    """The parameters of a combined statement: each parameter's values, row by row."""
+    return {f"u_{name}": [row[name] for row in rows] for name in rows[0]}
 
 
 def updating(table: Table, keys: dict[str, str]) -> Together:
@@ -60,25 +78,23 @@ def updating(table: Table, keys: dict[str, str]) -> Together:
     made: dict[tuple[str, ...], Executable] = {}
 
     def together(rows: Rows) -> tuple[Executable, dict[str, Any]]:
-        names = {name: keys.get(name, name) for name in rows[0]}
-        shape = tuple(names)
+        shape = tuple(rows[0])
         if shape not in made:
-            given = _given(table, list(names.values()))
+            given = _given(table, {name: keys.get(name, name) for name in shape})
             made[shape] = table.update().where(
-                *(table.c[column] == given.c[column] for column in keys.values())).values(
-                {column: given.c[column] for column in names.values()
-                 if column not in keys.values()})
-        return made[shape], _arrays(rows, names)
+                *(table.c[column] == given.c[name] for name, column in keys.items())).values(
+                {table.c[name]: given.c[name] for name in shape if name not in keys})
+        return made[shape], _arrays(rows)
 
     return together
 
 
 def deleting(table: Table, keys: dict[str, str]) -> Together:
     """A combined DELETE of `table`'s rows found by `keys` (parameter -> key column)."""
-    given = _given(table, list(keys.values()))
+    given = _given(table, keys)
     statement = table.delete().where(
-        *(table.c[column] == given.c[column] for column in keys.values()))
-    return lambda rows: (statement, _arrays(rows, keys))
+        *(table.c[column] == given.c[name] for name, column in keys.items()))
+    return lambda rows: (statement, _arrays(rows))
 
 
 @contextmanager
@@ -119,11 +135,14 @@ def flush() -> int:
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
             shapes.setdefault(tuple(row), []).append(row)
+        changed = 0
         for same in shapes.values():
             if together is not None and len(same) > 1:
-                connection.execute(*together(same))
+                changed += connection.execute(*together(same)).rowcount
             else:
-                connection.execute(statement, same)
+                changed += connection.execute(statement, same).rowcount
+        if statement in _CHECKED and changed != len(rows):
+            raise Stale(f"{len(rows) - changed} of {len(rows)} rows changed meanwhile")
     count = len(pending)
     pending.clear()
     return count
