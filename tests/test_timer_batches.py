@@ -140,3 +140,23 @@ def test_a_batchs_moved_and_gone_rows_land_on_exactly_their_cases_and_tasks(
     level, paused = report["escalation_level"], report["paused_hours"]
     assert reports == {ids[0]: (2, paused, True, base), ids[1]: (1, paused, True, base),
                        ids[2]: (level, 1.5, False, base)}
+
+
+def test_a_batch_saving_a_case_someone_saved_meanwhile_fails_its_version_check(
+        app_ctx: None) -> None:
+    # A batch saves its case rows at its end, several in one statement on PostgreSQL; one
+    # row at a version that is gone must stop the batch (it is then recorded case by case).
+    from server.services import recording
+
+    ids = overdue_cases(3)
+    versions = dict(db.session.execute(select(Case.id, Case.version)).all())
+    stale = versions[ids[1]] - 1
+    with deferred.deferring():
+        deferred.write(recording._SAVE, [
+            {"case_id": case_id, "seen": stale if case_id == ids[1] else versions[case_id],
+             "version": versions[case_id] + 1, "status_label": "Saved by the batch"}
+            for case_id in ids])
+        with pytest.raises(deferred.Stale):
+            deferred.flush()
+    db.session.rollback()
+    assert dict(db.session.execute(select(Case.id, Case.version)).all()) == versions
