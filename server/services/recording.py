@@ -19,7 +19,9 @@ Then the projection rows are brought in line with the snapshot (services/project
 the history row is appended, and the transaction commits; inside `batched()` (a timer
 sweep's batch) it does not: the caller commits many cases' steps at once, and may have
 the rows nothing reads before the commit written at the batch's end, one statement per
-table (services/deferred.py).
+table (services/deferred.py). Such a batch saves its case rows there too, first, and
+their version check is made there: a stale one fails the batch, which is then recorded
+case by case.
 """
 
 from __future__ import annotations
