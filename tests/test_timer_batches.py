@@ -92,3 +92,71 @@ def test_after_a_batch_the_inbox_and_timer_rows_are_exactly_what_each_case_waits
         assert list(tasks.values()) == ["acknowledge_manager"]  # escalated twice, one task
         assert {row.task_id for row in waiting} == set(waits["timers"])
         assert all(row.claimed_by is None for row in waiting)  # fresh rows, nobody's claim
+
+
+def test_a_batchs_moved_and_gone_rows_land_on_exactly_their_cases_and_tasks(
+        app_ctx: None) -> None:
+    # On PostgreSQL a batch writes these in one statement per table (over arrays): each
+    # inbox row must still get its own case's due time and flag, and only gone rows go.
+    from datetime import UTC, datetime, timedelta
+
+    from server.models.report import CaseReport
+    from server.services import projections, reporting
+
+    ids = overdue_cases(3)
+    report = {k: v for k, v in db.session.execute(select(CaseReport.__table__).where(
+        CaseReport.case_id == ids[0])).one()._mapping.items()}
+    db.session.execute(CaseReport.__table__.insert(),
+                       [{**report, "case_id": case_id} for case_id in ids[1:]])
+    tasks = db.session.execute(select(HumanTask.case_id, HumanTask.task_id, HumanTask.due_at)
+                               .order_by(HumanTask.case_id)).all()
+    waiting = db.session.execute(select(Timer.case_id, Timer.task_id)
+                                 .order_by(Timer.case_id)).all()
+    assert {row.case_id for row in tasks} == set(ids) == {row.case_id for row in waiting}
+    base = datetime(2030, 1, 6, 5, 0, tzinfo=UTC)
+    moved = {(row.case_id, row.task_id): (base + timedelta(hours=i), f"flag {i}" if i else None)
+             for i, row in enumerate(tasks[:2])}
+    with deferred.deferring():
+        deferred.write(projections._TASK_ROWS.move, [
+            {"of_case": case_id, "t_id": task_id, "due_at": due, "flag": flag}
+            for (case_id, task_id), (due, flag) in moved.items()])
+        deferred.write(projections._TIMER_ROWS.delete_one, [
+            {"of_case": row.case_id, "t_id": row.task_id} for row in waiting[:2]])
+        deferred.write(reporting._UPDATE, [  # two shapes of change, the first for two cases
+            {"of_case": ids[0], "escalation_level": 2, "updated_at": base},
+            {"of_case": ids[1], "escalation_level": 1, "updated_at": base},
+            {"of_case": ids[2], "paused_hours": 1.5, "is_open": False, "updated_at": base}])
+        deferred.flush()
+    db.session.commit()
+    after = {(row.case_id, row.task_id): (row.due_at, row.flag) for row in db.session.execute(
+        select(HumanTask.case_id, HumanTask.task_id, HumanTask.due_at, HumanTask.flag))}
+    for row in tasks:
+        key = (row.case_id, row.task_id)
+        assert after[key] == moved.get(key, (row.due_at, None))
+    left = db.session.execute(select(Timer.case_id, Timer.task_id)).all()
+    assert sorted(left) == sorted(waiting[2:])
+    reports = {row.case_id: (row.escalation_level, row.paused_hours, row.is_open, row.updated_at)
+               for row in db.session.execute(select(CaseReport.__table__))}
+    level, paused = report["escalation_level"], report["paused_hours"]
+    assert reports == {ids[0]: (2, paused, True, base), ids[1]: (1, paused, True, base),
+                       ids[2]: (level, 1.5, False, base)}
+
+
+def test_a_batch_saving_a_case_someone_saved_meanwhile_fails_its_version_check(
+        app_ctx: None) -> None:
+    # A batch saves its case rows at its end, several in one statement on PostgreSQL; one
+    # row at a version that is gone must stop the batch (it is then recorded case by case).
+    from server.services import recording
+
+    ids = overdue_cases(3)
+    versions = dict(db.session.execute(select(Case.id, Case.version)).all())
+    stale = versions[ids[1]] - 1
+    with deferred.deferring():
+        deferred.write(recording._SAVE, [
+            {"case_id": case_id, "seen": stale if case_id == ids[1] else versions[case_id],
+             "version": versions[case_id] + 1, "status_label": "Saved by the batch"}
+            for case_id in ids])
+        with pytest.raises(deferred.Stale):
+            deferred.flush()
+    db.session.rollback()
+    assert dict(db.session.execute(select(Case.id, Case.version)).all()) == versions

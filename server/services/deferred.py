@@ -8,16 +8,25 @@ and `flush` executes each statement once with all its rows, just before the batc
 commits; elsewhere they run at once, as any other write. Only writes that nothing reads
 later in the same step may come through here (a step's new task rows are changed by
 routing within it, so they do not).
+
+On PostgreSQL an executemany is still one statement per row on the server (psycopg 3
+pipelines them, but each is bound, planned and run apart): a statement with a combined
+form (`combine`) is flushed there as one statement for all its rows instead.
+
+A batch's case rows are saved here too, their version check (`checked`) made at the
+flush: a case saved by someone meanwhile makes the flush raise, and the batch is then
+recorded case by case (services/timers.py), where the check names the case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Executable
+from sqlalchemy import Executable, Table, bindparam, func
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..extensions import db
 
@@ -25,6 +34,67 @@ from ..extensions import db
 # of the same table, as a step writes them).
 _PENDING: ContextVar[dict[Executable, list[dict[str, Any]]] | None] = ContextVar(
     "plaint_deferred", default=None)
+
+Rows = list[dict[str, Any]]
+Together = Callable[[Rows], tuple[Executable, dict[str, Any]]]
+# Statement -> how to write many rows of one shape in one statement on PostgreSQL.
+_COMBINED: dict[Executable, Together] = {}
+
+
+# Statements each of whose rows must change exactly one row (a version check).
+_CHECKED: set[Executable] = set()
+
+
+class Stale(Exception):
+    """A checked write found a row changed meanwhile: the batch must not commit."""
+
+
+def checked(statement: Executable) -> None:
+    """Make `flush` raise Stale unless each row given to `statement` changed one row."""
+    _CHECKED.add(statement)
+
+
+def combine(statement: Executable, together: Together) -> None:
+    """Give a deferrable statement a form that writes many rows at once on PostgreSQL."""
+    _COMBINED[statement] = together
+
+
+def _given(table: Table, names: dict[str, str]) -> Any:
+    """The rows given to a combined statement: one array per parameter (typed as the
+    column it stands for), unnested into a table whose columns are the parameters."""
+    return func.unnest(*(bindparam(f"u_{name}", type_=ARRAY(table.c[column].type))
+                         for name, column in names.items())).table_valued(
+        *names).render_derived(name="given")
+
+
+def _arrays(rows: Rows) -> dict[str, Any]:
+    """The parameters of a combined statement: each parameter's values, row by row."""
+    return {f"u_{name}": [row[name] for row in rows] for name in rows[0]}
+
+
+def updating(table: Table, keys: dict[str, str]) -> Together:
+    """A combined UPDATE of `table` for rows found by `keys` (parameter -> key column);
+    every other parameter of a row names the column it sets."""
+    made: dict[tuple[str, ...], Executable] = {}
+
+    def together(rows: Rows) -> tuple[Executable, dict[str, Any]]:
+        shape = tuple(rows[0])
+        if shape not in made:
+            given = _given(table, {name: keys.get(name, name) for name in shape})
+            made[shape] = table.update().where(
+                *(table.c[column] == given.c[name] for name, column in keys.items())).values(
+                {table.c[name]: given.c[name] for name in shape if name not in keys})
+        return made[shape], _arrays(rows)
+
+    return together
+
+
+def deleting(table: Table, keys: dict[str, str]) -> Together:
+    """A combined DELETE of `table`'s rows found by `keys` (parameter -> key column)."""
+    given = _given(table, keys)
+    statement = table.delete().where(
+        *(table.c[column] == given.c[name] for name, column in keys.items()))
+    return lambda rows: (statement, _arrays(rows))
 
 
 @contextmanager
@@ -58,13 +128,21 @@ def flush() -> int:
     if not pending:
         return 0
     connection = db.session.connection()
+    postgresql = connection.dialect.name == "postgresql"
     for statement, rows in pending.items():
+        together = _COMBINED.get(statement) if postgresql else None
         # An UPDATE's SET clause is the columns each row gives: one executemany per set.
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
             shapes.setdefault(tuple(row), []).append(row)
+        changed = 0
         for same in shapes.values():
-            connection.execute(statement, same)
+            if together is not None and len(same) > 1:
+                changed += connection.execute(*together(same)).rowcount
+            else:
+                changed += connection.execute(statement, same).rowcount
+        if statement in _CHECKED and changed != len(rows):
+            raise Stale(f"{len(rows) - changed} of {len(rows)} rows changed meanwhile")
     count = len(pending)
     pending.clear()
     return count

@@ -46,6 +46,10 @@ class _Rows:
             of_case, table.c.task_id.in_(bindparam("gone", expanding=True)))
         # One row per execution, so a sweep's batch deletes its fired timers in one go.
         self.delete_one = table.delete().where(of_case, table.c.task_id == bindparam("t_id"))
+        # On PostgreSQL a batch's rows of each go in one statement (deferred.py).
+        keys = {"of_case": "case_id", "t_id": "task_id"}
+        deferred.combine(self.delete_one, deferred.deleting(table, keys))
+        deferred.combine(self.move, deferred.updating(table, keys))
 
 
 # Moves and deletes go through services/deferred.py: nothing reads them before the commit

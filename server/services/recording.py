@@ -19,7 +19,9 @@ Then the projection rows are brought in line with the snapshot (services/project
 the history row is appended, and the transaction commits; inside `batched()` (a timer
 sweep's batch) it does not: the caller commits many cases' steps at once, and may have
 the rows nothing reads before the commit written at the batch's end, one statement per
-table (services/deferred.py).
+table (services/deferred.py). Such a batch saves its case rows there too, first, and
+their version check is made there: a stale one fails the batch, which is then recorded
+case by case.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ _CASE_BY_ID = select(CASES).where(CASES.c.id == bindparam("case_id"))
 # SQLAlchemy compiles each such set once and keeps it.
 _SAVE = CASES.update().where(CASES.c.id == bindparam("case_id"),
                              CASES.c.version == bindparam("seen"))
+deferred.checked(_SAVE)
+deferred.combine(_SAVE, deferred.updating(CASES, {"case_id": "id", "seen": "version"}))
 _CASE_WITH_TASK = (
     select(CASES, *(TASKS.c[name].label(f"task_{name}") for name in TASK_COLUMNS),
            TASKS.c.id.label("task_row"))
@@ -229,10 +233,11 @@ def _save(case: CaseRecord, values: dict[str, Any], columns: tuple[str, ...],
           then: Callable[[], datetime | None]) -> CaseRecord:
     """UPDATE the case row if it is still at the version read, run `then`, commit."""
     batch = _BATCH.get()
+    row = {**{name: values[name] for name in columns}, "case_id": case.id, "seen": case.version}
     try:
-        saved = run(_SAVE, {**{name: values[name] for name in columns},
-                             "case_id": case.id, "seen": case.version}).rowcount
-        if saved != 1:
+        if deferred.active():  # a sweep's batch: saved with the others, checked at the flush
+            deferred.write(_SAVE, row)
+        elif run(_SAVE, row).rowcount != 1:
             raise Conflict(_CONFLICT.format(case.reference))
         written = then()
         if batch is None:

@@ -62,6 +62,7 @@ _INSERT = REPORTS.insert()
 _KNOWN: ContextVar[dict[int, dict[str, Any] | None] | None] = ContextVar(
     "plaint_known_reports", default=None)
 _UPDATE = REPORTS.update().where(REPORTS.c.case_id == bindparam("of_case"))
+deferred.combine(_UPDATE, deferred.updating(REPORTS, {"of_case": "case_id"}))
 
 
 @dataclass(frozen=True)
