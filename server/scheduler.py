@@ -251,7 +251,8 @@ class TimerScheduler:
 
         with self.app.app_context():
             try:
-                result = timers.sweep(worker=self.worker)
+                # Shutting down ends a burst's sweep after the batch under way.
+                result = timers.sweep(worker=self.worker, stop=lambda: self._closing)
                 self.fired += result.fired
                 return result, timers.next_due()
             except Exception:  # a broken database must not kill the scheduler thread
