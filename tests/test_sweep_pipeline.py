@@ -4,6 +4,7 @@ run dry): the claims taken ahead keep every guarantee of a claim taken after."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import shutil
 import threading
 import time
@@ -144,3 +145,13 @@ def test_a_scheduler_shut_down_mid_burst_gives_back_what_it_claimed_ahead(
         assert fired_per_case() == dict.fromkeys(ids, CHAIN), "every timer fires once"
         assert rest.fired + scheduler.fired == 3 * len(ids)
         db.session.remove()
+
+
+def test_engine_workers_yield_the_cpu_to_the_scheduler_that_records_their_runs(
+        pooled: Flask) -> None:
+    with pooled.app_context():
+        assert wait_for(firing.workers_ready, 120)
+        pool = firing._pool()
+        assert pool is not None
+        here = os.nice(0)
+        assert pool.submit(os.nice, 0).result(timeout=60) == min(here + firing.WORKER_NICENESS, 19)

@@ -14,6 +14,8 @@ reading) and keeps it for its life; the sandbox's limits hold there as here (the
 trace function and the worker's own memory). What comes back is the new state and the
 Snapshot, or the failure as the incident will word it. Rather than wait for a worker,
 this process takes back the last chunk of runs no worker has begun and runs it itself.
+The workers run at a lower CPU priority than this process: its recording is the burst's
+critical path, and they keep ahead of it on what CPU is left (timers.sweep claims ahead).
 A worker that dies breaks the pool: the cases it held, and all later ones, run inline.
 """
 
@@ -48,6 +50,8 @@ BROKEN = "plaint.engine_pool_broken"
 CHUNK = 4
 # Fewer cases than this in a sweep's claim run inline: a pool round trip would cost more.
 POOL_FROM = 2 * CHUNK
+# How much lower an engine worker's CPU priority is than its scheduler's (see _start_worker).
+WORKER_NICENESS = 10
 
 
 @dataclass(slots=True)
@@ -249,6 +253,10 @@ def _start_worker(settings: dict[str, Any]) -> None:
     # Ctrl+C reaches the whole process group: the scheduler stops its workers itself,
     # after the sweep under way, rather than see them die in the middle of it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The scheduler records what the workers fire, one case at a time, under the write lock:
+    # that is a burst's critical path, so it (and the web workers) get the CPU first and the
+    # workers the rest. It takes back runs no worker has begun when they fall behind.
+    os.nice(WORKER_NICENESS)
     parent = multiprocessing.parent_process()
     if parent is not None:  # a scheduler killed outright leaves no worker behind
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
