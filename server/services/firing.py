@@ -253,15 +253,17 @@ def _start_worker(settings: dict[str, Any]) -> None:
     # Ctrl+C reaches the whole process group: the scheduler stops its workers itself,
     # after the sweep under way, rather than see them die in the middle of it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The scheduler records what the workers fire, one case at a time, under the write lock:
-    # that is a burst's critical path, so it (and the web workers) get the CPU first and the
-    # workers the rest. It takes back runs no worker has begun when they fall behind.
-    os.nice(WORKER_NICENESS)
     parent = multiprocessing.parent_process()
     if parent is not None:  # a scheduler killed outright leaves no worker behind
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
     _WORKER_APP = create_app(settings)
     _WORKER_APP.app_context().push()
+    # The scheduler records what the workers fire, one case at a time, under the write lock:
+    # that is a burst's critical path, so it (and the web workers) get the CPU first and the
+    # workers the rest; it takes back runs no worker has begun when they fall behind. Only
+    # once started: on a busy machine a worker starting at low priority would not be ready
+    # for the burst.
+    os.nice(WORKER_NICENESS)
     log.debug("engine worker %s ready", os.getpid())
 
 
