@@ -10,7 +10,8 @@ or a claim given back, through LISTEN on a connection of its own (services/wakeu
 The first run is immediate, so whatever fell due while no scheduler ran fires at start-up.
 When PLAINT_SCHEDULER_PROCESSES asks for them, a burst runs the engine in worker processes
 (services/firing.py), started with the scheduler (in the background: sweeps fire inline
-until they are ready) and stopped with it.
+until they are ready) and stopped with it. Shutting down ends a burst's sweep after the
+batch under way: the claims it took ahead are given back, not left to expire.
 
 When an SMTP server is set, a second job, ``plaint-mail``, sends the outbox every
 PLAINT_MAIL_INTERVAL seconds (services/outbox.py; an idle run is one index probe).
@@ -251,7 +252,8 @@ class TimerScheduler:
 
         with self.app.app_context():
             try:
-                result = timers.sweep(worker=self.worker)
+                # Shutting down ends a burst's sweep after the batch under way.
+                result = timers.sweep(worker=self.worker, stop=lambda: self._closing)
                 self.fired += result.fired
                 return result, timers.next_due()
             except Exception:  # a broken database must not kill the scheduler thread

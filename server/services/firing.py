@@ -14,6 +14,8 @@ reading) and keeps it for its life; the sandbox's limits hold there as here (the
 trace function and the worker's own memory). What comes back is the new state and the
 Snapshot, or the failure as the incident will word it. Rather than wait for a worker,
 this process takes back the last chunk of runs no worker has begun and runs it itself.
+The workers run at a lower CPU priority than this process: its recording is the burst's
+critical path, and they keep ahead of it on what CPU is left (timers.sweep claims ahead).
 A worker that dies breaks the pool: the cases it held, and all later ones, run inline.
 """
 
@@ -48,6 +50,8 @@ BROKEN = "plaint.engine_pool_broken"
 CHUNK = 4
 # Fewer cases than this in a sweep's claim run inline: a pool round trip would cost more.
 POOL_FROM = 2 * CHUNK
+# How much lower an engine worker's CPU priority is than its scheduler's (see _start_worker).
+WORKER_NICENESS = 10
 
 
 @dataclass(slots=True)
@@ -254,6 +258,12 @@ def _start_worker(settings: dict[str, Any]) -> None:
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
     _WORKER_APP = create_app(settings)
     _WORKER_APP.app_context().push()
+    # The scheduler records what the workers fire, one case at a time, under the write lock:
+    # that is a burst's critical path, so it (and the web workers) get the CPU first and the
+    # workers the rest; it takes back runs no worker has begun when they fall behind. Only
+    # once started: on a busy machine a worker starting at low priority would not be ready
+    # for the burst.
+    os.nice(WORKER_NICENESS)
     log.debug("engine worker %s ready", os.getpid())
 
 

@@ -23,7 +23,7 @@ import logging
 import os
 import socket
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -145,9 +145,11 @@ def _record_fired(case: CaseRecord, mine: Sequence[Any], fired: firing.Fired,
 class _Claimed:
     """A sweep's claimed cases as read without the write lock, and their engine runs."""
 
+    order: list[int]  # the claimed cases, oldest due first
     cases: dict[int, CaseRecord]
     mine: dict[int, list[Any]]
     runs: firing.Runs
+    full: bool = False  # the claim took as many timers as it could: more may be due
 
 
 def _read_claimed(case_ids: list[int], worker: str) -> _Claimed:
@@ -161,7 +163,7 @@ def _read_claimed(case_ids: list[int], worker: str) -> _Claimed:
     db.session.rollback()  # end the read: the engine runs while others write
     jobs = {case_id: (case.process_version_id, case.workflow_state)
             for case_id, case in cases.items() if mine[case_id]}
-    return _Claimed(cases, mine, firing.Runs(jobs))
+    return _Claimed(case_ids, cases, mine, firing.Runs(jobs))
 
 
 class _Moved(Exception):
@@ -306,26 +308,82 @@ def _lost_a_race(exc: Exception) -> bool:
 
 
 def sweep(now: datetime | None = None, worker: str | None = None,
-          limit: int | None = None) -> SweepResult:
-    """Claim and fire every timer due now, batch by batch, until none is left."""
+          limit: int | None = None, stop: Callable[[], bool] | None = None) -> SweepResult:
+    """Claim and fire every timer due now, batch by batch, until none is left.
+
+    The next batch is claimed and read, and its engine runs started, as soon as the one
+    under way has recorded its first write batch: the engine workers (firing.py) then
+    never run dry while this process records. At most two batches are claimed at once,
+    each for far less than its lease. When `stop` answers True (the scheduler is shutting
+    down) the sweep ends with the batch under way, giving back the claims of the next.
+    """
     worker = worker or worker_name()
     limit = limit or current_app.config["PLAINT_TIMER_BATCH"]
     result = SweepResult()
     with lookups.read_once():  # the calendar and policy as they are at this sweep
-        while True:
-            case_ids, rows = claim_due(now or utcnow(), worker, limit)
-            if not case_ids:
-                return result
-            result.claimed += len(case_ids)
-            fired_before = result.fired
-            claimed = _read_claimed(case_ids, worker)
-            try:
-                for start in range(0, len(case_ids), WRITE_BATCH):
-                    _fire_batch(case_ids[start:start + WRITE_BATCH], worker, claimed, result)
-            finally:
-                claimed.runs.cancel()
-            if rows < limit or result.fired == fired_before:
-                return result  # the last batch, or nothing in it could fire yet
+        batch = _claim_batch(now, worker, limit, result)
+        while batch is not None:
+            batch = _fire_claimed(batch, now, worker, limit, result, stop or _never)
+    return result
+
+
+def _claim_batch(now: datetime | None, worker: str, limit: int,
+                 result: SweepResult) -> _Claimed | None:
+    """Claim the next batch of due timers, read it and start its engine runs (None: none due)."""
+    case_ids, rows = claim_due(now or utcnow(), worker, limit)
+    if not case_ids:
+        return None
+    result.claimed += len(case_ids)
+    claimed = _read_claimed(case_ids, worker)
+    claimed.full = rows >= limit
+    return claimed
+
+
+def _never() -> bool:
+    return False
+
+
+def _fire_claimed(claimed: _Claimed, now: datetime | None, worker: str, limit: int,
+                  result: SweepResult, stop: Callable[[], bool]) -> _Claimed | None:
+    """Record a claimed batch write batch by write batch; the next batch, if one is due.
+
+    The next is claimed once this batch has fired something (a batch that fires nothing
+    holds timers not due yet: claiming again would only take them back) and only if this
+    batch was full (a short one was the last). A sweep that stops, or fails, gives the
+    next batch's claims back: none of its steps was recorded.
+    """
+    fired_before = result.fired
+    ahead: _Claimed | None = None
+    looked_ahead = not claimed.full
+    case_ids = claimed.order
+    try:
+        for start in range(0, len(case_ids), WRITE_BATCH):
+            _fire_batch(case_ids[start:start + WRITE_BATCH], worker, claimed, result)
+            if not looked_ahead and result.fired > fired_before and not stop():
+                looked_ahead = True
+                ahead = _claim_batch(now, worker, limit, result)
+    except BaseException:
+        if ahead is not None:
+            _give_back(ahead, worker, result)
+        raise
+    finally:
+        claimed.runs.cancel()
+    if ahead is not None and stop():
+        _give_back(ahead, worker, result)
+        return None
+    return ahead
+
+
+def _give_back(claimed: _Claimed, worker: str, result: SweepResult) -> None:
+    """Drop a claimed batch's engine runs and give its claims back (else they expire)."""
+    claimed.runs.cancel()
+    result.claimed -= len(claimed.order)
+    try:
+        db.session.rollback()
+        incidents.release_many(claimed.order, worker)
+    except Exception:  # the database is failing: the claims expire after their lease
+        db.session.rollback()
+        log.exception("could not give back the claims of %d cases", len(claimed.order))
 
 
 def next_due() -> datetime | None:
