@@ -157,7 +157,7 @@ def processes(app: Flask) -> int:
     Inline unless PLAINT_SCHEDULER_PROCESSES asks for more: with no configuration Plaint
     is one process (DESIGN decision 13), and the in-app scheduler runs in every web
     worker. A dedicated `flask scheduler` on SQLite, the one process firing every timer,
-    is where a pool pays (about 1.4x on 2 cores); on PostgreSQL one runs more schedulers
+    is where a pool pays (about 1.6x on 2 cores); on PostgreSQL one runs more schedulers
     instead, each inline, since a pool in each would share the same cores.
     """
     value: int | None = app.config.get("PLAINT_SCHEDULER_PROCESSES")
