@@ -36,6 +36,8 @@ _STAMP_KEY = ("lookups.stamp",)
 _SHARED: dict[str, dict[Hashable, Any]] = {}
 _KEEP = 4
 _LOCK = Lock()
+# Set by a migration older than the stamp's (0040) that runs today's services: no stamp yet.
+_DIRECT: ContextVar[bool] = ContextVar("plaint_settings_direct", default=False)
 
 
 @contextmanager
@@ -82,6 +84,8 @@ def setting(key: Hashable, load: Callable[[], T]) -> T:
     `load` must read only the stamped tables (migration 0040), and its answer is shared by
     every run and thread of the process: callers must not change it.
     """
+    if _DIRECT.get():
+        return once(key, load)
     memo = _MEMO.get()
     if memo is not None and key in memo:
         return memo[key]  # type: ignore[no-any-return]
@@ -93,6 +97,17 @@ def setting(key: Hashable, load: Callable[[], T]) -> T:
     if memo is not None:
         memo[key] = value
     return value  # type: ignore[no-any-return]
+
+
+@contextmanager
+def settings_read_directly() -> Iterator[None]:
+    """Within the block, settings are read from their tables and not kept: for a migration
+    older than the settings stamp (0040) that runs today's services on its database."""
+    token = _DIRECT.set(True)
+    try:
+        yield
+    finally:
+        _DIRECT.reset(token)
 
 
 def _stamp(memo: dict[Hashable, Any] | None) -> str:

@@ -19,7 +19,7 @@ depends_on = None
 
 def upgrade():
     from server.extensions import db
-    from server.services import reporting
+    from server.services import lookups, reporting
 
     # The services read through db.session: for this step it is a session on the
     # migration's connection, so it sees the new table and joins the same transaction.
@@ -27,7 +27,9 @@ def upgrade():
     session = Session(bind=op.get_bind())
     db.session.registry.set(session)  # type: ignore[arg-type]
     try:
-        reporting.rebuild(commit=False)
+        # The settings stamp (0040) does not exist yet: settings are read from their tables.
+        with lookups.settings_read_directly():
+            reporting.rebuild(commit=False)
         session.flush()
     finally:
         db.session.registry.clear()
