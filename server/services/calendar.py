@@ -107,8 +107,8 @@ def what_if(change: WhatIf | None) -> Iterator[None]:
         _WHAT_IF.reset(token)
 
 
-def load(since: datetime | None = None) -> Calendar:
-    """The calendar as now saved (every dated entry: the answer is the same for any `since`)."""
+def load() -> Calendar:
+    """The calendar as now saved, every dated entry with it."""
     # Every dated entry, kept per settings stamp: the same arithmetic for any case, and a
     # change saved in any process renews the stamp (services/lookups.py).
     found = lookups.setting("calendar", _load)
@@ -143,22 +143,22 @@ def add_working_days(start: datetime, days: int) -> datetime:
     then clamped into the hours of the day reached: 14:30 on a half day that closes at
     12:00 gives 12:00. With days=0 the result is that next opening (or `start` itself).
     """
-    return load(start).add_working_days(start, days)
+    return load().add_working_days(start, days)
 
 
 def add_working_hours(start: datetime, hours: float) -> datetime:
     """The instant, in UTC, when `hours` of working time have passed since `start`."""
-    return load(start).add_working_hours(start, hours)
+    return load().add_working_hours(start, hours)
 
 
 def working_hours_between(start: datetime, end: datetime) -> float:
     """Hours of working time between two instants (0 if end <= start)."""
-    return load(start).working_hours_between(start, end)
+    return load().working_hours_between(start, end)
 
 
 def is_working_time(at: datetime) -> bool:
     """Whether an instant falls inside working hours (opening included, closing not)."""
-    return load(at).is_working_time(at)
+    return load().is_working_time(at)
 
 
 # Administration: the form values as typed, checked, saved with a system event.
@@ -193,7 +193,7 @@ def _shows_hijri() -> bool:
 
 def settings_form() -> dict[str, Any]:
     """The calendar's settings as the form shows them."""
-    cal = load(utcnow())
+    cal = load()
     form: dict[str, Any] = {"time_zone": cal.zone, "holiday_country": cal.country or "",
                             "holiday_subdivision": cal.subdivision or "",
                             "show_hijri": _shows_hijri()}

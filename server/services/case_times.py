@@ -50,7 +50,7 @@ class CaseTimes:
 def figures(case: Case, now: datetime | None = None) -> CaseTimes:
     """The case's time to acknowledge, time to resolve (so far, if open) and paused time."""
     now = now or utcnow()
-    cal = calendar.load(case.received_at)
+    cal = calendar.load()
     day = _day_hours(cal)
     acknowledge = _span(cal, day, case.received_at, case.acknowledged_at, now)
     resolve = _span(cal, day, case.received_at, case.resolved_at or case.closed_at, now)

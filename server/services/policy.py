@@ -157,14 +157,14 @@ def deadline(kind: str, *, priority: str | None, category: str | None,
              since: datetime) -> datetime:
     """When a deadline of this kind falls for a complaint received (or started) at `since`."""
     target = target_for(kind, priority=priority, category=category)
-    return calendar.load(since).add(since, target.amount, target.unit)
+    return calendar.load().add(since, target.amount, target.unit)
 
 
 def reminder_at(kind: str, *, priority: str | None, category: str | None,
                 since: datetime) -> datetime:
     """When to remind: the deadline less the reminder lead (same kind of time), not before since."""
     target = target_for(kind, priority=priority, category=category)
-    cal = calendar.load(since)
+    cal = calendar.load()
     due = cal.add(since, target.amount, target.unit)
     return max(since, cal.subtract(due, target.remind_amount, target.remind_unit))
 
@@ -173,7 +173,7 @@ def next_level_at(kind: str, *, priority: str | None, category: str | None,
                   since: datetime) -> datetime:
     """When an escalation that began at `since` (the breach) goes up one more level."""
     target = target_for(kind, priority=priority, category=category)
-    return calendar.load(since).add(since, target.next_level_amount, target.next_level_unit)
+    return calendar.load().add(since, target.next_level_amount, target.next_level_unit)
 
 
 def targets_for_public() -> list[PublicTarget]:
@@ -187,7 +187,7 @@ def targets_for_public() -> list[PublicTarget]:
 
 def preview(since: datetime) -> list[tuple[str, datetime, datetime]]:
     """Each complaint deadline and its reminder, in local time, for a complaint of no priority."""
-    tz = calendar.load(since).tz
+    tz = calendar.load().tz
     return [(kind, deadline(kind, priority=None, category=None, since=since).astimezone(tz),
              reminder_at(kind, priority=None, category=None, since=since).astimezone(tz))
             for kind in COMPLAINT_KINDS]

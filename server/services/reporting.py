@@ -161,7 +161,7 @@ def _times(row: dict[str, Any], before: dict[str, Any] | None, clocks: Clocks,
     unsettled = [kind for kind in KINDS
                  if moved or (fired and before is not None
                               and before[f"{kind}_on_target"] is None)]
-    cal: Calendar | None = calendar.load(row["received_at"]) if moved or unsettled else None
+    cal: Calendar | None = calendar.load() if moved or unsettled else None
     within = None
     if moved and cal is not None:
         for name, (column, clock) in HOURS.items():

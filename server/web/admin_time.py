@@ -31,7 +31,7 @@ def _posted() -> dict[str, str]:
 
 def _preview() -> dict[str, Any]:
     """Deadlines for a complaint received at the time asked for (local), or now."""
-    cal = calendar.load(utcnow())
+    cal = calendar.load()
     typed = request.args.get("at", "").strip()[:40]
     since, error = utcnow(), None
     if typed:
