@@ -13,7 +13,8 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
+from typing import Protocol
 
 import pyotp
 import segno
@@ -34,6 +35,28 @@ ISSUER = "Plaint"
 RECOVERY_CODES = 10
 WINDOW = 1  # time steps accepted either side of now, for clocks a little apart
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+
+
+class HeldRole(Protocol):
+    """A role as the second-factor rule reads it (a `Role`, or the signed-in person's)."""
+
+    @property
+    def requires_second_factor(self) -> bool: ...
+
+
+class Account(Protocol):
+    """What the second-factor rule reads of an account: a `User`, or the signed-in person."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def totp_secret(self) -> str | None: ...
+    @property
+    def role_names(self) -> Set[str]: ...
+    @property
+    def roles(self) -> Iterable[HeldRole]: ...
 
 
 def _fernet() -> Fernet:
@@ -63,7 +86,7 @@ def new_secret() -> str:
     return pyotp.random_base32(32)
 
 
-def qr_svg(user: User, secret: str) -> str:
+def qr_svg(user: Account, secret: str) -> str:
     """The enrolment QR code as inline SVG (no script, no image request)."""
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
     return str(segno.make(uri, error="m").svg_inline(scale=4, title=_("QR code to scan")))
@@ -74,14 +97,14 @@ def grouped(secret: str) -> str:
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
 
-def required(user: User) -> bool:
+def required(user: Account) -> bool:
     """Whether this account must have a second factor (its roles say so)."""
     if user.role_names & ALWAYS:
         return True
     return any(role.requires_second_factor for role in user.roles)
 
 
-def enrolled(user: User) -> bool:
+def enrolled(user: Account) -> bool:
     """Whether the account has a second factor."""
     return user.totp_secret is not None
 
@@ -175,7 +198,7 @@ def _take_recovery_code(user: User, code: str) -> bool:
     return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
-def recovery_codes_left(user: User) -> int:
+def recovery_codes_left(user: Account) -> int:
     """How many of the account's recovery codes are still unused."""
     return len(db.session.scalars(select(RecoveryCode.id).where(
         RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).all())

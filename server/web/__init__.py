@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
 
-from ..extensions import db, login_manager
-from ..models import User
+from ..extensions import login_manager
 from ..services import choice_titles, labels
-
-_SIGNED_IN = select(User).options(joinedload(User.roles)).where(User.id == bindparam("id"))
+from . import signed_in
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(user_id: str) -> signed_in.SignedIn | None:
     """The signed-in user of a session or remember cookie, if that sign-in still holds.
 
     The cookie names the account and the session epoch it signed in under (User.get_id);
@@ -25,11 +21,8 @@ def load_user(user_id: str) -> User | None:
     account, _, epoch = user_id.partition(":")
     if not account.isdigit() or not epoch.isdigit():
         return None
-    # One query, the roles joined: this runs on every request.
-    user = db.session.scalars(_SIGNED_IN, {"id": int(account)}).unique().first()
-    if user is None or not user.active or user.session_epoch != int(epoch):
-        return None
-    return user
+    # One Core query, the roles joined: this runs on every request.
+    return signed_in.load(int(account), int(epoch))
 
 
 def init_app(app: Flask) -> None:
