@@ -121,6 +121,39 @@ def test_a_handler_of_team_a_is_refused_a_case_of_team_b_and_everything_under_it
     assert {s["what"] for s in sent} >= {"case", "letter", "bundle"}
 
 
+def test_the_task_page_of_a_case_one_may_not_read_is_refused_before_anything_shows_or_runs(
+        app: Flask, world: World, auth: AuthActions) -> None:
+    with app.app_context():
+        task_of = dict(db.session.execute(select(Case.reference, HumanTask.task_id)
+                                          .join(HumanTask, HumanTask.case_id == Case.id)).all())
+    anna, ada = auth.signed_in("anna"), auth.signed_in("ada")
+    with refusals() as sent:
+        for reference in (world.b, world.secret):
+            path = f"/cases/{reference}/tasks/{task_of[reference]}"
+            for answer in (anna.get(path), post(anna, path, {"findings": "Seen."})):
+                page = answer.get_data(as_text=True)
+                assert answer.status_code == 403, path
+                assert REFUSED in page and "Basil Beta" not in page and "Salma" not in page
+        # A task that is not open, of a case one may not read: refused all the same.
+        assert _page(anna, f"/cases/{world.b}/tasks/no-such-task")[0] == 403
+        # Someone whose roles do not open task pages is refused the case all the same.
+        assert _page(ada, f"/cases/{world.b}/tasks/{task_of[world.b]}")[0] == 403
+    assert [(s["actor"].name, s["what"], s["detail"]) for s in sent] == [
+        ("anna", "task", task_of[world.b])] * 2 + [("anna", "task", task_of[world.secret])] * 2 \
+        + [("anna", "task", "no-such-task"), ("ada", "task", task_of[world.b])]
+    with app.app_context():
+        refused_case = db.session.scalar(select(Case.id).where(Case.reference == world.b))
+    assert sent[0]["case_id"] == refused_case
+    assert _page(anna, "/cases/CMP-2099-999999/tasks/x")[0] == 404
+    for who, reference in (("anna", world.a), ("bilal", world.b), ("omar", world.secret)):
+        status, page = _page(auth.signed_in(who), f"/cases/{reference}/tasks/{task_of[reference]}")
+        assert status == 200 and 'name="findings"' in page, (who, reference)
+    with app.app_context():  # the refused posts completed nothing
+        assert dict(db.session.execute(select(Case.reference, HumanTask.task_id)
+                                       .join(HumanTask, HumanTask.case_id == Case.id)).all()) \
+            == task_of
+
+
 def test_search_and_its_exports_hold_only_the_cases_one_may_read(
         world: World, auth: AuthActions) -> None:
     every = (world.a, world.b, world.secret)

@@ -7,30 +7,32 @@ so the three doors into a task give the same answer in the same words.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, bindparam, select, true
 
 from ..access import SUPERVISE, can
 from ..database import begin_write
 from ..engine import TaskNotReady
 from ..engine.instructions import InstructionsError
 from ..engine.instructions import render as render_instructions
-from ..errors import Conflict, Forbidden
+from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..formkit import dynamic
 from ..models import Case, HumanTask
-from . import labels, objectivity, process_texts, system_log
+from . import labels, objectivity, process_texts, system_log, visibility
 from .actors import Actor
 from .objectivity import GuardedTask, HandledCase
 from .processes import form_schema, runtime_for
-from .recording import load_case_and_task
-from .records import CaseRecord, TaskRecord
+from .records import TASK_COLUMNS, CaseRecord, TaskRecord
 
 # Actors that objectivity holds to: staff, and API clients acting for a member of staff.
 PEOPLE = ("staff", "api")
+_CASES = Case.__table__
+_TASKS = HumanTask.__table__
 
 
 class WorkedTask(GuardedTask, Protocol):
@@ -140,8 +142,9 @@ def open_task(reference: str, task_id: str, actor: Actor, prefill: bool = False,
     already holds under the field names (or the variables the task's `prefill` property
     names).
     """
-    # The case and its task in one prebuilt query (every task page and every step reads both).
-    case, task = load_case_and_task(reference, task_id)
+    # The case, its task and the need-to-know rule in one prebuilt query: every task page
+    # and every step reads all three.
+    case, task = _read(reference, task_id, actor)
     if task is None:
         raise Conflict(_("This task is no longer open: it was completed or the case moved on."))
     reason = _checked(case, task, actor, claiming=False, attempt=attempt)
@@ -171,6 +174,46 @@ def open_task(reference: str, task_id: str, actor: Actor, prefill: bool = False,
                              "moved on.")) from None
     return OpenTask(case, task, info["ui_form"], instructions, prompt,
                     info["shows"], values, options)
+
+
+def _read(reference: str, task_id: str, actor: Actor) -> tuple[CaseRecord, TaskRecord | None]:
+    """The case and its ready task (None if not ready), refused unless the actor may read
+    the case (visibility.py; a neutral 403 and the refusal logged); NotFound if no case."""
+    if visibility.reads_all(actor):
+        query = _EVERY_READER
+    elif actor.user_id is not None:
+        query = _for_person(actor.user_id, actor.people)
+    else:
+        query = _case_and_task(visibility.readable(actor))
+    row = db.session.connection().execute(
+        query, {"reference": reference, "task_id": task_id}).first()
+    if row is None:
+        raise NotFound(_("There is no case %(reference)s.", reference=reference))
+    values = dict(row._mapping)
+    if not values.pop("readable"):
+        visibility.refuse(actor, values["id"], "task", task_id)
+    task = {name: values.pop(f"task_{name}") for name in TASK_COLUMNS}
+    found = values.pop("task_row") is not None
+    return CaseRecord(**values), TaskRecord(**task) if found else None
+
+
+def _case_and_task(readable: ColumnElement[bool]) -> Select[Any]:
+    """A case by reference, its task by id (outer-joined) and whether the reader may read it."""
+    return (
+        select(_CASES, *(_TASKS.c[name].label(f"task_{name}") for name in TASK_COLUMNS),
+               _TASKS.c.id.label("task_row"), readable.label("readable"))
+        .select_from(_CASES.outerjoin(_TASKS, (_TASKS.c.case_id == _CASES.c.id)
+                                      & (_TASKS.c.task_id == bindparam("task_id"))))
+        .where(_CASES.c.reference == bindparam("reference")))
+
+
+_EVERY_READER = _case_and_task(true())
+
+
+@lru_cache(maxsize=1024)
+def _for_person(uid: int, people: tuple[str, ...]) -> Select[Any]:
+    """_read's query for one person, built once per process (as visibility's condition)."""
+    return _case_and_task(visibility.readable_by(uid, people))
 
 
 def _filled(case: CaseRecord, template: str, data: dict[str, Any]) -> str:

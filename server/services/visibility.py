@@ -30,6 +30,7 @@ from sqlalchemy import (
     false,
     or_,
     select,
+    true,
 )
 from sqlalchemy.orm import aliased
 
@@ -103,7 +104,7 @@ def may_read(actor: Actor, case_id: int) -> bool:
 def check(actor: Actor, case_id: int, what: str = "case", detail: str = "") -> None:
     """Raise a neutral Forbidden, and send `case_read_refused`, unless the actor may read it."""
     if not may_read(actor, case_id):
-        _refuse(actor, case_id, what, detail)
+        refuse(actor, case_id, what, detail)
 
 
 def check_reference(actor: Actor, reference: str, what: str = "case",
@@ -120,7 +121,25 @@ def check_reference(actor: Actor, reference: str, what: str = "case",
         query = _one_case(actor.user_id, actor.people)
     row = db.session.execute(query, {"reference": reference}).first()
     if row is not None and not row[1]:
-        _refuse(actor, row[0], what, detail)
+        refuse(actor, row[0], what, detail)
+
+
+def readable(actor: Actor) -> ColumnElement[bool]:
+    """The rule as a column of a query over `case`: whether the actor may read the row.
+
+    For a page that reads its case anyway (the task page), so the check costs no query of
+    its own; a false answer goes to `refuse`.
+    """
+    if not reads_all(actor) and actor.user_id is not None:
+        return readable_by(actor.user_id, actor.people)
+    found = condition(actor)
+    return true() if found is None else case((found, True), else_=False)
+
+
+@lru_cache(maxsize=1024)
+def readable_by(uid: int, people: tuple[str, ...]) -> ColumnElement[bool]:
+    """`readable` for a person who does not read every case, built once per process."""
+    return case((_limited_to(uid, people), True), else_=False)
 
 
 @lru_cache(maxsize=1024)
@@ -130,7 +149,8 @@ def _one_case(uid: int, people: tuple[str, ...]) -> Select[tuple[int, bool]]:
         Case.reference == bindparam("reference"))
 
 
-def _refuse(actor: Actor, case_id: int, what: str, detail: str) -> None:
+def refuse(actor: Actor, case_id: int, what: str, detail: str) -> None:
+    """Refuse the read: a neutral Forbidden, and `case_read_refused` for the access log."""
     app: Any = current_app._get_current_object()  # type: ignore[attr-defined]
     case_read_refused.send(app, actor=actor, case_id=case_id, what=what, detail=detail)
     raise Forbidden(refused_message())

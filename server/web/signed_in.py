@@ -38,8 +38,8 @@ class HeldRole(NamedTuple):
 class SignedIn:
     """Who is signed in, as read at the start of this request (read-only)."""
 
-    __slots__ = ("id", "username", "display_name", "email", "active", "session_epoch",
-                 "language", "totp_secret", "roles", "role_names")
+    __slots__ = ("active", "display_name", "email", "id", "language", "role_names", "roles",
+                 "session_epoch", "totp_secret", "username")
 
     is_authenticated = True
     is_anonymous = False
