@@ -14,12 +14,13 @@ from sqlalchemy import create_engine, event, select, text, update
 
 from server import create_app
 from server.extensions import db
-from server.models import Case, EscalationTarget, HumanTask
-from server.services import calendar, cases, policy
+from server.models import Case, EscalationTarget, HumanTask, User
+from server.services import auth, calendar, cases, policy, users
 from server.services.actors import Actor
 
 from .support.app import app_config
-from .support.data import HANDLER, INTAKE
+from .support.data import ACK, ASSESS, HANDLER, INTAKE
+from .support.web import make_user
 
 ADMIN = Actor("ada.admin", 1, frozenset({"admin"}))
 THURSDAY = datetime(2026, 5, 7, 11, 0, tzinfo=UTC)  # 14:00 in Riyadh
@@ -118,3 +119,47 @@ def test_a_step_reads_the_settings_stamp_and_no_setting_once_they_are_kept(
     kept = ("escalation_target", "business_calendar", "working_hours", "calendar_date",
             "webhook_subscription", "team_route", "code_entry")
     assert [s for s in reads if any(f"FROM {t}" in s for t in kept)] == []
+
+
+def stamp() -> str:
+    """The settings stamp as committed now."""
+    db.session.rollback()
+    found = str(db.session.execute(text("SELECT stamp FROM settings_stamp")).scalar_one())
+    db.session.rollback()
+    return found
+
+
+def assessor(reference: str, bpmn_id: str) -> int | None:
+    """Who the case's waiting task went to (None: nobody yet)."""
+    db.session.rollback()
+    found = db.session.scalar(select(HumanTask.assignee_id).join(Case).where(
+        Case.reference == reference, HumanTask.bpmn_id == bpmn_id))
+    db.session.rollback()  # the next step starts afresh, as the next request would
+    return found
+
+
+def test_an_owner_whose_role_another_process_took_away_gets_no_new_task_from_the_next_step(
+        app_ctx: None, database_url: str) -> None:
+    make_user("hana", "handler")
+    hana = db.session.scalar(select(User.id).where(User.username == "hana"))
+    reference = cases.start_case(dict(INTAKE), "web", HANDLER).case.reference
+    task_id = db.session.scalar(select(HumanTask.task_id).where(HumanTask.bpmn_id == "acknowledge"))
+    cases.complete_task(reference, task_id, ACK, Actor("hana", hana, frozenset({"handler"})))
+    assert assessor(reference, "assess") == hana  # the owner's roles are now kept here
+    with another_process(database_url):
+        users.update_user("hana", "Hana", None, ["supervisor"], True, Actor.system("admin"))
+    task_id = db.session.scalar(select(HumanTask.task_id).where(HumanTask.bpmn_id == "assess"))
+    cases.complete_task(reference, task_id, ASSESS, Actor.system("test"))
+    assert assessor(reference, "investigate") is None  # waits for any handler
+
+
+def test_signing_in_and_out_leave_the_kept_settings_alone_switching_an_account_off_does_not(
+        app_ctx: None) -> None:
+    make_user("hana", "handler")
+    hana = db.session.scalar(select(User.id).where(User.username == "hana"))
+    before = stamp()
+    auth.signed_in(hana)  # the last sign-in is written on every sign-in
+    auth.sign_out(hana)  # a new session epoch
+    assert stamp() == before
+    users.update_user("hana", "Hana", None, ["handler"], False, Actor.system("admin"))
+    assert stamp() != before

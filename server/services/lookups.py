@@ -4,11 +4,12 @@ Within `read_once()` each lookup is read on first use and reused until the block
 run sees the configuration as it was when it first asked, the next run asks again.
 
 The settings (policy targets, the calendar and its dates, the zone and Hijri switch,
-webhook subscriptions, team routes, code lists) are also kept per process, under the
-database's settings stamp (migration 0040): triggers renew the stamp in the same
-transaction as any write to those tables, in any process. A run reads the stamp once, and
-reads a setting again only when the stamp it saw has nothing cached, so a change saved in
-any process applies to the next run (DESIGN decision 8) for the price of one small query.
+webhook subscriptions, team routes, code lists, and who may own cases: accounts' switch,
+name and roles) are also kept per process, under the database's settings stamp
+(migrations 0040 and 0041): triggers renew the stamp in the same transaction as any write
+to those tables, in any process. A run reads the stamp once, and reads a setting again
+only when the stamp it saw has nothing cached, so a change saved in any process applies
+to the next run (DESIGN decision 8) for the price of one small query.
 Other lookups (who holds a role, titles from deployed forms) never outlive their block.
 """
 

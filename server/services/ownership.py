@@ -25,7 +25,7 @@ from ..errors import Forbidden, InvalidInput
 from ..extensions import db
 from ..models import Case, HumanTask, User, utcnow
 from ..models.user import user_roles
-from . import objectivity, recording
+from . import lookups, objectivity, recording
 from .actors import Actor
 from .objectivity import HandledCase
 from .records import CaseRecord
@@ -40,9 +40,10 @@ _GIVE = (_TASKS.update()
                 _TASKS.c.assignee_id.is_(None))
          .values(assignee_id=bindparam("owner")))
 _USERS = User.__table__
-# Whether an account is on, its name and its roles, in one Core query: every step of a
-# case with an owner asks. The session's User objects were expired by the write lock's
-# rollback (database.begin_write), and reloading one through the ORM cost several times this.
+# Whether an account is on, its name and its roles, in one Core query, kept per process
+# under the settings stamp (migration 0041 renews it when any of these change): every step
+# of a case with an owner asks, and the step has read the stamp already. The step sees the
+# accounts as they were at its first read of the settings, as it sees the policy.
 _STAFF = (select(_USERS.c.active, _USERS.c.username, user_roles.c.role_name)
           .select_from(_USERS.outerjoin(user_roles, user_roles.c.user_id == _USERS.c.id))
           .where(_USERS.c.id == bindparam("user_id")))
@@ -77,6 +78,10 @@ def takes_case(case: CaseRecord, actor: Actor, role: str | None) -> bool:
 
 def _staff(user_id: int) -> tuple[bool, str, frozenset[str]] | None:
     """Whether the account is active, its username and role names (None: no such account)."""
+    return lookups.setting(("ownership.staff", user_id), lambda: _read_staff(user_id))
+
+
+def _read_staff(user_id: int) -> tuple[bool, str, frozenset[str]] | None:
     rows = db.session.connection().execute(_STAFF, {"user_id": user_id}).all()
     if not rows:
         return None
