@@ -4,12 +4,14 @@ rolled back never reaches anyone (DESIGN decision 8; services/lookups.py)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import time_machine
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, select, text, update
 
 from server import create_app
@@ -20,7 +22,7 @@ from server.services.actors import Actor
 
 from .support.app import app_config
 from .support.data import ACK, ASSESS, HANDLER, INTAKE
-from .support.web import make_user
+from .support.web import AuthActions, make_user
 
 ADMIN = Actor("ada.admin", 1, frozenset({"admin"}))
 THURSDAY = datetime(2026, 5, 7, 11, 0, tzinfo=UTC)  # 14:00 in Riyadh
@@ -163,3 +165,39 @@ def test_signing_in_and_out_leave_the_kept_settings_alone_switching_an_account_o
     assert stamp() == before
     users.update_user("hana", "Hana", None, ["handler"], False, Actor.system("admin"))
     assert stamp() != before
+
+
+def test_a_target_saved_by_another_process_while_a_task_page_is_open_applies_to_its_post(
+        app_ctx: None, database_url: str, client: FlaskClient, auth: AuthActions) -> None:
+    with time_machine.travel(THURSDAY, tick=False):
+        auth.login("hana", "handler")
+        reference = cases.start_case(dict(INTAKE), "web", HANDLER).case.reference
+        task_id = db.session.scalar(select(HumanTask.task_id))
+        db.session.rollback()
+        path = f"/cases/{reference}/tasks/{task_id}"
+        answer = client.get(path)  # the page reads the settings stamp
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == 200, page[:3000]
+        with another_process(database_url):
+            values: dict[str, str] = {}
+            for target in policy.list_targets()["response"]:
+                values.update(policy.row_form(target))
+            row = db.session.scalar(select(EscalationTarget).where(
+                EscalationTarget.kind == "response", EscalationTarget.priority == "any",
+                EscalationTarget.category == "any"))
+            values[f"t{row.id}_amount"] = "2"  # three working days before
+            assert policy.save_targets("response", values, ADMIN) == 1
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token
+        sent = client.post(path, data={**ACK, "csrf_token": token.group(1)})
+    assert sent.status_code == 302
+    assert due_of(reference, "assess") == MONDAY
+
+
+def due_of(reference: str, bpmn_id: str) -> datetime | None:
+    """The due time of the case's waiting task."""
+    db.session.rollback()
+    found = db.session.scalar(select(HumanTask.due_at).join(Case).where(
+        Case.reference == reference, HumanTask.bpmn_id == bpmn_id))
+    db.session.rollback()
+    return found.replace(tzinfo=UTC) if found is not None and found.tzinfo is None else found

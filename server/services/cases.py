@@ -134,24 +134,27 @@ def get_case(reference: str) -> Case:
 
 def complete_task(reference: str, task_id: str, values: Any, actor: Actor,
                   expected_version: int | None = None,
-                  read: tuple[CaseRecord, TaskRecord] | None = None) -> CaseRecord:
+                  read: tuple[CaseRecord, TaskRecord] | None = None,
+                  settings_stamp: str | None = None) -> CaseRecord:
     """Complete a ready user task with form values; only declared, valid fields are kept.
 
     `read` is the case and task as the caller read them in this request, outside the
     write lock (the task page's `tasks.open_task`): the first attempt starts from it
     rather than reading both again. It is checked as any read is, by the case's version
-    on saving; a case that moved meanwhile is read afresh under the lock.
+    on saving; a case that moved meanwhile is read afresh under the lock. So is
+    `settings_stamp`, the settings stamp read with them (services/lookups.py).
     """
     return _optimistically(lambda locked: _complete_task(
         reference, task_id, values, actor, expected_version, locked,
-        None if locked else read))
+        None if locked else read), settings_stamp if read is not None else None)
 
 
 class _Moved(Exception):
     """The case changed between the read outside the write lock and the write."""
 
 
-def _optimistically(step: Callable[[bool], CaseRecord]) -> CaseRecord:
+def _optimistically(step: Callable[[bool], CaseRecord],
+                    settings_stamp: str | None = None) -> CaseRecord:
     """Run a step with the engine outside the write lock; again inside it if the case moved.
 
     The write lock (SQLite's, one writer at a time) is taken only to write: the engine
@@ -160,9 +163,10 @@ def _optimistically(step: Callable[[bool], CaseRecord]) -> CaseRecord:
     holding the lock throughout, so it gives the same answer as if it had waited.
     """
     # Each attempt reads the policy's targets and the calendar once: the deadlines the
-    # engine run sets and the reporting facts the save records ask for the same rows.
+    # engine run sets and the reporting facts the save records ask for the same rows. The
+    # first starts from the settings stamp the caller read with the case, if it did.
     try:
-        with lookups.read_once():
+        with lookups.read_once(settings_stamp):
             return step(False)
     except _Moved:
         with lookups.read_once():

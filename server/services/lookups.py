@@ -22,7 +22,7 @@ from functools import wraps
 from threading import Lock
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import column, select, table
+from sqlalchemy import ScalarSelect, column, select, table
 
 from ..extensions import db
 
@@ -42,9 +42,13 @@ _DIRECT: ContextVar[bool] = ContextVar("plaint_settings_direct", default=False)
 
 
 @contextmanager
-def read_once() -> Iterator[None]:
-    """Within the block (this context only), read each configuration lookup once."""
-    token = _MEMO.set({})
+def read_once(stamp: str | None = None) -> Iterator[None]:
+    """Within the block (this context only), read each configuration lookup once.
+
+    `stamp` is the settings stamp as the run's first read saw it (`stamp_column` read with
+    the case), so that the run does not read it again.
+    """
+    token = _MEMO.set({} if stamp is None else {_STAMP_KEY: stamp})
     try:
         yield
     finally:
@@ -109,6 +113,11 @@ def settings_read_directly() -> Iterator[None]:
         yield
     finally:
         _DIRECT.reset(token)
+
+
+def stamp_column() -> ScalarSelect[str]:
+    """The settings stamp as a column, for a run to read it with its first query."""
+    return _READ_STAMP.scalar_subquery()
 
 
 def _stamp(memo: dict[Hashable, Any] | None) -> str:

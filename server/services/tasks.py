@@ -23,7 +23,7 @@ from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..formkit import dynamic
 from ..models import Case, HumanTask
-from . import labels, objectivity, process_texts, system_log, visibility
+from . import labels, lookups, objectivity, process_texts, system_log, visibility
 from .actors import Actor
 from .objectivity import GuardedTask, HandledCase
 from .processes import form_schema, runtime_for
@@ -61,6 +61,8 @@ class OpenTask:
     values: dict[str, Any] = field(default_factory=dict)  # what the form opens filled with
     # The task data variables the form takes its choices from (formkit/dynamic.py).
     options: dict[str, Any] = field(default_factory=dict)
+    # The settings stamp read with the case: completing the task reads no other.
+    settings_stamp: str | None = None
 
 
 def refusal(case: HandledCase, task: WorkedTask, actor: Actor,
@@ -144,7 +146,7 @@ def open_task(reference: str, task_id: str, actor: Actor, prefill: bool = False,
     """
     # The case, its task and the need-to-know rule in one prebuilt query: every task page
     # and every step reads all three.
-    case, task = _read(reference, task_id, actor)
+    case, task, stamp = _read(reference, task_id, actor)
     if task is None:
         raise Conflict(_("This task is no longer open: it was completed or the case moved on."))
     reason = _checked(case, task, actor, claiming=False, attempt=attempt)
@@ -173,12 +175,14 @@ def open_task(reference: str, task_id: str, actor: Actor, prefill: bool = False,
             raise Conflict(_("This task is no longer open: it was completed or the case "
                              "moved on.")) from None
     return OpenTask(case, task, info["ui_form"], instructions, prompt,
-                    info["shows"], values, options)
+                    info["shows"], values, options, stamp)
 
 
-def _read(reference: str, task_id: str, actor: Actor) -> tuple[CaseRecord, TaskRecord | None]:
-    """The case and its ready task (None if not ready), refused unless the actor may read
-    the case (visibility.py; a neutral 403 and the refusal logged); NotFound if no case."""
+def _read(reference: str, task_id: str,
+          actor: Actor) -> tuple[CaseRecord, TaskRecord | None, str]:
+    """The case, its ready task (None if not ready) and the settings stamp; refused unless
+    the actor may read the case (visibility.py: a neutral 403, the refusal logged);
+    NotFound if there is no such case."""
     if visibility.reads_all(actor):
         query = _EVERY_READER
     elif actor.user_id is not None:
@@ -192,16 +196,19 @@ def _read(reference: str, task_id: str, actor: Actor) -> tuple[CaseRecord, TaskR
     values = dict(row._mapping)
     if not values.pop("readable"):
         visibility.refuse(actor, values["id"], "task", task_id)
+    stamp = str(values.pop("settings_stamp"))
     task = {name: values.pop(f"task_{name}") for name in TASK_COLUMNS}
     found = values.pop("task_row") is not None
-    return CaseRecord(**values), TaskRecord(**task) if found else None
+    return CaseRecord(**values), TaskRecord(**task) if found else None, stamp
 
 
 def _case_and_task(readable: ColumnElement[bool]) -> Select[Any]:
-    """A case by reference, its task by id (outer-joined) and whether the reader may read it."""
+    """A case by reference, its task by id (outer-joined), whether the reader may read it,
+    and the settings stamp."""
     return (
         select(_CASES, *(_TASKS.c[name].label(f"task_{name}") for name in TASK_COLUMNS),
-               _TASKS.c.id.label("task_row"), readable.label("readable"))
+               _TASKS.c.id.label("task_row"), readable.label("readable"),
+               lookups.stamp_column().label("settings_stamp"))
         .select_from(_CASES.outerjoin(_TASKS, (_TASKS.c.case_id == _CASES.c.id)
                                       & (_TASKS.c.task_id == bindparam("task_id"))))
         .where(_CASES.c.reference == bindparam("reference")))

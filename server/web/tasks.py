@@ -70,7 +70,7 @@ def task(reference: str, task_id: str) -> ResponseReturnValue:
         seen = request.form.get("case_version", type=int)
         sent = submit(schema, ui, request.form, lambda values: cases.complete_task(
             reference, task_id, values, me, expected_version=seen,
-            read=(opened.case, row)))
+            read=(opened.case, row), settings_stamp=opened.settings_stamp))
         if sent.ok:
             flash(_("%(task)s is done.", task=title), "success")
             return redirect(url_for("inbox.index"))
