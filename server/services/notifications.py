@@ -87,10 +87,12 @@ class Rendered:
 @cache
 def _statements() -> dict[str, Any]:
     """Prebuilt statements: timer sweeps run enqueue for thousands of cases at a time."""
-    tasks, users = HumanTask.__table__, User.__table__
+    tasks, users, outbox = HumanTask.__table__, User.__table__, OutboxMessage.__table__
     person = (users.c.email, users.c.display_name)
+    insert = outbox.insert()
+    deferred.combine(insert, deferred.inserting(outbox))  # a sweep's batch: one statement
     return {
-        "insert": OutboxMessage.__table__.insert(),
+        "insert": insert,
         "task": select(tasks.c.assignee_id, tasks.c.due_at).where(
             tasks.c.case_id == bindparam("case_id"), tasks.c.task_id == bindparam("task_id")),
         "assignees": select(tasks.c.case_id, tasks.c.task_id, tasks.c.assignee_id).where(

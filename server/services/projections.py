@@ -49,6 +49,7 @@ class _Rows:
         # On PostgreSQL a batch's rows of each go in one statement (deferred.py).
         keys = {"of_case": "case_id", "t_id": "task_id"}
         deferred.combine(self.delete_one, deferred.deleting(table, keys))
+        deferred.combine(self.insert, deferred.inserting(table))
         deferred.combine(self.move, deferred.updating(table, keys))
 
 

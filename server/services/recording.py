@@ -89,6 +89,7 @@ _CASE_WITH_TASK = (
                                  & (TASKS.c.task_id == bindparam("task_id"))))
     .where(CASES.c.reference == bindparam("reference")))
 _INSERT_EVENT = EVENTS.insert()
+deferred.combine(_INSERT_EVENT, deferred.inserting(EVENTS))
 _FLAG_TASK = TASKS.update().where(TASKS.c.case_id == bindparam("of_case"),
                                   TASKS.c.task_id == bindparam("t_id")).values(
     flag=bindparam("flag"))
