@@ -6,8 +6,8 @@ the task rows moved or gone, and the report row's changes. Inside `deferring()`
 (services/timers.py, a batch recorded without savepoints) such writes are collected here
 and `flush` executes each statement once with all its rows, just before the batch
 commits; elsewhere they run at once, as any other write. Only writes that nothing reads
-later in the same step may come through here (a step's new task rows are changed by
-routing within it, so they do not).
+later in the same step may come through here (a step's new task rows only when neither
+routing nor the unstaffed flag changes them within it: services/recording.py decides).
 
 On PostgreSQL an executemany is still one statement per row on the server (psycopg 3
 pipelines them, but each is bound, planned and run apart): a statement with a combined
