@@ -90,8 +90,10 @@ def updating(table: Table, keys: dict[str, str]) -> Together:
 
 
 def inserting(table: Table) -> Together:
-    """A combined INSERT into `table` of rows that give the same columns: one statement
-    for the lot on PostgreSQL, where an executemany binds, plans and runs each row apart."""
+    """A combined INSERT into `table` of rows that give the same columns, over one array
+    per column. SQLAlchemy already sends an executemany INSERT as one multi-row VALUES
+    (database.py); this form is one parameter per column instead of per value, and cost
+    a fifth less client CPU on a burst's history and outbox rows (measured on 1,000)."""
     made: dict[tuple[str, ...], Executable] = {}
 
     def together(rows: Rows) -> tuple[Executable, dict[str, Any]]:
