@@ -33,6 +33,16 @@ def _sqlite_begin(conn: Connection) -> None:
                    else "BEGIN")
 
 
+def _postgresql_connect(dbapi_connection: Any, record: Any) -> None:
+    # A list parameter is one of a sweep's batch's arrays (services/deferred.py, the only
+    # place that passes lists): sent in binary, it skips psycopg's text quoting of every
+    # element (bytea states hex-encoded, then escaped). Client-side only: nothing a
+    # connection pooler would have to keep.
+    from psycopg.types.array import ListBinaryDumper
+
+    dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
+
+
 def configure_engine(engine: Engine) -> None:
     """Install the SQLite hooks on an engine; on PostgreSQL, insert many rows per statement."""
     if engine.dialect.name == "sqlite":
@@ -44,6 +54,7 @@ def configure_engine(engine: Engine) -> None:
         # sends one statement per row, each parsed, planned and run by the server apart.
         # Measured on a 1,000-timer sweep: 2,500 fewer server statements.
         engine.dialect.use_insertmanyvalues_wo_returning = True
+        event.listen(engine, "connect", _postgresql_connect)
 
 
 def init_app(app: Flask) -> None:

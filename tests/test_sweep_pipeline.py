@@ -49,6 +49,7 @@ def test_the_next_batch_is_claimed_while_the_one_before_is_recorded(
         record(case_ids, *args)
 
     monkeypatch.setattr(timers, "WRITE_BATCH", 2)
+    monkeypatch.setattr(timers, "WRITE_BATCH_POSTGRESQL", 2)
     monkeypatch.setattr(timers, "_fire_batch", watched)
     result = timers.sweep(limit=4)
     assert fired_per_case() == dict.fromkeys(ids, CHAIN)
@@ -79,6 +80,7 @@ def test_claims_taken_ahead_that_expire_and_fire_elsewhere_fire_once(
         return claimed
 
     monkeypatch.setattr(timers, "WRITE_BATCH", 2)
+    monkeypatch.setattr(timers, "WRITE_BATCH_POSTGRESQL", 2)
     monkeypatch.setattr(timers, "_claim_batch", slow)
     result = timers.sweep(limit=4)
     assert stalled == [timers.worker_name()] and elsewhere[0].fired > 0
@@ -124,6 +126,7 @@ def test_a_scheduler_shut_down_mid_burst_gives_back_what_it_claimed_ahead(
             assert wait_for(lambda: scheduler._closing, 10)
 
     monkeypatch.setattr(timers, "WRITE_BATCH", 2)
+    monkeypatch.setattr(timers, "WRITE_BATCH_POSTGRESQL", 2)
     monkeypatch.setattr(timers, "_fire_batch", then_stop)
     scheduler.start()
     assert wait_for(lambda: bool(stopping), 120)

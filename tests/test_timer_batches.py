@@ -160,3 +160,51 @@ def test_a_batch_saving_a_case_someone_saved_meanwhile_fails_its_version_check(
             deferred.flush()
     db.session.rollback()
     assert dict(db.session.execute(select(Case.id, Case.version)).all()) == versions
+
+
+def test_a_batchs_inserted_rows_keep_every_value_as_written(app_ctx: None) -> None:
+    # On PostgreSQL a batch inserts each table's rows in one statement over arrays sent in
+    # binary: text that looks like array syntax, NULL, quotes and backslashes, Arabic,
+    # empty text and missing values must come back exactly as they went in, row by row.
+    from datetime import UTC, datetime, timedelta
+
+    from server.services import projections
+
+    ids = overdue_cases(2)
+    base = datetime(2030, 1, 6, 5, 0, tzinfo=UTC)
+    odd = ['{a,b}', 'NULL', 'say "hi" \\ back\\slash', "مرحبا، عالم", "", None, "x" * 3000]
+    rows = [{"case_id": ids[i % 2], "task_id": f"t-{i}", "bpmn_id": f"b{i}",
+             "title": (value or "")[:255], "due_at": base + timedelta(minutes=i),
+             "claimed_by": None, "claimed_until": None if i % 3 else base,
+             "attempts": i, "last_error": value} for i, value in enumerate(odd)]
+    with deferred.deferring():
+        deferred.write(projections._TIMER_ROWS.insert, rows)
+        deferred.flush()
+    db.session.commit()
+    stored = {row.task_id: {name: getattr(row, name) for name in rows[0]}
+              for row in db.session.execute(select(Timer.__table__).where(
+                  Timer.task_id.like("t-%")))}
+    assert stored == {row["task_id"]: row for row in rows}
+
+
+def test_a_task_a_batch_makes_for_the_owners_role_goes_to_the_owner(
+        app_ctx: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The step's new inbox rows are then written at once, not at the batch's end: routing
+    # gives them to the owner within the step.
+    from server.models import User
+    from server.services import ownership
+
+    from .support.web import make_user
+
+    ids = overdue_cases(3)
+    make_user("maha", "complaints_manager", email="maha@example.com")
+    maha = db.session.scalar(select(User.id).where(User.username == "maha"))
+    db.session.execute(Case.__table__.update().where(Case.id.in_(ids[1:])).values(owner_id=maha))
+    db.session.commit()
+    # The second-level task is the complaints manager's: let that role own cases.
+    monkeypatch.setattr(ownership, "owning_roles",
+                        lambda: frozenset({"handler", "complaints_manager"}))
+    assert timers.sweep().cases == 3
+    assignees = dict(db.session.execute(select(HumanTask.case_id, HumanTask.assignee_id).where(
+        HumanTask.bpmn_id == "acknowledge_manager")).all())
+    assert assignees == {ids[0]: None, ids[1]: maha, ids[2]: maha}

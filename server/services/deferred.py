@@ -6,8 +6,8 @@ the task rows moved or gone, and the report row's changes. Inside `deferring()`
 (services/timers.py, a batch recorded without savepoints) such writes are collected here
 and `flush` executes each statement once with all its rows, just before the batch
 commits; elsewhere they run at once, as any other write. Only writes that nothing reads
-later in the same step may come through here (a step's new task rows are changed by
-routing within it, so they do not).
+later in the same step may come through here (a step's new task rows only when neither
+routing nor the unstaffed flag changes them within it: services/recording.py decides).
 
 On PostgreSQL an executemany is still one statement per row on the server (psycopg 3
 pipelines them, but each is bound, planned and run apart): a statement with a combined
@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Executable, Table, bindparam, func
+from sqlalchemy import Executable, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..extensions import db
@@ -84,6 +84,24 @@ def updating(table: Table, keys: dict[str, str]) -> Together:
             made[shape] = table.update().where(
                 *(table.c[column] == given.c[name] for name, column in keys.items())).values(
                 {table.c[name]: given.c[name] for name in shape if name not in keys})
+        return made[shape], _arrays(rows)
+
+    return together
+
+
+def inserting(table: Table) -> Together:
+    """A combined INSERT into `table` of rows that give the same columns, over one array
+    per column. SQLAlchemy already sends an executemany INSERT as one multi-row VALUES
+    (database.py); this form is one parameter per column instead of per value, and cost
+    a fifth less client CPU on a burst's history and outbox rows (measured on 1,000)."""
+    made: dict[tuple[str, ...], Executable] = {}
+
+    def together(rows: Rows) -> tuple[Executable, dict[str, Any]]:
+        shape = tuple(rows[0])
+        if shape not in made:
+            given = _given(table, {name: name for name in shape})
+            made[shape] = table.insert().from_select(
+                list(shape), select(*(given.c[name] for name in shape)))
         return made[shape], _arrays(rows)
 
     return together

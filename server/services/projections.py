@@ -49,12 +49,14 @@ class _Rows:
         # On PostgreSQL a batch's rows of each go in one statement (deferred.py).
         keys = {"of_case": "case_id", "t_id": "task_id"}
         deferred.combine(self.delete_one, deferred.deleting(table, keys))
+        deferred.combine(self.insert, deferred.inserting(table))
         deferred.combine(self.move, deferred.updating(table, keys))
 
 
 # Moves and deletes go through services/deferred.py: nothing reads them before the commit
 # (notifications take a ready task's due time from the snapshot). A step's new task rows
-# are written at once: routing and the unstaffed-task flag change them within the step.
+# are written at once when routing or the unstaffed-task flag change them within the step
+# (the caller says when neither does: `sync(tasks_later=True)`).
 _TASK_ROWS = _Rows(TASKS, ("due_at", "flag"), insert_later=False)
 # A cycle timer that moved on to its next occurrence becomes a fresh, unclaimed row.
 _TIMER_ROWS = _Rows(TIMERS, ("due_at", "claimed_by", "claimed_until", "last_error", "attempts"),
@@ -84,15 +86,17 @@ def dumped(summary: Summary) -> str:
     return json.dumps(summary, separators=(",", ":"))
 
 
-def sync(case: CaseRecord, before: Summary, snapshot: Snapshot, now: datetime) -> datetime | None:
+def sync(case: CaseRecord, before: Summary, snapshot: Snapshot, now: datetime,
+         tasks_later: bool = False) -> datetime | None:
     """Bring the case's task and timer rows from `before` to the snapshot.
 
     Returns the earliest due time among the timers written or moved (None: no timer
-    changed), which the schedulers must hear of.
+    changed), which the schedulers must hear of. `tasks_later`: nothing in this step
+    changes its new task rows, so a sweep's batch may insert them at its end.
     """
     after = summary_of(snapshot)
     if before["tasks"] != after["tasks"]:
-        _sync(_TASK_ROWS, case, before["tasks"], snapshot.ready, now)
+        _sync(_TASK_ROWS, case, before["tasks"], snapshot.ready, now, tasks_later)
     if before["timers"] == after["timers"]:
         return None
     _sync(_TIMER_ROWS, case, before["timers"], snapshot.timers, now)
@@ -133,7 +137,8 @@ def _state(item: ReadyTask | WaitingTimer) -> str | None:
 
 
 def _sync(rows: _Rows, case: CaseRecord, before: dict[str, str | None],
-          items: Sequence[ReadyTask | WaitingTimer], now: datetime) -> None:
+          items: Sequence[ReadyTask | WaitingTimer], now: datetime,
+          insert_later: bool = False) -> None:
     """Change a projection table's rows for a case from `before` to `items`."""
     wanted = {item.task_id: item for item in items}
     gone = [task_id for task_id in before if task_id not in wanted]
@@ -150,7 +155,7 @@ def _sync(rows: _Rows, case: CaseRecord, before: dict[str, str | None],
                                            **{name: values[name] for name in rows.moved}})
     new = [_new_row(case, item, now) for task_id, item in wanted.items()
            if task_id not in before]
-    if new and rows.insert_later:
+    if new and (rows.insert_later or insert_later):
         deferred.write(rows.insert, new)
     elif new:
         run(rows.insert, new)

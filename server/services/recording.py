@@ -59,6 +59,7 @@ from . import (
     webhooks,
 )
 from .actors import Actor
+from .processes import runtime_for
 from .projections import TASKS, run
 from .records import TASK_COLUMNS, CaseRecord, TaskRecord
 
@@ -89,6 +90,7 @@ _CASE_WITH_TASK = (
                                  & (TASKS.c.task_id == bindparam("task_id"))))
     .where(CASES.c.reference == bindparam("reference")))
 _INSERT_EVENT = EVENTS.insert()
+deferred.combine(_INSERT_EVENT, deferred.inserting(EVENTS))
 _FLAG_TASK = TASKS.update().where(TASKS.c.case_id == bindparam("of_case"),
                                   TASKS.c.task_id == bindparam("t_id")).values(
     flag=bindparam("flag"))
@@ -288,9 +290,12 @@ def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
                 now: datetime, link_seed: str | None = None) -> datetime | None:
     """Write the projections, the history row and the outbox; return the earliest new due."""
     before = projections.stored_summary(case)
-    written = projections.sync(case, before, snapshot, now)
-    _history(case, event)
     fresh = [t for t in snapshot.ready if t.task_id not in before["tasks"]]
+    # In a sweep's batch the new task rows go in with the others at its end (one statement
+    # on PostgreSQL), unless this step changes them: then they must be there now.
+    later = bool(fresh) and deferred.active() and not _changes_new_tasks(case, fresh)
+    written = projections.sync(case, before, snapshot, now, tasks_later=later)
+    _history(case, event)
     if fresh:  # after the event: this step's performer counts
         ownership.route(case, fresh)  # the owner's role's new tasks go to the owner
         _alert_unstaffed(case, fresh, now)
@@ -300,6 +305,17 @@ def _write_rest(case: CaseRecord, snapshot: Snapshot, event: dict[str, Any],
     if snapshot.service_calls:  # made later by a worker, never inside this transaction
         service_queue.enqueue(case, snapshot.service_calls, now)
     return written
+
+
+def _changes_new_tasks(case: CaseRecord, fresh: list[ReadyTask]) -> bool:
+    """Whether routing or the unstaffed flag may change these new task rows in this step:
+    routing gives the owner tasks of owning roles, the flag looks at tasks that exclude
+    who handled the case (ownership.route and objectivity.unstaffed, which write them)."""
+    if case.owner_id is not None and not ownership.owning_roles().isdisjoint(
+            t.role for t in fresh):
+        return True
+    runtime = runtime_for(case.process_version_id)
+    return any(t.role is not None and runtime.task_info(t.bpmn_id)["excludes"] for t in fresh)
 
 
 def _history(case: CaseRecord, event: dict[str, Any]) -> None:

@@ -4,8 +4,9 @@ A sweep claims up to PLAINT_TIMER_BATCH timers at once (services/claims.py: SKIP
 on PostgreSQL, so several schedulers take disjoint batches); one query loads the cases,
 one their claimed timers, without the write lock, and the engine fires them, still
 without it (services/firing.py: in worker processes in a burst). Then the steps are
-recorded WRITE_BATCH cases at a time under the write lock, one commit for them all (a
-commit per case was a tenth of a burst's time on SQLite). A batch whose cases all simply
+recorded WRITE_BATCH cases at a time (WRITE_BATCH_POSTGRESQL on PostgreSQL) under the
+write lock, one commit for them all (a commit per case was a tenth of a burst's time on
+SQLite). A batch whose cases all simply
 fire is recorded in one go: no savepoints, and the rows nothing reads before the commit
 written with one statement per table (services/deferred.py). Otherwise, or if that
 fails, it is rolled back and recorded case by case, each case in its own savepoint. A
@@ -58,6 +59,10 @@ TIMER = Actor.system("timer")
 # Cases fired per transaction. Larger batches commit less often but hold SQLite's write
 # lock (and, on PostgreSQL, the fired cases' rows) longer against people's steps.
 WRITE_BATCH = 25
+# On PostgreSQL a batch locks only its own cases' rows (people's steps on other cases go
+# on), and its dozen statements and commit are shared by more steps: 50 cases measured 8%
+# less CPU per timer than 25 on a 10,000-timer burst with two schedulers (1.78 vs 1.93 ms).
+WRITE_BATCH_POSTGRESQL = 50
 _MINE = select(Timer.case_id, Timer.bpmn_id, Timer.title, Timer.due_at, Timer.last_error)
 
 
@@ -357,8 +362,9 @@ def _fire_claimed(claimed: _Claimed, now: datetime | None, worker: str, limit: i
     looked_ahead = not claimed.full
     case_ids = claimed.order
     try:
-        for start in range(0, len(case_ids), WRITE_BATCH):
-            _fire_batch(case_ids[start:start + WRITE_BATCH], worker, claimed, result)
+        size = WRITE_BATCH_POSTGRESQL if db.engine.dialect.name == "postgresql" else WRITE_BATCH
+        for start in range(0, len(case_ids), size):
+            _fire_batch(case_ids[start:start + size], worker, claimed, result)
             if not looked_ahead and result.fired > fired_before and not stop():
                 looked_ahead = True
                 ahead = _claim_batch(now, worker, limit, result)
