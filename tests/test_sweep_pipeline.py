@@ -121,8 +121,9 @@ def test_a_scheduler_shut_down_mid_burst_gives_back_what_it_claimed_ahead(
         calls.append(1)
         # Ctrl+C in the middle of the burst's first batch, once it claimed the next.
         if len(calls) == 2:
-            stopping.append(threading.Thread(target=scheduler.shutdown))
-            stopping[0].start()
+            stopper = threading.Thread(target=scheduler.shutdown)
+            stopper.start()  # before the test's thread can see it and join it
+            stopping.append(stopper)
             assert wait_for(lambda: scheduler._closing, 10)
 
     monkeypatch.setattr(timers, "WRITE_BATCH", 2)
